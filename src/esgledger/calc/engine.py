@@ -1,0 +1,290 @@
+"""The inventory: a sequence of pure stages returning one immutable result.
+
+    records --normalise--> basis quantities --resolve--> factors per gas --join/aggregate-->
+    lines per (entity, year, activity type, region, gas, factor) --GWP x boundary share-->
+    consolidated lines; energy (tce) and market-based scope 2 run beside it.
+
+The heavy stages are one relational join + aggregate each, executed by DuckDB over the record
+table; everything else works on small tables (distinct keys, entities, instruments). Lineage is
+exact and reproducible: every line names its factor id, and its records are those matching the
+line's (entity, year, activity type, region) in the stored ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import duckdb
+import pandas as pd
+
+from esgledger.calc.market import market_based_scope2
+from esgledger.calc.normalise import conversions, parameter_value
+from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
+from esgledger.domain.organisation import Organisation
+from esgledger.factors.library import FactorLibrary
+from esgledger.factors.resolve import CalcSettings, resolve_factors
+from esgledger.units import UnitError, conversion_factor
+
+LINE_COLUMNS = [
+    "entity_id", "year", "scope", "category", "activity_type", "region", "gas", "factor_id",
+    "basis", "method", "quantity_basis", "basis_unit", "n_records", "t_gas", "gwp",
+    "tco2e_gross", "share", "tco2e",
+]
+ENERGY_COLUMNS = [
+    "entity_id", "year", "activity_type", "region", "quantity_basis", "basis_unit", "coef_id",
+    "coef_kgce_per_basis", "n_records", "tce_gross", "tce_primary_gross", "share", "tce",
+    "tce_primary", "mwh",
+]
+RECORD_COLUMNS = ["rid", "entity_id", "year", "activity_type", "quantity", "unit", "region"]
+
+
+@dataclass(frozen=True)
+class InventoryInput:
+    """Everything a calculation reads, as tables (from the ledger, a test, or a benchmark)."""
+
+    records: pd.DataFrame  # rid, entity_id, year, activity_type, quantity, unit, region, ...
+    organisation: Organisation
+    direct: pd.DataFrame = field(default_factory=pd.DataFrame)
+    parameters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["name", "year", "value", "unit", "source"]))
+    overrides: pd.DataFrame = field(default_factory=pd.DataFrame)
+    instruments: pd.DataFrame | None = None  # split from records when None
+
+
+@dataclass(frozen=True)
+class InventoryResult:
+    """Consolidated GHG and energy lines with the factors behind them."""
+
+    settings: CalcSettings
+    library_version: str
+    lines: pd.DataFrame
+    energy: pd.DataFrame
+    resolved: pd.DataFrame
+    conversions: pd.DataFrame
+    boundary: pd.DataFrame
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    def years(self) -> list[int]:
+        return sorted({int(y) for y in self.lines["year"]} | {int(y) for y in self.energy["year"]})
+
+    def basis_lines(self, basis: str = "location") -> pd.DataFrame:
+        """Lines entering a location- or market-based view (scope 1 and 3 enter both)."""
+        return self.lines[self.lines["basis"].isin(("both", basis))]
+
+    def scope_totals(self, year: int, basis: str | None = None,
+                     entity_id: str | None = None) -> dict[str, float]:
+        """Scope 1, 2 (location and market), 3 and total of a year, consolidated."""
+        lines = self.lines[self.lines["year"] == year]
+        if entity_id is not None:
+            lines = lines[lines["entity_id"] == entity_id]
+        total_basis = basis or self.settings.scope2_total_basis
+        s1 = float(lines.loc[lines["scope"] == 1, "tco2e"].sum())
+        s3 = float(lines.loc[lines["scope"] == 3, "tco2e"].sum())
+        s2 = lines[lines["scope"] == 2]
+        s2l = float(s2.loc[s2["basis"].isin(("both", "location")), "tco2e"].sum())
+        s2m = float(s2.loc[s2["basis"].isin(("both", "market")), "tco2e"].sum())
+        s2 = s2l if total_basis == "location" else s2m
+        return {"scope1": s1, "scope2_location": s2l, "scope2_market": s2m, "scope3": s3,
+                "total": s1 + s2 + s3}
+
+    def energy_totals(self, year: int, entity_id: str | None = None) -> dict[str, float]:
+        energy = self.energy[self.energy["year"] == year]
+        if entity_id is not None:
+            energy = energy[energy["entity_id"] == entity_id]
+        return {"tce": float(energy["tce"].sum()), "mwh": float(energy["mwh"].sum()),
+                "tce_primary": float(energy["tce_primary"].sum())}
+
+    def by(self, dims: list[str], basis: str = "location") -> pd.DataFrame:
+        """Totals of tCO2e by any line columns (entity_id, scope, category, gas, year...)."""
+        lines = self.basis_lines(basis)
+        return lines.groupby(dims, as_index=False, dropna=False)["tco2e"].sum()
+
+
+def boundary_table(organisation: Organisation, settings: CalcSettings) -> pd.DataFrame:
+    shares = organisation.consolidation_shares(settings.approach)
+    return pd.DataFrame({
+        "entity_id": list(shares), "share": list(shares.values()),
+        "region": [organisation.get(e).region for e in shares],
+    })
+
+
+def _emission_lines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("""
+        SELECT r.entity_id, r.year, r.activity_type, r.eff_region AS region, f.gas, f.factor_id,
+               sum(r.quantity * c.factor) AS quantity_basis, count(*) AS n_records,
+               sum(r.quantity * c.factor * f.ef) AS t_gas
+        FROM recs r
+        JOIN conv c ON r.activity_type = c.activity_type AND r.unit = c.unit AND r.year = c.year
+        JOIN resolved f ON r.activity_type = f.activity_type
+             AND r.eff_region IS NOT DISTINCT FROM f.region AND r.year = f.year
+        GROUP BY ALL
+    """).df()
+
+
+def _energy_lines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("""
+        SELECT r.entity_id, r.year, r.activity_type, r.eff_region AS region,
+               sum(r.quantity * c.factor) AS quantity_basis, count(*) AS n_records
+        FROM recs r
+        JOIN conv c ON r.activity_type = c.activity_type AND r.unit = c.unit AND r.year = c.year
+        WHERE r.activity_type IN (SELECT activity_type FROM energy_types)
+        GROUP BY ALL
+    """).df()
+
+
+def _tce_coefficients(library: FactorLibrary, settings: CalcSettings) -> pd.DataFrame:
+    """kgce per basis unit of each activity type with an energy key (GB/T 2589 当量值)."""
+    rows = []
+    types = library.activity_types
+    for name, at in types[types["energy_key"].ne("")].iterrows():
+        coefs = library.tce[library.tce["key"] == at["energy_key"]]
+        if at["energy_key"] == "tce.natural_gas":
+            coefs = coefs[coefs["variant"] == settings.natural_gas_tce]
+        else:
+            coefs = coefs[coefs["variant"] == "default"]
+        if coefs.empty:
+            continue
+        coef = coefs.iloc[0]
+        per, _, denominator = coef["unit"].partition("/")
+        value = float(coef["value"]) * conversion_factor(per, "kgce") \
+            * conversion_factor(at["basis_unit"], denominator)
+        rows.append({"activity_type": name, "coef_id": coef["factor_id"],
+                     "coef_kgce_per_basis": value})
+    return pd.DataFrame(rows, columns=["activity_type", "coef_id", "coef_kgce_per_basis"])
+
+
+def _energy_unit_to_mwh(unit: str) -> float | None:
+    try:
+        return conversion_factor(unit, "MWh")
+    except UnitError:
+        return None
+
+
+def _finish_energy(raw: pd.DataFrame, coefs: pd.DataFrame, library: FactorLibrary,
+                   boundary: pd.DataFrame, parameters: pd.DataFrame) -> pd.DataFrame:
+    energy = raw.merge(coefs, on="activity_type").merge(boundary[["entity_id", "share"]],
+                                                        on="entity_id")
+    energy["basis_unit"] = energy["activity_type"].map(library.activity_types["basis_unit"])
+    energy["tce_gross"] = energy["quantity_basis"] * energy["coef_kgce_per_basis"] / 1000.0
+    # 等价值 (primary-energy value) of electricity: user-supplied kgce/kWh per year.
+    primary = []
+    for year, at, qty, tce in energy[["year", "activity_type", "quantity_basis", "tce_gross"]] \
+            .itertuples(index=False):
+        found = parameter_value(parameters, "tce.electricity_primary", int(year)) \
+            if at == "electricity" else None
+        if found is None:
+            primary.append(tce)
+        else:
+            value, unit = found
+            per, _, denominator = unit.partition("/")
+            primary.append(qty * value * conversion_factor(per, "tce")
+                           * conversion_factor("MWh", denominator))
+    energy["tce_primary_gross"] = primary
+    energy["tce"] = energy["tce_gross"] * energy["share"]
+    energy["tce_primary"] = energy["tce_primary_gross"] * energy["share"]
+    # Energy content in MWh: the metered energy itself where the basis is an energy unit
+    # (electricity, heat), else the standard-coal figure at 29.3076 GJ/tce.
+    direct_mwh = energy["basis_unit"].map(_energy_unit_to_mwh)
+    energy["mwh"] = (energy["quantity_basis"] * direct_mwh).where(
+        direct_mwh.notna(), energy["tce_gross"] * conversion_factor("tce", "MWh")) \
+        * energy["share"]
+    return energy[ENERGY_COLUMNS]
+
+
+def _direct_lines(direct: pd.DataFrame, years: tuple[int, ...] | None) -> pd.DataFrame:
+    if direct is None or direct.empty:
+        return pd.DataFrame(columns=LINE_COLUMNS)
+    d = direct if years is None else direct[direct["year"].isin(years)]
+    grouped = d.groupby(["entity_id", "year", "scope", "category", "gas", "scope2_basis"],
+                        as_index=False).agg(tco2e_gross=("tco2e", "sum"),
+                                            n_records=("tco2e", "size"))
+    grouped["basis"] = grouped.apply(
+        lambda r: r["scope2_basis"] if int(r["scope"]) == 2 else "both", axis=1) \
+        if not grouped.empty else pd.Series(dtype=str)
+    grouped["activity_type"] = "direct"
+    grouped["region"] = None
+    grouped["factor_id"] = "direct"
+    grouped["method"] = "direct"
+    grouped["quantity_basis"] = grouped["tco2e_gross"]
+    grouped["basis_unit"] = "tCO2e"
+    grouped["t_gas"] = grouped["tco2e_gross"]
+    grouped["gwp"] = 1.0
+    return grouped
+
+
+def compute_inventory(data: InventoryInput, library: FactorLibrary,
+                      settings: CalcSettings) -> InventoryResult:
+    """Run all stages; never mutates its inputs."""
+    diagnostics: list[Diagnostic] = list(settings.validate(library))
+    boundary = boundary_table(data.organisation, settings)
+    records = data.records
+    if settings.years is not None:
+        records = records[records["year"].isin(settings.years)]
+    types = library.activity_types
+    is_instrument = records["activity_type"].map(types["method"]).eq("instrument")
+    instruments = records[is_instrument] if data.instruments is None else data.instruments
+    records = records[~is_instrument]
+
+    conv, problems = conversions(records, library, data.parameters)
+    diagnostics += problems
+    con = duckdb.connect()
+    try:
+        con.register("raw", records[RECORD_COLUMNS])
+        con.register("ents", boundary)
+        con.execute("""CREATE TEMP VIEW recs AS SELECT r.*, coalesce(r.region, e.region)
+                       AS eff_region FROM raw r JOIN ents e USING (entity_id)""")
+        keys = con.execute("SELECT DISTINCT activity_type, eff_region AS region, year "
+                           "FROM recs").df()
+        resolved, problems = resolve_factors(keys, library, settings, data.overrides)
+        diagnostics += problems
+        con.register("conv", conv)
+        con.register("resolved", resolved[["activity_type", "region", "year", "gas", "ef",
+                                           "factor_id"]])
+        raw_lines = _emission_lines(con)
+        coefs = _tce_coefficients(library, settings)
+        con.register("energy_types", coefs[["activity_type"]])
+        raw_energy = _energy_lines(con)
+    finally:
+        con.close()
+
+    gwp = library.gwp[library.gwp["gwp_set"] == settings.gwp_set][["gas", "value"]] \
+        .rename(columns={"value": "gwp"})
+    lines = raw_lines.merge(gwp, on="gas", how="left")
+    missing_gwp = lines[lines["gwp"].isna()]["gas"].unique()
+    for gas in missing_gwp:
+        diagnostics.append(Diagnostic("gwp-missing", f"no {settings.gwp_set} GWP for {gas}"))
+    lines["scope"] = lines["activity_type"].map(types["scope"]).astype("int64")
+    lines["category"] = lines["activity_type"].map(types["category"])
+    lines["method"] = lines["activity_type"].map(types["method"])
+    lines["basis_unit"] = lines["activity_type"].map(types["basis_unit"])
+    lines["basis"] = lines["scope"].map(lambda s: "location" if s == 2 else "both")
+    lines["tco2e_gross"] = lines["t_gas"] * lines["gwp"]
+
+    market, problems = market_based_scope2(lines, instruments, library, settings, conv)
+    diagnostics += problems
+    direct = _direct_lines(data.direct, settings.years)
+    all_lines = pd.concat([x for x in (lines, market, direct) if not x.empty],
+                          ignore_index=True)
+    if all_lines.empty:
+        all_lines = pd.DataFrame(columns=LINE_COLUMNS)
+    all_lines = all_lines.drop(columns=["share"], errors="ignore") \
+        .merge(boundary[["entity_id", "share"]], on="entity_id", how="left")
+    all_lines["tco2e"] = all_lines["tco2e_gross"] * all_lines["share"]
+    outside = boundary[boundary["share"] == 0]["entity_id"]
+    if not outside.empty:
+        n = int(all_lines["entity_id"].isin(outside).sum())
+        diagnostics.append(Diagnostic(
+            "boundary", f"{len(outside)} entities outside the {settings.approach.value} "
+            f"boundary ({n} lines at 0 %): {', '.join(outside)}", Severity.INFO))
+    energy = _finish_energy(raw_energy, coefs, library, boundary, data.parameters)
+    sort = ["year", "entity_id", "scope", "category", "activity_type", "gas", "basis"]
+    return InventoryResult(
+        settings=settings, library_version=library.version,
+        lines=all_lines[LINE_COLUMNS].sort_values(sort, kind="stable").reset_index(drop=True),
+        energy=energy.sort_values(["year", "entity_id", "activity_type"]).reset_index(drop=True),
+        resolved=resolved, conversions=conv, boundary=boundary,
+        diagnostics=tuple(diagnostics),
+    )

@@ -1,0 +1,87 @@
+"""Stage 1: one conversion factor per distinct (activity type, unit, year) to the basis unit.
+
+Volume to mass for liquid fuels needs a density parameter, and CNY to USD for spend-based
+factors needs an exchange-rate parameter; both are user-supplied, year-keyed parameters
+(``density.<fuel>`` in kg/L, ``fx.CNY_per_USD``), never constants in code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from esgledger.domain.diagnostics import Diagnostic
+from esgledger.factors.library import FactorLibrary
+from esgledger.units import UnitError, conversion_factor, parse_unit
+
+CONVERSION_COLUMNS = ["activity_type", "unit", "year", "factor", "route"]
+
+
+def parameter_value(parameters: pd.DataFrame, name: str, year: int) -> tuple[float, str] | None:
+    """A parameter for a year, or its all-years value; returns (value in its unit, unit)."""
+    rows = parameters[parameters["name"] == name]
+    exact = rows[rows["year"] == year]
+    chosen = exact if not exact.empty else rows[rows["year"].isna()]
+    if chosen.empty:
+        return None
+    return float(chosen["value"].iloc[0]), str(chosen["unit"].iloc[0])
+
+
+def _density_route(library: FactorLibrary, at: pd.Series, unit: str, year: int,
+                   parameters: pd.DataFrame) -> tuple[float, str]:
+    fuel = at["density_fuel"]
+    found = parameter_value(parameters, f"density.{fuel}", year) if fuel else None
+    if found is None:
+        raise UnitError(
+            f"{unit!r} is a volume but {at.name} is accounted by mass ({at['basis_unit']}): "
+            f"set parameter density.{fuel or at.name} (kg/L) for {year}")
+    density, density_unit = found
+    per_liter = density * conversion_factor(density_unit.split("/")[0], "kg") \
+        / conversion_factor(density_unit.split("/")[1], "L")
+    factor = conversion_factor(unit, "L") * per_liter * conversion_factor("kg", at["basis_unit"])
+    bounds = library.densities[library.densities["fuel"] == fuel]["value"]
+    note = f"{unit} -> L x density {density:g} {density_unit} -> {at['basis_unit']}"
+    if not bounds.empty and not bounds.min() <= per_liter <= bounds.max():
+        note += f" (outside the fuel-standard range {bounds.min():g}-{bounds.max():g} kg/L)"
+    return factor, note
+
+
+def _fx_route(unit: str, year: int, parameters: pd.DataFrame) -> tuple[float, str]:
+    found = parameter_value(parameters, "fx.CNY_per_USD", year)
+    if found is None:
+        raise UnitError(f"spend in {unit!r} needs parameter fx.CNY_per_USD for {year}")
+    rate, _ = found
+    return conversion_factor(unit, "CNY") / rate, f"{unit} -> CNY / {rate:g} CNY per USD"
+
+
+def conversions(records: pd.DataFrame, library: FactorLibrary, parameters: pd.DataFrame
+                ) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """Conversion table for the distinct (activity_type, unit, year) keys of ``records``."""
+    rows: list[dict[str, Any]] = []
+    problems: list[Diagnostic] = []
+    keys = records[["activity_type", "unit", "year"]].drop_duplicates()
+    for name, unit, year in keys.itertuples(index=False):
+        at = library.activity_types.loc[name]
+        basis = at["basis_unit"]
+        try:
+            source = parse_unit(unit)
+            target = parse_unit(basis)
+            if source.dimensionality == target.dimensionality:
+                factor, route = conversion_factor(unit, basis), f"{unit} -> {basis}"
+            elif source.dimensionality == parse_unit("L").dimensionality and at["density_fuel"]:
+                factor, route = _density_route(library, at, unit, int(year), parameters)
+            elif basis == "USD" and source.dimensionality == parse_unit("CNY").dimensionality:
+                factor, route = _fx_route(unit, int(year), parameters)
+            else:
+                factor, route = conversion_factor(unit, basis), ""  # raises with both dimensions
+        except UnitError as exc:
+            count = int(((records["activity_type"] == name) & (records["unit"] == unit)
+                         & (records["year"] == year)).sum())
+            problems.append(Diagnostic("unit", f"{name} {year}: {exc} ({count} records)"))
+            continue
+        rows.append({"activity_type": name, "unit": unit, "year": int(year), "factor": factor,
+                     "route": route})
+    frame = pd.DataFrame(rows, columns=CONVERSION_COLUMNS)
+    frame["year"] = frame["year"].astype("int64")
+    return frame, problems

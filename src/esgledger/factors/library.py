@@ -1,0 +1,197 @@
+"""Load the packaged factor tables (``factors/data/*.csv``) into one immutable library.
+
+Every table keeps its ``source``, ``edition`` and ``verification`` columns; rows shipped with
+``enabled=false`` (unverified in the research pack, or without a value) are kept for display but
+never used in a calculation. The library's version is a hash of the data files, so a result can
+name exactly the factor data it used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+from esgledger.units import conversion_factor
+
+DATA_FILES = (
+    "activity_types.csv",
+    "regions.csv",
+    "ef_grid.csv",
+    "ef_transport.csv",
+    "ef_defra_extra.csv",
+    "ef_spend.csv",
+    "tce_coefficients.csv",
+    "fuel_parameters.csv",
+    "gwp.csv",
+    "refrigerant_blends.csv",
+    "densities.csv",
+)
+EF_FILES = ("ef_grid.csv", "ef_transport.csv", "ef_defra_extra.csv", "ef_spend.csv")
+GAS_TOKENS = ("CO2e", "CO2", "CH4", "N2O")
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityType:
+    activity_type: str
+    name_en: str
+    name_zh: str
+    scope: int
+    category: str
+    method: str
+    basis_unit: str
+    emission_key: str
+    ch4n2o_key: str
+    density_fuel: str
+    energy_key: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class FactorLibrary:
+    """All factor tables, as read-only data frames."""
+
+    version: str
+    activity_types: pd.DataFrame  # indexed by activity_type
+    regions: pd.DataFrame  # indexed by code
+    region_aliases: dict[str, str]
+    emission_factors: pd.DataFrame  # long: key, geography, year, published, gas, value, unit...
+    tce: pd.DataFrame
+    fuel: pd.DataFrame  # indexed by key
+    gwp: pd.DataFrame  # gas, gwp_set, value (blends computed from their components)
+    blends: pd.DataFrame
+    densities: pd.DataFrame
+
+    def activity_type(self, name: str) -> ActivityType:
+        row = self.activity_types.loc[name]
+        return ActivityType(activity_type=name, **{k: row[k] for k in ActivityType.__slots__
+                                                   if k != "activity_type"})
+
+    def known_activity_types(self) -> frozenset[str]:
+        return frozenset(self.activity_types.index)
+
+    def normalise_region(self, text: str | None) -> str | None:
+        """Province/region code for a name, alias or code as written; None when unknown."""
+        if text is None:
+            return None
+        key = text.strip()
+        if not key:
+            return None
+        return self.region_aliases.get(key) or self.region_aliases.get(key.lower())
+
+    def geography_chain(self, region: str | None) -> tuple[str, ...]:
+        """Fallback chain of a region: province -> grid region -> national."""
+        chain: list[str] = []
+        code = region
+        while code and code not in chain and code in self.regions.index:
+            chain.append(code)
+            parent = self.regions.at[code, "grid_region"]
+            code = parent if isinstance(parent, str) and parent else None
+        if "CN" not in chain:
+            chain.append("CN")
+        return tuple(chain)
+
+    def gwp_value(self, gas: str, gwp_set: str) -> float:
+        rows = self.gwp[(self.gwp["gas"] == gas) & (self.gwp["gwp_set"] == gwp_set)]
+        if rows.empty:
+            raise KeyError(f"no {gwp_set} GWP for gas {gas!r}")
+        return float(rows["value"].iloc[0])
+
+
+def _read(name: str) -> pd.DataFrame:
+    path = resources.files("esgledger.factors").joinpath("data", name)
+    with path.open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def _enabled(frame: pd.DataFrame) -> pd.Series:
+    return frame["enabled"].str.lower().eq("true")
+
+
+def ef_to_tonnes_per(unit: str, basis_unit: str) -> float:
+    """Multiplier from a factor written as ``<mass><gas>/<unit>`` to tonnes of gas per basis unit.
+
+    ``kgCO2/kWh`` with basis ``MWh`` gives 1000 / 1000 = 1.0.
+    """
+    numerator, _, denominator = unit.partition("/")
+    mass = numerator
+    for token in GAS_TOKENS:
+        if mass.endswith(token):
+            mass = mass[: -len(token)]
+            break
+    return conversion_factor(mass, "t") * conversion_factor(basis_unit, denominator)
+
+
+def _hash_files() -> str:
+    digest = hashlib.sha256()
+    for name in DATA_FILES:
+        digest.update(name.encode())
+        digest.update(resources.files("esgledger.factors").joinpath("data", name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _blend_gwps(gwp: pd.DataFrame, blends: pd.DataFrame) -> pd.DataFrame:
+    """GWP of each blend = sum of mass fraction x component GWP, per GWP set."""
+    merged = blends.merge(gwp, left_on="component", right_on="gas", how="inner")
+    merged["weighted"] = merged["mass_fraction"].astype(float) * merged["value"]
+    computed = merged.groupby(["blend", "gwp_set"], as_index=False)["weighted"].sum()
+    computed = computed.rename(columns={"blend": "gas", "weighted": "value"})
+    computed["name_zh"] = computed["gas"]
+    computed["table"] = "computed: sum of mass fraction x component GWP"
+    computed["source"] = "refrigerant_blends.csv compositions x gwp.csv component values"
+    computed["verification"] = "computed"
+    computed["notes"] = ""
+    return computed
+
+
+@lru_cache(maxsize=1)
+def load_library() -> FactorLibrary:
+    """The packaged library (cached: it is immutable)."""
+    types = _read("activity_types.csv")
+    types["scope"] = types["scope"].astype(int)
+    types = types.set_index("activity_type", verify_integrity=True)
+
+    regions = _read("regions.csv").set_index("code", verify_integrity=True)
+    aliases: dict[str, str] = {}
+    for code, row in regions.iterrows():
+        names = [str(code), row["name_zh"], row["name_en"], *row["aliases"].split("|")]
+        for name in names:
+            if name:
+                aliases[name] = str(code)
+                aliases[name.lower()] = str(code)
+
+    frames = []
+    for name in EF_FILES:
+        frame = _read(name)
+        frame["pack"] = name.removesuffix(".csv")
+        frames.append(frame)
+    ef = pd.concat(frames, ignore_index=True)
+    ef = ef[_enabled(ef) & ef["value"].ne("")].copy()
+    ef["value"] = ef["value"].astype(float)
+    ef["year"] = ef["year"].astype(int)
+    ef["published"] = pd.to_datetime(ef["published"].replace("", None), errors="raise")
+
+    tce = _read("tce_coefficients.csv")
+    tce = tce[_enabled(tce) & tce["value"].ne("")].copy()
+    tce["value"] = tce["value"].astype(float)
+
+    fuel = _read("fuel_parameters.csv")
+    fuel = fuel[_enabled(fuel)].set_index("key", verify_integrity=True)
+
+    gwp = _read("gwp.csv")
+    gwp["value"] = gwp["value"].astype(float)
+    blends = _read("refrigerant_blends.csv")
+    gwp = pd.concat([gwp, _blend_gwps(gwp, blends)], ignore_index=True)
+
+    densities = _read("densities.csv")
+    densities = densities[densities["value"].ne("")].copy()
+    densities["value"] = densities["value"].astype(float)
+
+    return FactorLibrary(
+        version=_hash_files(), activity_types=types, regions=regions, region_aliases=aliases,
+        emission_factors=ef.reset_index(drop=True), tce=tce.reset_index(drop=True), fuel=fuel,
+        gwp=gwp, blends=blends, densities=densities,
+    )

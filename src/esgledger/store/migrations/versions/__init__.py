@@ -1,0 +1,1 @@
+"""Alembic revisions; Alembic loads them by file, not by import."""

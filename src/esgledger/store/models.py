@@ -1,0 +1,195 @@
+"""SQLAlchemy declarative models of the ledger tables (portable: SQLite and PostgreSQL).
+
+The Alembic migration ``migrations/versions/0001_initial.py`` creates the same schema by hand;
+``tests/store`` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: Constraint names are fixed so later migrations (and SQLite batch mode) can address them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class EntityRow(Base):
+    """A node of the organisation tree (``parent_id`` is not a foreign key on purpose:
+    unknown parents are reported by ``Organisation.validate`` rather than refused)."""
+
+    __tablename__ = "entity"
+
+    entity_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_zh: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    equity_share: Mapped[float] = mapped_column(Float)
+    operational_control: Mapped[bool] = mapped_column(Boolean)
+    financial_control: Mapped[bool] = mapped_column(Boolean)
+    region: Mapped[str | None] = mapped_column(Text)
+    acquired_on: Mapped[date | None] = mapped_column(Date)
+    divested_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ImportBatchRow(Base):
+    """One imported file; ``sha256`` of its bytes makes re-imports detectable."""
+
+    __tablename__ = "import_batch"
+
+    batch_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(Text, unique=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    imported_by: Mapped[str | None] = mapped_column(Text)
+
+
+class ActivityRow(Base):
+    """An activity figure with the text the user typed and where it came from."""
+
+    __tablename__ = "activity_record"
+    __table_args__ = (
+        Index("ix_activity_record_year_activity_type", "year", "activity_type"),
+        Index("ix_activity_record_entity_id_year", "entity_id", "year"),
+    )
+
+    rid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(Text, unique=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.batch_id"))
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entity.entity_id"))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int | None] = mapped_column(Integer)
+    activity_type: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[float] = mapped_column(Float)
+    quantity_text: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(Text)
+    region_text: Mapped[str | None] = mapped_column(Text)
+    data_quality: Mapped[str] = mapped_column(Text)
+    activity_date: Mapped[date | None] = mapped_column(Date)
+    instrument_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    ef_value: Mapped[float | None] = mapped_column(Float)
+    ef_unit: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    source_kind: Mapped[str] = mapped_column(Text)
+    source_file: Mapped[str] = mapped_column(Text)
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    source_user: Mapped[str | None] = mapped_column(Text)
+
+
+class DirectEmissionRow(Base):
+    """A figure that arrives already in tCO2e."""
+
+    __tablename__ = "direct_emission"
+
+    rid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(Text, unique=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.batch_id"))
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entity.entity_id"))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int | None] = mapped_column(Integer)
+    scope: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(Text)
+    gas: Mapped[str] = mapped_column(Text)
+    tco2e: Mapped[float] = mapped_column(Float)
+    tco2e_text: Mapped[str] = mapped_column(Text)
+    scope2_basis: Mapped[str] = mapped_column(Text)
+    data_quality: Mapped[str] = mapped_column(Text)
+    provenance: Mapped[str] = mapped_column(Text)
+    source_kind: Mapped[str] = mapped_column(Text)
+    source_file: Mapped[str] = mapped_column(Text)
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    source_user: Mapped[str | None] = mapped_column(Text)
+
+
+class ContextMetricRow(Base):
+    """A normalising figure (revenue, employees, floor area) of an entity and year."""
+
+    __tablename__ = "context_metric"
+    __table_args__ = (UniqueConstraint("entity_id", "year", "metric"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entity.entity_id"))
+    year: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(Text)
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+
+
+class ParameterRow(Base):
+    """A named constant (density, exchange rate, coefficient); ``year`` NULL = all years."""
+
+    __tablename__ = "parameter"
+    __table_args__ = (UniqueConstraint("name", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+
+
+class FactorOverrideRow(Base):
+    """An emission factor entered by the user that takes precedence over the packs."""
+
+    __tablename__ = "factor_override"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    activity_type: Mapped[str] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)
+    gas: Mapped[str] = mapped_column(Text)
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    entered_by: Mapped[str | None] = mapped_column(Text)
+    entered_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class StructuralChangeRow(Base):
+    """An event that may trigger base-year recalculation."""
+
+    __tablename__ = "structural_change"
+
+    change_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[str | None] = mapped_column(Text)
+    base_year_impact_tco2e: Mapped[float | None] = mapped_column(Float)
+
+
+class SettingRow(Base):
+    """An inventory default (base year, consolidation approach, ...)."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
