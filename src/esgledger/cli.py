@@ -1,0 +1,320 @@
+"""Command line: thin commands over the library; exit codes follow the diagnostics."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.tree import Tree
+
+from esgledger.calc.explain import Node
+from esgledger.domain.diagnostics import Diagnostic, Severity, exit_code
+from esgledger.domain.model import ConsolidationApproach
+from esgledger.factors import load_library
+
+app = typer.Typer(help="esgledger: GHG and energy ledger with lineage.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+factors_app = typer.Typer(help="Browse the factor library.", no_args_is_help=True)
+app.add_typer(factors_app, name="factors")
+console = Console()
+errors = Console(stderr=True)
+
+DEFAULT_LEDGER = Path("esgledger.db")
+LedgerOption = Annotated[Path, typer.Option("--ledger", "-l", envvar="ESGLEDGER_DB",
+                                            help="ledger file (SQLite)")]
+
+
+class Approach(str, Enum):
+    operational_control = "operational_control"
+    financial_control = "financial_control"
+    equity_share = "equity_share"
+
+
+def _open(path: Path, must_exist: bool = True) -> Any:
+    from esgledger.store.ledger import Ledger
+
+    if must_exist and not path.exists():
+        errors.print(f"{path}: no ledger here; run `esgledger init --ledger {path}` first")
+        raise typer.Exit(2)
+    return Ledger.open(path)
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic], as_json: bool = False) -> None:
+    if as_json:
+        return
+    for d in diagnostics:
+        style = {"error": "red", "warning": "yellow"}.get(d.severity.value, "dim")
+        errors.print(f"[{style}]{d}[/]", highlight=False, markup=True, soft_wrap=True)
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
+
+
+@app.command()
+def init(ledger: LedgerOption = DEFAULT_LEDGER,
+         entities: Annotated[Path | None, typer.Option(help="organisation tree CSV")] = None
+         ) -> None:
+    """Create or upgrade a ledger (runs the database migrations)."""
+    store = _open(ledger, must_exist=False)
+    store.init()
+    if entities is not None:
+        from esgledger.ingest.entities import read_entities
+
+        found, problems = read_entities(entities)
+        _print_diagnostics(problems)
+        if exit_code(problems):
+            raise typer.Exit(1)
+        store.upsert_entities(found)
+    console.print(f"ledger ready: {ledger} ({len(store.organisation())} entities)")
+
+
+@app.command("import")
+def import_(files: Annotated[list[Path], typer.Argument(help="CSV or XLSX files")],
+            ledger: LedgerOption = DEFAULT_LEDGER,
+            kind: Annotated[str | None, typer.Option(help="activity or direct")] = None,
+            user: Annotated[str | None, typer.Option(help="who imports")] = None,
+            dry_run: Annotated[bool, typer.Option(help="validate only")] = False,
+            as_json: Annotated[bool, typer.Option("--json", help="diagnostics as JSON")] = False,
+            ) -> None:
+    """Validate and import activity or direct-emission files, each all or nothing."""
+    from esgledger.ingest import import_file
+
+    store = _open(ledger)
+    reports = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
+                  TimeElapsedColumn(), console=errors, transient=True,
+                  disable=as_json or not sys.stderr.isatty()) as progress:
+        for path in files:
+            task = progress.add_task(f"import {path.name}", total=None)
+            report = import_file(store, path, kind=kind, user=user, dry_run=dry_run,
+                                 progress=lambda n, t=task: progress.update(t, completed=n))
+            reports.append(report)
+    diagnostics = [d for r in reports for d in r.diagnostics]
+    if as_json:
+        print(json.dumps({"files": [{
+            "file": r.file, "kind": r.kind, "rows": r.rows, "batch_id": r.batch_id,
+            "duplicate_of": r.duplicate_of, "ok": r.ok,
+            "diagnostics": [d.to_dict() for d in r.diagnostics]} for r in reports]},
+            ensure_ascii=False, indent=2))
+    else:
+        _print_diagnostics(diagnostics)
+        for r in reports:
+            if r.duplicate_of is not None:
+                console.print(f"{r.file}: already imported (batch {r.duplicate_of}); "
+                              "nothing added")
+            elif r.ok and r.batch_id is not None:
+                console.print(f"{r.file}: imported {r.rows} {r.kind} rows as batch {r.batch_id}")
+            elif r.ok:
+                console.print(f"{r.file}: {r.rows} rows valid (dry run, nothing written)")
+            else:
+                n = sum(d.severity is Severity.ERROR for d in r.diagnostics)
+                console.print(f"{r.file}: {n} errors; nothing imported")
+    raise typer.Exit(exit_code(diagnostics))
+
+
+def _settings(store: Any, year: list[int] | None, gwp: str | None, approach: Approach | None,
+              as_of: str | None, grid_level: str | None) -> Any:
+    from esgledger.service import settings_from_ledger
+
+    return settings_from_ledger(
+        store, years=tuple(year) if year else None, gwp_set=gwp,
+        approach=ConsolidationApproach(approach.value) if approach else None,
+        factor_as_of=date.fromisoformat(as_of) if as_of else None, grid_level=grid_level)
+
+
+YearOpt = Annotated[list[int] | None, typer.Option("--year", "-y", help="year(s)")]
+GwpOpt = Annotated[str | None, typer.Option("--gwp", help="AR4, AR5 or AR6")]
+ApproachOpt = Annotated[Approach | None, typer.Option(help="consolidation approach")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="use factors published by "
+                                                              "this date (YYYY-MM-DD)")]
+GridOpt = Annotated[str | None, typer.Option(help="province, region or national")]
+
+
+@app.command()
+def inventory(ledger: LedgerOption = DEFAULT_LEDGER, year: YearOpt = None,
+              by: Annotated[str, typer.Option(help="comma list of: entity, scope, category, "
+                                                   "gas, year, activity, region")] = "year,scope",
+              basis: Annotated[str, typer.Option(help="location or market")] = "location",
+              gwp: GwpOpt = None, approach: ApproachOpt = None, as_of: AsOfOpt = None,
+              grid_level: GridOpt = None,
+              as_json: Annotated[bool, typer.Option("--json")] = False,
+              as_csv: Annotated[bool, typer.Option("--csv")] = False) -> None:
+    """GHG inventory totals in tCO2e, by any breakdown."""
+    from esgledger.service import run_inventory
+
+    store = _open(ledger)
+    result = run_inventory(store, _settings(store, year, gwp, approach, as_of, grid_level))
+    names = {"entity": "entity_id", "activity": "activity_type"}
+    dims = [names.get(d.strip(), d.strip()) for d in by.split(",") if d.strip()]
+    bad = [d for d in dims if d not in result.lines.columns]
+    if bad:
+        errors.print(f"--by: unknown breakdown {', '.join(bad)}")
+        raise typer.Exit(2)
+    table = result.by(dims, basis=basis) if not result.lines.empty else pd.DataFrame()
+    _emit(table, "tco2e", as_json, as_csv, f"GHG inventory ({basis}-based scope 2), tCO2e",
+          result.diagnostics)
+
+
+def _emit(table: pd.DataFrame, value: str, as_json: bool, as_csv: bool, title: str,
+          diagnostics: Sequence[Diagnostic]) -> None:
+    if as_json:
+        print(json.dumps({"rows": table.to_dict("records"),
+                          "diagnostics": [d.to_dict() for d in diagnostics]},
+                         ensure_ascii=False, indent=2, default=str))
+    elif as_csv:
+        table.to_csv(sys.stdout, index=False)
+        _print_diagnostics(diagnostics)
+    else:
+        _print_diagnostics(diagnostics)
+        out = Table(title=title)
+        for column in table.columns:
+            out.add_column(column, justify="right" if column == value else "left")
+        for row in table.itertuples(index=False):
+            out.add_row(*[_fmt(v) if c == value else str(v)
+                          for c, v in zip(table.columns, row, strict=True)])
+        console.print(out)
+    raise typer.Exit(exit_code(diagnostics))
+
+
+@app.command()
+def energy(ledger: LedgerOption = DEFAULT_LEDGER, year: YearOpt = None,
+           by: Annotated[str, typer.Option(help="comma list of: year, entity, activity, "
+                                                "region")] = "year,activity",
+           as_json: Annotated[bool, typer.Option("--json")] = False,
+           as_csv: Annotated[bool, typer.Option("--csv")] = False) -> None:
+    """Energy in tce (GB/T 2589 当量值) and MWh."""
+    from esgledger.service import run_inventory
+
+    store = _open(ledger)
+    result = run_inventory(store, _settings(store, year, None, None, None, None))
+    names = {"entity": "entity_id", "activity": "activity_type"}
+    dims = [names.get(d.strip(), d.strip()) for d in by.split(",") if d.strip()]
+    table = result.energy.groupby(dims, as_index=False)[["quantity_basis", "tce", "tce_primary",
+                                                         "mwh"]].sum()
+    _emit(table, "tce", as_json, as_csv, "Energy", result.diagnostics)
+
+
+def _tree(node: Node, branch: Any) -> None:
+    value = "" if node.value is None else f" = {node.value:,.6g} {node.unit}"
+    sub = branch.add(f"{node.label}{value}")
+    for key, val in node.detail.items():
+        if isinstance(val, dict):
+            sub.add(f"[dim]{key}: {', '.join(f'{k}={v}' for k, v in val.items())}[/]")
+        else:
+            sub.add(f"[dim]{key}: {val}[/]")
+    for child in node.children:
+        _tree(child, sub)
+
+
+@app.command()
+def explain(figure: Annotated[str, typer.Argument(
+                help="figure id: ghg:YEAR:S1|S2L|S2M|S3|TOTAL[:ENTITY] or energy:YEAR[:ENTITY]")],
+            ledger: LedgerOption = DEFAULT_LEDGER,
+            rows: Annotated[int, typer.Option(help="source rows shown per line")] = 5,
+            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print the derivation tree of a figure down to factors and source rows."""
+    from esgledger.service import explain as explain_figure_in
+
+    store = _open(ledger)
+    try:
+        node = explain_figure_in(store, figure, rows=rows)
+    except ValueError as exc:
+        errors.print(str(exc))
+        raise typer.Exit(2) from exc
+    if as_json:
+        print(json.dumps(node.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    tree = Tree(f"[bold]{node.label}[/] = {node.value:,.4f} {node.unit}")
+    for key, val in node.detail.items():
+        tree.add(f"[dim]{key}: {val}[/]")
+    for child in node.children:
+        _tree(child, tree)
+    console.print(tree)
+
+
+@factors_app.command("list")
+def factors_list(kind: Annotated[str, typer.Option(help="ef, tce, fuel, gwp or types")] = "ef",
+                 key: Annotated[str | None, typer.Option(help="filter by key prefix")] = None,
+                 as_csv: Annotated[bool, typer.Option("--csv")] = False) -> None:
+    """List factors of the packaged library (enabled rows)."""
+    library = load_library()
+    frames = {
+        "ef": library.emission_factors[["factor_id", "key", "geography", "year", "gas",
+                                        "value", "unit", "verification"]],
+        "tce": library.tce[["factor_id", "key", "variant", "value", "unit", "verification"]],
+        "fuel": library.fuel.reset_index()[["param_id", "key", "fuel", "ncv", "ncv_unit",
+                                            "carbon_content", "oxidation_rate", "verification"]],
+        "gwp": library.gwp[["gas", "gwp_set", "value", "verification"]],
+        "types": library.activity_types.reset_index()[["activity_type", "scope", "category",
+                                                       "method", "basis_unit", "emission_key"]],
+    }
+    if kind not in frames:
+        errors.print(f"--kind must be one of {', '.join(frames)}")
+        raise typer.Exit(2)
+    frame = frames[kind]
+    if key:
+        column = "key" if "key" in frame else frame.columns[0]
+        frame = frame[frame[column].astype(str).str.startswith(key)]
+    if as_csv:
+        frame.to_csv(sys.stdout, index=False)
+        return
+    out = Table(title=f"factor library {library.version}: {kind} ({len(frame)} rows)")
+    for column in frame.columns:
+        out.add_column(str(column))
+    for row in frame.itertuples(index=False):
+        out.add_row(*[str(v) for v in row])
+    console.print(out)
+
+
+@factors_app.command("show")
+def factors_show(factor_id: str) -> None:
+    """Every column of one factor (id from `factors list`), with its source."""
+    library = load_library()
+    for frame, column in ((library.emission_factors, "factor_id"), (library.tce, "factor_id"),
+                          (library.fuel.reset_index(), "param_id")):
+        match = frame[frame[column] == factor_id]
+        if not match.empty:
+            for name, value in match.iloc[0].items():
+                console.print(f"[bold]{name}[/]: {value}", highlight=False)
+            return
+    errors.print(f"no factor {factor_id!r} (see `esgledger factors list`)")
+    raise typer.Exit(1)
+
+
+@app.command()
+def template(output: Annotated[Path, typer.Argument(help="XLSX file to write")] = Path(
+        "esgledger-template.xlsx")) -> None:
+    """Write the blank XLSX import template (headers, unit drop-downs, instructions)."""
+    from esgledger.ingest import write_template
+
+    write_template(output)
+    console.print(f"wrote {output}")
+
+
+@app.command()
+def demo(ledger: Annotated[Path, typer.Option("--ledger", "-l", help="demo ledger file")] = Path(
+        "esgledger-demo/demo.db")) -> None:
+    """Build the seed group's ledger and print its 2024 figures and reconciliation."""
+    from esgledger.demo.report import print_demo
+
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    raise typer.Exit(print_demo(ledger, console))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

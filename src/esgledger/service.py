@@ -1,0 +1,131 @@
+"""Library functions the CLI (and later the web app) call: ledger -> inputs -> result."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from esgledger.calc import InventoryInput, InventoryResult, compute_inventory
+from esgledger.calc.baseyear import BaseYearDecision, assess_base_year
+from esgledger.calc.explain import Node, explain_figure, parse_figure
+from esgledger.domain.model import ConsolidationApproach
+from esgledger.factors import CalcSettings, load_library
+from esgledger.store.ledger import Ledger
+
+
+def settings_from_ledger(ledger: Ledger, **overrides: object) -> CalcSettings:
+    """Inventory settings stored in the ledger, with command-line overrides applied."""
+    stored = ledger.settings()
+    values: dict[str, object] = {}
+    if "gwp_set" in stored:
+        values["gwp_set"] = stored["gwp_set"]
+    if "approach" in stored:
+        values["approach"] = ConsolidationApproach(stored["approach"])
+    if "grid_level" in stored:
+        values["grid_level"] = stored["grid_level"]
+    if stored.get("factor_as_of"):
+        values["factor_as_of"] = date.fromisoformat(stored["factor_as_of"])
+    if "natural_gas_tce" in stored:
+        values["natural_gas_tce"] = stored["natural_gas_tce"]
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = value
+    return CalcSettings(**values)  # type: ignore[arg-type]
+
+
+def inventory_input(ledger: Ledger, years: list[int] | None = None) -> InventoryInput:
+    records = ledger.activity_frame(years)
+    direct = ledger.direct_frame(years)
+    parameters = ledger.parameters()
+    overrides = ledger.overrides()
+    return InventoryInput(records=records, organisation=ledger.organisation(), direct=direct,
+                          parameters=parameters, overrides=overrides)
+
+
+def run_inventory(ledger: Ledger, settings: CalcSettings) -> InventoryResult:
+    years = list(settings.years) if settings.years else None
+    return compute_inventory(inventory_input(ledger, years), load_library(), settings)
+
+
+def revenue_wan_yuan(ledger: Ledger, year: int) -> float | None:
+    """Group revenue of a year in 万元 (from the root entity's context metrics)."""
+    from esgledger.units import conversion_factor
+
+    context = ledger.context_frame()
+    roots = [e.entity_id for e in ledger.organisation().roots()]
+    rows = context[(context["metric"] == "revenue") & (context["year"] == year)
+                   & context["entity_id"].isin(roots)]
+    if rows.empty:
+        return None
+    return float(sum(v * conversion_factor(u, "万元")
+                     for v, u in zip(rows["value"], rows["unit"], strict=True)))
+
+
+def headcount(ledger: Ledger, year: int) -> float | None:
+    context = ledger.context_frame()
+    roots = [e.entity_id for e in ledger.organisation().roots()]
+    rows = context[(context["metric"] == "employees") & (context["year"] == year)
+                   & context["entity_id"].isin(roots)]
+    return None if rows.empty else float(rows["value"].sum())
+
+
+def base_year_decision(ledger: Ledger, result: InventoryResult) -> BaseYearDecision | None:
+    stored = ledger.settings()
+    if "base_year" not in stored:
+        return None
+    base_year = int(stored["base_year"])
+    threshold = float(stored.get("base_year_threshold", "0.05"))
+    totals = result.scope_totals(base_year)
+    if totals["total"] <= 0:
+        return None
+    return assess_base_year(base_year, totals["total"], ledger.structural_changes(), threshold)
+
+
+def intensity_table(ledger: Ledger, result: InventoryResult) -> pd.DataFrame:
+    """Total emissions, revenue and intensity per year (ratios computed, never summed)."""
+    rows = []
+    for year in result.years():
+        total = result.scope_totals(year)["total"]
+        revenue = revenue_wan_yuan(ledger, year)
+        people = headcount(ledger, year)
+        rows.append({"year": year, "total_tco2e": total, "revenue_wan_yuan": revenue,
+                     "intensity_per_wan_yuan": None if not revenue else total / revenue,
+                     "employees": people,
+                     "intensity_per_employee": None if not people else total / people})
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table["intensity_yoy_change"] = table["intensity_per_wan_yuan"].diff()
+    return table
+
+
+def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:
+    """Derivation tree of a figure, with the source rows of each line.
+
+    The rows of a line are the stored records with the line's entity, year, activity type and
+    effective region (the record's region, else its entity's), exactly those the calculation
+    aggregated.
+    """
+    _, year, _, _ = parse_figure(figure)
+    settings = settings_from_ledger(ledger, years=(year,))
+    data = inventory_input(ledger, [year])
+    result = compute_inventory(data, load_library(), settings)
+    regions = {e.entity_id: e.region for e in data.organisation}
+    records = data.records.assign(
+        eff_region=data.records["region"].fillna(data.records["entity_id"].map(regions)))
+
+    def lineage(entity: str, year: int, activity_type: str, region: str | None, limit: int,
+                direct: bool, category: str | None) -> tuple[pd.DataFrame, int]:
+        if direct:
+            d = data.direct
+            match = d[(d["entity_id"] == entity) & (d["year"] == year)
+                      & (d["category"] == category)]
+        else:
+            r = records
+            match = r[(r["entity_id"] == entity) & (r["year"] == year)
+                      & (r["activity_type"] == activity_type)]
+            if region is not None and not pd.isna(region):
+                match = match[match["eff_region"] == region]
+        return match.head(limit), len(match)
+
+    return explain_figure(result, figure, records=lineage, max_rows=rows)

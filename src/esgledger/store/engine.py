@@ -1,0 +1,83 @@
+"""Engines, Alembic configuration and small helpers shared by the repository modules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from sqlalchemy import URL, Connection, CursorResult, Engine, create_engine, event
+
+from esgledger.store.models import Base
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+CHUNK = 10_000
+ID_CHUNK = 500
+
+TABLES = _T = Base.metadata.tables
+ENTITY, BATCH, ACTIVITY, DIRECT = (
+    _T["entity"],
+    _T["import_batch"],
+    _T["activity_record"],
+    _T["direct_emission"],
+)
+CONTEXT, PARAMETER, OVERRIDE = _T["context_metric"], _T["parameter"], _T["factor_override"]
+CHANGE, SETTING = _T["structural_change"], _T["setting"]
+
+
+def make_engine(target: str | Path) -> Engine:
+    """A ``Path`` or plain string is a SQLite file; a string with ``://`` is a URL."""
+    if isinstance(target, str) and "://" in target:
+        engine = create_engine(target)
+    else:
+        path = Path(target).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(URL.create("sqlite", database=str(path)))
+    if engine.dialect.name == "sqlite":
+        _sqlite_pragmas(engine)
+    return engine
+
+
+def alembic_config(url: str = "", connection: Connection | None = None) -> Config:
+    """Alembic configuration built in code (no alembic.ini)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (see below)
+        cursor = dbapi_connection.cursor()
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")  # transactional DDL and one-commit batches
+
+
+def now() -> datetime:
+    """Naive UTC timestamp (portable DATETIME column)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    if key is None:  # pragma: no cover - only for multi-row inserts
+        raise RuntimeError("insert returned no primary key")
+    return int(key[0])
+
+
+def chunks(values: Iterable[Any], size: int = ID_CHUNK) -> Iterator[list[Any]]:
+    items = list(dict.fromkeys(values))
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,296 @@
+"""The ledger repository: returns domain dataclasses and DataFrames, never ORM objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, update
+
+from esgledger.domain.model import Entity, EntityKind
+from esgledger.domain.organisation import Organisation
+from esgledger.store import frames
+from esgledger.store.engine import (
+    ACTIVITY,
+    BATCH,
+    CHUNK,
+    CONTEXT,
+    DIRECT,
+    ENTITY,
+    TABLES,
+    alembic_config,
+    chunks,
+    make_engine,
+    new_id,
+    now,
+)
+from esgledger.store.reference import ReferenceData, replace_context
+
+BATCH_KINDS = frozenset({"activity", "direct", "entities", "context"})
+_RECORD_TABLES = {"activity": ACTIVITY, "direct": DIRECT}
+
+
+class Ledger(ReferenceData):
+    """Repository over one database (SQLite file or any SQLAlchemy URL)."""
+
+    @classmethod
+    def open(cls, target: str | Path) -> Ledger:
+        """A ``Path`` or plain string is a SQLite file; a string with ``://`` is a URL."""
+        return cls(make_engine(target))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _config(self, connection: Connection | None = None) -> Config:
+        return alembic_config(self.engine.url.render_as_string(hide_password=False), connection)
+
+    def init(self) -> None:
+        """Upgrade the schema to the newest Alembic revision (a no-op when already there)."""
+        with self.engine.begin() as conn:
+            command.upgrade(self._config(conn), "head")
+
+    def is_initialised(self) -> bool:
+        """True when the database is at the newest Alembic revision."""
+        heads = set(ScriptDirectory.from_config(self._config()).get_heads())
+        with self.engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+        return current == heads
+
+    # -- entities -------------------------------------------------------------------------
+
+    @staticmethod
+    def _upsert_entities(conn: Connection, entities: Sequence[Entity]) -> None:
+        rows = [
+            {
+                "entity_id": e.entity_id,
+                "name": e.name,
+                "name_zh": e.name_zh,
+                "parent_id": e.parent_id,
+                "kind": EntityKind(e.kind).value,
+                "equity_share": float(e.equity_share),
+                "operational_control": bool(e.operational_control),
+                "financial_control": bool(e.financial_control),
+                "region": e.region,
+                "acquired_on": e.acquired_on,
+                "divested_on": e.divested_on,
+            }
+            for e in entities
+        ]
+        existing: set[str] = set()
+        for chunk in chunks(r["entity_id"] for r in rows):
+            existing.update(
+                conn.scalars(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id.in_(chunk)))
+            )
+        updates = [{**r, "b_entity_id": r["entity_id"]} for r in rows if r["entity_id"] in existing]
+        inserts = [r for r in rows if r["entity_id"] not in existing]
+        if updates:
+            stmt = update(ENTITY).where(ENTITY.c.entity_id == bindparam("b_entity_id"))
+            conn.execute(stmt, updates)
+        if inserts:
+            conn.execute(insert(ENTITY), inserts)
+
+    def upsert_entities(self, entities: Sequence[Entity]) -> None:
+        """Insert new entities and replace the attributes of known ones."""
+        with self.engine.begin() as conn:
+            self._upsert_entities(conn, entities)
+
+    def organisation(self) -> Organisation:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ENTITY)).mappings().all()
+        return Organisation.of(
+            Entity(
+                entity_id=r["entity_id"],
+                name=r["name"],
+                parent_id=r["parent_id"],
+                kind=EntityKind(r["kind"]),
+                equity_share=float(r["equity_share"]),
+                operational_control=bool(r["operational_control"]),
+                financial_control=bool(r["financial_control"]),
+                region=r["region"],
+                name_zh=r["name_zh"],
+                acquired_on=r["acquired_on"],
+                divested_on=r["divested_on"],
+            )
+            for r in rows
+        )
+
+    # -- imports --------------------------------------------------------------------------
+
+    def has_batch(self, sha256: str) -> int | None:
+        """Id of an earlier batch with the same file hash, if any."""
+        with self.engine.connect() as conn:
+            found = conn.scalar(select(BATCH.c.batch_id).where(BATCH.c.sha256 == sha256))
+        return None if found is None else int(found)
+
+    def write_batch(
+        self,
+        kind: str,
+        file_name: str,
+        sha256: str,
+        *,
+        activity: pd.DataFrame | None = None,
+        direct: pd.DataFrame | None = None,
+        entities: Sequence[Entity] = (),
+        context: pd.DataFrame | None = None,
+        imported_by: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Store one import in a single transaction and return its ``batch_id``.
+
+        Frame columns are the table's columns without ``rid``/``batch_id``; a missing
+        ``source_kind`` defaults to ``'file'`` and ``source_file`` to ``file_name``.
+        ``progress`` receives the running count of record rows after each chunk.
+        Any error rolls back the batch row and every row written with it.
+        """
+        if kind not in BATCH_KINDS:
+            raise ValueError(f"batch kind {kind!r} is not one of {sorted(BATCH_KINDS)}")
+        defaults = {"source_kind": "file", "source_file": file_name}
+        frames_in = [(t, f) for t, f in ((ACTIVITY, activity), (DIRECT, direct)) if f is not None]
+        columns = [(t, frames.bind_columns(f, t, defaults)) for t, f in frames_in]
+        n_context = 0 if context is None else len(context)
+        total = sum(len(f) for _, f in frames_in) + len(entities) + n_context
+        with self.engine.begin() as conn:
+            batch_id = new_id(
+                conn.execute(
+                    insert(BATCH).values(
+                        kind=kind,
+                        file_name=file_name,
+                        sha256=sha256,
+                        rows=total,
+                        imported_at=now(),
+                        imported_by=imported_by,
+                    )
+                )
+            )
+            if entities:
+                self._upsert_entities(conn, entities)
+            done = 0
+            for table, cols in columns:
+                n = len(next(iter(cols.values()), []))
+                cols["batch_id"] = [batch_id] * n
+                for rows in frames.chunked_rows(cols, CHUNK):
+                    conn.execute(insert(table), rows)
+                    done += len(rows)
+                    if progress is not None:
+                        progress(done)
+            if context is not None and n_context:
+                replace_context(conn, frames.bind_columns(context, CONTEXT, {}))
+        return batch_id
+
+    def existing_record_ids(self, ids: Iterable[str], table: str = "activity") -> set[str]:
+        """Which of ``ids`` are already stored in ``table`` ('activity' or 'direct')."""
+        if table not in _RECORD_TABLES:
+            raise ValueError(f"table {table!r} is not 'activity' or 'direct'")
+        target = _RECORD_TABLES[table]
+        return self._existing(target.c.record_id, ids)
+
+    def existing_instrument_ids(self, ids: Iterable[str]) -> set[str]:
+        return self._existing(ACTIVITY.c.instrument_id, ids)
+
+    def _existing(self, column: ColumnElement[Any], ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for chunk in chunks(ids):
+                found.update(conn.scalars(select(column).where(column.in_(chunk))))
+        return found
+
+    # -- reading records ------------------------------------------------------------------
+
+    def activity_frame(self, years: Sequence[int] | None = None) -> pd.DataFrame:
+        """Activity records (columns ``frames.ACTIVITY_FRAME``) ordered by ``rid``."""
+        stmt = select(*(ACTIVITY.c[n] for n in frames.ACTIVITY_FRAME)).order_by(ACTIVITY.c.rid)
+        if years is not None:
+            stmt = stmt.where(ACTIVITY.c.year.in_([int(y) for y in years]))
+        return self._frame(stmt, frames.ACTIVITY_FRAME)
+
+    def direct_frame(self, years: Sequence[int] | None = None) -> pd.DataFrame:
+        """Direct emissions (columns ``frames.DIRECT_FRAME``) ordered by ``rid``."""
+        stmt = select(*(DIRECT.c[n] for n in frames.DIRECT_FRAME)).order_by(DIRECT.c.rid)
+        if years is not None:
+            stmt = stmt.where(DIRECT.c.year.in_([int(y) for y in years]))
+        return self._frame(stmt, frames.DIRECT_FRAME)
+
+    def records_by_rid(self, rids: Sequence[int]) -> pd.DataFrame:
+        """Every column of the activity records with these ``rid``s, ordered by ``rid``."""
+        cols = [ACTIVITY.c[n] for n in frames.ACTIVITY_FULL]
+        parts = [
+            self._frame(select(*cols).where(ACTIVITY.c.rid.in_(chunk)), frames.ACTIVITY_FULL)
+            for chunk in chunks(int(r) for r in rids)
+        ]
+        if not parts:
+            return frames.typed_frame(None, frames.ACTIVITY_FULL)
+        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return out.sort_values("rid", ignore_index=True)
+
+    @staticmethod
+    def _record_filter(
+        entity_id: str | None, year: int, activity_type: str, region: str | None
+    ) -> list[ColumnElement[bool]]:
+        """``None`` for entity or region means any entity or region."""
+        conds = [ACTIVITY.c.year == int(year), ACTIVITY.c.activity_type == activity_type]
+        if entity_id is not None:
+            conds.append(ACTIVITY.c.entity_id == entity_id)
+        if region is not None:
+            conds.append(ACTIVITY.c.region == region)
+        return conds
+
+    def records_for(
+        self,
+        entity_id: str | None,
+        year: int,
+        activity_type: str,
+        region: str | None,
+        limit: int,
+    ) -> pd.DataFrame:
+        """The first ``limit`` matching activity records (all columns), by ``rid``."""
+        stmt = (
+            select(*(ACTIVITY.c[n] for n in frames.ACTIVITY_FULL))
+            .where(*self._record_filter(entity_id, year, activity_type, region))
+            .order_by(ACTIVITY.c.rid)
+            .limit(int(limit))
+        )
+        return self._frame(stmt, frames.ACTIVITY_FULL)
+
+    def count_records(
+        self, entity_id: str | None, year: int, activity_type: str, region: str | None
+    ) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(ACTIVITY)
+            .where(*self._record_filter(entity_id, year, activity_type, region))
+        )
+        with self.engine.connect() as conn:
+            return int(conn.scalar(stmt) or 0)
+
+    def batches(self) -> pd.DataFrame:
+        """Import batches ordered by id."""
+        stmt = select(*(BATCH.c[n] for n in frames.BATCH_FRAME)).order_by(BATCH.c.batch_id)
+        return self._frame(stmt, frames.BATCH_FRAME)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per ledger table."""
+        with self.engine.connect() as conn:
+            return {
+                name: int(conn.scalar(select(func.count()).select_from(table)) or 0)
+                for name, table in TABLES.items()
+            }

@@ -1,0 +1,357 @@
+"""Ledger storage: migrations, batch writes (atomic), round-trips of every table.
+
+Set ``ESGLEDGER_TEST_PG_URL`` (an empty PostgreSQL database; run without xdist) to repeat
+the tests on PostgreSQL as well as SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine
+from sqlalchemy.exc import IntegrityError
+
+from esgledger.domain.model import Entity, EntityKind, StructuralChange
+from esgledger.domain.organisation import Organisation
+from esgledger.store import Ledger
+from esgledger.store import ledger as ledger_module
+from esgledger.store.frames import ACTIVITY_FRAME, DIRECT_FRAME
+from esgledger.store.models import Base
+
+ENTITIES = (
+    Entity("G", "Group Co", kind=EntityKind.GROUP, name_zh="集团"),
+    Entity(
+        "S1",
+        "Sub One",
+        parent_id="G",
+        equity_share=0.6,
+        financial_control=False,
+        region="CN-BJ",
+        name_zh="子公司一",
+        acquired_on=date(2023, 7, 1),
+    ),
+    Entity(
+        "S2",
+        "Sub Two",
+        parent_id="G",
+        operational_control=False,
+        divested_on=date(2024, 12, 31),
+        kind=EntityKind.SITE,
+    ),
+)
+
+
+def _activity(n: int = 5, prefix: str = "a") -> pd.DataFrame:
+    """A frame with every writable column, including missing values and Chinese text."""
+    return pd.DataFrame(
+        {
+            "record_id": [f"{prefix}{i}" for i in range(n)],
+            "entity_id": ["S1" if i % 2 else "S2" for i in range(n)],
+            "year": np.full(n, 2024, dtype="int64"),
+            "month": pd.array(
+                [None if i % 3 == 0 else i % 12 + 1 for i in range(n)], dtype="Int64"
+            ),
+            "activity_type": ["electricity" if i % 2 else "diesel" for i in range(n)],
+            "quantity": [1234.5 + i / 3 for i in range(n)],
+            "quantity_text": [f"1,234.5{i}" for i in range(n)],
+            "unit": ["kWh" if i % 2 else "L" for i in range(n)],
+            "region": [None if i == 1 else "CN-BJ" for i in range(n)],
+            "region_text": [None if i == 1 else "北京市" for i in range(n)],
+            "data_quality": "measured",
+            "activity_date": [date(2024, 3, i + 1) if i % 2 else None for i in range(n)],
+            "instrument_id": [f"GEC-{i}" if i == 3 else None for i in range(n)],
+            "ef_value": [0.0 if i == 3 else np.nan for i in range(n)],
+            "ef_unit": ["kgCO2e/kWh" if i == 3 else None for i in range(n)],
+            "note": [f"备注 {i}" if i == 2 else None for i in range(n)],
+            "source_kind": "file",
+            "source_file": "activity.xlsx",
+            "source_row": pd.array([i + 2 if i else None for i in range(n)], dtype="Int64"),
+            "source_user": [None] * (n - 1) + ["alice"],
+        }
+    )
+
+
+def _direct(n: int = 3) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "record_id": [f"d{i}" for i in range(n)],
+            "entity_id": "S1",
+            "year": [2023 + i % 2 for i in range(n)],
+            "month": pd.array([None] * n, dtype="Int64"),
+            "scope": [1, 2, 3][:n],
+            "category": ["stationary", "electricity", "cat1"][:n],
+            "gas": "CO2e",
+            "tco2e": [10.25, 0.1 + 0.2, 1e-9][:n],
+            "tco2e_text": ["10.25", "0.30000000000000004", "1e-9"][:n],
+            "scope2_basis": "both",
+            "data_quality": "reported",
+            "provenance": "verified statement",
+            "source_kind": "file",
+            "source_file": "direct.csv",
+            "source_row": pd.array([2, 3, None][:n], dtype="Int64"),
+            "source_user": None,
+        }
+    )
+
+
+PG_URL = os.environ.get("ESGLEDGER_TEST_PG_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """A fresh SQLite file, or the emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "ledger.db"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture
+def ledger(target: str | Path) -> Iterator[Ledger]:
+    with Ledger.open(target) as opened:
+        opened.init()
+        opened.upsert_entities(ENTITIES)
+        yield opened
+
+
+def _values(frame: pd.DataFrame, column: str) -> list[object]:
+    return [None if v is None or v is pd.NA or pd.isna(v) else v for v in frame[column].tolist()]
+
+
+def test_init_is_idempotent_and_at_head(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "ledger.db"
+    with Ledger.open(path) as ledger:
+        assert not ledger.is_initialised()
+        ledger.init()
+        ledger.init()
+        assert ledger.is_initialised()
+        with ledger.engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_heads() == ("0001",)
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert set(ledger.counts().values()) == {0}
+    with Ledger.open(str(path)) as again:  # a plain string is a file too
+        assert again.is_initialised()
+
+
+def test_migration_creates_exactly_the_models(target: str | Path) -> None:
+    with Ledger.open(target) as ledger:
+        ledger.init()
+        with ledger.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+
+
+def test_write_batch_round_trips_every_column(ledger: Ledger) -> None:
+    frame = _activity(7)
+    seen: list[int] = []
+    batch_id = ledger.write_batch(
+        "activity",
+        "activity.xlsx",
+        "sha-1",
+        activity=frame,
+        imported_by="bob",
+        progress=seen.append,
+    )
+    assert seen == [7]
+    stored = ledger.activity_frame()
+    assert list(stored.columns) == list(ACTIVITY_FRAME)
+    assert {c: str(t) for c, t in stored.dtypes.items()} == {
+        c: str(pd.Series(dtype=t).dtype) for c, t in ACTIVITY_FRAME.items()
+    }
+    assert (stored["batch_id"] == batch_id).all()
+    full = ledger.records_by_rid(stored["rid"].tolist()[::-1])
+    assert full["rid"].tolist() == stored["rid"].tolist()
+    for column in frame.columns:
+        assert _values(full, column) == _values(frame, column), column
+    assert full["quantity"].tolist() == frame["quantity"].tolist()  # bit-exact floats
+    batches = ledger.batches()
+    assert batches[["batch_id", "kind", "file_name", "sha256", "rows", "imported_by"]].to_dict(
+        "records"
+    ) == [
+        {
+            "batch_id": batch_id,
+            "kind": "activity",
+            "file_name": "activity.xlsx",
+            "sha256": "sha-1",
+            "rows": 7,
+            "imported_by": "bob",
+        }
+    ]
+
+
+def test_direct_round_trip_and_year_filter(ledger: Ledger) -> None:
+    frame = _direct()
+    ledger.write_batch("direct", "direct.csv", "sha-d", direct=frame)
+    stored = ledger.direct_frame()
+    assert list(stored.columns) == list(DIRECT_FRAME)
+    for column in frame.columns:
+        if column in DIRECT_FRAME:
+            assert _values(stored, column) == _values(frame, column), column
+    assert ledger.direct_frame(years=[2024])["record_id"].tolist() == ["d1"]
+
+
+def test_chunks_and_progress(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ledger_module, "CHUNK", 4)
+    seen: list[int] = []
+    ledger.write_batch("activity", "a.csv", "sha-c", activity=_activity(10), progress=seen.append)
+    assert seen == [4, 8, 10]
+    assert ledger.counts()["activity_record"] == 10
+
+
+@pytest.mark.parametrize("problem", ["duplicate", "unknown_entity"])
+def test_failing_batch_leaves_nothing(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, problem: str
+) -> None:
+    monkeypatch.setattr(ledger_module, "CHUNK", 3)  # the error comes after a written chunk
+    frame = _activity(8)
+    if problem == "duplicate":
+        frame.loc[6, "record_id"] = frame.loc[1, "record_id"]
+    else:
+        frame.loc[6, "entity_id"] = "NOPE"
+    with pytest.raises(IntegrityError):
+        ledger.write_batch("activity", "a.csv", "sha-x", activity=frame, direct=_direct())
+    counts = ledger.counts()
+    assert counts["activity_record"] == counts["direct_emission"] == counts["import_batch"] == 0
+    assert ledger.batches().empty
+    assert ledger.has_batch("sha-x") is None
+
+
+def test_unknown_column_and_kind_are_refused(ledger: Ledger) -> None:
+    with pytest.raises(ValueError, match="quantityy"):
+        ledger.write_batch("activity", "a.csv", "s", activity=_activity(1).assign(quantityy=1))
+    with pytest.raises(ValueError, match="kind"):
+        ledger.write_batch("bogus", "a.csv", "s")
+    assert ledger.counts()["import_batch"] == 0
+
+
+def test_has_batch_and_existing_ids(ledger: Ledger) -> None:
+    assert ledger.has_batch("sha-1") is None
+    batch_id = ledger.write_batch("activity", "a.csv", "sha-1", activity=_activity(5))
+    assert ledger.has_batch("sha-1") == batch_id
+    with pytest.raises(IntegrityError):  # the same file twice is refused by the schema
+        ledger.write_batch("activity", "a.csv", "sha-1", activity=_activity(2, prefix="z"))
+    asked = [f"a{i}" for i in range(1200)] + ["missing"]
+    assert ledger.existing_record_ids(asked) == {f"a{i}" for i in range(5)}
+    assert ledger.existing_record_ids(asked, table="direct") == set()
+    assert ledger.existing_instrument_ids(["GEC-3", "GEC-9"]) == {"GEC-3"}
+    with pytest.raises(ValueError, match="table"):
+        ledger.existing_record_ids(["a1"], table="nope")
+
+
+def test_records_for_and_count(ledger: Ledger) -> None:
+    ledger.write_batch("activity", "a.csv", "sha-1", activity=_activity(9))
+    found = ledger.records_for("S1", 2024, "electricity", None, limit=2)
+    assert found["record_id"].tolist() == ["a1", "a3"]
+    assert ledger.count_records("S1", 2024, "electricity", None) == 4
+    assert ledger.count_records("S1", 2024, "electricity", "CN-BJ") == 3
+    assert ledger.count_records(None, 2024, "diesel", None) == 5
+    assert ledger.count_records(None, 2023, "diesel", None) == 0
+    assert ledger.activity_frame(years=[2023]).empty
+
+
+def test_entities_round_trip_into_organisation(ledger: Ledger) -> None:
+    assert ledger.organisation() == Organisation.of(ENTITIES)
+    renamed = Entity("S2", "Sub Two (renamed)", parent_id="G", equity_share=0.25)
+    ledger.write_batch("entities", "org.csv", "sha-org", entities=[renamed])
+    org = ledger.organisation()
+    assert len(org) == 3
+    assert org.get("S2") == renamed
+    assert ledger.batches()["rows"].tolist() == [1]
+
+
+def test_empty_ledger_frames_keep_columns_and_dtypes(target: str | Path) -> None:
+    with Ledger.open(target) as ledger:
+        ledger.init()
+        for frame, spec in (
+            (ledger.activity_frame(), ACTIVITY_FRAME),
+            (ledger.direct_frame(), DIRECT_FRAME),
+        ):
+            assert frame.empty
+            assert list(frame.columns) == list(spec)
+            assert str(frame["rid"].dtype) == "int64"
+            assert str(frame["month"].dtype) == "Int64"
+        assert ledger.records_by_rid([]).empty
+        assert ledger.parameters().empty and ledger.overrides().empty
+        assert ledger.organisation() == Organisation.of([])
+
+
+def test_parameters_overrides_context_settings_round_trip(ledger: Ledger) -> None:
+    ledger.set_parameter("density.gasoline", None, 0.74, "kg/L", "GB/T 2589")
+    ledger.set_parameter("density.gasoline", None, 0.737, "kg/L", "GB/T 2589-2020")
+    ledger.set_parameter("fx.CNY_per_USD", 2024, 7.1884, "CNY/USD", "PBoC")
+    params = ledger.parameters()
+    assert params.to_dict("records") == [
+        {
+            "name": "density.gasoline",
+            "year": None,
+            "value": 0.737,
+            "unit": "kg/L",
+            "source": "GB/T 2589-2020",
+        },
+        {
+            "name": "fx.CNY_per_USD",
+            "year": 2024,
+            "value": 7.1884,
+            "unit": "CNY/USD",
+            "source": "PBoC",
+        },
+    ]
+
+    first = ledger.add_override("electricity", "CN-BJ", 2024, "CO2", 0.5568, "kgCO2/kWh", "MEE")
+    second = ledger.add_override("diesel", None, None, "CO2e", 2.68, "kgCO2e/L", "supplier", "eve")
+    overrides = ledger.overrides()
+    assert overrides["id"].tolist() == [first, second]
+    assert overrides.iloc[1][["activity_type", "gas", "value", "entered_by"]].tolist() == [
+        "diesel",
+        "CO2e",
+        2.68,
+        "eve",
+    ]
+    assert pd.isna(overrides.iloc[1]["region"]) and pd.isna(overrides.iloc[1]["year"])
+
+    ledger.set_context("G", 2024, "revenue", 1.5e9, "CNY", "annual report")
+    ledger.set_context("G", 2024, "revenue", 1.6e9, "CNY", "restated")
+    context = pd.DataFrame(
+        {
+            "entity_id": ["G", "S1"],
+            "year": [2024, 2024],
+            "metric": ["employees", "employees"],
+            "value": [1200.0, 300.0],
+            "unit": ["person", "person"],
+            "source": ["HR", "HR"],
+        }
+    )
+    ledger.write_batch("context", "context.csv", "sha-ctx", context=context)
+    ctx = ledger.context_frame()
+    assert ctx[["entity_id", "metric", "value", "source"]].values.tolist() == [
+        ["G", "employees", 1200.0, "HR"],
+        ["G", "revenue", 1.6e9, "restated"],
+        ["S1", "employees", 300.0, "HR"],
+    ]
+    assert str(ctx["year"].dtype) == "int64"
+
+    assert ledger.get_setting("base_year") is None
+    assert ledger.get_setting("base_year", "2019") == "2019"
+    ledger.set_setting("base_year", "2020")
+    ledger.set_setting("base_year", "2021")
+    ledger.set_setting("approach", "operational_control")
+    assert ledger.settings() == {"approach": "operational_control", "base_year": "2021"}
+
+    change = StructuralChange("c1", 2024, "acquisition", "bought S1", "S1", 1234.5)
+    ledger.add_structural_change(change)
+    ledger.add_structural_change(StructuralChange("c0", 2022, "methodology", "new factors"))
+    assert [c.change_id for c in ledger.structural_changes()] == ["c0", "c1"]
+    assert ledger.structural_changes()[1] == change
