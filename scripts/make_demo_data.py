@@ -48,14 +48,24 @@ def activity_rows(entities: list[str]) -> list[dict[str, str]]:
         season = [9, 8, 9, 9, 10, 12, 13, 13, 11, 9, 9, 10]
         weights = [(3 + (i * 7) % 11) * season[m - 1] for i, (e, m) in enumerate(cells)]
         for (entity, month), qty in zip(cells, split(total, weights, decimals), strict=True):
-            rows.append({
-                "record_id": f"DEMO-{activity}-{entity}-2024-{month:02d}",
-                "entity_id": entity, "period": f"2024-{month:02d}", "activity_type": activity,
-                "quantity": str(qty), "unit": unit, "region": "", "data_quality": "measured",
-                "activity_date": "", "instrument_id": "", "ef_value": "", "ef_unit": "",
-                "note": f"synthetic monthly split of the published 2024 total {total} {unit} "
-                        f"({SEED})",
-            })
+            rows.append(
+                {
+                    "record_id": f"DEMO-{activity}-{entity}-2024-{month:02d}",
+                    "entity_id": entity,
+                    "period": f"2024-{month:02d}",
+                    "activity_type": activity,
+                    "quantity": str(qty),
+                    "unit": unit,
+                    "region": "",
+                    "data_quality": "measured",
+                    "activity_date": "",
+                    "instrument_id": "",
+                    "ef_value": "",
+                    "ef_unit": "",
+                    "note": f"synthetic monthly split of the published 2024 total {total} {unit} "
+                    f"({SEED})",
+                }
+            )
     return rows
 
 
@@ -69,8 +79,15 @@ def main() -> None:
 
     # Scope 1 combustion computed from the activity data with the demo settings; the report's
     # scope 1 total less that is entered as the fugitive residual (the report gives no split).
-    org = Organisation.of(Entity(r.entity_id, r.name, r.parent_id if isinstance(r.parent_id, str)
-                                 else None, region=r.region) for r in entities.itertuples())
+    org = Organisation.of(
+        Entity(
+            r.entity_id,
+            r.name,
+            r.parent_id if isinstance(r.parent_id, str) else None,
+            region=r.region,
+        )
+        for r in entities.itertuples()
+    )
     records = pd.DataFrame(rows)
     records["rid"] = range(1, len(records) + 1)
     records["year"] = 2024
@@ -79,48 +96,88 @@ def main() -> None:
     params = pd.read_csv(DATA / "parameters.csv")
     params["year"] = None
     settings = CalcSettings(grid_level="national", factor_as_of=date(2025, 3, 31))
-    result = compute_inventory(InventoryInput(records, org, parameters=params), load_library(),
-                               settings)
+    result = compute_inventory(
+        InventoryInput(records, org, parameters=params), load_library(), settings
+    )
     combustion = Decimal(str(round(result.scope_totals(2024)["scope1"], 6)))
     fugitive = (Decimal("4472.70") - combustion).quantize(Decimal("0.01"))
 
-    series = pd.read_csv(Path(__file__).resolve().parents[2] / "shared/seed/ghg_timeseries.csv",
-                         dtype=str) if (Path(__file__).resolve().parents[2]
-                                        / "shared/seed/ghg_timeseries.csv").exists() else None
-    chart = "2024 ESG report emissions bar chart, values in series order " \
-            "(../shared/seed/ghg_timeseries.csv)"
+    series = (
+        pd.read_csv(
+            Path(__file__).resolve().parents[2] / "shared/seed/ghg_timeseries.csv", dtype=str
+        )
+        if (Path(__file__).resolve().parents[2] / "shared/seed/ghg_timeseries.csv").exists()
+        else None
+    )
+    chart = (
+        "2024 ESG report emissions bar chart, values in series order "
+        "(../shared/seed/ghg_timeseries.csv)"
+    )
     direct = [
-        {"record_id": "DEMO-D-2024-S1-FUGITIVE", "entity_id": "G00", "period": "2024",
-         "scope": "1", "category": "fugitive", "tco2e": str(fugitive), "gas": "CO2e",
-         "scope2_basis": "", "data_quality": "reported",
-         "provenance": f"derived: reported 2024 scope 1 4,472.70 tCO2e less combustion computed "
-                       f"by esgledger ({combustion:.6f}); the report publishes no split of scope 1"},
-        {"record_id": "DEMO-D-2024-S3", "entity_id": "G00", "period": "2024", "scope": "3",
-         "category": "s3_04_upstream_transport", "tco2e": "3265.40", "gas": "CO2e",
-         "scope2_basis": "", "data_quality": "reported",
-         "provenance": f"reported in the 2024 ESG report ({SEED}); the report says scope 3 "
-                       "covers transport without naming the category: entered as category 4"},
+        {
+            "record_id": "DEMO-D-2024-S1-FUGITIVE",
+            "entity_id": "G00",
+            "period": "2024",
+            "scope": "1",
+            "category": "fugitive",
+            "tco2e": str(fugitive),
+            "gas": "CO2e",
+            "scope2_basis": "",
+            "data_quality": "reported",
+            "provenance": f"derived: reported 2024 scope 1 4,472.70 tCO2e less combustion "
+            f"computed by esgledger ({combustion:.6f}); the report publishes no "
+            "split of scope 1",
+        },
+        {
+            "record_id": "DEMO-D-2024-S3",
+            "entity_id": "G00",
+            "period": "2024",
+            "scope": "3",
+            "category": "s3_04_upstream_transport",
+            "tco2e": "3265.40",
+            "gas": "CO2e",
+            "scope2_basis": "",
+            "data_quality": "reported",
+            "provenance": f"reported in the 2024 ESG report ({SEED}); the report says scope 3 "
+            "covers transport without naming the category: entered as category 4",
+        },
     ]
     if series is None:
         raise SystemExit("../shared/seed/ghg_timeseries.csv not found")
     for row in series.itertuples():
         if row.year == "2024":
             continue
-        for scope, value in (("1", row.scope1_tco2e), ("2", row.scope2_tco2e),
-                             ("3", row.scope3_tco2e)):
-            direct.append({
-                "record_id": f"DEMO-D-{row.year}-S{scope}", "entity_id": "G00",
-                "period": row.year, "scope": scope,
-                "category": {"1": "scope1_reported", "2": "purchased_electricity",
-                             "3": "s3_04_upstream_transport"}[scope],
-                "tco2e": value, "gas": "CO2e", "scope2_basis": "location" if scope == "2" else "",
-                "data_quality": "reported", "provenance": f"reported in the 2024 ESG report: {chart}"})
+        for scope, value in (
+            ("1", row.scope1_tco2e),
+            ("2", row.scope2_tco2e),
+            ("3", row.scope3_tco2e),
+        ):
+            direct.append(
+                {
+                    "record_id": f"DEMO-D-{row.year}-S{scope}",
+                    "entity_id": "G00",
+                    "period": row.year,
+                    "scope": scope,
+                    "category": {
+                        "1": "scope1_reported",
+                        "2": "purchased_electricity",
+                        "3": "s3_04_upstream_transport",
+                    }[scope],
+                    "tco2e": value,
+                    "gas": "CO2e",
+                    "scope2_basis": "location" if scope == "2" else "",
+                    "data_quality": "reported",
+                    "provenance": f"reported in the 2024 ESG report: {chart}",
+                }
+            )
     with (DATA / "direct.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(direct[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(direct)
-    print(f"{len(rows)} activity rows, {len(direct)} direct rows; fugitive residual {fugitive} "
-          f"(generated {date.today()})")
+    print(
+        f"{len(rows)} activity rows, {len(direct)} direct rows; fugitive residual {fugitive} "
+        f"(generated {date.today()})"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,19 +22,24 @@ from esgledger.domain.diagnostics import Diagnostic, Severity, exit_code
 from esgledger.domain.model import ConsolidationApproach
 from esgledger.factors import load_library
 
-app = typer.Typer(help="esgledger: GHG and energy ledger with lineage.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="esgledger: GHG and energy ledger with lineage.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 factors_app = typer.Typer(help="Browse the factor library.", no_args_is_help=True)
 app.add_typer(factors_app, name="factors")
 console = Console()
 errors = Console(stderr=True)
 
 DEFAULT_LEDGER = Path("esgledger.db")
-LedgerOption = Annotated[Path, typer.Option("--ledger", "-l", envvar="ESGLEDGER_DB",
-                                            help="ledger file (SQLite)")]
+LedgerOption = Annotated[
+    Path, typer.Option("--ledger", "-l", envvar="ESGLEDGER_DB", help="ledger file (SQLite)")
+]
 
 
-class Approach(str, Enum):
+class Approach(StrEnum):
     operational_control = "operational_control"
     financial_control = "financial_control"
     equity_share = "equity_share"
@@ -62,9 +67,10 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 @app.command()
-def init(ledger: LedgerOption = DEFAULT_LEDGER,
-         entities: Annotated[Path | None, typer.Option(help="organisation tree CSV")] = None
-         ) -> None:
+def init(
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    entities: Annotated[Path | None, typer.Option(help="organisation tree CSV")] = None,
+) -> None:
     """Create or upgrade a ledger (runs the database migrations)."""
     store = _open(ledger, must_exist=False)
     store.init()
@@ -80,39 +86,66 @@ def init(ledger: LedgerOption = DEFAULT_LEDGER,
 
 
 @app.command("import")
-def import_(files: Annotated[list[Path], typer.Argument(help="CSV or XLSX files")],
-            ledger: LedgerOption = DEFAULT_LEDGER,
-            kind: Annotated[str | None, typer.Option(help="activity or direct")] = None,
-            user: Annotated[str | None, typer.Option(help="who imports")] = None,
-            dry_run: Annotated[bool, typer.Option(help="validate only")] = False,
-            as_json: Annotated[bool, typer.Option("--json", help="diagnostics as JSON")] = False,
-            ) -> None:
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="CSV or XLSX files")],
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    kind: Annotated[str | None, typer.Option(help="activity or direct")] = None,
+    user: Annotated[str | None, typer.Option(help="who imports")] = None,
+    dry_run: Annotated[bool, typer.Option(help="validate only")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="diagnostics as JSON")] = False,
+) -> None:
     """Validate and import activity or direct-emission files, each all or nothing."""
     from esgledger.ingest import import_file
 
     store = _open(ledger)
     reports = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
-                  TimeElapsedColumn(), console=errors, transient=True,
-                  disable=as_json or not sys.stderr.isatty()) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=as_json or not sys.stderr.isatty(),
+    ) as progress:
         for path in files:
             task = progress.add_task(f"import {path.name}", total=None)
-            report = import_file(store, path, kind=kind, user=user, dry_run=dry_run,
-                                 progress=lambda n, t=task: progress.update(t, completed=n))
+            report = import_file(
+                store,
+                path,
+                kind=kind,
+                user=user,
+                dry_run=dry_run,
+                progress=lambda n, t=task: progress.update(t, completed=n),
+            )
             reports.append(report)
     diagnostics = [d for r in reports for d in r.diagnostics]
     if as_json:
-        print(json.dumps({"files": [{
-            "file": r.file, "kind": r.kind, "rows": r.rows, "batch_id": r.batch_id,
-            "duplicate_of": r.duplicate_of, "ok": r.ok,
-            "diagnostics": [d.to_dict() for d in r.diagnostics]} for r in reports]},
-            ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "files": [
+                        {
+                            "file": r.file,
+                            "kind": r.kind,
+                            "rows": r.rows,
+                            "batch_id": r.batch_id,
+                            "duplicate_of": r.duplicate_of,
+                            "ok": r.ok,
+                            "diagnostics": [d.to_dict() for d in r.diagnostics],
+                        }
+                        for r in reports
+                    ]
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         _print_diagnostics(diagnostics)
         for r in reports:
             if r.duplicate_of is not None:
-                console.print(f"{r.file}: already imported (batch {r.duplicate_of}); "
-                              "nothing added")
+                console.print(f"{r.file}: already imported (batch {r.duplicate_of}); nothing added")
             elif r.ok and r.batch_id is not None:
                 console.print(f"{r.file}: imported {r.rows} {r.kind} rows as batch {r.batch_id}")
             elif r.ok:
@@ -123,33 +156,51 @@ def import_(files: Annotated[list[Path], typer.Argument(help="CSV or XLSX files"
     raise typer.Exit(exit_code(diagnostics))
 
 
-def _settings(store: Any, year: list[int] | None, gwp: str | None, approach: Approach | None,
-              as_of: str | None, grid_level: str | None) -> Any:
+def _settings(
+    store: Any,
+    year: list[int] | None,
+    gwp: str | None,
+    approach: Approach | None,
+    as_of: str | None,
+    grid_level: str | None,
+) -> Any:
     from esgledger.service import settings_from_ledger
 
     return settings_from_ledger(
-        store, years=tuple(year) if year else None, gwp_set=gwp,
+        store,
+        years=tuple(year) if year else None,
+        gwp_set=gwp,
         approach=ConsolidationApproach(approach.value) if approach else None,
-        factor_as_of=date.fromisoformat(as_of) if as_of else None, grid_level=grid_level)
+        factor_as_of=date.fromisoformat(as_of) if as_of else None,
+        grid_level=grid_level,
+    )
 
 
 YearOpt = Annotated[list[int] | None, typer.Option("--year", "-y", help="year(s)")]
 GwpOpt = Annotated[str | None, typer.Option("--gwp", help="AR4, AR5 or AR6")]
 ApproachOpt = Annotated[Approach | None, typer.Option(help="consolidation approach")]
-AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="use factors published by "
-                                                              "this date (YYYY-MM-DD)")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="use factors published by this date (YYYY-MM-DD)")
+]
 GridOpt = Annotated[str | None, typer.Option(help="province, region or national")]
 
 
 @app.command()
-def inventory(ledger: LedgerOption = DEFAULT_LEDGER, year: YearOpt = None,
-              by: Annotated[str, typer.Option(help="comma list of: entity, scope, category, "
-                                                   "gas, year, activity, region")] = "year,scope",
-              basis: Annotated[str, typer.Option(help="location or market")] = "location",
-              gwp: GwpOpt = None, approach: ApproachOpt = None, as_of: AsOfOpt = None,
-              grid_level: GridOpt = None,
-              as_json: Annotated[bool, typer.Option("--json")] = False,
-              as_csv: Annotated[bool, typer.Option("--csv")] = False) -> None:
+def inventory(
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    year: YearOpt = None,
+    by: Annotated[
+        str,
+        typer.Option(help="comma list of: entity, scope, category, gas, year, activity, region"),
+    ] = "year,scope",
+    basis: Annotated[str, typer.Option(help="location or market")] = "location",
+    gwp: GwpOpt = None,
+    approach: ApproachOpt = None,
+    as_of: AsOfOpt = None,
+    grid_level: GridOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv")] = False,
+) -> None:
     """GHG inventory totals in tCO2e, by any breakdown."""
     from esgledger.service import run_inventory
 
@@ -162,16 +213,36 @@ def inventory(ledger: LedgerOption = DEFAULT_LEDGER, year: YearOpt = None,
         errors.print(f"--by: unknown breakdown {', '.join(bad)}")
         raise typer.Exit(2)
     table = result.by(dims, basis=basis) if not result.lines.empty else pd.DataFrame()
-    _emit(table, "tco2e", as_json, as_csv, f"GHG inventory ({basis}-based scope 2), tCO2e",
-          result.diagnostics)
+    _emit(
+        table,
+        "tco2e",
+        as_json,
+        as_csv,
+        f"GHG inventory ({basis}-based scope 2), tCO2e",
+        result.diagnostics,
+    )
 
 
-def _emit(table: pd.DataFrame, value: str, as_json: bool, as_csv: bool, title: str,
-          diagnostics: Sequence[Diagnostic]) -> None:
+def _emit(
+    table: pd.DataFrame,
+    value: str,
+    as_json: bool,
+    as_csv: bool,
+    title: str,
+    diagnostics: Sequence[Diagnostic],
+) -> None:
     if as_json:
-        print(json.dumps({"rows": table.to_dict("records"),
-                          "diagnostics": [d.to_dict() for d in diagnostics]},
-                         ensure_ascii=False, indent=2, default=str))
+        print(
+            json.dumps(
+                {
+                    "rows": table.to_dict("records"),
+                    "diagnostics": [d.to_dict() for d in diagnostics],
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
     elif as_csv:
         table.to_csv(sys.stdout, index=False)
         _print_diagnostics(diagnostics)
@@ -181,18 +252,26 @@ def _emit(table: pd.DataFrame, value: str, as_json: bool, as_csv: bool, title: s
         for column in table.columns:
             out.add_column(column, justify="right" if column == value else "left")
         for row in table.itertuples(index=False):
-            out.add_row(*[_fmt(v) if c == value else str(v)
-                          for c, v in zip(table.columns, row, strict=True)])
+            out.add_row(
+                *[
+                    _fmt(v) if c == value else str(v)
+                    for c, v in zip(table.columns, row, strict=True)
+                ]
+            )
         console.print(out)
     raise typer.Exit(exit_code(diagnostics))
 
 
 @app.command()
-def energy(ledger: LedgerOption = DEFAULT_LEDGER, year: YearOpt = None,
-           by: Annotated[str, typer.Option(help="comma list of: year, entity, activity, "
-                                                "region")] = "year,activity",
-           as_json: Annotated[bool, typer.Option("--json")] = False,
-           as_csv: Annotated[bool, typer.Option("--csv")] = False) -> None:
+def energy(
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    year: YearOpt = None,
+    by: Annotated[
+        str, typer.Option(help="comma list of: year, entity, activity, region")
+    ] = "year,activity",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv")] = False,
+) -> None:
     """Energy in tce (GB/T 2589 当量值) and MWh."""
     from esgledger.service import run_inventory
 
@@ -200,8 +279,9 @@ def energy(ledger: LedgerOption = DEFAULT_LEDGER, year: YearOpt = None,
     result = run_inventory(store, _settings(store, year, None, None, None, None))
     names = {"entity": "entity_id", "activity": "activity_type"}
     dims = [names.get(d.strip(), d.strip()) for d in by.split(",") if d.strip()]
-    table = result.energy.groupby(dims, as_index=False)[["quantity_basis", "tce", "tce_primary",
-                                                         "mwh"]].sum()
+    table = result.energy.groupby(dims, as_index=False)[
+        ["quantity_basis", "tce", "tce_primary", "mwh"]
+    ].sum()
     _emit(table, "tce", as_json, as_csv, "Energy", result.diagnostics)
 
 
@@ -218,11 +298,17 @@ def _tree(node: Node, branch: Any) -> None:
 
 
 @app.command()
-def explain(figure: Annotated[str, typer.Argument(
-                help="figure id: ghg:YEAR:S1|S2L|S2M|S3|TOTAL[:ENTITY] or energy:YEAR[:ENTITY]")],
-            ledger: LedgerOption = DEFAULT_LEDGER,
-            rows: Annotated[int, typer.Option(help="source rows shown per line")] = 5,
-            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def explain(
+    figure: Annotated[
+        str,
+        typer.Argument(
+            help="figure id: ghg:YEAR:S1|S2L|S2M|S3|TOTAL[:ENTITY] or energy:YEAR[:ENTITY]"
+        ),
+    ],
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    rows: Annotated[int, typer.Option(help="source rows shown per line")] = 5,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Print the derivation tree of a figure down to factors and source rows."""
     from esgledger.service import explain as explain_figure_in
 
@@ -244,20 +330,34 @@ def explain(figure: Annotated[str, typer.Argument(
 
 
 @factors_app.command("list")
-def factors_list(kind: Annotated[str, typer.Option(help="ef, tce, fuel, gwp or types")] = "ef",
-                 key: Annotated[str | None, typer.Option(help="filter by key prefix")] = None,
-                 as_csv: Annotated[bool, typer.Option("--csv")] = False) -> None:
+def factors_list(
+    kind: Annotated[str, typer.Option(help="ef, tce, fuel, gwp or types")] = "ef",
+    key: Annotated[str | None, typer.Option(help="filter by key prefix")] = None,
+    as_csv: Annotated[bool, typer.Option("--csv")] = False,
+) -> None:
     """List factors of the packaged library (enabled rows)."""
     library = load_library()
     frames = {
-        "ef": library.emission_factors[["factor_id", "key", "geography", "year", "gas",
-                                        "value", "unit", "verification"]],
+        "ef": library.emission_factors[
+            ["factor_id", "key", "geography", "year", "gas", "value", "unit", "verification"]
+        ],
         "tce": library.tce[["factor_id", "key", "variant", "value", "unit", "verification"]],
-        "fuel": library.fuel.reset_index()[["param_id", "key", "fuel", "ncv", "ncv_unit",
-                                            "carbon_content", "oxidation_rate", "verification"]],
+        "fuel": library.fuel.reset_index()[
+            [
+                "param_id",
+                "key",
+                "fuel",
+                "ncv",
+                "ncv_unit",
+                "carbon_content",
+                "oxidation_rate",
+                "verification",
+            ]
+        ],
         "gwp": library.gwp[["gas", "gwp_set", "value", "verification"]],
-        "types": library.activity_types.reset_index()[["activity_type", "scope", "category",
-                                                       "method", "basis_unit", "emission_key"]],
+        "types": library.activity_types.reset_index()[
+            ["activity_type", "scope", "category", "method", "basis_unit", "emission_key"]
+        ],
     }
     if kind not in frames:
         errors.print(f"--kind must be one of {', '.join(frames)}")
@@ -281,8 +381,11 @@ def factors_list(kind: Annotated[str, typer.Option(help="ef, tce, fuel, gwp or t
 def factors_show(factor_id: str) -> None:
     """Every column of one factor (id from `factors list`), with its source."""
     library = load_library()
-    for frame, column in ((library.emission_factors, "factor_id"), (library.tce, "factor_id"),
-                          (library.fuel.reset_index(), "param_id")):
+    for frame, column in (
+        (library.emission_factors, "factor_id"),
+        (library.tce, "factor_id"),
+        (library.fuel.reset_index(), "param_id"),
+    ):
         match = frame[frame[column] == factor_id]
         if not match.empty:
             for name, value in match.iloc[0].items():
@@ -293,8 +396,11 @@ def factors_show(factor_id: str) -> None:
 
 
 @app.command()
-def template(output: Annotated[Path, typer.Argument(help="XLSX file to write")] = Path(
-        "esgledger-template.xlsx")) -> None:
+def template(
+    output: Annotated[Path, typer.Argument(help="XLSX file to write")] = Path(
+        "esgledger-template.xlsx"
+    ),
+) -> None:
     """Write the blank XLSX import template (headers, unit drop-downs, instructions)."""
     from esgledger.ingest import write_template
 
@@ -303,8 +409,11 @@ def template(output: Annotated[Path, typer.Argument(help="XLSX file to write")] 
 
 
 @app.command()
-def demo(ledger: Annotated[Path, typer.Option("--ledger", "-l", help="demo ledger file")] = Path(
-        "esgledger-demo/demo.db")) -> None:
+def demo(
+    ledger: Annotated[Path, typer.Option("--ledger", "-l", help="demo ledger file")] = Path(
+        "esgledger-demo/demo.db"
+    ),
+) -> None:
     """Build the seed group's ledger and print its 2024 figures and reconciliation."""
     from esgledger.demo.report import print_demo
 

@@ -12,6 +12,7 @@ from esgledger.calc.explain import Node, explain_figure, parse_figure
 from esgledger.domain.model import ConsolidationApproach
 from esgledger.factors import CalcSettings, load_library
 from esgledger.store.ledger import Ledger
+from esgledger.units import conversion_factor
 
 
 def settings_from_ledger(ledger: Ledger, **overrides: object) -> CalcSettings:
@@ -39,8 +40,13 @@ def inventory_input(ledger: Ledger, years: list[int] | None = None) -> Inventory
     direct = ledger.direct_frame(years)
     parameters = ledger.parameters()
     overrides = ledger.overrides()
-    return InventoryInput(records=records, organisation=ledger.organisation(), direct=direct,
-                          parameters=parameters, overrides=overrides)
+    return InventoryInput(
+        records=records,
+        organisation=ledger.organisation(),
+        direct=direct,
+        parameters=parameters,
+        overrides=overrides,
+    )
 
 
 def run_inventory(ledger: Ledger, settings: CalcSettings) -> InventoryResult:
@@ -50,23 +56,31 @@ def run_inventory(ledger: Ledger, settings: CalcSettings) -> InventoryResult:
 
 def revenue_wan_yuan(ledger: Ledger, year: int) -> float | None:
     """Group revenue of a year in 万元 (from the root entity's context metrics)."""
-    from esgledger.units import conversion_factor
-
     context = ledger.context_frame()
     roots = [e.entity_id for e in ledger.organisation().roots()]
-    rows = context[(context["metric"] == "revenue") & (context["year"] == year)
-                   & context["entity_id"].isin(roots)]
+    rows = context[
+        (context["metric"] == "revenue")
+        & (context["year"] == year)
+        & context["entity_id"].isin(roots)
+    ]
     if rows.empty:
         return None
-    return float(sum(v * conversion_factor(u, "万元")
-                     for v, u in zip(rows["value"], rows["unit"], strict=True)))
+    return float(
+        sum(
+            v * conversion_factor(u, "万元")
+            for v, u in zip(rows["value"], rows["unit"], strict=True)
+        )
+    )
 
 
 def headcount(ledger: Ledger, year: int) -> float | None:
     context = ledger.context_frame()
     roots = [e.entity_id for e in ledger.organisation().roots()]
-    rows = context[(context["metric"] == "employees") & (context["year"] == year)
-                   & context["entity_id"].isin(roots)]
+    rows = context[
+        (context["metric"] == "employees")
+        & (context["year"] == year)
+        & context["entity_id"].isin(roots)
+    ]
     return None if rows.empty else float(rows["value"].sum())
 
 
@@ -89,10 +103,16 @@ def intensity_table(ledger: Ledger, result: InventoryResult) -> pd.DataFrame:
         total = result.scope_totals(year)["total"]
         revenue = revenue_wan_yuan(ledger, year)
         people = headcount(ledger, year)
-        rows.append({"year": year, "total_tco2e": total, "revenue_wan_yuan": revenue,
-                     "intensity_per_wan_yuan": None if not revenue else total / revenue,
-                     "employees": people,
-                     "intensity_per_employee": None if not people else total / people})
+        rows.append(
+            {
+                "year": year,
+                "total_tco2e": total,
+                "revenue_wan_yuan": revenue,
+                "intensity_per_wan_yuan": None if not revenue else total / revenue,
+                "employees": people,
+                "intensity_per_employee": None if not people else total / people,
+            }
+        )
     table = pd.DataFrame(rows)
     if not table.empty:
         table["intensity_yoy_change"] = table["intensity_per_wan_yuan"].diff()
@@ -112,18 +132,30 @@ def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:
     result = compute_inventory(data, load_library(), settings)
     regions = {e.entity_id: e.region for e in data.organisation}
     records = data.records.assign(
-        eff_region=data.records["region"].fillna(data.records["entity_id"].map(regions)))
+        eff_region=data.records["region"].fillna(data.records["entity_id"].map(regions))
+    )
 
-    def lineage(entity: str, year: int, activity_type: str, region: str | None, limit: int,
-                direct: bool, category: str | None) -> tuple[pd.DataFrame, int]:
+    def lineage(
+        entity: str,
+        year: int,
+        activity_type: str,
+        region: str | None,
+        limit: int,
+        direct: bool,
+        category: str | None,
+    ) -> tuple[pd.DataFrame, int]:
         if direct:
             d = data.direct
-            match = d[(d["entity_id"] == entity) & (d["year"] == year)
-                      & (d["category"] == category)]
+            match = d[
+                (d["entity_id"] == entity) & (d["year"] == year) & (d["category"] == category)
+            ]
         else:
             r = records
-            match = r[(r["entity_id"] == entity) & (r["year"] == year)
-                      & (r["activity_type"] == activity_type)]
+            match = r[
+                (r["entity_id"] == entity)
+                & (r["year"] == year)
+                & (r["activity_type"] == activity_type)
+            ]
             if region is not None and not pd.isna(region):
                 match = match[match["eff_region"] == region]
         return match.head(limit), len(match)

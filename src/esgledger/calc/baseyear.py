@@ -47,9 +47,13 @@ def signed_impact(change: StructuralChange) -> float:
     raise ValueError(f"unknown change kind {change.kind!r}")
 
 
-def assess_base_year(base_year: int, base_total: float, changes: Sequence[StructuralChange],
-                     threshold: float = 0.05,
-                     reference_total: float | None = None) -> BaseYearDecision:
+def assess_base_year(
+    base_year: int,
+    base_total: float,
+    changes: Sequence[StructuralChange],
+    threshold: float = 0.05,
+    reference_total: float | None = None,
+) -> BaseYearDecision:
     """Decide whether the changes after ``base_year`` trigger a recalculation.
 
     ``reference_total`` is the emissions the unknown-impact test compares with: when an impact
@@ -62,28 +66,60 @@ def assess_base_year(base_year: int, base_total: float, changes: Sequence[Struct
     relevant = [c for c in changes if c.year > base_year]
     ids = tuple(c.change_id for c in relevant)
     if not relevant:
-        return BaseYearDecision(base_year, base_total, threshold, 0.0, "keep", base_year, None,
-                                ids, "no structural or methodology change after the base year")
+        return BaseYearDecision(
+            base_year,
+            base_total,
+            threshold,
+            0.0,
+            "keep",
+            base_year,
+            None,
+            ids,
+            "no structural or methodology change after the base year",
+        )
     unknown = [c for c in relevant if c.base_year_impact_tco2e is None]
     if unknown:
         year = max(c.year for c in unknown)
         names = ", ".join(c.description for c in unknown)
         detail = "" if reference_total is None else f" (compared with {reference_total:,.2f})"
         return BaseYearDecision(
-            base_year, base_total, threshold, None, "reset", year, None, ids,
+            base_year,
+            base_total,
+            threshold,
+            None,
+            "reset",
+            year,
+            None,
+            ids,
             f"base-year emissions of the change(s) are not known ({names}){detail}; the effect "
             f"is treated as significant and the base year is reset to {year} (GHG Protocol "
-            "ch. 5: recalculate, or choose a new base year when base-year data is unavailable)")
+            "ch. 5: recalculate, or choose a new base year when base-year data is unavailable)",
+        )
     impact = sum(signed_impact(c) for c in relevant)
     significance = abs(impact) / base_total
     if significance < threshold:
         return BaseYearDecision(
-            base_year, base_total, threshold, significance, "keep", base_year, None, ids,
+            base_year,
+            base_total,
+            threshold,
+            significance,
+            "keep",
+            base_year,
+            None,
+            ids,
             f"cumulative impact {impact:+,.2f} tCO2e is {significance:.2%} of the base year, "
-            f"below the {threshold:.0%} significance threshold: no recalculation")
+            f"below the {threshold:.0%} significance threshold: no recalculation",
+        )
     return BaseYearDecision(
-        base_year, base_total, threshold, significance, "recalculate", base_year,
-        base_total + impact, ids,
+        base_year,
+        base_total,
+        threshold,
+        significance,
+        "recalculate",
+        base_year,
+        base_total + impact,
+        ids,
         f"cumulative impact {impact:+,.2f} tCO2e is {significance:.2%} of the base year, at or "
         f"above the {threshold:.0%} threshold: base year {base_year} recalculated to "
-        f"{base_total + impact:,.2f} tCO2e")
+        f"{base_total + impact:,.2f} tCO2e",
+    )

@@ -13,6 +13,7 @@ line's (entity, year, activity type, region) in the stored ledger.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import duckdb
 import pandas as pd
 
@@ -25,14 +26,41 @@ from esgledger.factors.resolve import CalcSettings, resolve_factors
 from esgledger.units import UnitError, conversion_factor
 
 LINE_COLUMNS = [
-    "entity_id", "year", "scope", "category", "activity_type", "region", "gas", "factor_id",
-    "basis", "method", "quantity_basis", "basis_unit", "n_records", "t_gas", "gwp",
-    "tco2e_gross", "share", "tco2e",
+    "entity_id",
+    "year",
+    "scope",
+    "category",
+    "activity_type",
+    "region",
+    "gas",
+    "factor_id",
+    "basis",
+    "method",
+    "quantity_basis",
+    "basis_unit",
+    "n_records",
+    "t_gas",
+    "gwp",
+    "tco2e_gross",
+    "share",
+    "tco2e",
 ]
 ENERGY_COLUMNS = [
-    "entity_id", "year", "activity_type", "region", "quantity_basis", "basis_unit", "coef_id",
-    "coef_kgce_per_basis", "n_records", "tce_gross", "tce_primary_gross", "share", "tce",
-    "tce_primary", "mwh",
+    "entity_id",
+    "year",
+    "activity_type",
+    "region",
+    "quantity_basis",
+    "basis_unit",
+    "coef_id",
+    "coef_kgce_per_basis",
+    "n_records",
+    "tce_gross",
+    "tce_primary_gross",
+    "share",
+    "tce",
+    "tce_primary",
+    "mwh",
 ]
 RECORD_COLUMNS = ["rid", "entity_id", "year", "activity_type", "quantity", "unit", "region"]
 
@@ -44,8 +72,9 @@ class InventoryInput:
     records: pd.DataFrame  # rid, entity_id, year, activity_type, quantity, unit, region, ...
     organisation: Organisation
     direct: pd.DataFrame = field(default_factory=pd.DataFrame)
-    parameters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["name", "year", "value", "unit", "source"]))
+    parameters: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["name", "year", "value", "unit", "source"])
+    )
     overrides: pd.DataFrame = field(default_factory=pd.DataFrame)
     instruments: pd.DataFrame | None = None  # split from records when None
 
@@ -74,8 +103,9 @@ class InventoryResult:
         """Lines entering a location- or market-based view (scope 1 and 3 enter both)."""
         return self.lines[self.lines["basis"].isin(("both", basis))]
 
-    def scope_totals(self, year: int, basis: str | None = None,
-                     entity_id: str | None = None) -> dict[str, float]:
+    def scope_totals(
+        self, year: int, basis: str | None = None, entity_id: str | None = None
+    ) -> dict[str, float]:
         """Scope 1, 2 (location and market), 3 and total of a year, consolidated."""
         lines = self.lines[self.lines["year"] == year]
         if entity_id is not None:
@@ -87,15 +117,23 @@ class InventoryResult:
         s2l = float(s2.loc[s2["basis"].isin(("both", "location")), "tco2e"].sum())
         s2m = float(s2.loc[s2["basis"].isin(("both", "market")), "tco2e"].sum())
         s2 = s2l if total_basis == "location" else s2m
-        return {"scope1": s1, "scope2_location": s2l, "scope2_market": s2m, "scope3": s3,
-                "total": s1 + s2 + s3}
+        return {
+            "scope1": s1,
+            "scope2_location": s2l,
+            "scope2_market": s2m,
+            "scope3": s3,
+            "total": s1 + s2 + s3,
+        }
 
     def energy_totals(self, year: int, entity_id: str | None = None) -> dict[str, float]:
         energy = self.energy[self.energy["year"] == year]
         if entity_id is not None:
             energy = energy[energy["entity_id"] == entity_id]
-        return {"tce": float(energy["tce"].sum()), "mwh": float(energy["mwh"].sum()),
-                "tce_primary": float(energy["tce_primary"].sum())}
+        return {
+            "tce": float(energy["tce"].sum()),
+            "mwh": float(energy["mwh"].sum()),
+            "tce_primary": float(energy["tce_primary"].sum()),
+        }
 
     def by(self, dims: list[str], basis: str = "location") -> pd.DataFrame:
         """Totals of tCO2e by any line columns (entity_id, scope, category, gas, year...)."""
@@ -105,10 +143,13 @@ class InventoryResult:
 
 def boundary_table(organisation: Organisation, settings: CalcSettings) -> pd.DataFrame:
     shares = organisation.consolidation_shares(settings.approach)
-    return pd.DataFrame({
-        "entity_id": list(shares), "share": list(shares.values()),
-        "region": [organisation.get(e).region for e in shares],
-    })
+    return pd.DataFrame(
+        {
+            "entity_id": list(shares),
+            "share": list(shares.values()),
+            "region": [organisation.get(e).region for e in shares],
+        }
+    )
 
 
 def _emission_lines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -149,10 +190,14 @@ def _tce_coefficients(library: FactorLibrary, settings: CalcSettings) -> pd.Data
             continue
         coef = coefs.iloc[0]
         per, _, denominator = coef["unit"].partition("/")
-        value = float(coef["value"]) * conversion_factor(per, "kgce") \
+        value = (
+            float(coef["value"])
+            * conversion_factor(per, "kgce")
             * conversion_factor(at["basis_unit"], denominator)
-        rows.append({"activity_type": name, "coef_id": coef["factor_id"],
-                     "coef_kgce_per_basis": value})
+        )
+        rows.append(
+            {"activity_type": name, "coef_id": coef["factor_id"], "coef_kgce_per_basis": value}
+        )
     return pd.DataFrame(rows, columns=["activity_type", "coef_id", "coef_kgce_per_basis"])
 
 
@@ -163,25 +208,36 @@ def _energy_unit_to_mwh(unit: str) -> float | None:
         return None
 
 
-def _finish_energy(raw: pd.DataFrame, coefs: pd.DataFrame, library: FactorLibrary,
-                   boundary: pd.DataFrame, parameters: pd.DataFrame) -> pd.DataFrame:
-    energy = raw.merge(coefs, on="activity_type").merge(boundary[["entity_id", "share"]],
-                                                        on="entity_id")
+def _finish_energy(
+    raw: pd.DataFrame,
+    coefs: pd.DataFrame,
+    library: FactorLibrary,
+    boundary: pd.DataFrame,
+    parameters: pd.DataFrame,
+) -> pd.DataFrame:
+    energy = raw.merge(coefs, on="activity_type").merge(
+        boundary[["entity_id", "share"]], on="entity_id"
+    )
     energy["basis_unit"] = energy["activity_type"].map(library.activity_types["basis_unit"])
     energy["tce_gross"] = energy["quantity_basis"] * energy["coef_kgce_per_basis"] / 1000.0
     # 等价值 (primary-energy value) of electricity: user-supplied kgce/kWh per year.
     primary = []
-    for year, at, qty, tce in energy[["year", "activity_type", "quantity_basis", "tce_gross"]] \
-            .itertuples(index=False):
-        found = parameter_value(parameters, "tce.electricity_primary", int(year)) \
-            if at == "electricity" else None
+    for year, at, qty, tce in energy[
+        ["year", "activity_type", "quantity_basis", "tce_gross"]
+    ].itertuples(index=False):
+        found = (
+            parameter_value(parameters, "tce.electricity_primary", int(year))
+            if at == "electricity"
+            else None
+        )
         if found is None:
             primary.append(tce)
         else:
             value, unit = found
             per, _, denominator = unit.partition("/")
-            primary.append(qty * value * conversion_factor(per, "tce")
-                           * conversion_factor("MWh", denominator))
+            primary.append(
+                qty * value * conversion_factor(per, "tce") * conversion_factor("MWh", denominator)
+            )
     energy["tce_primary_gross"] = primary
     energy["tce"] = energy["tce_gross"] * energy["share"]
     energy["tce_primary"] = energy["tce_primary_gross"] * energy["share"]
@@ -189,8 +245,8 @@ def _finish_energy(raw: pd.DataFrame, coefs: pd.DataFrame, library: FactorLibrar
     # (electricity, heat), else the standard-coal figure at 29.3076 GJ/tce.
     direct_mwh = energy["basis_unit"].map(_energy_unit_to_mwh)
     energy["mwh"] = (energy["quantity_basis"] * direct_mwh).where(
-        direct_mwh.notna(), energy["tce_gross"] * conversion_factor("tce", "MWh")) \
-        * energy["share"]
+        direct_mwh.notna(), energy["tce_gross"] * conversion_factor("tce", "MWh")
+    ) * energy["share"]
     return energy[ENERGY_COLUMNS]
 
 
@@ -198,12 +254,14 @@ def _direct_lines(direct: pd.DataFrame, years: tuple[int, ...] | None) -> pd.Dat
     if direct is None or direct.empty:
         return pd.DataFrame(columns=LINE_COLUMNS)
     d = direct if years is None else direct[direct["year"].isin(years)]
-    grouped = d.groupby(["entity_id", "year", "scope", "category", "gas", "scope2_basis"],
-                        as_index=False).agg(tco2e_gross=("tco2e", "sum"),
-                                            n_records=("tco2e", "size"))
-    grouped["basis"] = grouped.apply(
-        lambda r: r["scope2_basis"] if int(r["scope"]) == 2 else "both", axis=1) \
-        if not grouped.empty else pd.Series(dtype=str)
+    grouped = d.groupby(
+        ["entity_id", "year", "scope", "category", "gas", "scope2_basis"], as_index=False
+    ).agg(tco2e_gross=("tco2e", "sum"), n_records=("tco2e", "size"))
+    grouped["basis"] = (
+        grouped.apply(lambda r: r["scope2_basis"] if int(r["scope"]) == 2 else "both", axis=1)
+        if not grouped.empty
+        else pd.Series(dtype=str)
+    )
     grouped["activity_type"] = "direct"
     grouped["region"] = None
     grouped["factor_id"] = "direct"
@@ -215,76 +273,119 @@ def _direct_lines(direct: pd.DataFrame, years: tuple[int, ...] | None) -> pd.Dat
     return grouped
 
 
-def compute_inventory(data: InventoryInput, library: FactorLibrary,
-                      settings: CalcSettings) -> InventoryResult:
-    """Run all stages; never mutates its inputs."""
-    diagnostics: list[Diagnostic] = list(settings.validate(library))
-    boundary = boundary_table(data.organisation, settings)
-    records = data.records
-    if settings.years is not None:
-        records = records[records["year"].isin(settings.years)]
-    types = library.activity_types
-    is_instrument = records["activity_type"].map(types["method"]).eq("instrument")
-    instruments = records[is_instrument] if data.instruments is None else data.instruments
-    records = records[~is_instrument]
-
-    conv, problems = conversions(records, library, data.parameters)
-    diagnostics += problems
+def _relational_stage(
+    records: pd.DataFrame,
+    boundary: pd.DataFrame,
+    conv: pd.DataFrame,
+    library: FactorLibrary,
+    settings: CalcSettings,
+    overrides: pd.DataFrame,
+    coefs: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[Diagnostic]]:
+    """Resolve factors for the distinct keys, then join and aggregate the records in DuckDB."""
     con = duckdb.connect()
     try:
         con.register("raw", records[RECORD_COLUMNS])
         con.register("ents", boundary)
         con.execute("""CREATE TEMP VIEW recs AS SELECT r.*, coalesce(r.region, e.region)
                        AS eff_region FROM raw r JOIN ents e USING (entity_id)""")
-        keys = con.execute("SELECT DISTINCT activity_type, eff_region AS region, year "
-                           "FROM recs").df()
-        resolved, problems = resolve_factors(keys, library, settings, data.overrides)
-        diagnostics += problems
+        keys = con.execute(
+            "SELECT DISTINCT activity_type, eff_region AS region, year FROM recs"
+        ).df()
+        resolved, problems = resolve_factors(keys, library, settings, overrides)
         con.register("conv", conv)
-        con.register("resolved", resolved[["activity_type", "region", "year", "gas", "ef",
-                                           "factor_id"]])
-        raw_lines = _emission_lines(con)
-        coefs = _tce_coefficients(library, settings)
+        con.register(
+            "resolved", resolved[["activity_type", "region", "year", "gas", "ef", "factor_id"]]
+        )
         con.register("energy_types", coefs[["activity_type"]])
-        raw_energy = _energy_lines(con)
+        return _emission_lines(con), _energy_lines(con), resolved, problems
     finally:
         con.close()
 
-    gwp = library.gwp[library.gwp["gwp_set"] == settings.gwp_set][["gas", "value"]] \
-        .rename(columns={"value": "gwp"})
+
+def _characterise(
+    raw_lines: pd.DataFrame, library: FactorLibrary, settings: CalcSettings
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """Attach GWP, scope, category and basis to the aggregated gas lines."""
+    types = library.activity_types
+    gwp = library.gwp[library.gwp["gwp_set"] == settings.gwp_set][["gas", "value"]].rename(
+        columns={"value": "gwp"}
+    )
     lines = raw_lines.merge(gwp, on="gas", how="left")
-    missing_gwp = lines[lines["gwp"].isna()]["gas"].unique()
-    for gas in missing_gwp:
-        diagnostics.append(Diagnostic("gwp-missing", f"no {settings.gwp_set} GWP for {gas}"))
+    problems = [
+        Diagnostic("gwp-missing", f"no {settings.gwp_set} GWP for {gas}")
+        for gas in lines.loc[lines["gwp"].isna(), "gas"].unique()
+    ]
     lines["scope"] = lines["activity_type"].map(types["scope"]).astype("int64")
     lines["category"] = lines["activity_type"].map(types["category"])
     lines["method"] = lines["activity_type"].map(types["method"])
     lines["basis_unit"] = lines["activity_type"].map(types["basis_unit"])
     lines["basis"] = lines["scope"].map(lambda s: "location" if s == 2 else "both")
     lines["tco2e_gross"] = lines["t_gas"] * lines["gwp"]
+    return lines, problems
 
-    market, problems = market_based_scope2(lines, instruments, library, settings, conv)
-    diagnostics += problems
-    direct = _direct_lines(data.direct, settings.years)
-    all_lines = pd.concat([x for x in (lines, market, direct) if not x.empty],
-                          ignore_index=True)
-    if all_lines.empty:
-        all_lines = pd.DataFrame(columns=LINE_COLUMNS)
-    all_lines = all_lines.drop(columns=["share"], errors="ignore") \
-        .merge(boundary[["entity_id", "share"]], on="entity_id", how="left")
-    all_lines["tco2e"] = all_lines["tco2e_gross"] * all_lines["share"]
+
+def _consolidate(
+    parts: list[pd.DataFrame], boundary: pd.DataFrame, settings: CalcSettings
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """Apply each entity's consolidation share to every line."""
+    frames = [x for x in parts if not x.empty]
+    lines = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LINE_COLUMNS)
+    lines = lines.drop(columns=["share"], errors="ignore").merge(
+        boundary[["entity_id", "share"]], on="entity_id", how="left"
+    )
+    lines["tco2e"] = lines["tco2e_gross"] * lines["share"]
+    problems = []
     outside = boundary[boundary["share"] == 0]["entity_id"]
     if not outside.empty:
-        n = int(all_lines["entity_id"].isin(outside).sum())
-        diagnostics.append(Diagnostic(
-            "boundary", f"{len(outside)} entities outside the {settings.approach.value} "
-            f"boundary ({n} lines at 0 %): {', '.join(outside)}", Severity.INFO))
-    energy = _finish_energy(raw_energy, coefs, library, boundary, data.parameters)
+        n = int(lines["entity_id"].isin(outside).sum())
+        problems.append(
+            Diagnostic(
+                "boundary",
+                f"{len(outside)} entities outside the {settings.approach.value} "
+                f"boundary ({n} lines at 0 %): {', '.join(outside)}",
+                Severity.INFO,
+            )
+        )
     sort = ["year", "entity_id", "scope", "category", "activity_type", "gas", "basis"]
+    return lines[LINE_COLUMNS].sort_values(sort, kind="stable").reset_index(drop=True), problems
+
+
+def compute_inventory(
+    data: InventoryInput, library: FactorLibrary, settings: CalcSettings
+) -> InventoryResult:
+    """Run the stages in order; never mutates its inputs."""
+    diagnostics: list[Diagnostic] = list(settings.validate(library))
+    boundary = boundary_table(data.organisation, settings)
+    records = data.records
+    if settings.years is not None:
+        records = records[records["year"].isin(settings.years)]
+    is_instrument = records["activity_type"].map(library.activity_types["method"]).eq("instrument")
+    instruments = records[is_instrument] if data.instruments is None else data.instruments
+    records = records[~is_instrument]
+
+    conv, problems = conversions(records, library, data.parameters)
+    diagnostics += problems
+    coefs = _tce_coefficients(library, settings)
+    raw_lines, raw_energy, resolved, problems = _relational_stage(
+        records, boundary, conv, library, settings, data.overrides, coefs
+    )
+    diagnostics += problems
+    lines, problems = _characterise(raw_lines, library, settings)
+    diagnostics += problems
+    market, problems = market_based_scope2(lines, instruments, library, settings)
+    diagnostics += problems
+    direct = _direct_lines(data.direct, settings.years)
+    consolidated, problems = _consolidate([lines, market, direct], boundary, settings)
+    diagnostics += problems
+    energy = _finish_energy(raw_energy, coefs, library, boundary, data.parameters)
     return InventoryResult(
-        settings=settings, library_version=library.version,
-        lines=all_lines[LINE_COLUMNS].sort_values(sort, kind="stable").reset_index(drop=True),
+        settings=settings,
+        library_version=library.version,
+        lines=consolidated,
         energy=energy.sort_values(["year", "entity_id", "activity_type"]).reset_index(drop=True),
-        resolved=resolved, conversions=conv, boundary=boundary,
+        resolved=resolved,
+        conversions=conv,
+        boundary=boundary,
         diagnostics=tuple(diagnostics),
     )

@@ -26,15 +26,21 @@ class Node:
     children: list[Node] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "value": self.value, "unit": self.unit,
-                "detail": self.detail, "children": [c.to_dict() for c in self.children]}
+        return {
+            "label": self.label,
+            "value": self.value,
+            "unit": self.unit,
+            "detail": self.detail,
+            "children": [c.to_dict() for c in self.children],
+        }
 
 
 def parse_figure(figure: str) -> tuple[str, int, str | None, str | None]:
     parts = figure.split(":")
     if len(parts) < 2 or parts[0] not in ("ghg", "energy"):
-        raise ValueError(f"figure id {figure!r} is not ghg:<year>:<scope>[:<entity>] or "
-                         "energy:<year>[:<entity>]")
+        raise ValueError(
+            f"figure id {figure!r} is not ghg:<year>:<scope>[:<entity>] or energy:<year>[:<entity>]"
+        )
     kind, year = parts[0], int(parts[1])
     if kind == "ghg":
         if len(parts) < 3 or parts[2].upper() not in (*SCOPES, "TOTAL"):
@@ -43,8 +49,7 @@ def parse_figure(figure: str) -> tuple[str, int, str | None, str | None]:
     return kind, year, None, parts[2] if len(parts) > 2 else None
 
 
-def _lines_for(result: InventoryResult, year: int, scope: str,
-               entity: str | None) -> pd.DataFrame:
+def _lines_for(result: InventoryResult, year: int, scope: str, entity: str | None) -> pd.DataFrame:
     lines = result.lines[result.lines["year"] == year]
     if entity:
         lines = lines[lines["entity_id"] == entity]
@@ -55,8 +60,9 @@ def _lines_for(result: InventoryResult, year: int, scope: str,
     return lines[lines["basis"].isin(("both", basis) if basis != "both" else ("both",))]
 
 
-def explain_figure(result: InventoryResult, figure: str,
-                   records: Any = None, max_rows: int = 5) -> Node:
+def explain_figure(
+    result: InventoryResult, figure: str, records: Any = None, max_rows: int = 5
+) -> Node:
     """Tree for ``figure``; ``records(entity, year, activity_type, region, limit)`` returns
     (sample frame, count) of the stored source rows of a line."""
     kind, year, scope, entity = parse_figure(figure)
@@ -64,37 +70,72 @@ def explain_figure(result: InventoryResult, figure: str,
         return _explain_energy(result, year, entity, records, max_rows)
     assert scope is not None
     lines = _lines_for(result, year, scope, entity)
-    root = Node(figure, float(lines["tco2e"].sum()), "tCO2e", {
-        "settings": {"gwp_set": result.settings.gwp_set,
-                     "approach": result.settings.approach.value,
-                     "grid_level": result.settings.grid_level,
-                     "factor_as_of": str(result.settings.factor_as_of or "latest"),
-                     "factor_library": result.library_version},
-        "formula": "sum of lines: quantity x factor x GWP x consolidation share"})
+    root = Node(
+        figure,
+        float(lines["tco2e"].sum()),
+        "tCO2e",
+        {
+            "settings": {
+                "gwp_set": result.settings.gwp_set,
+                "approach": result.settings.approach.value,
+                "grid_level": result.settings.grid_level,
+                "factor_as_of": str(result.settings.factor_as_of or "latest"),
+                "factor_library": result.library_version,
+            },
+            "formula": "sum of lines: quantity x factor x GWP x consolidation share",
+        },
+    )
     resolved = result.resolved
     for (ent, category), group in lines.groupby(["entity_id", "category"], sort=True):
         cat = Node(f"{ent} / {category}", float(group["tco2e"].sum()), "tCO2e")
         for line in group.itertuples(index=False):
-            factor = resolved[(resolved["factor_id"] == line.factor_id)
-                              & (resolved["activity_type"] == line.activity_type)]
+            factor = resolved[
+                (resolved["factor_id"] == line.factor_id)
+                & (resolved["activity_type"] == line.activity_type)
+            ]
             detail: dict[str, Any] = {
-                "activity_type": line.activity_type, "region": line.region, "gas": line.gas,
-                "quantity": line.quantity_basis, "quantity_unit": line.basis_unit,
-                "factor_id": line.factor_id, "t_gas": line.t_gas, "gwp": line.gwp,
-                "share": line.share, "records": int(line.n_records), "basis": line.basis}
+                "activity_type": line.activity_type,
+                "region": line.region,
+                "gas": line.gas,
+                "quantity": line.quantity_basis,
+                "quantity_unit": line.basis_unit,
+                "factor_id": line.factor_id,
+                "t_gas": line.t_gas,
+                "gwp": line.gwp,
+                "share": line.share,
+                "records": int(line.n_records),
+                "basis": line.basis,
+            }
             if not factor.empty:
                 f = factor.iloc[0]
-                detail.update({"factor_t_per_unit": float(f["ef"]), "formula": f["formula"],
-                               "source": f["source"], "edition": f["edition"],
-                               "verification": f["verification"],
-                               "fallback": f["fallback"] or "none"})
+                detail.update(
+                    {
+                        "factor_t_per_unit": float(f["ef"]),
+                        "formula": f["formula"],
+                        "source": f["source"],
+                        "edition": f["edition"],
+                        "verification": f["verification"],
+                        "fallback": f["fallback"] or "none",
+                    }
+                )
             elif line.method == "direct":
                 detail["formula"] = "direct CO2e entry with provenance"
-            node = Node(f"{line.activity_type} {line.gas} [{line.factor_id}]",
-                        float(line.tco2e), "tCO2e", detail)
+            node = Node(
+                f"{line.activity_type} {line.gas} [{line.factor_id}]",
+                float(line.tco2e),
+                "tCO2e",
+                detail,
+            )
             if records is not None:
-                sample, count = records(ent, year, line.activity_type, line.region, max_rows,
-                                        line.method == "direct", line.category)
+                sample, count = records(
+                    ent,
+                    year,
+                    line.activity_type,
+                    line.region,
+                    max_rows,
+                    line.method == "direct",
+                    line.category,
+                )
                 node.children.extend(_record_nodes(sample, count, max_rows))
             cat.children.append(node)
         root.children.append(cat)
@@ -106,33 +147,63 @@ def _record_nodes(sample: pd.DataFrame, count: int, max_rows: int) -> list[Node]
     for row in sample.to_dict("records"):
         where = f"{row.get('source_file')}:{row.get('source_row')}"
         value = row.get("quantity", row.get("tco2e"))
-        nodes.append(Node(f"record {row.get('record_id')} ({where})",
-                          None if value is None else float(value),
-                          str(row.get("unit", "tCO2e")),
-                          {k: (None if pd.isna(v) else v) for k, v in row.items()
-                           if k in ("period", "year", "month", "entity_id", "data_quality",
-                                    "provenance", "note", "quantity_text", "tco2e_text")}))
+        nodes.append(
+            Node(
+                f"record {row.get('record_id')} ({where})",
+                None if value is None else float(value),
+                str(row.get("unit", "tCO2e")),
+                {
+                    k: (None if pd.isna(v) else v)
+                    for k, v in row.items()
+                    if k
+                    in (
+                        "period",
+                        "year",
+                        "month",
+                        "entity_id",
+                        "data_quality",
+                        "provenance",
+                        "note",
+                        "quantity_text",
+                        "tco2e_text",
+                    )
+                },
+            )
+        )
     if count > max_rows:
-        nodes.append(Node(f"... and {count - max_rows} more records (esgledger explain "
-                          "--rows N)"))
+        nodes.append(Node(f"... and {count - max_rows} more records (esgledger explain --rows N)"))
     return nodes
 
 
-def _explain_energy(result: InventoryResult, year: int, entity: str | None, records: Any,
-                    max_rows: int) -> Node:
+def _explain_energy(
+    result: InventoryResult, year: int, entity: str | None, records: Any, max_rows: int
+) -> Node:
     energy = result.energy[result.energy["year"] == year]
     if entity:
         energy = energy[energy["entity_id"] == entity]
-    root = Node(f"energy:{year}" + (f":{entity}" if entity else ""), float(energy["tce"].sum()),
-                "tce", {"formula": "sum of quantity x GB/T 2589 coefficient (当量值) x share"})
+    root = Node(
+        f"energy:{year}" + (f":{entity}" if entity else ""),
+        float(energy["tce"].sum()),
+        "tce",
+        {"formula": "sum of quantity x GB/T 2589 coefficient (当量值) x share"},
+    )
     for line in energy.itertuples(index=False):
-        node = Node(f"{line.entity_id} / {line.activity_type} [{line.coef_id}]", float(line.tce),
-                    "tce", {"quantity": line.quantity_basis, "unit": line.basis_unit,
-                            "kgce_per_unit": line.coef_kgce_per_basis, "share": line.share,
-                            "records": int(line.n_records)})
+        node = Node(
+            f"{line.entity_id} / {line.activity_type} [{line.coef_id}]",
+            float(line.tce),
+            "tce",
+            {
+                "quantity": line.quantity_basis,
+                "unit": line.basis_unit,
+                "kgce_per_unit": line.coef_kgce_per_basis,
+                "share": line.share,
+                "records": int(line.n_records),
+            },
+        )
         if records is not None:
-            sample, count = records(line.entity_id, year, line.activity_type, line.region,
-                                    max_rows, False, None)
+            sample, count = records(
+                line.entity_id, year, line.activity_type, line.region, max_rows, False, None
+            )
             node.children.extend(_record_nodes(sample, count, max_rows))
         root.children.append(node)
     return root

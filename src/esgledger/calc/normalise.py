@@ -28,17 +28,22 @@ def parameter_value(parameters: pd.DataFrame, name: str, year: int) -> tuple[flo
     return float(chosen["value"].iloc[0]), str(chosen["unit"].iloc[0])
 
 
-def _density_route(library: FactorLibrary, at: pd.Series, unit: str, year: int,
-                   parameters: pd.DataFrame) -> tuple[float, str]:
+def _density_route(
+    library: FactorLibrary, at: pd.Series, unit: str, year: int, parameters: pd.DataFrame
+) -> tuple[float, str]:
     fuel = at["density_fuel"]
     found = parameter_value(parameters, f"density.{fuel}", year) if fuel else None
     if found is None:
         raise UnitError(
             f"{unit!r} is a volume but {at.name} is accounted by mass ({at['basis_unit']}): "
-            f"set parameter density.{fuel or at.name} (kg/L) for {year}")
+            f"set parameter density.{fuel or at.name} (kg/L) for {year}"
+        )
     density, density_unit = found
-    per_liter = density * conversion_factor(density_unit.split("/")[0], "kg") \
+    per_liter = (
+        density
+        * conversion_factor(density_unit.split("/")[0], "kg")
         / conversion_factor(density_unit.split("/")[1], "L")
+    )
     factor = conversion_factor(unit, "L") * per_liter * conversion_factor("kg", at["basis_unit"])
     bounds = library.densities[library.densities["fuel"] == fuel]["value"]
     note = f"{unit} -> L x density {density:g} {density_unit} -> {at['basis_unit']}"
@@ -55,8 +60,9 @@ def _fx_route(unit: str, year: int, parameters: pd.DataFrame) -> tuple[float, st
     return conversion_factor(unit, "CNY") / rate, f"{unit} -> CNY / {rate:g} CNY per USD"
 
 
-def conversions(records: pd.DataFrame, library: FactorLibrary, parameters: pd.DataFrame
-                ) -> tuple[pd.DataFrame, list[Diagnostic]]:
+def conversions(
+    records: pd.DataFrame, library: FactorLibrary, parameters: pd.DataFrame
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
     """Conversion table for the distinct (activity_type, unit, year) keys of ``records``."""
     rows: list[dict[str, Any]] = []
     problems: list[Diagnostic] = []
@@ -76,12 +82,24 @@ def conversions(records: pd.DataFrame, library: FactorLibrary, parameters: pd.Da
             else:
                 factor, route = conversion_factor(unit, basis), ""  # raises with both dimensions
         except UnitError as exc:
-            count = int(((records["activity_type"] == name) & (records["unit"] == unit)
-                         & (records["year"] == year)).sum())
+            count = int(
+                (
+                    (records["activity_type"] == name)
+                    & (records["unit"] == unit)
+                    & (records["year"] == year)
+                ).sum()
+            )
             problems.append(Diagnostic("unit", f"{name} {year}: {exc} ({count} records)"))
             continue
-        rows.append({"activity_type": name, "unit": unit, "year": int(year), "factor": factor,
-                     "route": route})
+        rows.append(
+            {
+                "activity_type": name,
+                "unit": unit,
+                "year": int(year),
+                "factor": factor,
+                "route": route,
+            }
+        )
     frame = pd.DataFrame(rows, columns=CONVERSION_COLUMNS)
     frame["year"] = frame["year"].astype("int64")
     return frame, problems

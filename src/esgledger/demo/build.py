@@ -26,25 +26,46 @@ def build_demo(target: Path) -> tuple[Ledger, list[ImportReport]]:
     ledger.upsert_entities(entities)
     for row in pd.read_csv(DEMO_DATA / "settings.csv", dtype=str).itertuples():
         ledger.set_setting(str(row.key), str(row.value))
-    for row in pd.read_csv(DEMO_DATA / "parameters.csv", dtype=str,
-                           keep_default_na=False).itertuples():
-        ledger.set_parameter(str(row.name), int(row.year) if row.year else None,
-                             float(row.value), str(row.unit), str(row.source))
+    for row in pd.read_csv(
+        DEMO_DATA / "parameters.csv", dtype=str, keep_default_na=False
+    ).itertuples():
+        ledger.set_parameter(
+            str(row.name),
+            int(row.year) if row.year else None,
+            float(row.value),
+            str(row.unit),
+            str(row.source),
+        )
     for row in pd.read_csv(DEMO_DATA / "context.csv", dtype=str).itertuples():
-        ledger.set_context(str(row.entity_id), int(row.year), str(row.metric), float(row.value),
-                           str(row.unit), str(row.source))
+        ledger.set_context(
+            str(row.entity_id),
+            int(row.year),
+            str(row.metric),
+            float(row.value),
+            str(row.unit),
+            str(row.source),
+        )
     known = {c.change_id for c in ledger.structural_changes()}
-    for row in pd.read_csv(DEMO_DATA / "changes.csv", dtype=str,
-                           keep_default_na=False).itertuples():
+    for row in pd.read_csv(
+        DEMO_DATA / "changes.csv", dtype=str, keep_default_na=False
+    ).itertuples():
         if row.change_id not in known:
-            ledger.add_structural_change(StructuralChange(
-                change_id=str(row.change_id), year=int(row.year), kind=str(row.kind),
-                description=str(row.description), entity_id=str(row.entity_id) or None,
-                base_year_impact_tco2e=float(row.base_year_impact_tco2e)
-                if row.base_year_impact_tco2e else None))
-    reports = [import_file(ledger, DEMO_DATA / "activity_2024.csv", kind="activity",
-                           user="demo"),
-               import_file(ledger, DEMO_DATA / "direct.csv", kind="direct", user="demo")]
+            ledger.add_structural_change(
+                StructuralChange(
+                    change_id=str(row.change_id),
+                    year=int(row.year),
+                    kind=str(row.kind),
+                    description=str(row.description),
+                    entity_id=str(row.entity_id) or None,
+                    base_year_impact_tco2e=float(row.base_year_impact_tco2e)
+                    if row.base_year_impact_tco2e
+                    else None,
+                )
+            )
+    reports = [
+        import_file(ledger, DEMO_DATA / "activity_2024.csv", kind="activity", user="demo"),
+        import_file(ledger, DEMO_DATA / "direct.csv", kind="direct", user="demo"),
+    ]
     return ledger, reports
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 
-class ConsolidationApproach(str, Enum):
+class ConsolidationApproach(StrEnum):
     """GHG Protocol Corporate Standard chapter 3 approaches, chosen per inventory."""
 
     OPERATIONAL_CONTROL = "operational_control"
@@ -16,7 +16,7 @@ class ConsolidationApproach(str, Enum):
     EQUITY_SHARE = "equity_share"
 
 
-class DataQuality(str, Enum):
+class DataQuality(StrEnum):
     """How an activity figure was obtained (drives uncertainty defaults later)."""
 
     MEASURED = "measured"  # meter readings, invoices
@@ -25,7 +25,7 @@ class DataQuality(str, Enum):
     REPORTED = "reported"  # taken from a published or third-party report
 
 
-class EntityKind(str, Enum):
+class EntityKind(StrEnum):
     GROUP = "group"
     SUBSIDIARY = "subsidiary"
     SITE = "site"

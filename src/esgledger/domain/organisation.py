@@ -63,12 +63,18 @@ class Organisation:
             problems.append(Diagnostic("org-duplicate", "duplicate entity ids in the tree"))
         for e in self.entities:
             if e.parent_id is not None and e.parent_id not in ids:
-                problems.append(Diagnostic(
-                    "org-parent", f"entity {e.entity_id!r} names unknown parent {e.parent_id!r}"))
+                problems.append(
+                    Diagnostic(
+                        "org-parent", f"entity {e.entity_id!r} names unknown parent {e.parent_id!r}"
+                    )
+                )
             if not 0.0 <= e.equity_share <= 1.0:
-                problems.append(Diagnostic(
-                    "org-share", f"entity {e.entity_id!r} equity share {e.equity_share} "
-                                 "is outside 0..1"))
+                problems.append(
+                    Diagnostic(
+                        "org-share",
+                        f"entity {e.entity_id!r} equity share {e.equity_share} is outside 0..1",
+                    )
+                )
         if len(self.roots()) > 1:
             names = ", ".join(r.entity_id for r in self.roots())
             problems.append(Diagnostic("org-roots", f"the tree has several roots: {names}"))
@@ -77,7 +83,9 @@ class Organisation:
             parent = e.parent_id
             while parent is not None and parent in ids:
                 if parent in seen:
-                    problems.append(Diagnostic("org-cycle", f"entity {e.entity_id!r} is in a cycle"))
+                    problems.append(
+                        Diagnostic("org-cycle", f"entity {e.entity_id!r} is in a cycle")
+                    )
                     break
                 seen.add(parent)
                 parent = self.get(parent).parent_id

@@ -67,8 +67,10 @@ class FactorLibrary:
 
     def activity_type(self, name: str) -> ActivityType:
         row = self.activity_types.loc[name]
-        return ActivityType(activity_type=name, **{k: row[k] for k in ActivityType.__slots__
-                                                   if k != "activity_type"})
+        return ActivityType(
+            activity_type=name,
+            **{k: row[k] for k in ActivityType.__slots__ if k != "activity_type"},
+        )
 
     def known_activity_types(self) -> frozenset[str]:
         return frozenset(self.activity_types.index)
@@ -191,7 +193,14 @@ def load_library() -> FactorLibrary:
     densities["value"] = densities["value"].astype(float)
 
     return FactorLibrary(
-        version=_hash_files(), activity_types=types, regions=regions, region_aliases=aliases,
-        emission_factors=ef.reset_index(drop=True), tce=tce.reset_index(drop=True), fuel=fuel,
-        gwp=gwp, blends=blends, densities=densities,
+        version=_hash_files(),
+        activity_types=types,
+        regions=regions,
+        region_aliases=aliases,
+        emission_factors=ef.reset_index(drop=True),
+        tce=tce.reset_index(drop=True),
+        fuel=fuel,
+        gwp=gwp,
+        blends=blends,
+        densities=densities,
     )

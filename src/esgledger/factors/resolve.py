@@ -24,8 +24,20 @@ from esgledger.units import conversion_factor
 C_TO_CO2 = 44.0 / 12.0  # molar mass ratio CO2/C (IPCC 2006 Vol.2 eq. 2.1; GB/T 32150 annex)
 
 RESOLVED_COLUMNS = [
-    "activity_type", "region", "year", "gas", "ef", "factor_id", "factor_key", "factor_year",
-    "factor_geography", "source", "edition", "verification", "formula", "fallback",
+    "activity_type",
+    "region",
+    "year",
+    "gas",
+    "ef",
+    "factor_id",
+    "factor_key",
+    "factor_year",
+    "factor_geography",
+    "source",
+    "edition",
+    "verification",
+    "formula",
+    "fallback",
 ]
 
 
@@ -48,22 +60,24 @@ class CalcSettings:
         problems = []
         sets = set(library.gwp["gwp_set"])
         if self.gwp_set not in sets:
-            problems.append(Diagnostic("settings", f"GWP set {self.gwp_set!r} is not one of "
-                                                   f"{sorted(sets)}"))
+            problems.append(
+                Diagnostic("settings", f"GWP set {self.gwp_set!r} is not one of {sorted(sets)}")
+            )
         if self.ch4_convention not in ("split", "generic"):
             problems.append(Diagnostic("settings", "ch4_convention must be split or generic"))
         if self.ch4_convention == "generic" and self.gwp_set != "AR6":
             problems.append(Diagnostic("settings", "the generic CH4 value exists only in AR6"))
         if self.grid_level not in ("province", "region", "national"):
-            problems.append(Diagnostic("settings", "grid_level must be province, region or "
-                                                   "national"))
+            problems.append(
+                Diagnostic("settings", "grid_level must be province, region or national")
+            )
         variants = set(library.tce.loc[library.tce["key"] == "tce.natural_gas", "variant"])
         if self.natural_gas_tce not in variants:
-            problems.append(Diagnostic("settings", f"natural_gas_tce must be one of "
-                                                   f"{sorted(variants)}"))
+            problems.append(
+                Diagnostic("settings", f"natural_gas_tce must be one of {sorted(variants)}")
+            )
         if self.scope2_total_basis not in ("location", "market"):
-            problems.append(Diagnostic("settings", "scope2_total_basis must be location or "
-                                                   "market"))
+            problems.append(Diagnostic("settings", "scope2_total_basis must be location or market"))
         return problems
 
     def ch4_gas(self) -> str:
@@ -85,8 +99,9 @@ def _geo_chain(library: FactorLibrary, region: str | None, level: str) -> list[s
     return [*chain, "GLOBAL"]
 
 
-def pick_factor(library: FactorLibrary, key: str, region: str | None, year: int,
-                settings: CalcSettings) -> Pick | None:
+def pick_factor(
+    library: FactorLibrary, key: str, region: str | None, year: int, settings: CalcSettings
+) -> Pick | None:
     """Best factor row of ``key`` for a region and year, or None."""
     ef = library.emission_factors
     rows = ef[ef["key"] == key]
@@ -100,18 +115,26 @@ def pick_factor(library: FactorLibrary, key: str, region: str | None, year: int,
     geo_rank = rows["geography"].map(rank).fillna(len(chain)).astype(int)
     earlier = rows["year"] <= year
     # Order: geography first (finest wins), then nearest earlier year, then nearest later year.
-    order = pd.DataFrame({
-        "geo": geo_rank, "later": (~earlier).astype(int),
-        "distance": (rows["year"] - year).abs(),
-    }, index=rows.index).sort_values(["geo", "later", "distance"])
+    order = pd.DataFrame(
+        {
+            "geo": geo_rank,
+            "later": (~earlier).astype(int),
+            "distance": (rows["year"] - year).abs(),
+        },
+        index=rows.index,
+    ).sort_values(["geo", "later", "distance"])
     best = rows.loc[order.index[0]]
     if int(best["year"]) > year and not settings.allow_later_year:
         return None
     notes = []
     first = chain[0] if region else None
     geography_specific = rows["geography"].str.startswith("CN").any()
-    if region and best["geography"] != first and best["geography"] != "GLOBAL" \
-            and (geography_specific or best["geography"] not in rank):
+    if (
+        region
+        and best["geography"] != first
+        and best["geography"] != "GLOBAL"
+        and (geography_specific or best["geography"] not in rank)
+    ):
         where = "fallback" if best["geography"] in rank else "proxy geography"
         notes.append(f"{where} {region} -> {best['geography']}")
     if int(best["year"]) != year:
@@ -120,93 +143,218 @@ def pick_factor(library: FactorLibrary, key: str, region: str | None, year: int,
     return Pick(best, "; ".join(notes))
 
 
-def _row(activity_type: str, region: str | None, year: int, gas: str, ef: float,
-         factor_id: str, factor_key: str, factor_year: int | None, geography: str,
-         source: str, edition: str, verification: str, formula: str,
-         fallback: str) -> dict[str, Any]:
+def _row(
+    activity_type: str,
+    region: str | None,
+    year: int,
+    gas: str,
+    ef: float,
+    factor_id: str,
+    factor_key: str,
+    factor_year: int | None,
+    geography: str,
+    source: str,
+    edition: str,
+    verification: str,
+    formula: str,
+    fallback: str,
+) -> dict[str, Any]:
     return {
-        "activity_type": activity_type, "region": region, "year": year, "gas": gas, "ef": ef,
-        "factor_id": factor_id, "factor_key": factor_key, "factor_year": factor_year,
-        "factor_geography": geography, "source": source, "edition": edition,
-        "verification": verification, "formula": formula, "fallback": fallback,
+        "activity_type": activity_type,
+        "region": region,
+        "year": year,
+        "gas": gas,
+        "ef": ef,
+        "factor_id": factor_id,
+        "factor_key": factor_key,
+        "factor_year": factor_year,
+        "factor_geography": geography,
+        "source": source,
+        "edition": edition,
+        "verification": verification,
+        "formula": formula,
+        "fallback": fallback,
     }
 
 
-def _combustion(library: FactorLibrary, at: pd.Series, name: str, region: str | None,
-                year: int, settings: CalcSettings) -> list[dict[str, Any]]:
+def _combustion(
+    library: FactorLibrary,
+    at: pd.Series,
+    name: str,
+    region: str | None,
+    year: int,
+    settings: CalcSettings,
+) -> list[dict[str, Any]]:
     cn = library.fuel.loc[at["emission_key"]]
     ncv_unit = cn["ncv_unit"].removeprefix("GJ/")
     ncv = float(cn["ncv"]) * conversion_factor(at["basis_unit"], ncv_unit)  # GJ per basis unit
     cc, of = float(cn["carbon_content"]), float(cn["oxidation_rate"])
     co2 = ncv * cc * of * C_TO_CO2
-    rows = [_row(name, region, year, "CO2", co2, cn["param_id"], at["emission_key"], None, "CN",
-                 cn["source"], cn["edition"], cn["verification"],
-                 f"AD[{at['basis_unit']}] x NCV {ncv:g} GJ/{at['basis_unit']} x CC {cc:g} tC/GJ"
-                 f" x OF {of:g} x 44/12", "")]
+    rows = [
+        _row(
+            name,
+            region,
+            year,
+            "CO2",
+            co2,
+            cn["param_id"],
+            at["emission_key"],
+            None,
+            "CN",
+            cn["source"],
+            cn["edition"],
+            cn["verification"],
+            f"AD[{at['basis_unit']}] x NCV {ncv:g} GJ/{at['basis_unit']} x CC {cc:g} tC/GJ"
+            f" x OF {of:g} x 44/12",
+            "",
+        )
+    ]
     if at["ch4n2o_key"]:
         ipcc = library.fuel.loc[at["ch4n2o_key"]]
         for gas, column in ((settings.ch4_gas(), "ch4_kg_per_tj"), ("N2O", "n2o_kg_per_tj")):
             per_tj = float(ipcc[column])
-            rows.append(_row(
-                name, region, year, gas, ncv * 1e-3 * per_tj * 1e-3, ipcc["param_id"],
-                at["ch4n2o_key"], None, "GLOBAL", ipcc["source"], ipcc["edition"],
-                ipcc["verification"],
-                f"AD[{at['basis_unit']}] x NCV {ncv:g} GJ x 1e-3 TJ/GJ x {per_tj:g} kg/TJ x 1e-3",
-                ""))
+            rows.append(
+                _row(
+                    name,
+                    region,
+                    year,
+                    gas,
+                    ncv * 1e-3 * per_tj * 1e-3,
+                    ipcc["param_id"],
+                    at["ch4n2o_key"],
+                    None,
+                    "GLOBAL",
+                    ipcc["source"],
+                    ipcc["edition"],
+                    ipcc["verification"],
+                    f"AD[{at['basis_unit']}] x NCV {ncv:g} GJ x 1e-3 TJ/GJ x {per_tj:g} kg/TJ"
+                    " x 1e-3",
+                    "",
+                )
+            )
     return rows
 
 
-def _by_factor_key(library: FactorLibrary, at: pd.Series, name: str, region: str | None,
-                   year: int, settings: CalcSettings) -> list[dict[str, Any]]:
+def _by_factor_key(
+    library: FactorLibrary,
+    at: pd.Series,
+    name: str,
+    region: str | None,
+    year: int,
+    settings: CalcSettings,
+) -> list[dict[str, Any]]:
     pick = pick_factor(library, at["emission_key"], region, year, settings)
     if pick is None:
         return []
     row = pick.row
     ef = float(row["value"]) * ef_to_tonnes_per(row["unit"], at["basis_unit"])
-    return [_row(name, region, year, row["gas"], ef, row["factor_id"], row["key"],
-                 int(row["year"]), row["geography"], row["source"], row["edition"],
-                 row["verification"],
-                 f"AD[{at['basis_unit']}] x {float(row['value']):g} {row['unit']}", pick.fallback)]
+    return [
+        _row(
+            name,
+            region,
+            year,
+            row["gas"],
+            ef,
+            row["factor_id"],
+            row["key"],
+            int(row["year"]),
+            row["geography"],
+            row["source"],
+            row["edition"],
+            row["verification"],
+            f"AD[{at['basis_unit']}] x {float(row['value']):g} {row['unit']}",
+            pick.fallback,
+        )
+    ]
 
 
-def _heat(library: FactorLibrary, at: pd.Series, name: str, region: str | None,
-          year: int) -> list[dict[str, Any]]:
+def _heat(
+    library: FactorLibrary, at: pd.Series, name: str, region: str | None, year: int
+) -> list[dict[str, Any]]:
     heat = library.fuel.loc[at["emission_key"]]
     unit = heat["published_co2_unit"]
     ef = float(heat["published_co2"]) * ef_to_tonnes_per(unit, at["basis_unit"])
-    return [_row(name, region, year, "CO2", ef, heat["param_id"], at["emission_key"], None, "CN",
-                 heat["source"], heat["edition"], heat["verification"],
-                 f"AD[{at['basis_unit']}] x {heat['published_co2']} {unit}", "")]
+    return [
+        _row(
+            name,
+            region,
+            year,
+            "CO2",
+            ef,
+            heat["param_id"],
+            at["emission_key"],
+            None,
+            "CN",
+            heat["source"],
+            heat["edition"],
+            heat["verification"],
+            f"AD[{at['basis_unit']}] x {heat['published_co2']} {unit}",
+            "",
+        )
+    ]
 
 
 def _gwp_mass(at: pd.Series, name: str, region: str | None, year: int) -> list[dict[str, Any]]:
     ef = conversion_factor(at["basis_unit"], "t")
-    return [_row(name, region, year, at["emission_key"], ef, f"gas:{at['emission_key']}",
-                 at["emission_key"], None, "GLOBAL", "mass of gas emitted", "", "definition",
-                 f"AD[{at['basis_unit']}] of {at['emission_key']} x GWP", "")]
+    return [
+        _row(
+            name,
+            region,
+            year,
+            at["emission_key"],
+            ef,
+            f"gas:{at['emission_key']}",
+            at["emission_key"],
+            None,
+            "GLOBAL",
+            "mass of gas emitted",
+            "",
+            "definition",
+            f"AD[{at['basis_unit']}] of {at['emission_key']} x GWP",
+            "",
+        )
+    ]
 
 
-def _override_rows(overrides: pd.DataFrame, at: pd.Series, name: str, region: str | None,
-                   year: int) -> list[dict[str, Any]]:
-    match = overrides[(overrides["activity_type"] == name)
-                      & (overrides["region"].isna() | (overrides["region"] == region))
-                      & (overrides["year"].isna() | (overrides["year"] == year))]
+def _override_rows(
+    overrides: pd.DataFrame, at: pd.Series, name: str, region: str | None, year: int
+) -> list[dict[str, Any]]:
+    match = overrides[
+        (overrides["activity_type"] == name)
+        & (overrides["region"].isna() | (overrides["region"] == region))
+        & (overrides["year"].isna() | (overrides["year"] == year))
+    ]
     if match.empty:
         return []
     specificity = match["region"].notna().astype(int) * 2 + match["year"].notna().astype(int)
     best = match[specificity == specificity.max()]
-    return [_row(name, region, year, o["gas"],
-                 float(o["value"]) * ef_to_tonnes_per(o["unit"], at["basis_unit"]),
-                 f"override:{o['id']}", "override", None if pd.isna(o["year"]) else int(o["year"]),
-                 region or "", o["source"], "user override", "user-supplied",
-                 f"AD[{at['basis_unit']}] x {float(o['value']):g} {o['unit']} (override)",
-                 "user override")
-            for _, o in best.iterrows()]
+    return [
+        _row(
+            name,
+            region,
+            year,
+            o["gas"],
+            float(o["value"]) * ef_to_tonnes_per(o["unit"], at["basis_unit"]),
+            f"override:{o['id']}",
+            "override",
+            None if pd.isna(o["year"]) else int(o["year"]),
+            region or "",
+            o["source"],
+            "user override",
+            "user-supplied",
+            f"AD[{at['basis_unit']}] x {float(o['value']):g} {o['unit']} (override)",
+            "user override",
+        )
+        for _, o in best.iterrows()
+    ]
 
 
-def resolve_factors(keys: pd.DataFrame, library: FactorLibrary, settings: CalcSettings,
-                    overrides: pd.DataFrame | None = None
-                    ) -> tuple[pd.DataFrame, list[Diagnostic]]:
+def resolve_factors(
+    keys: pd.DataFrame,
+    library: FactorLibrary,
+    settings: CalcSettings,
+    overrides: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
     """Resolve every distinct (activity_type, region, year) of ``keys``.
 
     Returns one row per key and gas with ``ef`` in tonnes of gas per basis unit, and the
@@ -215,19 +363,27 @@ def resolve_factors(keys: pd.DataFrame, library: FactorLibrary, settings: CalcSe
     rows: list[dict[str, Any]] = []
     diagnostics: list[Diagnostic] = []
     distinct = keys[["activity_type", "region", "year"]].drop_duplicates()
-    for name, region, year in distinct.itertuples(index=False):
-        region = None if pd.isna(region) else str(region)
-        year = int(year)
+    for name, region_value, year_value in distinct.itertuples(index=False):
+        region = None if pd.isna(region_value) else str(region_value)
+        year = int(year_value)
         at = library.activity_types.loc[name]
         method = at["method"]
         if method == "instrument":
             continue  # contractual instruments act only in market-based scope 2
-        found = _override_rows(overrides, at, name, region, year) \
-            if overrides is not None and not overrides.empty else []
+        found = (
+            _override_rows(overrides, at, name, region, year)
+            if overrides is not None and not overrides.empty
+            else []
+        )
         if found:
-            diagnostics.append(Diagnostic(
-                "factor-override", f"{name} {region or '-'} {year}: user override "
-                f"{found[0]['factor_id']} used ({found[0]['source']})", Severity.WARNING))
+            diagnostics.append(
+                Diagnostic(
+                    "factor-override",
+                    f"{name} {region or '-'} {year}: user override "
+                    f"{found[0]['factor_id']} used ({found[0]['source']})",
+                    Severity.WARNING,
+                )
+            )
         elif method == "combustion":
             found = _combustion(library, at, name, region, year, settings)
         elif method == "heat":
@@ -237,15 +393,24 @@ def resolve_factors(keys: pd.DataFrame, library: FactorLibrary, settings: CalcSe
         else:
             found = _by_factor_key(library, at, name, region, year, settings)
         if not found:
-            diagnostics.append(Diagnostic(
-                "factor-missing", f"no factor for {name} in {region or '-'} {year} "
-                f"(key {at['emission_key']}); add a factor override", Severity.ERROR))
+            diagnostics.append(
+                Diagnostic(
+                    "factor-missing",
+                    f"no factor for {name} in {region or '-'} {year} "
+                    f"(key {at['emission_key']}); add a factor override",
+                    Severity.ERROR,
+                )
+            )
             continue
         fallback = found[0]["fallback"]
         if fallback and fallback != "user override":
-            diagnostics.append(Diagnostic(
-                "factor-fallback", f"{name} {region or '-'} {year}: {fallback} "
-                f"({found[0]['factor_id']})", Severity.WARNING))
+            diagnostics.append(
+                Diagnostic(
+                    "factor-fallback",
+                    f"{name} {region or '-'} {year}: {fallback} ({found[0]['factor_id']})",
+                    Severity.WARNING,
+                )
+            )
         rows.extend(found)
     frame = pd.DataFrame(rows, columns=RESOLVED_COLUMNS)
     frame["year"] = frame["year"].astype("int64")

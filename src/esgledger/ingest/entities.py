@@ -10,8 +10,16 @@ from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
 
-ENTITY_COLUMNS = ("entity_id", "name", "parent_id", "kind", "equity_share",
-                  "operational_control", "financial_control", "region")
+ENTITY_COLUMNS = (
+    "entity_id",
+    "name",
+    "parent_id",
+    "kind",
+    "equity_share",
+    "operational_control",
+    "financial_control",
+    "region",
+)
 OPTIONAL = ("name_zh", "acquired_on", "divested_on", "note")
 TRUE = {"true", "yes", "1", "y"}
 FALSE = {"false", "no", "0", "n"}
@@ -25,8 +33,16 @@ def read_entities(path: Path) -> tuple[list[Entity], list[Diagnostic]]:
         return [], [Diagnostic("entities", f"cannot read: {exc}", file=path.name)]
     missing = [c for c in ENTITY_COLUMNS if c not in frame.columns]
     if missing:
-        return [], [Diagnostic("column-missing", f"required column {c!r} is missing",
-                               file=path.name, row=1, column=c) for c in missing]
+        return [], [
+            Diagnostic(
+                "column-missing",
+                f"required column {c!r} is missing",
+                file=path.name,
+                row=1,
+                column=c,
+            )
+            for c in missing
+        ]
     entities: list[Entity] = []
     problems: list[Diagnostic] = []
     for index, row in frame.iterrows():
@@ -35,35 +51,62 @@ def read_entities(path: Path) -> tuple[list[Entity], list[Diagnostic]]:
         def flag(column: str, row: pd.Series = row, line: int = line) -> bool:
             value = str(row[column]).strip().lower()
             if value not in TRUE | FALSE:
-                problems.append(Diagnostic("boolean", f"{column} {row[column]!r} is not "
-                                           "true/false", file=path.name, row=line,
-                                           column=column))
+                problems.append(
+                    Diagnostic(
+                        "boolean",
+                        f"{column} {row[column]!r} is not true/false",
+                        file=path.name,
+                        row=line,
+                        column=column,
+                    )
+                )
             return value in TRUE
 
         try:
             share = float(row["equity_share"])
         except ValueError:
-            problems.append(Diagnostic("number", f"equity_share {row['equity_share']!r} is not "
-                                       "a number", file=path.name, row=line,
-                                       column="equity_share"))
+            problems.append(
+                Diagnostic(
+                    "number",
+                    f"equity_share {row['equity_share']!r} is not a number",
+                    file=path.name,
+                    row=line,
+                    column="equity_share",
+                )
+            )
             share = 0.0
         try:
             kind = EntityKind(row["kind"].strip() or "subsidiary")
         except ValueError:
-            problems.append(Diagnostic("kind", f"kind {row['kind']!r} is not group, subsidiary "
-                                       "or site", file=path.name, row=line, column="kind"))
+            problems.append(
+                Diagnostic(
+                    "kind",
+                    f"kind {row['kind']!r} is not group, subsidiary or site",
+                    file=path.name,
+                    row=line,
+                    column="kind",
+                )
+            )
             kind = EntityKind.SUBSIDIARY
         dates = {}
         for column in ("acquired_on", "divested_on"):
             text = str(row.get(column, "")).strip()
             dates[column] = pd.Timestamp(text).date() if text else None
-        entities.append(Entity(
-            entity_id=row["entity_id"].strip(), name=row["name"].strip(),
-            parent_id=row["parent_id"].strip() or None, kind=kind, equity_share=share,
-            operational_control=flag("operational_control"),
-            financial_control=flag("financial_control"),
-            region=row["region"].strip() or None,
-            name_zh=str(row.get("name_zh", "")).strip() or None, **dates))
-    problems += [Diagnostic(d.code, d.message, file=path.name)
-                 for d in Organisation.of(entities).validate()]
+        entities.append(
+            Entity(
+                entity_id=row["entity_id"].strip(),
+                name=row["name"].strip(),
+                parent_id=row["parent_id"].strip() or None,
+                kind=kind,
+                equity_share=share,
+                operational_control=flag("operational_control"),
+                financial_control=flag("financial_control"),
+                region=row["region"].strip() or None,
+                name_zh=str(row.get("name_zh", "")).strip() or None,
+                **dates,
+            )
+        )
+    problems += [
+        Diagnostic(d.code, d.message, file=path.name) for d in Organisation.of(entities).validate()
+    ]
     return entities, problems

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from openpyxl import load_workbook
 
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.factors.library import FactorLibrary, load_library
@@ -45,25 +47,45 @@ class ImportReport:
 def _detect_kind(path: Path, data: bytes, kind: str | None) -> tuple[str, Table]:
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
-        raise ReadError(Diagnostic("format", f"unsupported file type {path.suffix!r}: use .csv "
-                                             "or .xlsx", file=path.name))
+        raise ReadError(
+            Diagnostic(
+                "format",
+                f"unsupported file type {path.suffix!r}: use .csv or .xlsx",
+                file=path.name,
+            )
+        )
     if fmt == "xlsx":
         if kind is not None:
             return kind, read_xlsx(path, data, kind)
-        from openpyxl import load_workbook  # sheet names decide the kind
-        import io
-
         try:
             names = load_workbook(io.BytesIO(data), read_only=True).sheetnames
         except Exception as exc:
-            raise ReadError(Diagnostic("xlsx", f"not a readable XLSX workbook: {exc}",
-                                       file=path.name)) from exc
-        found = [n for n in TEMPLATES if n in names]
-        if len(found) != 1:
-            raise ReadError(Diagnostic(
-                "sheet", f"expected exactly one data sheet named {' or '.join(TEMPLATES)}; the "
-                f"workbook has {', '.join(names)} (pass --kind to choose)", file=path.name))
-        return found[0], read_xlsx(path, data, found[0])
+            raise ReadError(
+                Diagnostic("xlsx", f"not a readable XLSX workbook: {exc}", file=path.name)
+            ) from exc
+        tables = {n: read_xlsx(path, data, n) for n in TEMPLATES if n in names}
+        filled = {n: t for n, t in tables.items() if t.rows}
+        if len(filled) == 1:
+            return next(iter(filled.items()))
+        if not tables:
+            raise ReadError(
+                Diagnostic(
+                    "sheet",
+                    f"no sheet named {' or '.join(TEMPLATES)}; the workbook has "
+                    f"{', '.join(names)} (use the template from `esgledger template`)",
+                    file=path.name,
+                )
+            )
+        if not filled:
+            return next(iter(tables.items()))  # reported as a header without rows
+        raise ReadError(
+            Diagnostic(
+                "sheet",
+                f"sheets {' and '.join(filled)} both hold rows: import them as separate "
+                "files or pass --kind",
+                file=path.name,
+            )
+        )
     table = read_csv(path, data)
     if kind is None:
         kind = "direct" if "tco2e" in table.header else "activity"
@@ -72,12 +94,18 @@ def _detect_kind(path: Path, data: bytes, kind: str | None) -> tuple[str, Table]
 
 def _dates(values: pd.Series) -> pd.Series:
     parsed = pd.to_datetime(values.replace("", None), format="%Y-%m-%d", errors="coerce")
-    return pd.Series([d.date() if pd.notna(d) else None for d in parsed], index=values.index,
-                     dtype=object)
+    return pd.Series(
+        [d.date() if pd.notna(d) else None for d in parsed], index=values.index, dtype=object
+    )
 
 
-def _activity_frame(table: Table, library: FactorLibrary, entity_ids: frozenset[str],
-                    problems: Collector, user: str | None) -> pd.DataFrame | None:
+def _activity_frame(
+    table: Table,
+    library: FactorLibrary,
+    entity_ids: frozenset[str],
+    problems: Collector,
+    user: str | None,
+) -> pd.DataFrame | None:
     frame = frame_of(table, "activity", problems)
     if frame is None:
         return None
@@ -89,24 +117,35 @@ def _activity_frame(table: Table, library: FactorLibrary, entity_ids: frozenset[
     years, months = parse_periods(frame["period"], problems)
     check_activity(frame, library, problems)
     ef_value = parse_numbers(frame["ef_value"], "ef_value", problems, allow_empty=True)
-    return pd.DataFrame({
-        "record_id": frame["record_id"].str.strip(), "entity_id": frame["entity_id"].str.strip(),
-        "year": years, "month": months, "activity_type": frame["activity_type"].str.strip(),
-        "quantity": quantity, "quantity_text": frame["quantity"], "unit": frame["unit"],
-        "region": frame["region_code"], "region_text": frame["region"].replace("", None),
-        "data_quality": frame["data_quality"].str.lower().replace("", "measured"),
-        "activity_date": _dates(frame["activity_date"]),
-        "instrument_id": frame["instrument_id"].str.strip().replace("", None),
-        "ef_value": ef_value, "ef_unit": frame["ef_unit"].replace("", None),
-        "note": frame["note"].replace("", None), "source_kind": "file",
-        "source_file": table.file, "source_row": pd.Series(range(2, len(frame) + 2),
-                                                           index=frame.index),
-        "source_user": user,
-    })
+    return pd.DataFrame(
+        {
+            "record_id": frame["record_id"].str.strip(),
+            "entity_id": frame["entity_id"].str.strip(),
+            "year": years,
+            "month": months,
+            "activity_type": frame["activity_type"].str.strip(),
+            "quantity": quantity,
+            "quantity_text": frame["quantity"],
+            "unit": frame["unit"],
+            "region": frame["region_code"],
+            "region_text": frame["region"].replace("", None),
+            "data_quality": frame["data_quality"].str.lower().replace("", "measured"),
+            "activity_date": _dates(frame["activity_date"]),
+            "instrument_id": frame["instrument_id"].str.strip().replace("", None),
+            "ef_value": ef_value,
+            "ef_unit": frame["ef_unit"].replace("", None),
+            "note": frame["note"].replace("", None),
+            "source_kind": "file",
+            "source_file": table.file,
+            "source_row": pd.Series(range(2, len(frame) + 2), index=frame.index),
+            "source_user": user,
+        }
+    )
 
 
-def _direct_frame(table: Table, entity_ids: frozenset[str], problems: Collector,
-                  user: str | None) -> pd.DataFrame | None:
+def _direct_frame(
+    table: Table, entity_ids: frozenset[str], problems: Collector, user: str | None
+) -> pd.DataFrame | None:
     frame = frame_of(table, "direct", problems)
     if frame is None:
         return None
@@ -117,75 +156,142 @@ def _direct_frame(table: Table, entity_ids: frozenset[str], problems: Collector,
     tco2e = parse_numbers(frame["tco2e"], "tco2e", problems)
     years, months = parse_periods(frame["period"], problems)
     scope = frame["scope"].astype(str).str.strip()
-    problems.cells(~scope.isin(("1", "2", "3")), "scope", "scope",
-                   lambda v: f"scope {v!r} is not 1, 2 or 3", scope)
+    problems.cells(
+        ~scope.isin(("1", "2", "3")),
+        "scope",
+        "scope",
+        lambda v: f"scope {v!r} is not 1, 2 or 3",
+        scope,
+    )
     basis = frame["scope2_basis"].astype(str).str.strip().str.lower().replace("", "both")
-    problems.cells(~basis.isin(("location", "market", "both")), "scope2_basis", "scope2-basis",
-                   lambda v: f"scope2_basis {v!r} is not location, market or both", basis)
-    return pd.DataFrame({
-        "record_id": frame["record_id"].str.strip(), "entity_id": frame["entity_id"].str.strip(),
-        "year": years, "month": months,
-        "scope": pd.to_numeric(scope, errors="coerce").astype("Int64"),
-        "category": frame["category"].str.strip(), "gas": frame["gas"].replace("", "CO2e"),
-        "tco2e": tco2e, "tco2e_text": frame["tco2e"], "scope2_basis": basis,
-        "data_quality": frame["data_quality"].str.lower().replace("", "reported"),
-        "provenance": frame["provenance"], "source_kind": "file", "source_file": table.file,
-        "source_row": pd.Series(range(2, len(frame) + 2), index=frame.index),
-        "source_user": user,
-    })
+    problems.cells(
+        ~basis.isin(("location", "market", "both")),
+        "scope2_basis",
+        "scope2-basis",
+        lambda v: f"scope2_basis {v!r} is not location, market or both",
+        basis,
+    )
+    return pd.DataFrame(
+        {
+            "record_id": frame["record_id"].str.strip(),
+            "entity_id": frame["entity_id"].str.strip(),
+            "year": years,
+            "month": months,
+            "scope": pd.to_numeric(scope, errors="coerce").astype("Int64"),
+            "category": frame["category"].str.strip(),
+            "gas": frame["gas"].replace("", "CO2e"),
+            "tco2e": tco2e,
+            "tco2e_text": frame["tco2e"],
+            "scope2_basis": basis,
+            "data_quality": frame["data_quality"].str.lower().replace("", "reported"),
+            "provenance": frame["provenance"],
+            "source_kind": "file",
+            "source_file": table.file,
+            "source_row": pd.Series(range(2, len(frame) + 2), index=frame.index),
+            "source_user": user,
+        }
+    )
 
 
-def _ledger_conflicts(ledger: Ledger, frame: pd.DataFrame, kind: str,
-                      problems: Collector) -> None:
+def _ledger_conflicts(ledger: Ledger, frame: pd.DataFrame, kind: str, problems: Collector) -> None:
     table = "activity" if kind == "activity" else "direct"
     taken = ledger.existing_record_ids(frame["record_id"].dropna().unique(), table=table)
     if taken:
-        problems.cells(frame["record_id"].isin(taken), "record_id", "duplicate",
-                       lambda v: f"record_id {v!r} is already in the ledger", frame["record_id"])
+        problems.cells(
+            frame["record_id"].isin(taken),
+            "record_id",
+            "duplicate",
+            lambda v: f"record_id {v!r} is already in the ledger",
+            frame["record_id"],
+        )
     if kind == "activity":
         ids = frame["instrument_id"].dropna().unique()
         used = ledger.existing_instrument_ids(ids) if len(ids) else set()
         if used:
-            problems.cells(frame["instrument_id"].isin(used), "instrument_id", "double-count",
-                           lambda v: f"instrument {v!r} is already claimed in the ledger; a "
-                                     "certificate can be counted once", frame["instrument_id"])
+            problems.cells(
+                frame["instrument_id"].isin(used),
+                "instrument_id",
+                "double-count",
+                lambda v: (
+                    f"instrument {v!r} is already claimed in the ledger; a "
+                    "certificate can be counted once"
+                ),
+                frame["instrument_id"],
+            )
 
 
-def import_file(ledger: Ledger, path: Path, kind: str | None = None, user: str | None = None,
-                dry_run: bool = False, library: FactorLibrary | None = None,
-                progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_file(
+    ledger: Ledger,
+    path: Path,
+    kind: str | None = None,
+    user: str | None = None,
+    dry_run: bool = False,
+    library: FactorLibrary | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Validate ``path`` completely, then store it in one transaction (or not at all)."""
     library = library or load_library()
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return ImportReport(path.name, kind, 0, None, diagnostics=(
-            Diagnostic("io", f"cannot read file: {exc.strerror}", file=str(path)),))
+        return ImportReport(
+            path.name,
+            kind,
+            0,
+            None,
+            diagnostics=(Diagnostic("io", f"cannot read file: {exc.strerror}", file=str(path)),),
+        )
     sha = hashlib.sha256(data).hexdigest()
     earlier = ledger.has_batch(sha)
     if earlier is not None:
-        return ImportReport(path.name, kind, 0, None, duplicate_of=earlier, diagnostics=(
-            Diagnostic("already-imported", f"identical file already imported as batch {earlier};"
-                       " nothing added", Severity.INFO, file=path.name),))
+        return ImportReport(
+            path.name,
+            kind,
+            0,
+            None,
+            duplicate_of=earlier,
+            diagnostics=(
+                Diagnostic(
+                    "already-imported",
+                    f"identical file already imported as batch {earlier}; nothing added",
+                    Severity.INFO,
+                    file=path.name,
+                ),
+            ),
+        )
     try:
         kind, table = _detect_kind(path, data, kind)
     except ReadError as exc:
         return ImportReport(path.name, kind, 0, None, diagnostics=(exc.diagnostic,))
     if kind not in TEMPLATES:
-        return ImportReport(path.name, kind, 0, None, diagnostics=(
-            Diagnostic("kind", f"unknown kind {kind!r}", file=path.name),))
+        return ImportReport(
+            path.name,
+            kind,
+            0,
+            None,
+            diagnostics=(Diagnostic("kind", f"unknown kind {kind!r}", file=path.name),),
+        )
     problems = Collector(table)
     entity_ids = ledger.organisation().ids()
-    frame = _activity_frame(table, library, entity_ids, problems, user) if kind == "activity" \
+    frame = (
+        _activity_frame(table, library, entity_ids, problems, user)
+        if kind == "activity"
         else _direct_frame(table, entity_ids, problems, user)
+    )
     if frame is not None and not problems.items:
         _ledger_conflicts(ledger, frame, kind, problems)
     diagnostics = tuple(problems.items)
     if frame is None or has_errors(diagnostics) or dry_run:
-        return ImportReport(table.file, kind, 0 if frame is None else len(frame), None,
-                            diagnostics=diagnostics)
-    batch = ledger.write_batch(kind, path.name, sha,
-                               activity=frame if kind == "activity" else None,
-                               direct=frame if kind == "direct" else None,
-                               imported_by=user, progress=progress)
+        return ImportReport(
+            table.file, kind, 0 if frame is None else len(frame), None, diagnostics=diagnostics
+        )
+    batch = ledger.write_batch(
+        kind,
+        path.name,
+        sha,
+        activity=frame if kind == "activity" else None,
+        direct=frame if kind == "direct" else None,
+        imported_by=user,
+        progress=progress,
+    )
     return ImportReport(table.file, kind, len(frame), batch, diagnostics=diagnostics)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from openpyxl import load_workbook
+
 from esgledger.domain.diagnostics import Diagnostic
 
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -39,8 +41,9 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise ReadError(Diagnostic("encoding", "cannot decode the file as UTF-8 or GBK/GB18030",
-                               file=name))
+    raise ReadError(
+        Diagnostic("encoding", "cannot decode the file as UTF-8 or GBK/GB18030", file=name)
+    )
 
 
 def read_csv(path: Path, data: bytes) -> Table:
@@ -49,8 +52,9 @@ def read_csv(path: Path, data: bytes) -> Table:
     try:
         rows = [tuple(cell.strip() for cell in row) for row in reader]
     except csv.Error as exc:
-        raise ReadError(Diagnostic("csv", f"malformed CSV: {exc}", file=path.name,
-                                   row=reader.line_num)) from exc
+        raise ReadError(
+            Diagnostic("csv", f"malformed CSV: {exc}", file=path.name, row=reader.line_num)
+        ) from exc
     return _table(path.name, None, rows, encoding)
 
 
@@ -58,8 +62,9 @@ def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() \
-            else value.isoformat()
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -68,27 +73,36 @@ def _cell_text(value: object) -> str:
 
 
 def read_xlsx(path: Path, data: bytes, sheet: str) -> Table:
-    from openpyxl import load_workbook
-
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises assorted errors on damaged files
-        raise ReadError(Diagnostic("xlsx", f"not a readable XLSX workbook: {exc}",
-                                   file=path.name)) from exc
+        raise ReadError(
+            Diagnostic("xlsx", f"not a readable XLSX workbook: {exc}", file=path.name)
+        ) from exc
     try:
         if sheet not in book.sheetnames:
-            raise ReadError(Diagnostic(
-                "sheet", f"no sheet named {sheet!r}; the workbook has "
-                f"{', '.join(book.sheetnames)} (use the template from `esgledger template`)",
-                file=path.name))
+            raise ReadError(
+                Diagnostic(
+                    "sheet",
+                    f"no sheet named {sheet!r}; the workbook has "
+                    f"{', '.join(book.sheetnames)} (use the template from `esgledger template`)",
+                    file=path.name,
+                )
+            )
         rows: list[tuple[str, ...]] = []
         for number, row in enumerate(book[sheet].iter_rows(values_only=True), start=1):
             cells = []
             for col, value in enumerate(row):
                 if isinstance(value, str) and value.startswith("="):
-                    raise ReadError(Diagnostic(
-                        "formula", f"formula cell {value!r}: enter the value, not a formula",
-                        file=f"{path.name}[{sheet}]", row=number, column=_col_letter(col)))
+                    raise ReadError(
+                        Diagnostic(
+                            "formula",
+                            f"formula cell {value!r}: enter the value, not a formula",
+                            file=f"{path.name}[{sheet}]",
+                            row=number,
+                            column=_col_letter(col),
+                        )
+                    )
                 cells.append(_cell_text(value))
             rows.append(tuple(cells))
     finally:
@@ -105,13 +119,17 @@ def _col_letter(index: int) -> str:
     return letters
 
 
-def _table(name: str, sheet: str | None, rows: list[tuple[str, ...]],
-           encoding: str | None) -> Table:
+def _table(
+    name: str, sheet: str | None, rows: list[tuple[str, ...]], encoding: str | None
+) -> Table:
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:
-        raise ReadError(Diagnostic("empty", "the file is empty: expected a header row and data "
-                                            "rows", file=name, row=1))
+        raise ReadError(
+            Diagnostic(
+                "empty", "the file is empty: expected a header row and data rows", file=name, row=1
+            )
+        )
     header = tuple(h.strip().lower() for h in rows[0])
     body = tuple(rows[1:])
     return Table(name, sheet, header, body, encoding)

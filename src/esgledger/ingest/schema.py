@@ -14,23 +14,36 @@ class Column:
 
 
 ACTIVITY = (
-    Column("record_id", True, "your unique id of the row (unique across the ledger)", "BJ-2024-0001"),
+    Column(
+        "record_id", True, "your unique id of the row (unique across the ledger)", "BJ-2024-0001"
+    ),
     Column("entity_id", True, "entity of the organisation tree the activity belongs to", "G00"),
     Column("period", True, "year (YYYY) or month (YYYY-MM) of the activity", "2024-03"),
-    Column("activity_type", True, "activity type id (sheet 'lists' / esgledger factors types)",
-           "electricity"),
+    Column(
+        "activity_type",
+        True,
+        "activity type id (sheet 'lists' / esgledger factors types)",
+        "electricity",
+    ),
     Column("quantity", True, "amount, a number >= 0 (no formulas)", "3815.2"),
-    Column("unit", True, "unit of the amount; must match the activity type's dimension",
-           "MWh"),
-    Column("region", False, "province or grid region (code or name); default: the entity's",
-           "CN-BJ"),
-    Column("data_quality", False, "measured | calculated | estimated | reported (default "
-                                  "measured)", "measured"),
+    Column("unit", True, "unit of the amount; must match the activity type's dimension", "MWh"),
+    Column(
+        "region", False, "province or grid region (code or name); default: the entity's", "CN-BJ"
+    ),
+    Column(
+        "data_quality",
+        False,
+        "measured | calculated | estimated | reported (default measured)",
+        "measured",
+    ),
     Column("activity_date", False, "date of a single event (YYYY-MM-DD)", "2024-03-31"),
-    Column("instrument_id", False, "certificate serial or contract id; required for gec, "
-                                   "green_power, supplier_electricity", "GEC-2024-000123"),
-    Column("ef_value", False, "supplier-specific factor value (supplier_electricity only)",
-           "0.42"),
+    Column(
+        "instrument_id",
+        False,
+        "certificate serial or contract id; required for gec, green_power, supplier_electricity",
+        "GEC-2024-000123",
+    ),
+    Column("ef_value", False, "supplier-specific factor value (supplier_electricity only)", "0.42"),
     Column("ef_unit", False, "unit of ef_value, e.g. tCO2/MWh", "tCO2/MWh"),
     Column("note", False, "free text kept with the record", "meter 12 main building"),
 )
@@ -40,16 +53,29 @@ DIRECT = (
     Column("entity_id", True, "entity of the organisation tree", "G00"),
     Column("period", True, "year (YYYY) or month (YYYY-MM)", "2024"),
     Column("scope", True, "1, 2 or 3", "3"),
-    Column("category", True, "category, e.g. fugitive, purchased_electricity, "
-                             "s3_04_upstream_transport", "s3_04_upstream_transport"),
+    Column(
+        "category",
+        True,
+        "category, e.g. fugitive, purchased_electricity, s3_04_upstream_transport",
+        "s3_04_upstream_transport",
+    ),
     Column("tco2e", True, "emissions already in tCO2e, a number >= 0", "3265.40"),
     Column("gas", False, "gas the figure is for (default CO2e)", "CO2e"),
-    Column("scope2_basis", False, "scope 2 only: location | market | both (default both)",
-           "location"),
-    Column("data_quality", False, "measured | calculated | estimated | reported (default "
-                                  "reported)", "reported"),
-    Column("provenance", True, "where the figure comes from (verifier statement, supplier "
-                               "report, published report)", "2024 ESG report, KPI table"),
+    Column(
+        "scope2_basis", False, "scope 2 only: location | market | both (default both)", "location"
+    ),
+    Column(
+        "data_quality",
+        False,
+        "measured | calculated | estimated | reported (default reported)",
+        "reported",
+    ),
+    Column(
+        "provenance",
+        True,
+        "where the figure comes from (verifier statement, supplier report, published report)",
+        "2024 ESG report, KPI table",
+    ),
 )
 
 TEMPLATES: dict[str, tuple[Column, ...]] = {"activity": ACTIVITY, "direct": DIRECT}

@@ -12,13 +12,35 @@ from esgledger.factors.library import FactorLibrary, load_library
 from esgledger.ingest.schema import DATA_QUALITY, TEMPLATES
 
 UNITS_BY_BASIS = {
-    "MWh": "MWh, kWh, 万千瓦时, GJ", "GJ": "GJ, MJ, tce", "t": "t, kg, L (with a density)",
-    "10^4 Nm3": "m3, Nm3, 10^4 Nm3", "kg": "kg, t", "tonne_km": "tonne_km",
-    "passenger_km": "passenger_km", "km": "km", "room_night": "room_night",
+    "MWh": "MWh, kWh, 万千瓦时, GJ",
+    "GJ": "GJ, MJ, tce",
+    "t": "t, kg, L (with a density)",
+    "10^4 Nm3": "m3, Nm3, 10^4 Nm3",
+    "kg": "kg, t",
+    "tonne_km": "tonne_km",
+    "passenger_km": "passenger_km",
+    "km": "km",
+    "room_night": "room_night",
     "USD": "CNY, 万元, USD (CNY with fx.CNY_per_USD)",
 }
-UNIT_CHOICES = ("MWh", "kWh", "GJ", "m3", "Nm3", "10^4 Nm3", "L", "kg", "t", "tonne_km",
-                "passenger_km", "km", "room_night", "CNY", "万元", "USD")
+UNIT_CHOICES = (
+    "MWh",
+    "kWh",
+    "GJ",
+    "m3",
+    "Nm3",
+    "10^4 Nm3",
+    "L",
+    "kg",
+    "t",
+    "tonne_km",
+    "passenger_km",
+    "km",
+    "room_night",
+    "CNY",
+    "万元",
+    "USD",
+)
 
 
 def write_template(path: Path, library: FactorLibrary | None = None) -> Path:
@@ -29,10 +51,18 @@ def write_template(path: Path, library: FactorLibrary | None = None) -> Path:
     bold = Font(bold=True)
     intro.append(["esgledger import template"])
     intro["A1"].font = Font(bold=True, size=14)
-    intro.append(["Fill the sheet 'activity' (quantities) or 'direct' (figures already in "
-                  "tCO2e) and import with: esgledger import FILE.xlsx"])
-    intro.append(["Values only: formula cells are refused. One row per record; record_id must "
-                  "be unique. A file is imported whole or not at all."])
+    intro.append(
+        [
+            "Fill the sheet 'activity' (quantities) or 'direct' (figures already in "
+            "tCO2e) and import with: esgledger import FILE.xlsx"
+        ]
+    )
+    intro.append(
+        [
+            "Values only: formula cells are refused. One row per record; record_id must "
+            "be unique. A file is imported whole or not at all."
+        ]
+    )
     intro.append([])
     for kind, columns in TEMPLATES.items():
         intro.append([f"sheet {kind}"])
@@ -47,8 +77,16 @@ def write_template(path: Path, library: FactorLibrary | None = None) -> Path:
     lists = book.create_sheet("lists")
     lists.append(["activity_type", "name_en", "name_zh", "scope", "category", "units"])
     for name, at in library.activity_types.iterrows():
-        lists.append([str(name), at["name_en"], at["name_zh"], int(at["scope"]), at["category"],
-                      UNITS_BY_BASIS.get(at["basis_unit"], at["basis_unit"])])
+        lists.append(
+            [
+                str(name),
+                at["name_en"],
+                at["name_zh"],
+                int(at["scope"]),
+                at["category"],
+                UNITS_BY_BASIS.get(at["basis_unit"], at["basis_unit"]),
+            ]
+        )
     first = lists.max_row + 2
     lists.cell(first, 1, "unit").font = bold
     for i, unit in enumerate(UNIT_CHOICES, start=first + 1):
@@ -78,8 +116,7 @@ def write_template(path: Path, library: FactorLibrary | None = None) -> Path:
         if kind == "activity":
             validate("activity_type", f"=lists!$A$2:$A${n_types + 1}")
             validate("unit", f"=lists!$A${first + 1}:$A${first + len(UNIT_CHOICES)}")
-        validate("data_quality",
-                 f"=lists!$A${q_first + 1}:$A${q_first + len(DATA_QUALITY)}")
+        validate("data_quality", f"=lists!$A${q_first + 1}:$A${q_first + len(DATA_QUALITY)}")
         for i, _ in enumerate(names):
             sheet.column_dimensions[chr(ord("A") + i)].width = 16
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -31,11 +31,24 @@ class Collector:
         self.table = table
         self.items: list[Diagnostic] = []
 
-    def cells(self, mask: pd.Series, column: str, code: str,
-              message: Callable[[str], str], values: pd.Series) -> None:
+    def cells(
+        self,
+        mask: pd.Series,
+        column: str,
+        code: str,
+        message: Callable[[str], str],
+        values: pd.Series,
+    ) -> None:
         for index in mask[mask].index[: MAX_DIAGNOSTICS - len(self.items)]:
-            self.items.append(Diagnostic(code, message(str(values.at[index])),
-                                         file=self.table.file, row=int(index) + 2, column=column))
+            self.items.append(
+                Diagnostic(
+                    code,
+                    message(str(values.at[index])),
+                    file=self.table.file,
+                    row=int(index) + 2,
+                    column=column,
+                )
+            )
 
     def add(self, diagnostic: Diagnostic) -> None:
         self.items.append(diagnostic)
@@ -46,30 +59,52 @@ def frame_of(table: Table, kind: str, problems: Collector) -> pd.DataFrame | Non
     known = {c.name for c in columns}
     missing = [c.name for c in columns if c.required and c.name not in table.header]
     for name in missing:
-        problems.add(Diagnostic("column-missing", f"required column {name!r} is missing "
-                                f"(header: {', '.join(h for h in table.header if h)})",
-                                file=table.file, row=1, column=name))
+        problems.add(
+            Diagnostic(
+                "column-missing",
+                f"required column {name!r} is missing "
+                f"(header: {', '.join(h for h in table.header if h)})",
+                file=table.file,
+                row=1,
+                column=name,
+            )
+        )
     unknown = [h for h in table.header if h and h not in known]
     for name in unknown:
-        problems.add(Diagnostic("column-unknown", f"unknown column {name!r}; template columns "
-                                f"are {', '.join(sorted(known))}", file=table.file, row=1,
-                                column=name))
+        problems.add(
+            Diagnostic(
+                "column-unknown",
+                f"unknown column {name!r}; template columns are {', '.join(sorted(known))}",
+                file=table.file,
+                row=1,
+                column=name,
+            )
+        )
     dupes = {h for h in table.header if h and table.header.count(h) > 1}
     for name in dupes:
-        problems.add(Diagnostic("column-duplicate", f"column {name!r} appears twice",
-                                file=table.file, row=1, column=name))
+        problems.add(
+            Diagnostic(
+                "column-duplicate",
+                f"column {name!r} appears twice",
+                file=table.file,
+                row=1,
+                column=name,
+            )
+        )
     if missing or unknown or dupes:
         return None
     if not table.rows:
-        problems.add(Diagnostic("empty", "the file has a header but no data rows",
-                                file=table.file, row=2))
+        problems.add(
+            Diagnostic("empty", "the file has a header but no data rows", file=table.file, row=2)
+        )
         return None
     width = len(table.header)
     rows = [tuple(r[:width]) + ("",) * (width - len(r)) for r in table.rows]
     long_rows = [i for i, r in enumerate(table.rows) if any(r[width:])]
     for i in long_rows[:MAX_DIAGNOSTICS]:
-        problems.add(Diagnostic("row-width", "more cells than header columns", file=table.file,
-                                row=i + 2))
+        problems.add(
+            Diagnostic("row-width", "more cells than header columns", file=table.file, row=i + 2)
+        )
     frame = pd.DataFrame(rows, columns=list(table.header), dtype=object).fillna("")
     for column in columns:
         if column.name not in frame:
@@ -77,8 +112,9 @@ def frame_of(table: Table, kind: str, problems: Collector) -> pd.DataFrame | Non
     return frame
 
 
-def parse_numbers(values: pd.Series, column: str, problems: Collector,
-                  allow_empty: bool = False) -> pd.Series:
+def parse_numbers(
+    values: pd.Series, column: str, problems: Collector, allow_empty: bool = False
+) -> pd.Series:
     text = values.astype(str).str.strip()
     grouped = text.str.match(_GROUPED)
     plain = text.where(~grouped, text.str.replace(",", "", regex=False))
@@ -86,14 +122,27 @@ def parse_numbers(values: pd.Series, column: str, problems: Collector,
     empty = text.eq("")
     if not allow_empty:
         problems.cells(empty, column, "required", lambda _v: f"{column} is empty", text)
-    problems.cells(~ok & ~empty, column, "number",
-                   lambda v: f"{column} {v!r} is not a number", text)
+    problems.cells(
+        ~ok & ~empty, column, "number", lambda v: f"{column} {v!r} is not a number", text
+    )
     numbers = pd.to_numeric(plain.where(ok), errors="coerce").astype("float64")
-    problems.cells(numbers < 0, column, "negative",
-                   lambda v: f"{column} {v} is negative: enter corrections as a separate "
-                             "adjustment, not a negative amount", text)
-    problems.cells(~np.isfinite(numbers.fillna(0.0)), column, "number",
-                   lambda v: f"{column} {v!r} is not a finite number", text)
+    problems.cells(
+        numbers < 0,
+        column,
+        "negative",
+        lambda v: (
+            f"{column} {v} is negative: enter corrections as a separate "
+            "adjustment, not a negative amount"
+        ),
+        text,
+    )
+    problems.cells(
+        ~np.isfinite(numbers.fillna(0.0)),
+        column,
+        "number",
+        lambda v: f"{column} {v!r} is not a finite number",
+        text,
+    )
     return numbers
 
 
@@ -103,15 +152,26 @@ def parse_periods(values: pd.Series, problems: Collector) -> tuple[pd.Series, pd
     years = pd.to_numeric(parts[0], errors="coerce")
     months = pd.to_numeric(parts[1], errors="coerce")
     bad = years.isna() | ~years.between(1990, 2100) | (months.notna() & ~months.between(1, 12))
-    problems.cells(bad, "period", "period",
-                   lambda v: f"period {v!r} is not YYYY or YYYY-MM (year 1990-2100)"
-                   if v else "period is empty", text)
+    problems.cells(
+        bad,
+        "period",
+        "period",
+        lambda v: (
+            f"period {v!r} is not YYYY or YYYY-MM (year 1990-2100)" if v else "period is empty"
+        ),
+        text,
+    )
     return years.astype("Int64"), months.astype("Int64")
 
 
 def required_text(frame: pd.DataFrame, column: str, problems: Collector) -> None:
-    problems.cells(frame[column].astype(str).str.strip().eq(""), column, "required",
-                   lambda _v: f"{column} is empty", frame[column])
+    problems.cells(
+        frame[column].astype(str).str.strip().eq(""),
+        column,
+        "required",
+        lambda _v: f"{column} is empty",
+        frame[column],
+    )
 
 
 def duplicates(frame: pd.DataFrame, column: str, problems: Collector) -> None:
@@ -119,16 +179,20 @@ def duplicates(frame: pd.DataFrame, column: str, problems: Collector) -> None:
     nonempty = values.ne("")
     dup = values.duplicated(keep="first") & nonempty
     first_row = {v: int(i) + 2 for i, v in values[nonempty].drop_duplicates().items()}
-    problems.cells(dup, column, "duplicate",
-                   lambda v: f"{column} {v!r} repeats row {first_row.get(v)}", values)
+    problems.cells(
+        dup, column, "duplicate", lambda v: f"{column} {v!r} repeats row {first_row.get(v)}", values
+    )
 
 
-def check_entities(frame: pd.DataFrame, entity_ids: frozenset[str],
-                   problems: Collector) -> None:
+def check_entities(frame: pd.DataFrame, entity_ids: frozenset[str], problems: Collector) -> None:
     values = frame["entity_id"].astype(str).str.strip()
-    problems.cells(values.ne("") & ~values.isin(entity_ids), "entity_id", "entity",
-                   lambda v: f"entity {v!r} is not in the organisation tree "
-                             "(esgledger entities list)", values)
+    problems.cells(
+        values.ne("") & ~values.isin(entity_ids),
+        "entity_id",
+        "entity",
+        lambda v: f"entity {v!r} is not in the organisation tree (esgledger entities list)",
+        values,
+    )
 
 
 def check_units(frame: pd.DataFrame, library: FactorLibrary, problems: Collector) -> None:
@@ -151,42 +215,69 @@ def check_units(frame: pd.DataFrame, library: FactorLibrary, problems: Collector
             continue  # converted with the density parameter at calculation time
         if at["basis_unit"] == "USD" and source.dimensionality == money:
             continue  # converted with the fx.CNY_per_USD parameter at calculation time
-        bad[(name, unit)] = (f"unit {unit!r} does not fit {name} (measured in "
-                             f"{at['basis_unit']})")
+        bad[(name, unit)] = f"unit {unit!r} does not fit {name} (measured in {at['basis_unit']})"
     if not bad:
         return
-    key = pd.Series(list(zip(frame["activity_type"], frame["unit"], strict=True)),
-                    index=frame.index)
+    key = pd.Series(
+        list(zip(frame["activity_type"], frame["unit"], strict=True)), index=frame.index
+    )
     messages = key.map(bad)
     problems.cells(messages.notna() & known, "unit", "unit", lambda m: m, messages)
 
 
 def check_activity(frame: pd.DataFrame, library: FactorLibrary, problems: Collector) -> None:
     types = frame["activity_type"].astype(str).str.strip()
-    problems.cells(types.ne("") & ~types.isin(library.known_activity_types()), "activity_type",
-                   "activity-type", lambda v: f"unknown activity type {v!r} "
-                                              "(esgledger factors types)", types)
+    problems.cells(
+        types.ne("") & ~types.isin(library.known_activity_types()),
+        "activity_type",
+        "activity-type",
+        lambda v: f"unknown activity type {v!r} (esgledger factors types)",
+        types,
+    )
     check_units(frame, library, problems)
     regions = frame["region"].astype(str).str.strip()
     codes = regions.map(lambda r: library.normalise_region(r) if r else None)
-    problems.cells(regions.ne("") & codes.isna(), "region", "region",
-                   lambda v: f"unknown region {v!r}: use a province code (CN-BJ) or name", regions)
+    problems.cells(
+        regions.ne("") & codes.isna(),
+        "region",
+        "region",
+        lambda v: f"unknown region {v!r}: use a province code (CN-BJ) or name",
+        regions,
+    )
     frame["region_code"] = codes
     quality = frame["data_quality"].astype(str).str.strip().str.lower()
-    problems.cells(quality.ne("") & ~quality.isin(DATA_QUALITY), "data_quality", "data-quality",
-                   lambda v: f"data_quality {v!r} is not one of {', '.join(DATA_QUALITY)}",
-                   quality)
+    problems.cells(
+        quality.ne("") & ~quality.isin(DATA_QUALITY),
+        "data_quality",
+        "data-quality",
+        lambda v: f"data_quality {v!r} is not one of {', '.join(DATA_QUALITY)}",
+        quality,
+    )
     is_instrument = types.isin(INSTRUMENT_TYPES)
     instrument = frame["instrument_id"].astype(str).str.strip()
-    problems.cells(is_instrument & instrument.eq(""), "instrument_id", "required",
-                   lambda _v: "instrument_id is required for certificates and contracts",
-                   instrument)
+    problems.cells(
+        is_instrument & instrument.eq(""),
+        "instrument_id",
+        "required",
+        lambda _v: "instrument_id is required for certificates and contracts",
+        instrument,
+    )
     duplicates(frame.assign(instrument_id=instrument), "instrument_id", problems)
     supplier = types.eq("supplier_electricity")
     ef_text = frame["ef_value"].astype(str).str.strip()
-    problems.cells(supplier & ef_text.eq(""), "ef_value", "required",
-                   lambda _v: "ef_value is required for supplier_electricity", ef_text)
+    problems.cells(
+        supplier & ef_text.eq(""),
+        "ef_value",
+        "required",
+        lambda _v: "ef_value is required for supplier_electricity",
+        ef_text,
+    )
     dates = frame["activity_date"].astype(str).str.strip()
     parsed = pd.to_datetime(dates.where(dates.ne("")), format="%Y-%m-%d", errors="coerce")
-    problems.cells(dates.ne("") & parsed.isna(), "activity_date", "date",
-                   lambda v: f"activity_date {v!r} is not YYYY-MM-DD", dates)
+    problems.cells(
+        dates.ne("") & parsed.isna(),
+        "activity_date",
+        "date",
+        lambda v: f"activity_date {v!r} is not YYYY-MM-DD",
+        dates,
+    )

@@ -72,7 +72,7 @@ class ReferenceData:
         )
         return self._frame(stmt, frames.PARAMETER_FRAME)
 
-    def add_override(  # noqa: PLR0917 - mirrors the table's column order
+    def add_override(
         self,
         activity_type: str,
         region: str | None,
@@ -104,7 +104,7 @@ class ReferenceData:
         stmt = select(*(OVERRIDE.c[n] for n in frames.OVERRIDE_FRAME)).order_by(OVERRIDE.c.id)
         return self._frame(stmt, frames.OVERRIDE_FRAME)
 
-    def set_context(  # noqa: PLR0917 - mirrors the table's column order
+    def set_context(
         self, entity_id: str, year: int, metric: str, value: float, unit: str, source: str
     ) -> None:
         """Set (or replace) a context metric of an entity and year."""

@@ -98,8 +98,13 @@ def parse_unit(text: str) -> pint.Unit:
     spelling = _canonical_spelling(text)
     try:
         unit = registry.parse_units(spelling)
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
-            AttributeError, TypeError) as exc:
+    except (
+        pint.errors.UndefinedUnitError,
+        pint.errors.DefinitionSyntaxError,
+        ValueError,
+        AttributeError,
+        TypeError,
+    ) as exc:
         raise UnitError(f"unknown unit {text!r}") from exc
     except Exception as exc:  # pint's tokenizer raises assorted errors on odd input
         raise UnitError(f"unknown unit {text!r}") from exc
