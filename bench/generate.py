@@ -44,9 +44,16 @@ _LIQUID_BY_MASS: UnitMix = (("t", 0.4, 5.0), ("kg", 0.3, 5_000.0), ("L", 0.3, 6_
 _SOLID_BY_MASS: UnitMix = (("t", 0.6, 20.0), ("kg", 0.4, 20_000.0))
 _INSTRUMENT_UNITS: UnitMix = (("MWh", 1.0, 200.0),)
 # Relative record volume of an activity type (the rest weigh 1).
-_TYPE_WEIGHT = {"electricity": 12.0, "natural_gas": 4.0, "diesel_vehicle": 3.0,
-                "gasoline_vehicle": 3.0, "purchased_heat": 2.0, "air_economy": 2.0,
-                "taxi_travel": 2.0, "hotel_china": 2.0}
+_TYPE_WEIGHT = {
+    "electricity": 12.0,
+    "natural_gas": 4.0,
+    "diesel_vehicle": 3.0,
+    "gasoline_vehicle": 3.0,
+    "purchased_heat": 2.0,
+    "air_economy": 2.0,
+    "taxi_travel": 2.0,
+    "hotel_china": 2.0,
+}
 
 # Entity tree: (id, parent, equity share, operational control, financial control, province).
 _ENTITIES: tuple[tuple[str, str | None, float, bool, bool, str], ...] = (
@@ -82,9 +89,17 @@ class Dataset:
 
 def organisation() -> Organisation:
     return Organisation.of(
-        Entity(eid, "Group" if parent is None else f"Subsidiary {eid}", parent,
-               equity_share=share, operational_control=op, financial_control=fin, region=prov)
-        for eid, parent, share, op, fin, prov in _ENTITIES)
+        Entity(
+            eid,
+            "Group" if parent is None else f"Subsidiary {eid}",
+            parent,
+            equity_share=share,
+            operational_control=op,
+            financial_control=fin,
+            region=prov,
+        )
+        for eid, parent, share, op, fin, prov in _ENTITIES
+    )
 
 
 def parameters() -> pd.DataFrame:
@@ -105,8 +120,11 @@ def parameters() -> pd.DataFrame:
 def provinces() -> list[str]:
     """30 province codes with a grid region (Tibet, the 31st, is left out)."""
     regions = load_library().regions
-    codes = [str(c) for c, grid in regions["grid_region"].items()
-             if str(grid).startswith("CN-R-") and not str(c).startswith("CN-R-")]
+    codes = [
+        str(c)
+        for c, grid in regions["grid_region"].items()
+        if str(grid).startswith("CN-R-") and not str(c).startswith("CN-R-")
+    ]
     return [c for c in codes if c != "CN-XZ"][:30]
 
 
@@ -159,15 +177,17 @@ def generate(n: int, seed: int = SEED, region_share: float = 0.7) -> Dataset:
     region = rng.integers(0, len(province_codes), size=n, dtype=np.int8)
     region[rng.random(n) >= region_share] = -1  # no province: the entity's default applies
 
-    records = pd.DataFrame({
-        "rid": np.arange(1, n + 1, dtype=np.int64),
-        "entity_id": _categorical(entity, entity_ids),
-        "year": year,
-        "activity_type": _categorical(pair_type[pair], type_cats),
-        "quantity": quantity,
-        "unit": _categorical(pair_unit[pair], unit_cats),
-        "region": _categorical(region, province_codes),
-    })
+    records = pd.DataFrame(
+        {
+            "rid": np.arange(1, n + 1, dtype=np.int64),
+            "entity_id": _categorical(entity, entity_ids),
+            "year": year,
+            "activity_type": _categorical(pair_type[pair], type_cats),
+            "quantity": quantity,
+            "unit": _categorical(pair_unit[pair], unit_cats),
+            "region": _categorical(region, province_codes),
+        }
+    )
     return Dataset(records, organisation(), parameters())
 
 
@@ -178,9 +198,16 @@ if __name__ == "__main__":
     start = time.perf_counter()
     data = generate(size)
     elapsed = time.perf_counter() - start
-    print(f"{size:,} rows in {elapsed:.2f} s; "
-          f"{data.records.memory_usage(deep=True).sum() / 2**20:,.0f} MiB")
+    print(
+        f"{size:,} rows in {elapsed:.2f} s; "
+        f"{data.records.memory_usage(deep=True).sum() / 2**20:,.0f} MiB"
+    )
     print(data.records.head(10).to_string())
-    print(data.records["activity_type"].nunique(), "activity types,",
-          data.records["region"].nunique(), "provinces,", data.records["unit"].nunique(),
-          "units")
+    print(
+        data.records["activity_type"].nunique(),
+        "activity types,",
+        data.records["region"].nunique(),
+        "provinces,",
+        data.records["unit"].nunique(),
+        "units",
+    )

@@ -84,14 +84,22 @@ def _reset_peak() -> bool:
 def _boundary() -> pd.DataFrame:
     org = organisation()
     shares = org.consolidation_shares(SETTINGS.approach)
-    return pd.DataFrame({"entity_id": list(shares), "share": list(shares.values()),
-                         "region": [org.get(e).region for e in shares]})
+    return pd.DataFrame(
+        {
+            "entity_id": list(shares),
+            "share": list(shares.values()),
+            "region": [org.get(e).region for e in shares],
+        }
+    )
 
 
 def _gwp() -> pd.DataFrame:
     gwp = load_library().gwp
-    return gwp.loc[gwp["gwp_set"] == SETTINGS.gwp_set, ["gas", "value"]] \
-        .rename(columns={"value": "gwp"}).reset_index(drop=True)
+    return (
+        gwp.loc[gwp["gwp_set"] == SETTINGS.gwp_set, ["gas", "value"]]
+        .rename(columns={"value": "gwp"})
+        .reset_index(drop=True)
+    )
 
 
 def build_factor_table(records: pd.DataFrame) -> pd.DataFrame:
@@ -113,8 +121,7 @@ def build_factor_table(records: pd.DataFrame) -> pd.DataFrame:
     types = library.activity_types
     keys = keys[keys["activity_type"].map(types["method"]).ne("instrument")]
     conv, problems = conversions(keys, library, parameters())
-    resolved, more = resolve_factors(keys[["activity_type", "region", "year"]], library,
-                                     SETTINGS)
+    resolved, more = resolve_factors(keys[["activity_type", "region", "year"]], library, SETTINGS)
     errors = [p for p in problems + more if p.severity.name == "ERROR"]
     if errors:
         raise SystemExit(f"factor table: {errors[:3]}")
@@ -123,10 +130,11 @@ def build_factor_table(records: pd.DataFrame) -> pd.DataFrame:
         raise SystemExit(f"no GWP for {sorted(set(co2e.loc[co2e['gwp'].isna(), 'gas']))}")
     co2e["t_per_basis"] = co2e["ef"] * co2e["gwp"]
     per_basis = co2e.groupby(["activity_type", "region", "year"], as_index=False)[
-        "t_per_basis"].sum()
-    table = keys.merge(conv[["activity_type", "unit", "year", "factor"]],
-                       on=["activity_type", "unit", "year"]) \
-        .merge(per_basis, on=["activity_type", "region", "year"])
+        "t_per_basis"
+    ].sum()
+    table = keys.merge(
+        conv[["activity_type", "unit", "year", "factor"]], on=["activity_type", "unit", "year"]
+    ).merge(per_basis, on=["activity_type", "region", "year"])
     table["tco2e_per_unit"] = table["factor"] * table["t_per_basis"]
     table["scope"] = table["activity_type"].map(types["scope"]).astype("int64")
     return table[["activity_type", "unit", "region", "year", "scope", "tco2e_per_unit"]]
@@ -139,31 +147,39 @@ def build_factor_table(records: pd.DataFrame) -> pd.DataFrame:
 def _location_totals(result: InventoryResult) -> dict[str, float]:
     lines = result.basis_lines("location")
     by_scope = lines.groupby("scope")["tco2e"].sum()
-    return {f"scope{int(s)}": float(v) for s, v in by_scope.items()} \
-        | {"total": float(lines["tco2e"].sum()), "n_records": int(lines.loc[
-            lines["gas"].isin(("CO2", "CO2e")) | lines["method"].eq("gwp"),
-            "n_records"].sum())}
+    return {f"scope{int(s)}": float(v) for s, v in by_scope.items()} | {
+        "total": float(lines["tco2e"].sum()),
+        "n_records": int(
+            lines.loc[
+                lines["gas"].isin(("CO2", "CO2e")) | lines["method"].eq("gwp"), "n_records"
+            ].sum()
+        ),
+    }
 
 
 def run_esgledger(records: pd.DataFrame) -> tuple[dict[str, float], InventoryResult]:
-    result = compute_inventory(InventoryInput(records, organisation(), parameters=parameters()),
-                               load_library(), SETTINGS)
+    result = compute_inventory(
+        InventoryInput(records, organisation(), parameters=parameters()), load_library(), SETTINGS
+    )
     if not result.ok:
         raise SystemExit(f"compute_inventory diagnostics: {result.diagnostics[:3]}")
     return _location_totals(result), result
 
 
-def materialise_record_lineage(records: pd.DataFrame, result: InventoryResult
-                               ) -> dict[str, float]:
+def materialise_record_lineage(records: pd.DataFrame, result: InventoryResult) -> dict[str, float]:
     """One row per record and gas: rid, factor_id, tCO2e (consolidated), kept in DuckDB."""
     con = duckdb.connect()
     try:
-        con.register("raw", records[["rid", "entity_id", "year", "activity_type", "quantity",
-                                     "unit", "region"]])
+        con.register(
+            "raw",
+            records[["rid", "entity_id", "year", "activity_type", "quantity", "unit", "region"]],
+        )
         con.register("ents", result.boundary)
         con.register("conv", result.conversions[["activity_type", "unit", "year", "factor"]])
-        con.register("resolved", result.resolved[["activity_type", "region", "year", "gas",
-                                                  "ef", "factor_id"]])
+        con.register(
+            "resolved",
+            result.resolved[["activity_type", "region", "year", "gas", "ef", "factor_id"]],
+        )
         con.register("gwp", _gwp())
         con.execute("""
             CREATE TABLE lineage AS
@@ -177,7 +193,8 @@ def materialise_record_lineage(records: pd.DataFrame, result: InventoryResult
                  AND r.year = f.year
             JOIN gwp g ON f.gas = g.gas""")
         total, rows, recs = con.execute(
-            "SELECT sum(tco2e), count(*), count(DISTINCT rid) FROM lineage").fetchone()
+            "SELECT sum(tco2e), count(*), count(DISTINCT rid) FROM lineage"
+        ).fetchone()
     finally:
         con.close()
     return {"total": float(total), "lineage_rows": int(rows), "n_records": int(recs)}
@@ -190,10 +207,13 @@ def run_rowwise(records: pd.DataFrame, factors: pd.DataFrame) -> dict[str, float
     share = dict(zip(boundary["entity_id"], boundary["share"], strict=True))
     home = dict(zip(boundary["entity_id"], boundary["region"], strict=True))
     scope_of = library.activity_types["scope"].to_dict()
-    factor = {(a, u, r, int(y)): f for a, u, r, y, f in factors[
-        ["activity_type", "unit", "region", "year", "tco2e_per_unit"]].itertuples(index=False)}
-    instrument = set(library.activity_types.index[library.activity_types["method"]
-                                                  == "instrument"])
+    factor = {
+        (a, u, r, int(y)): f
+        for a, u, r, y, f in factors[
+            ["activity_type", "unit", "region", "year", "tco2e_per_unit"]
+        ].itertuples(index=False)
+    }
+    instrument = set(library.activity_types.index[library.activity_types["method"] == "instrument"])
 
     def tco2e(row: pd.Series) -> float:
         if row["activity_type"] in instrument:
@@ -207,8 +227,10 @@ def run_rowwise(records: pd.DataFrame, factors: pd.DataFrame) -> dict[str, float
     frame["scope"] = frame["activity_type"].map(scope_of)
     frame = frame[~frame["activity_type"].isin(instrument)]
     by_scope = frame.groupby("scope", observed=True)["tco2e"].sum()
-    return {f"scope{int(s)}": float(v) for s, v in by_scope.items()} \
-        | {"total": float(frame["tco2e"].sum()), "n_records": len(frame)}
+    return {f"scope{int(s)}": float(v) for s, v in by_scope.items()} | {
+        "total": float(frame["tco2e"].sum()),
+        "n_records": len(frame),
+    }
 
 
 def run_duckdb_plain(records: pd.DataFrame, factors: pd.DataFrame) -> dict[str, float]:
@@ -229,9 +251,10 @@ def run_duckdb_plain(records: pd.DataFrame, factors: pd.DataFrame) -> dict[str, 
     by_entity = by_entity.merge(_boundary()[["entity_id", "share"]], on="entity_id")
     by_entity["tco2e"] = by_entity["tco2e_gross"] * by_entity["share"]
     by_scope = by_entity.groupby("scope")["tco2e"].sum()
-    return {f"scope{int(s)}": float(v) for s, v in by_scope.items()} \
-        | {"total": float(by_entity["tco2e"].sum()),
-           "n_records": int(by_entity["n_records"].sum())}
+    return {f"scope{int(s)}": float(v) for s, v in by_scope.items()} | {
+        "total": float(by_entity["tco2e"].sum()),
+        "n_records": int(by_entity["n_records"].sum()),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,7 +284,8 @@ def _profile_breakdown(records: pd.DataFrame) -> dict[str, float]:
         if label is not None:
             found[label] = found.get(label, 0.0) + float(cumulative)
     found["other (prologue, merges, sorting)"] = wall - sum(
-        v for k, v in found.items() if k != "profiled wall (cProfile on)")
+        v for k, v in found.items() if k != "profiled wall (cProfile on)"
+    )
     return found
 
 
@@ -305,9 +329,14 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
             times.append(time.perf_counter() - start)
     peak_kib = _status_kib("VmHWM")
     out: dict[str, Any] = {
-        "implementation": name, "rows": len(records), "times": times, "phases": phases,
-        "totals": totals, "load_seconds": load_seconds,
-        "rss_loaded_mib": baseline_kib / 1024, "peak_rss_mib": peak_kib / 1024,
+        "implementation": name,
+        "rows": len(records),
+        "times": times,
+        "phases": phases,
+        "totals": totals,
+        "load_seconds": load_seconds,
+        "rss_loaded_mib": baseline_kib / 1024,
+        "peak_rss_mib": peak_kib / 1024,
         "peak_over_loaded_mib": (peak_kib - baseline_kib) / 1024 if peak_reset else None,
         "ru_maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_reset": peak_reset,
@@ -325,17 +354,31 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
 def machine() -> dict[str, Any]:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-                  if line.startswith("model name")), platform.processor())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
-    total_kib = next((int(line.split()[1]) for line in meminfo.splitlines()
-                      if line.startswith("MemTotal:")), 0)
+    total_kib = next(
+        (int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal:")), 0
+    )
     import pyarrow  # noqa: PLC0415 (version only)
 
-    return {"nproc": os.cpu_count(), "cpu_model": model, "ram_gib": round(total_kib / 2**20, 1),
-            "python": platform.python_version(), "duckdb": duckdb.__version__,
-            "pandas": pd.__version__, "numpy": np.__version__, "pyarrow": pyarrow.__version__,
-            "platform": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "ram_gib": round(total_kib / 2**20, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+        "pyarrow": pyarrow.__version__,
+        "platform": platform.platform(),
+    }
 
 
 def _run_child(spec: dict[str, Any]) -> dict[str, Any]:
@@ -360,12 +403,14 @@ def _summary(result: dict[str, Any], size: int) -> dict[str, Any]:
     times = result["times"]
     best, median = min(times), statistics.median(times)
     rows = result["rows"]
-    summary = {"best_s": best, "median_s": median, "rows_per_s": rows / best,
-               "extrapolated": False}
+    summary = {"best_s": best, "median_s": median, "rows_per_s": rows / best, "extrapolated": False}
     if rows != size:  # a sample: extrapolate linearly to the full size
-        summary |= {"extrapolated": True, "sample_rows": rows,
-                    "extrapolated_best_s": best * size / rows,
-                    "extrapolated_median_s": median * size / rows}
+        summary |= {
+            "extrapolated": True,
+            "sample_rows": rows,
+            "extrapolated_best_s": best * size / rows,
+            "extrapolated_median_s": median * size / rows,
+        }
     return summary
 
 
@@ -374,23 +419,32 @@ def check_agreement(results: dict[str, dict[str, Any]]) -> list[str]:
     failures = []
     product = results["esgledger"]["totals"]
     pairs = [
-        ("duckdb_plain vs esgledger", results["duckdb_plain"]["totals"]["total"],
-         product["total"]),
-        ("record lineage vs esgledger", results["esgledger+record_lineage"]["totals"][
-            "lineage_total"], product["total"]),
-        ("esgledger (lineage child) vs esgledger", results["esgledger+record_lineage"][
-            "totals"]["total"], product["total"]),
-        ("rowwise_pandas vs esgledger on the same sample", results["rowwise_pandas"]["totals"][
-            "total"], results["rowwise_pandas"]["esgledger_on_sample"]["total"]),
+        ("duckdb_plain vs esgledger", results["duckdb_plain"]["totals"]["total"], product["total"]),
+        (
+            "record lineage vs esgledger",
+            results["esgledger+record_lineage"]["totals"]["lineage_total"],
+            product["total"],
+        ),
+        (
+            "esgledger (lineage child) vs esgledger",
+            results["esgledger+record_lineage"]["totals"]["total"],
+            product["total"],
+        ),
+        (
+            "rowwise_pandas vs esgledger on the same sample",
+            results["rowwise_pandas"]["totals"]["total"],
+            results["rowwise_pandas"]["esgledger_on_sample"]["total"],
+        ),
     ]
     for label, a, b in pairs:
         diff = _relative(a, b)
         results.setdefault("_checks", {})[label] = diff
         if not diff < TOLERANCE:
             failures.append(f"{label}: {a!r} vs {b!r} (relative difference {diff:.3e})")
-    counts = [("duckdb_plain", results["duckdb_plain"]["totals"]["n_records"]),
-              ("record lineage", results["esgledger+record_lineage"]["totals"][
-                  "lineage_n_records"])]
+    counts = [
+        ("duckdb_plain", results["duckdb_plain"]["totals"]["n_records"]),
+        ("record lineage", results["esgledger+record_lineage"]["totals"]["lineage_n_records"]),
+    ]
     for label, n in counts:
         if n != product["n_records"]:
             failures.append(f"{label} joined {n} records, esgledger {product['n_records']}")
@@ -403,29 +457,50 @@ def _print_table(size: int, results: dict[str, dict[str, Any]]) -> None:
         from rich.table import Table  # noqa: PLC0415
     except ImportError:  # pragma: no cover - rich is a dependency
         Console = None  # noqa: N806
-    header = ["implementation", "rows timed", "best s", "median s", "records/s",
-              f"s at {size:,}", "peak RSS MiB", "peak over data MiB"]
+    header = [
+        "implementation",
+        "rows timed",
+        "best s",
+        "median s",
+        "records/s",
+        f"s at {size:,}",
+        "peak RSS MiB",
+        "peak over data MiB",
+    ]
     rows = []
     for name in IMPLEMENTATIONS:
         r = results[name]
         s = r["summary"]
-        full = (f"{s['extrapolated_best_s']:,.0f} (extrapolated)" if s["extrapolated"]
-                else f"{s['best_s']:,.2f}")
-        rows.append([name, f"{r['rows']:,}", f"{s['best_s']:.3f}", f"{s['median_s']:.3f}",
-                     f"{s['rows_per_s']:,.0f}", full, f"{r['peak_rss_mib']:,.0f}",
-                     "-" if r["peak_over_loaded_mib"] is None
-                     else f"{r['peak_over_loaded_mib']:,.0f}"])
+        full = (
+            f"{s['extrapolated_best_s']:,.0f} (extrapolated)"
+            if s["extrapolated"]
+            else f"{s['best_s']:,.2f}"
+        )
+        rows.append(
+            [
+                name,
+                f"{r['rows']:,}",
+                f"{s['best_s']:.3f}",
+                f"{s['median_s']:.3f}",
+                f"{s['rows_per_s']:,.0f}",
+                full,
+                f"{r['peak_rss_mib']:,.0f}",
+                "-" if r["peak_over_loaded_mib"] is None else f"{r['peak_over_loaded_mib']:,.0f}",
+            ]
+        )
     lineage = results["esgledger+record_lineage"]["phases"]
-    note = (f"record lineage phase alone: best {min(lineage['record_lineage']):.3f} s "
-            f"(compute_inventory in that child: best {min(lineage['compute_inventory']):.3f} s)")
+    note = (
+        f"record lineage phase alone: best {min(lineage['record_lineage']):.3f} s "
+        f"(compute_inventory in that child: best {min(lineage['compute_inventory']):.3f} s)"
+    )
     if Console is not None:
         table = Table(title=f"{size:,} records")
         for column in header:
             table.add_column(column, justify="left" if column == "implementation" else "right")
         for row in rows:
             table.add_row(*row)
-        Console().print(table)
-        Console().print(note)
+        Console(width=150).print(table)
+        Console(width=150).print(note)
     else:
         print(f"{size:,} records")
         for row in [header, *rows]:
@@ -435,10 +510,13 @@ def _print_table(size: int, results: dict[str, dict[str, Any]]) -> None:
 
 def parent(args: argparse.Namespace) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {"machine": machine(), "repeat": args.repeat,
-                              "settings": {"approach": SETTINGS.approach.value,
-                                           "gwp_set": SETTINGS.gwp_set},
-                              "rowwise_sample": args.rowwise_sample, "sizes": {}}
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "repeat": args.repeat,
+        "settings": {"approach": SETTINGS.approach.value, "gwp_set": SETTINGS.gwp_set},
+        "rowwise_sample": args.rowwise_sample,
+        "sizes": {},
+    }
     failures: list[str] = []
     for size in args.sizes:
         start = time.perf_counter()
@@ -452,25 +530,35 @@ def parent(args: argparse.Namespace) -> int:
         factor_table_s = time.perf_counter() - start
         factors.to_parquet(factors_path, index=False)
         described = {
-            "generate_s": generate_s, "factor_table_s": factor_table_s,
+            "generate_s": generate_s,
+            "factor_table_s": factor_table_s,
             "factor_table_rows": len(factors),
             "activity_types": int(data.records["activity_type"].nunique()),
             "units": int(data.records["unit"].nunique()),
             "provinces": int(data.records["region"].nunique()),
-            "instrument_records": int(data.records["activity_type"].isin(("gec", "green_power"))
-                                      .sum()),
+            "instrument_records": int(
+                data.records["activity_type"].isin(("gec", "green_power")).sum()
+            ),
         }
         del data, factors
-        print(f"\n{size:,} records generated in {generate_s:.1f} s; factor table for the "
-              f"baselines ({described['factor_table_rows']:,} keys) in {factor_table_s:.1f} s",
-              flush=True)
+        print(
+            f"\n{size:,} records generated in {generate_s:.1f} s; factor table for the "
+            f"baselines ({described['factor_table_rows']:,} keys) in {factor_table_s:.1f} s",
+            flush=True,
+        )
         results: dict[str, dict[str, Any]] = {}
         for name in IMPLEMENTATIONS:
             print(f"  running {name} ...", flush=True)
-            results[name] = _run_child({
-                "implementation": name, "repeat": args.repeat, "records": str(records_path),
-                "factors": str(factors_path), "sample": args.rowwise_sample,
-                "profile": args.profile})
+            results[name] = _run_child(
+                {
+                    "implementation": name,
+                    "repeat": args.repeat,
+                    "records": str(records_path),
+                    "factors": str(factors_path),
+                    "sample": args.rowwise_sample,
+                    "profile": args.profile,
+                }
+            )
             results[name]["summary"] = _summary(results[name], size)
         problems = check_agreement(results)
         failures += [f"{size:,}: {p}" for p in problems]
@@ -481,12 +569,16 @@ def parent(args: argparse.Namespace) -> int:
             "rowwise_extrapolated_over_esgledger": rowwise_full / best["esgledger"],
             "esgledger_over_duckdb_plain": best["esgledger"] / best["duckdb_plain"],
             "record_lineage_phase_over_duckdb_plain": lineage_phase / best["duckdb_plain"],
-            "esgledger_with_lineage_over_esgledger":
-                best["esgledger+record_lineage"] / best["esgledger"],
+            "esgledger_with_lineage_over_esgledger": best["esgledger+record_lineage"]
+            / best["esgledger"],
         }
-        report["sizes"][str(size)] = {"data": described, "results": results, "ratios": ratios,
-                                      "checks": results.pop("_checks", {}),
-                                      "failures": problems}
+        report["sizes"][str(size)] = {
+            "data": described,
+            "results": results,
+            "ratios": ratios,
+            "checks": results.pop("_checks", {}),
+            "failures": problems,
+        }
         _print_table(size, results)
         for label, value in ratios.items():
             print(f"  {label}: {value:,.2f}")
@@ -502,8 +594,7 @@ def parent(args: argparse.Namespace) -> int:
     if failures:
         print("\nAGREEMENT CHECK FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1
-    print("all implementations agree on total tCO2e "
-          f"(relative difference < {TOLERANCE:g})")
+    print(f"all implementations agree on total tCO2e (relative difference < {TOLERANCE:g})")
     return 0
 
 
@@ -511,12 +602,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--rowwise-sample", type=int, default=100_000,
-                        help="rows timed for the row-wise pandas script (then extrapolated)")
-    parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
-                        help="also run one cProfile'd compute_inventory for a stage breakdown")
-    parser.add_argument("--keep-data", action="store_true",
-                        help="keep the generated Parquet files in bench/out")
+    parser.add_argument(
+        "--rowwise-sample",
+        type=int,
+        default=100_000,
+        help="rows timed for the row-wise pandas script (then extrapolated)",
+    )
+    parser.add_argument(
+        "--profile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run one cProfile'd compute_inventory for a stage breakdown",
+    )
+    parser.add_argument(
+        "--keep-data", action="store_true", help="keep the generated Parquet files in bench/out"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

@@ -7,13 +7,15 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.tree import Tree
 
@@ -30,8 +32,9 @@ app = typer.Typer(
 )
 factors_app = typer.Typer(help="Browse the factor library.", no_args_is_help=True)
 app.add_typer(factors_app, name="factors")
-console = Console()
-errors = Console(stderr=True)
+# Wide enough for the tables when the output is a file or a CI log rather than a terminal.
+console = Console(width=None if sys.stdout.isatty() else 130)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 130)
 
 DEFAULT_LEDGER = Path("esgledger.db")
 LedgerOption = Annotated[
@@ -85,6 +88,10 @@ def init(
     console.print(f"ledger ready: {ledger} ({len(store.organisation())} entities)")
 
 
+def _advance(progress: Progress, task: TaskID, done: int) -> None:
+    progress.update(task, completed=done)
+
+
 @app.command("import")
 def import_(
     files: Annotated[list[Path], typer.Argument(help="CSV or XLSX files")],
@@ -116,7 +123,7 @@ def import_(
                 kind=kind,
                 user=user,
                 dry_run=dry_run,
-                progress=lambda n, t=task: progress.update(t, completed=n),
+                progress=partial(_advance, progress, task),
             )
             reports.append(report)
     diagnostics = [d for r in reports for d in r.diagnostics]
@@ -286,13 +293,10 @@ def energy(
 
 
 def _tree(node: Node, branch: Any) -> None:
-    value = "" if node.value is None else f" = {node.value:,.6g} {node.unit}"
-    sub = branch.add(f"{node.label}{value}")
+    value = "" if node.value is None else f" = {node.value:,.4f} {node.unit}"
+    sub = branch.add(escape(f"{node.label}{value}"))
     for key, val in node.detail.items():
-        if isinstance(val, dict):
-            sub.add(f"[dim]{key}: {', '.join(f'{k}={v}' for k, v in val.items())}[/]")
-        else:
-            sub.add(f"[dim]{key}: {val}[/]")
+        sub.add(f"[dim]{escape(f'{key}: {val}')}[/]")
     for child in node.children:
         _tree(child, sub)
 
@@ -321,9 +325,9 @@ def explain(
     if as_json:
         print(json.dumps(node.to_dict(), ensure_ascii=False, indent=2, default=str))
         return
-    tree = Tree(f"[bold]{node.label}[/] = {node.value:,.4f} {node.unit}")
+    tree = Tree(f"[bold]{escape(node.label)}[/] = {node.value or 0:,.4f} {node.unit}")
     for key, val in node.detail.items():
-        tree.add(f"[dim]{key}: {val}[/]")
+        tree.add(f"[dim]{escape(f'{key}: {val}')}[/]")
     for child in node.children:
         _tree(child, tree)
     console.print(tree)

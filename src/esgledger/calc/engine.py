@@ -113,9 +113,9 @@ class InventoryResult:
         total_basis = basis or self.settings.scope2_total_basis
         s1 = float(lines.loc[lines["scope"] == 1, "tco2e"].sum())
         s3 = float(lines.loc[lines["scope"] == 3, "tco2e"].sum())
-        s2 = lines[lines["scope"] == 2]
-        s2l = float(s2.loc[s2["basis"].isin(("both", "location")), "tco2e"].sum())
-        s2m = float(s2.loc[s2["basis"].isin(("both", "market")), "tco2e"].sum())
+        scope2 = lines[lines["scope"] == 2]
+        s2l = float(scope2.loc[scope2["basis"].isin(("both", "location")), "tco2e"].sum())
+        s2m = float(scope2.loc[scope2["basis"].isin(("both", "market")), "tco2e"].sum())
         s2 = s2l if total_basis == "location" else s2m
         return {
             "scope1": s1,
@@ -138,7 +138,7 @@ class InventoryResult:
     def by(self, dims: list[str], basis: str = "location") -> pd.DataFrame:
         """Totals of tCO2e by any line columns (entity_id, scope, category, gas, year...)."""
         lines = self.basis_lines(basis)
-        return lines.groupby(dims, as_index=False, dropna=False)["tco2e"].sum()
+        return pd.DataFrame(lines.groupby(dims, as_index=False, dropna=False)["tco2e"].sum())
 
 
 def boundary_table(organisation: Organisation, settings: CalcSettings) -> pd.DataFrame:

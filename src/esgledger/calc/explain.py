@@ -7,14 +7,18 @@ the pinned factor data, which is exact because the calculation is deterministic.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from esgledger.calc.engine import InventoryResult
+from esgledger.tables import rows
 
 SCOPES = {"S1": (1, "both"), "S2L": (2, "location"), "S2M": (2, "market"), "S3": (3, "both")}
+# (entity, year, activity_type, region, limit, is_direct, category) -> (sample rows, count)
+RecordLookup = Callable[[str, int, str, Any, int, bool, Any], tuple[pd.DataFrame, int]]
 
 
 @dataclass
@@ -36,8 +40,9 @@ class Node:
 
 
 def parse_figure(figure: str) -> tuple[str, int, str | None, str | None]:
+    """Split a figure id into (kind, year, scope, entity)."""
     parts = figure.split(":")
-    if len(parts) < 2 or parts[0] not in ("ghg", "energy"):
+    if len(parts) < 2 or parts[0] not in ("ghg", "energy") or not parts[1].isdigit():
         raise ValueError(
             f"figure id {figure!r} is not ghg:<year>:<scope>[:<entity>] or energy:<year>[:<entity>]"
         )
@@ -57,126 +62,110 @@ def _lines_for(result: InventoryResult, year: int, scope: str, entity: str | Non
         return lines[lines["basis"].isin(("both", result.settings.scope2_total_basis))]
     number, basis = SCOPES[scope]
     lines = lines[lines["scope"] == number]
-    return lines[lines["basis"].isin(("both", basis) if basis != "both" else ("both",))]
+    return lines[lines["basis"].isin(("both", basis))]
+
+
+def _factor_detail(result: InventoryResult, line: dict[str, Any]) -> dict[str, Any]:
+    if line["method"] == "direct":
+        return {"formula": "direct CO2e entry: the figure as provided, with its provenance"}
+    if line["method"] == "instrument":
+        return {
+            "formula": "contractual instrument MWh x its factor (0 for GEC / green power, "
+            "the supplier's factor for supplier contracts)"
+        }
+    resolved = result.resolved
+    match = resolved[
+        (resolved["factor_id"] == line["factor_id"])
+        & (resolved["activity_type"] == line["activity_type"])
+    ]
+    if match.empty:  # market-based residual lines resolve outside the location table
+        return {"formula": "residual MWh x grid.residual factor", "factor": line["factor_id"]}
+    f: dict[str, Any] = match.iloc[0].to_dict()
+    detail = {
+        "factor": f"{f['factor_id']} ({f['edition']}; {f['verification']})",
+        "formula": f["formula"],
+        "source": f["source"],
+    }
+    if f["fallback"]:
+        detail["fallback"] = f["fallback"]
+    return detail
 
 
 def explain_figure(
-    result: InventoryResult, figure: str, records: Any = None, max_rows: int = 5
+    result: InventoryResult, figure: str, records: RecordLookup | None = None, max_rows: int = 5
 ) -> Node:
-    """Tree for ``figure``; ``records(entity, year, activity_type, region, limit)`` returns
-    (sample frame, count) of the stored source rows of a line."""
+    """Tree for ``figure``: figure -> entity/category -> line (factor) -> source rows."""
     kind, year, scope, entity = parse_figure(figure)
-    if kind == "energy":
+    if kind == "energy" or scope is None:
         return _explain_energy(result, year, entity, records, max_rows)
-    assert scope is not None
     lines = _lines_for(result, year, scope, entity)
+    s = result.settings
     root = Node(
         figure,
         float(lines["tco2e"].sum()),
         "tCO2e",
         {
-            "settings": {
-                "gwp_set": result.settings.gwp_set,
-                "approach": result.settings.approach.value,
-                "grid_level": result.settings.grid_level,
-                "factor_as_of": str(result.settings.factor_as_of or "latest"),
-                "factor_library": result.library_version,
-            },
-            "formula": "sum of lines: quantity x factor x GWP x consolidation share",
+            "settings": f"GWP {s.gwp_set}, {s.approach.value}, grid factor {s.grid_level}, "
+            f"factors as of {s.factor_as_of or 'latest'}, library {result.library_version}",
+            "formula": "sum of lines; line = quantity x factor x GWP x consolidation share",
         },
     )
-    resolved = result.resolved
     for (ent, category), group in lines.groupby(["entity_id", "category"], sort=True):
-        cat = Node(f"{ent} / {category}", float(group["tco2e"].sum()), "tCO2e")
-        for line in group.itertuples(index=False):
-            factor = resolved[
-                (resolved["factor_id"] == line.factor_id)
-                & (resolved["activity_type"] == line.activity_type)
-            ]
-            detail: dict[str, Any] = {
-                "activity_type": line.activity_type,
-                "region": line.region,
-                "gas": line.gas,
-                "quantity": line.quantity_basis,
-                "quantity_unit": line.basis_unit,
-                "factor_id": line.factor_id,
-                "t_gas": line.t_gas,
-                "gwp": line.gwp,
-                "share": line.share,
-                "records": int(line.n_records),
-                "basis": line.basis,
-            }
-            if not factor.empty:
-                f = factor.iloc[0]
-                detail.update(
-                    {
-                        "factor_t_per_unit": float(f["ef"]),
-                        "formula": f["formula"],
-                        "source": f["source"],
-                        "edition": f["edition"],
-                        "verification": f["verification"],
-                        "fallback": f["fallback"] or "none",
-                    }
-                )
-            elif line.method == "direct":
-                detail["formula"] = "direct CO2e entry with provenance"
-            node = Node(
-                f"{line.activity_type} {line.gas} [{line.factor_id}]",
-                float(line.tco2e),
-                "tCO2e",
-                detail,
+        branch = Node(f"{ent} / {category}", float(group["tco2e"].sum()), "tCO2e")
+        for line in rows(group):
+            label = (
+                f"{line['activity_type']} {line['gas']}: {line['quantity_basis']:,.6g} "
+                f"{line['basis_unit']} -> {line['t_gas']:,.6g} t x GWP {line['gwp']:g} "
+                f"x share {line['share']:g}"
             )
+            node = Node(label, float(line["tco2e"]), "tCO2e", _factor_detail(result, line))
+            node.detail["records"] = int(line["n_records"])
             if records is not None:
                 sample, count = records(
-                    ent,
+                    str(ent),
                     year,
-                    line.activity_type,
-                    line.region,
+                    line["activity_type"],
+                    line["region"],
                     max_rows,
-                    line.method == "direct",
-                    line.category,
+                    line["method"] == "direct",
+                    category,
                 )
                 node.children.extend(_record_nodes(sample, count, max_rows))
-            cat.children.append(node)
-        root.children.append(cat)
+            branch.children.append(node)
+        root.children.append(branch)
     return root
 
 
 def _record_nodes(sample: pd.DataFrame, count: int, max_rows: int) -> list[Node]:
     nodes = []
-    for row in sample.to_dict("records"):
-        where = f"{row.get('source_file')}:{row.get('source_row')}"
-        value = row.get("quantity", row.get("tco2e"))
+    for row in rows(sample):
+        period = f"{row['year']}" + ("" if pd.isna(row.get("month")) else f"-{row['month']:02d}")
+        if "quantity_text" in row:
+            amount = f"{row['quantity_text']} {row['unit']}"
+        else:
+            amount = f"{row['tco2e_text']} tCO2e"
+        note = row.get("provenance") if "provenance" in row else row.get("note")
+        detail = {"note": note} if isinstance(note, str) and note else {}
         nodes.append(
             Node(
-                f"record {row.get('record_id')} ({where})",
-                None if value is None else float(value),
-                str(row.get("unit", "tCO2e")),
-                {
-                    k: (None if pd.isna(v) else v)
-                    for k, v in row.items()
-                    if k
-                    in (
-                        "period",
-                        "year",
-                        "month",
-                        "entity_id",
-                        "data_quality",
-                        "provenance",
-                        "note",
-                        "quantity_text",
-                        "tco2e_text",
-                    )
-                },
+                f"record {row['record_id']} [{row['source_file']}:{row['source_row']}] {period} "
+                f"{amount} ({row['data_quality']})",
+                None,
+                "",
+                detail,
             )
         )
     if count > max_rows:
-        nodes.append(Node(f"... and {count - max_rows} more records (esgledger explain --rows N)"))
+        nodes.append(Node(f"... {count - max_rows} more records (--rows N shows more)"))
     return nodes
 
 
 def _explain_energy(
-    result: InventoryResult, year: int, entity: str | None, records: Any, max_rows: int
+    result: InventoryResult,
+    year: int,
+    entity: str | None,
+    records: RecordLookup | None,
+    max_rows: int,
 ) -> Node:
     energy = result.energy[result.energy["year"] == year]
     if entity:
@@ -185,24 +174,29 @@ def _explain_energy(
         f"energy:{year}" + (f":{entity}" if entity else ""),
         float(energy["tce"].sum()),
         "tce",
-        {"formula": "sum of quantity x GB/T 2589 coefficient (当量值) x share"},
+        {
+            "formula": "sum of quantity x GB/T 2589 coefficient (当量值, kgce per unit) / 1000 "
+            "x share"
+        },
     )
-    for line in energy.itertuples(index=False):
+    for line in rows(energy):
         node = Node(
-            f"{line.entity_id} / {line.activity_type} [{line.coef_id}]",
-            float(line.tce),
+            f"{line['entity_id']} / {line['activity_type']}: {line['quantity_basis']:,.6g} "
+            f"{line['basis_unit']} x {line['coef_kgce_per_basis']:g} kgce [{line['coef_id']}] "
+            f"x share {line['share']:g}",
+            float(line["tce"]),
             "tce",
-            {
-                "quantity": line.quantity_basis,
-                "unit": line.basis_unit,
-                "kgce_per_unit": line.coef_kgce_per_basis,
-                "share": line.share,
-                "records": int(line.n_records),
-            },
+            {"records": int(line["n_records"])},
         )
         if records is not None:
             sample, count = records(
-                line.entity_id, year, line.activity_type, line.region, max_rows, False, None
+                line["entity_id"],
+                year,
+                line["activity_type"],
+                line["region"],
+                max_rows,
+                False,
+                None,
             )
             node.children.extend(_record_nodes(sample, count, max_rows))
         root.children.append(node)

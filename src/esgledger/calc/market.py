@@ -31,18 +31,14 @@ def _instrument_totals(instruments: pd.DataFrame) -> pd.DataFrame:
             columns=["entity_id", "year", "activity_type", "mwh", "t_co2", "n_records"]
         )
     frame = instruments.copy()
-    frame["mwh"] = [
-        q * conversion_factor(u, "MWh")
-        for q, u in zip(frame["quantity"], frame["unit"], strict=True)
-    ]
-    has_ef = frame["ef_value"].notna() if "ef_value" in frame else pd.Series(False, frame.index)
-    frame["t_co2"] = 0.0
-    for idx in frame.index[has_ef]:
-        frame.loc[idx, "t_co2"] = (
-            frame.at[idx, "mwh"]
-            * float(frame.at[idx, "ef_value"])
-            * ef_to_tonnes_per(str(frame.at[idx, "ef_unit"]), "MWh")
+    frame["mwh"] = frame["quantity"] * frame["unit"].map(lambda u: conversion_factor(u, "MWh"))
+    if "ef_value" in frame:
+        per_mwh = frame["ef_unit"].map(
+            lambda u: ef_to_tonnes_per(u, "MWh") if isinstance(u, str) and u else 0.0
         )
+        frame["t_co2"] = frame["mwh"] * frame["ef_value"].astype("float64").fillna(0.0) * per_mwh
+    else:
+        frame["t_co2"] = 0.0
     return frame.groupby(["entity_id", "year", "activity_type"], as_index=False).agg(
         mwh=("mwh", "sum"), t_co2=("t_co2", "sum"), n_records=("mwh", "size")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from importlib import resources
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from esgledger.store.ledger import Ledger
 DEMO_DATA = Path(str(resources.files("esgledger.demo").joinpath("data")))
 
 
+def _rows(name: str) -> list[dict[str, str]]:
+    with (DEMO_DATA / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def build_demo(target: Path) -> tuple[Ledger, list[ImportReport]]:
     """Create (or reuse) a ledger at ``target`` holding the demo group; idempotent."""
     ledger = Ledger.open(target)
@@ -24,41 +30,37 @@ def build_demo(target: Path) -> tuple[Ledger, list[ImportReport]]:
     if problems:
         raise ValueError("; ".join(str(p) for p in problems))
     ledger.upsert_entities(entities)
-    for row in pd.read_csv(DEMO_DATA / "settings.csv", dtype=str).itertuples():
-        ledger.set_setting(str(row.key), str(row.value))
-    for row in pd.read_csv(
-        DEMO_DATA / "parameters.csv", dtype=str, keep_default_na=False
-    ).itertuples():
+    for row in _rows("settings.csv"):
+        ledger.set_setting(str(row["key"]), str(row["value"]))
+    for row in _rows("parameters.csv"):
         ledger.set_parameter(
-            str(row.name),
-            int(row.year) if row.year else None,
-            float(row.value),
-            str(row.unit),
-            str(row.source),
+            str(row["name"]),
+            int(row["year"]) if row["year"] else None,
+            float(row["value"]),
+            str(row["unit"]),
+            str(row["source"]),
         )
-    for row in pd.read_csv(DEMO_DATA / "context.csv", dtype=str).itertuples():
+    for row in _rows("context.csv"):
         ledger.set_context(
-            str(row.entity_id),
-            int(row.year),
-            str(row.metric),
-            float(row.value),
-            str(row.unit),
-            str(row.source),
+            str(row["entity_id"]),
+            int(row["year"]),
+            str(row["metric"]),
+            float(row["value"]),
+            str(row["unit"]),
+            str(row["source"]),
         )
     known = {c.change_id for c in ledger.structural_changes()}
-    for row in pd.read_csv(
-        DEMO_DATA / "changes.csv", dtype=str, keep_default_na=False
-    ).itertuples():
-        if row.change_id not in known:
+    for row in _rows("changes.csv"):
+        if row["change_id"] not in known:
             ledger.add_structural_change(
                 StructuralChange(
-                    change_id=str(row.change_id),
-                    year=int(row.year),
-                    kind=str(row.kind),
-                    description=str(row.description),
-                    entity_id=str(row.entity_id) or None,
-                    base_year_impact_tco2e=float(row.base_year_impact_tco2e)
-                    if row.base_year_impact_tco2e
+                    change_id=str(row["change_id"]),
+                    year=int(row["year"]),
+                    kind=str(row["kind"]),
+                    description=str(row["description"]),
+                    entity_id=str(row["entity_id"]) or None,
+                    base_year_impact_tco2e=float(row["base_year_impact_tco2e"])
+                    if row["base_year_impact_tco2e"]
                     else None,
                 )
             )

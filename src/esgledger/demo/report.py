@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from esgledger.calc import InventoryResult
 from esgledger.demo.build import build_demo, reported_figures
 from esgledger.domain.diagnostics import Severity, exit_code
 from esgledger.service import (
@@ -16,84 +18,66 @@ from esgledger.service import (
     run_inventory,
     settings_from_ledger,
 )
+from esgledger.store.ledger import Ledger
+from esgledger.tables import rows
 
 YEAR = 2024
+NOTES = {
+    "energy (tce)": "gasoline L -> kg at the demo density parameter 0.73 kg/L",
+    "scope 1": "fugitive entered as the reported total less computed combustion: agrees by "
+    "construction",
+    "scope 2 (location)": "45,074.37 MWh x MEE/NBS national factor published by the report date",
+    "scope 3": "direct entry, as reported",
+    "total": "",
+}
 
 
-def _n(value: float | None, digits: int = 2) -> str:
+def _n(value: Any, digits: int = 2) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
 
 
-def print_demo(path: Path, console: Console) -> int:
-    ledger, reports = build_demo(path)
-    for report in reports:
-        for d in report.diagnostics:
-            if d.severity is Severity.ERROR:
-                console.print(f"[red]{d}[/]")
-    if any(not r.ok for r in reports):
-        return 1
-    settings = settings_from_ledger(ledger)
-    result = run_inventory(ledger, settings)
+def _published(metric: str, year: int = YEAR) -> float | None:
     reported = reported_figures()
+    match = reported[(reported["metric"] == metric) & (reported["year"] == year)]
+    return None if match.empty else float(match["value"].iloc[0])
 
-    def published(metric: str, year: int = YEAR) -> float | None:
-        rows = reported[(reported["metric"] == metric) & (reported["year"] == year)]
-        return None if rows.empty else float(rows["value"].iloc[0])
 
-    console.print(
-        f"[bold]esgledger demo: the seed group[/] (ledger {path}, factor library "
-        f"{result.library_version}, {settings.gwp_set}, "
-        f"{settings.approach.value.replace('_', ' ')}, grid factor "
-        f"{settings.grid_level}, factors as of {settings.factor_as_of})"
-    )
-
-    energy = (
-        result.energy[result.energy["year"] == YEAR]
-        .groupby(["activity_type", "basis_unit", "coef_id"], as_index=False)[
-            ["quantity_basis", "tce"]
-        ]
-        .sum()
-    )
+def energy_table(ledger: Ledger, result: InventoryResult) -> Table:
+    energy = result.energy[result.energy["year"] == YEAR]
+    energy = energy.groupby(["activity_type", "coef_id"], as_index=False)["tce"].sum()
     records = ledger.activity_frame([YEAR])
     entered = records.groupby(["activity_type", "unit"], as_index=False)["quantity"].sum()
     table = Table(title=f"Energy {YEAR} (GB/T 2589-2020, 当量值)")
     for col in ("activity", "entered", "coefficient", "tce"):
         table.add_column(col, justify="left" if col in ("activity", "coefficient") else "right")
-    for row in energy.itertuples(index=False):
-        src = entered[entered["activity_type"] == row.activity_type]
+    for row in rows(energy):
+        src = entered[entered["activity_type"] == row["activity_type"]]
         amount = ", ".join(
             f"{q:,.2f} {u}" for q, u in zip(src["quantity"], src["unit"], strict=True)
         )
-        table.add_row(row.activity_type, amount, row.coef_id, _n(row.tce, 2))
-    total_tce = result.energy_totals(YEAR)["tce"]
-    table.add_row("[bold]total[/]", "", "", f"[bold]{_n(total_tce)}[/]")
-    console.print(table)
+        table.add_row(str(row["activity_type"]), amount, str(row["coef_id"]), _n(row["tce"]))
+    total = result.energy_totals(YEAR)["tce"]
+    table.add_row("[bold]total[/]", "", "", f"[bold]{_n(total)}[/]")
+    return table
 
+
+def reconciliation_table(result: InventoryResult, by_year: dict[int, dict[str, Any]]) -> Table:
     totals = result.scope_totals(YEAR)
-    recon = Table(title=f"GHG {YEAR}, tCO2e: computed vs reported")
+    table = Table(title=f"GHG {YEAR}, tCO2e: computed vs reported")
     for col in ("figure", "computed", "reported", "difference", "%", "note"):
-        recon.add_column(col, justify="left" if col in ("figure", "note") else "right")
-    notes = {
-        "energy (tce)": "gasoline L -> kg at the demo density parameter 0.73 kg/L",
-        "scope 1": "fugitive entered as reported total less computed combustion: agrees by "
-        "construction",
-        "scope 2 (location)": "45,074.37 MWh x MEE/NBS national factor published by the "
-        "report date",
-        "scope 3": "direct entry, as reported",
-        "total": "",
-    }
-    rows = [
-        ("energy (tce)", total_tce, published("energy_tce")),
-        ("scope 1", totals["scope1"], published("scope1")),
-        ("scope 2 (location)", totals["scope2_location"], published("scope2")),
-        ("scope 3", totals["scope3"], published("scope3")),
-        ("total", totals["total"], published("total")),
+        table.add_column(col, justify="left" if col in ("figure", "note") else "right")
+    figures = [
+        ("energy (tce)", result.energy_totals(YEAR)["tce"], _published("energy_tce")),
+        ("scope 1", totals["scope1"], _published("scope1")),
+        ("scope 2 (location)", totals["scope2_location"], _published("scope2")),
+        ("scope 3", totals["scope3"], _published("scope3")),
+        ("total", totals["total"], _published("total")),
     ]
-    for name, computed, pub in rows:
+    for name, computed, pub in figures:
         diff = None if pub is None else computed - pub
-        pct = None if not pub else (diff or 0.0) / pub * 100
-        recon.add_row(name, _n(computed), _n(pub), _n(diff), _n(pct, 3), notes[name])
-    recon.add_row(
+        pct = None if not pub or diff is None else diff / pub * 100
+        table.add_row(name, _n(computed), _n(pub), _n(diff), _n(pct, 3), NOTES[name])
+    table.add_row(
         "scope 2 (market)",
         _n(totals["scope2_market"]),
         "n/a",
@@ -101,38 +85,76 @@ def print_demo(path: Path, console: Console) -> int:
         "",
         "no instruments: all MWh at the residual proxy factor",
     )
-    console.print(recon)
+    now, before = by_year.get(YEAR, {}), by_year.get(YEAR - 1, {})
+    table.add_row(
+        "intensity (per 万元)",
+        _n(now.get("intensity_per_wan_yuan"), 4),
+        _n(_published("intensity_revenue"), 4),
+        "",
+        "",
+        "total / revenue 313.16 亿元; a ratio is recomputed, never summed",
+    )
+    table.add_row(
+        "intensity change",
+        _n(now.get("intensity_yoy_change"), 5),
+        "-0.00346",
+        "",
+        "",
+        f"from {_n(before.get('intensity_per_wan_yuan'), 5)}; the report subtracts "
+        "intensities rounded to 4 places",
+    )
+    return table
 
-    intensity = intensity_table(ledger, result)
-    series = Table(title="Series 2020-2024 (tCO2e; intensity per 万元 revenue)")
+
+def series_table(result: InventoryResult, by_year: dict[int, dict[str, Any]]) -> Table:
+    table = Table(title="Series 2020-2024 (tCO2e; intensity per 万元 revenue)")
     for col in ("year", "scope 1", "scope 2", "scope 3", "total", "intensity", "change"):
-        series.add_column(col, justify="right")
+        table.add_column(col, justify="right")
     for year in result.years():
         t = result.scope_totals(year)
-        row = intensity[intensity["year"] == year].iloc[0]
-        series.add_row(
+        row = by_year.get(year, {})
+        table.add_row(
             str(year),
             _n(t["scope1"]),
             _n(t["scope2_location"]),
             _n(t["scope3"]),
             _n(t["total"]),
-            _n(row["intensity_per_wan_yuan"], 4),
-            _n(row["intensity_yoy_change"], 5),
+            _n(row.get("intensity_per_wan_yuan"), 4),
+            _n(row.get("intensity_yoy_change"), 5),
         )
-    console.print(series)
-    current = intensity[intensity["year"] == YEAR].iloc[0]
+    return table
+
+
+def print_demo(path: Path, console: Console) -> int:
+    """Build the demo ledger at ``path`` and print its figures; returns the exit code."""
+    ledger, reports = build_demo(path)
+    for d in (d for r in reports for d in r.diagnostics if d.severity is Severity.ERROR):
+        console.print(f"[red]{d}[/]", highlight=False)
+    if any(not r.ok for r in reports):
+        return 1
+    settings = settings_from_ledger(ledger)
+    result = run_inventory(ledger, settings)
+    by_year = {int(r["year"]): r for r in rows(intensity_table(ledger, result))}
     console.print(
-        f"Intensity {YEAR}: {_n(current['intensity_per_wan_yuan'], 4)} tCO2e per 万元 "
-        f"revenue (reported {_n(published('intensity_revenue'), 4)}); per employee "
-        f"{_n(current['intensity_per_employee'], 4)} tCO2e"
+        f"[bold]esgledger demo: the seed group[/] (ledger {path}, factor library "
+        f"{result.library_version}, {settings.gwp_set}, {settings.approach.value}, grid factor "
+        f"{settings.grid_level}, factors as of {settings.factor_as_of})"
+    )
+    console.print(energy_table(ledger, result))
+    console.print(reconciliation_table(result, by_year))
+    console.print(series_table(result, by_year))
+    now = by_year.get(YEAR, {})
+    console.print(
+        f"Intensity {YEAR}: {_n(now.get('intensity_per_wan_yuan'), 4)} tCO2e per 万元 revenue "
+        f"(reported {_n(_published('intensity_revenue'), 4)}); "
+        f"{_n(now.get('intensity_per_employee'), 4)} tCO2e per employee"
     )
     decision = base_year_decision(ledger, result)
     if decision is not None:
         console.print(
             f"Base year: {decision.action} -> {decision.new_base_year}. {decision.reason}"
         )
-    warnings = [d for d in result.diagnostics if d.severity is not Severity.INFO]
-    for d in warnings:
+    for d in (d for d in result.diagnostics if d.severity is not Severity.INFO):
         console.print(f"[yellow]{d}[/]", highlight=False)
     console.print(f"Trace a figure: esgledger explain ghg:{YEAR}:S2L --ledger {path}")
     ledger.close()

@@ -38,7 +38,8 @@ class Diagnostic:
 
     def __str__(self) -> str:
         tag = "" if self.severity is Severity.ERROR else f"{self.severity.value}: "
-        return f"{self.location()}: {tag}{self.message} [{self.code}]"
+        where = f"{self.location()}: " if self.file or self.row is not None else ""
+        return f"{where}{tag}{self.message} [{self.code}]"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

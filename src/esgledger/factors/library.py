@@ -67,10 +67,10 @@ class FactorLibrary:
 
     def activity_type(self, name: str) -> ActivityType:
         row = self.activity_types.loc[name]
-        return ActivityType(
-            activity_type=name,
-            **{k: row[k] for k in ActivityType.__slots__ if k != "activity_type"},
-        )
+        text = {
+            k: str(row[k]) for k in ActivityType.__slots__ if k not in ("activity_type", "scope")
+        }
+        return ActivityType(activity_type=name, scope=int(str(row["scope"])), **text)
 
     def known_activity_types(self) -> frozenset[str]:
         return frozenset(self.activity_types.index)
@@ -113,6 +113,14 @@ def _enabled(frame: pd.DataFrame) -> pd.Series:
     return frame["enabled"].str.lower().eq("true")
 
 
+def _unique_index(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Index a table by a key column that must be unique (a data error otherwise)."""
+    duplicated = frame[column][frame[column].duplicated()]
+    if not duplicated.empty:
+        raise ValueError(f"duplicate {column} in factor data: {', '.join(duplicated)}")
+    return frame.set_index(column)
+
+
 def ef_to_tonnes_per(unit: str, basis_unit: str) -> float:
     """Multiplier from a factor written as ``<mass><gas>/<unit>`` to tonnes of gas per basis unit.
 
@@ -139,8 +147,8 @@ def _blend_gwps(gwp: pd.DataFrame, blends: pd.DataFrame) -> pd.DataFrame:
     """GWP of each blend = sum of mass fraction x component GWP, per GWP set."""
     merged = blends.merge(gwp, left_on="component", right_on="gas", how="inner")
     merged["weighted"] = merged["mass_fraction"].astype(float) * merged["value"]
-    computed = merged.groupby(["blend", "gwp_set"], as_index=False)["weighted"].sum()
-    computed = computed.rename(columns={"blend": "gas", "weighted": "value"})
+    computed = pd.DataFrame(merged.groupby(["blend", "gwp_set"], as_index=False)["weighted"].sum())
+    computed.columns = pd.Index(["gas", "gwp_set", "value"])
     computed["name_zh"] = computed["gas"]
     computed["table"] = "computed: sum of mass fraction x component GWP"
     computed["source"] = "refrigerant_blends.csv compositions x gwp.csv component values"
@@ -154,9 +162,9 @@ def load_library() -> FactorLibrary:
     """The packaged library (cached: it is immutable)."""
     types = _read("activity_types.csv")
     types["scope"] = types["scope"].astype(int)
-    types = types.set_index("activity_type", verify_integrity=True)
+    types = types.pipe(_unique_index, "activity_type")
 
-    regions = _read("regions.csv").set_index("code", verify_integrity=True)
+    regions = _read("regions.csv").pipe(_unique_index, "code")
     aliases: dict[str, str] = {}
     for code, row in regions.iterrows():
         names = [str(code), row["name_zh"], row["name_en"], *row["aliases"].split("|")]
@@ -181,7 +189,7 @@ def load_library() -> FactorLibrary:
     tce["value"] = tce["value"].astype(float)
 
     fuel = _read("fuel_parameters.csv")
-    fuel = fuel[_enabled(fuel)].set_index("key", verify_integrity=True)
+    fuel = fuel[_enabled(fuel)].pipe(_unique_index, "key")
 
     gwp = _read("gwp.csv")
     gwp["value"] = gwp["value"].astype(float)

@@ -349,6 +349,11 @@ def _override_rows(
     ]
 
 
+def _without_region(fallback: str, region: str | None) -> str:
+    """A fallback note with the region left out, so that regions can be grouped."""
+    return fallback.replace(f"{region} -> ", "-> ") if region else fallback
+
+
 def resolve_factors(
     keys: pd.DataFrame,
     library: FactorLibrary,
@@ -362,6 +367,7 @@ def resolve_factors(
     """
     rows: list[dict[str, Any]] = []
     diagnostics: list[Diagnostic] = []
+    fallbacks: dict[tuple[str, int, str, str], list[str]] = {}
     distinct = keys[["activity_type", "region", "year"]].drop_duplicates()
     for name, region_value, year_value in distinct.itertuples(index=False):
         region = None if pd.isna(region_value) else str(region_value)
@@ -404,14 +410,18 @@ def resolve_factors(
             continue
         fallback = found[0]["fallback"]
         if fallback and fallback != "user override":
-            diagnostics.append(
-                Diagnostic(
-                    "factor-fallback",
-                    f"{name} {region or '-'} {year}: {fallback} ({found[0]['factor_id']})",
-                    Severity.WARNING,
-                )
-            )
+            key = (name, year, str(found[0]["factor_id"]), _without_region(fallback, region))
+            fallbacks.setdefault(key, []).append(region or "-")
         rows.extend(found)
+    for (name, year, factor_id, text), regions in fallbacks.items():
+        diagnostics.append(
+            Diagnostic(
+                "factor-fallback",
+                f"{name} {year}: {text} ({factor_id}) for {len(regions)} region(s): "
+                f"{', '.join(sorted(regions))}",
+                Severity.WARNING,
+            )
+        )
     frame = pd.DataFrame(rows, columns=RESOLVED_COLUMNS)
     frame["year"] = frame["year"].astype("int64")
     return frame, diagnostics

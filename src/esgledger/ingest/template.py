@@ -7,6 +7,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from esgledger.factors.library import FactorLibrary, load_library
 from esgledger.ingest.schema import DATA_QUALITY, TEMPLATES
@@ -43,11 +44,20 @@ UNIT_CHOICES = (
 )
 
 
+def _drop_down(sheet: Worksheet, names: list[str], column: str, formula: str) -> None:
+    """A list validation on a column of the data sheet, from a range of sheet 'lists'."""
+    letter = chr(ord("A") + names.index(column))
+    rule = DataValidation(type="list", formula1=formula, allow_blank=True)
+    rule.error = f"choose a value from the list for {column}"
+    sheet.add_data_validation(rule)
+    rule.add(f"{letter}2:{letter}100000")
+
+
 def write_template(path: Path, library: FactorLibrary | None = None) -> Path:
     library = library or load_library()
     book = Workbook()
-    intro = book.active
-    intro.title = "instructions"
+    intro = book.create_sheet("instructions", 0)
+    book.remove(book["Sheet"])  # the default empty sheet of a new workbook
     bold = Font(bold=True)
     intro.append(["esgledger import template"])
     intro["A1"].font = Font(bold=True, size=14)
@@ -106,17 +116,17 @@ def write_template(path: Path, library: FactorLibrary | None = None) -> Path:
             cell.fill = fill
         names = [c.name for c in columns]
 
-        def validate(column: str, formula: str, sheet=sheet, names=names) -> None:
-            letter = chr(ord("A") + names.index(column))
-            rule = DataValidation(type="list", formula1=formula, allow_blank=True)
-            rule.error = f"choose a value from the list for {column}"
-            sheet.add_data_validation(rule)
-            rule.add(f"{letter}2:{letter}100000")
-
         if kind == "activity":
-            validate("activity_type", f"=lists!$A$2:$A${n_types + 1}")
-            validate("unit", f"=lists!$A${first + 1}:$A${first + len(UNIT_CHOICES)}")
-        validate("data_quality", f"=lists!$A${q_first + 1}:$A${q_first + len(DATA_QUALITY)}")
+            _drop_down(sheet, names, "activity_type", f"=lists!$A$2:$A${n_types + 1}")
+            _drop_down(
+                sheet, names, "unit", f"=lists!$A${first + 1}:$A${first + len(UNIT_CHOICES)}"
+            )
+        _drop_down(
+            sheet,
+            names,
+            "data_quality",
+            f"=lists!$A${q_first + 1}:$A${q_first + len(DATA_QUALITY)}",
+        )
         for i, _ in enumerate(names):
             sheet.column_dimensions[chr(ord("A") + i)].width = 16
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -137,7 +137,7 @@ def parse_numbers(
         text,
     )
     problems.cells(
-        ~np.isfinite(numbers.fillna(0.0)),
+        numbers.isin([np.inf, -np.inf]),
         column,
         "number",
         lambda v: f"{column} {v!r} is not a finite number",
@@ -178,7 +178,8 @@ def duplicates(frame: pd.DataFrame, column: str, problems: Collector) -> None:
     values = frame[column].astype(str)
     nonempty = values.ne("")
     dup = values.duplicated(keep="first") & nonempty
-    first_row = {v: int(i) + 2 for i, v in values[nonempty].drop_duplicates().items()}
+    firsts = values[nonempty].drop_duplicates()
+    first_row = {v: int(i) + 2 for i, v in zip(firsts.index.to_list(), firsts, strict=True)}
     problems.cells(
         dup, column, "duplicate", lambda v: f"{column} {v!r} repeats row {first_row.get(v)}", values
     )

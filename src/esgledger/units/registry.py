@@ -73,14 +73,14 @@ class UnitError(ValueError):
     """A unit string that the registry cannot read, or a conversion between dimensions."""
 
 
-def _build() -> pint.UnitRegistry:
-    reg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+def _build() -> Any:
+    reg: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     text = resources.files("esgledger.units").joinpath(_DEFINITIONS).read_text(encoding="utf-8")
     reg.load_definitions(text.splitlines())
     return reg
 
 
-registry: pint.UnitRegistry = _build()
+registry: Any = _build()
 Quantity: Any = registry.Quantity
 
 
@@ -97,7 +97,7 @@ def parse_unit(text: str) -> pint.Unit:
         raise UnitError("empty unit")
     spelling = _canonical_spelling(text)
     try:
-        unit = registry.parse_units(spelling)
+        unit: pint.Unit = registry.parse_units(spelling)
     except (
         pint.errors.UndefinedUnitError,
         pint.errors.DefinitionSyntaxError,
