@@ -44,7 +44,7 @@ def _published(metric: str, year: int = YEAR) -> float | None:
 
 def energy_table(ledger: Ledger, result: InventoryResult) -> Table:
     energy = result.energy[result.energy["year"] == YEAR]
-    energy = energy.groupby(["activity_type", "coef_id"], as_index=False)["tce"].sum()
+    energy = pd.DataFrame(energy.groupby(["activity_type", "coef_id"], as_index=False)["tce"].sum())
     records = ledger.activity_frame([YEAR])
     entered = records.groupby(["activity_type", "unit"], as_index=False)["quantity"].sum()
     table = Table(title=f"Energy {YEAR} (GB/T 2589-2020, 当量值)")

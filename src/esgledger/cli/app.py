@@ -423,11 +423,3 @@ def demo(
 
     ledger.parent.mkdir(parents=True, exist_ok=True)
     raise typer.Exit(print_demo(ledger, console))
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
