@@ -27,8 +27,9 @@ def settings_from_ledger(ledger: Ledger, **overrides: object) -> CalcSettings:
         values["grid_level"] = stored["grid_level"]
     if stored.get("factor_as_of"):
         values["factor_as_of"] = date.fromisoformat(stored["factor_as_of"])
-    if "natural_gas_tce" in stored:
-        values["natural_gas_tce"] = stored["natural_gas_tce"]
+    for key in ("natural_gas_tce", "ch4_convention", "scope2_total_basis"):
+        if key in stored:
+            values[key] = stored[key]
     for key, value in overrides.items():
         if value is not None:
             values[key] = value

@@ -18,6 +18,8 @@ SETTINGS = {
     "grid_level": "province, region or national: finest grid-factor geography tried first",
     "factor_as_of": "YYYY-MM-DD: only factors published by then are used (empty: latest)",
     "natural_gas_tce": "high (1.33), low (1.10), gasfield_2008 (1.2143) or oilfield_2008",
+    "ch4_convention": "split (AR6 27.0 for combustion CH4) or generic (AR6 27.9)",
+    "scope2_total_basis": "location or market: which scope 2 enters the total",
     "base_year": "base year of the inventory (YYYY)",
     "base_year_threshold": "significance threshold of base-year recalculation (0.05 = 5 %)",
 }
@@ -108,7 +110,23 @@ def setting_set(key: str, value: str, ledger: LedgerOption = DEFAULT_LEDGER) -> 
     if key not in SETTINGS:
         errors.print(f"unknown setting {key!r}; known: {', '.join(SETTINGS)}")
         raise typer.Exit(2)
-    _open(ledger).set_setting(key, value)
+    from esgledger.factors import load_library
+    from esgledger.service import settings_from_ledger
+
+    store = _open(ledger)
+    before = store.get_setting(key)
+    store.set_setting(key, value)
+    try:
+        problems = [str(p) for p in settings_from_ledger(store).validate(load_library())]
+    except ValueError as exc:
+        problems = [str(exc)]
+    if problems:
+        if before is None:
+            store.delete_setting(key)
+        else:
+            store.set_setting(key, before)
+        errors.print(f"{key} = {value!r} refused: {'; '.join(problems)}")
+        raise typer.Exit(2)
     console.print(f"{key} = {value}")
 
 

@@ -172,6 +172,10 @@ class ReferenceData:
             conn.execute(delete(SETTING).where(SETTING.c.key == key))
             conn.execute(insert(SETTING).values(key=key, value=str(value)))
 
+    def delete_setting(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(SETTING).where(SETTING.c.key == key))
+
     def settings(self) -> dict[str, str]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(SETTING.c.key, SETTING.c["value"]).order_by(SETTING.c.key))
