@@ -158,8 +158,14 @@ def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
 
 
-def generate(n: int, seed: int = SEED, region_share: float = 0.7) -> Dataset:
-    """``n`` records; ``region_share`` of them name a province, the rest use the entity's."""
+def generate(n: int, seed: int = SEED, region_share: float = 0.7, dtype: str = "str") -> Dataset:
+    """``n`` records; ``region_share`` of them name a province, the rest use the entity's.
+
+    Text columns are built as categoricals and, with ``dtype="str"`` (the default, the dtype of
+    ``Ledger.activity_frame``), cast to pandas' string dtype; ``dtype="category"`` keeps them.
+    """
+    if dtype not in ("str", "category"):
+        raise ValueError(f"dtype must be str or category, not {dtype!r}")
     rng = np.random.default_rng(seed)
     names, units, probs, sizes = _pairs()
     type_cats = sorted(set(names))
@@ -188,6 +194,9 @@ def generate(n: int, seed: int = SEED, region_share: float = 0.7) -> Dataset:
             "region": _categorical(region, province_codes),
         }
     )
+    if dtype == "str":
+        for column in ("entity_id", "activity_type", "unit", "region"):
+            records[column] = records[column].astype("str")
     return Dataset(records, organisation(), parameters())
 
 

@@ -381,6 +381,22 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _source_state() -> dict[str, str]:
+    """The commit measured and whether src/ had uncommitted changes at the time."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, check=False
+            )
+        except OSError:
+            return ""
+        return done.stdout.strip()
+
+    return {"commit": git("rev-parse", "HEAD"), "src_changes": git("status", "--short", "src")}
+
+
 def _run_child(spec: dict[str, Any]) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("r", suffix=".json", dir=OUT, delete=False) as handle:
         target = Path(handle.name)
@@ -515,12 +531,14 @@ def parent(args: argparse.Namespace) -> int:
         "repeat": args.repeat,
         "settings": {"approach": SETTINGS.approach.value, "gwp_set": SETTINGS.gwp_set},
         "rowwise_sample": args.rowwise_sample,
+        "dtype": args.dtype,
+        "source": _source_state(),
         "sizes": {},
     }
     failures: list[str] = []
     for size in args.sizes:
         start = time.perf_counter()
-        data = generate(size)
+        data = generate(size, dtype=args.dtype)
         generate_s = time.perf_counter() - start
         records_path = OUT / f"records_{size}.parquet"
         factors_path = OUT / f"factors_{size}.parquet"
@@ -616,6 +634,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--keep-data", action="store_true", help="keep the generated Parquet files in bench/out"
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=("str", "category"),
+        default="str",
+        help="dtype of the text columns (str, as Ledger.activity_frame returns, or category)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
