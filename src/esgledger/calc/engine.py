@@ -152,28 +152,24 @@ def boundary_table(organisation: Organisation, settings: CalcSettings) -> pd.Dat
     )
 
 
-def _emission_lines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute("""
-        SELECT r.entity_id, r.year, r.activity_type, r.eff_region AS region, f.gas, f.factor_id,
-               sum(r.quantity * c.factor) AS quantity_basis, count(*) AS n_records,
-               sum(r.quantity * c.factor * f.ef) AS t_gas
-        FROM recs r
-        JOIN conv c ON r.activity_type = c.activity_type AND r.unit = c.unit AND r.year = c.year
-        JOIN resolved f ON r.activity_type = f.activity_type
-             AND r.eff_region IS NOT DISTINCT FROM f.region AND r.year = f.year
-        GROUP BY ALL
-    """).df()
-
-
-def _energy_lines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute("""
-        SELECT r.entity_id, r.year, r.activity_type, r.eff_region AS region,
-               sum(r.quantity * c.factor) AS quantity_basis, count(*) AS n_records
-        FROM recs r
-        JOIN conv c ON r.activity_type = c.activity_type AND r.unit = c.unit AND r.year = c.year
-        WHERE r.activity_type IN (SELECT activity_type FROM energy_types)
-        GROUP BY ALL
-    """).df()
+EMISSION_SQL = """
+    SELECT a.entity_id, a.year, a.activity_type, a.region, f.gas, f.factor_id,
+           sum(a.quantity * c.factor) AS quantity_basis, sum(a.n_records) AS n_records,
+           sum(a.quantity * c.factor * f.ef) AS t_gas
+    FROM agg a
+    JOIN conv c ON a.activity_type = c.activity_type AND a.unit = c.unit AND a.year = c.year
+    JOIN resolved f ON a.activity_type = f.activity_type
+         AND a.region IS NOT DISTINCT FROM f.region AND a.year = f.year
+    GROUP BY ALL ORDER BY ALL
+"""
+ENERGY_SQL = """
+    SELECT a.entity_id, a.year, a.activity_type, a.region,
+           sum(a.quantity * c.factor) AS quantity_basis, sum(a.n_records) AS n_records
+    FROM agg a
+    JOIN conv c ON a.activity_type = c.activity_type AND a.unit = c.unit AND a.year = c.year
+    WHERE a.activity_type IN (SELECT activity_type FROM energy_types)
+    GROUP BY ALL ORDER BY ALL
+"""
 
 
 def _tce_coefficients(library: FactorLibrary, settings: CalcSettings) -> pd.DataFrame:
@@ -215,39 +211,36 @@ def _finish_energy(
     boundary: pd.DataFrame,
     parameters: pd.DataFrame,
 ) -> pd.DataFrame:
+    """tce (当量值), tce on the primary-energy basis (等价值) and MWh per energy line."""
     energy = raw.merge(coefs, on="activity_type").merge(
         boundary[["entity_id", "share"]], on="entity_id"
     )
     energy["basis_unit"] = energy["activity_type"].map(library.activity_types["basis_unit"])
     energy["tce_gross"] = energy["quantity_basis"] * energy["coef_kgce_per_basis"] / 1000.0
-    # 等价值 (primary-energy value) of electricity: user-supplied kgce/kWh per year.
-    primary = []
-    for year, at, qty, tce in energy[
-        ["year", "activity_type", "quantity_basis", "tce_gross"]
-    ].itertuples(index=False):
-        found = (
-            parameter_value(parameters, "tce.electricity_primary", int(year))
-            if at == "electricity"
-            else None
-        )
-        if found is None:
-            primary.append(tce)
-        else:
+    # 等价值 of electricity: a user-supplied kgce/kWh per year; 当量值 where none is given.
+    energy["tce_primary_gross"] = energy["tce_gross"]
+    electricity = energy["activity_type"] == "electricity"
+    for year in energy.loc[electricity, "year"].unique():
+        found = parameter_value(parameters, "tce.electricity_primary", int(year))
+        if found is not None:
             value, unit = found
             per, _, denominator = unit.partition("/")
-            primary.append(
-                qty * value * conversion_factor(per, "tce") * conversion_factor("MWh", denominator)
+            tce_per_mwh = (
+                value * conversion_factor(per, "tce") * conversion_factor("MWh", denominator)
             )
-    energy["tce_primary_gross"] = primary
+            rows = electricity & (energy["year"] == year)
+            energy.loc[rows, "tce_primary_gross"] = energy.loc[rows, "quantity_basis"] * tce_per_mwh
     energy["tce"] = energy["tce_gross"] * energy["share"]
     energy["tce_primary"] = energy["tce_primary_gross"] * energy["share"]
     # Energy content in MWh: the metered energy itself where the basis is an energy unit
     # (electricity, heat), else the standard-coal figure at 29.3076 GJ/tce.
-    direct_mwh = energy["basis_unit"].map(_energy_unit_to_mwh)
+    to_mwh = {u: _energy_unit_to_mwh(u) for u in energy["basis_unit"].unique()}
+    direct_mwh = energy["basis_unit"].map(to_mwh).astype("float64")
     energy["mwh"] = (energy["quantity_basis"] * direct_mwh).where(
         direct_mwh.notna(), energy["tce_gross"] * conversion_factor("tce", "MWh")
     ) * energy["share"]
-    return energy[ENERGY_COLUMNS]
+    order = ["year", "entity_id", "activity_type", "region"]
+    return energy[ENERGY_COLUMNS].sort_values(order, kind="stable").reset_index(drop=True)
 
 
 def _direct_lines(direct: pd.DataFrame, years: tuple[int, ...] | None) -> pd.DataFrame:
@@ -273,34 +266,93 @@ def _direct_lines(direct: pd.DataFrame, years: tuple[int, ...] | None) -> pd.Dat
     return grouped
 
 
+@dataclass(frozen=True)
+class Stage:
+    """Output of the relational stage: lines, energy lines and the tables behind them."""
+
+    lines: pd.DataFrame
+    energy: pd.DataFrame
+    resolved: pd.DataFrame
+    conversions: pd.DataFrame
+    instruments: pd.DataFrame
+    diagnostics: list[Diagnostic]
+
+
+def _unknown(
+    con: duckdb.DuckDBPyConnection, column: str, table: str, what: str, year_filter: str
+) -> list[Diagnostic]:
+    found = con.execute(
+        f"SELECT {column}, count(*) FROM raw r WHERE {column} NOT IN "
+        f"(SELECT {column} FROM {table}) {year_filter.replace('WHERE', 'AND')} "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return [
+        Diagnostic(
+            f"unknown-{what}", f"{n} records name unknown {what} {value!r}; they are not counted"
+        )
+        for value, n in found
+    ]
+
+
 def _relational_stage(
     records: pd.DataFrame,
     boundary: pd.DataFrame,
-    conv: pd.DataFrame,
     library: FactorLibrary,
     settings: CalcSettings,
-    overrides: pd.DataFrame,
+    data: InventoryInput,
     coefs: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[Diagnostic]]:
-    """Resolve factors for the distinct keys, then join and aggregate the records in DuckDB."""
+) -> Stage:
+    """One scan of the record table, then joins of the aggregate to the factor tables.
+
+    The records are aggregated once per (entity, year, activity type, unit, effective region);
+    every later step is linear in quantity, so joining the aggregate gives the same figures as
+    joining every record, with one pass over the data.
+    """
+    types = library.activity_types.reset_index()[["activity_type", "method"]]
+    years = settings.years
+    year_filter = f"WHERE r.year IN ({', '.join(str(int(y)) for y in years)})" if years else ""
+    extra = ", ".join(c for c in ("ef_value", "ef_unit") if c in records.columns)
     con = duckdb.connect()
     try:
-        con.register("raw", records[RECORD_COLUMNS])
-        con.register("ents", boundary)
-        con.execute("""CREATE TEMP VIEW recs AS SELECT r.*, coalesce(r.region, e.region)
-                       AS eff_region FROM raw r JOIN ents e USING (entity_id)""")
-        keys = con.execute(
-            "SELECT DISTINCT activity_type, eff_region AS region, year FROM recs"
+        con.register("raw", records)
+        con.register("ents", boundary[["entity_id", "region"]])
+        con.register("types", types)
+        problems = _unknown(con, "activity_type", "types", "activity type", year_filter)
+        problems += _unknown(con, "entity_id", "ents", "entity", year_filter)
+        con.execute(f"""
+            CREATE TEMP TABLE agg AS
+            SELECT r.entity_id, r.year, r.activity_type, r.unit,
+                   coalesce(r.region, e.region) AS region,
+                   sum(r.quantity) AS quantity, count(*) AS n_records
+            FROM raw r JOIN ents e USING (entity_id) JOIN types t USING (activity_type)
+            {year_filter} {"AND" if year_filter else "WHERE"} t.method <> 'instrument'
+            GROUP BY ALL
+        """)
+        instruments = con.execute(f"""
+            SELECT r.entity_id, r.year, r.activity_type, r.unit, r.quantity
+                   {", " + extra if extra else ""}
+            FROM raw r JOIN types t USING (activity_type)
+            {year_filter} {"AND" if year_filter else "WHERE"} t.method = 'instrument'
+        """).df()
+        unit_keys = con.execute(
+            "SELECT activity_type, unit, year, sum(n_records) AS n_records "
+            "FROM agg GROUP BY ALL ORDER BY ALL"
         ).df()
-        resolved, problems = resolve_factors(keys, library, settings, overrides)
+        conv, found = conversions(unit_keys, library, data.parameters)
+        problems += found
+        keys = con.execute("SELECT DISTINCT activity_type, region, year FROM agg ORDER BY ALL").df()
+        resolved, found = resolve_factors(keys, library, settings, data.overrides)
+        problems += found
         con.register("conv", conv)
         con.register(
             "resolved", resolved[["activity_type", "region", "year", "gas", "ef", "factor_id"]]
         )
         con.register("energy_types", coefs[["activity_type"]])
-        return _emission_lines(con), _energy_lines(con), resolved, problems
+        lines = con.execute(EMISSION_SQL).df()
+        energy = con.execute(ENERGY_SQL).df()
     finally:
         con.close()
+    return Stage(lines, energy, resolved, conv, instruments, problems)
 
 
 def _characterise(
@@ -347,7 +399,17 @@ def _consolidate(
                 Severity.INFO,
             )
         )
-    sort = ["year", "entity_id", "scope", "category", "activity_type", "gas", "basis"]
+    sort = [
+        "year",
+        "entity_id",
+        "scope",
+        "category",
+        "activity_type",
+        "region",
+        "gas",
+        "factor_id",
+        "basis",
+    ]
     return lines[LINE_COLUMNS].sort_values(sort, kind="stable").reset_index(drop=True), problems
 
 
@@ -357,35 +419,25 @@ def compute_inventory(
     """Run the stages in order; never mutates its inputs."""
     diagnostics: list[Diagnostic] = list(settings.validate(library))
     boundary = boundary_table(data.organisation, settings)
-    records = data.records
-    if settings.years is not None:
-        records = records[records["year"].isin(settings.years)]
-    is_instrument = records["activity_type"].map(library.activity_types["method"]).eq("instrument")
-    instruments = records[is_instrument] if data.instruments is None else data.instruments
-    records = records[~is_instrument]
-
-    conv, problems = conversions(records, library, data.parameters)
-    diagnostics += problems
     coefs = _tce_coefficients(library, settings)
-    raw_lines, raw_energy, resolved, problems = _relational_stage(
-        records, boundary, conv, library, settings, data.overrides, coefs
-    )
+    stage = _relational_stage(data.records, boundary, library, settings, data, coefs)
+    diagnostics += stage.diagnostics
+    lines, problems = _characterise(stage.lines, library, settings)
     diagnostics += problems
-    lines, problems = _characterise(raw_lines, library, settings)
-    diagnostics += problems
+    instruments = stage.instruments if data.instruments is None else data.instruments
     market, problems = market_based_scope2(lines, instruments, library, settings)
     diagnostics += problems
     direct = _direct_lines(data.direct, settings.years)
     consolidated, problems = _consolidate([lines, market, direct], boundary, settings)
     diagnostics += problems
-    energy = _finish_energy(raw_energy, coefs, library, boundary, data.parameters)
+    energy = _finish_energy(stage.energy, coefs, library, boundary, data.parameters)
     return InventoryResult(
         settings=settings,
         library_version=library.version,
         lines=consolidated,
-        energy=energy.sort_values(["year", "entity_id", "activity_type"]).reset_index(drop=True),
-        resolved=resolved,
-        conversions=conv,
+        energy=energy,
+        resolved=stage.resolved,
+        conversions=stage.conversions,
         boundary=boundary,
         diagnostics=tuple(diagnostics),
     )

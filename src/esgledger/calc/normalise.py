@@ -61,44 +61,34 @@ def _fx_route(unit: str, year: int, parameters: pd.DataFrame) -> tuple[float, st
 
 
 def conversions(
-    records: pd.DataFrame, library: FactorLibrary, parameters: pd.DataFrame
+    keys: pd.DataFrame, library: FactorLibrary, parameters: pd.DataFrame
 ) -> tuple[pd.DataFrame, list[Diagnostic]]:
-    """Conversion table for the distinct (activity_type, unit, year) keys of ``records``."""
+    """Conversion table for distinct (activity_type, unit, year) keys with their record count."""
     rows: list[dict[str, Any]] = []
     problems: list[Diagnostic] = []
-    keys = records[["activity_type", "unit", "year"]].drop_duplicates()
-    for name, unit, year in keys.itertuples(index=False):
-        at = library.activity_types.loc[name]
-        basis = at["basis_unit"]
+    volume = parse_unit("L").dimensionality
+    money = parse_unit("CNY").dimensionality
+    for key in keys.to_dict("records"):
+        name, unit, year = str(key["activity_type"]), str(key["unit"]), int(key["year"])
+        at = library.activity_types.loc[[name]].iloc[0]
+        basis = str(at["basis_unit"])
         try:
             source = parse_unit(unit)
             target = parse_unit(basis)
             if source.dimensionality == target.dimensionality:
                 factor, route = conversion_factor(unit, basis), f"{unit} -> {basis}"
-            elif source.dimensionality == parse_unit("L").dimensionality and at["density_fuel"]:
-                factor, route = _density_route(library, at, unit, int(year), parameters)
-            elif basis == "USD" and source.dimensionality == parse_unit("CNY").dimensionality:
-                factor, route = _fx_route(unit, int(year), parameters)
+            elif source.dimensionality == volume and at["density_fuel"]:
+                factor, route = _density_route(library, at, unit, year, parameters)
+            elif basis == "USD" and source.dimensionality == money:
+                factor, route = _fx_route(unit, year, parameters)
             else:
                 factor, route = conversion_factor(unit, basis), ""  # raises with both dimensions
         except UnitError as exc:
-            count = int(
-                (
-                    (records["activity_type"] == name)
-                    & (records["unit"] == unit)
-                    & (records["year"] == year)
-                ).sum()
-            )
+            count = int(key["n_records"])
             problems.append(Diagnostic("unit", f"{name} {year}: {exc} ({count} records)"))
             continue
         rows.append(
-            {
-                "activity_type": name,
-                "unit": unit,
-                "year": int(year),
-                "factor": factor,
-                "route": route,
-            }
+            {"activity_type": name, "unit": unit, "year": year, "factor": factor, "route": route}
         )
     frame = pd.DataFrame(rows, columns=CONVERSION_COLUMNS)
     frame["year"] = frame["year"].astype("int64")

@@ -62,7 +62,7 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic], as_json: bool = False)
         return
     for d in diagnostics:
         style = {"error": "red", "warning": "yellow"}.get(d.severity.value, "dim")
-        errors.print(f"[{style}]{d}[/]", highlight=False, markup=True, soft_wrap=True)
+        errors.print(str(d), style=style, highlight=False, markup=False, soft_wrap=True)
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -152,14 +152,28 @@ def import_(
         _print_diagnostics(diagnostics)
         for r in reports:
             if r.duplicate_of is not None:
-                console.print(f"{r.file}: already imported (batch {r.duplicate_of}); nothing added")
+                console.print(
+                    f"{r.file}: already imported (batch {r.duplicate_of}); nothing added",
+                    markup=False,
+                    highlight=False,
+                )
             elif r.ok and r.batch_id is not None:
-                console.print(f"{r.file}: imported {r.rows} {r.kind} rows as batch {r.batch_id}")
+                console.print(
+                    f"{r.file}: imported {r.rows} {r.kind} rows as batch {r.batch_id}",
+                    markup=False,
+                    highlight=False,
+                )
             elif r.ok:
-                console.print(f"{r.file}: {r.rows} rows valid (dry run, nothing written)")
+                console.print(
+                    f"{r.file}: {r.rows} rows valid (dry run, nothing written)",
+                    markup=False,
+                    highlight=False,
+                )
             else:
                 n = sum(d.severity is Severity.ERROR for d in r.diagnostics)
-                console.print(f"{r.file}: {n} errors; nothing imported")
+                console.print(
+                    f"{r.file}: {n} errors; nothing imported", markup=False, highlight=False
+                )
     raise typer.Exit(exit_code(diagnostics))
 
 

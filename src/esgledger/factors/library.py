@@ -50,6 +50,16 @@ class ActivityType:
     notes: str
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One emission-factor row in the per-key index used by factor resolution."""
+
+    index: int
+    geography: str
+    year: int
+    published: pd.Timestamp | None
+
+
 @dataclass(frozen=True)
 class FactorLibrary:
     """All factor tables, as read-only data frames."""
@@ -64,6 +74,7 @@ class FactorLibrary:
     gwp: pd.DataFrame  # gas, gwp_set, value (blends computed from their components)
     blends: pd.DataFrame
     densities: pd.DataFrame
+    ef_index: dict[str, tuple[Candidate, ...]]  # emission-factor rows by key
 
     def activity_type(self, name: str) -> ActivityType:
         row = self.activity_types.loc[name]
@@ -200,12 +211,21 @@ def load_library() -> FactorLibrary:
     densities = densities[densities["value"].ne("")].copy()
     densities["value"] = densities["value"].astype(float)
 
+    index: dict[str, list[Candidate]] = {}
+    ef = ef.reset_index(drop=True)
+    for i, key, geography, year, published in zip(
+        ef.index, ef["key"], ef["geography"], ef["year"], ef["published"], strict=True
+    ):
+        index.setdefault(str(key), []).append(
+            Candidate(int(i), str(geography), int(year), None if pd.isna(published) else published)
+        )
     return FactorLibrary(
         version=_hash_files(),
         activity_types=types,
         regions=regions,
         region_aliases=aliases,
-        emission_factors=ef.reset_index(drop=True),
+        emission_factors=ef,
+        ef_index={k: tuple(v) for k, v in index.items()},
         tce=tce.reset_index(drop=True),
         fuel=fuel,
         gwp=gwp,

@@ -10,6 +10,7 @@ existed when it was prepared.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -102,45 +103,45 @@ def _geo_chain(library: FactorLibrary, region: str | None, level: str) -> list[s
 def pick_factor(
     library: FactorLibrary, key: str, region: str | None, year: int, settings: CalcSettings
 ) -> Pick | None:
-    """Best factor row of ``key`` for a region and year, or None."""
-    ef = library.emission_factors
-    rows = ef[ef["key"] == key]
+    """Best factor row of ``key`` for a region and year, or None.
+
+    Order: geography first (finest in the chain wins; a geography outside the chain, such as
+    US for spend factors, comes last), then the exact or nearest earlier year, then the
+    nearest later year. Works on the library's per-key index, not on the whole table.
+    """
+    candidates = library.ef_index.get(key, ())
     if settings.factor_as_of is not None:
         as_of = pd.Timestamp(settings.factor_as_of)
-        rows = rows[rows["published"].isna() | (rows["published"] <= as_of)]
-    if rows.empty:
+        candidates = tuple(c for c in candidates if c.published is None or c.published <= as_of)
+    if not candidates:
         return None
     chain = _geo_chain(library, region, settings.grid_level)
     rank = {g: i for i, g in enumerate(chain)}
-    geo_rank = rows["geography"].map(rank).fillna(len(chain)).astype(int)
-    earlier = rows["year"] <= year
-    # Order: geography first (finest wins), then nearest earlier year, then nearest later year.
-    order = pd.DataFrame(
-        {
-            "geo": geo_rank,
-            "later": (~earlier).astype(int),
-            "distance": (rows["year"] - year).abs(),
-        },
-        index=rows.index,
-    ).sort_values(["geo", "later", "distance"])
-    best = rows.loc[order.index[0]]
-    if int(best["year"]) > year and not settings.allow_later_year:
+    best = min(
+        candidates,
+        key=lambda c: (
+            rank.get(c.geography, len(chain)),
+            c.year > year,
+            abs(c.year - year),
+            c.index,
+        ),
+    )
+    if best.year > year and not settings.allow_later_year:
         return None
     notes = []
-    first = chain[0] if region else None
-    geography_specific = rows["geography"].str.startswith("CN").any()
+    geography_specific = any(c.geography.startswith("CN") for c in candidates)
     if (
         region
-        and best["geography"] != first
-        and best["geography"] != "GLOBAL"
-        and (geography_specific or best["geography"] not in rank)
+        and best.geography != chain[0]
+        and best.geography != "GLOBAL"
+        and (geography_specific or best.geography not in rank)
     ):
-        where = "fallback" if best["geography"] in rank else "proxy geography"
-        notes.append(f"{where} {region} -> {best['geography']}")
-    if int(best["year"]) != year:
-        kind = "nearest earlier year" if int(best["year"]) < year else "LATER year (none earlier)"
-        notes.append(f"{kind} {year} -> {int(best['year'])}")
-    return Pick(best, "; ".join(notes))
+        where = "fallback" if best.geography in rank else "proxy geography"
+        notes.append(f"{where} {region} -> {best.geography}")
+    if best.year != year:
+        kind = "nearest earlier year" if best.year < year else "LATER year (none earlier)"
+        notes.append(f"{kind} {year} -> {best.year}")
+    return Pick(library.emission_factors.iloc[best.index], "; ".join(notes))
 
 
 def _row(
@@ -179,7 +180,7 @@ def _row(
 
 def _combustion(
     library: FactorLibrary,
-    at: pd.Series,
+    at: Mapping[str, Any],
     name: str,
     region: str | None,
     year: int,
@@ -237,7 +238,7 @@ def _combustion(
 
 def _by_factor_key(
     library: FactorLibrary,
-    at: pd.Series,
+    at: Mapping[str, Any],
     name: str,
     region: str | None,
     year: int,
@@ -269,7 +270,7 @@ def _by_factor_key(
 
 
 def _heat(
-    library: FactorLibrary, at: pd.Series, name: str, region: str | None, year: int
+    library: FactorLibrary, at: Mapping[str, Any], name: str, region: str | None, year: int
 ) -> list[dict[str, Any]]:
     heat = library.fuel.loc[at["emission_key"]]
     unit = heat["published_co2_unit"]
@@ -294,7 +295,9 @@ def _heat(
     ]
 
 
-def _gwp_mass(at: pd.Series, name: str, region: str | None, year: int) -> list[dict[str, Any]]:
+def _gwp_mass(
+    at: Mapping[str, Any], name: str, region: str | None, year: int
+) -> list[dict[str, Any]]:
     ef = conversion_factor(at["basis_unit"], "t")
     return [
         _row(
@@ -317,7 +320,7 @@ def _gwp_mass(at: pd.Series, name: str, region: str | None, year: int) -> list[d
 
 
 def _override_rows(
-    overrides: pd.DataFrame, at: pd.Series, name: str, region: str | None, year: int
+    overrides: pd.DataFrame, at: Mapping[str, Any], name: str, region: str | None, year: int
 ) -> list[dict[str, Any]]:
     match = overrides[
         (overrides["activity_type"] == name)
@@ -369,10 +372,16 @@ def resolve_factors(
     diagnostics: list[Diagnostic] = []
     fallbacks: dict[tuple[str, int, str, str], list[str]] = {}
     distinct = keys[["activity_type", "region", "year"]].drop_duplicates()
+    types: dict[str, dict[str, Any]] = {
+        str(k): {str(c): v for c, v in row.items()}
+        for k, row in library.activity_types.to_dict("index").items()
+    }
+    invariant: dict[tuple[str, int], list[dict[str, Any]]] = {}  # methods blind to region
+    overridden: dict[tuple[str, int, str], list[str]] = {}
     for name, region_value, year_value in distinct.itertuples(index=False):
         region = None if pd.isna(region_value) else str(region_value)
         year = int(year_value)
-        at = library.activity_types.loc[name]
+        at = types[str(name)]
         method = at["method"]
         if method == "instrument":
             continue  # contractual instruments act only in market-based scope 2
@@ -382,20 +391,18 @@ def resolve_factors(
             else []
         )
         if found:
-            diagnostics.append(
-                Diagnostic(
-                    "factor-override",
-                    f"{name} {region or '-'} {year}: user override "
-                    f"{found[0]['factor_id']} used ({found[0]['source']})",
-                    Severity.WARNING,
+            label = f"{found[0]['factor_id']} ({found[0]['source']})"
+            overridden.setdefault((name, year, label), []).append(region or "-")
+        elif method in ("combustion", "heat", "gwp"):
+            if (name, year) not in invariant:
+                invariant[(name, year)] = (
+                    _combustion(library, at, name, None, year, settings)
+                    if method == "combustion"
+                    else _heat(library, at, name, None, year)
+                    if method == "heat"
+                    else _gwp_mass(at, name, None, year)
                 )
-            )
-        elif method == "combustion":
-            found = _combustion(library, at, name, region, year, settings)
-        elif method == "heat":
-            found = _heat(library, at, name, region, year)
-        elif method == "gwp":
-            found = _gwp_mass(at, name, region, year)
+            found = [{**row, "region": region} for row in invariant[(name, year)]]
         else:
             found = _by_factor_key(library, at, name, region, year, settings)
         if not found:
@@ -413,6 +420,15 @@ def resolve_factors(
             key = (name, year, str(found[0]["factor_id"]), _without_region(fallback, region))
             fallbacks.setdefault(key, []).append(region or "-")
         rows.extend(found)
+    for (name, year, label), regions in overridden.items():
+        diagnostics.append(
+            Diagnostic(
+                "factor-override",
+                f"{name} {year}: user override {label} used for {len(regions)} region(s): "
+                f"{', '.join(sorted(regions))}",
+                Severity.WARNING,
+            )
+        )
     for (name, year, factor_id, text), regions in fallbacks.items():
         diagnostics.append(
             Diagnostic(

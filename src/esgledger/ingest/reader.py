@@ -48,12 +48,22 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
 
 def read_csv(path: Path, data: bytes) -> Table:
     text, encoding = _decode(data, path.name)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[str, ...]] = []
+    start = 1  # line where the row being read begins (a quoted cell may span lines)
     try:
-        rows = [tuple(cell.strip() for cell in row) for row in reader]
+        for row in reader:
+            rows.append(tuple(cell.strip() for cell in row))
+            start = reader.line_num + 1
     except csv.Error as exc:
         raise ReadError(
-            Diagnostic("csv", f"malformed CSV: {exc}", file=path.name, row=reader.line_num)
+            Diagnostic(
+                "csv",
+                f"malformed CSV in the row starting here: {exc} (expected every quoted cell "
+                "to be closed on its row)",
+                file=path.name,
+                row=start,
+            )
         ) from exc
     return _table(path.name, None, rows, encoding)
 
@@ -100,7 +110,7 @@ def read_xlsx(path: Path, data: bytes, sheet: str) -> Table:
                             f"formula cell {value!r}: enter the value, not a formula",
                             file=f"{path.name}[{sheet}]",
                             row=number,
-                            column=_col_letter(col),
+                            column=_column_name(rows, col),
                         )
                     )
                 cells.append(_cell_text(value))
@@ -108,6 +118,13 @@ def read_xlsx(path: Path, data: bytes, sheet: str) -> Table:
     finally:
         book.close()
     return _table(f"{path.name}[{sheet}]", sheet, rows, None)
+
+
+def _column_name(rows: list[tuple[str, ...]], index: int) -> str:
+    """The header name of a column (the letter when the header row has none)."""
+    header = rows[0] if rows else ()
+    name = header[index].strip().lower() if index < len(header) else ""
+    return name or _col_letter(index)
 
 
 def _col_letter(index: int) -> str:

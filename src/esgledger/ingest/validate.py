@@ -18,9 +18,10 @@ from esgledger.ingest.reader import Table
 from esgledger.ingest.schema import DATA_QUALITY, INSTRUMENT_TYPES, TEMPLATES
 from esgledger.units import UnitError, parse_unit
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
-_PERIOD = re.compile(r"^(\d{4})(?:-(\d{1,2}))?$")
+# ASCII digits only: full-width digits (１２３) are refused rather than guessed.
+_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+_GROUPED = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
+_PERIOD = re.compile(r"^([0-9]{4})(?:-([0-9]{1,2}))?$")
 MAX_DIAGNOSTICS = 1000
 
 
@@ -207,8 +208,13 @@ def check_units(frame: pd.DataFrame, library: FactorLibrary, problems: Collector
         at = library.activity_types.loc[name]
         try:
             source, target = parse_unit(unit), parse_unit(at["basis_unit"])
-        except UnitError as exc:
-            bad[(name, unit)] = f"unit {unit!r}: {exc}" if unit else "unit is empty"
+        except UnitError:
+            bad[(name, unit)] = (
+                f"unit {unit!r} is not a known unit; {name} is measured in "
+                f"{at['basis_unit']} (or a unit of the same dimension)"
+                if unit
+                else f"unit is empty; {name} is measured in {at['basis_unit']}"
+            )
             continue
         if source.dimensionality == target.dimensionality:
             continue
