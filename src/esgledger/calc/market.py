@@ -75,99 +75,118 @@ def _line(
     }
 
 
+def _residual(
+    library: FactorLibrary,
+    region: Any,
+    year: int,
+    settings: CalcSettings,
+    cache: dict[tuple[Any, int], tuple[float, str, str] | None],
+) -> tuple[float, str, str] | None:
+    """(t CO2 per MWh, factor id, fallback note) of the residual-mix proxy, cached per key."""
+    key = (region, year)
+    if key not in cache:
+        pick = pick_factor(
+            library, "grid.residual", None if pd.isna(region) else region, year, settings
+        )
+        cache[key] = (
+            None
+            if pick is None
+            else (
+                float(pick.row["value"]) * ef_to_tonnes_per(str(pick.row["unit"]), "MWh"),
+                str(pick.row["factor_id"]),
+                pick.fallback,
+            )
+        )
+    return cache[key]
+
+
 def market_based_scope2(
     lines: pd.DataFrame, instruments: pd.DataFrame, library: FactorLibrary, settings: CalcSettings
 ) -> tuple[pd.DataFrame, list[Diagnostic]]:
     """Market-based scope 2 lines from location-based electricity lines and instruments."""
     problems: list[Diagnostic] = []
-    elec = lines[(lines["activity_type"] == "electricity") & (lines["gas"] == "CO2")]
-    consumption = elec.groupby(["entity_id", "year", "region"], as_index=False, dropna=False).agg(
-        mwh=("quantity_basis", "sum"), n_records=("n_records", "sum")
-    )
+    # Every gas line of an (entity, year, region) key carries the key's MWh: count it once,
+    # whatever gas the location-based factor (or an override) is expressed in.
+    elec = lines[lines["activity_type"] == "electricity"].sort_values("gas")
+    elec = elec.drop_duplicates(["entity_id", "year", "region"])
+    consumption: dict[tuple[str, int], list[tuple[Any, float, int]]] = {}
+    for e, y, region, mwh, n in zip(
+        elec["entity_id"],
+        elec["year"],
+        elec["region"],
+        elec["quantity_basis"],
+        elec["n_records"],
+        strict=True,
+    ):
+        consumption.setdefault((str(e), int(y)), []).append((region, float(mwh), int(n)))
     totals = _instrument_totals(instruments)
+    claimed = {
+        (str(e), int(y), str(k)): (float(m), float(t), int(n))
+        for e, y, k, m, t, n in zip(
+            totals["entity_id"],
+            totals["year"],
+            totals["activity_type"],
+            totals["mwh"],
+            totals["t_co2"],
+            totals["n_records"],
+            strict=True,
+        )
+    }
     rows: list[dict[str, Any]] = []
-    residual_cache: dict[tuple[Any, int], tuple[float, str] | None] = {}
-    entity_years = set(zip(consumption["entity_id"], consumption["year"], strict=True)) | set(
-        zip(totals["entity_id"], totals["year"], strict=True)
-    )
-    for entity, year in sorted(entity_years):
-        use = consumption[(consumption["entity_id"] == entity) & (consumption["year"] == year)]
-        remaining = float(use["mwh"].sum())
+    cache: dict[tuple[Any, int], tuple[float, str, str] | None] = {}
+    fallbacks: dict[tuple[int, str, str], list[str]] = {}
+    for entity, year in sorted(set(consumption) | {(e, y) for e, y, _ in claimed}):
+        use = consumption.get((entity, year), [])
+        total_use = sum(mwh for _, mwh, _ in use)
+        remaining = total_use
         for kind in ALLOCATION_ORDER:
-            got = totals[
-                (totals["entity_id"] == entity)
-                & (totals["year"] == year)
-                & (totals["activity_type"] == kind)
-            ]
-            if got.empty:
+            if (entity, year, kind) not in claimed:
                 continue
-            mwh, t_co2, n = (
-                float(got["mwh"].sum()),
-                float(got["t_co2"].sum()),
-                int(got["n_records"].sum()),
-            )
+            mwh, t_co2, n = claimed[(entity, year, kind)]
             applied = min(mwh, remaining)
             if mwh > remaining + 1e-9:
                 problems.append(
                     Diagnostic(
                         "instrument-surplus",
-                        f"{entity} {year}: {kind} {mwh:,.3f} MWh exceeds the "
-                        f"unclaimed consumption {remaining:,.3f} MWh; {mwh - applied:,.3f} MWh not "
-                        "applied (instruments are never carried to another entity or year)",
+                        f"{entity} {year}: {kind} {mwh:,.3f} MWh exceeds the unclaimed consumption "
+                        f"{remaining:,.3f} MWh; {mwh - applied:,.3f} MWh not applied (instruments "
+                        "are never carried to another entity or year)",
                         Severity.WARNING,
                     )
                 )
             scaled = t_co2 * (applied / mwh) if mwh else 0.0
             rows.append(
                 _line(
-                    entity,
-                    int(year),
-                    kind,
-                    None,
-                    f"instrument:{kind}",
-                    applied,
-                    scaled,
-                    n,
-                    "instrument",
+                    entity, year, kind, None, f"instrument:{kind}", applied, scaled, n, "instrument"
                 )
             )
             remaining -= applied
-        total_use = float(use["mwh"].sum())
-        for region, mwh_region in zip(use["region"], use["mwh"], strict=True):
-            part = remaining * (float(mwh_region) / total_use) if total_use else 0.0
-            key = (region, int(year))
-            if key not in residual_cache:
-                pick = pick_factor(
-                    library,
-                    "grid.residual",
-                    None if pd.isna(region) else region,
-                    int(year),
-                    settings,
-                )
-                residual_cache[key] = (
-                    None
-                    if pick is None
-                    else (
-                        float(pick.row["value"]) * ef_to_tonnes_per(pick.row["unit"], "MWh"),
-                        str(pick.row["factor_id"]),
-                    )
-                )
-            found = residual_cache[key]
+        for region, mwh_region, n in use:
+            part = remaining * (mwh_region / total_use) if total_use else 0.0
+            found = _residual(library, region, year, settings, cache)
             if found is None:
                 problems.append(
-                    Diagnostic("factor-missing", f"no residual factor for {region} {year}")
+                    Diagnostic(
+                        "factor-missing",
+                        f"no residual (grid.residual) factor for {region} {year}; add an override",
+                    )
                 )
                 continue
-            ef, factor_id = found
-            n = (
-                int(use.loc[use["region"] == region, "n_records"].sum())
-                if not pd.isna(region)
-                else int(use["n_records"].sum())
-            )
+            ef, factor_id, fallback = found
+            if fallback:
+                fallbacks.setdefault(
+                    (year, factor_id, fallback.replace(f"{region} -> ", "-> ")), []
+                ).append(str(region))
             rows.append(
-                _line(
-                    entity, int(year), "electricity", region, factor_id, part, part * ef, n, "grid"
-                )
+                _line(entity, year, "electricity", region, factor_id, part, part * ef, n, "grid")
             )
-    frame = pd.DataFrame(rows)
-    return frame, problems
+    for (year, factor_id, text), regions in sorted(fallbacks.items()):
+        problems.append(
+            Diagnostic(
+                "factor-fallback",
+                f"market-based residual {year}: {text} ({factor_id}) for "
+                f"{len(set(regions))} region(s): {', '.join(sorted(set(regions)))}",
+                Severity.WARNING,
+            )
+        )
+    return pd.DataFrame(rows), problems

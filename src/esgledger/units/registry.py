@@ -25,6 +25,9 @@ _SPELLINGS: dict[str, str] = {
     "10^4 nm3": "wan_Nm3",
     "10^4nm3": "wan_Nm3",
     "10⁴nm3": "wan_Nm3",
+    "10⁴ nm3": "wan_Nm3",
+    "10⁴ nm³": "wan_Nm3",
+    "10⁴nm³": "wan_Nm3",
     "10^4 m3": "wan_m3",
     "tco2e": "tCO2e",
     "kgco2e": "kgCO2e",
@@ -84,9 +87,18 @@ registry: Any = _build()
 Quantity: Any = registry.Quantity
 
 
+# Names pint knows but that mean different masses in different countries: refused, because a
+# wrong guess would be a silent 9-10 % error (a US short ton is 907 kg, a tonne 1,000 kg).
+AMBIGUOUS = {"ton": "t (tonne) or 吨", "tons": "t (tonne) or 吨", "gallon": "L",
+             "gallons": "L", "gal": "L"}
+
+
 def _canonical_spelling(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).strip()
-    # NFKC turns m³ into m3 already; map remaining common spellings case-insensitively.
+    raw = text.strip()
+    if raw.lower() in _SPELLINGS:  # before NFKC, which would turn 10⁴ into 104
+        return _SPELLINGS[raw.lower()]
+    folded = unicodedata.normalize("NFKC", raw)
+    # NFKC turns m³ into m3; map the remaining common spellings case-insensitively.
     return _SPELLINGS.get(folded.lower(), folded)
 
 
@@ -95,6 +107,8 @@ def parse_unit(text: str) -> pint.Unit:
     """Parse a unit as written in a data file; raise :class:`UnitError` when it is unknown."""
     if not text or not text.strip():
         raise UnitError("empty unit")
+    if text.strip().lower() in AMBIGUOUS:
+        raise UnitError(f"ambiguous unit {text!r}: write {AMBIGUOUS[text.strip().lower()]}")
     spelling = _canonical_spelling(text)
     try:
         unit: pint.Unit = registry.parse_units(spelling)
