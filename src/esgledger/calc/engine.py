@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from esgledger.calc.market import market_based_scope2
-from esgledger.calc.normalise import conversions, parameter_value
+from esgledger.calc.normalise import conversions, lookup, parameter_table
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.domain.organisation import Organisation
 from esgledger.factors.library import FactorLibrary
@@ -220,8 +220,9 @@ def _finish_energy(
     # 等价值 of electricity: a user-supplied kgce/kWh per year; 当量值 where none is given.
     energy["tce_primary_gross"] = energy["tce_gross"]
     electricity = energy["activity_type"] == "electricity"
+    table = parameter_table(parameters)
     for year in energy.loc[electricity, "year"].unique():
-        found = parameter_value(parameters, "tce.electricity_primary", int(year))
+        found = lookup(table, "tce.electricity_primary", int(year))
         if found is not None:
             value, unit = found
             per, _, denominator = unit.partition("/")
@@ -372,7 +373,11 @@ def _characterise(
     lines["category"] = lines["activity_type"].map(types["category"])
     lines["method"] = lines["activity_type"].map(types["method"])
     lines["basis_unit"] = lines["activity_type"].map(types["basis_unit"])
-    lines["basis"] = lines["scope"].map(lambda s: "location" if s == 2 else "both")
+    # Electricity gets a separate market-based line set (calc/market.py); other purchased
+    # energy (heat, steam) keeps its factor in both views, having no instruments.
+    lines["basis"] = lines["activity_type"].map(
+        lambda a: "location" if a == "electricity" else "both"
+    )
     lines["tco2e_gross"] = lines["t_gas"] * lines["gwp"]
     return lines, problems
 

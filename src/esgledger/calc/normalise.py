@@ -18,32 +18,47 @@ from esgledger.units import UnitError, conversion_factor, parse_unit
 CONVERSION_COLUMNS = ["activity_type", "unit", "year", "factor", "route"]
 
 
+Parameters = dict[tuple[str, int | None], tuple[float, str]]
+
+
+def parameter_table(parameters: pd.DataFrame) -> Parameters:
+    """{(name, year or None for all years): (value, unit)} of a parameters frame."""
+    table: Parameters = {}
+    for name, year, value, unit in zip(
+        parameters["name"], parameters["year"], parameters["value"], parameters["unit"], strict=True
+    ):
+        table[(str(name), None if pd.isna(year) else int(year))] = (float(value), str(unit))
+    return table
+
+
+def lookup(table: Parameters, name: str, year: int) -> tuple[float, str] | None:
+    """A parameter for a year, else its all-years value, else None."""
+    return table.get((name, year)) or table.get((name, None))
+
+
 def parameter_value(parameters: pd.DataFrame, name: str, year: int) -> tuple[float, str] | None:
     """A parameter for a year, or its all-years value; returns (value in its unit, unit)."""
-    rows = parameters[parameters["name"] == name]
-    exact = rows[rows["year"] == year]
-    chosen = exact if not exact.empty else rows[rows["year"].isna()]
-    if chosen.empty:
-        return None
-    return float(chosen["value"].iloc[0]), str(chosen["unit"].iloc[0])
+    return lookup(parameter_table(parameters), name, year)
 
 
 def _density_route(
-    library: FactorLibrary, at: pd.Series, unit: str, year: int, parameters: pd.DataFrame
+    library: FactorLibrary,
+    name: str,
+    at: dict[str, Any],
+    unit: str,
+    year: int,
+    parameters: Parameters,
 ) -> tuple[float, str]:
     fuel = at["density_fuel"]
-    found = parameter_value(parameters, f"density.{fuel}", year) if fuel else None
+    found = lookup(parameters, f"density.{fuel}", year) if fuel else None
     if found is None:
         raise UnitError(
-            f"{unit!r} is a volume but {at.name} is accounted by mass ({at['basis_unit']}): "
-            f"set parameter density.{fuel or at.name} (kg/L) for {year}"
+            f"{unit!r} is a volume but {name} is accounted by mass ({at['basis_unit']}): "
+            f"set parameter density.{fuel or name} (kg/L) for {year}"
         )
     density, density_unit = found
-    per_liter = (
-        density
-        * conversion_factor(density_unit.split("/")[0], "kg")
-        / conversion_factor(density_unit.split("/")[1], "L")
-    )
+    per, _, volume = density_unit.partition("/")
+    per_liter = density * conversion_factor(per, "kg") / conversion_factor(volume, "L")
     factor = conversion_factor(unit, "L") * per_liter * conversion_factor("kg", at["basis_unit"])
     bounds = library.densities[library.densities["fuel"] == fuel]["value"]
     note = f"{unit} -> L x density {density:g} {density_unit} -> {at['basis_unit']}"
@@ -52,8 +67,8 @@ def _density_route(
     return factor, note
 
 
-def _fx_route(unit: str, year: int, parameters: pd.DataFrame) -> tuple[float, str]:
-    found = parameter_value(parameters, "fx.CNY_per_USD", year)
+def _fx_route(unit: str, year: int, parameters: Parameters) -> tuple[float, str]:
+    found = lookup(parameters, "fx.CNY_per_USD", year)
     if found is None:
         raise UnitError(f"spend in {unit!r} needs parameter fx.CNY_per_USD for {year}")
     rate, _ = found
@@ -68,9 +83,16 @@ def conversions(
     problems: list[Diagnostic] = []
     volume = parse_unit("L").dimensionality
     money = parse_unit("CNY").dimensionality
-    for key in keys.to_dict("records"):
+    counted = keys if "n_records" in keys.columns else keys.assign(n_records=1)
+    distinct = pd.DataFrame(
+        counted.groupby(["activity_type", "unit", "year"], as_index=False, sort=True)[
+            "n_records"
+        ].sum()
+    )
+    table = parameter_table(parameters)
+    for key in distinct.to_dict("records"):
         name, unit, year = str(key["activity_type"]), str(key["unit"]), int(key["year"])
-        at = library.activity_types.loc[[name]].iloc[0]
+        at = library.type_rows[name]
         basis = str(at["basis_unit"])
         try:
             source = parse_unit(unit)
@@ -78,9 +100,9 @@ def conversions(
             if source.dimensionality == target.dimensionality:
                 factor, route = conversion_factor(unit, basis), f"{unit} -> {basis}"
             elif source.dimensionality == volume and at["density_fuel"]:
-                factor, route = _density_route(library, at, unit, year, parameters)
+                factor, route = _density_route(library, name, at, unit, year, table)
             elif basis == "USD" and source.dimensionality == money:
-                factor, route = _fx_route(unit, year, parameters)
+                factor, route = _fx_route(unit, year, table)
             else:
                 factor, route = conversion_factor(unit, basis), ""  # raises with both dimensions
         except UnitError as exc:

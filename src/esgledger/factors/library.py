@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import pandas as pd
 
@@ -75,6 +76,10 @@ class FactorLibrary:
     blends: pd.DataFrame
     densities: pd.DataFrame
     ef_index: dict[str, tuple[Candidate, ...]]  # emission-factor rows by key
+    ef_rows: tuple[dict[str, Any], ...]  # emission_factors as plain rows (fast access)
+    fuel_rows: dict[str, dict[str, Any]]  # fuel parameters by key, as plain rows
+    region_parent: dict[str, str]  # region code -> grid region ('' at the top)
+    type_rows: dict[str, dict[str, Any]]  # activity types as plain rows
 
     def activity_type(self, name: str) -> ActivityType:
         row = self.activity_types.loc[name]
@@ -99,10 +104,9 @@ class FactorLibrary:
         """Fallback chain of a region: province -> grid region -> national."""
         chain: list[str] = []
         code = region
-        while code and code not in chain and code in self.regions.index:
+        while code and code not in chain and code in self.region_parent:
             chain.append(code)
-            parent = self.regions.at[code, "grid_region"]
-            code = parent if isinstance(parent, str) and parent else None
+            code = self.region_parent[code] or None
         if "CN" not in chain:
             chain.append("CN")
         return tuple(chain)
@@ -193,7 +197,10 @@ def load_library() -> FactorLibrary:
     ef = ef[_enabled(ef) & ef["value"].ne("")].copy()
     ef["value"] = ef["value"].astype(float)
     ef["year"] = ef["year"].astype(int)
-    ef["published"] = pd.to_datetime(ef["published"].replace("", None), errors="raise")
+    # An unknown publication date is taken as 1 January of the factor's year: the earliest it
+    # can have existed, so that `factor_as_of` never sees a factor set before its year.
+    published = pd.to_datetime(ef["published"].replace("", None), errors="raise")
+    ef["published"] = published.fillna(pd.to_datetime(ef["year"].astype(str) + "-01-01"))
 
     tce = _read("tce_coefficients.csv")
     tce = tce[_enabled(tce) & tce["value"].ne("")].copy()
@@ -226,6 +233,14 @@ def load_library() -> FactorLibrary:
         region_aliases=aliases,
         emission_factors=ef,
         ef_index={k: tuple(v) for k, v in index.items()},
+        ef_rows=tuple({str(k): v for k, v in r.items()} for r in ef.to_dict("records")),
+        fuel_rows={
+            str(k): {str(c): v for c, v in r.items()} for k, r in fuel.to_dict("index").items()
+        },
+        region_parent={str(k): str(v) for k, v in regions["grid_region"].items()},
+        type_rows={
+            str(k): {str(c): v for c, v in r.items()} for k, r in types.to_dict("index").items()
+        },
         tce=tce.reset_index(drop=True),
         fuel=fuel,
         gwp=gwp,

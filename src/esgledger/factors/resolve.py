@@ -87,7 +87,7 @@ class CalcSettings:
 
 @dataclass(frozen=True)
 class Pick:
-    row: pd.Series
+    row: dict[str, Any]
     fallback: str  # empty when the exact geography and year were found
 
 
@@ -141,7 +141,7 @@ def pick_factor(
     if best.year != year:
         kind = "nearest earlier year" if best.year < year else "LATER year (none earlier)"
         notes.append(f"{kind} {year} -> {best.year}")
-    return Pick(library.emission_factors.iloc[best.index], "; ".join(notes))
+    return Pick(library.ef_rows[best.index], "; ".join(notes))
 
 
 def _row(
@@ -186,7 +186,7 @@ def _combustion(
     year: int,
     settings: CalcSettings,
 ) -> list[dict[str, Any]]:
-    cn = library.fuel.loc[at["emission_key"]]
+    cn = library.fuel_rows[at["emission_key"]]
     ncv_unit = cn["ncv_unit"].removeprefix("GJ/")
     ncv = float(cn["ncv"]) * conversion_factor(at["basis_unit"], ncv_unit)  # GJ per basis unit
     cc, of = float(cn["carbon_content"]), float(cn["oxidation_rate"])
@@ -211,7 +211,7 @@ def _combustion(
         )
     ]
     if at["ch4n2o_key"]:
-        ipcc = library.fuel.loc[at["ch4n2o_key"]]
+        ipcc = library.fuel_rows[at["ch4n2o_key"]]
         for gas, column in ((settings.ch4_gas(), "ch4_kg_per_tj"), ("N2O", "n2o_kg_per_tj")):
             per_tj = float(ipcc[column])
             rows.append(
@@ -272,7 +272,7 @@ def _by_factor_key(
 def _heat(
     library: FactorLibrary, at: Mapping[str, Any], name: str, region: str | None, year: int
 ) -> list[dict[str, Any]]:
-    heat = library.fuel.loc[at["emission_key"]]
+    heat = library.fuel_rows[at["emission_key"]]
     unit = heat["published_co2_unit"]
     ef = float(heat["published_co2"]) * ef_to_tonnes_per(unit, at["basis_unit"])
     return [
@@ -372,16 +372,12 @@ def resolve_factors(
     diagnostics: list[Diagnostic] = []
     fallbacks: dict[tuple[str, int, str, str], list[str]] = {}
     distinct = keys[["activity_type", "region", "year"]].drop_duplicates()
-    types: dict[str, dict[str, Any]] = {
-        str(k): {str(c): v for c, v in row.items()}
-        for k, row in library.activity_types.to_dict("index").items()
-    }
     invariant: dict[tuple[str, int], list[dict[str, Any]]] = {}  # methods blind to region
     overridden: dict[tuple[str, int, str], list[str]] = {}
     for name, region_value, year_value in distinct.itertuples(index=False):
         region = None if pd.isna(region_value) else str(region_value)
         year = int(year_value)
-        at = types[str(name)]
+        at = library.type_rows[str(name)]
         method = at["method"]
         if method == "instrument":
             continue  # contractual instruments act only in market-based scope 2

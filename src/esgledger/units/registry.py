@@ -89,8 +89,13 @@ Quantity: Any = registry.Quantity
 
 # Names pint knows but that mean different masses in different countries: refused, because a
 # wrong guess would be a silent 9-10 % error (a US short ton is 907 kg, a tonne 1,000 kg).
-AMBIGUOUS = {"ton": "t (tonne) or 吨", "tons": "t (tonne) or 吨", "gallon": "L",
-             "gallons": "L", "gal": "L"}
+AMBIGUOUS = {
+    "ton": "t (tonne) or 吨",
+    "tons": "t (tonne) or 吨",
+    "gallon": "L",
+    "gallons": "L",
+    "gal": "L",
+}
 
 
 def _canonical_spelling(text: str) -> str:
