@@ -21,8 +21,17 @@ GWP_CH4_AR6 = 27.0  # gwp.csv CH4_nonfossil AR6 (IPCC AR6 Table 7.15)
 GWP_N2O_AR6 = 273.0  # gwp.csv N2O AR6
 REL = 1e-9
 
-RECORD_COLUMNS = ["rid", "entity_id", "year", "activity_type", "quantity", "unit", "region",
-                  "ef_value", "ef_unit"]
+RECORD_COLUMNS = [
+    "rid",
+    "entity_id",
+    "year",
+    "activity_type",
+    "quantity",
+    "unit",
+    "region",
+    "ef_value",
+    "ef_unit",
+]
 GROUP = Organisation.of([Entity("G", "Group", None, region="CN-BJ")])
 
 
@@ -42,6 +51,10 @@ def _params(rows: list[tuple]) -> pd.DataFrame:
 
 
 DENSITY_073 = _params([("density.gasoline", None, 0.73, "kg/L", "test")])
+# Tests of non-energy formulas also carry 1 MWh of electricity (scope 2 only): compute_inventory
+# once crashed without any energy record (test_inventory_without_energy_records).
+ELEC_1MWH_2023 = ("G", 2023, "electricity", 1, "MWh")
+ELEC_1MWH_2024 = ("G", 2024, "electricity", 1, "MWh")
 
 
 def run(rows, org=GROUP, settings=None, parameters=None, overrides=None):
@@ -123,11 +136,12 @@ def test_gasoline_in_tonnes() -> None:
 
 
 def test_gasoline_litres_without_density_is_a_unit_error() -> None:
-    r = run([("G", 2024, "gasoline_vehicle", 1000, "L")])
+    # (an electricity record keeps the energy table non-empty: see the crash test below)
+    r = run([("G", 2024, "gasoline_vehicle", 1000, "L"), ELEC_1MWH_2024])
     assert not r.ok
     assert "unit" in codes(r)
     assert any("density.gasoline" in d.message for d in r.diagnostics)
-    assert r.lines.empty
+    assert r.basis_lines("location").query("scope == 1").empty
 
 
 def test_diesel_stationary() -> None:
@@ -157,8 +171,9 @@ def test_diesel_vehicle_in_kg_uses_road_ch4_n2o() -> None:
 
 
 def test_generic_ch4_convention_uses_27_9() -> None:
-    r = run([("G", 2024, "natural_gas", 10000, "m3")],
-            settings=CalcSettings(ch4_convention="generic"))
+    r = run(
+        [("G", 2024, "natural_gas", 10000, "m3")], settings=CalcSettings(ch4_convention="generic")
+    )
     # 1 x 10^4 Nm3 x 389.31 GJ = 0.38931 TJ x 1 kg/TJ = 0.38931 kg CH4 x 27.9 (AR6 generic)
     assert gas_t(r, "CH4_generic") == pytest.approx(0.38931e-3 * 27.9, rel=REL)
     assert gas_t(r, "CH4_nonfossil") == 0.0
@@ -182,8 +197,10 @@ def test_grid_location_based_province() -> None:
 
 
 def test_grid_location_based_national_and_record_region() -> None:
-    r = run([("G", 2022, "electricity", 5_000_000, "kWh", "CN-GD")],
-            settings=CalcSettings(grid_level="national"))
+    r = run(
+        [("G", 2022, "electricity", 5_000_000, "kWh", "CN-GD")],
+        settings=CalcSettings(grid_level="national"),
+    )
     # 5 000 000 kWh = 5 000 MWh x 0.5366 (cn_2022_national) = 2 683.0 t
     assert r.scope_totals(2022)["scope2_location"] == pytest.approx(2683.0, rel=REL)
     r = run([("G", 2022, "electricity", 5000, "MWh", "CN-GD")])
@@ -192,12 +209,14 @@ def test_grid_location_based_national_and_record_region() -> None:
 
 
 def test_market_based_with_green_power_gec_and_supplier() -> None:
-    r = run([
-        ("G", 2022, "electricity", 1000, "MWh"),
-        ("G", 2022, "green_power", 200, "MWh"),
-        ("G", 2022, "gec", 100_000, "kWh"),  # 100 MWh
-        ("G", 2022, "supplier_electricity", 300, "MWh", None, 0.3, "tCO2/MWh"),
-    ])
+    r = run(
+        [
+            ("G", 2022, "electricity", 1000, "MWh"),
+            ("G", 2022, "green_power", 200, "MWh"),
+            ("G", 2022, "gec", 100_000, "kWh"),  # 100 MWh
+            ("G", 2022, "supplier_electricity", 300, "MWh", None, 0.3, "tCO2/MWh"),
+        ]
+    )
     totals = r.scope_totals(2022)
     # location: 1 000 MWh x 0.5580 (cn_2022_prov_beijing) = 558.0 t
     assert totals["scope2_location"] == pytest.approx(558.0, rel=REL)
@@ -218,18 +237,22 @@ def test_market_based_with_green_power_gec_and_supplier() -> None:
     assert "instrument-surplus" not in codes(r)
     # the total follows scope2_total_basis (location by default)
     assert totals["total"] == pytest.approx(558.0, rel=REL)
-    m = run([("G", 2022, "electricity", 1000, "MWh"), ("G", 2022, "green_power", 200, "MWh")],
-            settings=CalcSettings(scope2_total_basis="market"))
+    m = run(
+        [("G", 2022, "electricity", 1000, "MWh"), ("G", 2022, "green_power", 200, "MWh")],
+        settings=CalcSettings(scope2_total_basis="market"),
+    )
     assert m.scope_totals(2022)["total"] == pytest.approx(800 * 0.5856, rel=REL)
 
 
 def test_market_based_surplus_instrument_warns_and_is_not_applied() -> None:
-    r = run([
-        ("G", 2022, "electricity", 500, "MWh"),
-        ("G", 2022, "green_power", 300, "MWh"),
-        ("G", 2022, "gec", 300, "MWh"),
-        ("G", 2022, "supplier_electricity", 100, "MWh", None, 0.3, "tCO2/MWh"),
-    ])
+    r = run(
+        [
+            ("G", 2022, "electricity", 500, "MWh"),
+            ("G", 2022, "green_power", 300, "MWh"),
+            ("G", 2022, "gec", 300, "MWh"),
+            ("G", 2022, "supplier_electricity", 100, "MWh", None, 0.3, "tCO2/MWh"),
+        ]
+    )
     # green power first: 300 of 500 MWh; GEC next: 200 of its 300 MWh (100 surplus);
     # supplier last: nothing left (100 MWh surplus, its 30 t are not counted); residual 0
     # -> market-based scope 2 = 0. (Supplier first would have given 100 x 0.3 = 30 t.)
@@ -253,26 +276,29 @@ def test_market_based_instrument_of_another_year_is_not_applied() -> None:
 
 
 def test_market_based_supplier_factor_in_kg_per_kwh() -> None:
-    r = run([("G", 2022, "electricity", 1000, "MWh"),
-             ("G", 2022, "supplier_electricity", 1000, "MWh", None, 0.25, "kgCO2/kWh")])
+    r = run(
+        [
+            ("G", 2022, "electricity", 1000, "MWh"),
+            ("G", 2022, "supplier_electricity", 1000, "MWh", None, 0.25, "kgCO2/kWh"),
+        ]
+    )
     # 1000 MWh x 0.25 kgCO2/kWh = 1000 x 0.25 t/MWh = 250 t; no residual left
     assert r.scope_totals(2022)["scope2_market"] == pytest.approx(250.0, rel=REL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: calc/market.py market_based_scope2 takes consumption only from electricity "
-    "lines with gas == 'CO2'; an electricity factor override given in kgCO2e/kWh (gas CO2e, as "
-    "Hong Kong utilities publish) drops the MWh from market-based scope 2 (result 0) and the "
-    "instruments are reported as surplus",
-)
+# Regression: market.py used to take consumption only from gas == 'CO2' lines, so a kgCO2e/kWh
+# override (as Hong Kong utilities publish) dropped the MWh from market-based scope 2.
 def test_market_based_counts_consumption_under_a_co2e_override() -> None:
     org = Organisation.of([Entity("H", "HK", None, region="CN-HK")])
     overrides = pd.DataFrame(
         [("electricity", "CN-HK", None, "CO2e", 0.7, "kgCO2e/kWh", "utility", "hk")],
-        columns=["activity_type", "region", "year", "gas", "value", "unit", "source", "id"])
-    r = run([("H", 2022, "electricity", 1000, "MWh"), ("H", 2022, "gec", 100, "MWh")],
-            org=org, overrides=overrides)
+        columns=["activity_type", "region", "year", "gas", "value", "unit", "source", "id"],
+    )
+    r = run(
+        [("H", 2022, "electricity", 1000, "MWh"), ("H", 2022, "gec", 100, "MWh")],
+        org=org,
+        overrides=overrides,
+    )
     assert r.scope_totals(2022)["scope2_location"] == pytest.approx(700.0, rel=REL)
     # 900 unclaimed MWh remain under some residual factor: market-based scope 2 > 0
     assert "instrument-surplus" not in codes(r)
@@ -282,7 +308,8 @@ def test_market_based_counts_consumption_under_a_co2e_override() -> None:
 def test_factor_override_changes_location_result() -> None:
     overrides = pd.DataFrame(
         [("electricity", "CN-BJ", 2022, "CO2", 0.42, "kgCO2/kWh", "PPA letter", "o1")],
-        columns=["activity_type", "region", "year", "gas", "value", "unit", "source", "id"])
+        columns=["activity_type", "region", "year", "gas", "value", "unit", "source", "id"],
+    )
     r = run([("G", 2022, "electricity", 1000, "MWh")], overrides=overrides)
     assert r.scope_totals(2022)["scope2_location"] == pytest.approx(420.0, rel=REL)  # 1000 x 0.42
     assert "factor-override" in codes(r)
@@ -290,8 +317,9 @@ def test_factor_override_changes_location_result() -> None:
 
 
 def test_missing_factor_is_an_error() -> None:
-    r = run([("G", 2019, "electricity", 1000, "MWh")],
-            settings=CalcSettings(allow_later_year=False))
+    r = run(
+        [("G", 2019, "electricity", 1000, "MWh")], settings=CalcSettings(allow_later_year=False)
+    )
     assert not r.ok
     assert "factor-missing" in codes(r)
     assert r.scope_totals(2019)["scope2_location"] == 0.0
@@ -300,25 +328,55 @@ def test_missing_factor_is_an_error() -> None:
 # --------------------------------------------------------------------------- fugitive
 
 
+# Regression: engine.py _finish_energy crashed (pandas TypeError) when no record had an energy
+# key (an inventory of only refrigerants or travel, or all energy records failing conversion).
+@pytest.mark.parametrize(
+    "row",
+    [
+        ("G", 2024, "refrigerant_r410a", 10, "kg"),
+        ("G", 2024, "air_economy", 100, "pkm"),
+        ("G", 2024, "gasoline_vehicle", 10, "L"),
+    ],  # the last: litres without a density
+)
+def test_inventory_without_energy_records(row) -> None:
+    r = run([row])
+    assert r.energy_totals(2024)["tce"] == 0.0
+
+
 def test_refrigerant_blend_r410a() -> None:
-    r = run([("G", 2024, "refrigerant_r410a", 10, "kg")])
+    r = run([("G", 2024, "refrigerant_r410a", 10, "kg"), ELEC_1MWH_2024])
     # 10 kg = 0.010 t x GWP(R-410A, AR6) = 0.5 x 771 + 0.5 x 3740 = 2 255.5 -> 22.555 tCO2e
     assert r.scope_totals(2024)["scope1"] == pytest.approx(0.010 * 2255.5, rel=REL)
-    r4 = run([("G", 2024, "refrigerant_r410a", 10, "kg")], settings=CalcSettings(gwp_set="AR4"))
+    r4 = run(
+        [("G", 2024, "refrigerant_r410a", 10, "kg"), ELEC_1MWH_2024],
+        settings=CalcSettings(gwp_set="AR4"),
+    )
     # AR4: 0.5 x 675 + 0.5 x 3500 = 2 087.5 -> 20.875 tCO2e
     assert r4.scope_totals(2024)["scope1"] == pytest.approx(20.875, rel=REL)
 
 
 def test_refrigerant_blends_r407c_r404a() -> None:
-    r = run([("G", 2024, "refrigerant_r407c", 1, "t"), ("G", 2024, "refrigerant_r404a", 1, "t")],
-            settings=CalcSettings(gwp_set="AR5"))
+    r = run(
+        [
+            ("G", 2024, "refrigerant_r407c", 1, "t"),
+            ("G", 2024, "refrigerant_r404a", 1, "t"),
+            ELEC_1MWH_2024,
+        ],
+        settings=CalcSettings(gwp_set="AR5"),
+    )
     # AR5: R-407C 1 624.21, R-404A 3 942.8 (README §4) per tonne
     assert gas_t(r, "R-407C") == pytest.approx(1624.21, rel=REL)
     assert gas_t(r, "R-404A") == pytest.approx(3942.8, rel=REL)
 
 
 def test_pure_hfc_and_sf6() -> None:
-    r = run([("G", 2024, "refrigerant_r134a", 5, "kg"), ("G", 2024, "switchgear_sf6", 2, "kg")])
+    r = run(
+        [
+            ("G", 2024, "refrigerant_r134a", 5, "kg"),
+            ("G", 2024, "switchgear_sf6", 2, "kg"),
+            ELEC_1MWH_2024,
+        ]
+    )
     # HFC-134a AR6 1 530: 0.005 t x 1530 = 7.65; SF6 AR6 25 200: 0.002 t x 25200 = 50.4
     assert gas_t(r, "HFC-134a") == pytest.approx(7.65, rel=REL)
     assert gas_t(r, "SF6") == pytest.approx(50.4, rel=REL)
@@ -340,13 +398,8 @@ def test_purchased_heat() -> None:
     assert mj.scope_totals(2024)["scope2_location"] == pytest.approx(110.0, rel=REL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: calc/engine.py _characterise marks every scope-2 activity line basis "
-    "'location' and calc/market.py only rebuilds electricity, so purchased heat/steam is missing "
-    "from market-based scope 2 (GHG Protocol Scope 2 Guidance: the market-based method covers "
-    "all purchased energy; without instruments heat keeps its factor)",
-)
+# Regression (fixed in 78e696f): every scope-2 activity line used to be basis 'location' and only
+# electricity was rebuilt for the market-based view, so purchased heat was missing from it.
 def test_purchased_heat_enters_market_based_scope2() -> None:
     r = run([("G", 2024, "purchased_heat", 1000, "GJ")])
     assert r.scope_totals(2024)["scope2_market"] == pytest.approx(110.0, rel=REL)
@@ -356,27 +409,33 @@ def test_purchased_heat_enters_market_based_scope2() -> None:
 
 
 def test_defra_air_and_hotel() -> None:
-    r = run([
-        ("G", 2023, "air_economy", 10_000, "passenger.km"),
-        ("G", 2023, "hotel_china", 10, "room-night"),
-    ])
+    r = run(
+        [
+            ("G", 2023, "air_economy", 10_000, "passenger.km"),
+            ("G", 2023, "hotel_china", 10, "room-night"),
+            ELEC_1MWH_2023,
+        ]
+    )
     # defra23_air_int_econ_rf (DESNZ 2023 v1.1, international non-UK economy with RF):
     # 10 000 p.km x 0.13464333 kgCO2e = 1 346.4333 kg = 1.3464333 t
     assert gas_t(r, "CO2e", "air_economy") == pytest.approx(1.3464333, rel=REL)
     # defra23_hotel_china: 10 room-nights x 53.5 kgCO2e = 535 kg = 0.535 t
     assert gas_t(r, "CO2e", "hotel_china") == pytest.approx(0.535, rel=REL)
     assert r.scope_totals(2023)["scope3"] == pytest.approx(1.3464333 + 0.535, rel=REL)
-    r24 = run([("G", 2024, "air_economy", 10_000, "pkm")])
+    r24 = run([("G", 2024, "air_economy", 10_000, "pkm"), ELEC_1MWH_2024])
     # defra24_air_int_econ_rf 0.13465 kg/p.km -> 1.3465 t
     assert r24.scope_totals(2024)["scope3"] == pytest.approx(1.3465, rel=REL)
 
 
 def test_defra_freight_tonne_km() -> None:
-    r = run([
-        ("G", 2023, "freight_in_road", 5000, "t.km"),
-        ("G", 2023, "freight_out_sea", 200, "吨公里"),
-        ("G", 2023, "freight_in_air", 10, "tonne.km"),
-    ])
+    r = run(
+        [
+            ("G", 2023, "freight_in_road", 5000, "t.km"),
+            ("G", 2023, "freight_out_sea", 200, "吨公里"),
+            ("G", 2023, "freight_in_air", 10, "tonne.km"),
+            ELEC_1MWH_2023,
+        ]
+    )
     # defra23_hgv_all_avg 0.096957467 x 5 000 = 484.787335 kg
     # defra23_container_avg 0.01611857 x 200 = 3.223714 kg
     # defra23_airfreight_int_rf 1.099031604 x 10 = 10.99031604 kg
@@ -384,24 +443,25 @@ def test_defra_freight_tonne_km() -> None:
     assert r.scope_totals(2023)["scope3"] == pytest.approx(expected, rel=REL)
     cats = r.lines.groupby("category")["tco2e"].sum()
     assert cats["s3_04_upstream_transport"] == pytest.approx(
-        (5000 * 0.096957467 + 10 * 1.099031604) / 1000, rel=REL)
+        (5000 * 0.096957467 + 10 * 1.099031604) / 1000, rel=REL
+    )
     assert cats["s3_09_downstream_transport"] == pytest.approx(200 * 0.01611857 / 1000, rel=REL)
 
 
 def test_spend_based_with_fx_parameter() -> None:
     params = _params([("fx.CNY_per_USD", 2024, 7.0, "CNY/USD", "test")])
-    r = run([("G", 2024, "spend_computers", 10, "万元")], parameters=params)
+    r = run([("G", 2024, "spend_computers", 10, "万元"), ELEC_1MWH_2024], parameters=params)
     # 10 万元 = 100 000 CNY / 7.0 CNY per USD = 14 285.714 USD
     # x 0.112 kgCO2e/USD (epa_useeio_v12_334111, USEEIO v1.2 NAICS 334111) = 1 600 kg = 1.6 t
     assert r.scope_totals(2024)["scope3"] == pytest.approx(100_000 / 7.0 * 0.112 / 1000, rel=REL)
     assert r.scope_totals(2024)["scope3"] == pytest.approx(1.6, rel=REL)
     assert "factor-fallback" in codes(r)  # US 2021 factor used as proxy for CN-BJ 2024
-    usd = run([("G", 2024, "spend_computers", 1000, "USD")])
+    usd = run([("G", 2024, "spend_computers", 1000, "USD"), ELEC_1MWH_2024])
     assert usd.scope_totals(2024)["scope3"] == pytest.approx(0.112, rel=REL)  # 1000 x 0.112 kg
 
 
 def test_spend_in_cny_without_fx_is_a_unit_error() -> None:
-    r = run([("G", 2024, "spend_computers", 100_000, "CNY")])
+    r = run([("G", 2024, "spend_computers", 100_000, "CNY"), ELEC_1MWH_2024])
     assert not r.ok
     assert any(d.code == "unit" and "fx.CNY_per_USD" in d.message for d in r.diagnostics)
 
@@ -424,15 +484,19 @@ def test_tce_electricity_equivalent_value() -> None:
 )
 def test_tce_natural_gas_variants(variant: str, coefficient: float) -> None:
     # README WE1: 3 000 m3 gives 3.990 (1.33), 3.643 (1.2143) or 3.300 (1.10) tce
-    r = run([("G", 2024, "natural_gas", 3000, "m3")],
-            settings=CalcSettings(natural_gas_tce=variant))
+    r = run(
+        [("G", 2024, "natural_gas", 3000, "m3")], settings=CalcSettings(natural_gas_tce=variant)
+    )
     assert r.energy_totals(2024)["tce"] == pytest.approx(3000 * coefficient / 1000, rel=REL)
 
 
 def test_tce_natural_gas_we1_published_figures() -> None:
-    got = {v: run([("G", 2024, "natural_gas", 3000, "m3")],
-                  settings=CalcSettings(natural_gas_tce=v)).energy_totals(2024)["tce"]
-           for v in ("high", "gasfield_2008", "low")}
+    got = {
+        v: run(
+            [("G", 2024, "natural_gas", 3000, "m3")], settings=CalcSettings(natural_gas_tce=v)
+        ).energy_totals(2024)["tce"]
+        for v in ("high", "gasfield_2008", "low")
+    }
     assert got["high"] == pytest.approx(3.990, abs=5e-4)
     assert got["gasfield_2008"] == pytest.approx(3.643, abs=5e-4)
     assert got["low"] == pytest.approx(3.300, abs=5e-4)
@@ -449,8 +513,10 @@ def test_tce_gasoline_per_kg_and_mwh_content() -> None:
 
 def test_tce_primary_value_of_electricity_by_year() -> None:
     params = _params([("tce.electricity_primary", 2024, 0.30, "kgce/kWh", "user")])
-    r = run([("G", 2024, "electricity", 1000, "MWh"), ("G", 2023, "electricity", 1000, "MWh")],
-            parameters=params)
+    r = run(
+        [("G", 2024, "electricity", 1000, "MWh"), ("G", 2023, "electricity", 1000, "MWh")],
+        parameters=params,
+    )
     # 等价值 2024: 1 000 000 kWh x 0.30 kgce/kWh = 300 tce; 当量值 stays 122.9 tce
     e24 = r.energy_totals(2024)
     assert e24["tce_primary"] == pytest.approx(300.0, rel=REL)
@@ -461,8 +527,10 @@ def test_tce_primary_value_of_electricity_by_year() -> None:
 
 def test_tce_primary_value_leaves_fuels_alone() -> None:
     params = _params([("tce.electricity_primary", None, 0.30, "kgce/kWh", "user")])
-    r = run([("G", 2024, "electricity", 1000, "MWh"), ("G", 2024, "diesel_stationary", 1, "t")],
-            parameters=params)
+    r = run(
+        [("G", 2024, "electricity", 1000, "MWh"), ("G", 2024, "diesel_stationary", 1, "t")],
+        parameters=params,
+    )
     e = r.energy_totals(2024)
     assert e["tce"] == pytest.approx(122.9 + 1.4571, rel=REL)
     assert e["tce_primary"] == pytest.approx(300.0 + 1.4571, rel=REL)
@@ -472,33 +540,49 @@ def test_tce_primary_value_leaves_fuels_alone() -> None:
 
 
 def _tree() -> Organisation:
-    return Organisation.of([
-        Entity("G", "Group", None, region="CN-BJ"),
-        Entity("S1", "Sub 60 %", parent_id="G", equity_share=0.6, region="CN-BJ"),
-        Entity("S2", "Sub of S1 50 %", parent_id="S1", equity_share=0.5, region="CN-BJ",
-               operational_control=False),
-        Entity("S3", "Associate 20 %", parent_id="G", equity_share=0.2, region="CN-BJ",
-               financial_control=False),
-    ])
+    return Organisation.of(
+        [
+            Entity("G", "Group", None, region="CN-BJ"),
+            Entity("S1", "Sub 60 %", parent_id="G", equity_share=0.6, region="CN-BJ"),
+            Entity(
+                "S2",
+                "Sub of S1 50 %",
+                parent_id="S1",
+                equity_share=0.5,
+                region="CN-BJ",
+                operational_control=False,
+            ),
+            Entity(
+                "S3",
+                "Associate 20 %",
+                parent_id="G",
+                equity_share=0.2,
+                region="CN-BJ",
+                financial_control=False,
+            ),
+        ]
+    )
 
 
 def _tree_run(approach: ConsolidationApproach):
     rows = [(e, 2022, "electricity", 1000, "MWh") for e in ("G", "S1", "S2", "S3")]
-    return run(rows, org=_tree(),
-               settings=CalcSettings(approach=approach, grid_level="national"))
+    return run(rows, org=_tree(), settings=CalcSettings(approach=approach, grid_level="national"))
 
 
 def test_equity_share_consolidation() -> None:
     r = _tree_run(ConsolidationApproach.EQUITY_SHARE)
     one = 1000 * 0.5366  # 536.6 t per entity (cn_2022_national)
     assert r.scope_totals(2022, entity_id="G")["scope2_location"] == pytest.approx(one, rel=REL)
-    assert r.scope_totals(2022, entity_id="S1")["scope2_location"] == pytest.approx(0.6 * one,
-                                                                                  rel=REL)
+    assert r.scope_totals(2022, entity_id="S1")["scope2_location"] == pytest.approx(
+        0.6 * one, rel=REL
+    )
     # nested: 60 % x 50 % = 30 %
-    assert r.scope_totals(2022, entity_id="S2")["scope2_location"] == pytest.approx(0.3 * one,
-                                                                                  rel=REL)
-    assert r.scope_totals(2022, entity_id="S3")["scope2_location"] == pytest.approx(0.2 * one,
-                                                                                  rel=REL)
+    assert r.scope_totals(2022, entity_id="S2")["scope2_location"] == pytest.approx(
+        0.3 * one, rel=REL
+    )
+    assert r.scope_totals(2022, entity_id="S3")["scope2_location"] == pytest.approx(
+        0.2 * one, rel=REL
+    )
     assert r.scope_totals(2022)["scope2_location"] == pytest.approx(2.1 * one, rel=REL)
     # energy follows the same shares: 122.9 tce x (1 + 0.6 + 0.3 + 0.2)
     assert r.energy_totals(2022)["tce"] == pytest.approx(122.9 * 2.1, rel=REL)
@@ -528,29 +612,40 @@ def test_financial_control_consolidation() -> None:
 
 
 def test_control_below_an_uncontrolled_parent_is_excluded() -> None:
-    org = Organisation.of([
-        Entity("G", "Group", None, region="CN-BJ"),
-        Entity("J", "JV", parent_id="G", operational_control=False, region="CN-BJ"),
-        Entity("K", "JV's sub", parent_id="J", operational_control=True, region="CN-BJ"),
-    ])
+    org = Organisation.of(
+        [
+            Entity("G", "Group", None, region="CN-BJ"),
+            Entity("J", "JV", parent_id="G", operational_control=False, region="CN-BJ"),
+            Entity("K", "JV's sub", parent_id="J", operational_control=True, region="CN-BJ"),
+        ]
+    )
     assert org.consolidation_shares(ConsolidationApproach.OPERATIONAL_CONTROL) == {
-        "G": 1.0, "J": 0.0, "K": 0.0}
+        "G": 1.0,
+        "J": 0.0,
+        "K": 0.0,
+    }
 
 
 # --------------------------------------------------------------------------- seed group check
 
 
 def test_seed_group_check() -> None:
-    org = Organisation.of([
-        Entity("G", "Group", None, region="CN-BJ"),
-        Entity("S1", "Sub", parent_id="G", equity_share=0.6, region="CN-JS"),
-    ])
-    r = run([
-        ("G", 2024, "electricity", 45074.37, "MWh"),
-        ("G", 2024, "natural_gas", 29812, "m3"),
-        ("G", 2024, "gasoline_vehicle", 1471.54, "L"),
-    ], org=org, parameters=DENSITY_073,
-        settings=CalcSettings(grid_level="national", factor_as_of=date(2025, 3, 31)))
+    org = Organisation.of(
+        [
+            Entity("G", "Group", None, region="CN-BJ"),
+            Entity("S1", "Sub", parent_id="G", equity_share=0.6, region="CN-JS"),
+        ]
+    )
+    r = run(
+        [
+            ("G", 2024, "electricity", 45074.37, "MWh"),
+            ("G", 2024, "natural_gas", 29812, "m3"),
+            ("G", 2024, "gasoline_vehicle", 1471.54, "L"),
+        ],
+        org=org,
+        parameters=DENSITY_073,
+        settings=CalcSettings(grid_level="national", factor_as_of=date(2025, 3, 31)),
+    )
     # electricity 45 074.37 MWh x 122.9 kgce/MWh = 5 539 640.07 kgce = 5 539.640 tce
     # natural gas 29 812 m3 x 1.33 kgce/m3 = 39 649.96 kgce = 39.650 tce
     # gasoline 1 471.54 L x 0.73 kg/L = 1 074.2242 kg x 1.4714 kgce/kg = 1 580.61 kgce
@@ -567,3 +662,18 @@ def test_seed_group_check() -> None:
     assert s2 == pytest.approx(24186.91, abs=0.005)
     assert set(r.basis_lines("location").query("scope == 2")["factor_id"]) == {"cn_2022_national"}
     assert r.ok
+
+
+def test_electricity_instruments_do_not_offset_heat_in_market_based() -> None:
+    r = run(
+        [
+            ("G", 2024, "electricity", 1000, "MWh"),
+            ("G", 2024, "gec", 1500, "MWh"),  # 500 MWh surplus: never applied to heat
+            ("G", 2024, "purchased_heat", 1000, "GJ"),
+        ]
+    )
+    # electricity fully covered by GECs: 0 t; heat 1 000 GJ x 0.11 tCO2/GJ = 110 t
+    assert r.scope_totals(2024)["scope2_market"] == pytest.approx(110.0, rel=REL)
+    # location: 1 000 MWh x 0.5580 (CN-BJ 2022, nearest earlier) + 110 t
+    assert r.scope_totals(2024)["scope2_location"] == pytest.approx(558.0 + 110.0, rel=REL)
+    assert "instrument-surplus" in codes(r)

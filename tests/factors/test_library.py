@@ -35,10 +35,17 @@ def _enabled(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["enabled"].str.lower().eq("true")]
 
 
-def _resolve(lib, activity_type: str, region: str | None, year: int,
-             settings: CalcSettings | None = None, overrides: pd.DataFrame | None = None):
-    keys = pd.DataFrame([(activity_type, region, year)],
-                        columns=["activity_type", "region", "year"])
+def _resolve(
+    lib,
+    activity_type: str,
+    region: str | None,
+    year: int,
+    settings: CalcSettings | None = None,
+    overrides: pd.DataFrame | None = None,
+):
+    keys = pd.DataFrame(
+        [(activity_type, region, year)], columns=["activity_type", "region", "year"]
+    )
     return resolve_factors(keys, lib, settings or CalcSettings(), overrides)
 
 
@@ -57,7 +64,8 @@ def test_every_enabled_row_has_source_edition_and_verification(name: str) -> Non
     for column in ("source", "edition", "verification"):
         if column in frame:
             empty = frame[frame[column].str.strip().eq("")]
-            assert empty.empty, f"{name}: enabled rows without {column}: {empty.iloc[:, 0].tolist()}"
+            ids = empty.iloc[:, 0].tolist()
+            assert empty.empty, f"{name}: enabled rows without {column}: {ids}"
     if name in EF_FILES or name in ("tce_coefficients.csv", "fuel_parameters.csv", "gwp.csv"):
         assert {"source", "verification"} <= set(frame.columns)
 
@@ -71,8 +79,9 @@ def test_no_unverified_row_is_enabled(name: str) -> None:
     if "enabled" in frame:
         shipped = unverified[unverified["enabled"].str.lower().eq("true")]
     else:  # densities.csv: unverified rows must carry no value (the loader drops them)
-        shipped = unverified[unverified["value"].str.strip().ne("")] if "value" in frame \
-            else unverified
+        shipped = (
+            unverified[unverified["value"].str.strip().ne("")] if "value" in frame else unverified
+        )
     assert shipped.empty, f"{name}: unverified rows shipped: {shipped.iloc[:, 0].tolist()}"
 
 
@@ -205,10 +214,16 @@ def test_tce_coefficients_match_gb2589(lib, key, variant, value, unit) -> None:
 
 @pytest.mark.parametrize(
     ("kcal", "key", "variant"),
-    [(5000, "tce.raw_coal", "default"), (10300, "tce.gasoline", "default"),
-     (10200, "tce.diesel", "default"), (12000, "tce.lpg", "default"),
-     (9310, "tce.natural_gas", "high"), (8500, "tce.natural_gas", "gasfield_2008"),
-     (7700, "tce.natural_gas", "low"), (860, "tce.electricity", "default")],
+    [
+        (5000, "tce.raw_coal", "default"),
+        (10300, "tce.gasoline", "default"),
+        (10200, "tce.diesel", "default"),
+        (12000, "tce.lpg", "default"),
+        (9310, "tce.natural_gas", "high"),
+        (8500, "tce.natural_gas", "gasfield_2008"),
+        (7700, "tce.natural_gas", "low"),
+        (860, "tce.electricity", "default"),
+    ],
 )
 def test_tce_coefficient_is_kcal_over_7000(lib, kcal, key, variant) -> None:
     # README §1 consistency check: coefficient = NCV (kcal) / 7 000 kcal per kgce, to 4 d.p.
@@ -267,17 +282,26 @@ def test_blend_gwps_from_compositions(lib, blend, gwp_set, expected) -> None:
 
 @pytest.mark.parametrize(
     ("blend", "gwp_set", "published"),
-    [("R-410A", "AR4", 2087.5), ("R-410A", "AR5", 1923.5), ("R-410A", "AR6", 2255.5),
-     ("R-407C", "AR4", 1773.85), ("R-407C", "AR5", 1624.21), ("R-407C", "AR6", 1907.93),
-     ("R-404A", "AR4", 3921.6), ("R-404A", "AR5", 3942.8), ("R-404A", "AR6", 4728.0)],
+    [
+        ("R-410A", "AR4", 2087.5),
+        ("R-410A", "AR5", 1923.5),
+        ("R-410A", "AR6", 2255.5),
+        ("R-407C", "AR4", 1773.85),
+        ("R-407C", "AR5", 1624.21),
+        ("R-407C", "AR6", 1907.93),
+        ("R-404A", "AR4", 3921.6),
+        ("R-404A", "AR5", 3942.8),
+        ("R-404A", "AR6", 4728.0),
+    ],
 )
 def test_blend_gwps_equal_published_reference_values(lib, blend, gwp_set, published) -> None:
     assert lib.gwp_value(blend, gwp_set) == pytest.approx(published, abs=1e-6)
 
 
 def test_blend_mass_fractions_sum_to_one(lib) -> None:
-    sums = lib.blends.assign(f=lib.blends["mass_fraction"].astype(float)) \
-        .groupby("blend")["f"].sum()
+    sums = (
+        lib.blends.assign(f=lib.blends["mass_fraction"].astype(float)).groupby("blend")["f"].sum()
+    )
     for blend, total in sums.items():
         assert total == pytest.approx(1.0, abs=1e-12), blend
 
@@ -343,11 +367,19 @@ def test_ipcc_co2_per_tonne(lib, key, ncv, co2_kg_per_tj, published) -> None:
 @pytest.mark.parametrize(
     ("key", "ch4", "n2o"),
     [  # README §3: IPCC 2006 Vol.2 Table 2.3 (stationary) and Table 3.2.2 (road)
-        ("ipcc.st_ng", 1, 0.1), ("ipcc.st_gasoline", 3, 0.6), ("ipcc.st_diesel", 3, 0.6),
-        ("ipcc.st_lpg", 1, 0.1), ("ipcc.st_rfo", 3, 0.6), ("ipcc.st_bitcoal", 10, 1.5),
-        ("ipcc.road_cng", 92, 3), ("ipcc.road_diesel", 3.9, 3.9), ("ipcc.road_lpg", 62, 0.2),
-        ("ipcc.road_gasoline_uncontrolled", 33, 3.2), ("ipcc.road_gasoline_oxcat", 25, 8.0),
-        ("ipcc.road_gasoline_ldv1995", 3.8, 5.7), ("ipcc.offroad_diesel", 4.15, 28.6),
+        ("ipcc.st_ng", 1, 0.1),
+        ("ipcc.st_gasoline", 3, 0.6),
+        ("ipcc.st_diesel", 3, 0.6),
+        ("ipcc.st_lpg", 1, 0.1),
+        ("ipcc.st_rfo", 3, 0.6),
+        ("ipcc.st_bitcoal", 10, 1.5),
+        ("ipcc.road_cng", 92, 3),
+        ("ipcc.road_diesel", 3.9, 3.9),
+        ("ipcc.road_lpg", 62, 0.2),
+        ("ipcc.road_gasoline_uncontrolled", 33, 3.2),
+        ("ipcc.road_gasoline_oxcat", 25, 8.0),
+        ("ipcc.road_gasoline_ldv1995", 3.8, 5.7),
+        ("ipcc.offroad_diesel", 4.15, 28.6),
     ],
 )
 def test_ipcc_ch4_n2o_defaults(lib, key, ch4, n2o) -> None:
@@ -386,48 +418,47 @@ def test_defra_2023_values(lib, factor_id, value, unit) -> None:
 # --------------------------------------------------------------------------- key integrity
 
 
+def _emission_key_problems(lib, name: str, at: pd.Series) -> list[tuple]:
+    """Keys of one activity type that do not point at an enabled (loaded) row."""
+    method, key = at["method"], at["emission_key"]
+    if method in ("combustion", "heat"):
+        keys = [("emission_key", key)]
+        if at["ch4n2o_key"]:
+            keys.append(("ch4n2o_key", at["ch4n2o_key"]))
+        return [(name, field, k) for field, k in keys if k not in lib.fuel.index]
+    if method == "gwp":
+        sets = set(lib.gwp.loc[lib.gwp["gas"] == key, "gwp_set"])
+        return [(name, f"gwp {s}", key) for s in ("AR4", "AR5", "AR6") if s not in sets]
+    if method in ("grid", "emission_factor"):
+        return [] if key in set(lib.emission_factors["key"]) else [(name, "emission_key", key)]
+    if method == "instrument":
+        return [] if key == "" else [(name, "instrument with a key", key)]
+    return [(name, "method", method)]
+
+
+def _energy_key_problems(lib, name: str, at: pd.Series) -> list[tuple]:
+    key = at["energy_key"]
+    if not key:
+        return []
+    variants = set(lib.tce.loc[lib.tce["key"] == key, "variant"])
+    needed = {"high", "low"} if key == "tce.natural_gas" else {"default"}
+    return [] if needed <= variants else [(name, "energy_key", key, variants)]
+
+
 def test_every_activity_type_key_resolves_to_an_enabled_row(lib) -> None:
-    ef_keys = set(lib.emission_factors["key"])
-    tce_keys = set(lib.tce["key"])
-    gases = set(lib.gwp["gas"])
     problems = []
     for name, at in lib.activity_types.iterrows():
-        method = at["method"]
-        if method == "combustion":
-            if at["emission_key"] not in lib.fuel.index:
-                problems.append((name, "emission_key", at["emission_key"]))
-            if at["ch4n2o_key"] and at["ch4n2o_key"] not in lib.fuel.index:
-                problems.append((name, "ch4n2o_key", at["ch4n2o_key"]))
-        elif method == "heat":
-            if at["emission_key"] not in lib.fuel.index:
-                problems.append((name, "emission_key", at["emission_key"]))
-        elif method == "gwp":
-            for gwp_set in ("AR4", "AR5", "AR6"):
-                if not ((lib.gwp["gas"] == at["emission_key"])
-                        & (lib.gwp["gwp_set"] == gwp_set)).any():
-                    problems.append((name, f"gwp {gwp_set}", at["emission_key"]))
-            assert at["emission_key"] in gases
-        elif method in ("grid", "emission_factor"):
-            if at["emission_key"] not in ef_keys:
-                problems.append((name, "emission_key", at["emission_key"]))
-        elif method == "instrument":
-            assert at["emission_key"] == ""
-        else:
-            problems.append((name, "method", method))
-        if at["energy_key"]:
-            if at["energy_key"] not in tce_keys:
-                problems.append((name, "energy_key", at["energy_key"]))
-            variants = set(lib.tce.loc[lib.tce["key"] == at["energy_key"], "variant"])
-            needed = {"high", "low"} if at["energy_key"] == "tce.natural_gas" else {"default"}
-            if not needed <= variants:
-                problems.append((name, "energy variants", variants))
+        problems += _emission_key_problems(lib, name, at)
+        problems += _energy_key_problems(lib, name, at)
     assert problems == []
 
 
 def test_every_non_instrument_activity_type_resolves_for_2023_and_2024(lib) -> None:
     names = [n for n, at in lib.activity_types.iterrows() if at["method"] != "instrument"]
-    keys = pd.DataFrame([(n, "CN-BJ", y) for n in names for y in (2023, 2024)],
-                        columns=["activity_type", "region", "year"])
+    keys = pd.DataFrame(
+        [(n, "CN-BJ", y) for n in names for y in (2023, 2024)],
+        columns=["activity_type", "region", "year"],
+    )
     resolved, diagnostics = resolve_factors(keys, lib, CalcSettings())
     assert not [d for d in diagnostics if d.severity is Severity.ERROR]
     assert set(resolved["activity_type"]) == set(names)
@@ -488,8 +519,9 @@ def test_grid_level_region_uses_the_regional_factor(lib) -> None:
 
 
 def test_grid_level_national_ignores_province(lib) -> None:
-    resolved, diagnostics = _resolve(lib, "electricity", "CN-JS", 2022,
-                                     CalcSettings(grid_level="national"))
+    resolved, diagnostics = _resolve(
+        lib, "electricity", "CN-JS", 2022, CalcSettings(grid_level="national")
+    )
     row = _one(resolved)
     assert row["factor_id"] == "cn_2022_national"
     assert row["ef"] == pytest.approx(0.5366, rel=1e-12)
@@ -498,8 +530,9 @@ def test_grid_level_national_ignores_province(lib) -> None:
 
 def test_nearest_earlier_year_without_as_of(lib) -> None:
     # 2024 has no factor; nearest earlier national year is 2023 (0.5306, published Jan 2026)
-    resolved, diagnostics = _resolve(lib, "electricity", "CN-BJ", 2024,
-                                     CalcSettings(grid_level="national"))
+    resolved, diagnostics = _resolve(
+        lib, "electricity", "CN-BJ", 2024, CalcSettings(grid_level="national")
+    )
     row = _one(resolved)
     assert row["factor_id"] == "cn_2023_national"
     assert row["ef"] == pytest.approx(0.5306, rel=1e-12)
@@ -526,8 +559,9 @@ def test_as_of_before_any_publication_gives_factor_missing(lib) -> None:
 
 
 def test_region_level_2023_uses_regional_2023(lib) -> None:
-    resolved, diagnostics = _resolve(lib, "electricity", "CN-JS", 2023,
-                                     CalcSettings(grid_level="region"))
+    resolved, diagnostics = _resolve(
+        lib, "electricity", "CN-JS", 2023, CalcSettings(grid_level="region")
+    )
     row = _one(resolved)
     assert row["factor_id"] == "cn_2023_region_east"  # 华东 2023 = 0.5500
     assert row["ef"] == pytest.approx(0.5500, rel=1e-12)
@@ -536,8 +570,9 @@ def test_region_level_2023_uses_regional_2023(lib) -> None:
 
 def test_later_year_fallback_warns(lib) -> None:
     # 2019: nothing earlier exists, the nearest later national year is 2021 (0.5568)
-    resolved, diagnostics = _resolve(lib, "electricity", None, 2019,
-                                     CalcSettings(grid_level="national"))
+    resolved, diagnostics = _resolve(
+        lib, "electricity", None, 2019, CalcSettings(grid_level="national")
+    )
     row = _one(resolved)
     assert row["factor_id"] == "cn_2021_national"
     assert row["ef"] == pytest.approx(0.5568, rel=1e-12)
@@ -549,8 +584,9 @@ def test_later_year_fallback_warns(lib) -> None:
 
 
 def test_later_year_refused_gives_factor_missing(lib) -> None:
-    resolved, diagnostics = _resolve(lib, "electricity", None, 2019,
-                                     CalcSettings(allow_later_year=False))
+    resolved, diagnostics = _resolve(
+        lib, "electricity", None, 2019, CalcSettings(allow_later_year=False)
+    )
     assert resolved.empty
     assert [d.code for d in diagnostics] == ["factor-missing"]
     assert diagnostics[0].severity is Severity.ERROR
@@ -569,12 +605,8 @@ def test_defra_travel_year_fallback(lib) -> None:
     assert "CN-BJ ->" not in row["fallback"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ef_transport.csv defra24_* rows have an empty 'published' date and "
-    "factors/resolve.py pick_factor keeps rows with published NaT under any factor_as_of, "
-    "so a report re-run 'as of 2023-12-31' uses DEFRA 2024 factors that did not exist yet",
-)
+# Regression (fixed in 78e696f): defra24_* rows have no 'published' date and used to be visible
+# under any factor_as_of; an unknown publication date is now bounded by the factor year.
 def test_as_of_hides_defra_2024_before_2024(lib) -> None:
     settings = CalcSettings(factor_as_of=date(2023, 12, 31))
     resolved, _ = _resolve(lib, "air_economy", "CN-BJ", 2024, settings)
@@ -582,13 +614,15 @@ def test_as_of_hides_defra_2024_before_2024(lib) -> None:
 
 
 def _overrides(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["activity_type", "region", "year", "gas", "value",
-                                       "unit", "source", "id"])
+    return pd.DataFrame(
+        rows, columns=["activity_type", "region", "year", "gas", "value", "unit", "source", "id"]
+    )
 
 
 def test_override_beats_packaged_factor(lib) -> None:
-    overrides = _overrides([("electricity", "CN-BJ", 2022, "CO2", 0.42, "kgCO2/kWh",
-                             "supplier letter", "ov1")])
+    overrides = _overrides(
+        [("electricity", "CN-BJ", 2022, "CO2", 0.42, "kgCO2/kWh", "supplier letter", "ov1")]
+    )
     resolved, diagnostics = _resolve(lib, "electricity", "CN-BJ", 2022, overrides=overrides)
     row = _one(resolved)
     assert row["factor_id"] == "override:ov1"
@@ -599,11 +633,13 @@ def test_override_beats_packaged_factor(lib) -> None:
 
 
 def test_most_specific_override_wins(lib) -> None:
-    overrides = _overrides([
-        ("electricity", None, None, "CO2", 0.9, "kgCO2/kWh", "any", "general"),
-        ("electricity", "CN-BJ", None, "CO2", 0.8, "kgCO2/kWh", "region", "region"),
-        ("electricity", "CN-BJ", 2022, "CO2", 0.7, "kgCO2/kWh", "exact", "exact"),
-    ])
+    overrides = _overrides(
+        [
+            ("electricity", None, None, "CO2", 0.9, "kgCO2/kWh", "any", "general"),
+            ("electricity", "CN-BJ", None, "CO2", 0.8, "kgCO2/kWh", "region", "region"),
+            ("electricity", "CN-BJ", 2022, "CO2", 0.7, "kgCO2/kWh", "exact", "exact"),
+        ]
+    )
     resolved, _ = _resolve(lib, "electricity", "CN-BJ", 2022, overrides=overrides)
     assert _one(resolved)["factor_id"] == "override:exact"
     resolved, _ = _resolve(lib, "electricity", "CN-BJ", 2023, overrides=overrides)
@@ -643,9 +679,15 @@ def test_instruments_resolve_to_nothing(lib) -> None:
 
 def test_settings_validation(lib) -> None:
     assert CalcSettings().validate(lib) == []
-    bad = CalcSettings(gwp_set="AR3", grid_level="city", natural_gas_tce="medium",
-                       scope2_total_basis="both", ch4_convention="other")
+    bad = CalcSettings(
+        gwp_set="AR3",
+        grid_level="city",
+        natural_gas_tce="medium",
+        scope2_total_basis="both",
+        ch4_convention="other",
+    )
     codes = [d.code for d in bad.validate(lib)]
     assert codes.count("settings") == 5
-    assert [d.code for d in CalcSettings(gwp_set="AR5", ch4_convention="generic")
-            .validate(lib)] == ["settings"]
+    assert [
+        d.code for d in CalcSettings(gwp_set="AR5", ch4_convention="generic").validate(lib)
+    ] == ["settings"]

@@ -111,23 +111,15 @@ def test_spelling_variants(source: str, target: str, expected: float) -> None:
     assert conversion_factor(source, target) == pytest.approx(expected, rel=REL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: units/registry.py _canonical_spelling folds NFKC *before* the spelling lookup, "
-    "so '10⁴' becomes '104' and the '10⁴nm3' key of _SPELLINGS can never match; the "
-    "superscript spelling used by the factor README ('10⁴ Nm³', '10⁴Nm³') is rejected",
-)
+# Regression: NFKC folding used to turn "10⁴" into "104" before the spelling lookup (fixed in
+# 17ebb6b); the factor README writes "10⁴ Nm³".
 @pytest.mark.parametrize("spelling", ["10⁴ Nm3", "10⁴Nm³", "10⁴nm3"])
 def test_superscript_ten_thousand_nm3(spelling: str) -> None:
     assert conversion_factor(spelling, "m3") == pytest.approx(1e4, rel=REL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (silent 9 % error): 'ton'/'tons' is not in units/registry.py _SPELLINGS, so pint "
-    "reads it as the US short ton (907.18474 kg); in a Chinese ledger 'ton' means the metric "
-    "tonne. It should map to metric_ton or be rejected",
-)
+# Regression: 'ton' used to parse silently as the US short ton (907.18474 kg); it must be the
+# metric tonne or refused (refused since 17ebb6b).
 @pytest.mark.parametrize("spelling", ["ton", "tons"])
 def test_ton_is_metric_or_rejected(spelling: str) -> None:
     try:
@@ -187,8 +179,22 @@ def test_nm3_is_not_cubic_nanometre() -> None:
 # --- property: a -> b -> a returns the input (within 1e-12 relative) ---
 
 _GROUPS = [
-    ["kWh", "MWh", "GWh", "GJ", "MJ", "TJ", "tce", "kgce", "千瓦时", "万千瓦时", "吨标准煤",
-     "万吨标准煤", "度", "吉焦"],
+    [
+        "kWh",
+        "MWh",
+        "GWh",
+        "GJ",
+        "MJ",
+        "TJ",
+        "tce",
+        "kgce",
+        "千瓦时",
+        "万千瓦时",
+        "吨标准煤",
+        "万吨标准煤",
+        "度",
+        "吉焦",
+    ],
     ["L", "m3", "10^4 Nm3", "Nm3", "万立方米", "立方米", "升", "10^4 m3"],
     ["kg", "t", "吨", "公斤", "g", "tonne"],
     ["CNY", "万元", "亿元", "元", "10k CNY"],
