@@ -158,14 +158,40 @@ def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
 
 
-def generate(n: int, seed: int = SEED, region_share: float = 0.7, dtype: str = "str") -> Dataset:
+SITES_PER_ENTITY = 3  # the home province and two more: 20 entities cover all 30 provinces
+
+
+def site_provinces(province_codes: list[str]) -> np.ndarray:
+    """Province index of each entity's sites, shape (entities, SITES_PER_ENTITY).
+
+    Site 0 is the entity's home province; the others are spread so that the 20 entities
+    together operate in all 30 provinces.
+    """
+    home = [province_codes.index(e[5]) for e in _ENTITIES]
+    table = np.empty((len(_ENTITIES), SITES_PER_ENTITY), dtype=np.int8)
+    for i, h in enumerate(home):
+        table[i, 0] = h
+        for j in range(1, SITES_PER_ENTITY):
+            table[i, j] = (2 * i + j - 1) % len(province_codes)
+    return table
+
+
+def generate(
+    n: int, seed: int = SEED, region_share: float = 0.7, dtype: str = "str", spread: str = "sites"
+) -> Dataset:
     """``n`` records; ``region_share`` of them name a province, the rest use the entity's.
+
+    ``spread="sites"`` (default) draws a record's province from its entity's three sites, as
+    real groups operate in a few provinces each; ``spread="all"`` draws it from all 30
+    provinces for every entity (a stress case: about ten times as many inventory lines).
 
     Text columns are built as categoricals and, with ``dtype="str"`` (the default, the dtype of
     ``Ledger.activity_frame``), cast to pandas' string dtype; ``dtype="category"`` keeps them.
     """
     if dtype not in ("str", "category"):
         raise ValueError(f"dtype must be str or category, not {dtype!r}")
+    if spread not in ("sites", "all"):
+        raise ValueError(f"spread must be sites or all, not {spread!r}")
     rng = np.random.default_rng(seed)
     names, units, probs, sizes = _pairs()
     type_cats = sorted(set(names))
@@ -180,7 +206,11 @@ def generate(n: int, seed: int = SEED, region_share: float = 0.7, dtype: str = "
     entity = rng.integers(0, len(entity_ids), size=n, dtype=np.int8)
     year = rng.integers(YEARS[0], YEARS[-1] + 1, size=n, dtype=np.int64)
     province_codes = provinces()
-    region = rng.integers(0, len(province_codes), size=n, dtype=np.int8)
+    if spread == "all":
+        region = rng.integers(0, len(province_codes), size=n, dtype=np.int8)
+    else:
+        site = rng.integers(0, SITES_PER_ENTITY, size=n, dtype=np.int8)
+        region = site_provinces(province_codes)[entity, site]
     region[rng.random(n) >= region_share] = -1  # no province: the entity's default applies
 
     records = pd.DataFrame(

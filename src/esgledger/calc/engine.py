@@ -153,14 +153,25 @@ def boundary_table(organisation: Organisation, settings: CalcSettings) -> pd.Dat
 
 
 EMISSION_SQL = """
-    SELECT a.entity_id, a.year, a.activity_type, a.region, f.gas, f.factor_id,
-           sum(a.quantity * c.factor) AS quantity_basis, sum(a.n_records) AS n_records,
-           sum(a.quantity * c.factor * f.ef) AS t_gas
-    FROM agg a
-    JOIN conv c ON a.activity_type = c.activity_type AND a.unit = c.unit AND a.year = c.year
-    JOIN resolved f ON a.activity_type = f.activity_type
-         AND a.region IS NOT DISTINCT FROM f.region AND a.year = f.year
-    GROUP BY ALL ORDER BY ALL
+    SELECT *, t_gas * gwp AS tco2e_gross, t_gas * gwp * share AS tco2e FROM (
+        SELECT a.entity_id, a.year, t.scope, t.category, a.activity_type, a.region, f.gas,
+               f.factor_id,
+               CASE WHEN a.activity_type = 'electricity' THEN 'location' ELSE 'both' END
+                   AS basis,
+               t.method, sum(a.quantity * c.factor) AS quantity_basis, t.basis_unit,
+               sum(a.n_records) AS n_records, sum(a.quantity * c.factor * f.ef) AS t_gas,
+               g.gwp, b.share
+        FROM agg a
+        JOIN conv c ON a.activity_type = c.activity_type AND a.unit = c.unit
+             AND a.year = c.year
+        JOIN resolved f ON a.activity_type = f.activity_type
+             AND a.region IS NOT DISTINCT FROM f.region AND a.year = f.year
+        JOIN types t ON a.activity_type = t.activity_type
+        JOIN shares b ON a.entity_id = b.entity_id
+        LEFT JOIN gwp g ON f.gas = g.gas
+        GROUP BY ALL
+    )
+    ORDER BY year, entity_id, scope, category, activity_type, region, gas, factor_id
 """
 ENERGY_SQL = """
     SELECT a.entity_id, a.year, a.activity_type, a.region,
@@ -168,7 +179,7 @@ ENERGY_SQL = """
     FROM agg a
     JOIN conv c ON a.activity_type = c.activity_type AND a.unit = c.unit AND a.year = c.year
     WHERE a.activity_type IN (SELECT activity_type FROM energy_types)
-    GROUP BY ALL ORDER BY ALL
+    GROUP BY ALL
 """
 
 
@@ -280,16 +291,16 @@ class Stage:
 
 
 def _unknown(
-    con: duckdb.DuckDBPyConnection, column: str, table: str, what: str, year_filter: str
+    con: duckdb.DuckDBPyConnection, column: str, table: str, what: str
 ) -> list[Diagnostic]:
     found = con.execute(
-        f"SELECT {column}, count(*) FROM raw r WHERE {column} NOT IN "
-        f"(SELECT {column} FROM {table}) {year_filter.replace('WHERE', 'AND')} "
-        "GROUP BY 1 ORDER BY 1"
+        f"SELECT {column}, sum(n_records) FROM scan WHERE {column} NOT IN "
+        f"(SELECT {column} FROM {table}) GROUP BY 1 ORDER BY 1"
     ).fetchall()
     return [
         Diagnostic(
-            f"unknown-{what}", f"{n} records name unknown {what} {value!r}; they are not counted"
+            f"unknown-{what.replace(' ', '-')}",
+            f"{int(n)} records name unknown {what} {value!r}; they are not counted",
         )
         for value, n in found
     ]
@@ -303,38 +314,52 @@ def _relational_stage(
     data: InventoryInput,
     coefs: pd.DataFrame,
 ) -> Stage:
-    """One scan of the record table, then joins of the aggregate to the factor tables.
+    """One scan of the record table, then joins of its aggregate to the factor tables.
 
-    The records are aggregated once per (entity, year, activity type, unit, effective region);
-    every later step is linear in quantity, so joining the aggregate gives the same figures as
-    joining every record, with one pass over the data.
+    The records are grouped once per (entity, year, activity type, unit, region) with a plain
+    hash aggregate, the only step whose cost grows with the number of records. Every later
+    step is linear in quantity, so joining the aggregate gives the same figures as joining
+    every record; lineage stays exact because each line keeps the key of its records.
     """
-    types = library.activity_types.reset_index()[["activity_type", "method"]]
+    types = library.activity_types.reset_index()[
+        ["activity_type", "method", "scope", "category", "basis_unit"]
+    ]
+    gwp = library.gwp[library.gwp["gwp_set"] == settings.gwp_set][["gas", "value"]].rename(
+        columns={"value": "gwp"}
+    )
+    instrument_types = [str(t) for t in types.loc[types["method"] == "instrument", "activity_type"]]
     years = settings.years
-    year_filter = f"WHERE r.year IN ({', '.join(str(int(y)) for y in years)})" if years else ""
-    extra = ", ".join(c for c in ("ef_value", "ef_unit") if c in records.columns)
+    where = f"WHERE year IN ({', '.join(str(int(y)) for y in years)})" if years else ""
+    extra = "".join(f", {c}" for c in ("ef_value", "ef_unit") if c in records.columns)
+    listed = ", ".join(f"'{t}'" for t in instrument_types) or "''"
     con = duckdb.connect()
     try:
         con.register("raw", records)
         con.register("ents", boundary[["entity_id", "region"]])
+        con.register("shares", boundary[["entity_id", "share"]])
         con.register("types", types)
-        problems = _unknown(con, "activity_type", "types", "activity type", year_filter)
-        problems += _unknown(con, "entity_id", "ents", "entity", year_filter)
+        con.register("gwp", gwp)
         con.execute(f"""
-            CREATE TEMP TABLE agg AS
-            SELECT r.entity_id, r.year, r.activity_type, r.unit,
-                   coalesce(r.region, e.region) AS region,
-                   sum(r.quantity) AS quantity, count(*) AS n_records
-            FROM raw r JOIN ents e USING (entity_id) JOIN types t USING (activity_type)
-            {year_filter} {"AND" if year_filter else "WHERE"} t.method <> 'instrument'
-            GROUP BY ALL
+            CREATE TEMP TABLE scan AS
+            SELECT entity_id, year, activity_type, unit, region,
+                   sum(quantity) AS quantity, count(*) AS n_records
+            FROM raw {where} GROUP BY ALL
         """)
         instruments = con.execute(f"""
-            SELECT r.entity_id, r.year, r.activity_type, r.unit, r.quantity
-                   {", " + extra if extra else ""}
-            FROM raw r JOIN types t USING (activity_type)
-            {year_filter} {"AND" if year_filter else "WHERE"} t.method = 'instrument'
+            SELECT entity_id, year, activity_type, unit, quantity{extra} FROM raw
+            WHERE activity_type IN ({listed}) {where.replace("WHERE", "AND")}
         """).df()
+        problems = _unknown(con, "activity_type", "types", "activity type")
+        problems += _unknown(con, "entity_id", "ents", "entity")
+        con.execute("""
+            CREATE TEMP TABLE agg AS
+            SELECT s.entity_id, s.year, s.activity_type, s.unit,
+                   coalesce(s.region, e.region) AS region,
+                   sum(s.quantity) AS quantity, sum(s.n_records) AS n_records
+            FROM scan s JOIN ents e USING (entity_id) JOIN types t USING (activity_type)
+            WHERE t.method <> 'instrument'
+            GROUP BY ALL
+        """)
         unit_keys = con.execute(
             "SELECT activity_type, unit, year, sum(n_records) AS n_records "
             "FROM agg GROUP BY ALL ORDER BY ALL"
@@ -356,46 +381,35 @@ def _relational_stage(
     return Stage(lines, energy, resolved, conv, instruments, problems)
 
 
-def _characterise(
-    raw_lines: pd.DataFrame, library: FactorLibrary, settings: CalcSettings
-) -> tuple[pd.DataFrame, list[Diagnostic]]:
-    """Attach GWP, scope, category and basis to the aggregated gas lines."""
-    types = library.activity_types
-    gwp = library.gwp[library.gwp["gwp_set"] == settings.gwp_set][["gas", "value"]].rename(
-        columns={"value": "gwp"}
-    )
-    lines = raw_lines.merge(gwp, on="gas", how="left")
-    problems = [
-        Diagnostic("gwp-missing", f"no {settings.gwp_set} GWP for {gas}")
-        for gas in lines.loc[lines["gwp"].isna(), "gas"].unique()
+def _characterise(lines: pd.DataFrame, settings: CalcSettings) -> list[Diagnostic]:
+    """Lines are characterised in SQL (GWP, scope, category); report gases without a GWP."""
+    return [
+        Diagnostic("gwp-missing", f"no {settings.gwp_set} GWP for {gas}; its lines count 0")
+        for gas in sorted(set(lines.loc[lines["gwp"].isna(), "gas"]))
     ]
-    lines["scope"] = lines["activity_type"].map(types["scope"]).astype("int64")
-    lines["category"] = lines["activity_type"].map(types["category"])
-    lines["method"] = lines["activity_type"].map(types["method"])
-    lines["basis_unit"] = lines["activity_type"].map(types["basis_unit"])
-    # Electricity gets a separate market-based line set (calc/market.py); other purchased
-    # energy (heat, steam) keeps its factor in both views, having no instruments.
-    lines["basis"] = lines["activity_type"].map(
-        lambda a: "location" if a == "electricity" else "both"
-    )
-    lines["tco2e_gross"] = lines["t_gas"] * lines["gwp"]
-    return lines, problems
+
+
+SMALL_SORT = ["year", "entity_id", "scope", "category", "activity_type", "gas", "basis"]
 
 
 def _consolidate(
-    parts: list[pd.DataFrame], boundary: pd.DataFrame, settings: CalcSettings
+    lines: pd.DataFrame, small: list[pd.DataFrame], boundary: pd.DataFrame, settings: CalcSettings
 ) -> tuple[pd.DataFrame, list[Diagnostic]]:
-    """Apply each entity's consolidation share to every line."""
-    frames = [x for x in parts if not x.empty]
-    lines = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LINE_COLUMNS)
-    lines = lines.drop(columns=["share"], errors="ignore").merge(
+    """Apply each entity's consolidation share to the market and direct lines (the activity
+    lines got theirs in SQL) and stack everything in a deterministic order."""
+    parts = [x for x in small if not x.empty]
+    extra = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LINE_COLUMNS)
+    extra = extra.drop(columns=["share"], errors="ignore").merge(
         boundary[["entity_id", "share"]], on="entity_id", how="left"
     )
-    lines["tco2e"] = lines["tco2e_gross"] * lines["share"]
+    extra["tco2e"] = extra["tco2e_gross"] * extra["share"]
+    extra = extra.sort_values(SMALL_SORT, kind="stable")
+    stacked = [x[LINE_COLUMNS] for x in (lines, extra) if not x.empty]
+    out = pd.concat(stacked, ignore_index=True) if stacked else pd.DataFrame(columns=LINE_COLUMNS)
     problems = []
     outside = boundary[boundary["share"] == 0]["entity_id"]
     if not outside.empty:
-        n = int(lines["entity_id"].isin(outside).sum())
+        n = int(out["entity_id"].isin(outside).sum())
         problems.append(
             Diagnostic(
                 "boundary",
@@ -404,18 +418,7 @@ def _consolidate(
                 Severity.INFO,
             )
         )
-    sort = [
-        "year",
-        "entity_id",
-        "scope",
-        "category",
-        "activity_type",
-        "region",
-        "gas",
-        "factor_id",
-        "basis",
-    ]
-    return lines[LINE_COLUMNS].sort_values(sort, kind="stable").reset_index(drop=True), problems
+    return out, problems
 
 
 def compute_inventory(
@@ -427,13 +430,13 @@ def compute_inventory(
     coefs = _tce_coefficients(library, settings)
     stage = _relational_stage(data.records, boundary, library, settings, data, coefs)
     diagnostics += stage.diagnostics
-    lines, problems = _characterise(stage.lines, library, settings)
-    diagnostics += problems
+    lines = stage.lines
+    diagnostics += _characterise(lines, settings)
     instruments = stage.instruments if data.instruments is None else data.instruments
     market, problems = market_based_scope2(lines, instruments, library, settings)
     diagnostics += problems
     direct = _direct_lines(data.direct, settings.years)
-    consolidated, problems = _consolidate([lines, market, direct], boundary, settings)
+    consolidated, problems = _consolidate(lines, [market, direct], boundary, settings)
     diagnostics += problems
     energy = _finish_energy(stage.energy, coefs, library, boundary, data.parameters)
     return InventoryResult(

@@ -61,7 +61,7 @@ class Candidate:
     published: pd.Timestamp | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: it is loaded once
 class FactorLibrary:
     """All factor tables, as read-only data frames."""
 
@@ -76,6 +76,7 @@ class FactorLibrary:
     blends: pd.DataFrame
     densities: pd.DataFrame
     ef_index: dict[str, tuple[Candidate, ...]]  # emission-factor rows by key
+    ef_geographies: dict[str, frozenset[str]]  # geographies each key has factors for
     ef_rows: tuple[dict[str, Any], ...]  # emission_factors as plain rows (fast access)
     fuel_rows: dict[str, dict[str, Any]]  # fuel parameters by key, as plain rows
     region_parent: dict[str, str]  # region code -> grid region ('' at the top)
@@ -233,6 +234,7 @@ def load_library() -> FactorLibrary:
         region_aliases=aliases,
         emission_factors=ef,
         ef_index={k: tuple(v) for k, v in index.items()},
+        ef_geographies={k: frozenset(c.geography for c in v) for k, v in index.items()},
         ef_rows=tuple({str(k): v for k, v in r.items()} for r in ef.to_dict("records")),
         fuel_rows={
             str(k): {str(c): v for c, v in r.items()} for k, r in fuel.to_dict("index").items()

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 
 from esgledger.domain.diagnostics import Diagnostic, Severity
 from esgledger.domain.model import ConsolidationApproach
-from esgledger.factors.library import FactorLibrary, ef_to_tonnes_per
+from esgledger.factors.library import Candidate, FactorLibrary, ef_to_tonnes_per
 from esgledger.units import conversion_factor
 
 C_TO_CO2 = 44.0 / 12.0  # molar mass ratio CO2/C (IPCC 2006 Vol.2 eq. 2.1; GB/T 32150 annex)
@@ -100,6 +101,30 @@ def _geo_chain(library: FactorLibrary, region: str | None, level: str) -> list[s
     return [*chain, "GLOBAL"]
 
 
+@lru_cache(maxsize=65536)
+def _best(
+    library: FactorLibrary, key: str, chain: tuple[str, ...], year: int, as_of: date | None
+) -> Candidate | None:
+    """The winning candidate of ``key`` for a geography chain and year (memoised: the library
+    is immutable, and most keys have the same answer for every region)."""
+    candidates = library.ef_index.get(key, ())
+    if as_of is not None:
+        stamp = pd.Timestamp(as_of)
+        candidates = tuple(c for c in candidates if c.published is None or c.published <= stamp)
+    if not candidates:
+        return None
+    rank = {g: i for i, g in enumerate(chain)}
+    return min(
+        candidates,
+        key=lambda c: (
+            rank.get(c.geography, len(chain)),
+            c.year > year,
+            abs(c.year - year),
+            c.index,
+        ),
+    )
+
+
 def pick_factor(
     library: FactorLibrary, key: str, region: str | None, year: int, settings: CalcSettings
 ) -> Pick | None:
@@ -109,34 +134,21 @@ def pick_factor(
     US for spend factors, comes last), then the exact or nearest earlier year, then the
     nearest later year. Works on the library's per-key index, not on the whole table.
     """
-    candidates = library.ef_index.get(key, ())
-    if settings.factor_as_of is not None:
-        as_of = pd.Timestamp(settings.factor_as_of)
-        candidates = tuple(c for c in candidates if c.published is None or c.published <= as_of)
-    if not candidates:
-        return None
     chain = _geo_chain(library, region, settings.grid_level)
-    rank = {g: i for i, g in enumerate(chain)}
-    best = min(
-        candidates,
-        key=lambda c: (
-            rank.get(c.geography, len(chain)),
-            c.year > year,
-            abs(c.year - year),
-            c.index,
-        ),
-    )
-    if best.year > year and not settings.allow_later_year:
+    geographies = library.ef_geographies.get(key, frozenset())
+    relevant = tuple(g for g in chain if g in geographies)  # the same for most regions
+    best = _best(library, key, relevant, year, settings.factor_as_of)
+    if best is None or (best.year > year and not settings.allow_later_year):
         return None
     notes = []
-    geography_specific = any(c.geography.startswith("CN") for c in candidates)
+    geography_specific = any(g.startswith("CN") for g in geographies)
     if (
         region
         and best.geography != chain[0]
         and best.geography != "GLOBAL"
-        and (geography_specific or best.geography not in rank)
+        and (geography_specific or best.geography not in chain)
     ):
-        where = "fallback" if best.geography in rank else "proxy geography"
+        where = "fallback" if best.geography in chain else "proxy geography"
         notes.append(f"{where} {region} -> {best.geography}")
     if best.year != year:
         kind = "nearest earlier year" if best.year < year else "LATER year (none earlier)"
