@@ -26,7 +26,8 @@ test: $(STAMP) lint
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py --sizes 1000000 10000000
+	$(BIN)/python bench/run.py --sizes 1000000 10000000 --spread sites
+	$(BIN)/python bench/run.py --sizes 1000000 10000000 --spread all
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
