@@ -107,8 +107,20 @@ def market_based_scope2(
     problems: list[Diagnostic] = []
     # Every gas line of an (entity, year, region) key carries the key's MWh: count it once,
     # whatever gas the location-based factor (or an override) is expressed in.
-    elec = lines[lines["activity_type"] == "electricity"].sort_values("gas")
-    elec = elec.drop_duplicates(["entity_id", "year", "region"])
+    elec = lines[lines["activity_type"] == "electricity"]
+    # Where the user overrode the location factor (no MEE/NBS series, e.g. Hong Kong), there is
+    # no residual mix either: the override stands for the market-based factor too.
+    overridden = elec[elec["factor_id"].astype(str).str.startswith("override:")]
+    override_ef: dict[tuple[str, int, Any], tuple[float, str]] = {}
+    grouped = overridden.groupby(["entity_id", "year", "region", "factor_id"], dropna=False)
+    for (key_entity, key_year, key_region, key_factor), group in grouped:
+        key_mwh = float(group["quantity_basis"].iloc[0])  # every gas line carries the MWh
+        key_t = float(group["tco2e_gross"].sum())
+        override_ef[(str(key_entity), int(str(key_year)), key_region)] = (
+            key_t / key_mwh if key_mwh else 0.0,
+            str(key_factor),
+        )
+    elec = elec.sort_values("gas").drop_duplicates(["entity_id", "year", "region"])
     consumption: dict[tuple[str, int], list[tuple[Any, float, int]]] = {}
     for e, y, region, mwh, n in zip(
         elec["entity_id"],
@@ -163,6 +175,17 @@ def market_based_scope2(
             remaining -= applied
         for region, mwh_region, n in use:
             part = remaining * (mwh_region / total_use) if total_use else 0.0
+            if (entity, year, region) in override_ef:
+                ef, factor_id = override_ef[(entity, year, region)]
+                fallbacks.setdefault(
+                    (year, factor_id, "user override used as residual"), []
+                ).append(str(region))
+                rows.append(
+                    _line(
+                        entity, year, "electricity", region, factor_id, part, part * ef, n, "grid"
+                    )
+                )
+                continue
             found = _residual(library, region, year, settings, cache)
             if found is None:
                 problems.append(

@@ -150,6 +150,11 @@ def pick_factor(
     ):
         where = "fallback" if best.geography in chain else "proxy geography"
         notes.append(f"{where} {region} -> {best.geography}")
+    outside = region not in (None, "CN", "GLOBAL") and library.region_parent.get(region) == ""
+    if outside and geography_specific and best.geography != region and not notes:
+        notes.append(
+            f"{region} is outside this factor series -> {best.geography} (supply a factor override)"
+        )
     if best.year != year:
         kind = "nearest earlier year" if best.year < year else "LATER year (none earlier)"
         notes.append(f"{kind} {year} -> {best.year}")
