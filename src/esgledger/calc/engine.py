@@ -62,7 +62,6 @@ ENERGY_COLUMNS = [
     "tce_primary",
     "mwh",
 ]
-RECORD_COLUMNS = ["rid", "entity_id", "year", "activity_type", "quantity", "unit", "region"]
 
 
 @dataclass(frozen=True)

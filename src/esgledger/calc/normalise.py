@@ -36,11 +36,6 @@ def lookup(table: Parameters, name: str, year: int) -> tuple[float, str] | None:
     return table.get((name, year)) or table.get((name, None))
 
 
-def parameter_value(parameters: pd.DataFrame, name: str, year: int) -> tuple[float, str] | None:
-    """A parameter for a year, or its all-years value; returns (value in its unit, unit)."""
-    return lookup(parameter_table(parameters), name, year)
-
-
 def _density_route(
     library: FactorLibrary,
     name: str,

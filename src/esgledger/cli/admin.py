@@ -75,7 +75,7 @@ def entities_import(file: Path, ledger: LedgerOption = DEFAULT_LEDGER) -> None:
     from esgledger.ingest.entities import read_entities
 
     store = _open(ledger)
-    found, problems = read_entities(file)
+    found, problems = read_entities(file, store.organisation())
     for d in problems:
         errors.print(str(d), highlight=False)
     if problems:

@@ -43,18 +43,6 @@ class Organisation:
     def children(self, entity_id: str) -> tuple[Entity, ...]:
         return tuple(e for e in self.entities if e.parent_id == entity_id)
 
-    def descendants(self, entity_id: str) -> frozenset[str]:
-        """The entity and everything below it."""
-        found = {entity_id}
-        frontier = [entity_id]
-        while frontier:
-            current = frontier.pop()
-            for child in self.children(current):
-                if child.entity_id not in found:
-                    found.add(child.entity_id)
-                    frontier.append(child.entity_id)
-        return frozenset(found)
-
     def validate(self) -> list[Diagnostic]:
         """Unknown parents, cycles, several roots, shares outside 0..1."""
         problems: list[Diagnostic] = []

@@ -25,8 +25,14 @@ TRUE = {"true", "yes", "1", "y"}
 FALSE = {"false", "no", "0", "n"}
 
 
-def read_entities(path: Path) -> tuple[list[Entity], list[Diagnostic]]:
-    """Entities of a CSV, or located diagnostics; the tree is validated as a whole."""
+def read_entities(
+    path: Path, existing: Organisation | None = None
+) -> tuple[list[Entity], list[Diagnostic]]:
+    """Entities of a CSV, or located diagnostics.
+
+    The tree is validated as a whole: the file's entities together with ``existing`` ones
+    (those of the ledger), the file's version of an entity replacing the stored one.
+    """
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -106,7 +112,10 @@ def read_entities(path: Path) -> tuple[list[Entity], list[Diagnostic]]:
                 **dates,
             )
         )
+    new_ids = {e.entity_id for e in entities}
+    kept = [e for e in (existing or ()) if e.entity_id not in new_ids]
     problems += [
-        Diagnostic(d.code, d.message, file=path.name) for d in Organisation.of(entities).validate()
+        Diagnostic(d.code, d.message, file=path.name)
+        for d in Organisation.of([*kept, *entities]).validate()
     ]
     return entities, problems

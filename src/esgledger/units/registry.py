@@ -167,8 +167,3 @@ _DIMENSION_NAMES = {
 def _describe(unit: pint.Unit) -> str:
     dim = str(unit.dimensionality)
     return _DIMENSION_NAMES.get(dim, f"of dimension {dim}")
-
-
-def dimension_name(text: str) -> str:
-    """Human name of a unit's dimension, for error messages."""
-    return _describe(parse_unit(text))

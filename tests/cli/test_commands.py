@@ -1,0 +1,306 @@
+"""Every CLI command through the real Typer app, on a copy of the demo ledger."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from esgledger.cli import app
+from esgledger.store.ledger import Ledger
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def ledger(demo_ledger_path: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "copy.db"
+    shutil.copy(demo_ledger_path, path)
+    return path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), terminal_width=200)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_inventory_json_by_scope_matches_the_demo(ledger: Path) -> None:
+    code, out, _ = run(
+        "inventory", "--ledger", str(ledger), "--year", "2024", "--by", "scope", "--json"
+    )
+    assert code == 0
+    rows = {int(r["scope"]): r["tco2e"] for r in json.loads(out)["rows"]}
+    assert rows[1] == pytest.approx(4472.70, abs=0.005)
+    assert rows[2] == pytest.approx(45074.37 * 0.5366, rel=1e-9)
+    assert rows[3] == pytest.approx(3265.40, abs=1e-9)
+
+
+def test_inventory_csv_by_entity_and_gas_sums_to_the_total(ledger: Path) -> None:
+    code, out, _ = run(
+        "inventory", "--ledger", str(ledger), "--year", "2024", "--by", "entity,gas", "--csv"
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["entity_id"] for r in rows} >= {"G00", "S15"}
+    assert sum(float(r["tco2e"]) for r in rows) == pytest.approx(31925.006, abs=0.01)
+
+
+def test_inventory_market_basis_and_other_settings(ledger: Path) -> None:
+    code, out, _ = run(
+        "inventory",
+        "--ledger",
+        str(ledger),
+        "--year",
+        "2024",
+        "--by",
+        "scope",
+        "--basis",
+        "market",
+        "--json",
+    )
+    scope2 = next(r for r in json.loads(out)["rows"] if int(r["scope"]) == 2)
+    assert scope2["tco2e"] == pytest.approx(45074.37 * 0.5856, rel=1e-9)
+    # AR5 changes only the combustion CH4/N2O share of scope 1
+    code, out, _ = run(
+        "inventory",
+        "--ledger",
+        str(ledger),
+        "--year",
+        "2024",
+        "--by",
+        "scope",
+        "--gwp",
+        "AR5",
+        "--json",
+    )
+    scope1 = next(r for r in json.loads(out)["rows"] if int(r["scope"]) == 1)
+    assert code == 0 and scope1["tco2e"] != pytest.approx(4472.70, abs=1e-6)
+    assert scope1["tco2e"] == pytest.approx(4472.70, abs=0.2)
+    # without the as-of date the 2023 factor (0.5306) is the nearest earlier year
+    code, out, _ = run(
+        "inventory",
+        "--ledger",
+        str(ledger),
+        "--year",
+        "2024",
+        "--by",
+        "scope",
+        "--as-of",
+        "2026-06-30",
+        "--json",
+    )
+    scope2 = next(r for r in json.loads(out)["rows"] if int(r["scope"]) == 2)
+    assert scope2["tco2e"] == pytest.approx(45074.37 * 0.5306, rel=1e-9)
+    code, _, err = run("inventory", "--ledger", str(ledger), "--by", "colour")
+    assert code == 2 and "colour" in err
+
+
+def test_equity_share_approach_scales_partly_owned_entities(ledger: Path) -> None:
+    base = json.loads(
+        run("inventory", "--ledger", str(ledger), "--year", "2024", "--by", "entity", "--json")[1]
+    )["rows"]
+    equity = json.loads(
+        run(
+            "inventory",
+            "--ledger",
+            str(ledger),
+            "--year",
+            "2024",
+            "--by",
+            "entity",
+            "--approach",
+            "equity_share",
+            "--json",
+        )[1]
+    )["rows"]
+    by = {r["entity_id"]: r["tco2e"] for r in base}
+    eq = {r["entity_id"]: r["tco2e"] for r in equity}
+    assert eq["S12"] == pytest.approx(0.6 * by["S12"], rel=1e-12)  # demo S12 is 60 % owned
+    assert eq["G00"] == pytest.approx(by["G00"], rel=1e-12)
+
+
+def test_energy_json(ledger: Path) -> None:
+    code, out, _ = run(
+        "energy", "--ledger", str(ledger), "--year", "2024", "--by", "year", "--json"
+    )
+    assert code == 0
+    row = json.loads(out)["rows"][0]
+    assert row["tce"] == pytest.approx(5580.8706, abs=1e-3)
+    # MWh: electricity as metered plus the fuels' standard-coal energy at 8.141 MWh/tce
+    assert row["mwh"] == pytest.approx(45074.37 + (39.64996 + 1.580613) * 29.3076 / 3.6, rel=1e-6)
+
+
+def test_parameters_and_primary_energy(ledger: Path) -> None:
+    code, _, _ = run(
+        "parameter",
+        "set",
+        "tce.electricity_primary",
+        "0.30",
+        "kgce/kWh",
+        "--year",
+        "2024",
+        "--source",
+        "test value",
+        "--ledger",
+        str(ledger),
+    )
+    assert code == 0
+    code, out, _ = run("parameter", "list", "--ledger", str(ledger))
+    assert "tce.electricity_primary" in out and "density.gasoline" in out
+    row = json.loads(
+        run("energy", "--ledger", str(ledger), "--year", "2024", "--by", "activity", "--json")[1]
+    )["rows"]
+    electricity = next(r for r in row if r["activity_type"] == "electricity")
+    assert electricity["tce_primary"] == pytest.approx(45074.37 * 0.30, rel=1e-9)
+    assert electricity["tce"] == pytest.approx(45074.37 * 0.1229, rel=1e-9)
+
+
+def test_settings_are_validated(ledger: Path) -> None:
+    assert run("setting", "set", "gwp_set", "AR5", "--ledger", str(ledger))[0] == 0
+    code, _, err = run("setting", "set", "grid_level", "village", "--ledger", str(ledger))
+    assert code == 2 and "refused" in err
+    code, _, err = run("setting", "set", "colour", "blue", "--ledger", str(ledger))
+    assert code == 2
+    code, out, _ = run("setting", "list", "--ledger", str(ledger))
+    assert "AR5" in out and "national" in out
+    assert Ledger.open(ledger).get_setting("grid_level") == "national"
+
+
+def test_override_changes_the_figure_and_is_reported(ledger: Path) -> None:
+    code, out, _ = run(
+        "override",
+        "add",
+        "electricity",
+        "CO2",
+        "0.6",
+        "kgCO2/kWh",
+        "--year",
+        "2024",
+        "--source",
+        "supplier statement",
+        "--ledger",
+        str(ledger),
+    )
+    assert code == 0, out
+    code, out, err = run(
+        "inventory", "--ledger", str(ledger), "--year", "2024", "--by", "scope", "--json"
+    )
+    scope2 = next(r for r in json.loads(out)["rows"] if int(r["scope"]) == 2)
+    assert scope2["tco2e"] == pytest.approx(45074.37 * 0.6, rel=1e-9)
+    assert any(d["code"] == "factor-override" for d in json.loads(out)["diagnostics"])
+    assert "supplier statement" in run("override", "list", "--ledger", str(ledger))[1]
+    code, _, err = run(
+        "override",
+        "add",
+        "electricity",
+        "CO2",
+        "0.6",
+        "kg",
+        "--source",
+        "x",
+        "--ledger",
+        str(ledger),
+    )
+    assert code == 2 and "unit" in err
+    code, _, _ = run(
+        "override",
+        "add",
+        "teleportation",
+        "CO2",
+        "1",
+        "kg/km",
+        "--source",
+        "x",
+        "--ledger",
+        str(ledger),
+    )
+    assert code == 2
+
+
+def test_context_entities_and_base_year(ledger: Path, tmp_path: Path) -> None:
+    code, out, _ = run("context", "list", "--ledger", str(ledger))
+    assert code == 0 and "revenue" in out
+    assert (
+        run(
+            "context",
+            "set",
+            "G00",
+            "2022",
+            "revenue",
+            "150",
+            "亿元",
+            "--source",
+            "test",
+            "--ledger",
+            str(ledger),
+        )[0]
+        == 0
+    )
+    code, out, _ = run("entities", "list", "--ledger", str(ledger))
+    assert code == 0 and "S15" in out and "17 entities" in out
+    tree = tmp_path / "more.csv"
+    tree.write_text(
+        "entity_id,name,parent_id,kind,equity_share,operational_control,"
+        "financial_control,region\nS99,New site,S01,site,1,true,true,CN-SH\n",
+        encoding="utf-8",
+    )
+    assert run("entities", "import", str(tree), "--ledger", str(ledger))[0] == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "entity_id,name,parent_id,kind,equity_share,operational_control,"
+        "financial_control,region\nS98,Orphan,NOPE,site,1.5,maybe,true,\n",
+        encoding="utf-8",
+    )
+    code, _, err = run("entities", "import", str(bad), "--ledger", str(ledger))
+    assert code == 1 and "bad.csv:2:operational_control" in err and "NOPE" in err
+    code, out, _ = run("baseyear", "show", "--ledger", str(ledger))
+    assert code == 0 and "reset -> 2024" in out
+    assert (
+        run(
+            "baseyear",
+            "add-change",
+            "M1",
+            "2023",
+            "methodology",
+            "new factor",
+            "--impact",
+            "100",
+            "--ledger",
+            str(ledger),
+        )[0]
+        == 0
+    )
+
+
+def test_factors_list_and_show() -> None:
+    code, out, _ = run("factors", "list", "--kind", "ef", "--key", "grid.residual", "--csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["factor_id"] for r in rows} == {
+        "cn_2021_excl_mkt_nonfossil",
+        "cn_2022_excl_mkt_nonfossil",
+        "cn_2023_excl_mkt_nonfossil",
+    }
+    code, out, _ = run("factors", "show", "cn_2022_national")
+    assert code == 0 and "0.5366" in out and "2024-12-20" in out
+    assert run("factors", "show", "no_such_factor")[0] == 1
+    for kind in ("tce", "fuel", "gwp", "types"):
+        assert run("factors", "list", "--kind", kind)[0] == 0
+
+
+def test_init_with_an_organisation_and_missing_ledger(tmp_path: Path) -> None:
+    tree = tmp_path / "org.csv"
+    tree.write_text(
+        "entity_id,name,parent_id,kind,equity_share,operational_control,"
+        "financial_control,region\nG,Group,,group,1,true,true,CN-BJ\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run("init", "--ledger", str(tmp_path / "new.db"), "--entities", str(tree))
+    assert code == 0 and "1 entities" in out
+    code, _, err = run("inventory", "--ledger", str(tmp_path / "missing.db"))
+    assert code == 2 and "esgledger init" in err
