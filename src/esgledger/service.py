@@ -55,15 +55,18 @@ def run_inventory(ledger: Ledger, settings: CalcSettings) -> InventoryResult:
     return compute_inventory(inventory_input(ledger, years), load_library(), settings)
 
 
-def revenue_wan_yuan(ledger: Ledger, year: int) -> float | None:
-    """Group revenue of a year in 万元 (from the root entity's context metrics)."""
+def _group_metric(ledger: Ledger, year: int, metric: str) -> pd.DataFrame:
+    """Context rows of a metric for the group (the root entity of the tree) in a year."""
     context = ledger.context_frame()
     roots = [e.entity_id for e in ledger.organisation().roots()]
-    rows = context[
-        (context["metric"] == "revenue")
-        & (context["year"] == year)
-        & context["entity_id"].isin(roots)
+    return context[
+        (context["metric"] == metric) & (context["year"] == year) & context["entity_id"].isin(roots)
     ]
+
+
+def revenue_wan_yuan(ledger: Ledger, year: int) -> float | None:
+    """Group revenue of a year in 万元 (from the root entity's context metrics)."""
+    rows = _group_metric(ledger, year, "revenue")
     if rows.empty:
         return None
     return float(
@@ -75,13 +78,8 @@ def revenue_wan_yuan(ledger: Ledger, year: int) -> float | None:
 
 
 def headcount(ledger: Ledger, year: int) -> float | None:
-    context = ledger.context_frame()
-    roots = [e.entity_id for e in ledger.organisation().roots()]
-    rows = context[
-        (context["metric"] == "employees")
-        & (context["year"] == year)
-        & context["entity_id"].isin(roots)
-    ]
+    """Group headcount of a year (the root entity's `employees` metric)."""
+    rows = _group_metric(ledger, year, "employees")
     return None if rows.empty else float(rows["value"].sum())
 
 

@@ -177,6 +177,17 @@ def import_(
     raise typer.Exit(exit_code(diagnostics))
 
 
+def _breakdown(by: str, columns: Sequence[str]) -> list[str]:
+    """Columns of a `--by` list (entity and activity are short for entity_id, activity_type)."""
+    names = {"entity": "entity_id", "activity": "activity_type"}
+    dims = [names.get(d.strip(), d.strip()) for d in by.split(",") if d.strip()]
+    bad = [d for d in dims if d not in columns]
+    if bad or not dims:
+        errors.print(f"--by: unknown breakdown {', '.join(bad) or '(empty)'}")
+        raise typer.Exit(2)
+    return dims
+
+
 def _settings(
     store: Any,
     year: list[int] | None,
@@ -227,12 +238,7 @@ def inventory(
 
     store = _open(ledger)
     result = run_inventory(store, _settings(store, year, gwp, approach, as_of, grid_level))
-    names = {"entity": "entity_id", "activity": "activity_type"}
-    dims = [names.get(d.strip(), d.strip()) for d in by.split(",") if d.strip()]
-    bad = [d for d in dims if d not in result.lines.columns]
-    if bad:
-        errors.print(f"--by: unknown breakdown {', '.join(bad)}")
-        raise typer.Exit(2)
+    dims = _breakdown(by, list(result.lines.columns))
     table = result.by(dims, basis=basis) if not result.lines.empty else pd.DataFrame()
     _emit(
         table,
@@ -298,8 +304,7 @@ def energy(
 
     store = _open(ledger)
     result = run_inventory(store, _settings(store, year, None, None, None, None))
-    names = {"entity": "entity_id", "activity": "activity_type"}
-    dims = [names.get(d.strip(), d.strip()) for d in by.split(",") if d.strip()]
+    dims = _breakdown(by, list(result.energy.columns))
     table = result.energy.groupby(dims, as_index=False)[
         ["quantity_basis", "tce", "tce_primary", "mwh"]
     ].sum()

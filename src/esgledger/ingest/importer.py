@@ -99,6 +99,20 @@ def _dates(values: pd.Series) -> pd.Series:
     )
 
 
+def _common_checks(
+    frame: pd.DataFrame,
+    required: tuple[str, ...],
+    entity_ids: frozenset[str],
+    problems: Collector,
+) -> tuple[pd.Series, pd.Series]:
+    """Checks every kind of file shares; returns the parsed (year, month) columns."""
+    for column in ("record_id", "entity_id", *required):
+        required_text(frame, column, problems)
+    duplicates(frame, "record_id", problems)
+    check_entities(frame, entity_ids, problems)
+    return parse_periods(frame["period"], problems)
+
+
 def _activity_frame(
     table: Table,
     library: FactorLibrary,
@@ -109,12 +123,8 @@ def _activity_frame(
     frame = frame_of(table, "activity", problems)
     if frame is None:
         return None
-    for column in ("record_id", "entity_id", "activity_type", "unit"):
-        required_text(frame, column, problems)
-    duplicates(frame, "record_id", problems)
-    check_entities(frame, entity_ids, problems)
+    years, months = _common_checks(frame, ("activity_type", "unit"), entity_ids, problems)
     quantity = parse_numbers(frame["quantity"], "quantity", problems)
-    years, months = parse_periods(frame["period"], problems)
     check_activity(frame, library, problems)
     ef_value = parse_numbers(frame["ef_value"], "ef_value", problems, allow_empty=True)
     return pd.DataFrame(
@@ -149,12 +159,8 @@ def _direct_frame(
     frame = frame_of(table, "direct", problems)
     if frame is None:
         return None
-    for column in ("record_id", "entity_id", "category", "provenance"):
-        required_text(frame, column, problems)
-    duplicates(frame, "record_id", problems)
-    check_entities(frame, entity_ids, problems)
+    years, months = _common_checks(frame, ("category", "provenance"), entity_ids, problems)
     tco2e = parse_numbers(frame["tco2e"], "tco2e", problems)
-    years, months = parse_periods(frame["period"], problems)
     scope = frame["scope"].astype(str).str.strip()
     problems.cells(
         ~scope.isin(("1", "2", "3")),
