@@ -17,25 +17,27 @@ from esgledger.factors import CalcSettings, load_library
 
 ORG = Organisation.of([Entity("G", "Group", None, region="CN-BJ")])
 
-# activity type, unit of 1 record, published tCO2 per unit, GB/T 2589 kgce per kg (or per m3)
+# activity type, unit of 1 record, published tCO2 per unit, GB/T 2589 kgce per unit,
+# China NCV in GJ per unit, IPCC 2006 CH4 and N2O in kg/TJ (stationary Table 2.3, road
+# Table 3.2.2 with gasoline "LDV 1995 or later", off-road Table 3.3.1)
 FUELS = [
-    ("natural_gas", "10^4 Nm3", 21.6219, 1.3300 * 10_000),
-    ("gasoline_vehicle", "t", 2.9251, 1.4714 * 1000),
-    ("diesel_stationary", "t", 3.0959, 1.4571 * 1000),
-    ("diesel_vehicle", "t", 3.0959, 1.4571 * 1000),
-    ("diesel_offroad", "t", 3.0959, 1.4571 * 1000),
-    ("lpg", "t", 3.1013, 1.7143 * 1000),
-    ("lpg_vehicle", "t", 3.1013, 1.7143 * 1000),
-    ("fuel_oil", "t", 3.1705, 1.4286 * 1000),
-    ("kerosene", "t", 3.0334, 1.4714 * 1000),
-    ("raw_coal", "t", 1.9003, 0.7143 * 1000),
-    ("coke", "t", 2.8604, 0.9714 * 1000),
+    ("natural_gas", "10^4 Nm3", 21.6219, 1.3300 * 10_000, 389.31, 1, 0.1),
+    ("gasoline_vehicle", "t", 2.9251, 1.4714 * 1000, 43.07, 3.8, 5.7),
+    ("diesel_stationary", "t", 3.0959, 1.4571 * 1000, 42.652, 3, 0.6),
+    ("diesel_vehicle", "t", 3.0959, 1.4571 * 1000, 42.652, 3.9, 3.9),
+    ("diesel_offroad", "t", 3.0959, 1.4571 * 1000, 42.652, 4.15, 28.6),
+    ("lpg", "t", 3.1013, 1.7143 * 1000, 50.179, 1, 0.1),
+    ("lpg_vehicle", "t", 3.1013, 1.7143 * 1000, 50.179, 62, 0.2),
+    ("fuel_oil", "t", 3.1705, 1.4286 * 1000, 41.816, 3, 0.6),
+    ("kerosene", "t", 3.0334, 1.4714 * 1000, 43.07, 3, 0.6),
+    ("raw_coal", "t", 1.9003, 0.7143 * 1000, 20.908, 10, 1.5),
+    ("coke", "t", 2.8604, 0.9714 * 1000, 28.435, 10, 1.5),
 ]
 
 
-@pytest.mark.parametrize(("activity", "unit", "co2", "kgce"), FUELS)
+@pytest.mark.parametrize(("activity", "unit", "co2", "kgce", "ncv", "ch4", "n2o"), FUELS)
 def test_co2_and_standard_coal_of_one_unit(
-    activity: str, unit: str, co2: float, kgce: float
+    activity: str, unit: str, co2: float, kgce: float, ncv: float, ch4: float, n2o: float
 ) -> None:
     records = pd.DataFrame(
         [(1, "G", 2024, activity, 1.0, unit, None)],
