@@ -242,7 +242,6 @@ def inventory(
     table = result.by(dims, basis=basis) if not result.lines.empty else pd.DataFrame()
     _emit(
         table,
-        "tco2e",
         as_json,
         as_csv,
         f"GHG inventory ({basis}-based scope 2), tCO2e",
@@ -252,7 +251,6 @@ def inventory(
 
 def _emit(
     table: pd.DataFrame,
-    value: str,
     as_json: bool,
     as_csv: bool,
     title: str,
@@ -276,13 +274,14 @@ def _emit(
     else:
         _print_diagnostics(diagnostics)
         out = Table(title=title)
-        for column in table.columns:
-            out.add_column(column, justify="right" if column == value else "left")
+        numeric = [pd.api.types.is_float_dtype(table[c]) for c in table.columns]
+        for column, is_number in zip(table.columns, numeric, strict=True):
+            out.add_column(str(column), justify="right" if is_number else "left")
         for row in table.itertuples(index=False):
             out.add_row(
                 *[
-                    _fmt(v) if c == value else str(v)
-                    for c, v in zip(table.columns, row, strict=True)
+                    _fmt(v, 4 if abs(v) < 10 else 2) if is_number else str(v)
+                    for v, is_number in zip(row, numeric, strict=True)
                 ]
             )
         console.print(out)
@@ -305,10 +304,12 @@ def energy(
     store = _open(ledger)
     result = run_inventory(store, _settings(store, year, None, None, None, None))
     dims = _breakdown(by, list(result.energy.columns))
+    if "activity_type" in dims:
+        dims.append("basis_unit")  # quantities of one activity type share its unit
     table = result.energy.groupby(dims, as_index=False)[
         ["quantity_basis", "tce", "tce_primary", "mwh"]
     ].sum()
-    _emit(table, "tce", as_json, as_csv, "Energy", result.diagnostics)
+    _emit(table, as_json, as_csv, "Energy", result.diagnostics)
 
 
 def _tree(node: Node, branch: Any) -> None:
