@@ -21,6 +21,7 @@ from esgledger.domain import Entity, Organisation
 from esgledger.factors import CalcSettings, load_library
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "esgledger" / "demo" / "data"
+SERIES = Path(__file__).resolve().parents[2] / "shared" / "seed" / "ghg_timeseries.csv"
 SEED = "2024 ESG report key performance table (../shared/seed/kpi_2024.csv)"
 TOTALS = {  # activity type -> (published total, unit, decimals, entities)
     "electricity": (Decimal("45074.37"), "MWh", 2, None),
@@ -102,13 +103,9 @@ def main() -> None:
     combustion = Decimal(str(round(result.scope_totals(2024)["scope1"], 6)))
     fugitive = (Decimal("4472.70") - combustion).quantize(Decimal("0.01"))
 
-    series = (
-        pd.read_csv(
-            Path(__file__).resolve().parents[2] / "shared/seed/ghg_timeseries.csv", dtype=str
-        )
-        if (Path(__file__).resolve().parents[2] / "shared/seed/ghg_timeseries.csv").exists()
-        else None
-    )
+    if not SERIES.exists():
+        raise SystemExit(f"{SERIES} not found: the seed data sits in ../shared beside the project")
+    series = pd.read_csv(SERIES, dtype=str)
     chart = (
         "2024 ESG report emissions bar chart, values in series order "
         "(../shared/seed/ghg_timeseries.csv)"
@@ -142,8 +139,6 @@ def main() -> None:
             "covers transport without naming the category: entered as category 4",
         },
     ]
-    if series is None:
-        raise SystemExit("../shared/seed/ghg_timeseries.csv not found")
     for row in series.itertuples():
         if row.year == "2024":
             continue
