@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "src" / "esgledger" / "factors" / "data"
+DATA = ROOT / "src" / "esgledger" / "factors" / "data"  # hand-written inputs (regions.csv)
+OUT = DATA  # where the built tables go (a test points it at a temporary folder)
 EF_HEADER = [
     "factor_id",
     "key",
@@ -73,7 +74,7 @@ def enabled(verification: str, value: str) -> str:
 
 
 def province_codes() -> dict[str, str]:
-    return {r["name_zh"]: r["code"] for r in read(OUT / "regions.csv")}
+    return {r["name_zh"]: r["code"] for r in read(DATA / "regions.csv")}
 
 
 def build_grid(ref: Path) -> None:

@@ -21,6 +21,7 @@ from esgledger.domain import Entity, Organisation
 from esgledger.factors import CalcSettings, load_library
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "esgledger" / "demo" / "data"
+OUT = DATA  # where the generated files go (a test points it at a temporary folder)
 SERIES = Path(__file__).resolve().parents[2] / "shared" / "seed" / "ghg_timeseries.csv"
 SEED = "2024 ESG report key performance table (../shared/seed/kpi_2024.csv)"
 TOTALS = {  # activity type -> (published total, unit, decimals, entities)
@@ -73,7 +74,7 @@ def activity_rows(entities: list[str]) -> list[dict[str, str]]:
 def main() -> None:
     entities = pd.read_csv(DATA / "entities.csv", dtype=str)
     rows = activity_rows(list(entities["entity_id"]))
-    with (DATA / "activity_2024.csv").open("w", encoding="utf-8", newline="") as fh:
+    with (OUT / "activity_2024.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
@@ -165,7 +166,7 @@ def main() -> None:
                     "provenance": f"reported in the 2024 ESG report: {chart}",
                 }
             )
-    with (DATA / "direct.csv").open("w", encoding="utf-8", newline="") as fh:
+    with (OUT / "direct.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(direct[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(direct)
