@@ -390,6 +390,9 @@ def resolve_factors(
     fallbacks: dict[tuple[str, int, str, str], list[str]] = {}
     distinct = keys[["activity_type", "region", "year"]].drop_duplicates()
     invariant: dict[tuple[str, int], list[dict[str, Any]]] = {}  # methods blind to region
+    user = overrides if overrides is not None else pd.DataFrame()
+    has_overrides = not user.empty
+    overridden_types = set(user["activity_type"]) if has_overrides else set()
     overridden: dict[tuple[str, int, str], list[str]] = {}
     for name, region_value, year_value in distinct.itertuples(index=False):
         region = None if pd.isna(region_value) else str(region_value)
@@ -399,8 +402,8 @@ def resolve_factors(
         if method == "instrument":
             continue  # contractual instruments act only in market-based scope 2
         found = (
-            _override_rows(overrides, at, name, region, year)
-            if overrides is not None and not overrides.empty
+            _override_rows(user, at, name, region, year)
+            if has_overrides and name in overridden_types
             else []
         )
         if found:
