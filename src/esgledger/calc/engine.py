@@ -1,13 +1,16 @@
 """The inventory: a sequence of pure stages returning one immutable result.
 
-    records --normalise--> basis quantities --resolve--> factors per gas --join/aggregate-->
-    lines per (entity, year, activity type, region, gas, factor) --GWP x boundary share-->
-    consolidated lines; energy (tce) and market-based scope 2 run beside it.
+    records --one hash aggregate (entity, year, activity type, unit, region)--> aggregate
+    aggregate --conversions--> basis quantities --resolved factors per gas--> gas lines
+    gas lines --GWP x consolidation share--> consolidated lines (location basis)
+    electricity lines + instruments --market_based_scope2--> market-based lines
+    direct CO2e entries --> lines;  aggregate --GB/T 2589 coefficients--> energy lines
 
-The heavy stages are one relational join + aggregate each, executed by DuckDB over the record
-table; everything else works on small tables (distinct keys, entities, instruments). Lineage is
-exact and reproducible: every line names its factor id, and its records are those matching the
-line's (entity, year, activity type, region) in the stored ledger.
+Only the first step reads every record (DuckDB); everything after it works on the aggregate
+and small tables (distinct keys, entities, instruments), and is linear in quantity, so the
+figures equal a record-by-record calculation. Lineage is exact and reproducible: every line
+names its factor id, and its records are those with the line's (entity, year, activity type,
+effective region) in the stored ledger.
 """
 
 from __future__ import annotations

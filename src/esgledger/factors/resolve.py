@@ -11,7 +11,7 @@ existed when it was prepared.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -56,7 +56,6 @@ class CalcSettings:
     natural_gas_tce: str = "high"  # variant of the GB/T 2589-2020 natural-gas range
     scope2_total_basis: str = "location"  # which scope 2 enters the total: location | market
     allow_later_year: bool = True
-    overrides: tuple[tuple[str, Any], ...] = field(default=())
 
     def validate(self, library: FactorLibrary) -> list[Diagnostic]:
         problems = []
