@@ -31,7 +31,8 @@ def _instrument_totals(instruments: pd.DataFrame) -> pd.DataFrame:
             columns=["entity_id", "year", "activity_type", "mwh", "t_co2", "n_records"]
         )
     frame = instruments.copy()
-    frame["mwh"] = frame["quantity"] * frame["unit"].map(lambda u: conversion_factor(u, "MWh"))
+    to_mwh = {u: conversion_factor(u, "MWh") for u in frame["unit"].astype(str).unique()}
+    frame["mwh"] = frame["quantity"] * frame["unit"].astype(str).map(to_mwh)
     if "ef_value" in frame:
         per_mwh = frame["ef_unit"].map(
             lambda u: ef_to_tonnes_per(u, "MWh") if isinstance(u, str) and u else 0.0
