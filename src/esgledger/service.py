@@ -155,7 +155,9 @@ def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:
                 & (r["year"] == year)
                 & (r["activity_type"] == activity_type)
             ]
-            if region is not None and not pd.isna(region):
+            if region is None or pd.isna(region):  # neither the record nor its entity had one
+                match = match[match["eff_region"].isna()]
+            else:
                 match = match[match["eff_region"] == region]
         return match.head(limit), len(match)
 

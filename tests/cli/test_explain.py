@@ -9,6 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from esgledger.cli import app
+from esgledger.domain import Entity
+from esgledger.ingest import import_file
 from esgledger.service import explain
 from esgledger.store.ledger import Ledger
 
@@ -65,3 +67,22 @@ def test_text_output_and_bad_figure_id(demo_ledger_path: Path) -> None:
     assert "gb2589_elec_equiv" in result.output
     bad = runner.invoke(app, ["explain", "ghg:2024:S9", "--ledger", str(demo_ledger_path)])
     assert bad.exit_code == 2
+
+
+def test_lines_without_a_region_list_only_their_own_records(tmp_path: Path) -> None:
+    ledger = Ledger.open(tmp_path / "l.db")
+    ledger.init()
+    ledger.upsert_entities([Entity("G", "Group", None, region=None)])
+    csv = tmp_path / "a.csv"
+    csv.write_text(
+        "record_id,entity_id,period,activity_type,quantity,unit,region\n"
+        "A1,G,2024,refrigerant_r134a,2,kg,\n"
+        "A2,G,2024,refrigerant_r134a,3,kg,CN-SH\n",
+        encoding="utf-8",
+    )
+    assert import_file(ledger, csv).ok
+    node = explain(ledger, "ghg:2024:S1", rows=10)
+    lines = [line for entity in node.children for line in entity.children]
+    # one line per region (none, CN-SH), each listing only its own record
+    assert sorted(line.children[0].label.split()[1] for line in lines) == ["A1", "A2"]
+    assert all(len(line.children) == 1 for line in lines)
