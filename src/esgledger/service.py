@@ -112,9 +112,23 @@ def intensity_table(ledger: Ledger, result: InventoryResult) -> pd.DataFrame:
                 "intensity_per_employee": None if not people else total / people,
             }
         )
-    table = pd.DataFrame(rows)
-    if not table.empty:
-        table["intensity_yoy_change"] = table["intensity_per_wan_yuan"].diff()
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "year",
+            "total_tco2e",
+            "revenue_wan_yuan",
+            "intensity_per_wan_yuan",
+            "employees",
+            "intensity_per_employee",
+        ],
+    )
+    # Year-on-year only against the previous calendar year, never across a gap.
+    follows = table["year"].diff().eq(1)
+    table["total_yoy_pct"] = (table["total_tco2e"].pct_change() * 100).where(follows)
+    table["intensity_yoy_change"] = (
+        table["intensity_per_wan_yuan"].astype("float64").diff().where(follows)
+    )
     return table
 
 

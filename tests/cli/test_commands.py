@@ -304,3 +304,28 @@ def test_init_with_an_organisation_and_missing_ledger(tmp_path: Path) -> None:
     assert code == 0 and "1 entities" in out
     code, _, err = run("inventory", "--ledger", str(tmp_path / "missing.db"))
     assert code == 2 and "esgledger init" in err
+
+
+def test_intensity_table(ledger: Path) -> None:
+    code, out, _ = run("intensity", "--ledger", str(ledger), "--json")
+    assert code == 0
+    rows = {r["year"]: r for r in json.loads(out)["rows"]}
+    # 2024: 31,925.01 / 3,131,600 万元; 2023: 24,014.98 / 1,758,000 万元
+    assert rows[2024]["intensity_per_wan_yuan"] == pytest.approx(31925.006 / 3131600, rel=1e-6)
+    assert rows[2024]["intensity_yoy_change"] == pytest.approx(
+        31925.006 / 3131600 - 24014.98 / 1758000, rel=1e-5
+    )
+    assert rows[2024]["total_yoy_pct"] == pytest.approx((31925.006 / 24014.98 - 1) * 100, rel=1e-6)
+    assert (
+        rows[2020]["intensity_per_wan_yuan"] is None
+        or rows[2020]["intensity_per_wan_yuan"] != rows[2020]["intensity_per_wan_yuan"]
+    )  # n/a: no revenue
+    code, out, _ = run(
+        "intensity", "--ledger", str(ledger), "--year", "2022", "--year", "2024", "--json"
+    )
+    rows = {r["year"]: r for r in json.loads(out)["rows"]}
+    # 2022 -> 2024 is not a year-on-year change
+    assert (
+        rows[2024]["total_yoy_pct"] is None
+        or rows[2024]["total_yoy_pct"] != rows[2024]["total_yoy_pct"]
+    )

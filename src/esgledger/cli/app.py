@@ -65,8 +65,11 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic], as_json: bool = False)
         errors.print(str(d), style=style, highlight=False, markup=False, soft_wrap=True)
 
 
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
+def _number(value: float | None) -> str:
+    """A table cell: 2 decimals from 1,000 up, else 4 significant digits (0.0102, -0.003466)."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 @app.command()
@@ -260,12 +263,13 @@ def _emit(
         print(
             json.dumps(
                 {
-                    "rows": table.to_dict("records"),
+                    "rows": table.astype(object).where(table.notna(), None).to_dict("records"),
                     "diagnostics": [d.to_dict() for d in diagnostics],
                 },
                 ensure_ascii=False,
                 indent=2,
                 default=str,
+                allow_nan=False,  # missing figures are null, never the non-standard NaN
             )
         )
     elif as_csv:
@@ -280,12 +284,33 @@ def _emit(
         for row in table.itertuples(index=False):
             out.add_row(
                 *[
-                    _fmt(v, 4 if abs(v) < 10 else 2) if is_number else str(v)
+                    _number(v) if is_number else str(v)
                     for v, is_number in zip(row, numeric, strict=True)
                 ]
             )
         console.print(out)
     raise typer.Exit(exit_code(diagnostics))
+
+
+@app.command()
+def intensity(
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    year: YearOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv")] = False,
+) -> None:
+    """Totals per year with year-on-year change and intensities per 万元 revenue and employee."""
+    from esgledger.service import intensity_table, run_inventory
+
+    store = _open(ledger)
+    result = run_inventory(store, _settings(store, year, None, None, None, None))
+    _emit(
+        intensity_table(store, result),
+        as_json,
+        as_csv,
+        "Totals and intensities",
+        result.diagnostics,
+    )
 
 
 @app.command()
