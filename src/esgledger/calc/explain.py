@@ -7,6 +7,7 @@ the pinned factor data, which is exact because the calculation is deterministic.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,7 @@ class Node:
     def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
-            "value": self.value,
+            "value": None if self.value is None or math.isnan(self.value) else self.value,
             "unit": self.unit,
             "detail": self.detail,
             "children": [c.to_dict() for c in self.children],
