@@ -45,3 +45,33 @@ def test_the_override_stands_for_the_residual_in_market_based() -> None:
     market = result.lines[(result.lines["basis"] == "market")]
     assert list(market["factor_id"]) == ["override:1"]
     assert any("user override used as residual" in d.message for d in result.diagnostics)
+
+
+def test_monthly_consumption_meets_annual_certificates() -> None:
+    # 12 months x 100 MWh in Beijing, a 600 MWh GEC for the year:
+    # market = (1,200 - 600) MWh x 0.5856 (2022 residual, as of March 2025); location = 1,200
+    # x 0.5580 (Beijing 2022)
+    rows = [(m, "G", 2024, m, "electricity", 100.0, "MWh", "CN-BJ", None) for m in range(1, 13)]
+    rows.append((13, "G", 2024, None, "gec", 600.0, "MWh", None, "GEC-1"))
+    records = pd.DataFrame(
+        rows,
+        columns=[
+            "rid",
+            "entity_id",
+            "year",
+            "month",
+            "activity_type",
+            "quantity",
+            "unit",
+            "region",
+            "instrument_id",
+        ],
+    )
+    settings = CalcSettings(factor_as_of=date(2025, 3, 31))
+    result = compute_inventory(InventoryInput(records, ORG), load_library(), settings)
+    totals = result.scope_totals(2024)
+    assert totals["scope2_location"] == pytest.approx(1200 * 0.5580, rel=1e-12)
+    assert totals["scope2_market"] == pytest.approx(600 * 0.5856, rel=1e-12)
+    location = result.lines[result.lines["basis"] == "location"]
+    assert sorted(location["month"]) == list(range(1, 13))
+    assert not any(d.code == "instrument-surplus" for d in result.diagnostics)

@@ -329,3 +329,17 @@ def test_intensity_table(ledger: Path) -> None:
         rows[2024]["total_yoy_pct"] is None
         or rows[2024]["total_yoy_pct"] != rows[2024]["total_yoy_pct"]
     )
+
+
+def test_inventory_by_month(ledger: Path) -> None:
+    code, out, _ = run(
+        "inventory", "--ledger", str(ledger), "--year", "2024", "--by", "month,scope", "--json"
+    )
+    assert code == 0
+    rows = json.loads(out)["rows"]
+    scope2 = {r["month"]: r["tco2e"] for r in rows if int(r["scope"]) == 2}
+    assert sorted(scope2) == list(range(1, 13))  # the demo's electricity is monthly
+    assert sum(scope2.values()) == pytest.approx(45074.37 * 0.5366, rel=1e-9)
+    # the fugitive and scope 3 figures are annual entries: they carry no month
+    annual = [r for r in rows if r["month"] is None]
+    assert {int(r["scope"]) for r in annual} == {1, 3}

@@ -31,6 +31,7 @@ from esgledger.units import UnitError, conversion_factor
 LINE_COLUMNS = [
     "entity_id",
     "year",
+    "month",
     "scope",
     "category",
     "activity_type",
@@ -51,6 +52,7 @@ LINE_COLUMNS = [
 ENERGY_COLUMNS = [
     "entity_id",
     "year",
+    "month",
     "activity_type",
     "region",
     "quantity_basis",
@@ -156,7 +158,8 @@ def boundary_table(organisation: Organisation, settings: CalcSettings) -> pd.Dat
 
 EMISSION_SQL = """
     SELECT *, t_gas * gwp AS tco2e_gross, t_gas * gwp * share AS tco2e FROM (
-        SELECT a.entity_id, a.year, t.scope, t.category, a.activity_type, a.region, f.gas,
+        SELECT a.entity_id, a.year, a.month, t.scope, t.category, a.activity_type, a.region,
+               f.gas,
                f.factor_id,
                CASE WHEN a.activity_type = 'electricity' THEN 'location' ELSE 'both' END
                    AS basis,
@@ -173,10 +176,10 @@ EMISSION_SQL = """
         LEFT JOIN gwp g ON f.gas = g.gas
         GROUP BY ALL
     )
-    ORDER BY year, entity_id, scope, category, activity_type, region, gas, factor_id
+    ORDER BY year, month, entity_id, scope, category, activity_type, region, gas, factor_id
 """
 ENERGY_SQL = """
-    SELECT a.entity_id, a.year, a.activity_type, a.region,
+    SELECT a.entity_id, a.year, a.month, a.activity_type, a.region,
            sum(a.quantity * c.factor) AS quantity_basis, sum(a.n_records) AS n_records
     FROM agg a
     JOIN conv c ON a.activity_type = c.activity_type AND a.unit = c.unit AND a.year = c.year
@@ -253,7 +256,7 @@ def _finish_energy(
     energy["mwh"] = (energy["quantity_basis"] * direct_mwh).where(
         direct_mwh.notna(), energy["tce_gross"] * conversion_factor("tce", "MWh")
     ) * energy["share"]
-    order = ["year", "entity_id", "activity_type", "region"]
+    order = ["year", "month", "entity_id", "activity_type", "region"]
     return energy[ENERGY_COLUMNS].sort_values(order, kind="stable").reset_index(drop=True)
 
 
@@ -261,8 +264,12 @@ def _direct_lines(direct: pd.DataFrame, years: tuple[int, ...] | None) -> pd.Dat
     if direct is None or direct.empty:
         return pd.DataFrame(columns=LINE_COLUMNS)
     d = direct if years is None else direct[direct["year"].isin(years)]
+    if "month" not in d.columns:
+        d = d.assign(month=None)
     grouped = d.groupby(
-        ["entity_id", "year", "scope", "category", "gas", "scope2_basis"], as_index=False
+        ["entity_id", "year", "month", "scope", "category", "gas", "scope2_basis"],
+        as_index=False,
+        dropna=False,
     ).agg(tco2e_gross=("tco2e", "sum"), n_records=("tco2e", "size"))
     grouped["basis"] = (
         grouped.apply(lambda r: r["scope2_basis"] if int(r["scope"]) == 2 else "both", axis=1)
@@ -333,6 +340,8 @@ def _relational_stage(
     years = settings.years
     where = f"WHERE year IN ({', '.join(str(int(y)) for y in years)})" if years else ""
     extra = "".join(f", {c}" for c in ("ef_value", "ef_unit") if c in records.columns)
+    # records without a month column (yearly data) get NULL months
+    month = "month" if "month" in records.columns else "CAST(NULL AS INTEGER)"
     listed = ", ".join(f"'{t}'" for t in instrument_types) or "''"
     con = duckdb.connect()
     try:
@@ -343,7 +352,7 @@ def _relational_stage(
         con.register("gwp", gwp)
         con.execute(f"""
             CREATE TEMP TABLE scan AS
-            SELECT entity_id, year, activity_type, unit, region,
+            SELECT entity_id, year, {month} AS month, activity_type, unit, region,
                    sum(quantity) AS quantity, count(*) AS n_records
             FROM raw {where} GROUP BY ALL
         """)
@@ -355,7 +364,7 @@ def _relational_stage(
         problems += _unknown(con, "entity_id", "ents", "entity")
         con.execute("""
             CREATE TEMP TABLE agg AS
-            SELECT s.entity_id, s.year, s.activity_type, s.unit,
+            SELECT s.entity_id, s.year, s.month, s.activity_type, s.unit,
                    coalesce(s.region, e.region) AS region,
                    sum(s.quantity) AS quantity, sum(s.n_records) AS n_records
             FROM scan s JOIN ents e USING (entity_id) JOIN types t USING (activity_type)
@@ -391,7 +400,7 @@ def _characterise(lines: pd.DataFrame, settings: CalcSettings) -> list[Diagnosti
     ]
 
 
-SMALL_SORT = ["year", "entity_id", "scope", "category", "activity_type", "gas", "basis"]
+SMALL_SORT = ["year", "month", "entity_id", "scope", "category", "activity_type", "gas", "basis"]
 
 
 def _consolidate(

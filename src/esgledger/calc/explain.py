@@ -66,6 +66,15 @@ def _lines_for(result: InventoryResult, year: int, scope: str, entity: str | Non
     return lines[lines["basis"].isin(("both", basis))]
 
 
+SUMMED = ["quantity_basis", "n_records", "t_gas", "tco2e_gross", "tco2e"]
+
+
+def _over_months(lines: pd.DataFrame) -> pd.DataFrame:
+    """Lines of a year with their months added up (the tree lists a line once per year)."""
+    keys = [c for c in lines.columns if c not in (*SUMMED, "month")]
+    return pd.DataFrame(lines.groupby(keys, as_index=False, dropna=False, sort=True)[SUMMED].sum())
+
+
 def _factor_detail(result: InventoryResult, line: dict[str, Any]) -> dict[str, Any]:
     if line["method"] == "direct":
         return {"formula": "direct CO2e entry: the figure as provided, with its provenance"}
@@ -99,7 +108,7 @@ def explain_figure(
     kind, year, scope, entity = parse_figure(figure)
     if kind == "energy" or scope is None:
         return _explain_energy(result, year, entity, records, max_rows)
-    lines = _lines_for(result, year, scope, entity)
+    lines = _over_months(_lines_for(result, year, scope, entity))
     s = result.settings
     root = Node(
         figure,
@@ -171,6 +180,17 @@ def _explain_energy(
     energy = result.energy[result.energy["year"] == year]
     if entity:
         energy = energy[energy["entity_id"] == entity]
+    summed = [
+        "quantity_basis",
+        "n_records",
+        "tce_gross",
+        "tce_primary_gross",
+        "tce",
+        "tce_primary",
+        "mwh",
+    ]
+    keys = [c for c in energy.columns if c not in (*summed, "month")]
+    energy = pd.DataFrame(energy.groupby(keys, as_index=False, dropna=False)[summed].sum())
     root = Node(
         f"energy:{year}" + (f":{entity}" if entity else ""),
         float(energy["tce"].sum()),

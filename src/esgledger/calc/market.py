@@ -59,6 +59,7 @@ def _line(
     return {
         "entity_id": entity,
         "year": year,
+        "month": None,
         "scope": 2,
         "category": "purchased_electricity",
         "activity_type": activity_type,
@@ -106,32 +107,33 @@ def market_based_scope2(
 ) -> tuple[pd.DataFrame, list[Diagnostic]]:
     """Market-based scope 2 lines from location-based electricity lines and instruments."""
     problems: list[Diagnostic] = []
-    # Every gas line of an (entity, year, region) key carries the key's MWh: count it once,
-    # whatever gas the location-based factor (or an override) is expressed in.
     elec = lines[lines["activity_type"] == "electricity"]
+    # Every gas line of an (entity, year, month, region) key carries the key's MWh: count it
+    # once, whatever gas the location-based factor (or an override) is expressed in; then add
+    # the months up (instruments are allocated per year).
+    one_gas = elec.sort_values("gas").drop_duplicates(["entity_id", "year", "month", "region"])
+    per_key = one_gas.groupby(["entity_id", "year", "region"], as_index=False, dropna=False).agg(
+        mwh=("quantity_basis", "sum"), n_records=("n_records", "sum")
+    )
+    consumption: dict[tuple[str, int], list[tuple[Any, float, int]]] = {}
+    for key_row in per_key.to_dict("records"):
+        consumption.setdefault((str(key_row["entity_id"]), int(key_row["year"])), []).append(
+            (key_row["region"], float(key_row["mwh"]), int(key_row["n_records"]))
+        )
     # Where the user overrode the location factor (no MEE/NBS series, e.g. Hong Kong), there is
     # no residual mix either: the override stands for the market-based factor too.
-    overridden = elec[elec["factor_id"].astype(str).str.startswith("override:")]
     override_ef: dict[tuple[str, int, Any], tuple[float, str]] = {}
-    grouped = overridden.groupby(["entity_id", "year", "region", "factor_id"], dropna=False)
-    for (key_entity, key_year, key_region, key_factor), group in grouped:
-        key_mwh = float(group["quantity_basis"].iloc[0])  # every gas line carries the MWh
-        key_t = float(group["tco2e_gross"].sum())
-        override_ef[(str(key_entity), int(str(key_year)), key_region)] = (
-            key_t / key_mwh if key_mwh else 0.0,
-            str(key_factor),
-        )
-    elec = elec.sort_values("gas").drop_duplicates(["entity_id", "year", "region"])
-    consumption: dict[tuple[str, int], list[tuple[Any, float, int]]] = {}
-    for e, y, region, mwh, n in zip(
-        elec["entity_id"],
-        elec["year"],
-        elec["region"],
-        elec["quantity_basis"],
-        elec["n_records"],
-        strict=True,
+    overridden = elec[elec["factor_id"].astype(str).str.startswith("override:")]
+    for (key_entity, key_year, key_region), group in overridden.groupby(
+        ["entity_id", "year", "region"], dropna=False
     ):
-        consumption.setdefault((str(e), int(y)), []).append((region, float(mwh), int(n)))
+        entity_year = (str(key_entity), int(str(key_year)))
+        key_mwh = sum(m for r, m, _ in consumption[entity_year] if r == key_region)
+        key_t = float(group["tco2e_gross"].sum())
+        override_ef[(*entity_year, key_region)] = (
+            key_t / key_mwh if key_mwh else 0.0,
+            str(group["factor_id"].iloc[0]),
+        )
     totals = _instrument_totals(instruments)
     claimed = {
         (str(e), int(y), str(k)): (float(m), float(t), int(n))
