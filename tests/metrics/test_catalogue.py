@@ -182,7 +182,7 @@ def test_breakdowns_of_rates_are_structural_and_of_counts_add_up(catalogue: Cata
     # each ratio member divides the matching members of the numerator and denominator
     for m in catalogue.members("workforce.turnover_rate"):
         assert m.numerator == f"workforce.leavers.{m.member}"
-        assert m.denominator == f"workforce.headcount_average.{m.member}"
+        assert m.denominator == f"workforce.headcount.{m.member}"
     for m in catalogue.members("training.hours_per_capita"):
         assert m.numerator == f"training.hours_total.{m.member}"
         assert m.denominator == f"workforce.headcount.{m.member}"
@@ -269,20 +269,21 @@ def test_issue_scope_inputs_are_declared(catalogue: Catalogue) -> None:
         assert metric_id in catalogue
 
 
-def test_turnover_rate_is_gri_401_1_on_average_headcount(catalogue: Catalogue) -> None:
+def test_turnover_rate_is_gri_401_1_on_closing_headcount(catalogue: Catalogue) -> None:
+    # GRI 401 (2016) clause 2.1: rates use the total employees at the end of the period
     rate = catalogue.get("workforce.turnover_rate")
     assert rate.gri == ("401-1",)
     assert rate.szse17 == (50,)
     assert (rate.numerator, rate.denominator, rate.scale) == (
         "workforce.leavers",
-        "workforce.headcount_average",
+        "workforce.headcount",
         100.0,
     )
     assert catalogue.formula_ids("workforce.headcount_average") == (
         "workforce.headcount_opening",
         "workforce.headcount",
     )
-    assert "closing headcount" in rate.definition
+    assert "average headcount" in rate.definition
     assert "closing headcount + leavers" in rate.definition
 
 
