@@ -40,7 +40,7 @@ class Collector:
         message: Callable[[str], str],
         values: pd.Series,
     ) -> None:
-        for index in mask[mask].index[: MAX_DIAGNOSTICS - len(self.items)]:
+        for index in mask[mask].index[: max(0, MAX_DIAGNOSTICS - len(self.items))]:
             self.items.append(
                 Diagnostic(
                     code,
