@@ -223,3 +223,19 @@ def test_reimporting_a_valid_file_is_idempotent(
     assert result.exit_code == 0, result.output
     assert f"already imported (batch {first.batch_id})" in result.stdout
     assert state(seeded) == after_first
+
+
+def test_a_file_with_thousands_of_bad_rows_lists_the_first_and_counts_the_rest(
+    seeded: Ledger, tmp_path: Path, library: FactorLibrary
+) -> None:
+    path = tmp_path / "many.csv"
+    body = "".join(f"M-{i},G00,2024,electricity,abc,MWh\n" for i in range(1500))
+    path.write_text(
+        "record_id,entity_id,period,activity_type,quantity,unit\n" + body, encoding="utf-8"
+    )
+    report = import_file(seeded, path, library=library)
+    assert not report.ok
+    listed = [d for d in report.diagnostics if d.code == "number"]
+    assert len(listed) == 1000 and listed[0].row == 2
+    assert report.diagnostics[-1].code == "more-problems"
+    assert report.diagnostics[-1].message.startswith("500 more problems")

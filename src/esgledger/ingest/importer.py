@@ -286,7 +286,7 @@ def import_file(
     )
     if frame is not None and not problems.items:
         _ledger_conflicts(ledger, frame, kind, problems)
-    diagnostics = tuple(problems.items)
+    diagnostics = problems.all()
     if frame is None or has_errors(diagnostics) or dry_run:
         return ImportReport(
             table.file, kind, 0 if frame is None else len(frame), None, diagnostics=diagnostics

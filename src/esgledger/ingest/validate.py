@@ -31,6 +31,7 @@ class Collector:
     def __init__(self, table: Table) -> None:
         self.table = table
         self.items: list[Diagnostic] = []
+        self.not_listed = 0  # problems found beyond MAX_DIAGNOSTICS
 
     def cells(
         self,
@@ -40,7 +41,10 @@ class Collector:
         message: Callable[[str], str],
         values: pd.Series,
     ) -> None:
-        for index in mask[mask].index[: max(0, MAX_DIAGNOSTICS - len(self.items))]:
+        found = mask[mask].index
+        room = max(0, MAX_DIAGNOSTICS - len(self.items))
+        self.not_listed += max(0, len(found) - room)
+        for index in found[:room]:
             self.items.append(
                 Diagnostic(
                     code,
@@ -53,6 +57,18 @@ class Collector:
 
     def add(self, diagnostic: Diagnostic) -> None:
         self.items.append(diagnostic)
+
+    def all(self) -> tuple[Diagnostic, ...]:
+        """The listed diagnostics, and one more saying how many were not listed."""
+        if not self.not_listed:
+            return tuple(self.items)
+        more = Diagnostic(
+            "more-problems",
+            f"{self.not_listed} more problems of the same kinds "
+            f"are not listed (the first {MAX_DIAGNOSTICS} are)",
+            file=self.table.file,
+        )
+        return (*self.items, more)
 
 
 def frame_of(table: Table, kind: str, problems: Collector) -> pd.DataFrame | None:
