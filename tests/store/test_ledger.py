@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -23,6 +24,7 @@ from esgledger.domain.model import Entity, EntityKind, StructuralChange
 from esgledger.domain.organisation import Organisation
 from esgledger.store import Ledger
 from esgledger.store import ledger as ledger_module
+from esgledger.store.engine import alembic_config
 from esgledger.store.frames import ACTIVITY_FRAME, DIRECT_FRAME
 from esgledger.store.models import Base
 
@@ -138,12 +140,28 @@ def test_init_is_idempotent_and_at_head(tmp_path: Path) -> None:
         ledger.init()
         assert ledger.is_initialised()
         with ledger.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_heads() == ("0001",)
+            assert MigrationContext.configure(conn).get_current_heads() == ("0002",)
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert set(ledger.counts().values()) == {0}
     with Ledger.open(str(path)) as again:  # a plain string is a file too
         assert again.is_initialised()
+
+
+def test_a_ledger_at_0001_upgrades_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with Ledger.open(path) as ledger:
+        with ledger.engine.begin() as conn:
+            command.upgrade(alembic_config(connection=conn), "0001")
+        ledger.upsert_entities(ENTITIES)
+        with ledger.engine.connect() as conn:
+            tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+        assert "activity_record" in tables and "metric_value" not in tables
+        ledger.init()
+        with ledger.engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_heads() == ("0002",)
+        assert ledger.counts()["metric_value"] == 0
+        assert ledger.counts()["entity"] == len(ENTITIES)
 
 
 def test_migration_creates_exactly_the_models(target: str | Path) -> None:

@@ -59,6 +59,27 @@ DIRECT_FRAME: dict[str, str] = {
     "batch_id": "Int64",
 }
 
+#: Columns and dtypes of ``Ledger.metric_frame`` (in this order).
+METRIC_FRAME: dict[str, str] = {
+    "rid": "int64",
+    "record_id": "str",
+    "entity_id": "str",
+    "year": "int64",
+    "month": "Int64",
+    "metric_id": "str",
+    "value": "float64",
+    "value_text": "str",
+    "unit": "str",
+    "numerator": "float64",
+    "denominator": "float64",
+    "data_quality": "str",
+    "provenance": "str",
+    "note": "str",
+    "source_file": "str",
+    "source_row": "Int64",
+    "batch_id": "Int64",
+}
+
 PARAMETER_FRAME: dict[str, str] = {
     "name": "str",
     "year": "Int64",

@@ -24,6 +24,7 @@ from esgledger.store.engine import (
     CONTEXT,
     DIRECT,
     ENTITY,
+    METRIC,
     TABLES,
     alembic_config,
     chunks,
@@ -33,8 +34,8 @@ from esgledger.store.engine import (
 )
 from esgledger.store.reference import ReferenceData, replace_context
 
-BATCH_KINDS = frozenset({"activity", "direct", "entities", "context"})
-_RECORD_TABLES = {"activity": ACTIVITY, "direct": DIRECT}
+BATCH_KINDS = frozenset({"activity", "direct", "metrics", "entities", "context"})
+_RECORD_TABLES = {"activity": ACTIVITY, "direct": DIRECT, "metrics": METRIC}
 
 
 class Ledger(ReferenceData):
@@ -150,6 +151,7 @@ class Ledger(ReferenceData):
         *,
         activity: pd.DataFrame | None = None,
         direct: pd.DataFrame | None = None,
+        metrics: pd.DataFrame | None = None,
         entities: Sequence[Entity] = (),
         context: pd.DataFrame | None = None,
         imported_by: str | None = None,
@@ -165,7 +167,11 @@ class Ledger(ReferenceData):
         if kind not in BATCH_KINDS:
             raise ValueError(f"batch kind {kind!r} is not one of {sorted(BATCH_KINDS)}")
         defaults = {"source_kind": "file", "source_file": file_name}
-        frames_in = [(t, f) for t, f in ((ACTIVITY, activity), (DIRECT, direct)) if f is not None]
+        frames_in = [
+            (t, f)
+            for t, f in ((ACTIVITY, activity), (DIRECT, direct), (METRIC, metrics))
+            if f is not None
+        ]
         columns = [(t, frames.bind_columns(f, t, defaults)) for t, f in frames_in]
         n_context = 0 if context is None else len(context)
         total = sum(len(f) for _, f in frames_in) + len(entities) + n_context
@@ -200,7 +206,7 @@ class Ledger(ReferenceData):
     def existing_record_ids(self, ids: Iterable[str], table: str = "activity") -> set[str]:
         """Which of ``ids`` are already stored in ``table`` ('activity' or 'direct')."""
         if table not in _RECORD_TABLES:
-            raise ValueError(f"table {table!r} is not 'activity' or 'direct'")
+            raise ValueError(f"table {table!r} is not one of {sorted(_RECORD_TABLES)}")
         target = _RECORD_TABLES[table]
         return self._existing(target.c.record_id, ids)
 
@@ -222,6 +228,13 @@ class Ledger(ReferenceData):
         if years is not None:
             stmt = stmt.where(ACTIVITY.c.year.in_([int(y) for y in years]))
         return self._frame(stmt, frames.ACTIVITY_FRAME)
+
+    def metric_frame(self, years: Sequence[int] | None = None) -> pd.DataFrame:
+        """Reported metric figures (columns ``frames.METRIC_FRAME``) ordered by ``rid``."""
+        stmt = select(*(METRIC.c[n] for n in frames.METRIC_FRAME)).order_by(METRIC.c.rid)
+        if years is not None:
+            stmt = stmt.where(METRIC.c.year.in_([int(y) for y in years]))
+        return self._frame(stmt, frames.METRIC_FRAME)
 
     def direct_frame(self, years: Sequence[int] | None = None) -> pd.DataFrame:
         """Direct emissions (columns ``frames.DIRECT_FRAME``) ordered by ``rid``."""

@@ -127,6 +127,36 @@ class DirectEmissionRow(Base):
     source_user: Mapped[str | None] = mapped_column(Text)
 
 
+class MetricValueRow(Base):
+    """A reported figure of a catalogue metric (an S&G input, or an entity-level total).
+
+    Ratios may carry the numerator and denominator they were computed from, so that group
+    figures are recomputed from parts rather than summed (migration 0002)."""
+
+    __tablename__ = "metric_value"
+    __table_args__ = (Index("ix_metric_value_year_metric_id", "year", "metric_id"),)
+
+    rid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(Text, unique=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.batch_id"))
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entity.entity_id"))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int | None] = mapped_column(Integer)
+    metric_id: Mapped[str] = mapped_column(Text)
+    value: Mapped[float] = mapped_column(Float)
+    value_text: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(Text)
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    data_quality: Mapped[str] = mapped_column(Text)
+    provenance: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    source_kind: Mapped[str] = mapped_column(Text)
+    source_file: Mapped[str] = mapped_column(Text)
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    source_user: Mapped[str | None] = mapped_column(Text)
+
+
 class ContextMetricRow(Base):
     """A normalising figure (revenue, employees, floor area) of an entity and year."""
 
