@@ -196,7 +196,7 @@ def _list_values(book: Any, formula: str) -> list[str]:
 
 def test_template_sheets_headers_and_drop_downs(template: Path, library: FactorLibrary) -> None:
     book = load_workbook(template)
-    assert book.sheetnames == ["instructions", "lists", "activity", "direct"]
+    assert book.sheetnames == ["instructions", "lists", "activity", "direct", "metrics"]
     for kind, columns in TEMPLATES.items():
         header = [c.value for c in book[kind][1]]
         assert header == [c.name for c in columns]

@@ -99,7 +99,7 @@ def _advance(progress: Progress, task: TaskID, done: int) -> None:
 def import_(
     files: Annotated[list[Path], typer.Argument(help="CSV or XLSX files")],
     ledger: LedgerOption = DEFAULT_LEDGER,
-    kind: Annotated[str | None, typer.Option(help="activity or direct")] = None,
+    kind: Annotated[str | None, typer.Option(help="activity, direct or metrics")] = None,
     user: Annotated[str | None, typer.Option(help="who imports")] = None,
     dry_run: Annotated[bool, typer.Option(help="validate only")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="diagnostics as JSON")] = False,

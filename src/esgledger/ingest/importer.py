@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.factors.library import FactorLibrary, load_library
+from esgledger.ingest.metric_values import metric_frame
 from esgledger.ingest.reader import ReadError, Table, read_csv, read_xlsx
 from esgledger.ingest.schema import TEMPLATES
 from esgledger.ingest.validate import (
@@ -88,7 +89,13 @@ def _detect_kind(path: Path, data: bytes, kind: str | None) -> tuple[str, Table]
         )
     table = read_csv(path, data)
     if kind is None:
-        kind = "direct" if "tco2e" in table.header else "activity"
+        kind = (
+            "metrics"
+            if "metric_id" in table.header
+            else "direct"
+            if "tco2e" in table.header
+            else "activity"
+        )
     return kind, table
 
 
@@ -200,8 +207,7 @@ def _direct_frame(
 
 
 def _ledger_conflicts(ledger: Ledger, frame: pd.DataFrame, kind: str, problems: Collector) -> None:
-    table = "activity" if kind == "activity" else "direct"
-    taken = ledger.existing_record_ids(frame["record_id"].dropna().unique(), table=table)
+    taken = ledger.existing_record_ids(frame["record_id"].dropna().unique(), table=kind)
     if taken:
         problems.cells(
             frame["record_id"].isin(taken),
@@ -279,11 +285,12 @@ def import_file(
         )
     problems = Collector(table)
     entity_ids = ledger.organisation().ids()
-    frame = (
-        _activity_frame(table, library, entity_ids, problems, user)
-        if kind == "activity"
-        else _direct_frame(table, entity_ids, problems, user)
-    )
+    if kind == "activity":
+        frame = _activity_frame(table, library, entity_ids, problems, user)
+    elif kind == "direct":
+        frame = _direct_frame(table, entity_ids, problems, user)
+    else:
+        frame = metric_frame(table, entity_ids, problems, user)
     if frame is not None and not problems.items:
         _ledger_conflicts(ledger, frame, kind, problems)
     diagnostics = problems.all()
@@ -297,6 +304,7 @@ def import_file(
         sha,
         activity=frame if kind == "activity" else None,
         direct=frame if kind == "direct" else None,
+        metrics=frame if kind == "metrics" else None,
         imported_by=user,
         progress=progress,
     )

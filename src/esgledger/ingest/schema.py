@@ -78,6 +78,45 @@ DIRECT = (
     ),
 )
 
-TEMPLATES: dict[str, tuple[Column, ...]] = {"activity": ACTIVITY, "direct": DIRECT}
+METRICS = (
+    Column("record_id", True, "your unique id of the row (unique across the ledger)", "HR-2024-01"),
+    Column("entity_id", True, "entity of the organisation tree", "S01"),
+    Column("period", True, "year (YYYY) or month (YYYY-MM)", "2024"),
+    Column(
+        "metric_id",
+        True,
+        "a metric of the catalogue (src/esgledger/metrics/data)",
+        "customer.satisfaction_rate",
+    ),
+    Column(
+        "value",
+        True,
+        "the figure, a number >= 0; a trailing + marks a published lower bound (kept as written)",
+        "99.11",
+    ),
+    Column("unit", True, "unit of the value; must fit the metric's unit", "%"),
+    Column(
+        "numerator",
+        False,
+        "for ratios: the numerator the value was computed from, so "
+        "group figures are recomputed, not averaged",
+        "1983",
+    ),
+    Column("denominator", False, "for ratios: the denominator (give both or neither)", "2001"),
+    Column(
+        "data_quality",
+        False,
+        "measured | calculated | estimated | reported (default reported)",
+        "reported",
+    ),
+    Column("provenance", False, "where the figure comes from", "CSS survey 2024"),
+    Column("note", False, "free text kept with the figure", "half-year and annual surveys"),
+)
+
+TEMPLATES: dict[str, tuple[Column, ...]] = {
+    "activity": ACTIVITY,
+    "direct": DIRECT,
+    "metrics": METRICS,
+}
 DATA_QUALITY = ("measured", "calculated", "estimated", "reported")
 INSTRUMENT_TYPES = ("gec", "green_power", "supplier_electricity")
