@@ -19,9 +19,11 @@ import pandas as pd
 from esgledger.calc import InventoryInput, compute_inventory
 from esgledger.domain import Entity, Organisation
 from esgledger.factors import CalcSettings, load_library
+from esgledger.metrics import load_catalogue
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "esgledger" / "demo" / "data"
 OUT = DATA  # where the generated files go (a test points it at a temporary folder)
+KPI = Path(__file__).resolve().parents[2] / "shared" / "seed" / "kpi_2024.csv"
 SERIES = Path(__file__).resolve().parents[2] / "shared" / "seed" / "ghg_timeseries.csv"
 SEED = "2024 ESG report key performance table (../shared/seed/kpi_2024.csv)"
 TOTALS = {  # activity type -> (published total, unit, decimals, entities)
@@ -170,10 +172,44 @@ def main() -> None:
         writer = csv.DictWriter(fh, fieldnames=list(direct[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(direct)
+    kpi = kpi_rows()
+    with (OUT / "kpi_2024.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(kpi[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kpi)
     print(
-        f"{len(rows)} activity rows, {len(direct)} direct rows; fugitive residual {fugitive} "
-        f"(generated {date.today()})"
+        f"{len(rows)} activity rows, {len(direct)} direct rows, {len(kpi)} KPI figures; "
+        f"fugitive residual {fugitive} (generated {date.today()})"
     )
+
+
+def kpi_rows() -> list[dict[str, str]]:
+    """The seed's key performance table as reported metric figures of the group (2024)."""
+    catalogue = load_catalogue()
+    by_row = catalogue.seed_rows()
+    seed = pd.read_csv(KPI, dtype=str, keep_default_na=False)
+    rows = []
+    for number, item in enumerate(seed.to_dict("records"), start=1):
+        metric = by_row[number]
+        published = item["published"].replace(",", "")
+        rows.append(
+            {
+                "record_id": f"DEMO-KPI-2024-{number:02d}",
+                "entity_id": "G00",
+                "period": "2024",
+                "metric_id": metric.metric_id,
+                "value": published,
+                "unit": metric.unit,
+                "numerator": "",
+                "denominator": "",
+                "data_quality": "reported",
+                "provenance": f"2024 ESG report key performance table, row {number} "
+                f"({item['indicator_zh']}; published {item['published']} "
+                f"{item['unit_zh']})",
+                "note": item["note"],
+            }
+        )
+    return rows
 
 
 if __name__ == "__main__":

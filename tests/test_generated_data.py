@@ -52,7 +52,7 @@ def test_demo_data_is_what_the_generator_writes(
     make = _script("make_demo_data")
     monkeypatch.setattr(make, "OUT", tmp_path)
     make.main()
-    for name in ("activity_2024.csv", "direct.csv"):
+    for name in ("activity_2024.csv", "direct.csv", "kpi_2024.csv"):
         assert (tmp_path / name).read_text(encoding="utf-8") == (make.DATA / name).read_text(
             encoding="utf-8"
         ), name

@@ -9,6 +9,7 @@ import pandas as pd
 from esgledger.calc import InventoryInput, InventoryResult, compute_inventory
 from esgledger.calc.baseyear import BaseYearDecision, assess_base_year
 from esgledger.calc.explain import Node, explain_figure, parse_figure
+from esgledger.checks import Finding, run_checks
 from esgledger.domain.model import ConsolidationApproach
 from esgledger.factors import CalcSettings, load_library
 from esgledger.store.ledger import Ledger
@@ -130,6 +131,33 @@ def intensity_table(ledger: Ledger, result: InventoryResult) -> pd.DataFrame:
         table["intensity_per_wan_yuan"].astype("float64").diff().where(follows)
     )
     return table
+
+
+def reported_figures(ledger: Ledger, years: list[int] | None = None) -> pd.DataFrame:
+    """Stored metric figures as the long table the consistency checks read.
+
+    The root entity's figures are the group's (``entity_id`` '*'); ``published`` is the value
+    as written, so a trailing ``+`` (a published lower bound) and the printed decimals reach
+    the checks.
+    """
+    stored = ledger.metric_frame(years)
+    roots = {e.entity_id for e in ledger.organisation().roots()}
+    return pd.DataFrame(
+        {
+            "metric_id": stored["metric_id"],
+            "entity_id": stored["entity_id"].where(~stored["entity_id"].isin(roots), "*"),
+            "year": stored["year"],
+            "value": stored["value"],
+            "numerator": stored["numerator"],
+            "denominator": stored["denominator"],
+            "published": stored["value_text"],
+        }
+    )
+
+
+def check(ledger: Ledger, years: list[int] | None = None) -> list[Finding]:
+    """Consistency findings on the stored figures (rules in esgledger.checks.consistency)."""
+    return run_checks(reported_figures(ledger, years))
 
 
 def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:

@@ -343,3 +343,17 @@ def test_inventory_by_month(ledger: Path) -> None:
     # the fugitive and scope 3 figures are annual entries: they carry no month
     annual = [r for r in rows if r["month"] is None]
     assert {int(r["scope"]) for r in annual} == {1, 3}
+
+
+def test_check_lists_the_inconsistencies_of_the_published_table(ledger: Path) -> None:
+    code, out, _ = run("check", "--ledger", str(ledger), "--year", "2024", "--json")
+    assert code == 1  # errors found
+    found = {(f["rule"], f["metric_id"]) for f in json.loads(out)}
+    assert found == {
+        ("breakdown", "workforce.headcount"),  # 80,378 + 9,753 + 268 = 90,399, not 90,759
+        ("ratio", "training.hours_per_capita"),  # 2,414,429.74 / 90,759 = 26.60, not 37.2
+        ("rate_breakdown", "training.hours_per_capita"),  # 37.2 above 27.19 and 25.33
+        ("formula", "energy.total_tce"),  # 5,580.8706 with the written coefficients
+    }
+    code, out, _ = run("check", "--ledger", str(ledger), "--year", "2024")
+    assert "= 90,399, not 90,759" in out and "4 findings (3 errors)" in out

@@ -70,7 +70,7 @@ def test_demo_is_idempotent(tmp_path: Path) -> None:
         assert runner.invoke(app, ["demo", "--ledger", str(path)]).exit_code == 0
     ledger = Ledger.open(path)
     assert ledger.counts()["activity_record"] == 276
-    assert len(ledger.batches()) == 2
+    assert len(ledger.batches()) == 3  # activity, direct and the KPI figures
 
 
 def test_intensity_is_recomputed_not_summed(demo_ledger: Ledger) -> None:

@@ -293,6 +293,29 @@ def _emit(
 
 
 @app.command()
+def check(
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    year: YearOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Consistency of the stored figures: breakdowns, ratios, bounds, formula totals, jumps."""
+    from esgledger.service import check as run_check
+
+    store = _open(ledger)
+    findings = run_check(store, year)
+    if as_json:
+        print(
+            json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2, default=str)
+        )
+    else:
+        for finding in findings:
+            console.print(str(finding), markup=False, highlight=False, soft_wrap=True)
+        errors_found = sum(f.severity is Severity.ERROR for f in findings)
+        console.print(f"{len(findings)} findings ({errors_found} errors)")
+    raise typer.Exit(1 if any(f.severity is Severity.ERROR for f in findings) else 0)
+
+
+@app.command()
 def intensity(
     ledger: LedgerOption = DEFAULT_LEDGER,
     year: YearOpt = None,

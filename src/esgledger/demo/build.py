@@ -67,6 +67,7 @@ def build_demo(target: Path) -> tuple[Ledger, list[ImportReport]]:
     reports = [
         import_file(ledger, DEMO_DATA / "activity_2024.csv", kind="activity", user="demo"),
         import_file(ledger, DEMO_DATA / "direct.csv", kind="direct", user="demo"),
+        import_file(ledger, DEMO_DATA / "kpi_2024.csv", kind="metrics", user="demo"),
     ]
     return ledger, reports
 

@@ -14,6 +14,7 @@ from esgledger.demo.build import build_demo, reported_figures
 from esgledger.domain.diagnostics import Severity, exit_code
 from esgledger.service import (
     base_year_decision,
+    check,
     intensity_table,
     run_inventory,
     settings_from_ledger,
@@ -149,6 +150,13 @@ def print_demo(path: Path, console: Console) -> int:
         f"(reported {_n(_published('intensity_revenue'), 4)}); "
         f"{_n(now.get('intensity_per_employee'), 4)} tCO2e per employee"
     )
+    findings = check(ledger, [YEAR])
+    console.print(
+        f"Consistency of the published {YEAR} key performance table "
+        f"({len(findings)} findings; `esgledger check` lists them):"
+    )
+    for finding in findings:
+        console.print(f"  {finding}", markup=False, highlight=False, soft_wrap=True)
     decision = base_year_decision(ledger, result)
     if decision is not None:
         console.print(
