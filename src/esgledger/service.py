@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date
+from importlib import resources
 
 import pandas as pd
 
@@ -12,6 +14,7 @@ from esgledger.calc.explain import Node, explain_figure, parse_figure
 from esgledger.checks import Finding, run_checks
 from esgledger.domain.model import ConsolidationApproach
 from esgledger.factors import CalcSettings, load_library
+from esgledger.metrics import load_catalogue
 from esgledger.store.ledger import Ledger
 from esgledger.units import conversion_factor
 
@@ -158,6 +161,75 @@ def reported_figures(ledger: Ledger, years: list[int] | None = None) -> pd.DataF
 def check(ledger: Ledger, years: list[int] | None = None) -> list[Finding]:
     """Consistency findings on the stored figures (rules in esgledger.checks.consistency)."""
     return run_checks(reported_figures(ledger, years))
+
+
+def _ledger_sources() -> list[dict[str, str]]:
+    path = resources.files("esgledger.metrics").joinpath("data", "ledger_sources.csv")
+    with path.open("r", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def computed_figures(ledger: Ledger, year: int) -> dict[str, float]:
+    """Catalogue figures the ledger computes itself (metrics/data/ledger_sources.csv)."""
+    catalogue = load_catalogue()
+    result = run_inventory(ledger, settings_from_ledger(ledger, years=(year,)))
+    totals = result.scope_totals(year)
+    inventory: dict[str, float | None] = {**totals, "energy_tce": result.energy_totals(year)["tce"]}
+    revenue = revenue_wan_yuan(ledger, year)
+    inventory["intensity_per_wan_yuan"] = totals["total"] / revenue if revenue else None
+    records = ledger.activity_frame([year])
+    out: dict[str, float] = {}
+    for source in _ledger_sources():
+        metric = catalogue.get(source["metric_id"])
+        if source["source"] == "activity":
+            rows = records[records["activity_type"] == source["key"]]
+            if rows.empty:
+                continue
+            out[metric.metric_id] = float(
+                sum(
+                    q * conversion_factor(u, metric.unit)
+                    for q, u in zip(rows["quantity"], rows["unit"], strict=True)
+                )
+            )
+        elif inventory.get(source["key"]) is not None:
+            out[metric.metric_id] = float(inventory[source["key"]] or 0.0)
+    return out
+
+
+def _source(computed: bool, reported: bool) -> str:
+    if computed:
+        return "computed and reported" if reported else "computed"
+    return "reported" if reported else "missing"
+
+
+def kpi_table(ledger: Ledger, year: int, lang: str = "en") -> pd.DataFrame:
+    """Every metric of the seed KPI table: the reported figure, the ledger's own figure where
+    it computes one, and their difference (rows in the order of the published table)."""
+    catalogue = load_catalogue()
+    stored = reported_figures(ledger, [year])
+    group = stored[stored["entity_id"] == "*"].drop_duplicates("metric_id", keep="last")
+    reported = dict(zip(group["metric_id"], group["published"], strict=True))
+    values = dict(zip(group["metric_id"], group["value"], strict=True))
+    computed = computed_figures(ledger, year)
+    rows = []
+    for number, metric in sorted(catalogue.seed_rows().items()):
+        mine = computed.get(metric.metric_id)
+        published = values.get(metric.metric_id)
+        rows.append(
+            {
+                "row": number,
+                "metric_id": metric.metric_id,
+                "name": metric.name_zh if lang == "zh" else metric.name_en,
+                "unit": metric.unit_label_zh if lang == "zh" else metric.unit_label,
+                "reported": reported.get(metric.metric_id),
+                "computed": None if mine is None else round(mine, metric.precision),
+                "difference": None
+                if mine is None or published is None
+                else round(mine - float(published), metric.precision + 2),
+                "source": _source(mine is not None, metric.metric_id in reported),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:

@@ -357,3 +357,25 @@ def test_check_lists_the_inconsistencies_of_the_published_table(ledger: Path) ->
     }
     code, out, _ = run("check", "--ledger", str(ledger), "--year", "2024")
     assert "= 90,399, not 90,759" in out and "4 findings (3 errors)" in out
+
+
+def test_kpi_prints_every_row_of_the_published_table(ledger: Path, tmp_path: Path) -> None:
+    book = tmp_path / "kpi.xlsx"
+    code, out, _ = run(
+        "kpi", "--year", "2024", "--ledger", str(ledger), "--json", "--xlsx", str(book)
+    )
+    assert code == 0
+    rows = json.loads(out)["rows"]
+    assert [r["row"] for r in rows] == list(range(1, 67))
+    assert all(r["reported"] is not None for r in rows)
+    by_id = {r["metric_id"]: r for r in rows}
+    # computed by esgledger: 5,580.8706 tce vs 5,580.86; 24,186.91 vs 24,197.00 tCO2e
+    assert by_id["energy.total_tce"]["difference"] == pytest.approx(0.0106, abs=1e-4)
+    assert by_id["ghg.scope2"]["computed"] == pytest.approx(24186.91, abs=0.005)
+    assert by_id["ghg.intensity_revenue"]["computed"] == pytest.approx(0.0102, abs=1e-9)
+    assert by_id["community.donations"]["reported"] == "140+"
+    assert by_id["workforce.headcount"]["source"] == "reported"
+    assert book.exists()
+    code, out, _ = run("kpi", "--year", "2024", "--ledger", str(ledger), "--lang", "zh", "--json")
+    assert json.loads(out)["rows"][0]["name"] == "汽油（含乙醇汽油）"
+    assert run("kpi", "--year", "2024", "--ledger", str(ledger), "--lang", "fr")[0] == 2

@@ -293,6 +293,27 @@ def _emit(
 
 
 @app.command()
+def kpi(
+    year: Annotated[int, typer.Option("--year", "-y", help="reporting year")],
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    lang: Annotated[str, typer.Option(help="en or zh")] = "en",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="also write an XLSX file")] = None,
+) -> None:
+    """The key performance table: every KPI with its reported and computed figures."""
+    from esgledger.service import kpi_table
+
+    if lang not in ("en", "zh"):
+        errors.print("--lang must be en or zh")
+        raise typer.Exit(2)
+    store = _open(ledger)
+    table = kpi_table(store, year, lang)
+    if xlsx is not None:
+        table.to_excel(xlsx, index=False, sheet_name=f"KPI {year}")
+    _emit(table, as_json, False, f"Key performance table {year}", [])
+
+
+@app.command()
 def check(
     ledger: LedgerOption = DEFAULT_LEDGER,
     year: YearOpt = None,
