@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 from datetime import date
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 
 from esgledger.calc import InventoryInput, InventoryResult, compute_inventory
 from esgledger.calc.baseyear import BaseYearDecision, assess_base_year
 from esgledger.calc.explain import Node, explain_figure, parse_figure
-from esgledger.checks import Finding, run_checks
+from esgledger.checks import Finding, TargetStatus, load_targets, run_checks, target_status
+from esgledger.domain.diagnostics import Diagnostic, has_errors
 from esgledger.domain.model import ConsolidationApproach
 from esgledger.factors import CalcSettings, load_library
 from esgledger.metrics import load_catalogue
@@ -230,6 +232,32 @@ def kpi_table(ledger: Ledger, year: int, lang: str = "en") -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def targets(
+    ledger: Ledger, year: int, path: Path | None = None
+) -> tuple[list[TargetStatus], list[Diagnostic]]:
+    """Status of the targets (the packaged seed targets, or a file's) against the ledger's
+    figures: the reported ones, and the ones it computes itself, which win."""
+    found, problems = load_targets(path)
+    if has_errors(problems):
+        return [], problems
+    reported = reported_figures(ledger)
+    figures = reported[["metric_id", "entity_id", "year", "value"]]
+    for y in sorted({int(v) for v in reported["year"]} | {year}):
+        computed = computed_figures(ledger, y)
+        if computed:
+            mine = pd.DataFrame(
+                {
+                    "metric_id": list(computed),
+                    "entity_id": "*",
+                    "year": y,
+                    "value": list(computed.values()),
+                }
+            )
+            keep = ~(figures["year"].eq(y) & figures["metric_id"].isin(list(computed)))
+            figures = pd.concat([figures[keep], mine], ignore_index=True)
+    return target_status(found, figures, year), problems
 
 
 def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:

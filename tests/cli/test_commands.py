@@ -379,3 +379,17 @@ def test_kpi_prints_every_row_of_the_published_table(ledger: Path, tmp_path: Pat
     code, out, _ = run("kpi", "--year", "2024", "--ledger", str(ledger), "--lang", "zh", "--json")
     assert json.loads(out)["rows"][0]["name"] == "汽油（含乙醇汽油）"
     assert run("kpi", "--year", "2024", "--ledger", str(ledger), "--lang", "fr")[0] == 2
+
+
+def test_targets_status_on_the_demo(ledger: Path, tmp_path: Path) -> None:
+    code, out, _ = run("targets", "--year", "2024", "--ledger", str(ledger), "--json")
+    assert code == 0
+    statuses = {s["target_id"]: s["status"] for s in json.loads(out)}
+    assert statuses["2024.customer_satisfaction"] == "achieved"  # 99.11 % >= 99 %
+    assert "not measurable" in statuses.values()
+    code, out, _ = run("targets", "--year", "2024", "--ledger", str(ledger))
+    assert "customer satisfaction rate 99.11 % (2024) >= 99 %: achieved" in out
+    bad = tmp_path / "t.csv"
+    bad.write_text("target_id\nx\n", encoding="utf-8")
+    code, _, err = run("targets", "--year", "2024", "--ledger", str(ledger), "--file", str(bad))
+    assert code == 1 and "t.csv:1" in err
