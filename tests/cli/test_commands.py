@@ -393,3 +393,24 @@ def test_targets_status_on_the_demo(ledger: Path, tmp_path: Path) -> None:
     bad.write_text("target_id\nx\n", encoding="utf-8")
     code, _, err = run("targets", "--year", "2024", "--ledger", str(ledger), "--file", str(bad))
     assert code == 1 and "t.csv:1" in err
+
+
+def test_kri_warns_on_a_planted_jump_only(tmp_path: Path) -> None:
+    series = tmp_path / "kri.csv"
+    months = [f"2024-{m:02d}" for m in range(1, 13)]
+    values = [2.0, 2.1, 1.9, 2.0, 2.1, 2.0, 2.0, 1.9, 2.1, 4.1, 2.0, 2.0]  # October jumps
+    series.write_text(
+        "entity_id,metric_id,period,value\n"
+        + "".join(
+            f"S01,workforce.turnover_rate_monthly,{p},{v}\n"
+            for p, v in zip(months, values, strict=True)
+        ),
+        encoding="utf-8",
+    )
+    code, out, _ = run("kri", str(series), "--json")
+    assert code == 0
+    warnings = json.loads(out)
+    # below the 5 % limit; against the trailing mean of Apr-Sep (2.0 + 2.1 + 2.0 + 2.0 + 1.9 +
+    # 2.1) / 6 = 2.0167, 4.1 is 2.03x > 1.5x: a jump (and no other month moves that much)
+    assert {(w["rule_id"], w["period"]) for w in warnings} == {("KRI-TURN-JUMP", "2024-10")}
+    assert "is 2.03x the trailing 6-month mean 2.017" in warnings[0]["reason"]

@@ -346,6 +346,47 @@ def targets(
 
 
 @app.command()
+def kri(
+    series: Annotated[
+        Path,
+        typer.Argument(help="CSV of monthly series: entity_id, metric_id, period (YYYY-MM), value"),
+    ],
+    rules: Annotated[
+        Path | None,
+        typer.Option(help="rules CSV (default: the packaged checks/data/kri_rules.csv)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Early warnings of key risk indicators on monthly series (threshold, jump, control chart)."""
+    from esgledger.checks import evaluate, load_rules
+
+    found, problems = load_rules(rules)
+    _print_diagnostics(problems, as_json)
+    if exit_code(problems):
+        raise typer.Exit(1)
+    try:
+        frame = pd.read_csv(series, dtype={"entity_id": str, "metric_id": str, "period": str})
+        warnings = evaluate(frame, found)
+    except (OSError, ValueError, KeyError, pd.errors.ParserError) as exc:
+        errors.print(f"{series.name}: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    if as_json:
+        print(
+            json.dumps([w.to_dict() for w in warnings], ensure_ascii=False, indent=2, default=str)
+        )
+    else:
+        for warning in warnings:
+            console.print(
+                f"{warning.entity_id} {warning.period} {warning.rule_id} "
+                f"({warning.severity}): {warning.reason}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        console.print(f"{len(warnings)} warnings")
+
+
+@app.command()
 def check(
     ledger: LedgerOption = DEFAULT_LEDGER,
     year: YearOpt = None,
