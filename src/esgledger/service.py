@@ -12,6 +12,7 @@ import pandas as pd
 from esgledger.calc import InventoryInput, InventoryResult, compute_inventory
 from esgledger.calc.baseyear import BaseYearDecision, assess_base_year
 from esgledger.calc.explain import Node, explain_figure, parse_figure
+from esgledger.calc.workforce import compute_workforce
 from esgledger.checks import Finding, TargetStatus, load_targets, run_checks, target_status
 from esgledger.domain.diagnostics import Diagnostic, has_errors
 from esgledger.domain.model import ConsolidationApproach
@@ -181,6 +182,18 @@ def computed_figures(ledger: Ledger, year: int) -> dict[str, float]:
     inventory["intensity_per_wan_yuan"] = totals["total"] / revenue if revenue else None
     records = ledger.activity_frame([year])
     out: dict[str, float] = {}
+    roster = ledger.roster_frame()
+    if not roster.empty:  # workforce figures of the year from the latest roster snapshot
+        figures = compute_workforce(roster, date(year, 1, 1), date(year, 12, 31))
+        group = figures[(figures["entity_id"] == "*") & figures["value"].notna()]
+        known = catalogue.ids()
+        out.update(
+            {
+                str(m): float(v)
+                for m, v in zip(group["metric_id"], group["value"], strict=True)
+                if m in known
+            }
+        )
     for source in _ledger_sources():
         metric = catalogue.get(source["metric_id"])
         if source["source"] == "activity":

@@ -236,6 +236,42 @@ def baseyear_show(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
     console.print(decision.reason)
 
 
+roster_app = typer.Typer(help="Anonymised employee rosters (workforce KPIs).", no_args_is_help=True)
+
+
+@roster_app.command("import")
+def roster_import(
+    file: Path,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="date the roster describes (YYYY-MM-DD; default today)"),
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="who imports")] = None,
+    ledger: LedgerOption = DEFAULT_LEDGER,
+) -> None:
+    """Validate a roster (CSV or XLSX sheet roster) and store it as a new snapshot."""
+    import hashlib
+    from datetime import date
+
+    from esgledger.ingest.roster import read_roster
+
+    store = _open(ledger)
+    day = date.fromisoformat(as_of) if as_of else date.today()
+    frame, problems = read_roster(file, store.organisation().ids(), day)
+    for d in problems:
+        errors.print(str(d), markup=False, highlight=False)
+    if frame is None:
+        console.print(f"{file.name}: nothing imported")
+        raise typer.Exit(1)
+    sha = hashlib.sha256(file.read_bytes()).hexdigest()
+    earlier = store.has_batch(sha)
+    if earlier is not None:
+        console.print(f"{file.name}: already imported (batch {earlier}); nothing added")
+        return
+    batch = store.write_roster(file.name, sha, frame, user)
+    console.print(f"{file.name}: {len(frame)} employees stored as roster batch {batch}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(entities_app, name="entities")
     app.add_typer(parameter_app, name="parameter")
@@ -243,3 +279,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(override_app, name="override")
     app.add_typer(context_app, name="context")
     app.add_typer(baseyear_app, name="baseyear")
+    app.add_typer(roster_app, name="roster")

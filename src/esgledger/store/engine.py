@@ -25,7 +25,7 @@ ENTITY, BATCH, ACTIVITY, DIRECT = (
 )
 CONTEXT, PARAMETER, OVERRIDE = _T["context_metric"], _T["parameter"], _T["factor_override"]
 CHANGE, SETTING = _T["structural_change"], _T["setting"]
-METRIC = _T["metric_value"]
+METRIC, ROSTER = _T["metric_value"], _T["roster_employee"]
 
 
 def make_engine(target: str | Path) -> Engine:

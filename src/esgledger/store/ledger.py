@@ -25,6 +25,7 @@ from esgledger.store.engine import (
     DIRECT,
     ENTITY,
     METRIC,
+    ROSTER,
     TABLES,
     alembic_config,
     chunks,
@@ -34,7 +35,8 @@ from esgledger.store.engine import (
 )
 from esgledger.store.reference import ReferenceData, replace_context
 
-BATCH_KINDS = frozenset({"activity", "direct", "metrics", "entities", "context"})
+BATCH_KINDS = frozenset({"activity", "direct", "metrics", "roster", "entities", "context"})
+ROSTER_COLUMNS = [c.name for c in ROSTER.columns if c.name not in ("rid", "batch_id")]
 _RECORD_TABLES = {"activity": ACTIVITY, "direct": DIRECT, "metrics": METRIC}
 
 
@@ -228,6 +230,66 @@ class Ledger(ReferenceData):
         if years is not None:
             stmt = stmt.where(ACTIVITY.c.year.in_([int(y) for y in years]))
         return self._frame(stmt, frames.ACTIVITY_FRAME)
+
+    def write_roster(
+        self, file_name: str, sha256: str, roster: pd.DataFrame, imported_by: str | None = None
+    ) -> int:
+        """Store a validated roster snapshot (``ingest.roster``) as one batch, all or nothing."""
+        rows = roster.rename(columns={"row": "source_row"}).assign(source_file=file_name)
+        records = []
+        for row in rows.to_dict("records"):
+            record = {c: row.get(c) for c in ROSTER_COLUMNS}
+            for column in ("hire_date", "leave_date"):
+                value = record[column]
+                record[column] = None if value is None or pd.isna(value) else value.date()
+            for column in ("birth_year", "source_row"):
+                value = record[column]
+                record[column] = None if value is None or pd.isna(value) else int(value)
+            for column, value in record.items():
+                if isinstance(value, float) and pd.isna(value):
+                    record[column] = None
+            records.append(record)
+        with self.engine.begin() as conn:
+            batch_id = new_id(
+                conn.execute(
+                    insert(BATCH).values(
+                        kind="roster",
+                        file_name=file_name,
+                        sha256=sha256,
+                        rows=len(records),
+                        imported_at=now(),
+                        imported_by=imported_by,
+                    )
+                )
+            )
+            for start in range(0, len(records), CHUNK):
+                chunk = records[start : start + CHUNK]
+                conn.execute(insert(ROSTER), [{**r, "batch_id": batch_id} for r in chunk])
+        return batch_id
+
+    def roster_frame(self) -> pd.DataFrame:
+        """The latest roster snapshot, typed as ``ingest.roster.validate_roster`` returns it."""
+        with self.engine.connect() as conn:
+            latest = conn.scalar(select(func.max(ROSTER.c.batch_id)))
+            rows = conn.execute(
+                select(*(ROSTER.c[n] for n in ROSTER_COLUMNS))
+                .where(ROSTER.c.batch_id == latest)
+                .order_by(ROSTER.c.rid)
+            ).all()
+        frame = pd.DataFrame(rows, columns=ROSTER_COLUMNS)
+        for column in ("hire_date", "leave_date"):
+            frame[column] = pd.to_datetime(frame[column])
+        frame["birth_year"] = frame["birth_year"].astype("Int64")
+        frame["training_hours"] = frame["training_hours"].astype("float64")
+        for column in (
+            "parental_leave_taken",
+            "parental_leave_returned",
+            "disability",
+            "ethnic_minority",
+            "veteran",
+        ):
+            frame[column] = frame[column].astype(bool)
+        return frame
 
     def metric_frame(self, years: Sequence[int] | None = None) -> pd.DataFrame:
         """Reported metric figures (columns ``frames.METRIC_FRAME``) ordered by ``rid``."""

@@ -157,6 +157,36 @@ class MetricValueRow(Base):
     source_user: Mapped[str | None] = mapped_column(Text)
 
 
+class RosterEmployeeRow(Base):
+    """One employee of an imported roster snapshot (anonymised; migration 0003). The latest
+    roster batch is the one workforce figures are computed from."""
+
+    __tablename__ = "roster_employee"
+    __table_args__ = (UniqueConstraint("batch_id", "employee_id"),)
+
+    rid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.batch_id"))
+    employee_id: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entity.entity_id"))
+    gender: Mapped[str | None] = mapped_column(Text)
+    age_band: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str | None] = mapped_column(Text)
+    tier: Mapped[str | None] = mapped_column(Text)
+    education: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(Text)
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    hire_date: Mapped[date] = mapped_column(Date)
+    leave_date: Mapped[date | None] = mapped_column(Date)
+    training_hours: Mapped[float] = mapped_column(Float)
+    parental_leave_taken: Mapped[bool] = mapped_column(Boolean)
+    parental_leave_returned: Mapped[bool] = mapped_column(Boolean)
+    disability: Mapped[bool] = mapped_column(Boolean)
+    ethnic_minority: Mapped[bool] = mapped_column(Boolean)
+    veteran: Mapped[bool] = mapped_column(Boolean)
+    source_file: Mapped[str] = mapped_column(Text)
+    source_row: Mapped[int | None] = mapped_column(Integer)
+
+
 class ContextMetricRow(Base):
     """A normalising figure (revenue, employees, floor area) of an entity and year."""
 

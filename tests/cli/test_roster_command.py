@@ -1,0 +1,63 @@
+"""`esgledger roster import` stores a snapshot; `esgledger kpi` computes workforce figures."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from esgledger.cli import app
+from esgledger.domain import Entity
+from esgledger.store.ledger import Ledger
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "workforce"))
+from workforce_data import HEADER, ROWS, roster_csv
+
+runner = CliRunner()
+
+
+def _ledger(tmp_path: Path) -> Path:
+    path = tmp_path / "l.db"
+    store = Ledger.open(path)
+    store.init()
+    store.upsert_entities([Entity("G01", "Group", None), Entity("G02", "Sub", "G01")])
+    store.close()
+    return path
+
+
+def test_roster_round_trip_and_workforce_kpis(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(roster_csv())
+    result = runner.invoke(
+        app, ["roster", "import", str(roster), "--as-of", "2024-12-31", "--ledger", str(ledger)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "17 employees stored" in result.output
+    again = runner.invoke(
+        app, ["roster", "import", str(roster), "--as-of", "2024-12-31", "--ledger", str(ledger)]
+    )
+    assert "already imported" in again.output
+    store = Ledger.open(ledger)
+    assert store.counts()["roster_employee"] == 17
+    assert len(store.roster_frame()) == 17
+    out = runner.invoke(app, ["kpi", "--year", "2024", "--ledger", str(ledger), "--json"])
+    rows = {r["metric_id"]: r for r in json.loads(out.stdout)["rows"]}
+    # closing headcount: 7 in G01 + 4 in G02 (see tests/workforce/workforce_data.py)
+    assert rows["workforce.headcount"]["computed"] == 11
+    assert rows["workforce.headcount"]["source"] == "computed"
+    assert rows["workforce.new_hires"]["computed"] == 4  # E04, E06, E10, F04
+
+
+def test_a_bad_roster_is_located_and_stores_nothing(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    roster = tmp_path / "bad.csv"
+    roster.write_bytes(roster_csv((*ROWS, ROWS[0]), HEADER))  # E01 twice
+    result = runner.invoke(
+        app, ["roster", "import", str(roster), "--as-of", "2024-12-31", "--ledger", str(ledger)]
+    )
+    assert result.exit_code == 1
+    assert "bad.csv:19:employee_id" in result.stderr
+    assert Ledger.open(ledger).counts()["roster_employee"] == 0
