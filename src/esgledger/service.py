@@ -184,7 +184,8 @@ def computed_figures(ledger: Ledger, year: int) -> dict[str, float]:
     out: dict[str, float] = {}
     roster = ledger.roster_frame()
     if not roster.empty:  # workforce figures of the year from the latest roster snapshot
-        figures = compute_workforce(roster, date(year, 1, 1), date(year, 12, 31))
+        basis = ledger.get_setting("turnover_basis") or "closing"
+        figures = compute_workforce(roster, date(year, 1, 1), date(year, 12, 31), basis)
         group = figures[(figures["entity_id"] == "*") & figures["value"].notna()]
         known = catalogue.ids()
         out.update(

@@ -61,3 +61,31 @@ def test_a_bad_roster_is_located_and_stores_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "bad.csv:19:employee_id" in result.stderr
     assert Ledger.open(ledger).counts()["roster_employee"] == 0
+
+
+def test_the_turnover_basis_is_a_report_setting(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(roster_csv())
+    runner.invoke(
+        app, ["roster", "import", str(roster), "--as-of", "2024-12-31", "--ledger", str(ledger)]
+    )
+
+    def turnover() -> float:
+        out = runner.invoke(app, ["kpi", "--year", "2024", "--ledger", str(ledger), "--json"])
+        rows = {r["metric_id"]: r for r in json.loads(out.stdout)["rows"]}
+        return float(rows["workforce.turnover_rate"]["computed"])
+
+    # 5 leavers in 2024 (E05, E06, F02, F05, F07); closing 11, opening 12
+    assert turnover() == round(5 / 11 * 100, 2)
+    assert (
+        runner.invoke(
+            app, ["setting", "set", "turnover_basis", "average", "--ledger", str(ledger)]
+        ).exit_code
+        == 0
+    )
+    assert turnover() == round(5 / 11.5 * 100, 2)
+    refused = runner.invoke(
+        app, ["setting", "set", "turnover_basis", "median", "--ledger", str(ledger)]
+    )
+    assert refused.exit_code == 2

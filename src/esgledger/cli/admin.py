@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from esgledger.calc.workforce import TURNOVER_BASES
 from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _open, console, errors
 from esgledger.domain.model import StructuralChange
 
@@ -20,6 +21,7 @@ SETTINGS = {
     "natural_gas_tce": "high (1.33), low (1.10), gasfield_2008 (1.2143) or oilfield_2008",
     "ch4_convention": "split (AR6 27.0 for combustion CH4) or generic (AR6 27.9)",
     "scope2_total_basis": "location or market: which scope 2 enters the total",
+    "turnover_basis": "closing (GRI 401-1), average or closing_plus_leavers: turnover denominator",
     "base_year": "base year of the inventory (YYYY)",
     "base_year_threshold": "significance threshold of base-year recalculation (0.05 = 5 %)",
 }
@@ -120,6 +122,8 @@ def setting_set(key: str, value: str, ledger: LedgerOption = DEFAULT_LEDGER) -> 
         problems = [str(p) for p in settings_from_ledger(store).validate(load_library())]
     except ValueError as exc:
         problems = [str(exc)]
+    if key == "turnover_basis" and value not in TURNOVER_BASES:
+        problems.append(f"turnover_basis must be one of {', '.join(TURNOVER_BASES)}")
     if problems:
         if before is None:
             store.delete_setting(key)
