@@ -12,7 +12,8 @@ import pandas as pd
 from esgledger.calc import InventoryInput, InventoryResult, compute_inventory
 from esgledger.calc.baseyear import BaseYearDecision, assess_base_year
 from esgledger.calc.explain import Node, explain_figure, parse_figure
-from esgledger.calc.workforce import compute_workforce
+from esgledger.calc.workforce import METRICS as WORKFORCE
+from esgledger.calc.workforce import aggregate_totals, compute_workforce
 from esgledger.checks import Finding, TargetStatus, load_targets, run_checks, target_status
 from esgledger.domain.diagnostics import Diagnostic, has_errors
 from esgledger.domain.model import ConsolidationApproach
@@ -172,6 +173,39 @@ def _ledger_sources() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def workforce_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
+    """Group workforce figures of a year: from the latest roster snapshot, combined with the
+    totals that subsidiaries without a roster report as metric figures (counts summed, ratios
+    recomputed from their numerators and denominators, never averaged)."""
+    roster = ledger.roster_frame()
+    basis = ledger.get_setting("turnover_basis") or "closing"
+    computed = (
+        compute_workforce(roster, date(year, 1, 1), date(year, 12, 31), basis)
+        if not roster.empty
+        else None
+    )
+    stored = ledger.metric_frame([year])
+    roots = {e.entity_id for e in ledger.organisation().roots()}
+    totals = stored[~stored["entity_id"].isin(roots) & stored["metric_id"].isin(list(WORKFORCE))]
+    if computed is not None:  # an entity in the roster does not also report totals
+        totals = totals[~totals["entity_id"].isin(set(roster["entity_id"]))]
+    problems: list[Diagnostic] = []
+    if not totals.empty:
+        inputs = totals.rename(columns={"source_row": "row"})[
+            ["metric_id", "entity_id", "value", "numerator", "denominator", "row"]
+        ]
+        files = ", ".join(sorted(set(totals["source_file"])))
+        figures, problems = aggregate_totals(inputs, computed, source=files)
+    elif computed is not None:
+        figures = computed
+    else:
+        return {}, []
+    group = figures[(figures["entity_id"] == "*") & figures["value"].notna()]
+    return {str(m): float(v) for m, v in zip(group["metric_id"], group["value"], strict=True)}, (
+        problems
+    )
+
+
 def computed_figures(ledger: Ledger, year: int) -> dict[str, float]:
     """Catalogue figures the ledger computes itself (metrics/data/ledger_sources.csv)."""
     catalogue = load_catalogue()
@@ -182,19 +216,9 @@ def computed_figures(ledger: Ledger, year: int) -> dict[str, float]:
     inventory["intensity_per_wan_yuan"] = totals["total"] / revenue if revenue else None
     records = ledger.activity_frame([year])
     out: dict[str, float] = {}
-    roster = ledger.roster_frame()
-    if not roster.empty:  # workforce figures of the year from the latest roster snapshot
-        basis = ledger.get_setting("turnover_basis") or "closing"
-        figures = compute_workforce(roster, date(year, 1, 1), date(year, 12, 31), basis)
-        group = figures[(figures["entity_id"] == "*") & figures["value"].notna()]
-        known = catalogue.ids()
-        out.update(
-            {
-                str(m): float(v)
-                for m, v in zip(group["metric_id"], group["value"], strict=True)
-                if m in known
-            }
-        )
+    group, _ = workforce_figures(ledger, year)
+    known = catalogue.ids()
+    out.update({m: v for m, v in group.items() if m in known})
     for source in _ledger_sources():
         metric = catalogue.get(source["metric_id"])
         if source["source"] == "activity":

@@ -89,3 +89,27 @@ def test_the_turnover_basis_is_a_report_setting(tmp_path: Path) -> None:
         app, ["setting", "set", "turnover_basis", "median", "--ledger", str(ledger)]
     )
     assert refused.exit_code == 2
+
+
+def test_subsidiary_totals_combine_with_the_roster(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(roster_csv(tuple(r for r in ROWS if r.startswith("E"))))  # G01 only
+    runner.invoke(
+        app, ["roster", "import", str(roster), "--as-of", "2024-12-31", "--ledger", str(ledger)]
+    )
+    totals = tmp_path / "g02.csv"
+    totals.write_text(
+        "record_id,entity_id,period,metric_id,value,unit,numerator,denominator\n"
+        "T1,G02,2024,workforce.headcount,4,persons,,\n"
+        "T2,G02,2024,workforce.leavers,3,persons,,\n"
+        "T3,G02,2024,workforce.turnover_rate,75,%,3,4\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["import", str(totals), "--ledger", str(ledger)]).exit_code == 0
+    out = runner.invoke(app, ["kpi", "--year", "2024", "--ledger", str(ledger), "--json"])
+    rows = {r["metric_id"]: r for r in json.loads(out.stdout)["rows"]}
+    # G01 from its roster: 7 employees at year end, 2 leavers; G02 reports 4 and 3 (75 %)
+    assert rows["workforce.headcount"]["computed"] == 11
+    # the group rate is recomputed from the parts, (2 + 3) / (7 + 4), not averaged
+    assert rows["workforce.turnover_rate"]["computed"] == round(5 / 11 * 100, 2)
