@@ -162,6 +162,23 @@ def reported_figures(ledger: Ledger, years: list[int] | None = None) -> pd.DataF
     )
 
 
+def monthly_series(ledger: Ledger) -> pd.DataFrame:
+    """Monthly metric figures of every entity as KRI series (entity, metric, YYYY-MM, value)."""
+    stored = ledger.metric_frame()
+    monthly = stored[stored["month"].notna()]
+    periods = [
+        f"{int(y)}-{int(m):02d}" for y, m in zip(monthly["year"], monthly["month"], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "entity_id": monthly["entity_id"],
+            "metric_id": monthly["metric_id"],
+            "period": periods,
+            "value": monthly["value"],
+        }
+    )
+
+
 def check(ledger: Ledger, years: list[int] | None = None) -> list[Finding]:
     """Consistency findings on the stored figures (rules in esgledger.checks.consistency)."""
     return run_checks(reported_figures(ledger, years))

@@ -414,3 +414,22 @@ def test_kri_warns_on_a_planted_jump_only(tmp_path: Path) -> None:
     # 2.1) / 6 = 2.0167, 4.1 is 2.03x > 1.5x: a jump (and no other month moves that much)
     assert {(w["rule_id"], w["period"]) for w in warnings} == {("KRI-TURN-JUMP", "2024-10")}
     assert "is 2.03x the trailing 6-month mean 2.017" in warnings[0]["reason"]
+
+
+def test_kri_reads_the_ledgers_monthly_figures(ledger: Path, tmp_path: Path) -> None:
+    values = [2.0, 2.1, 1.9, 2.0, 2.1, 2.0, 2.0, 1.9, 2.1, 4.1, 2.0, 2.0]
+    monthly = tmp_path / "kri_figures.csv"
+    monthly.write_text(
+        "record_id,entity_id,period,metric_id,value,unit,numerator,denominator\n"
+        + "".join(
+            f"K{m},S01,2024-{m:02d},workforce.turnover_rate_monthly,{v},%,,\n"
+            for m, v in enumerate(values, start=1)
+        ),
+        encoding="utf-8",
+    )
+    assert run("import", str(monthly), "--ledger", str(ledger))[0] == 0
+    code, out, _ = run("kri", "--ledger", str(ledger), "--json")
+    assert code == 0
+    assert [(w["rule_id"], w["entity_id"], w["period"]) for w in json.loads(out)] == [
+        ("KRI-TURN-JUMP", "S01", "2024-10")
+    ]

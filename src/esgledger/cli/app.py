@@ -349,9 +349,13 @@ def targets(
 @app.command()
 def kri(
     series: Annotated[
-        Path,
-        typer.Argument(help="CSV of monthly series: entity_id, metric_id, period (YYYY-MM), value"),
-    ],
+        Path | None,
+        typer.Argument(
+            help="CSV of monthly series: entity_id, metric_id, period (YYYY-MM), value; "
+            "default: the ledger's monthly metric figures"
+        ),
+    ] = None,
+    ledger: LedgerOption = DEFAULT_LEDGER,
     rules: Annotated[
         Path | None,
         typer.Option(help="rules CSV (default: the packaged checks/data/kri_rules.csv)"),
@@ -366,10 +370,15 @@ def kri(
     if exit_code(problems):
         raise typer.Exit(1)
     try:
-        frame = pd.read_csv(series, dtype={"entity_id": str, "metric_id": str, "period": str})
+        if series is None:
+            from esgledger.service import monthly_series
+
+            frame = monthly_series(_open(ledger))
+        else:
+            frame = pd.read_csv(series, dtype={"entity_id": str, "metric_id": str, "period": str})
         warnings = evaluate(frame, found)
     except (OSError, ValueError, KeyError, pd.errors.ParserError) as exc:
-        errors.print(f"{series.name}: {exc}", markup=False)
+        errors.print(f"{series.name if series else ledger}: {exc}", markup=False)
         raise typer.Exit(1) from exc
     if as_json:
         print(
