@@ -613,7 +613,9 @@ def test_diagnostics_read_file_row_column() -> None:
 
 
 def test_bad_structure() -> None:
-    assert located("target_id,metric_id\nT1,x") == {(1, None, "target.missing_column")}
+    missing = located("target_id,metric_id\nT1,x")
+    assert {(row, code) for row, _, code in missing} == {(1, "target.missing_column")}
+    assert {column for _, column, _ in missing} >= {"kind", "deadline_year", "source"}
     _, diagnostics = parse_targets("target_id\n")
     assert {d.message for d in diagnostics} >= {"required column 'deadline_year' is missing"}
     assert located("\n".join([HEADER, row() + ",extra"])) == {(2, None, "target.fields")}

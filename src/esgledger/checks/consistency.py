@@ -78,8 +78,6 @@ figure involved, the checked one first.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -92,6 +90,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from esgledger.domain.datafile import read_rows
 from esgledger.domain.diagnostics import Diagnostic, Severity
 from esgledger.metrics.catalogue import Breakdown, Catalogue, Metric, load_catalogue
 from esgledger.units import UnitError, parse_unit, registry
@@ -164,26 +163,15 @@ def parse_consistency_settings(
     def problem(message: str, row: int, column: str | None) -> Diagnostic:
         return Diagnostic("consistency-setting", message, file=name, row=row, column=column)
 
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in next(reader, [])]
-    problems = [
-        problem(f"required column {c!r} is missing", 1, c)
-        for c in SETTINGS_COLUMNS[:2]
-        if c not in header
-    ]
-    if problems:
+    lines, problems = read_rows(
+        text, name, SETTINGS_COLUMNS[:2], "consistency-setting", "consistency-setting"
+    )
+    if not lines and problems:
         return None, problems
     values: dict[str, float] = {}
     seen: dict[str, int] = {}
-    for line, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            problems.append(
-                problem(f"{len(cells)} fields, the header has {len(header)}", line, None)
-            )
-            continue
-        row = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+    for line, cells in lines:
+        row = {h: c.strip() for h, c in cells.items()}
         key = row["setting"]
         if key not in _SETTING_NAMES:
             problems.append(

@@ -8,8 +8,6 @@ problem is a :class:`Diagnostic` located as ``file:row:column`` (the header is r
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
+from esgledger.domain.datafile import read_rows
 from esgledger.domain.diagnostics import Diagnostic, Severity
 
 RULES_FILE = "kri_rules.csv"
@@ -126,24 +125,13 @@ def parse_rules(text: str, name: str = RULES_FILE) -> tuple[list[Rule], list[Dia
     def problem(message: str, row: int, column: str | None) -> Diagnostic:
         return Diagnostic("kri-rule", message, file=name, row=row, column=column)
 
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in next(reader, [])]
-    problems = [
-        problem(f"required column {c!r} is missing", 1, c) for c in RULE_COLUMNS if c not in header
-    ]
-    if problems:
+    lines, problems = read_rows(text, name, RULE_COLUMNS, "kri-rule", "kri-rule")
+    if not lines and problems:
         return [], problems
     rules: list[Rule] = []
     seen: dict[str, int] = {}
-    for line, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            problems.append(
-                problem(f"{len(cells)} fields, the header has {len(header)}", line, None)
-            )
-            continue
-        row = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+    for line, cells in lines:
+        row = {h: c.strip() for h, c in cells.items()}
         found = [problem(f"{c} is empty", line, c) for c in RULE_COLUMNS if not row[c]]
         if row["rule_id"] in seen:
             found.append(
@@ -181,6 +169,7 @@ def parse_rules(text: str, name: str = RULES_FILE) -> tuple[list[Rule], list[Dia
                     row["source"],
                 )
             )
+    problems.sort(key=lambda d: d.row or 0)  # in file order, shape problems included
     return ([] if problems else rules), problems
 
 

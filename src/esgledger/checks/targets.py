@@ -52,8 +52,6 @@ and the path value; every reason says so. Each :class:`TargetStatus` carries the
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
@@ -67,6 +65,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import pint
 
+from esgledger.domain.datafile import read_rows
 from esgledger.domain.diagnostics import Diagnostic, Severity
 from esgledger.metrics import Aggregation, Catalogue, load_catalogue
 from esgledger.units import UnitError, parse_unit, registry
@@ -433,31 +432,15 @@ def parse_targets(
     """Targets of a CSV text: all of them, or none when any error; with every diagnostic
     (errors, and info for targets without a catalogue metric) located ``name:row:column``."""
     cat = load_catalogue() if catalogue is None else catalogue
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in next(reader, [])]
-    problems = [
-        Diagnostic("target.missing_column", f"required column {c!r} is missing", file=name, row=1)
-        for c in TARGET_COLUMNS
-        if c not in header
-    ]
-    if problems:
+    lines, problems = read_rows(
+        text, name, TARGET_COLUMNS, "target.missing_column", "target.fields"
+    )
+    if not lines and problems:
         return [], problems
     targets: list[Target] = []
     seen: dict[str, int] = {}
-    for line, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            problems.append(
-                Diagnostic(
-                    "target.fields",
-                    f"{len(cells)} fields, the header has {len(header)}",
-                    file=name,
-                    row=line,
-                )
-            )
-            continue
-        parser = _Row(dict(zip(header, cells, strict=True)), name, line, cat)
+    for line, cells in lines:
+        parser = _Row(cells, name, line, cat)
         target = parser.parse()
         target_id = parser.text("target_id")
         if target_id in seen:
