@@ -223,17 +223,19 @@ def workforce_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list
     )
 
 
-def computed_figures(ledger: Ledger, year: int) -> dict[str, float]:
-    """Catalogue figures the ledger computes itself (metrics/data/ledger_sources.csv)."""
+def computed_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
+    """Catalogue figures the ledger computes itself (metrics/data/ledger_sources.csv), and the
+    diagnostics of combining subsidiaries' workforce totals with the roster."""
     catalogue = load_catalogue()
-    result = run_inventory(ledger, settings_from_ledger(ledger, years=(year,)))
+    data = inventory_input(ledger, [year])
+    result = compute_inventory(data, load_library(), settings_from_ledger(ledger, years=(year,)))
     totals = result.scope_totals(year)
     inventory: dict[str, float | None] = {**totals, "energy_tce": result.energy_totals(year)["tce"]}
     revenue = revenue_wan_yuan(ledger, year)
     inventory["intensity_per_wan_yuan"] = totals["total"] / revenue if revenue else None
-    records = ledger.activity_frame([year])
+    records = data.records  # the year's records, read once for the inventory and the sums
     out: dict[str, float] = {}
-    group, _ = workforce_figures(ledger, year)
+    group, problems = workforce_figures(ledger, year)
     known = catalogue.ids()
     out.update({m: v for m, v in group.items() if m in known})
     for source in _ledger_sources():
@@ -250,7 +252,7 @@ def computed_figures(ledger: Ledger, year: int) -> dict[str, float]:
             )
         elif inventory.get(source["key"]) is not None:
             out[metric.metric_id] = float(inventory[source["key"]] or 0.0)
-    return out
+    return out, problems
 
 
 def _source(computed: bool, reported: bool) -> str:
@@ -259,15 +261,16 @@ def _source(computed: bool, reported: bool) -> str:
     return "reported" if reported else "missing"
 
 
-def kpi_table(ledger: Ledger, year: int, lang: str = "en") -> pd.DataFrame:
+def kpi_table(ledger: Ledger, year: int, lang: str = "en") -> tuple[pd.DataFrame, list[Diagnostic]]:
     """Every metric of the seed KPI table: the reported figure, the ledger's own figure where
-    it computes one, and their difference (rows in the order of the published table)."""
+    it computes one, and their difference (rows in the order of the published table); with
+    the diagnostics of the computation."""
     catalogue = load_catalogue()
     stored = reported_figures(ledger, [year])
     group = stored[stored["entity_id"] == "*"].drop_duplicates("metric_id", keep="last")
     reported = dict(zip(group["metric_id"], group["published"], strict=True))
     values = dict(zip(group["metric_id"], group["value"], strict=True))
-    computed = computed_figures(ledger, year)
+    computed, problems = computed_figures(ledger, year)
     rows = []
     for number, metric in sorted(catalogue.seed_rows().items()):
         mine = computed.get(metric.metric_id)
@@ -286,7 +289,7 @@ def kpi_table(ledger: Ledger, year: int, lang: str = "en") -> pd.DataFrame:
                 "source": _source(mine is not None, metric.metric_id in reported),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), problems
 
 
 def targets(
@@ -300,7 +303,8 @@ def targets(
     reported = reported_figures(ledger)
     figures = reported[["metric_id", "entity_id", "year", "value"]]
     for y in sorted({int(v) for v in reported["year"]} | {year}):
-        computed = computed_figures(ledger, y)
+        computed, more = computed_figures(ledger, y)
+        problems = [*problems, *more]
         if computed:
             mine = pd.DataFrame(
                 {

@@ -301,14 +301,13 @@ def kpi(
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="also write an XLSX file")] = None,
 ) -> None:
     """The key performance table: every KPI with its reported and computed figures."""
-    from esgledger.service import kpi_table, workforce_figures
+    from esgledger.service import kpi_table
 
     if lang not in ("en", "zh"):
         errors.print("--lang must be en or zh")
         raise typer.Exit(2)
     store = _open(ledger)
-    table = kpi_table(store, year, lang)
-    _, problems = workforce_figures(store, year)  # how subsidiaries' totals were combined
+    table, problems = kpi_table(store, year, lang)  # problems: how subsidiaries' totals combined
     if xlsx is not None:
         table.to_excel(xlsx, index=False, sheet_name=f"KPI {year}")
     _emit(table, as_json, False, f"Key performance table {year}", problems)
