@@ -69,7 +69,17 @@ class ImportBatchRow(Base):
     imported_by: Mapped[str | None] = mapped_column(Text)
 
 
-class ActivityRow(Base):
+class SourceColumns:
+    """Where a stored record came from: file and row, or form and user (migration 0001's
+    ``_source_columns``)."""
+
+    source_kind: Mapped[str] = mapped_column(Text)
+    source_file: Mapped[str] = mapped_column(Text)
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    source_user: Mapped[str | None] = mapped_column(Text)
+
+
+class ActivityRow(SourceColumns, Base):
     """An activity figure with the text the user typed and where it came from."""
 
     __tablename__ = "activity_record"
@@ -96,13 +106,9 @@ class ActivityRow(Base):
     ef_value: Mapped[float | None] = mapped_column(Float)
     ef_unit: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
-    source_kind: Mapped[str] = mapped_column(Text)
-    source_file: Mapped[str] = mapped_column(Text)
-    source_row: Mapped[int | None] = mapped_column(Integer)
-    source_user: Mapped[str | None] = mapped_column(Text)
 
 
-class DirectEmissionRow(Base):
+class DirectEmissionRow(SourceColumns, Base):
     """A figure that arrives already in tCO2e."""
 
     __tablename__ = "direct_emission"
@@ -121,13 +127,9 @@ class DirectEmissionRow(Base):
     scope2_basis: Mapped[str] = mapped_column(Text)
     data_quality: Mapped[str] = mapped_column(Text)
     provenance: Mapped[str] = mapped_column(Text)
-    source_kind: Mapped[str] = mapped_column(Text)
-    source_file: Mapped[str] = mapped_column(Text)
-    source_row: Mapped[int | None] = mapped_column(Integer)
-    source_user: Mapped[str | None] = mapped_column(Text)
 
 
-class MetricValueRow(Base):
+class MetricValueRow(SourceColumns, Base):
     """A reported figure of a catalogue metric (an S&G input, or an entity-level total).
 
     Ratios may carry the numerator and denominator they were computed from, so that group
@@ -151,10 +153,6 @@ class MetricValueRow(Base):
     data_quality: Mapped[str] = mapped_column(Text)
     provenance: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
-    source_kind: Mapped[str] = mapped_column(Text)
-    source_file: Mapped[str] = mapped_column(Text)
-    source_row: Mapped[int | None] = mapped_column(Integer)
-    source_user: Mapped[str | None] = mapped_column(Text)
 
 
 class RosterEmployeeRow(Base):
