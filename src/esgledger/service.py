@@ -184,7 +184,7 @@ def check(ledger: Ledger, years: list[int] | None = None) -> list[Finding]:
     return run_checks(reported_figures(ledger, years))
 
 
-def _ledger_sources() -> list[dict[str, str]]:
+def ledger_sources() -> list[dict[str, str]]:
     path = resources.files("esgledger.metrics").joinpath("data", "ledger_sources.csv")
     with path.open("r", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
@@ -238,7 +238,7 @@ def computed_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[
     group, problems = workforce_figures(ledger, year)
     known = catalogue.ids()
     out.update({m: v for m, v in group.items() if m in known})
-    for source in _ledger_sources():
+    for source in ledger_sources():
         metric = catalogue.get(source["metric_id"])
         if source["source"] == "activity":
             rows = records[records["activity_type"] == source["key"]]

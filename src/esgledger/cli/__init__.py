@@ -2,8 +2,10 @@
 
 from esgledger.cli.admin import register as _register_admin
 from esgledger.cli.app import app
+from esgledger.cli.platform import register as _register_platform
 
 _register_admin(app)
+_register_platform(app)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from esgledger.store.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CHUNK = 10_000
+SQLITE_BUSY_SECONDS = 30
 ID_CHUNK = 500
 
 TABLES = _T = Base.metadata.tables
@@ -35,7 +37,10 @@ def make_engine(target: str | Path) -> Engine:
     else:
         path = Path(target).expanduser().resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(URL.create("sqlite", database=str(path)))
+        engine = create_engine(
+            URL.create("sqlite", database=str(path)),
+            connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
+        )
     if engine.dialect.name == "sqlite":
         _sqlite_pragmas(engine)
     return engine
@@ -63,7 +68,23 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")  # transactional DDL and one-commit batches
+        # transactional DDL and one-commit batches; writers take the write lock up front so
+        # two of them queue on the busy timeout instead of failing on a stale read snapshot
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+WRITE_OPTION = "esgledger_write"
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: on SQLite it begins IMMEDIATE (see ``_on_begin``); on
+    other databases it is a plain transaction."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 def now() -> datetime:

@@ -14,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, update
 
+from esgledger import audit
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
 from esgledger.store import frames
@@ -32,10 +33,28 @@ from esgledger.store.engine import (
     make_engine,
     new_id,
     now,
+    write_transaction,
 )
 from esgledger.store.reference import ReferenceData, replace_context
 
-BATCH_KINDS = frozenset({"activity", "direct", "metrics", "roster", "entities", "context"})
+BATCH_KINDS = frozenset(
+    {"activity", "direct", "metrics", "roster", "entities", "context", "form", "adjustment"}
+)
+LOCK = TABLES["period_lock"]
+
+
+class PeriodLockedError(ValueError):
+    """Records of a locked year may only be written by an approved adjustment."""
+
+    def __init__(self, years: Sequence[int]) -> None:
+        self.years = sorted(set(years))
+        listed = ", ".join(map(str, self.years))
+        super().__init__(
+            f"period {listed} is locked by the ESG committee: figures of a locked year change "
+            "only through an approved adjustment (esgledger adjustment propose)"
+        )
+
+
 ROSTER_COLUMNS = [c.name for c in ROSTER.columns if c.name not in ("rid", "batch_id")]
 _RECORD_TABLES = {"activity": ACTIVITY, "direct": DIRECT, "metrics": METRIC}
 
@@ -114,7 +133,7 @@ class Ledger(ReferenceData):
 
     def upsert_entities(self, entities: Sequence[Entity]) -> None:
         """Insert new entities and replace the attributes of known ones."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             self._upsert_entities(conn, entities)
 
     def organisation(self) -> Organisation:
@@ -166,6 +185,40 @@ class Ledger(ReferenceData):
         ``progress`` receives the running count of record rows after each chunk.
         Any error rolls back the batch row and every row written with it.
         """
+        with write_transaction(self.engine) as conn:
+            return self.post_batch(
+                conn,
+                kind,
+                file_name,
+                sha256,
+                activity=activity,
+                direct=direct,
+                metrics=metrics,
+                entities=entities,
+                context=context,
+                imported_by=imported_by,
+                progress=progress,
+            )
+
+    @classmethod
+    def post_batch(
+        cls,
+        conn: Connection,
+        kind: str,
+        file_name: str,
+        sha256: str,
+        *,
+        activity: pd.DataFrame | None = None,
+        direct: pd.DataFrame | None = None,
+        metrics: pd.DataFrame | None = None,
+        entities: Sequence[Entity] = (),
+        context: pd.DataFrame | None = None,
+        imported_by: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """:meth:`write_batch` inside the caller's transaction (the workflow posts approved
+        forms and adjustments together with their own state change). Records of a locked
+        year are refused unless the batch is an ``adjustment``."""
         if kind not in BATCH_KINDS:
             raise ValueError(f"batch kind {kind!r} is not one of {sorted(BATCH_KINDS)}")
         defaults = {"source_kind": "file", "source_file": file_name}
@@ -177,33 +230,58 @@ class Ledger(ReferenceData):
         columns = [(t, frames.bind_columns(f, t, defaults)) for t, f in frames_in]
         n_context = 0 if context is None else len(context)
         total = sum(len(f) for _, f in frames_in) + len(entities) + n_context
-        with self.engine.begin() as conn:
-            batch_id = new_id(
-                conn.execute(
-                    insert(BATCH).values(
-                        kind=kind,
-                        file_name=file_name,
-                        sha256=sha256,
-                        rows=total,
-                        imported_at=now(),
-                        imported_by=imported_by,
-                    )
+        years = {int(y) for _, f in frames_in for y in pd.unique(f["year"])}
+        locked = cls._locked(conn, years)
+        if locked and kind != "adjustment":
+            raise PeriodLockedError(locked)
+        batch_id = new_id(
+            conn.execute(
+                insert(BATCH).values(
+                    kind=kind,
+                    file_name=file_name,
+                    sha256=sha256,
+                    rows=total,
+                    imported_at=now(),
+                    imported_by=imported_by,
                 )
             )
-            if entities:
-                self._upsert_entities(conn, entities)
-            done = 0
-            for table, cols in columns:
-                n = len(next(iter(cols.values()), []))
-                cols["batch_id"] = [batch_id] * n
-                for rows in frames.chunked_rows(cols, CHUNK):
-                    conn.execute(insert(table), rows)
-                    done += len(rows)
-                    if progress is not None:
-                        progress(done)
-            if context is not None and n_context:
-                replace_context(conn, frames.bind_columns(context, CONTEXT, {}))
+        )
+        if entities:
+            cls._upsert_entities(conn, entities)
+        done = 0
+        for table, cols in columns:
+            n = len(next(iter(cols.values()), []))
+            cols["batch_id"] = [batch_id] * n
+            for rows in frames.chunked_rows(cols, CHUNK):
+                conn.execute(insert(table), rows)
+                done += len(rows)
+                if progress is not None:
+                    progress(done)
+        if context is not None and n_context:
+            replace_context(conn, frames.bind_columns(context, CONTEXT, {}))
+        audit.append(
+            conn,
+            imported_by or "cli",
+            "import",
+            "batch",
+            batch_id,
+            after={"kind": kind, "file": file_name, "sha256": sha256, "rows": total},
+        )
         return batch_id
+
+    # -- period locks ---------------------------------------------------------------------
+
+    @staticmethod
+    def _locked(conn: Connection, years: Iterable[int]) -> list[int]:
+        wanted = sorted(set(years))
+        if not wanted:
+            return []
+        stmt = select(LOCK.c.year).where(LOCK.c.year.in_(wanted))
+        return sorted(int(y) for y in conn.scalars(stmt))
+
+    def locked_years(self) -> list[int]:
+        with self.engine.connect() as conn:
+            return sorted(int(y) for y in conn.scalars(select(LOCK.c.year)))
 
     def existing_record_ids(self, ids: Iterable[str], table: str = "activity") -> set[str]:
         """Which of ``ids`` are already stored in ``table`` ('activity' or 'direct')."""
@@ -249,7 +327,7 @@ class Ledger(ReferenceData):
                 if isinstance(value, float) and pd.isna(value):
                     record[column] = None
             records.append(record)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             batch_id = new_id(
                 conn.execute(
                     insert(BATCH).values(

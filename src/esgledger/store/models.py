@@ -16,24 +16,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-#: Constraint names are fixed so later migrations (and SQLite batch mode) can address them.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_N_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+from esgledger.store.base import NAMING_CONVENTION, Base
 
 
 class EntityRow(Base):
@@ -251,3 +239,10 @@ class SettingRow(Base):
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# The platform's tables (users, workflow, audit) live in their own module; importing it here
+# registers them on ``Base.metadata`` wherever the models are used.
+from esgledger.store import platform_models as _platform_models  # noqa: E402
+
+__all__ = ["NAMING_CONVENTION", "Base", "_platform_models"]

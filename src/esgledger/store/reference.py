@@ -19,6 +19,7 @@ from esgledger.store.engine import (
     SETTING,
     new_id,
     now,
+    write_transaction,
 )
 
 
@@ -58,7 +59,7 @@ class ReferenceData:
     ) -> None:
         """Set (or replace) a parameter; ``year=None`` applies to every year."""
         year_cond = PARAMETER.c.year.is_(None) if year is None else PARAMETER.c.year == year
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(PARAMETER).where(PARAMETER.c.name == name, year_cond))
             conn.execute(
                 insert(PARAMETER).values(
@@ -84,7 +85,7 @@ class ReferenceData:
         entered_by: str | None = None,
     ) -> int:
         """Record a user emission factor; returns its id (later ids win on ties)."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             result = conn.execute(
                 insert(OVERRIDE).values(
                     activity_type=activity_type,
@@ -116,7 +117,7 @@ class ReferenceData:
             "unit": [unit],
             "source": [source],
         }
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             replace_context(conn, cols)
 
     def context_frame(self) -> pd.DataFrame:
@@ -129,7 +130,7 @@ class ReferenceData:
 
     def add_structural_change(self, change: StructuralChange) -> None:
         """Add a change, replacing one with the same ``change_id``."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(CHANGE).where(CHANGE.c.change_id == change.change_id))
             conn.execute(
                 insert(CHANGE).values(
@@ -168,12 +169,12 @@ class ReferenceData:
         return default if value is None else str(value)
 
     def set_setting(self, key: str, value: str) -> None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(SETTING).where(SETTING.c.key == key))
             conn.execute(insert(SETTING).values(key=key, value=str(value)))
 
     def delete_setting(self, key: str) -> None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(SETTING).where(SETTING.c.key == key))
 
     def settings(self) -> dict[str, str]:

@@ -1,0 +1,20 @@
+"""The app's routers; every route declares a permission (``security.need``) or is listed in
+``PUBLIC`` (the access-matrix test checks both)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from esgledger.web.routes import auth
+
+#: Routes open without signing in: (method, path).
+PUBLIC: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("POST", "/api/login"),
+        ("GET", "/healthz"),
+    }
+)
+
+ROUTERS: list[APIRouter] = [auth.router]

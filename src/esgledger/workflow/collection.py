@@ -1,0 +1,887 @@
+"""Data collection: campaigns, per-entity data requests, values with versions, review.
+
+A request moves ``draft -> submitted -> approved`` (or ``submitted -> returned -> submitted``)
+and ``approved -> locked`` when the committee locks the year (:mod:`workflow.periods`).
+Every value carries a version: an edit based on an older version is refused with
+:class:`Conflict` (no lost updates). Approval posts the values to the ledger as one batch of
+records (``source_kind='form'``, ``source_file='request:N'``) so that the calculation and
+lineage see them like any imported record. Every function checks the caller's permission
+and entity scope itself, whatever door it is called through; every change is audited in the
+same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from esgledger import audit
+from esgledger.auth.accounts import Principal
+from esgledger.auth.roles import Permission
+from esgledger.metrics.catalogue import Aggregation, Kind, Metric, load_catalogue
+from esgledger.service import ledger_sources
+from esgledger.store.engine import TABLES, now, write_transaction
+from esgledger.store.ledger import Ledger
+from esgledger.units import UnitError, conversion_factor
+from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
+
+CAMPAIGN, CAMPAIGN_METRIC = TABLES["campaign"], TABLES["campaign_metric"]
+REQUEST, VALUE = TABLES["data_request"], TABLES["request_value"]
+COMMENT, EVIDENCE = TABLES["request_comment"], TABLES["evidence"]
+ENTITY, USER, LOCK = TABLES["entity"], TABLES["app_user"], TABLES["period_lock"]
+
+EDITABLE = frozenset({"draft", "returned"})
+STATUSES = ("draft", "submitted", "returned", "approved", "locked")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+#: Evidence files: size limit and the types accepted (by extension and leading bytes).
+EVIDENCE_MAX_BYTES = 10_000_000
+EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        (b"PK\x03\x04",),
+    ),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    ".csv": ("text/csv", ()),
+    ".txt": ("text/plain", ()),
+}
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _require(who: Principal, permission: Permission) -> None:
+    if not who.can(permission):
+        raise Forbidden(f"the {who.role.value} role may not {permission.value.replace('_', ' ')}")
+
+
+def collectable_metrics() -> list[Metric]:
+    """Catalogue metrics a campaign can ask an entity for: the inputs."""
+    return [m for m in load_catalogue() if m.kind == Kind.INPUT]
+
+
+def _request_row(conn: Connection, who: Principal, request_id: int) -> dict[str, Any]:
+    row = (
+        conn.execute(
+            select(REQUEST, CAMPAIGN.c.year, CAMPAIGN.c.name.label("campaign_name"))
+            .join(CAMPAIGN, CAMPAIGN.c.campaign_id == REQUEST.c.campaign_id)
+            .where(REQUEST.c.request_id == request_id)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or not who.sees(row["entity_id"]):
+        raise NotFound(f"no data request {request_id}")
+    return dict(row)
+
+
+def _campaign_row(conn: Connection, campaign_id: int) -> dict[str, Any]:
+    row = conn.execute(select(CAMPAIGN).where(CAMPAIGN.c.campaign_id == campaign_id)).first()
+    if row is None:
+        raise NotFound(f"no campaign {campaign_id}")
+    return dict(row._mapping)
+
+
+def _metric_ids(conn: Connection, campaign_id: int) -> list[str]:
+    stmt = (
+        select(CAMPAIGN_METRIC.c.metric_id)
+        .where(CAMPAIGN_METRIC.c.campaign_id == campaign_id)
+        .order_by(CAMPAIGN_METRIC.c.position)
+    )
+    return list(conn.scalars(stmt))
+
+
+def list_campaigns(engine: Engine, who: Principal) -> list[dict[str, Any]]:
+    """Campaigns with the number of the user's visible requests by status."""
+    _require(who, Permission.VIEW)
+    with engine.connect() as conn:
+        campaigns = [
+            dict(r)
+            for r in conn.execute(
+                select(CAMPAIGN).order_by(CAMPAIGN.c.campaign_id.desc())
+            ).mappings()
+        ]
+        counts = conn.execute(
+            select(REQUEST.c.campaign_id, REQUEST.c.entity_id, REQUEST.c.status)
+        ).all()
+    for campaign in campaigns:
+        mine = [
+            c for c in counts if c.campaign_id == campaign["campaign_id"] and who.sees(c.entity_id)
+        ]
+        campaign["requests"] = len(mine)
+        campaign["by_status"] = {s: sum(1 for c in mine if c.status == s) for s in STATUSES}
+    return [
+        c
+        for c in campaigns
+        if c["requests"] or who.scope is None or who.can(Permission.MANAGE_CAMPAIGNS)
+    ]
+
+
+def campaign_detail(
+    engine: Engine, who: Principal, campaign_id: int, today: date | None = None
+) -> dict[str, Any]:
+    """A campaign, its metrics and the user's visible requests (overdue flagged)."""
+    _require(who, Permission.VIEW)
+    today = today or date.today()
+    with engine.connect() as conn:
+        campaign = _campaign_row(conn, campaign_id)
+        rows = conn.execute(
+            select(
+                REQUEST,
+                ENTITY.c.name.label("entity_name"),
+                ENTITY.c.name_zh.label("entity_name_zh"),
+                USER.c.username.label("assignee"),
+            )
+            .join(ENTITY, ENTITY.c.entity_id == REQUEST.c.entity_id)
+            .outerjoin(USER, USER.c.user_id == REQUEST.c.assignee_id)
+            .where(REQUEST.c.campaign_id == campaign_id)
+            .order_by(REQUEST.c.entity_id)
+        ).mappings()
+        requests = [dict(r) for r in rows if who.sees(r["entity_id"])]
+        metric_ids = _metric_ids(conn, campaign_id)
+        filled: dict[int, int] = dict(
+            conn.execute(
+                select(VALUE.c.request_id, func.count())
+                .where(
+                    VALUE.c.request_id.in_([r["request_id"] for r in requests]),
+                    VALUE.c.value.is_not(None),
+                )
+                .group_by(VALUE.c.request_id)
+            )
+            .tuples()
+            .all()
+        )
+    if not requests and who.scope is not None and not who.can(Permission.MANAGE_CAMPAIGNS):
+        raise NotFound(f"no campaign {campaign_id}")
+    for r in requests:
+        r["filled"] = int(filled.get(r["request_id"], 0))
+        r["overdue"] = r["status"] in EDITABLE and r["due_date"] < today
+    campaign["metrics"] = metric_ids
+    campaign["requests"] = requests
+    total = len(requests) or 1
+    campaign["completeness"] = sum(r["status"] in ("approved", "locked") for r in requests) / total
+    return campaign
+
+
+def overdue(engine: Engine, who: Principal, today: date | None = None) -> list[dict[str, Any]]:
+    """Reminders: the user's visible requests past their due date and not yet submitted."""
+    _require(who, Permission.VIEW)
+    today = today or date.today()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                REQUEST,
+                CAMPAIGN.c.name.label("campaign_name"),
+                CAMPAIGN.c.year,
+                USER.c.username.label("assignee"),
+            )
+            .join(CAMPAIGN, CAMPAIGN.c.campaign_id == REQUEST.c.campaign_id)
+            .outerjoin(USER, USER.c.user_id == REQUEST.c.assignee_id)
+            .where(REQUEST.c.status.in_(sorted(EDITABLE)), REQUEST.c.due_date < today)
+            .order_by(REQUEST.c.due_date)
+        ).mappings()
+        return [
+            {**r, "days_overdue": (today - r["due_date"]).days}
+            for r in rows
+            if who.sees(r["entity_id"])
+        ]
+
+
+def request_detail(engine: Engine, who: Principal, request_id: int) -> dict[str, Any]:
+    """A request with its metrics (catalogue fields), values, comments and evidence list."""
+    _require(who, Permission.VIEW)
+    catalogue = load_catalogue()
+    with engine.connect() as conn:
+        req = _request_row(conn, who, request_id)
+        metric_ids = _metric_ids(conn, req["campaign_id"])
+        values = {
+            r["metric_id"]: dict(r)
+            for r in conn.execute(select(VALUE).where(VALUE.c.request_id == request_id)).mappings()
+        }
+        comments = [
+            dict(r)
+            for r in conn.execute(
+                select(COMMENT)
+                .where(COMMENT.c.request_id == request_id)
+                .order_by(COMMENT.c.comment_id)
+            ).mappings()
+        ]
+        evidence = [
+            dict(r)
+            for r in conn.execute(
+                select(*[c for c in EVIDENCE.columns if c.name != "content"])
+                .where(EVIDENCE.c.request_id == request_id)
+                .order_by(EVIDENCE.c.evidence_id)
+            ).mappings()
+        ]
+        entity = conn.execute(
+            select(ENTITY.c.name, ENTITY.c.name_zh).where(ENTITY.c.entity_id == req["entity_id"])
+        ).first()
+        locked = conn.scalar(select(LOCK.c.year).where(LOCK.c.year == req["year"])) is not None
+    items = []
+    for metric_id in metric_ids:
+        metric = catalogue.get(metric_id)
+        items.append(
+            {
+                "metric_id": metric_id,
+                "name_en": metric.name_en,
+                "name_zh": metric.name_zh,
+                "unit": metric.unit,
+                "unit_label": metric.unit_label,
+                "unit_label_zh": metric.unit_label_zh,
+                "definition": metric.definition,
+                "value": values.get(metric_id),
+            }
+        )
+    req["entity_name"] = entity.name if entity else req["entity_id"]
+    req["entity_name_zh"] = entity.name_zh if entity else None
+    req["items"] = items
+    req["comments"] = comments
+    req["evidence"] = evidence
+    req["period_locked"] = locked
+    req["can_edit"] = who.can(Permission.EDIT) and req["status"] in EDITABLE and not locked
+    req["can_review"] = who.can(Permission.REVIEW) and req["status"] == "submitted"
+    return req
+
+
+# -- campaigns ----------------------------------------------------------------------------
+
+
+def create_campaign(
+    engine: Engine,
+    who: Principal,
+    name: str,
+    year: int,
+    due_date: date,
+    metric_ids: Sequence[str],
+    entity_ids: Sequence[str],
+    *,
+    assignees: dict[str, int] | None = None,
+    instructions: str | None = None,
+) -> int:
+    """A campaign and one draft request per entity (all entities must be in the user's
+    scope; metrics must be catalogue inputs)."""
+    _require(who, Permission.MANAGE_CAMPAIGNS)
+    if not name.strip():
+        raise Invalid("a campaign needs a name")
+    if not 1900 < year < 2200:
+        raise Invalid(f"year {year} is out of range")
+    known = {m.metric_id for m in collectable_metrics()}
+    wrong = [m for m in metric_ids if m not in known]
+    if wrong:
+        raise Invalid(f"not collectable catalogue metrics (inputs): {', '.join(wrong)}")
+    if not metric_ids or not entity_ids:
+        raise Invalid("a campaign needs at least one metric and one entity")
+    foreign = [e for e in entity_ids if not who.sees(e)]
+    if foreign:
+        raise NotFound(f"unknown entities: {', '.join(foreign)}")
+    assignees = assignees or {}
+    with write_transaction(engine) as conn:
+        existing = set(
+            conn.scalars(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id.in_(list(entity_ids))))
+        )
+        missing = [e for e in entity_ids if e not in existing]
+        if missing:
+            raise NotFound(f"unknown entities: {', '.join(missing)}")
+        stamp = now()
+        campaign_id = int(
+            conn.execute(
+                insert(CAMPAIGN)
+                .values(
+                    name=name.strip(),
+                    year=year,
+                    due_date=due_date,
+                    status="open",
+                    instructions=instructions,
+                    created_by=who.username,
+                    created_at=stamp,
+                )
+                .returning(CAMPAIGN.c.campaign_id)
+            ).scalar_one()
+        )
+        conn.execute(
+            insert(CAMPAIGN_METRIC),
+            [
+                {"campaign_id": campaign_id, "metric_id": m, "position": i}
+                for i, m in enumerate(dict.fromkeys(metric_ids))
+            ],
+        )
+        for entity_id in dict.fromkeys(entity_ids):
+            conn.execute(
+                insert(REQUEST).values(
+                    campaign_id=campaign_id,
+                    entity_id=entity_id,
+                    assignee_id=assignees.get(entity_id),
+                    status="draft",
+                    version=1,
+                    due_date=due_date,
+                )
+            )
+        audit.append(
+            conn,
+            who.username,
+            "create",
+            "campaign",
+            campaign_id,
+            after={
+                "name": name,
+                "year": year,
+                "due_date": due_date,
+                "metrics": list(metric_ids),
+                "entities": list(entity_ids),
+            },
+        )
+    return campaign_id
+
+
+# -- values -------------------------------------------------------------------------------
+
+
+def parse_value(text: str, unit: str, metric: Metric) -> float:
+    """The number a user typed (``1,234.5`` allowed) in a unit convertible to the metric's."""
+    raw = text.strip()
+    plain = raw.replace(",", "") if _GROUPED.match(raw) else raw
+    if not _NUMBER.match(plain):
+        raise Invalid(f"{metric.metric_id}: {raw!r} is not a number")
+    number = float(plain)
+    if not math.isfinite(number):
+        raise Invalid(f"{metric.metric_id}: {raw!r} is not a finite number")
+    if number < 0 and metric.aggregation == Aggregation.SUM:
+        raise Invalid(f"{metric.metric_id}: {raw} is negative; a quantity cannot be negative")
+    try:
+        conversion_factor(unit, metric.unit)
+    except UnitError as exc:
+        raise Invalid(f"{metric.metric_id}: {exc}") from exc
+    return number
+
+
+def set_value(
+    engine: Engine,
+    who: Principal,
+    request_id: int,
+    metric_id: str,
+    value_text: str,
+    unit: str,
+    *,
+    base_version: int,
+    note: str | None = None,
+) -> int:
+    """Enter or change one value; ``base_version`` is the value's version the user saw (0 for
+    a value not entered yet). Returns the new version."""
+    _require(who, Permission.EDIT)
+    with write_transaction(engine) as conn:
+        req = _request_row(conn, who, request_id)
+        _editable(conn, req)
+        if metric_id not in _metric_ids(conn, req["campaign_id"]):
+            raise NotFound(f"metric {metric_id} is not asked for in request {request_id}")
+        metric = load_catalogue().get(metric_id)
+        blank = not value_text.strip()
+        number = None if blank else parse_value(value_text, unit or metric.unit, metric)
+        unit = unit.strip() or metric.unit
+        current = (
+            conn.execute(
+                select(VALUE).where(
+                    VALUE.c.request_id == request_id, VALUE.c.metric_id == metric_id
+                )
+            )
+            .mappings()
+            .first()
+        )
+        have = 0 if current is None else int(current["version"])
+        if base_version != have:
+            raise Conflict(
+                f"{metric_id} was changed by {current['updated_by'] if current else 'someone'} "
+                f"(version {have}, you edited version {base_version}): reload and re-enter",
+                current_version=have,
+            )
+        fields = {
+            "value": number,
+            "value_text": value_text.strip(),
+            "unit": unit,
+            "note": (note or "").strip() or None,
+            "version": have + 1,
+            "updated_by": who.username,
+            "updated_at": now(),
+        }
+        if current is None:
+            conn.execute(insert(VALUE).values(request_id=request_id, metric_id=metric_id, **fields))
+        else:
+            updated = conn.execute(
+                update(VALUE)
+                .where(VALUE.c.value_id == current["value_id"], VALUE.c.version == have)
+                .values(**fields)
+            )
+            if updated.rowcount != 1:  # pragma: no cover - guarded by the write lock
+                raise Conflict(f"{metric_id} changed while saving: reload", current_version=None)
+        _bump(conn, request_id)
+        before = (
+            None
+            if current is None
+            else {k: current[k] for k in ("value_text", "unit", "note", "version")}
+        )
+        audit.append(
+            conn,
+            who.username,
+            "set_value",
+            "request_value",
+            f"{request_id}/{metric_id}",
+            entity_id=req["entity_id"],
+            before=before,
+            after={k: fields[k] for k in ("value_text", "unit", "note", "version")},
+        )
+    return have + 1
+
+
+def _editable(conn: Connection, req: dict[str, Any]) -> None:
+    if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == req["year"])) is not None:
+        raise Conflict(f"period {req['year']} is locked: figures change only through an adjustment")
+    if req["status"] not in EDITABLE:
+        raise Conflict(f"request {req['request_id']} is {req['status']}: it cannot be edited")
+
+
+def _bump(conn: Connection, request_id: int) -> None:
+    conn.execute(
+        update(REQUEST)
+        .where(REQUEST.c.request_id == request_id)
+        .values(version=REQUEST.c.version + 1)
+    )
+
+
+def _check_version(req: dict[str, Any], base_version: int) -> None:
+    if int(req["version"]) != base_version:
+        raise Conflict(
+            f"request {req['request_id']} changed since you opened it (version {req['version']}, "
+            f"you saw {base_version}): reload",
+            current_version=int(req["version"]),
+        )
+
+
+def add_comment(
+    engine: Engine, who: Principal, request_id: int, body: str, metric_id: str | None = None
+) -> int:
+    _require(who, Permission.COMMENT)
+    if not body.strip():
+        raise Invalid("a comment cannot be empty")
+    with write_transaction(engine) as conn:
+        req = _request_row(conn, who, request_id)
+        comment_id = _comment(conn, who, request_id, body, "comment", metric_id)
+        audit.append(
+            conn,
+            who.username,
+            "comment",
+            "request",
+            request_id,
+            entity_id=req["entity_id"],
+            after={"comment_id": comment_id, "metric_id": metric_id, "body": body.strip()},
+        )
+    return comment_id
+
+
+def _comment(
+    conn: Connection,
+    who: Principal,
+    request_id: int,
+    body: str,
+    kind: str,
+    metric_id: str | None = None,
+) -> int:
+    return int(
+        conn.execute(
+            insert(COMMENT)
+            .values(
+                request_id=request_id,
+                metric_id=metric_id,
+                kind=kind,
+                author=who.username,
+                at=now(),
+                body=body.strip(),
+            )
+            .returning(COMMENT.c.comment_id)
+        ).scalar_one()
+    )
+
+
+# -- transitions ----------------------------------------------------------------------------
+
+
+def submit(engine: Engine, who: Principal, request_id: int, *, base_version: int) -> None:
+    """Hand the request to the reviewers: every metric needs a value or a note saying why not."""
+    _require(who, Permission.EDIT)
+    with write_transaction(engine) as conn:
+        req = _request_row(conn, who, request_id)
+        _editable(conn, req)
+        _check_version(req, base_version)
+        values = {
+            r.metric_id: r
+            for r in conn.execute(
+                select(VALUE.c.metric_id, VALUE.c.value, VALUE.c.note).where(
+                    VALUE.c.request_id == request_id
+                )
+            )
+        }
+        missing = [
+            m
+            for m in _metric_ids(conn, req["campaign_id"])
+            if m not in values or (values[m].value is None and not values[m].note)
+        ]
+        if missing:
+            raise Invalid(
+                f"enter a value, or a note saying why there is none, for: {', '.join(missing)}"
+            )
+        _transition(conn, who, req, "submitted", submitted_by=who.username, submitted_at=now())
+
+
+def return_request(
+    engine: Engine, who: Principal, request_id: int, comment: str, *, base_version: int
+) -> None:
+    """Send a submitted request back to its owner with the reason."""
+    _require(who, Permission.REVIEW)
+    if not comment.strip():
+        raise Invalid("say what needs fixing when returning a request")
+    with write_transaction(engine) as conn:
+        req = _request_row(conn, who, request_id)
+        _check_version(req, base_version)
+        if req["status"] != "submitted":
+            raise Conflict(f"request {request_id} is {req['status']}, not submitted")
+        _comment(conn, who, request_id, comment, "return")
+        _transition(
+            conn, who, req, "returned", reviewed_by=who.username, reviewed_at=now(), comment=comment
+        )
+
+
+def approve(
+    engine: Engine,
+    who: Principal,
+    request_id: int,
+    *,
+    base_version: int,
+    comment: str | None = None,
+) -> int:
+    """Accept a submitted request and post its values to the ledger; returns the batch id."""
+    _require(who, Permission.REVIEW)
+    with write_transaction(engine) as conn:
+        req = _request_row(conn, who, request_id)
+        _check_version(req, base_version)
+        if req["status"] != "submitted":
+            raise Conflict(f"request {request_id} is {req['status']}, not submitted")
+        if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == req["year"])) is not None:
+            raise Conflict(f"period {req['year']} is locked")
+        if comment and comment.strip():
+            _comment(conn, who, request_id, comment, "approve")
+        values = [
+            dict(r)
+            for r in conn.execute(
+                select(VALUE).where(VALUE.c.request_id == request_id, VALUE.c.value.is_not(None))
+            ).mappings()
+        ]
+        region = conn.scalar(select(ENTITY.c.region).where(ENTITY.c.entity_id == req["entity_id"]))
+        batch_id = post_records(
+            conn,
+            kind="form",
+            label=f"request:{request_id}",
+            entity_id=req["entity_id"],
+            year=int(req["year"]),
+            region=region,
+            values=values,
+            user=req["submitted_by"] or who.username,
+            record_prefix=f"REQ{request_id}",
+            stamp=str(req["version"]),
+        )
+        _transition(
+            conn,
+            who,
+            req,
+            "approved",
+            reviewed_by=who.username,
+            reviewed_at=now(),
+            batch_id=batch_id,
+        )
+    return batch_id
+
+
+def _transition(
+    conn: Connection,
+    who: Principal,
+    req: dict[str, Any],
+    status: str,
+    *,
+    comment: str | None = None,
+    **fields: Any,
+) -> None:
+    conn.execute(
+        update(REQUEST)
+        .where(REQUEST.c.request_id == req["request_id"], REQUEST.c.version == req["version"])
+        .values(status=status, version=REQUEST.c.version + 1, **fields)
+    )
+    after: dict[str, Any] = {"status": status}
+    if comment:
+        after["comment"] = comment
+    if "batch_id" in fields:
+        after["batch_id"] = fields["batch_id"]
+    audit.append(
+        conn,
+        who.username,
+        status,
+        "request",
+        req["request_id"],
+        entity_id=req["entity_id"],
+        before={"status": req["status"]},
+        after=after,
+    )
+
+
+# -- posting to the ledger ------------------------------------------------------------------
+
+
+def _sources() -> dict[str, str]:
+    """Catalogue metrics stored as activity records (``ledger_sources.csv``, source activity)."""
+    return {s["metric_id"]: s["key"] for s in ledger_sources() if s["source"] == "activity"}
+
+
+def post_records(
+    conn: Connection,
+    *,
+    kind: str,
+    label: str,
+    entity_id: str,
+    year: int,
+    region: str | None,
+    values: Sequence[Mapping[str, Any]],
+    user: str,
+    record_prefix: str,
+    stamp: str,
+    notes: Iterable[str | None] | None = None,
+) -> int:
+    """Write values (columns metric_id, value, value_text, unit) as ledger records of one batch
+    inside the caller's transaction: metrics measured by activity records become activity
+    records (the inventory reads them), the others metric values in the metric's unit."""
+    catalogue = load_catalogue()
+    activity_keys = _sources()
+    activity_rows, metric_rows = [], []
+    note_list = list(notes) if notes is not None else [None] * len(values)
+    for row, note in zip(values, note_list, strict=True):
+        metric = catalogue.get(str(row["metric_id"]))
+        common = {
+            "record_id": f"{record_prefix}-{metric.metric_id}",
+            "entity_id": entity_id,
+            "year": year,
+            "month": None,
+            "data_quality": "reported",
+            "source_kind": kind,
+            "source_file": label,
+            "source_row": None,
+            "source_user": user,
+        }
+        if metric.metric_id in activity_keys:
+            activity_rows.append(
+                {
+                    **common,
+                    "activity_type": activity_keys[metric.metric_id],
+                    "quantity": float(row["value"]),
+                    "quantity_text": str(row["value_text"]),
+                    "unit": str(row["unit"]),
+                    "region": region,
+                    "region_text": region,
+                    "note": note,
+                }
+            )
+        else:
+            factor = conversion_factor(str(row["unit"]), metric.unit)
+            metric_rows.append(
+                {
+                    **common,
+                    "metric_id": metric.metric_id,
+                    "value": float(row["value"]) * factor,
+                    "value_text": f"{row['value_text']} {row['unit']}",
+                    "unit": metric.unit,
+                    "provenance": label,
+                    "note": note,
+                }
+            )
+    digest = hashlib.sha256(f"{label}@{stamp}".encode()).hexdigest()
+    return Ledger.post_batch(
+        conn,
+        kind,
+        label,
+        digest,
+        activity=pd.DataFrame(activity_rows) if activity_rows else None,
+        metrics=pd.DataFrame(metric_rows) if metric_rows else None,
+        imported_by=user,
+    )
+
+
+def current_figure(engine: Engine | Connection, entity_id: str, year: int, metric_id: str) -> float:
+    """An input metric's stored figure of an entity and year, in the metric's unit (the sum of
+    its records: activity records or metric values)."""
+    metric = load_catalogue().get(metric_id)
+    activity_keys = _sources()
+    act, met = TABLES["activity_record"], TABLES["metric_value"]
+    if metric_id in activity_keys:
+        stmt = select(act.c.quantity, act.c.unit).where(
+            act.c.entity_id == entity_id,
+            act.c.year == year,
+            act.c.activity_type == activity_keys[metric_id],
+        )
+    else:
+        stmt = select(met.c.value, met.c.unit).where(
+            met.c.entity_id == entity_id, met.c.year == year, met.c.metric_id == metric_id
+        )
+    if isinstance(engine, Connection):
+        rows = engine.execute(stmt).all()
+    else:
+        with engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+    return float(sum(q * conversion_factor(u, metric.unit) for q, u in rows))
+
+
+# -- evidence -------------------------------------------------------------------------------
+
+
+def add_evidence(
+    engine: Engine,
+    who: Principal,
+    request_id: int,
+    file_name: str,
+    content: bytes,
+    metric_id: str | None = None,
+) -> int:
+    """Attach a file (type checked by extension and leading bytes, size limited)."""
+    _require(who, Permission.EDIT)
+    name = file_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if suffix not in EVIDENCE_TYPES:
+        raise Invalid(f"{name}: evidence must be one of {', '.join(sorted(EVIDENCE_TYPES))}")
+    if not content:
+        raise Invalid(f"{name}: the file is empty")
+    if len(content) > EVIDENCE_MAX_BYTES:
+        raise Invalid(
+            f"{name}: {len(content):,} bytes is over the {EVIDENCE_MAX_BYTES:,}-byte limit"
+        )
+    content_type, magics = EVIDENCE_TYPES[suffix]
+    if magics and not any(content.startswith(m) for m in magics):
+        raise Invalid(f"{name}: the content is not a {suffix} file")
+    if not magics:
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Invalid(f"{name}: a {suffix} file must be UTF-8 text") from exc
+    digest = hashlib.sha256(content).hexdigest()
+    with write_transaction(engine) as conn:
+        req = _request_row(conn, who, request_id)
+        _editable(conn, req)
+        evidence_id = int(
+            conn.execute(
+                insert(EVIDENCE)
+                .values(
+                    request_id=request_id,
+                    metric_id=metric_id,
+                    file_name=name,
+                    content_type=content_type,
+                    size=len(content),
+                    sha256=digest,
+                    content=content,
+                    uploaded_by=who.username,
+                    uploaded_at=now(),
+                )
+                .returning(EVIDENCE.c.evidence_id)
+            ).scalar_one()
+        )
+        audit.append(
+            conn,
+            who.username,
+            "attach",
+            "evidence",
+            evidence_id,
+            entity_id=req["entity_id"],
+            after={"request": request_id, "file": name, "sha256": digest, "size": len(content)},
+        )
+    return evidence_id
+
+
+def get_evidence(engine: Engine, who: Principal, evidence_id: int) -> dict[str, Any]:
+    _require(who, Permission.VIEW)
+    with engine.connect() as conn:
+        row = (
+            conn.execute(select(EVIDENCE).where(EVIDENCE.c.evidence_id == evidence_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no evidence {evidence_id}")
+        _request_row(conn, who, int(row["request_id"]))
+        return dict(row)
+
+
+def apply_upload(
+    engine: Engine, who: Principal, request_id: int, values: Sequence[Any], *, base_version: int
+) -> int:
+    """Enter the values of an uploaded template (all or nothing, one version check for the
+    request); returns the request's new version."""
+    _require(who, Permission.EDIT)
+    with write_transaction(engine) as conn:
+        req = _request_row(conn, who, request_id)
+        _editable(conn, req)
+        _check_version(req, base_version)
+        asked = set(_metric_ids(conn, req["campaign_id"]))
+        catalogue = load_catalogue()
+        for item in values:
+            if item.metric_id not in asked:
+                raise Invalid(f"metric {item.metric_id} is not asked for in request {request_id}")
+            parse_value(item.value_text, item.unit, catalogue.get(item.metric_id))
+        current = {
+            r["metric_id"]: dict(r)
+            for r in conn.execute(select(VALUE).where(VALUE.c.request_id == request_id)).mappings()
+        }
+        stamp = now()
+        for item in values:
+            old = current.get(item.metric_id)
+            fields = {
+                "value": float(item.value),
+                "value_text": item.value_text,
+                "unit": item.unit,
+                "note": item.note,
+                "version": 1 if old is None else int(old["version"]) + 1,
+                "updated_by": who.username,
+                "updated_at": stamp,
+            }
+            if old is None:
+                conn.execute(
+                    insert(VALUE).values(request_id=request_id, metric_id=item.metric_id, **fields)
+                )
+            else:
+                conn.execute(
+                    update(VALUE).where(VALUE.c.value_id == old["value_id"]).values(**fields)
+                )
+        conn.execute(
+            update(REQUEST)
+            .where(REQUEST.c.request_id == request_id)
+            .values(version=REQUEST.c.version + 1)
+        )
+        audit.append(
+            conn,
+            who.username,
+            "upload",
+            "request",
+            request_id,
+            entity_id=req["entity_id"],
+            before={
+                m: {"value_text": v["value_text"], "unit": v["unit"]} for m, v in current.items()
+            },
+            after={i.metric_id: {"value_text": i.value_text, "unit": i.unit} for i in values},
+        )
+    return int(req["version"]) + 1

@@ -1,0 +1,273 @@
+"""Period locks and the restatement trail.
+
+The ESG committee locks a reporting year: its requests become ``locked`` and the ledger refuses
+any further record of that year (imports and forms alike, see ``Ledger.post_batch``). A locked
+figure then changes only through an adjustment: proposed with a reason and the value it
+replaces, decided by a committee member other than the proposer, and on approval posted as a
+record of the difference (``source_kind='adjustment'``) so the original records stay as they
+were and lineage shows both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from esgledger import audit
+from esgledger.auth.accounts import Principal
+from esgledger.auth.roles import Permission
+from esgledger.metrics.catalogue import Aggregation, Kind, load_catalogue
+from esgledger.store.engine import TABLES, now, write_transaction
+from esgledger.units import conversion_factor
+from esgledger.workflow.collection import (
+    CAMPAIGN,
+    ENTITY,
+    LOCK,
+    REQUEST,
+    _require,
+    current_figure,
+    parse_value,
+    post_records,
+)
+from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
+
+ADJUSTMENT = TABLES["adjustment"]
+
+
+def periods(engine: Engine, who: Principal) -> list[dict[str, Any]]:
+    """Years with campaigns or locks: lock state and request counts by status (visible ones)."""
+    _require(who, Permission.VIEW)
+    with engine.connect() as conn:
+        locks = {int(r["year"]): dict(r) for r in conn.execute(select(LOCK)).mappings()}
+        rows = conn.execute(
+            select(CAMPAIGN.c.year, REQUEST.c.entity_id, REQUEST.c.status).join(
+                CAMPAIGN, CAMPAIGN.c.campaign_id == REQUEST.c.campaign_id
+            )
+        ).all()
+    years = sorted({int(r.year) for r in rows} | set(locks), reverse=True)
+    out = []
+    for year in years:
+        mine = [r for r in rows if int(r.year) == year and who.sees(r.entity_id)]
+        counts: dict[str, int] = {}
+        for r in mine:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        out.append({"year": year, "lock": locks.get(year), "requests": counts})
+    return out
+
+
+def lock_period(
+    engine: Engine, who: Principal, year: int, *, note: str | None = None, force: bool = False
+) -> int:
+    """Lock a year; refused while requests of the year are not approved unless ``force``
+    (recorded). Returns the number of requests locked."""
+    _require(who, Permission.LOCK)
+    with write_transaction(engine) as conn:
+        if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is not None:
+            raise Conflict(f"period {year} is already locked")
+        rows = conn.execute(
+            select(REQUEST.c.request_id, REQUEST.c.entity_id, REQUEST.c.status)
+            .join(CAMPAIGN, CAMPAIGN.c.campaign_id == REQUEST.c.campaign_id)
+            .where(CAMPAIGN.c.year == year)
+        ).all()
+        pending = [r for r in rows if r.status != "approved"]
+        if pending and not force:
+            listed = ", ".join(f"{r.request_id} ({r.entity_id}: {r.status})" for r in pending[:20])
+            raise Conflict(
+                f"{len(pending)} request(s) of {year} are not approved: {listed}; "
+                "approve or return them first, or lock anyway with force"
+            )
+        conn.execute(
+            insert(LOCK).values(year=year, locked_by=who.username, locked_at=now(), note=note)
+        )
+        approved = [int(r.request_id) for r in rows if r.status == "approved"]
+        if approved:
+            conn.execute(
+                update(REQUEST)
+                .where(REQUEST.c.request_id.in_(approved))
+                .values(status="locked", version=REQUEST.c.version + 1)
+            )
+        audit.append(
+            conn,
+            who.username,
+            "lock",
+            "period",
+            year,
+            after={
+                "note": note,
+                "locked_requests": approved,
+                "forced_with_pending": [int(r.request_id) for r in pending],
+            },
+        )
+    return len(approved)
+
+
+def adjustable_metric(metric_id: str) -> None:
+    metric = load_catalogue().get(metric_id) if metric_id in load_catalogue() else None
+    if metric is None or metric.kind != Kind.INPUT:
+        raise Invalid(f"{metric_id} is not a catalogue input metric")
+    if metric.aggregation != Aggregation.SUM:
+        raise Invalid(
+            f"{metric_id} aggregates by {metric.aggregation.value}: only additive (sum) "
+            "figures can be restated by a difference record"
+        )
+
+
+def propose_adjustment(
+    engine: Engine,
+    who: Principal,
+    entity_id: str,
+    year: int,
+    metric_id: str,
+    value_text: str,
+    unit: str,
+    reason: str,
+) -> int:
+    """Propose a new value for a figure of a locked year, with the reason."""
+    _require(who, Permission.PROPOSE_ADJUSTMENT)
+    if not who.sees(entity_id):
+        raise NotFound(f"unknown entity {entity_id}")
+    if len(reason.strip()) < 5:
+        raise Invalid("an adjustment needs a reason (what was wrong, which evidence)")
+    adjustable_metric(metric_id)
+    metric = load_catalogue().get(metric_id)
+    unit = unit.strip() or metric.unit
+    new = parse_value(value_text, unit, metric) * conversion_factor(unit, metric.unit)
+    with write_transaction(engine) as conn:
+        if conn.scalar(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id == entity_id)) is None:
+            raise NotFound(f"unknown entity {entity_id}")
+        if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is None:
+            raise Conflict(f"period {year} is not locked: change the figure in its data request")
+        before = current_figure(conn, entity_id, year, metric_id)
+        adjustment_id = int(
+            conn.execute(
+                insert(ADJUSTMENT)
+                .values(
+                    year=year,
+                    entity_id=entity_id,
+                    metric_id=metric_id,
+                    before_value=before,
+                    after_value=new,
+                    unit=metric.unit,
+                    reason=reason.strip(),
+                    status="proposed",
+                    proposed_by=who.username,
+                    proposed_at=now(),
+                )
+                .returning(ADJUSTMENT.c.adjustment_id)
+            ).scalar_one()
+        )
+        audit.append(
+            conn,
+            who.username,
+            "propose",
+            "adjustment",
+            adjustment_id,
+            entity_id=entity_id,
+            before={"metric_id": metric_id, "year": year, "value": before, "unit": metric.unit},
+            after={"value": new, "typed": f"{value_text} {unit}", "reason": reason.strip()},
+        )
+    return adjustment_id
+
+
+def decide_adjustment(
+    engine: Engine, who: Principal, adjustment_id: int, approve: bool, note: str | None = None
+) -> int | None:
+    """Approve (posting the difference to the ledger; returns its batch id) or reject."""
+    _require(who, Permission.DECIDE_ADJUSTMENT)
+    with write_transaction(engine) as conn:
+        row = (
+            conn.execute(select(ADJUSTMENT).where(ADJUSTMENT.c.adjustment_id == adjustment_id))
+            .mappings()
+            .first()
+        )
+        if row is None or not who.sees(row["entity_id"]):
+            raise NotFound(f"no adjustment {adjustment_id}")
+        if row["status"] != "proposed":
+            raise Conflict(f"adjustment {adjustment_id} is already {row['status']}")
+        if row["proposed_by"] == who.username:
+            raise Forbidden("an adjustment is decided by someone other than its proposer")
+        batch_id = None
+        if approve:
+            current = current_figure(conn, row["entity_id"], int(row["year"]), row["metric_id"])
+            if abs(current - float(row["before_value"])) > 1e-9 * max(1.0, abs(current)):
+                raise Conflict(
+                    f"the figure changed since the adjustment was proposed ({row['before_value']} "
+                    f"then, {current} now): propose it again"
+                )
+            delta = float(row["after_value"]) - current
+            region = conn.scalar(
+                select(ENTITY.c.region).where(ENTITY.c.entity_id == row["entity_id"])
+            )
+            values = [
+                {
+                    "metric_id": row["metric_id"],
+                    "value": delta,
+                    "value_text": f"{delta:+.10g}",
+                    "unit": row["unit"],
+                }
+            ]
+            batch_id = post_records(
+                conn,
+                kind="adjustment",
+                label=f"adjustment:{adjustment_id}",
+                entity_id=row["entity_id"],
+                year=int(row["year"]),
+                region=region,
+                values=values,
+                user=row["proposed_by"],
+                record_prefix=f"ADJ{adjustment_id}",
+                stamp="1",
+                notes=[f"restatement: {row['reason']} (approved by {who.username})"],
+            )
+        status = "approved" if approve else "rejected"
+        conn.execute(
+            update(ADJUSTMENT)
+            .where(ADJUSTMENT.c.adjustment_id == adjustment_id)
+            .values(
+                status=status,
+                decided_by=who.username,
+                decided_at=now(),
+                decision_note=note,
+                batch_id=batch_id,
+            )
+        )
+        audit.append(
+            conn,
+            who.username,
+            status,
+            "adjustment",
+            adjustment_id,
+            entity_id=row["entity_id"],
+            before={"status": "proposed"},
+            after={"status": status, "note": note, "batch_id": batch_id},
+        )
+    return batch_id
+
+
+def adjustments(
+    engine: Engine, who: Principal, *, year: int | None = None, entity_id: str | None = None
+) -> list[dict[str, Any]]:
+    _require(who, Permission.VIEW)
+    stmt = select(ADJUSTMENT).order_by(ADJUSTMENT.c.adjustment_id.desc())
+    if year is not None:
+        stmt = stmt.where(ADJUSTMENT.c.year == year)
+    if entity_id is not None:
+        stmt = stmt.where(ADJUSTMENT.c.entity_id == entity_id)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings() if who.sees(r["entity_id"])]
+
+
+def is_locked(engine: Engine, year: int) -> bool:
+    with engine.connect() as conn:
+        return conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is not None
+
+
+__all__ = [
+    "adjustments",
+    "decide_adjustment",
+    "is_locked",
+    "lock_period",
+    "periods",
+    "propose_adjustment",
+]
