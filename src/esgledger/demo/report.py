@@ -165,5 +165,9 @@ def print_demo(path: Path, console: Console) -> int:
     for d in (d for d in result.diagnostics if d.severity is not Severity.INFO):
         console.print(f"[yellow]{d}[/]", highlight=False)
     console.print(f"Trace a figure: esgledger explain ghg:{YEAR}:S2L --ledger {path}")
+    console.print(
+        f"Open the web platform: esgledger serve --ledger {path} -> http://127.0.0.1:8000/ "
+        f"(demo accounts and passwords are written to {Path(path).parent / 'demo-users.tsv'})"
+    )
     ledger.close()
     return exit_code(result.diagnostics)

@@ -154,18 +154,15 @@ def campaign_detail(
         ).mappings()
         requests = [dict(r) for r in rows if who.sees(r["entity_id"])]
         metric_ids = _metric_ids(conn, campaign_id)
-        filled: dict[int, int] = dict(
-            conn.execute(
-                select(VALUE.c.request_id, func.count())
-                .where(
-                    VALUE.c.request_id.in_([r["request_id"] for r in requests]),
-                    VALUE.c.value.is_not(None),
-                )
-                .group_by(VALUE.c.request_id)
+        counted = conn.execute(
+            select(VALUE.c.request_id, func.count())
+            .where(
+                VALUE.c.request_id.in_([r["request_id"] for r in requests]),
+                VALUE.c.value.is_not(None),
             )
-            .tuples()
-            .all()
+            .group_by(VALUE.c.request_id)
         )
+        filled = {int(request_id): int(n) for request_id, n in counted}
     if not requests and who.scope is not None and not who.can(Permission.MANAGE_CAMPAIGNS):
         raise NotFound(f"no campaign {campaign_id}")
     for r in requests:

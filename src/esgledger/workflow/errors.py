@@ -9,25 +9,25 @@ class WorkflowError(Exception):
     status = 400
 
 
-class Invalid(WorkflowError):
+class Invalid(WorkflowError):  # noqa: N818 - named after the refusal, like HTTP statuses
     """The input is wrong (a value that is not a number, a unit of another dimension...)."""
 
     status = 422
 
 
-class NotFound(WorkflowError):
+class NotFound(WorkflowError):  # noqa: N818
     """No such object, or one outside the user's entities (the two are not told apart)."""
 
     status = 404
 
 
-class Forbidden(WorkflowError):
+class Forbidden(WorkflowError):  # noqa: N818
     """The user's role does not allow the action."""
 
     status = 403
 
 
-class Conflict(WorkflowError):
+class Conflict(WorkflowError):  # noqa: N818
     """The object changed since the version the user saw, or its state forbids the action."""
 
     status = 409

@@ -1,0 +1,269 @@
+"""The collection workflow in the library: versions, transitions, scope, lock, adjustments."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from esgledger import audit
+from esgledger.auth import accounts
+from esgledger.auth.accounts import Principal
+from esgledger.store.ledger import Ledger, PeriodLockedError
+from esgledger.workflow import collection, periods
+from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
+
+ELECTRICITY, GAS = "energy.electricity_purchased", "energy.natural_gas"
+USERS = {
+    "rev": ("reviewer", ["G00"]),
+    "own": ("owner", ["S01"]),
+    "own2": ("owner", ["S02"]),
+    "com": ("approver", ["G00"]),
+    "com2": ("approver", ["G00"]),
+}
+
+
+@pytest.fixture(scope="module")
+def template(demo_ledger_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("wf") / "wf.db"
+    shutil.copy(demo_ledger_path, path)
+    with Ledger.open(path) as ledger:
+        for name, (role, entities) in USERS.items():
+            accounts.create_user(
+                ledger.engine, "t", name, f"{name}-password", role, entities=entities
+            )
+    return path
+
+
+@pytest.fixture
+def ledger(template: Path, tmp_path: Path) -> Iterator[Ledger]:
+    path = tmp_path / "l.db"
+    shutil.copy(template, path)
+    with Ledger.open(path) as opened:
+        yield opened
+
+
+def who(ledger: Ledger, name: str) -> Principal:
+    user_id = accounts.user_id_of(ledger.engine, name)
+    assert user_id is not None
+    found = accounts.get_principal(ledger.engine, user_id)
+    assert found is not None
+    return found
+
+
+def campaign(ledger: Ledger, entities: list[str] | None = None) -> dict[str, int]:
+    cid = collection.create_campaign(
+        ledger.engine,
+        who(ledger, "rev"),
+        "2025 energy",
+        2025,
+        date(2026, 1, 31),
+        [ELECTRICITY, GAS],
+        entities or ["S01", "S02"],
+    )
+    detail = collection.campaign_detail(ledger.engine, who(ledger, "rev"), cid)
+    return {r["entity_id"]: int(r["request_id"]) for r in detail["requests"]}
+
+
+def version(ledger: Ledger, name: str, request_id: int) -> int:
+    return int(collection.request_detail(ledger.engine, who(ledger, name), request_id)["version"])
+
+
+def fill_and_approve(ledger: Ledger, request_id: int, mwh: str = "1,200") -> int:
+    engine, own = ledger.engine, who(ledger, "own")
+    collection.set_value(engine, own, request_id, ELECTRICITY, mwh, "MWh", base_version=0)
+    collection.set_value(engine, own, request_id, GAS, "", "m3", base_version=0, note="no gas")
+    collection.submit(engine, own, request_id, base_version=version(ledger, "own", request_id))
+    rev = who(ledger, "rev")
+    return collection.approve(
+        engine, rev, request_id, base_version=version(ledger, "rev", request_id)
+    )
+
+
+def test_scope_owner_sees_only_own_request(ledger: Ledger) -> None:
+    requests = campaign(ledger)
+    own = who(ledger, "own")
+    assert own.scope == frozenset({"S01"})
+    with pytest.raises(NotFound):
+        collection.request_detail(ledger.engine, own, requests["S02"])
+    with pytest.raises(NotFound):
+        collection.set_value(
+            ledger.engine, own, requests["S02"], ELECTRICITY, "1", "MWh", base_version=0
+        )
+    visible = collection.campaign_detail(ledger.engine, own, 1)["requests"]
+    assert [r["entity_id"] for r in visible] == ["S01"]
+    rev = who(ledger, "rev")
+    assert rev.scope is not None and {"G00", "S01", "S16"} <= rev.scope
+
+
+def test_stale_version_is_refused_and_nothing_is_lost(ledger: Ledger) -> None:
+    request_id = campaign(ledger)["S01"]
+    own = who(ledger, "own")
+    assert (
+        collection.set_value(
+            ledger.engine, own, request_id, ELECTRICITY, "10", "MWh", base_version=0
+        )
+        == 1
+    )
+    with pytest.raises(Conflict) as caught:
+        collection.set_value(
+            ledger.engine, own, request_id, ELECTRICITY, "20", "MWh", base_version=0
+        )
+    assert caught.value.current_version == 1
+    value = collection.request_detail(ledger.engine, own, request_id)["items"][0]["value"]
+    assert (value["value_text"], value["version"]) == ("10", 1)
+
+
+def test_values_are_checked_against_the_metric(ledger: Ledger) -> None:
+    request_id = campaign(ledger)["S01"]
+    own = who(ledger, "own")
+    for text, unit in (("ten", "MWh"), ("-5", "MWh"), ("5", "kg")):
+        with pytest.raises(Invalid):
+            collection.set_value(
+                ledger.engine, own, request_id, ELECTRICITY, text, unit, base_version=0
+            )
+
+
+def test_submit_needs_every_value_or_a_note(ledger: Ledger) -> None:
+    request_id = campaign(ledger)["S01"]
+    own = who(ledger, "own")
+    collection.set_value(ledger.engine, own, request_id, ELECTRICITY, "1", "MWh", base_version=0)
+    with pytest.raises(Invalid, match=GAS):
+        collection.submit(
+            ledger.engine, own, request_id, base_version=version(ledger, "own", request_id)
+        )
+
+
+def test_roles_are_enforced(ledger: Ledger) -> None:
+    request_id = campaign(ledger)["S01"]
+    with pytest.raises(Forbidden):
+        collection.set_value(
+            ledger.engine, who(ledger, "rev"), request_id, ELECTRICITY, "1", "MWh", base_version=0
+        )
+    with pytest.raises(Forbidden):
+        collection.create_campaign(
+            ledger.engine, who(ledger, "own"), "x", 2025, date(2026, 1, 1), [ELECTRICITY], ["S01"]
+        )
+
+
+def test_return_then_approve_posts_records_with_source(ledger: Ledger) -> None:
+    request_id = campaign(ledger)["S01"]
+    engine, own, rev = ledger.engine, who(ledger, "own"), who(ledger, "rev")
+    collection.set_value(engine, own, request_id, ELECTRICITY, "1,200", "MWh", base_version=0)
+    collection.set_value(engine, own, request_id, GAS, "3.5", "m3", base_version=0)
+    collection.submit(engine, own, request_id, base_version=version(ledger, "own", request_id))
+    collection.return_request(
+        engine, rev, request_id, "gas looks low", base_version=version(ledger, "rev", request_id)
+    )
+    assert collection.request_detail(engine, own, request_id)["status"] == "returned"
+    collection.set_value(engine, own, request_id, GAS, "350", "m3", base_version=1)
+    collection.submit(engine, own, request_id, base_version=version(ledger, "own", request_id))
+    batch = collection.approve(
+        engine, rev, request_id, base_version=version(ledger, "rev", request_id)
+    )
+    records = ledger.activity_frame([2025])
+    mine = records[records["batch_id"] == batch].sort_values("activity_type")
+    assert list(mine["activity_type"]) == ["electricity", "natural_gas"]
+    assert list(mine["quantity"]) == [1200.0, 350.0]
+    assert set(mine["source_file"]) == {f"request:{request_id}"}
+    assert collection.current_figure(engine, "S01", 2025, ELECTRICITY) == 1200.0
+    detail = collection.request_detail(engine, own, request_id)
+    assert [c["kind"] for c in detail["comments"]] == ["return"]
+
+
+def test_lock_refuses_edits_and_imports_then_adjustment_restates(ledger: Ledger) -> None:
+    requests = campaign(ledger, ["S01"])
+    engine = ledger.engine
+    fill_and_approve(ledger, requests["S01"])
+    assert periods.lock_period(engine, who(ledger, "com"), 2025) == 1
+    with pytest.raises(Conflict, match="locked"):
+        collection.set_value(
+            engine, who(ledger, "own"), requests["S01"], ELECTRICITY, "1", "MWh", base_version=1
+        )
+    record = pd.DataFrame(
+        [
+            {
+                "record_id": "X1",
+                "entity_id": "S01",
+                "year": 2025,
+                "activity_type": "electricity",
+                "quantity": 1.0,
+                "quantity_text": "1",
+                "unit": "MWh",
+                "data_quality": "measured",
+            }
+        ]
+    )
+    with pytest.raises(PeriodLockedError):
+        ledger.write_batch("activity", "late.csv", "x" * 64, activity=record)
+    adjustment = periods.propose_adjustment(
+        engine, who(ledger, "own"), "S01", 2025, ELECTRICITY, "1150", "MWh", "meter re-read"
+    )
+    with pytest.raises(Forbidden):  # the committee decides, not the proposer's role
+        periods.decide_adjustment(engine, who(ledger, "own"), adjustment, True)
+    batch = periods.decide_adjustment(engine, who(ledger, "com"), adjustment, True)
+    assert collection.current_figure(engine, "S01", 2025, ELECTRICITY) == pytest.approx(1150.0)
+    records = ledger.activity_frame([2025])
+    adjusting = records[records["batch_id"] == batch]
+    assert list(adjusting["quantity"]) == [pytest.approx(-50.0)]
+    assert list(adjusting["source_file"]) == [f"adjustment:{adjustment}"]
+    assert len(records[records["activity_type"] == "electricity"]) == 2  # original kept
+    assert audit.verify(engine).ok
+
+
+def test_four_eyes_on_adjustments(ledger: Ledger) -> None:
+    fill_and_approve(ledger, campaign(ledger, ["S01"])["S01"])
+    engine = ledger.engine
+    periods.lock_period(engine, who(ledger, "com"), 2025)
+    adjustment = periods.propose_adjustment(
+        engine, who(ledger, "rev"), "S01", 2025, ELECTRICITY, "1", "GWh", "unit error"
+    )
+    accounts.set_grants(engine, "t", accounts.user_id_of(engine, "com") or 0, ["G00"])
+    periods.decide_adjustment(engine, who(ledger, "com"), adjustment, False, "no evidence")
+    with pytest.raises(Conflict):
+        periods.decide_adjustment(engine, who(ledger, "com2"), adjustment, True)
+    assert collection.current_figure(engine, "S01", 2025, ELECTRICITY) == 1200.0
+
+
+def test_lock_waits_for_pending_requests_unless_forced(ledger: Ledger) -> None:
+    campaign(ledger)
+    with pytest.raises(Conflict, match="not approved"):
+        periods.lock_period(ledger.engine, who(ledger, "com"), 2025)
+    periods.lock_period(ledger.engine, who(ledger, "com"), 2025, force=True)
+    assert periods.is_locked(ledger.engine, 2025)
+
+
+def test_adjusting_an_open_year_or_a_ratio_is_refused(ledger: Ledger) -> None:
+    with pytest.raises(Conflict, match="not locked"):
+        periods.propose_adjustment(
+            ledger.engine, who(ledger, "own"), "S01", 2025, ELECTRICITY, "1", "MWh", "fix it"
+        )
+    with pytest.raises(NotFound):
+        periods.propose_adjustment(
+            ledger.engine, who(ledger, "own"), "S02", 2025, ELECTRICITY, "1", "MWh", "fix it"
+        )
+
+
+def test_evidence_is_type_and_size_checked(ledger: Ledger) -> None:
+    request_id = campaign(ledger)["S01"]
+    own = who(ledger, "own")
+    evidence = collection.add_evidence(ledger.engine, own, request_id, "bill.pdf", b"%PDF-1.7 ...")
+    stored = collection.get_evidence(ledger.engine, own, evidence)
+    assert stored["size"] == 12 and len(stored["sha256"]) == 64
+    with pytest.raises(Invalid, match=r"not a \.pdf"):
+        collection.add_evidence(ledger.engine, own, request_id, "bill.pdf", b"MZ\x90")
+    with pytest.raises(Invalid, match="must be one of"):
+        collection.add_evidence(ledger.engine, own, request_id, "run.exe", b"MZ")
+    with pytest.raises(NotFound):
+        collection.get_evidence(ledger.engine, who(ledger, "own2"), evidence)
+
+
+def test_overdue_reminders(ledger: Ledger) -> None:
+    campaign(ledger)
+    late = collection.overdue(ledger.engine, who(ledger, "own"), today=date(2026, 2, 10))
+    assert [(r["entity_id"], r["days_overdue"]) for r in late] == [("S01", 10)]
+    assert collection.overdue(ledger.engine, who(ledger, "own"), today=date(2026, 1, 1)) == []
