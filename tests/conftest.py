@@ -1,11 +1,16 @@
-"""Shared fixtures: the demo ledger, built once per test session."""
+"""Shared fixtures: the demo ledger, built once per test session; PostgreSQL databases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from esgledger.demo import build_demo
 from esgledger.store.ledger import Ledger
@@ -25,3 +30,55 @@ def demo_ledger(demo_ledger_path: Path) -> Iterator[Ledger]:
     ledger = Ledger.open(demo_ledger_path)
     yield ledger
     ledger.close()
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------
+# ESGLEDGER_TEST_PG_URL names a database of a PostgreSQL server where the tests may create
+# databases (scripts/ci_postgres.sh starts a throwaway cluster and sets it). Each test gets
+# databases of its own, so the tests run in parallel (pytest -n).
+
+PG_URL_VARIABLE = "ESGLEDGER_TEST_PG_URL"
+
+
+@pytest.fixture
+def new_pg_database() -> Iterator[Callable[[], str]]:
+    """A function returning the URL of a new, empty PostgreSQL database on each call; they are
+    dropped after the test. Skips without ESGLEDGER_TEST_PG_URL."""
+    base = os.environ.get(PG_URL_VARIABLE, "")
+    if not base:
+        pytest.skip(f"{PG_URL_VARIABLE} is not set (see scripts/ci_postgres.sh)")
+    url = make_url(base)
+    # connected to the given URL's database, never to template1 (CREATE DATABASE copies it)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    created: list[str] = []
+
+    def create() -> str:
+        name = f"esgl_test_{uuid.uuid4().hex}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return url.set(database=name).render_as_string(hide_password=False)
+
+    try:
+        yield create
+    finally:
+        with admin.connect() as conn:
+            for name in created:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url(new_pg_database: Callable[[], str]) -> str:
+    """URL of a new, empty PostgreSQL database, dropped after the test; skips without
+    ESGLEDGER_TEST_PG_URL."""
+    return new_pg_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"] if os.environ.get(PG_URL_VARIABLE) else ["sqlite"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A ledger location for `Ledger.open` and `--ledger`: a new SQLite file's path, and when
+    ESGLEDGER_TEST_PG_URL is set, a new PostgreSQL database's URL (see `pg_url`)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "ledger.db")
+    return str(request.getfixturevalue("pg_url"))

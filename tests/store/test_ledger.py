@@ -1,12 +1,12 @@
 """Ledger storage: migrations, batch writes (atomic), round-trips of every table.
 
-Set ``ESGLEDGER_TEST_PG_URL`` (an empty PostgreSQL database; run without xdist) to repeat
-the tests on PostgreSQL as well as SQLite.
+The tests taking ``store_url`` (tests/conftest.py) run on a new SQLite file and, when
+``ESGLEDGER_TEST_PG_URL`` is set (scripts/ci_postgres.sh), on a new PostgreSQL database of
+their own, so they run in parallel (pytest -n).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,7 +17,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
 from esgledger.domain.model import Entity, EntityKind, StructuralChange
@@ -104,25 +105,9 @@ def _direct(n: int = 3) -> pd.DataFrame:
     )
 
 
-PG_URL = os.environ.get("ESGLEDGER_TEST_PG_URL", "")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
-    """A fresh SQLite file, or the emptied PostgreSQL database."""
-    if request.param == "sqlite":
-        return tmp_path / "ledger.db"
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        Base.metadata.drop_all(conn)
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    engine.dispose()
-    return PG_URL
-
-
 @pytest.fixture
-def ledger(target: str | Path) -> Iterator[Ledger]:
-    with Ledger.open(target) as opened:
+def ledger(store_url: str) -> Iterator[Ledger]:
+    with Ledger.open(store_url) as opened:
         opened.init()
         opened.upsert_entities(ENTITIES)
         yield opened
@@ -140,7 +125,7 @@ def test_init_is_idempotent_and_at_head(tmp_path: Path) -> None:
         ledger.init()
         assert ledger.is_initialised()
         with ledger.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_heads() == ("0003",)
+            assert MigrationContext.configure(conn).get_current_heads() == ("0004",)
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert set(ledger.counts().values()) == {0}
@@ -159,13 +144,49 @@ def test_a_ledger_at_0001_upgrades_and_keeps_its_rows(tmp_path: Path) -> None:
         assert "activity_record" in tables and "metric_value" not in tables
         ledger.init()
         with ledger.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_heads() == ("0003",)
+            assert MigrationContext.configure(conn).get_current_heads() == ("0004",)
         assert ledger.counts()["metric_value"] == 0
         assert ledger.counts()["entity"] == len(ENTITIES)
 
 
-def test_migration_creates_exactly_the_models(target: str | Path) -> None:
-    with Ledger.open(target) as ledger:
+def test_init_on_postgresql_is_idempotent_and_at_head(pg_url: str) -> None:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with Ledger.open(pg_url) as ledger:
+        assert ledger.engine.dialect.name == "postgresql"
+        assert not ledger.is_initialised()
+        ledger.init()
+        ledger.init()
+        assert ledger.is_initialised()
+        with ledger.engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_heads() == (head,)
+        assert set(ledger.counts().values()) == {0}
+
+
+def test_every_migration_upgrades_with_rows_and_downgrades(store_url: str) -> None:
+    """Each revision in turn from an 0001 ledger holding rows, then back down to nothing."""
+    config = alembic_config()
+    revisions = [s.revision for s in ScriptDirectory.from_config(config).walk_revisions()][::-1]
+    assert revisions[:3] == ["0001", "0002", "0003"]
+    with Ledger.open(store_url) as ledger:
+        with ledger.engine.begin() as conn:
+            command.upgrade(alembic_config(connection=conn), "0001")
+        ledger.upsert_entities(ENTITIES)
+        assert "metric_value" not in inspect(ledger.engine).get_table_names()
+        for revision in revisions[1:]:
+            with ledger.engine.begin() as conn:
+                command.upgrade(alembic_config(connection=conn), revision)
+                assert MigrationContext.configure(conn).get_current_heads() == (revision,)
+        assert ledger.is_initialised()
+        assert ledger.organisation() == Organisation.of(ENTITIES)
+        ledger.write_batch("activity", "a.csv", "sha-1", activity=_activity(3))
+        assert ledger.counts()["activity_record"] == 3
+        with ledger.engine.begin() as conn:
+            command.downgrade(alembic_config(connection=conn), "base")
+        assert set(inspect(ledger.engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_migration_creates_exactly_the_models(store_url: str) -> None:
+    with Ledger.open(store_url) as ledger:
         ledger.init()
         with ledger.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -290,8 +311,8 @@ def test_entities_round_trip_into_organisation(ledger: Ledger) -> None:
     assert ledger.batches()["rows"].tolist() == [1]
 
 
-def test_empty_ledger_frames_keep_columns_and_dtypes(target: str | Path) -> None:
-    with Ledger.open(target) as ledger:
+def test_empty_ledger_frames_keep_columns_and_dtypes(store_url: str) -> None:
+    with Ledger.open(store_url) as ledger:
         ledger.init()
         for frame, spec in (
             (ledger.activity_frame(), ACTIVITY_FRAME),

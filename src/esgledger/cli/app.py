@@ -36,9 +36,15 @@ app.add_typer(factors_app, name="factors")
 console = Console(width=None if sys.stdout.isatty() else 130)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 130)
 
-DEFAULT_LEDGER = Path("esgledger.db")
+DEFAULT_LEDGER = "esgledger.db"
 LedgerOption = Annotated[
-    Path, typer.Option("--ledger", "-l", envvar="ESGLEDGER_DB", help="ledger file (SQLite)")
+    str,
+    typer.Option(
+        "--ledger",
+        "-l",
+        envvar="ESGLEDGER_DB",
+        help="ledger: an SQLite file, or a database URL (postgresql+psycopg://user@host/db)",
+    ),
 ]
 
 
@@ -48,9 +54,47 @@ class Approach(StrEnum):
     equity_share = "equity_share"
 
 
-def _open(path: Path, must_exist: bool = True) -> Any:
+def is_url(ledger: str | Path) -> bool:
+    """A ``--ledger`` value with ``://`` is a database URL; anything else is an SQLite file."""
+    return isinstance(ledger, str) and "://" in ledger
+
+
+def shown(ledger: str | Path) -> str:
+    """The ledger as printed: a URL without its password."""
+    if not is_url(ledger):
+        return str(ledger)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(str(ledger)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return str(ledger)
+
+
+def ledger_target(ledger: str | Path) -> str | Path:
+    """What ``Ledger.open`` takes for a ``--ledger`` value: a ``Path`` for a file, else the URL,
+    with ``postgresql://`` and ``postgres://`` meaning the psycopg (3) driver."""
+    if not is_url(ledger):
+        return Path(ledger)
+    scheme, rest = str(ledger).split("://", 1)
+    return f"postgresql+psycopg://{rest}" if scheme in ("postgresql", "postgres") else str(ledger)
+
+
+def _open(ledger: str | Path, must_exist: bool = True) -> Any:
+    """The ledger of a ``--ledger`` value: an SQLite file (which must exist unless
+    ``must_exist`` is false) or a database URL (never checked here: the database says)."""
+    from sqlalchemy.exc import ArgumentError
+
     from esgledger.store.ledger import Ledger
 
+    if is_url(ledger):
+        try:
+            return Ledger.open(ledger_target(ledger))
+        except (ArgumentError, ImportError) as exc:  # unknown dialect or driver, bad URL
+            errors.print(f"--ledger {shown(ledger)}: {exc}", markup=False, highlight=False)
+            raise typer.Exit(2) from exc
+    path = Path(ledger)
     if must_exist and not path.exists():
         errors.print(f"{path}: no ledger here; run `esgledger init --ledger {path}` first")
         raise typer.Exit(2)
@@ -88,7 +132,7 @@ def init(
         if exit_code(problems):
             raise typer.Exit(1)
         store.upsert_entities(found)
-    console.print(f"ledger ready: {ledger} ({len(store.organisation())} entities)")
+    console.print(f"ledger ready: {shown(ledger)} ({len(store.organisation())} entities)")
 
 
 def _advance(progress: Progress, task: TaskID, done: int) -> None:
@@ -377,7 +421,7 @@ def kri(
             frame = pd.read_csv(series, dtype={"entity_id": str, "metric_id": str, "period": str})
         warnings = evaluate(frame, found)
     except (OSError, ValueError, KeyError, pd.errors.ParserError) as exc:
-        errors.print(f"{series.name if series else ledger}: {exc}", markup=False)
+        errors.print(f"{series.name if series else shown(ledger)}: {exc}", markup=False)
         raise typer.Exit(1) from exc
     if as_json:
         print(
