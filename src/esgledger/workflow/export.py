@@ -1,0 +1,145 @@
+"""CSV and XLSX exports that a spreadsheet never runs as formulas.
+
+A cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read
+by Excel, WPS and LibreOffice as a formula when the file is opened (CSV) or re-saved, so an
+exported note such as ``=HYPERLINK("http://evil","click")`` would become a live link. Following
+the OWASP guidance on CSV injection, :func:`safe_cell` prefixes such text with a single quote
+``'`` (shown as text, never evaluated); numbers stay numbers, negative ones included.
+
+:func:`write_csv` writes UTF-8 with a byte order mark, so that Excel opens Chinese text
+correctly; :func:`write_xlsx` writes every string cell with the string data type, so nothing is
+ever stored as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""Leading characters that make a spreadsheet read a cell as a formula (OWASP)."""
+
+QUOTE = "'"
+
+EXCEL_SHEET_TITLE_MAX = 31
+
+# Characters XML 1.0 cannot carry (an XLSX is XML): control characters other than tab, line
+# feed and carriage return, and the non-characters U+FFFE and U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CR = re.compile("\r\n?")
+
+
+def neutralise(text: str) -> str:
+    """``text`` with a leading ``'`` when it starts like a formula; unchanged otherwise."""
+    return QUOTE + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def safe_cell(value: object) -> object:
+    """A value that is safe to put in a spreadsheet cell of an export.
+
+    ``None``, booleans, numbers (``int``, ``float``, ``Decimal``, negative ones included),
+    dates and times are returned as they are; text starting with ``=``, ``+``, ``-``, ``@``,
+    a tab or a carriage return gets a leading ``'``; any other object is turned into its
+    ``str`` and neutralised the same way.
+    """
+    if value is None or isinstance(value, bool | int | float | Decimal | date | time):
+        return value
+    return neutralise(value if isinstance(value, str) else str(value))
+
+
+def xlsx_text(text: str) -> str:
+    """The text as an XLSX cell can hold it, neutralised.
+
+    Characters XML cannot carry are removed first (so that a removed control character never
+    uncovers a leading ``=``), then the text is neutralised like :func:`safe_cell`, then line
+    breaks become ``\\n`` (a carriage return does not survive XML line-end normalisation;
+    ``\\n`` is Excel's own line break in a cell).
+    """
+    return _CR.sub("\n", neutralise(_XML_ILLEGAL.sub("", text)))
+
+
+def _csv_text(value: object) -> str:
+    safe = safe_cell(value)
+    if safe is None:
+        return ""
+    if isinstance(safe, datetime | date | time):
+        return safe.isoformat()
+    return str(safe)
+
+
+def write_csv(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> bytes:
+    """CSV (UTF-8 with BOM, CRLF line ends) of ``rows`` in the order of ``columns``.
+
+    A missing key or ``None`` is an empty cell; every cell, the header included, passes
+    through :func:`safe_cell`.
+    """
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow([_csv_text(c) for c in columns])
+    for row in rows:
+        writer.writerow([_csv_text(row.get(c)) for c in columns])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_value(value: object) -> tuple[object, bool]:
+    """(value to write, whether it is text) for one XLSX cell."""
+    if value is None or isinstance(value, bool | int | Decimal):
+        return value, False
+    if isinstance(value, float):
+        # NaN and infinities have no XLSX representation (Excel repairs such a file)
+        return (value if math.isfinite(value) else None), False
+    if isinstance(value, datetime | time) and value.tzinfo is not None:
+        return xlsx_text(value.isoformat()), True  # Excel has no time zones
+    if isinstance(value, date | time):
+        return value, False
+    return xlsx_text(value if isinstance(value, str) else str(value)), True
+
+
+def write_xlsx(sheets: Mapping[str, tuple[Sequence[str], Sequence[Mapping[str, object]]]]) -> bytes:
+    """An XLSX workbook with one sheet per entry: ``title -> (columns, rows)``.
+
+    The first row of a sheet is the bold header; then one row per mapping, in the order of the
+    columns. Numbers are written as numbers (NaN and infinities as empty cells), dates as
+    dates, everything else as text through :func:`xlsx_text` with the string data type set
+    explicitly, so that no cell is ever a formula. Raises :class:`ValueError` for a sheet
+    title Excel cannot take (longer than 31 characters, or with ``[]:*?/\\``).
+    """
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    bold = Font(bold=True)
+    for title, (columns, rows) in sheets.items():
+        if not title or len(title) > EXCEL_SHEET_TITLE_MAX:
+            raise ValueError(f"sheet title {title!r} must have 1 to 31 characters")
+        sheet = book.create_sheet(title)
+        for col, name in enumerate(columns, start=1):
+            cell = sheet.cell(1, col)
+            cell.value = xlsx_text(name)
+            cell.data_type = "s"
+            cell.font = bold
+        for number, row in enumerate(rows, start=2):
+            for col, name in enumerate(columns, start=1):
+                value, is_text = _xlsx_value(row.get(name))
+                if value is None:
+                    continue
+                cell = sheet.cell(number, col)
+                cell.value = value
+                if is_text:
+                    cell.data_type = "s"
+        for col, name in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(col)].width = max(10, min(60, len(name) + 4))
+        if columns:
+            sheet.freeze_panes = "A2"
+    if not book.worksheets:
+        book.create_sheet("export")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
