@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -244,7 +245,7 @@ def set_active(engine: Engine, actor: str, user_id: int, active: bool) -> None:
         audit.append(conn, actor, "activate" if active else "deactivate", "user", user_id)
 
 
-def list_users(engine: Engine) -> list[dict[str, object]]:
+def list_users(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         grants: dict[int, list[str]] = {}
         for user_id, entity_id in conn.execute(select(GRANT.c.user_id, GRANT.c.entity_id)):

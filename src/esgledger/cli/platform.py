@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from esgledger.cli.app import DEFAULT_LEDGER, _open, console, errors
+from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _open, console, errors, is_url
 
 user_app = typer.Typer(help="Manage the web platform's users.", no_args_is_help=True)
 audit_app = typer.Typer(help="Read and verify the hash-chained audit log.", no_args_is_help=True)
-LedgerArg = Annotated[
-    str, typer.Option("--ledger", "-l", envvar="ESGLEDGER_DB", help="ledger file or database URL")
-]
 ActorOption = Annotated[str, typer.Option("--actor", help="who makes the change (audit log)")]
 
 DEMO_USERS = (
@@ -33,15 +30,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
 
 
-def _ledger(target: str, must_exist: bool = True) -> object:
-    return _open(Path(target) if "://" not in target else target, must_exist)
-
-
-def _demo_users(store: object, path: Path) -> None:
+def _demo_users(store: Any, path: Path) -> None:
     """Create the demo accounts with random passwords, written once to ``path`` (mode 600)."""
     from esgledger.auth import accounts
 
-    engine = store.engine  # type: ignore[attr-defined]
+    engine = store.engine
     lines = []
     for username, role, entity in DEMO_USERS:
         if accounts.user_id_of(engine, username) is not None:
@@ -57,7 +50,7 @@ def _demo_users(store: object, path: Path) -> None:
 
 
 def serve(
-    ledger: LedgerArg = "esgledger-demo/demo.db",
+    ledger: LedgerOption = "esgledger-demo/demo.db",
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
     demo: Annotated[
@@ -72,22 +65,22 @@ def serve(
 
     from esgledger.web.app import create_app
 
-    is_file = "://" not in ledger
+    is_file = not is_url(ledger)
     if demo and is_file and not Path(ledger).exists():
         from esgledger.demo.build import build_demo
 
         Path(ledger).parent.mkdir(parents=True, exist_ok=True)
         console.print(f"building the demo ledger {ledger} ...")
         build_demo(Path(ledger))
-    store = _ledger(ledger, must_exist=is_file)
-    store.init()  # type: ignore[attr-defined]
+    store = _open(ledger, must_exist=is_file)
+    store.init()
     if demo:
         accounts_file = (Path(ledger).parent if is_file else Path()) / "demo-users.tsv"
         _demo_users(store, accounts_file)
         if accounts_file.exists():
             console.print(f"demo accounts and their passwords: {accounts_file}")
     console.print(f"esgledger is at http://{host}:{port}/ (API: http://{host}:{port}/api/docs)")
-    uvicorn.run(create_app(store, secure_cookies=secure_cookies), host=host, port=port)  # type: ignore[arg-type]
+    uvicorn.run(create_app(store, secure_cookies=secure_cookies), host=host, port=port)
 
 
 @user_app.command("add")
@@ -103,17 +96,17 @@ def user_add(
         str | None,
         typer.Option(envvar="ESGLEDGER_PASSWORD", help="initial password (default: random)"),
     ] = None,
-    ledger: LedgerArg = str(DEFAULT_LEDGER),
+    ledger: LedgerOption = DEFAULT_LEDGER,
     actor: ActorOption = "cli",
 ) -> None:
     """Add a user; a random initial password is printed once and must be changed."""
     from esgledger.auth import accounts
 
-    store = _ledger(ledger)
+    store = _open(ledger)
     initial = password or secrets.token_urlsafe(12)
     try:
         user_id = accounts.create_user(
-            store.engine,  # type: ignore[attr-defined]
+            store.engine,
             actor,
             username,
             initial,
@@ -132,21 +125,21 @@ def user_add(
 
 
 @user_app.command("list")
-def user_list(ledger: LedgerArg = str(DEFAULT_LEDGER)) -> None:
+def user_list(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
     """List users, roles and granted entities."""
     from esgledger.auth import accounts
 
-    store = _ledger(ledger)
-    for row in accounts.list_users(store.engine):  # type: ignore[attr-defined]
+    store = _open(ledger)
+    for row in accounts.list_users(store.engine):
         state = "" if row["active"] else " (inactive)"
-        entities = ",".join(row["entities"]) or "-"  # type: ignore[arg-type]
+        entities = ",".join(row["entities"]) or "-"
         console.print(f"{row['user_id']}\t{row['username']}\t{row['role']}\t{entities}{state}")
 
 
-def _user_id(store: object, username: str) -> int:
+def _user_id(store: Any, username: str) -> int:
     from esgledger.auth import accounts
 
-    found = accounts.user_id_of(store.engine, username)  # type: ignore[attr-defined]
+    found = accounts.user_id_of(store.engine, username)
     if found is None:
         errors.print(f"no user {username!r}")
         raise typer.Exit(1)
@@ -157,15 +150,15 @@ def _user_id(store: object, username: str) -> int:
 def user_grant(
     username: Annotated[str, typer.Argument(help="sign-in name")],
     entity: Annotated[list[str], typer.Option(help="entity granted (repeat)")],
-    ledger: LedgerArg = str(DEFAULT_LEDGER),
+    ledger: LedgerOption = DEFAULT_LEDGER,
     actor: ActorOption = "cli",
 ) -> None:
     """Replace a user's entity grants."""
     from esgledger.auth import accounts
 
-    store = _ledger(ledger)
+    store = _open(ledger)
     try:
-        accounts.set_grants(store.engine, actor, _user_id(store, username), entity)  # type: ignore[attr-defined]
+        accounts.set_grants(store.engine, actor, _user_id(store, username), entity)
     except accounts.AccountError as exc:
         errors.print(f"user grant: {exc}")
         raise typer.Exit(1) from exc
@@ -175,16 +168,16 @@ def user_grant(
 @user_app.command("reset-password")
 def user_reset_password(
     username: Annotated[str, typer.Argument(help="sign-in name")],
-    ledger: LedgerArg = str(DEFAULT_LEDGER),
+    ledger: LedgerOption = DEFAULT_LEDGER,
     actor: ActorOption = "cli",
 ) -> None:
     """Set a random password the user must change, and end their sessions."""
     from esgledger.auth import accounts
 
-    store = _ledger(ledger)
+    store = _open(ledger)
     password = secrets.token_urlsafe(12)
     accounts.set_password(
-        store.engine,  # type: ignore[attr-defined]
+        store.engine,
         actor,
         _user_id(store, username),
         password,
@@ -198,15 +191,15 @@ def user_token(
     username: Annotated[str, typer.Argument(help="sign-in name")],
     name: Annotated[str, typer.Option(help="what the token is for")] = "script",
     days: Annotated[int, typer.Option(help="days until it expires")] = 90,
-    ledger: LedgerArg = str(DEFAULT_LEDGER),
+    ledger: LedgerOption = DEFAULT_LEDGER,
     actor: ActorOption = "cli",
 ) -> None:
     """Create an API token for scripts (printed once)."""
     from esgledger.auth import accounts
 
-    store = _ledger(ledger)
+    store = _open(ledger)
     token_id, secret = accounts.create_token(
-        store.engine,  # type: ignore[attr-defined]
+        store.engine,
         actor,
         _user_id(store, username),
         name,
@@ -217,7 +210,7 @@ def user_token(
 
 @audit_app.command("verify")
 def audit_verify(
-    ledger: LedgerArg = str(DEFAULT_LEDGER),
+    ledger: LedgerOption = DEFAULT_LEDGER,
     expect: Annotated[
         str | None, typer.Option(help="a head saved earlier by `audit head`, as SEQ:HASH")
     ] = None,
@@ -225,7 +218,7 @@ def audit_verify(
     """Recompute the audit chain; exit 1 when any entry was modified, deleted or reordered."""
     from esgledger import audit
 
-    store = _ledger(ledger)
+    store = _open(ledger)
     anchor = None
     if expect:
         seq, _, digest = expect.partition(":")
@@ -233,7 +226,7 @@ def audit_verify(
             errors.print("--expect takes SEQ:HASH as printed by `esgledger audit head`")
             raise typer.Exit(2)
         anchor = (int(seq), digest)
-    result = audit.verify(store.engine, anchor)  # type: ignore[attr-defined]
+    result = audit.verify(store.engine, anchor)
     for problem in result.problems:
         errors.print(str(problem), style="red", markup=False)
     if not result.ok:
@@ -243,25 +236,25 @@ def audit_verify(
 
 
 @audit_app.command("head")
-def audit_head(ledger: LedgerArg = str(DEFAULT_LEDGER)) -> None:
+def audit_head(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
     """Print the newest entry as SEQ:HASH, to keep outside the database for `verify --expect`."""
     from esgledger import audit
 
-    store = _ledger(ledger)
-    result = audit.verify(store.engine)  # type: ignore[attr-defined]
+    store = _open(ledger)
+    result = audit.verify(store.engine)
     console.print(f"{result.head_seq}:{result.head_hash}")
 
 
 @audit_app.command("show")
 def audit_show(
-    ledger: LedgerArg = str(DEFAULT_LEDGER),
+    ledger: LedgerOption = DEFAULT_LEDGER,
     limit: Annotated[int, typer.Option(help="newest entries to show")] = 20,
 ) -> None:
     """Print the newest entries of the audit log."""
     from esgledger import audit
 
-    store = _ledger(ledger)
-    for e in audit.entries(store.engine, limit=limit):  # type: ignore[attr-defined]
+    store = _open(ledger)
+    for e in audit.entries(store.engine, limit=limit):
         console.print(
             f"{e['seq']}\t{e['at']:%Y-%m-%d %H:%M:%S}\t{e['actor']}\t{e['action']}\t"
             f"{e['object_type']}:{e['object_id']}\t{e['entity_id'] or ''}",
