@@ -13,6 +13,7 @@ import pytest
 from esgledger import audit
 from esgledger.auth import accounts
 from esgledger.auth.accounts import Principal
+from esgledger.ingest.importer import import_file
 from esgledger.store.ledger import Ledger, PeriodLockedError
 from esgledger.workflow import collection, periods
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
@@ -267,3 +268,22 @@ def test_overdue_reminders(ledger: Ledger) -> None:
     late = collection.overdue(ledger.engine, who(ledger, "own"), today=date(2026, 2, 10))
     assert [(r["entity_id"], r["days_overdue"]) for r in late] == [("S01", 10)]
     assert collection.overdue(ledger.engine, who(ledger, "own"), today=date(2026, 1, 1)) == []
+
+
+def test_import_into_a_locked_year_is_a_located_error(ledger: Ledger, tmp_path: Path) -> None:
+    periods.lock_period(ledger.engine, who(ledger, "com"), 2025, force=True)
+    late = tmp_path / "late.csv"
+    late.write_text(
+        "record_id,entity_id,period,activity_type,quantity,unit,data_quality\n"
+        "L1,S01,2024-12,electricity,1,MWh,measured\n"
+        "L2,S01,2025-01,electricity,2,MWh,measured\n",
+        encoding="utf-8",
+    )
+    before = len(ledger.activity_frame())
+    report = import_file(ledger, late)
+    assert not report.ok and report.batch_id is None
+    assert [str(d) for d in report.diagnostics if d.code == "locked"] == [
+        "late.csv:3:period: period 2025 is locked by the ESG committee: its figures change only "
+        "through an approved adjustment, not by import [locked]"
+    ]
+    assert len(ledger.activity_frame()) == before

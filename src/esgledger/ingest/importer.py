@@ -26,7 +26,7 @@ from esgledger.ingest.validate import (
     parse_periods,
     required_text,
 )
-from esgledger.store.ledger import Ledger
+from esgledger.store.ledger import Ledger, PeriodLockedError
 
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 
@@ -294,18 +294,60 @@ def import_file(
     if frame is not None and not problems.items:
         _ledger_conflicts(ledger, frame, kind, problems)
     diagnostics = problems.all()
+    if frame is not None:
+        diagnostics = (*diagnostics, *_locked_years(ledger, frame, table.file))
     if frame is None or has_errors(diagnostics) or dry_run:
         return ImportReport(
             table.file, kind, 0 if frame is None else len(frame), None, diagnostics=diagnostics
         )
-    batch = ledger.write_batch(
-        kind,
-        path.name,
-        sha,
-        activity=frame if kind == "activity" else None,
-        direct=frame if kind == "direct" else None,
-        metrics=frame if kind == "metrics" else None,
-        imported_by=user,
-        progress=progress,
-    )
-    return ImportReport(table.file, kind, len(frame), batch, diagnostics=diagnostics)
+    return _write(ledger, kind, path.name, sha, frame, user, progress, table.file, diagnostics)
+
+
+def _write(
+    ledger: Ledger,
+    kind: str,
+    name: str,
+    sha: str,
+    frame: pd.DataFrame,
+    user: str | None,
+    progress: Callable[[int], None] | None,
+    file: str,
+    diagnostics: tuple[Diagnostic, ...],
+) -> ImportReport:
+    try:
+        batch = ledger.write_batch(
+            kind,
+            name,
+            sha,
+            activity=frame if kind == "activity" else None,
+            direct=frame if kind == "direct" else None,
+            metrics=frame if kind == "metrics" else None,
+            imported_by=user,
+            progress=progress,
+        )
+    except PeriodLockedError as exc:  # locked between the check and the write
+        locked = Diagnostic("locked", str(exc), file=file)
+        return ImportReport(file, kind, len(frame), None, diagnostics=(*diagnostics, locked))
+    return ImportReport(file, kind, len(frame), batch, diagnostics=diagnostics)
+
+
+def _locked_years(ledger: Ledger, frame: pd.DataFrame, file: str) -> list[Diagnostic]:
+    """One error per locked year the file has rows for, at its first row."""
+    locked = set(ledger.locked_years())
+    if not locked:
+        return []
+    found = []
+    for year in sorted(locked & {int(y) for y in frame["year"].unique()}):
+        rows = frame.loc[frame["year"] == year, "source_row"] if "source_row" in frame else None
+        first = int(rows.min()) if rows is not None and len(rows) else None
+        found.append(
+            Diagnostic(
+                "locked",
+                f"period {year} is locked by the ESG committee: its figures change only through "
+                "an approved adjustment, not by import",
+                file=file,
+                row=first,
+                column="period",
+            )
+        )
+    return found

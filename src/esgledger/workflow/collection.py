@@ -16,6 +16,7 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -367,6 +368,17 @@ def parse_value(text: str, unit: str, metric: Metric) -> float:
     return number
 
 
+@dataclass(frozen=True)
+class ValueEdit:
+    """One value to enter: what the user typed and the value's version they saw (0 = new)."""
+
+    metric_id: str
+    value_text: str
+    unit: str
+    base_version: int
+    note: str | None = None
+
+
 def set_value(
     engine: Engine,
     who: Principal,
@@ -380,67 +392,79 @@ def set_value(
 ) -> int:
     """Enter or change one value; ``base_version`` is the value's version the user saw (0 for
     a value not entered yet). Returns the new version."""
+    edit = ValueEdit(metric_id, value_text, unit, base_version, note)
+    return set_values(engine, who, request_id, [edit])[metric_id]
+
+
+def set_values(
+    engine: Engine, who: Principal, request_id: int, edits: Sequence[ValueEdit]
+) -> dict[str, int]:
+    """Enter several values in one transaction: any invalid value or stale version and none is
+    written. Returns each metric's new version."""
     _require(who, Permission.EDIT)
     with write_transaction(engine) as conn:
         req = _request_row(conn, who, request_id)
         _editable(conn, req)
-        if metric_id not in _metric_ids(conn, req["campaign_id"]):
-            raise NotFound(f"metric {metric_id} is not asked for in request {request_id}")
-        metric = load_catalogue().get(metric_id)
-        blank = not value_text.strip()
-        number = None if blank else parse_value(value_text, unit or metric.unit, metric)
-        unit = unit.strip() or metric.unit
-        current = (
-            conn.execute(
-                select(VALUE).where(
-                    VALUE.c.request_id == request_id, VALUE.c.metric_id == metric_id
-                )
-            )
-            .mappings()
-            .first()
+        asked = set(_metric_ids(conn, req["campaign_id"]))
+        versions = {e.metric_id: _set_one(conn, who, req, e, asked) for e in edits}
+        if versions:
+            _bump(conn, request_id)
+    return versions
+
+
+def _set_one(
+    conn: Connection, who: Principal, req: dict[str, Any], edit: ValueEdit, asked: set[str]
+) -> int:
+    request_id, metric_id = int(req["request_id"]), edit.metric_id
+    if metric_id not in asked:
+        raise NotFound(f"metric {metric_id} is not asked for in request {request_id}")
+    metric = load_catalogue().get(metric_id)
+    unit = edit.unit.strip() or metric.unit
+    number = parse_value(edit.value_text, unit, metric) if edit.value_text.strip() else None
+    current = (
+        conn.execute(
+            select(VALUE).where(VALUE.c.request_id == request_id, VALUE.c.metric_id == metric_id)
         )
-        have = 0 if current is None else int(current["version"])
-        if base_version != have:
-            raise Conflict(
-                f"{metric_id} was changed by {current['updated_by'] if current else 'someone'} "
-                f"(version {have}, you edited version {base_version}): reload and re-enter",
-                current_version=have,
-            )
-        fields = {
-            "value": number,
-            "value_text": value_text.strip(),
-            "unit": unit,
-            "note": (note or "").strip() or None,
-            "version": have + 1,
-            "updated_by": who.username,
-            "updated_at": now(),
-        }
-        if current is None:
-            conn.execute(insert(VALUE).values(request_id=request_id, metric_id=metric_id, **fields))
-        else:
-            updated = conn.execute(
-                update(VALUE)
-                .where(VALUE.c.value_id == current["value_id"], VALUE.c.version == have)
-                .values(**fields)
-            )
-            if updated.rowcount != 1:  # pragma: no cover - guarded by the write lock
-                raise Conflict(f"{metric_id} changed while saving: reload", current_version=None)
-        _bump(conn, request_id)
-        before = (
-            None
-            if current is None
-            else {k: current[k] for k in ("value_text", "unit", "note", "version")}
+        .mappings()
+        .first()
+    )
+    have = 0 if current is None else int(current["version"])
+    if edit.base_version != have:
+        raise Conflict(
+            f"{metric_id} was changed by {current['updated_by'] if current else 'someone'} "
+            f"(version {have}, you edited version {edit.base_version}): reload and re-enter",
+            current_version=have,
         )
-        audit.append(
-            conn,
-            who.username,
-            "set_value",
-            "request_value",
-            f"{request_id}/{metric_id}",
-            entity_id=req["entity_id"],
-            before=before,
-            after={k: fields[k] for k in ("value_text", "unit", "note", "version")},
+    fields = {
+        "value": number,
+        "value_text": edit.value_text.strip(),
+        "unit": unit,
+        "note": (edit.note or "").strip() or None,
+        "version": have + 1,
+        "updated_by": who.username,
+        "updated_at": now(),
+    }
+    if current is None:
+        conn.execute(insert(VALUE).values(request_id=request_id, metric_id=metric_id, **fields))
+    else:
+        updated = conn.execute(
+            update(VALUE)
+            .where(VALUE.c.value_id == current["value_id"], VALUE.c.version == have)
+            .values(**fields)
         )
+        if updated.rowcount != 1:  # pragma: no cover - guarded by the write lock
+            raise Conflict(f"{metric_id} changed while saving: reload", current_version=None)
+    kept = ("value_text", "unit", "note", "version")
+    audit.append(
+        conn,
+        who.username,
+        "set_value",
+        "request_value",
+        f"{request_id}/{metric_id}",
+        entity_id=req["entity_id"],
+        before=None if current is None else {k: current[k] for k in kept},
+        after={k: fields[k] for k in kept},
+    )
     return have + 1
 
 
