@@ -17,6 +17,8 @@ from esgledger.ingest.importer import import_file
 from esgledger.store.ledger import Ledger, PeriodLockedError
 from esgledger.workflow import collection, periods
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
+from esgledger.workflow.evidence import add_evidence, get_evidence
+from esgledger.workflow.posting import current_figure
 
 ELECTRICITY, GAS = "energy.electricity_purchased", "energy.natural_gas"
 USERS = {
@@ -171,7 +173,7 @@ def test_return_then_approve_posts_records_with_source(ledger: Ledger) -> None:
     assert list(mine["activity_type"]) == ["electricity", "natural_gas"]
     assert list(mine["quantity"]) == [1200.0, 350.0]
     assert set(mine["source_file"]) == {f"request:{request_id}"}
-    assert collection.current_figure(engine, "S01", 2025, ELECTRICITY) == 1200.0
+    assert current_figure(engine, "S01", 2025, ELECTRICITY) == 1200.0
     detail = collection.request_detail(engine, own, request_id)
     assert [c["kind"] for c in detail["comments"]] == ["return"]
 
@@ -207,7 +209,7 @@ def test_lock_refuses_edits_and_imports_then_adjustment_restates(ledger: Ledger)
     with pytest.raises(Forbidden):  # the committee decides, not the proposer's role
         periods.decide_adjustment(engine, who(ledger, "own"), adjustment, True)
     batch = periods.decide_adjustment(engine, who(ledger, "com"), adjustment, True)
-    assert collection.current_figure(engine, "S01", 2025, ELECTRICITY) == pytest.approx(1150.0)
+    assert current_figure(engine, "S01", 2025, ELECTRICITY) == pytest.approx(1150.0)
     records = ledger.activity_frame([2025])
     adjusting = records[records["batch_id"] == batch]
     assert list(adjusting["quantity"]) == [pytest.approx(-50.0)]
@@ -227,7 +229,7 @@ def test_four_eyes_on_adjustments(ledger: Ledger) -> None:
     periods.decide_adjustment(engine, who(ledger, "com"), adjustment, False, "no evidence")
     with pytest.raises(Conflict):
         periods.decide_adjustment(engine, who(ledger, "com2"), adjustment, True)
-    assert collection.current_figure(engine, "S01", 2025, ELECTRICITY) == 1200.0
+    assert current_figure(engine, "S01", 2025, ELECTRICITY) == 1200.0
 
 
 def test_lock_waits_for_pending_requests_unless_forced(ledger: Ledger) -> None:
@@ -252,15 +254,15 @@ def test_adjusting_an_open_year_or_a_ratio_is_refused(ledger: Ledger) -> None:
 def test_evidence_is_type_and_size_checked(ledger: Ledger) -> None:
     request_id = campaign(ledger)["S01"]
     own = who(ledger, "own")
-    evidence = collection.add_evidence(ledger.engine, own, request_id, "bill.pdf", b"%PDF-1.7 ...")
-    stored = collection.get_evidence(ledger.engine, own, evidence)
+    evidence = add_evidence(ledger.engine, own, request_id, "bill.pdf", b"%PDF-1.7 ...")
+    stored = get_evidence(ledger.engine, own, evidence)
     assert stored["size"] == 12 and len(stored["sha256"]) == 64
     with pytest.raises(Invalid, match=r"not a \.pdf"):
-        collection.add_evidence(ledger.engine, own, request_id, "bill.pdf", b"MZ\x90")
+        add_evidence(ledger.engine, own, request_id, "bill.pdf", b"MZ\x90")
     with pytest.raises(Invalid, match="must be one of"):
-        collection.add_evidence(ledger.engine, own, request_id, "run.exe", b"MZ")
+        add_evidence(ledger.engine, own, request_id, "run.exe", b"MZ")
     with pytest.raises(NotFound):
-        collection.get_evidence(ledger.engine, who(ledger, "own2"), evidence)
+        get_evidence(ledger.engine, who(ledger, "own2"), evidence)
 
 
 def test_overdue_reminders(ledger: Ledger) -> None:

@@ -18,17 +18,19 @@ from openpyxl.worksheet.worksheet import Worksheet
 from esgledger.domain.diagnostics import Diagnostic, Severity
 from esgledger.metrics import load_catalogue
 from esgledger.units import conversion_factor
-from esgledger.workflow import xlsx
-from esgledger.workflow.xlsx import (
+from esgledger.workflow import request_upload
+from esgledger.workflow.request_template import (
+    COLUMNS,
     FORMAT_VERSION,
     HEADER_ROW,
+    HEADERS,
     RequestSheet,
-    UploadedValue,
     allowed_units,
     metrics_digest,
-    read_request_upload,
     request_template,
+    resolve_unit,
 )
+from esgledger.workflow.request_upload import UploadedValue, read_request_upload
 
 IDS = (
     "energy.electricity_purchased",  # MWh, sum
@@ -122,7 +124,7 @@ def test_template_structure(lang: str) -> None:
     assert sheet.protection.sheet
     catalogue = load_catalogue()
     headers = [sheet.cell(HEADER_ROW, c).value for c in range(1, 7)]
-    assert headers == [xlsx.HEADERS[lang][k] for k in xlsx.COLUMNS]
+    assert headers == [HEADERS[lang][k] for k in COLUMNS]
     for metric_id in IDS:
         row = row_of(sheet, metric_id)
         metric = catalogue.get(metric_id)
@@ -182,7 +184,7 @@ def test_allowed_units() -> None:
     for metric in catalogue:
         for unit in allowed_units(metric, "zh") + allowed_units(metric, "en"):
             assert "," not in unit
-            assert xlsx._resolve_unit(unit, metric) is not None, (metric.metric_id, unit)
+            assert resolve_unit(unit, metric) is not None, (metric.metric_id, unit)
 
 
 def test_template_refuses_unknown_metric_and_language() -> None:
@@ -592,13 +594,13 @@ def test_truncated_workbook() -> None:
 
 
 def test_expanded_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsx, "MAX_EXPANDED_BYTES", 1000)
+    monkeypatch.setattr(request_upload, "MAX_EXPANDED_BYTES", 1000)
     error = one_error(read_request_upload(template_bytes(), FILE, REQUEST), "upload.too_large")
     assert "expands to" in error.message
 
 
 def test_too_many_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsx, "MAX_ROWS", 20)
+    monkeypatch.setattr(request_upload, "MAX_ROWS", 20)
 
     def fill(sheet: Worksheet) -> None:
         sheet[f"A{HEADER_ROW + 25}"] = "energy.gasoline"

@@ -5,33 +5,32 @@ and ``approved -> locked`` when the committee locks the year (:mod:`workflow.per
 Every value carries a version: an edit based on an older version is refused with
 :class:`Conflict` (no lost updates). Approval posts the values to the ledger as one batch of
 records (``source_kind='form'``, ``source_file='request:N'``) so that the calculation and
-lineage see them like any imported record. Every function checks the caller's permission
-and entity scope itself, whatever door it is called through; every change is audited in the
-same transaction.
+lineage see them like any imported record (:mod:`esgledger.workflow.posting`); evidence files
+are in :mod:`esgledger.workflow.evidence`. Every function checks the caller's permission and
+entity scope itself, whatever door it is called through; every change is audited in the same
+transaction. The helpers that other workflow modules share (:func:`require`,
+:func:`request_row`, :func:`for_update`, :func:`editable`) and the table constants are here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, Table, func, insert, select, update
 
 from esgledger import audit
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.metrics.catalogue import Aggregation, Kind, Metric, load_catalogue
-from esgledger.service import ledger_sources
-from esgledger.store.engine import TABLES, now, write_transaction
-from esgledger.store.ledger import Ledger
+from esgledger.store.engine import TABLES, WRITE_OPTION, now, write_transaction
 from esgledger.units import UnitError, conversion_factor
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
+from esgledger.workflow.posting import post_records
 
 CAMPAIGN, CAMPAIGN_METRIC = TABLES["campaign"], TABLES["campaign_metric"]
 REQUEST, VALUE = TABLES["data_request"], TABLES["request_value"]
@@ -43,30 +42,11 @@ STATUSES = ("draft", "submitted", "returned", "approved", "locked")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
-#: Evidence files: size limit and the types accepted (by extension and leading bytes).
-EVIDENCE_MAX_BYTES = 10_000_000
-EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
-    ".pdf": ("application/pdf", (b"%PDF-",)),
-    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".xlsx": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        (b"PK\x03\x04",),
-    ),
-    ".docx": (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        (b"PK\x03\x04",),
-    ),
-    ".csv": ("text/csv", ()),
-    ".txt": ("text/plain", ()),
-}
-
 
 # -- reading ------------------------------------------------------------------------------
 
 
-def _require(who: Principal, permission: Permission) -> None:
+def require(who: Principal, permission: Permission) -> None:
     if not who.can(permission):
         raise Forbidden(f"the {who.role.value} role may not {permission.value.replace('_', ' ')}")
 
@@ -76,16 +56,22 @@ def collectable_metrics() -> list[Metric]:
     return [m for m in load_catalogue() if m.kind == Kind.INPUT]
 
 
-def _request_row(conn: Connection, who: Principal, request_id: int) -> dict[str, Any]:
-    row = (
-        conn.execute(
-            select(REQUEST, CAMPAIGN.c.year, CAMPAIGN.c.name.label("campaign_name"))
-            .join(CAMPAIGN, CAMPAIGN.c.campaign_id == REQUEST.c.campaign_id)
-            .where(REQUEST.c.request_id == request_id)
-        )
-        .mappings()
-        .first()
+def for_update(conn: Connection, stmt: Select[Any], table: Table) -> Select[Any]:
+    """In a write transaction, lock the rows read (``SELECT ... FOR UPDATE`` on PostgreSQL;
+    SQLite's ``BEGIN IMMEDIATE`` already serialises writers), so that two edits of the same
+    request queue instead of both reading the old version."""
+    if conn.get_execution_options().get(WRITE_OPTION):
+        return stmt.with_for_update(of=table)
+    return stmt
+
+
+def request_row(conn: Connection, who: Principal, request_id: int) -> dict[str, Any]:
+    stmt = (
+        select(REQUEST, CAMPAIGN.c.year, CAMPAIGN.c.name.label("campaign_name"))
+        .join(CAMPAIGN, CAMPAIGN.c.campaign_id == REQUEST.c.campaign_id)
+        .where(REQUEST.c.request_id == request_id)
     )
+    row = conn.execute(for_update(conn, stmt, REQUEST)).mappings().first()
     if row is None or not who.sees(row["entity_id"]):
         raise NotFound(f"no data request {request_id}")
     return dict(row)
@@ -109,7 +95,7 @@ def _metric_ids(conn: Connection, campaign_id: int) -> list[str]:
 
 def list_campaigns(engine: Engine, who: Principal) -> list[dict[str, Any]]:
     """Campaigns with the number of the user's visible requests by status."""
-    _require(who, Permission.VIEW)
+    require(who, Permission.VIEW)
     with engine.connect() as conn:
         campaigns = [
             dict(r)
@@ -137,7 +123,7 @@ def campaign_detail(
     engine: Engine, who: Principal, campaign_id: int, today: date | None = None
 ) -> dict[str, Any]:
     """A campaign, its metrics and the user's visible requests (overdue flagged)."""
-    _require(who, Permission.VIEW)
+    require(who, Permission.VIEW)
     today = today or date.today()
     with engine.connect() as conn:
         campaign = _campaign_row(conn, campaign_id)
@@ -178,7 +164,7 @@ def campaign_detail(
 
 def overdue(engine: Engine, who: Principal, today: date | None = None) -> list[dict[str, Any]]:
     """Reminders: the user's visible requests past their due date and not yet submitted."""
-    _require(who, Permission.VIEW)
+    require(who, Permission.VIEW)
     today = today or date.today()
     with engine.connect() as conn:
         rows = conn.execute(
@@ -202,10 +188,10 @@ def overdue(engine: Engine, who: Principal, today: date | None = None) -> list[d
 
 def request_detail(engine: Engine, who: Principal, request_id: int) -> dict[str, Any]:
     """A request with its metrics (catalogue fields), values, comments and evidence list."""
-    _require(who, Permission.VIEW)
+    require(who, Permission.VIEW)
     catalogue = load_catalogue()
     with engine.connect() as conn:
-        req = _request_row(conn, who, request_id)
+        req = request_row(conn, who, request_id)
         metric_ids = _metric_ids(conn, req["campaign_id"])
         values = {
             r["metric_id"]: dict(r)
@@ -274,7 +260,7 @@ def create_campaign(
 ) -> int:
     """A campaign and one draft request per entity (all entities must be in the user's
     scope; metrics must be catalogue inputs)."""
-    _require(who, Permission.MANAGE_CAMPAIGNS)
+    require(who, Permission.MANAGE_CAMPAIGNS)
     if not name.strip():
         raise Invalid("a campaign needs a name")
     if not 1900 < year < 2200:
@@ -401,10 +387,10 @@ def set_values(
 ) -> dict[str, int]:
     """Enter several values in one transaction: any invalid value or stale version and none is
     written. Returns each metric's new version."""
-    _require(who, Permission.EDIT)
+    require(who, Permission.EDIT)
     with write_transaction(engine) as conn:
-        req = _request_row(conn, who, request_id)
-        _editable(conn, req)
+        req = request_row(conn, who, request_id)
+        editable(conn, req)
         asked = set(_metric_ids(conn, req["campaign_id"]))
         versions = {e.metric_id: _set_one(conn, who, req, e, asked) for e in edits}
         if versions:
@@ -468,7 +454,7 @@ def _set_one(
     return have + 1
 
 
-def _editable(conn: Connection, req: dict[str, Any]) -> None:
+def editable(conn: Connection, req: dict[str, Any]) -> None:
     if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == req["year"])) is not None:
         raise Conflict(f"period {req['year']} is locked: figures change only through an adjustment")
     if req["status"] not in EDITABLE:
@@ -495,11 +481,11 @@ def _check_version(req: dict[str, Any], base_version: int) -> None:
 def add_comment(
     engine: Engine, who: Principal, request_id: int, body: str, metric_id: str | None = None
 ) -> int:
-    _require(who, Permission.COMMENT)
+    require(who, Permission.COMMENT)
     if not body.strip():
         raise Invalid("a comment cannot be empty")
     with write_transaction(engine) as conn:
-        req = _request_row(conn, who, request_id)
+        req = request_row(conn, who, request_id)
         comment_id = _comment(conn, who, request_id, body, "comment", metric_id)
         audit.append(
             conn,
@@ -542,10 +528,10 @@ def _comment(
 
 def submit(engine: Engine, who: Principal, request_id: int, *, base_version: int) -> None:
     """Hand the request to the reviewers: every metric needs a value or a note saying why not."""
-    _require(who, Permission.EDIT)
+    require(who, Permission.EDIT)
     with write_transaction(engine) as conn:
-        req = _request_row(conn, who, request_id)
-        _editable(conn, req)
+        req = request_row(conn, who, request_id)
+        editable(conn, req)
         _check_version(req, base_version)
         values = {
             r.metric_id: r
@@ -571,11 +557,11 @@ def return_request(
     engine: Engine, who: Principal, request_id: int, comment: str, *, base_version: int
 ) -> None:
     """Send a submitted request back to its owner with the reason."""
-    _require(who, Permission.REVIEW)
+    require(who, Permission.REVIEW)
     if not comment.strip():
         raise Invalid("say what needs fixing when returning a request")
     with write_transaction(engine) as conn:
-        req = _request_row(conn, who, request_id)
+        req = request_row(conn, who, request_id)
         _check_version(req, base_version)
         if req["status"] != "submitted":
             raise Conflict(f"request {request_id} is {req['status']}, not submitted")
@@ -594,9 +580,9 @@ def approve(
     comment: str | None = None,
 ) -> int:
     """Accept a submitted request and post its values to the ledger; returns the batch id."""
-    _require(who, Permission.REVIEW)
+    require(who, Permission.REVIEW)
     with write_transaction(engine) as conn:
-        req = _request_row(conn, who, request_id)
+        req = request_row(conn, who, request_id)
         _check_version(req, base_version)
         if req["status"] != "submitted":
             raise Conflict(f"request {request_id} is {req['status']}, not submitted")
@@ -666,186 +652,7 @@ def _transition(
     )
 
 
-# -- posting to the ledger ------------------------------------------------------------------
-
-
-def _sources() -> dict[str, str]:
-    """Catalogue metrics stored as activity records (``ledger_sources.csv``, source activity)."""
-    return {s["metric_id"]: s["key"] for s in ledger_sources() if s["source"] == "activity"}
-
-
-def post_records(
-    conn: Connection,
-    *,
-    kind: str,
-    label: str,
-    entity_id: str,
-    year: int,
-    region: str | None,
-    values: Sequence[Mapping[str, Any]],
-    user: str,
-    record_prefix: str,
-    stamp: str,
-    notes: Iterable[str | None] | None = None,
-) -> int:
-    """Write values (columns metric_id, value, value_text, unit) as ledger records of one batch
-    inside the caller's transaction: metrics measured by activity records become activity
-    records (the inventory reads them), the others metric values in the metric's unit."""
-    catalogue = load_catalogue()
-    activity_keys = _sources()
-    activity_rows, metric_rows = [], []
-    note_list = list(notes) if notes is not None else [None] * len(values)
-    for row, note in zip(values, note_list, strict=True):
-        metric = catalogue.get(str(row["metric_id"]))
-        common = {
-            "record_id": f"{record_prefix}-{metric.metric_id}",
-            "entity_id": entity_id,
-            "year": year,
-            "month": None,
-            "data_quality": "reported",
-            "source_kind": kind,
-            "source_file": label,
-            "source_row": None,
-            "source_user": user,
-        }
-        if metric.metric_id in activity_keys:
-            activity_rows.append(
-                {
-                    **common,
-                    "activity_type": activity_keys[metric.metric_id],
-                    "quantity": float(row["value"]),
-                    "quantity_text": str(row["value_text"]),
-                    "unit": str(row["unit"]),
-                    "region": region,
-                    "region_text": region,
-                    "note": note,
-                }
-            )
-        else:
-            factor = conversion_factor(str(row["unit"]), metric.unit)
-            metric_rows.append(
-                {
-                    **common,
-                    "metric_id": metric.metric_id,
-                    "value": float(row["value"]) * factor,
-                    "value_text": f"{row['value_text']} {row['unit']}",
-                    "unit": metric.unit,
-                    "provenance": label,
-                    "note": note,
-                }
-            )
-    digest = hashlib.sha256(f"{label}@{stamp}".encode()).hexdigest()
-    return Ledger.post_batch(
-        conn,
-        kind,
-        label,
-        digest,
-        activity=pd.DataFrame(activity_rows) if activity_rows else None,
-        metrics=pd.DataFrame(metric_rows) if metric_rows else None,
-        imported_by=user,
-    )
-
-
-def current_figure(engine: Engine | Connection, entity_id: str, year: int, metric_id: str) -> float:
-    """An input metric's stored figure of an entity and year, in the metric's unit (the sum of
-    its records: activity records or metric values)."""
-    metric = load_catalogue().get(metric_id)
-    activity_keys = _sources()
-    act, met = TABLES["activity_record"], TABLES["metric_value"]
-    if metric_id in activity_keys:
-        stmt = select(act.c.quantity, act.c.unit).where(
-            act.c.entity_id == entity_id,
-            act.c.year == year,
-            act.c.activity_type == activity_keys[metric_id],
-        )
-    else:
-        stmt = select(met.c.value, met.c.unit).where(
-            met.c.entity_id == entity_id, met.c.year == year, met.c.metric_id == metric_id
-        )
-    if isinstance(engine, Connection):
-        rows = engine.execute(stmt).all()
-    else:
-        with engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-    return float(sum(q * conversion_factor(u, metric.unit) for q, u in rows))
-
-
-# -- evidence -------------------------------------------------------------------------------
-
-
-def add_evidence(
-    engine: Engine,
-    who: Principal,
-    request_id: int,
-    file_name: str,
-    content: bytes,
-    metric_id: str | None = None,
-) -> int:
-    """Attach a file (type checked by extension and leading bytes, size limited)."""
-    _require(who, Permission.EDIT)
-    name = file_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    if suffix not in EVIDENCE_TYPES:
-        raise Invalid(f"{name}: evidence must be one of {', '.join(sorted(EVIDENCE_TYPES))}")
-    if not content:
-        raise Invalid(f"{name}: the file is empty")
-    if len(content) > EVIDENCE_MAX_BYTES:
-        raise Invalid(
-            f"{name}: {len(content):,} bytes is over the {EVIDENCE_MAX_BYTES:,}-byte limit"
-        )
-    content_type, magics = EVIDENCE_TYPES[suffix]
-    if magics and not any(content.startswith(m) for m in magics):
-        raise Invalid(f"{name}: the content is not a {suffix} file")
-    if not magics:
-        try:
-            content.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise Invalid(f"{name}: a {suffix} file must be UTF-8 text") from exc
-    digest = hashlib.sha256(content).hexdigest()
-    with write_transaction(engine) as conn:
-        req = _request_row(conn, who, request_id)
-        _editable(conn, req)
-        evidence_id = int(
-            conn.execute(
-                insert(EVIDENCE)
-                .values(
-                    request_id=request_id,
-                    metric_id=metric_id,
-                    file_name=name,
-                    content_type=content_type,
-                    size=len(content),
-                    sha256=digest,
-                    content=content,
-                    uploaded_by=who.username,
-                    uploaded_at=now(),
-                )
-                .returning(EVIDENCE.c.evidence_id)
-            ).scalar_one()
-        )
-        audit.append(
-            conn,
-            who.username,
-            "attach",
-            "evidence",
-            evidence_id,
-            entity_id=req["entity_id"],
-            after={"request": request_id, "file": name, "sha256": digest, "size": len(content)},
-        )
-    return evidence_id
-
-
-def get_evidence(engine: Engine, who: Principal, evidence_id: int) -> dict[str, Any]:
-    _require(who, Permission.VIEW)
-    with engine.connect() as conn:
-        row = (
-            conn.execute(select(EVIDENCE).where(EVIDENCE.c.evidence_id == evidence_id))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"no evidence {evidence_id}")
-        _request_row(conn, who, int(row["request_id"]))
-        return dict(row)
+# -- uploads ------------------------------------------------------------------------------
 
 
 def apply_upload(
@@ -853,10 +660,10 @@ def apply_upload(
 ) -> int:
     """Enter the values of an uploaded template (all or nothing, one version check for the
     request); returns the request's new version."""
-    _require(who, Permission.EDIT)
+    require(who, Permission.EDIT)
     with write_transaction(engine) as conn:
-        req = _request_row(conn, who, request_id)
-        _editable(conn, req)
+        req = request_row(conn, who, request_id)
+        editable(conn, req)
         _check_version(req, base_version)
         asked = set(_metric_ids(conn, req["campaign_id"]))
         catalogue = load_catalogue()

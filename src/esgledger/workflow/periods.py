@@ -25,19 +25,19 @@ from esgledger.workflow.collection import (
     ENTITY,
     LOCK,
     REQUEST,
-    _require,
-    current_figure,
+    for_update,
     parse_value,
-    post_records,
+    require,
 )
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
+from esgledger.workflow.posting import current_figure, post_records
 
 ADJUSTMENT = TABLES["adjustment"]
 
 
 def periods(engine: Engine, who: Principal) -> list[dict[str, Any]]:
     """Years with campaigns or locks: lock state and request counts by status (visible ones)."""
-    _require(who, Permission.VIEW)
+    require(who, Permission.VIEW)
     with engine.connect() as conn:
         locks = {int(r["year"]): dict(r) for r in conn.execute(select(LOCK)).mappings()}
         rows = conn.execute(
@@ -61,8 +61,11 @@ def lock_period(
 ) -> int:
     """Lock a year; refused while requests of the year are not approved unless ``force``
     (recorded). Returns the number of requests locked."""
-    _require(who, Permission.LOCK)
+    require(who, Permission.LOCK)
     with write_transaction(engine) as conn:
+        everyone = set(conn.scalars(select(ENTITY.c.entity_id)))
+        if who.scope is not None and not everyone <= who.scope:
+            raise Forbidden("locking a year locks every entity: only a group-wide approver may")
         if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is not None:
             raise Conflict(f"period {year} is already locked")
         rows = conn.execute(
@@ -124,7 +127,7 @@ def propose_adjustment(
     reason: str,
 ) -> int:
     """Propose a new value for a figure of a locked year, with the reason."""
-    _require(who, Permission.PROPOSE_ADJUSTMENT)
+    require(who, Permission.PROPOSE_ADJUSTMENT)
     if not who.sees(entity_id):
         raise NotFound(f"unknown entity {entity_id}")
     if len(reason.strip()) < 5:
@@ -174,10 +177,16 @@ def decide_adjustment(
     engine: Engine, who: Principal, adjustment_id: int, approve: bool, note: str | None = None
 ) -> int | None:
     """Approve (posting the difference to the ledger; returns its batch id) or reject."""
-    _require(who, Permission.DECIDE_ADJUSTMENT)
+    require(who, Permission.DECIDE_ADJUSTMENT)
     with write_transaction(engine) as conn:
         row = (
-            conn.execute(select(ADJUSTMENT).where(ADJUSTMENT.c.adjustment_id == adjustment_id))
+            conn.execute(
+                for_update(
+                    conn,
+                    select(ADJUSTMENT).where(ADJUSTMENT.c.adjustment_id == adjustment_id),
+                    ADJUSTMENT,
+                )
+            )
             .mappings()
             .first()
         )
@@ -248,7 +257,7 @@ def decide_adjustment(
 def adjustments(
     engine: Engine, who: Principal, *, year: int | None = None, entity_id: str | None = None
 ) -> list[dict[str, Any]]:
-    _require(who, Permission.VIEW)
+    require(who, Permission.VIEW)
     stmt = select(ADJUSTMENT).order_by(ADJUSTMENT.c.adjustment_id.desc())
     if year is not None:
         stmt = stmt.where(ADJUSTMENT.c.year == year)
