@@ -15,16 +15,27 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from esgledger.auth import accounts
 from esgledger.auth.accounts import AccountError
 from esgledger.store.ledger import Ledger, PeriodLockedError
 from esgledger.web.pages import render, wants_html
 from esgledger.web.routes import ROUTERS
-from esgledger.web.security import LoginRequired
+from esgledger.web.security import SESSION_COOKIE, Caller, LoginRequired
 from esgledger.workflow.errors import Conflict, WorkflowError
 
 WEB = resources.files("esgledger.web")
+
+
+def _session(request: Request) -> Caller | None:
+    """The signed-in caller of a page that failed, so the error page keeps its navigation."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    found = accounts.session_principal(request.app.state.ledger.engine, secret)
+    return None if found is None else Caller(found[0], found[1], secret)
 
 
 def create_app(target: str | Path | Ledger, *, secure_cookies: bool = False) -> FastAPI:
@@ -50,12 +61,21 @@ def create_app(target: str | Path | Ledger, *, secure_cookies: bool = False) -> 
         if isinstance(exc, Conflict) and exc.current_version is not None:
             body["current_version"] = exc.current_version
         if wants_html(request):
-            return render(request, "error.html", exc.status, message=str(exc), caller=None)
+            return render(
+                request, "error.html", exc.status, message=str(exc), caller=_session(request)
+            )
         return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(PeriodLockedError)
     async def _locked(_request: Request, exc: PeriodLockedError) -> Response:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, _exc: IntegrityError) -> Response:
+        # two writers raced to create the same row: the later one is told to reload
+        return JSONResponse(
+            {"detail": "a conflicting change was saved at the same time: reload and retry"}, 409
+        )
 
     @app.exception_handler(AccountError)
     async def _account(_request: Request, exc: AccountError) -> Response:
@@ -67,7 +87,11 @@ def create_app(target: str | Path | Ledger, *, secure_cookies: bool = False) -> 
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         if wants_html(request) and exc.status_code >= 400:
             return render(
-                request, "error.html", exc.status_code, message=str(exc.detail), caller=None
+                request,
+                "error.html",
+                exc.status_code,
+                message=str(exc.detail),
+                caller=_session(request),
             )
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
@@ -79,4 +103,38 @@ def create_app(target: str | Path | Ledger, *, secure_cookies: bool = False) -> 
         ]
         return JSONResponse({"detail": "invalid request", "problems": problems}, 422)
 
+    _declare_validation_error(app)
     return app
+
+
+#: The body ``_validation`` sends, declared in the spec in place of FastAPI's default (whose
+#: ``detail`` is a list): clients and the schema fuzzing read what is really sent.
+VALIDATION_ERROR: dict[str, Any] = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string"},
+        "problems": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"location": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _declare_validation_error(app: FastAPI) -> None:
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = default()
+            schemas = spec.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = VALIDATION_ERROR
+        return app.openapi_schema or default()
+
+    app.openapi = openapi  # type: ignore[method-assign]

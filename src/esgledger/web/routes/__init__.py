@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.web.routes import auth
+from esgledger.web.routes import admin, auth, campaigns, dashboard, periods, requests
 
 #: Routes open without signing in: (method, path).
 PUBLIC: frozenset[tuple[str, str]] = frozenset(
@@ -17,4 +17,11 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
     }
 )
 
-ROUTERS: list[APIRouter] = [auth.router]
+ROUTERS: list[APIRouter] = [
+    auth.router,
+    admin.router,
+    campaigns.router,
+    requests.router,
+    periods.router,
+    dashboard.router,
+]

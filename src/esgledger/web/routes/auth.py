@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -26,8 +26,11 @@ router = APIRouter()
 Me = Annotated[Caller, Depends(signed_in())]
 
 
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+
+
 class LoginBody(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -37,7 +40,7 @@ class PasswordBody(BaseModel):
 
 
 class TokenBody(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     days: int | None = Field(default=90, ge=1, le=3650)
 
 
@@ -69,6 +72,8 @@ def _set_session(request: Request, response: Response, secret: str) -> None:
 
 def _sign_in(request: Request, username: str, password: str) -> Principal:
     store = ledger(request)
+    if "\x00" in username:  # no such user can exist (and PostgreSQL refuses the text)
+        raise HTTPException(status_code=401, detail="wrong user name or password")
     try:
         return accounts.authenticate(store.engine, username, password, client_address(request))
     except RateLimitedError as exc:
@@ -187,7 +192,9 @@ def api_create_token(request: Request, body: TokenBody, me: Me) -> dict[str, Any
 
 
 @router.delete("/api/tokens/{token_id}", tags=["account"])
-def api_revoke_token(request: Request, token_id: int, me: Me) -> dict[str, bool]:
+def api_revoke_token(
+    request: Request, token_id: Annotated[int, Path(ge=1, le=2_147_483_647)], me: Me
+) -> dict[str, bool]:
     try:
         accounts.revoke_token(
             ledger(request).engine, me.who.username, token_id, user_id=me.who.user_id
