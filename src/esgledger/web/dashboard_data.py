@@ -1,0 +1,682 @@
+"""The carbon panorama's figures and their lineage, for one caller: library code, no HTTP.
+
+Every figure comes from the inventory the service computes (``service.run_inventory``, the
+factors and consolidation of :mod:`esgledger.calc`); this module only selects, adds up and
+labels. What a caller sees is filtered here, server-side, by ``Principal.sees``: an entity
+outside the caller's scope contributes to nothing they are shown, and the group row (``*``)
+is the sum over their visible entities. Group-level material (targets, consistency findings,
+KRI warnings, and the lineage of group figures) is shown only to callers who see every entity.
+
+Computing the inventory takes a few tenths of a second on the demo ledger, so the result is
+kept in an :class:`InventoryCache` keyed by a cheap data version (:func:`data_version`): the
+newest import batch, the period locks and adjustments, the calculation's reference tables
+(parameters, factor overrides, context metrics, structural changes), the settings and the
+entities. A change to any of them makes the next request recompute; nothing else does (a
+value typed into a form changes the ledger only when its request is approved, as a batch).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from esgledger import service
+from esgledger.auth.accounts import Principal
+from esgledger.calc import InventoryResult, compute_inventory
+from esgledger.calc.engine import ENERGY_COLUMNS, LINE_COLUMNS
+from esgledger.calc.explain import Node, explain_figure
+from esgledger.checks import evaluate, load_rules
+from esgledger.domain.model import Entity
+from esgledger.factors import CalcSettings, load_library
+from esgledger.store.engine import TABLES
+from esgledger.store.ledger import Ledger
+from esgledger.workflow import collection
+from esgledger.workflow.errors import NotFound
+
+#: The figures of the panorama, in display order.
+FIGURES = ("scope1", "scope2_location", "scope2_market", "scope3", "total", "energy_tce")
+GHG_CODES = {
+    "scope1": "S1",
+    "scope2_location": "S2L",
+    "scope2_market": "S2M",
+    "scope3": "S3",
+    "total": "TOTAL",
+}
+UNITS = {**dict.fromkeys(GHG_CODES, "tCO2e"), "energy_tce": "tce"}
+GROUP = "*"
+DONE = ("approved", "locked")
+EXPLAIN_CACHE_SIZE = 64
+
+BATCH, LOCK, ADJUSTMENT = TABLES["import_batch"], TABLES["period_lock"], TABLES["adjustment"]
+PARAMETER, OVERRIDE = TABLES["parameter"], TABLES["factor_override"]
+CONTEXT, CHANGE = TABLES["context_metric"], TABLES["structural_change"]
+SETTING, ENTITY = TABLES["setting"], TABLES["entity"]
+ACTIVITY, DIRECT = TABLES["activity_record"], TABLES["direct_emission"]
+_RECORD_LABEL = re.compile(r"^record (\S+) \[")
+
+
+# -- data version ---------------------------------------------------------------------------
+
+
+def data_version(engine: Engine) -> Hashable:
+    """What the inventory depends on, cheaply: one query of counts and maxima over the
+    tables that change it, plus the (small) settings and entity tables themselves, whose rows
+    are edited in place."""
+
+    def scalar(*columns: Any) -> Any:
+        return select(*columns).scalar_subquery()
+
+    counts = select(
+        scalar(func.max(BATCH.c.batch_id)),
+        scalar(func.count(BATCH.c.batch_id)),
+        scalar(func.count(LOCK.c.year)),
+        scalar(func.count(ADJUSTMENT.c.adjustment_id)),
+        scalar(func.max(ADJUSTMENT.c.batch_id)),
+        scalar(func.count(PARAMETER.c.id)),
+        scalar(func.max(PARAMETER.c.id)),
+        scalar(func.sum(PARAMETER.c.value)),
+        scalar(func.count(OVERRIDE.c.id)),
+        scalar(func.max(OVERRIDE.c.id)),
+        scalar(func.count(CONTEXT.c.id)),
+        scalar(func.max(CONTEXT.c.id)),
+        scalar(func.sum(CONTEXT.c.value)),
+        scalar(func.count(CHANGE.c.change_id)),
+        scalar(func.sum(CHANGE.c.base_year_impact_tco2e)),
+    )
+    with engine.connect() as conn:
+        numbers = tuple(conn.execute(counts).one())
+        settings = tuple(tuple(r) for r in conn.execute(select(SETTING).order_by(SETTING.c.key)))
+        entities = tuple(
+            tuple(r) for r in conn.execute(select(ENTITY).order_by(ENTITY.c.entity_id))
+        )
+    return numbers, settings, entities
+
+
+# -- the cached inventory -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    entity_id: str
+    name: str
+    name_zh: str | None
+    parent_id: str | None
+
+
+@dataclass
+class GroupExtras:
+    """Group-level material of a year: target statuses, consistency findings, KRI warnings."""
+
+    targets: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    kri: list[dict[str, Any]]
+
+
+@dataclass
+class Snapshot:
+    """The inventory of every year at one data version, with what the pages derive from it."""
+
+    version: Hashable
+    result: InventoryResult
+    entities: dict[str, EntityInfo]
+    roots: tuple[str, ...]
+    records: pd.DataFrame
+    direct: pd.DataFrame
+    entered: frozenset[tuple[str, int]]
+    """(table, rid) of records not imported from a file (forms, adjustments)."""
+    by_entity: dict[tuple[int, str], dict[str, float]]
+    group: dict[int, dict[str, float]]
+    years: list[int]
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """Guards ``explained`` (short holds)."""
+    extras_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """Held while the group extras of a year are computed."""
+    extras: dict[int, GroupExtras] = field(default_factory=dict, repr=False)
+    explained: OrderedDict[tuple[str, int], dict[str, Any]] = field(
+        default_factory=OrderedDict, repr=False
+    )
+
+    @property
+    def latest_year(self) -> int | None:
+        return self.years[-1] if self.years else None
+
+
+def _entity_figures(result: InventoryResult) -> dict[tuple[int, str], dict[str, float]]:
+    """The figures of every (year, entity), with the filters of ``InventoryResult
+    .scope_totals`` and ``energy_totals`` applied to all entities at once."""
+    lines, energy = result.lines, result.energy
+    scope, basis, tco2e = lines["scope"], lines["basis"], lines["tco2e"].astype("float64")
+    parts = pd.DataFrame(
+        {
+            "year": lines["year"].astype("int64"),
+            "entity_id": lines["entity_id"].astype(str),
+            "scope1": tco2e.where(scope == 1, 0.0),
+            "scope2_location": tco2e.where((scope == 2) & basis.isin(("both", "location")), 0.0),
+            "scope2_market": tco2e.where((scope == 2) & basis.isin(("both", "market")), 0.0),
+            "scope3": tco2e.where(scope == 3, 0.0),
+        }
+    )
+    ghg = parts.groupby(["year", "entity_id"]).sum()
+    total_basis = f"scope2_{result.settings.scope2_total_basis}"
+    ghg["total"] = ghg["scope1"] + ghg[total_basis] + ghg["scope3"]
+    tce = pd.DataFrame(
+        {
+            "year": energy["year"].astype("int64"),
+            "entity_id": energy["entity_id"].astype(str),
+            "energy_tce": energy["tce"].astype("float64"),
+        }
+    )
+    joined = ghg.join(tce.groupby(["year", "entity_id"]).sum(), how="outer").fillna(0.0)
+    flat = joined.reset_index()
+    keys = zip(flat["year"].astype("int64"), flat["entity_id"].astype(str), strict=True)
+    values = flat[list(FIGURES)].astype("float64").to_dict("records")
+    return {
+        (int(year), entity): {f: float(v[f]) for f in FIGURES}
+        for (year, entity), v in zip(keys, values, strict=True)
+    }
+
+
+def _group_figures(result: InventoryResult) -> dict[int, dict[str, float]]:
+    """The consolidated figures of each year, exactly as the inventory reports them."""
+    return {
+        year: {**result.scope_totals(year), "energy_tce": result.energy_totals(year)["tce"]}
+        for year in result.years()
+    }
+
+
+def _entered(engine: Engine) -> frozenset[tuple[str, int]]:
+    with engine.connect() as conn:
+        activity = conn.scalars(select(ACTIVITY.c.rid).where(ACTIVITY.c.source_kind != "file"))
+        found = {("activity", int(r)) for r in activity}
+        direct = conn.scalars(select(DIRECT.c.rid).where(DIRECT.c.source_kind != "file"))
+        found.update(("direct", int(r)) for r in direct)
+    return frozenset(found)
+
+
+def _info(entity: Entity) -> EntityInfo:
+    return EntityInfo(entity.entity_id, entity.name, entity.name_zh, entity.parent_id)
+
+
+def _empty_result(settings: CalcSettings) -> InventoryResult:
+    return InventoryResult(
+        settings=settings,
+        library_version=load_library().version,
+        lines=pd.DataFrame(columns=LINE_COLUMNS),
+        energy=pd.DataFrame(columns=ENERGY_COLUMNS),
+        resolved=pd.DataFrame(),
+        conversions=pd.DataFrame(),
+        boundary=pd.DataFrame(columns=["entity_id", "share"]),
+        diagnostics=(),
+    )
+
+
+def build_snapshot(ledger: Ledger, version: Hashable) -> Snapshot:
+    """Compute the inventory of every year (``service.run_inventory``'s two steps, keeping
+    the input records for the lineage) and its figures."""
+    settings = service.settings_from_ledger(ledger)
+    data = service.inventory_input(ledger, None)
+    if len(data.organisation):
+        result = compute_inventory(data, load_library(), settings)
+    else:  # a new ledger: nothing to compute (and the engine needs an organisation)
+        result = _empty_result(settings)
+    organisation = data.organisation
+    regions = {e.entity_id: e.region for e in organisation}
+    records = data.records.assign(
+        eff_region=data.records["region"].fillna(data.records["entity_id"].map(regions))
+    )
+    return Snapshot(
+        version=version,
+        result=result,
+        entities={e.entity_id: _info(e) for e in sorted(organisation, key=lambda e: e.entity_id)},
+        roots=tuple(e.entity_id for e in organisation.roots()),
+        records=records,
+        direct=data.direct,
+        entered=_entered(ledger.engine),
+        by_entity=_entity_figures(result),
+        group=_group_figures(result),
+        years=result.years(),
+    )
+
+
+class InventoryCache:
+    """The latest :class:`Snapshot`, recomputed when :func:`data_version` changes.
+
+    Thread-safe: requests read the version and, when it is the snapshot's, use the snapshot
+    without locking; otherwise one thread recomputes while the others wait for its result
+    (never two computations of one version). The version is read before the data, so a change
+    made during a computation is seen by the next request.
+    """
+
+    def __init__(self, builder: Callable[[Ledger, Hashable], Snapshot] = build_snapshot) -> None:
+        self._builder = builder
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self.computations = 0
+
+    @property
+    def current(self) -> Snapshot | None:
+        """The snapshot held now, whatever its version (None before the first computation)."""
+        return self._snapshot
+
+    def get(self, ledger: Ledger) -> Snapshot:
+        current = self._snapshot
+        if current is not None and current.version == data_version(ledger.engine):
+            return current
+        with self._lock:
+            version = data_version(ledger.engine)
+            current = self._snapshot
+            if current is None or current.version != version:
+                current = self._builder(ledger, version)
+                self._snapshot = current
+                self.computations += 1
+            return current
+
+
+# -- who sees what --------------------------------------------------------------------------
+
+
+def group_wide(who: Principal, snapshot: Snapshot) -> bool:
+    """True when the caller sees every entity: only then are group figures theirs."""
+    return who.scope is None or set(snapshot.entities) <= who.scope
+
+
+def visible_entities(who: Principal, snapshot: Snapshot) -> list[str]:
+    return [e for e in snapshot.entities if who.sees(e)]
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _zero() -> dict[str, float]:
+    return dict.fromkeys(FIGURES, 0.0)
+
+
+def _figures_of(snapshot: Snapshot, year: int, entity_ids: Iterable[str]) -> dict[str, float]:
+    out = _zero()
+    for entity_id in entity_ids:
+        found = snapshot.by_entity.get((year, entity_id))
+        if found is not None:
+            for name in FIGURES:
+                out[name] += found[name]
+    return out
+
+
+def _sum_row(who: Principal, snapshot: Snapshot, year: int, shown: list[str]) -> dict[str, float]:
+    if group_wide(who, snapshot):
+        return dict(snapshot.group.get(year, _zero()))
+    return _figures_of(snapshot, year, shown)
+
+
+# -- the dashboard --------------------------------------------------------------------------
+
+
+def _completeness(listed: list[dict[str, Any]], year: int) -> dict[str, Any]:
+    """The campaigns of the year (``collection.list_campaigns``, which counts the caller's
+    visible requests only): approved or locked requests over all of them."""
+    campaigns = []
+    for c in listed:
+        if int(c["year"]) != year:
+            continue
+        done = sum(int(c["by_status"].get(s, 0)) for s in DONE)
+        requests = int(c["requests"])
+        campaigns.append(
+            {
+                "campaign_id": int(c["campaign_id"]),
+                "name": str(c["name"]),
+                "status": str(c["status"]),
+                "due_date": c["due_date"].isoformat(),
+                "requests": requests,
+                "done": done,
+                "ratio": done / requests if requests else None,
+                "by_status": {str(k): int(v) for k, v in c["by_status"].items()},
+            }
+        )
+    done = sum(c["done"] for c in campaigns)
+    requests = sum(c["requests"] for c in campaigns)
+    return {
+        "campaigns": campaigns,
+        "done": done,
+        "requests": requests,
+        "ratio": done / requests if requests else None,
+    }
+
+
+def _target_row(status: Any) -> dict[str, Any]:
+    target = status.target
+    return {
+        "target_id": target.target_id,
+        "name_en": target.name("en"),
+        "name_zh": target.name("zh"),
+        "metric_id": target.metric_id,
+        "entity_id": target.entity_id,
+        "deadline_year": int(target.deadline_year),
+        "evaluated_year": int(status.evaluated_year),
+        "status": status.status.value,
+        "reason": status.reason,
+        "actual": _finite(status.actual),
+        "required": _finite(status.required),
+    }
+
+
+def _finding_row(finding: Any) -> dict[str, Any]:
+    return {
+        "source": "check",
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "entity_id": finding.entity_id,
+        "metric_id": finding.metric_id,
+        "period": str(finding.year),
+        "message": finding.message,
+    }
+
+
+def _kri_row(warning: Any) -> dict[str, Any]:
+    return {
+        "source": "kri",
+        "rule": warning.rule_id,
+        "severity": warning.severity.value,
+        "entity_id": warning.entity_id,
+        "metric_id": warning.metric_id,
+        "period": warning.period,
+        "message": warning.reason,
+    }
+
+
+def compute_extras(ledger: Ledger, year: int) -> GroupExtras:
+    """Targets (``service.targets``), consistency findings (``service.check``) and the KRI
+    warnings of the year's months (the CLI's ``kri`` on the ledger's monthly series)."""
+    statuses, _problems = service.targets(ledger, year)
+    findings = service.check(ledger, [year])
+    rules, problems = load_rules()
+    warnings = [] if problems else evaluate(service.monthly_series(ledger), rules)
+    return GroupExtras(
+        targets=[_target_row(s) for s in statuses],
+        findings=[_finding_row(f) for f in findings],
+        kri=[_kri_row(w) for w in warnings if str(w.period).startswith(f"{year}-")],
+    )
+
+
+def group_extras(ledger: Ledger, snapshot: Snapshot, year: int) -> GroupExtras:
+    """:func:`compute_extras` once per snapshot and year."""
+    found = snapshot.extras.get(year)
+    if found is not None:
+        return found
+    with snapshot.extras_lock:
+        found = snapshot.extras.get(year)
+        if found is None and not snapshot.entities:  # a new ledger: nothing to check yet
+            found = GroupExtras([], [], [])
+        if found is None:
+            found = compute_extras(ledger, year)
+            snapshot.extras[year] = found
+    return found
+
+
+def _entity_json(snapshot: Snapshot, entity_id: str) -> dict[str, Any]:
+    info = snapshot.entities[entity_id]
+    return {"entity_id": entity_id, "name": info.name, "name_zh": info.name_zh}
+
+
+def dashboard(
+    ledger: Ledger, who: Principal, cache: InventoryCache, year: int | None = None
+) -> dict[str, Any]:
+    """Everything the panorama shows a caller for a year (default: the latest with records).
+
+    ``entities`` are the caller's visible entities with their figures; ``group`` is their sum
+    (the consolidated group figures for a caller who sees every entity); ``trend`` is the same
+    sum for every year; ``targets`` and ``warnings`` are None unless the caller is group-wide.
+    """
+    snapshot = cache.get(ledger)
+    listed = collection.list_campaigns(ledger.engine, who)
+    campaign_years = {int(c["year"]) for c in listed}
+    year = year or snapshot.latest_year or max(campaign_years, default=date.today().year)
+    shown = visible_entities(who, snapshot)
+    wide = group_wide(who, snapshot)
+    entities = [
+        {
+            **_entity_json(snapshot, e),
+            "figures": snapshot.by_entity.get((year, e), _zero()),
+            "has_data": (year, e) in snapshot.by_entity,
+        }
+        for e in shown
+    ]
+    trend = [
+        {"year": y, **_sum_row(who, snapshot, y, shown)}
+        for y in snapshot.years
+        if wide or any((y, e) in snapshot.by_entity for e in shown)
+    ]
+    out: dict[str, Any] = {
+        "year": year,
+        "years": sorted(set(snapshot.years) | campaign_years | {year}),
+        "group_wide": wide,
+        "units": UNITS,
+        "scope2_total_basis": snapshot.result.settings.scope2_total_basis,
+        "entities": entities,
+        "group": {"entity_id": GROUP, "figures": _sum_row(who, snapshot, year, shown)},
+        "trend": trend,
+        "completeness": _completeness(listed, year),
+        "targets": None,
+        "warnings": None,
+    }
+    if wide:
+        # years with figures or campaigns only: any other year has nothing to report, and
+        # computing it (several inventories) for every year a URL names would be a waste
+        known = year in snapshot.years or year in campaign_years
+        extras = group_extras(ledger, snapshot, year) if known else GroupExtras([], [], [])
+        counts = Counter(t["status"] for t in extras.targets)
+        out["targets"] = {"counts": dict(sorted(counts.items())), "items": extras.targets}
+        out["warnings"] = [*extras.findings, *extras.kri]
+    return out
+
+
+def warm(ledger: Ledger, cache: InventoryCache) -> None:
+    """Fill the cache: the inventory, and the group material of the latest year."""
+    snapshot = cache.get(ledger)
+    if snapshot.latest_year is not None:
+        group_extras(ledger, snapshot, snapshot.latest_year)
+
+
+# -- lineage --------------------------------------------------------------------------------
+
+
+def figure_id(figure: str, year: int, entity_id: str | None = None) -> str:
+    """The calculation's id of a panorama figure (``calc.explain.parse_figure``)."""
+    if figure not in UNITS:
+        raise NotFound(f"no figure {figure!r}: one of {', '.join(FIGURES)}")
+    suffix = f":{entity_id}" if entity_id else ""
+    if figure == "energy_tce":
+        return f"energy:{year}{suffix}"
+    return f"ghg:{year}:{GHG_CODES[figure]}{suffix}"
+
+
+def _lookup(snapshot: Snapshot) -> Callable[..., tuple[pd.DataFrame, int]]:
+    """The records behind an inventory line: those with its entity, year, activity type and
+    effective region (``service.explain``'s rule), records entered in forms or adjustments
+    first so that the sample always shows them."""
+    records, direct = snapshot.records, snapshot.direct
+
+    def first_entered(match: pd.DataFrame, table: str) -> pd.DataFrame:
+        if not snapshot.entered:
+            return match
+        entered = [(table, int(r)) in snapshot.entered for r in match["rid"]]
+        order = pd.Series([not e for e in entered], index=match.index)
+        return match.assign(_order=order).sort_values(["_order", "rid"], kind="stable")
+
+    def lineage(
+        entity: str,
+        year: int,
+        activity_type: str,
+        region: str | None,
+        limit: int,
+        is_direct: bool,
+        category: str | None,
+    ) -> tuple[pd.DataFrame, int]:
+        if is_direct:
+            match = direct[
+                (direct["entity_id"] == entity)
+                & (direct["year"] == year)
+                & (direct["category"] == category)
+            ]
+            table = "direct"
+        else:
+            match = records[
+                (records["entity_id"] == entity)
+                & (records["year"] == year)
+                & (records["activity_type"] == activity_type)
+            ]
+            if region is None or pd.isna(region):
+                match = match[match["eff_region"].isna()]
+            else:
+                match = match[match["eff_region"] == region]
+            table = "activity"
+        ordered = first_entered(match, table)
+        return ordered.head(limit).drop(columns="_order", errors="ignore"), len(match)
+
+    return lineage
+
+
+def _sources(engine: Engine, record_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """Where each record came from (file and row, form request or adjustment with reason)."""
+    if not record_ids:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    wanted = sorted(record_ids)
+    with engine.connect() as conn:
+        for table, note in ((DIRECT, DIRECT.c.provenance), (ACTIVITY, ACTIVITY.c.note)):
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                stmt = select(
+                    table.c.record_id,
+                    table.c.entity_id,
+                    table.c.source_kind,
+                    table.c.source_file,
+                    table.c.source_row,
+                    table.c.source_user,
+                    table.c.batch_id,
+                    note.label("note"),
+                ).where(table.c.record_id.in_(chunk))
+                for row in conn.execute(stmt).mappings():
+                    found[str(row["record_id"])] = dict(row)
+        adjustments = [
+            int(s["source_file"].split(":", 1)[1])
+            for s in found.values()
+            if s["source_kind"] == "adjustment" and str(s["source_file"]).startswith("adjustment:")
+        ]
+        decided = {}
+        if adjustments:
+            stmt = select(ADJUSTMENT).where(ADJUSTMENT.c.adjustment_id.in_(adjustments))
+            decided = {int(r["adjustment_id"]): dict(r) for r in conn.execute(stmt).mappings()}
+    for source in found.values():
+        source["link"] = None
+        source["adjustment"] = None
+        kind, _, number = str(source["source_file"]).partition(":")
+        if source["source_kind"] == "form" and kind == "request" and number.isdigit():
+            source["link"] = f"/requests/{number}"
+        if source["source_kind"] == "adjustment" and number.isdigit():
+            adjustment = decided.get(int(number))
+            source["link"] = "/adjustments"
+            if adjustment is not None:
+                source["adjustment"] = {
+                    "adjustment_id": int(adjustment["adjustment_id"]),
+                    "metric_id": adjustment["metric_id"],
+                    "reason": adjustment["reason"],
+                    "before_value": _finite(adjustment["before_value"]),
+                    "after_value": _finite(adjustment["after_value"]),
+                    "unit": adjustment["unit"],
+                    "proposed_by": adjustment["proposed_by"],
+                    "decided_by": adjustment["decided_by"],
+                    "status": adjustment["status"],
+                }
+    return found
+
+
+def _record_ids(node: Node) -> set[str]:
+    found = set()
+    match = _RECORD_LABEL.match(node.label)
+    if match:
+        found.add(match.group(1))
+    for child in node.children:
+        found |= _record_ids(child)
+    return found
+
+
+def _node_json(node: Node, sources: Mapping[str, dict[str, Any]], depth: int) -> dict[str, Any]:
+    match = _RECORD_LABEL.match(node.label)
+    if match:
+        kind = "record"
+    elif node.label.startswith("... "):
+        kind = "more"
+    elif depth == 0:
+        kind = "figure"
+    else:  # a line names the number of records it sums; an entity/category branch does not
+        kind = "line" if "records" in node.detail else "group"
+    value = None if node.value is None or not math.isfinite(node.value) else float(node.value)
+    return {
+        "label": node.label,
+        "kind": kind,
+        "value": value,
+        "unit": node.unit,
+        "detail": {str(k): v for k, v in node.detail.items()},
+        "source": sources.get(match.group(1)) if match else None,
+        "children": [_node_json(c, sources, depth + 1) for c in node.children],
+    }
+
+
+def lineage(
+    ledger: Ledger,
+    who: Principal,
+    cache: InventoryCache,
+    figure: str,
+    *,
+    year: int | None = None,
+    entity_id: str | None = None,
+    rows: int = 10,
+) -> dict[str, Any]:
+    """The derivation tree of a panorama figure, down to factors and source records.
+
+    A group figure (no entity, or ``*``) is explained only to a caller who sees every entity;
+    an entity's figure only to a caller who sees that entity. Anything else is NotFound, as
+    for an object that does not exist.
+    """
+    snapshot = cache.get(ledger)
+    year = year or snapshot.latest_year
+    if year is None or year not in snapshot.years:
+        raise NotFound(f"no figures for {year}")
+    entity = None if entity_id in (None, "", GROUP) else entity_id
+    if entity is None and not group_wide(who, snapshot):
+        raise NotFound("no such figure: group figures are shown to those who see every entity")
+    if entity is not None and (entity not in snapshot.entities or not who.sees(entity)):
+        raise NotFound(f"unknown entity {entity}")
+    fid = figure_id(figure, year, entity)
+    key = (fid, rows)
+    with snapshot.lock:
+        tree = snapshot.explained.get(key)
+        if tree is not None:
+            snapshot.explained.move_to_end(key)
+    if tree is None:
+        node = explain_figure(snapshot.result, fid, records=_lookup(snapshot), max_rows=rows)
+        tree = _node_json(node, _sources(ledger.engine, _record_ids(node)), 0)
+        with snapshot.lock:
+            snapshot.explained[key] = tree
+            while len(snapshot.explained) > EXPLAIN_CACHE_SIZE:
+                snapshot.explained.popitem(last=False)
+    return {
+        "figure": figure,
+        "figure_id": fid,
+        "year": year,
+        "entity": _entity_json(snapshot, entity) if entity else None,
+        "unit": UNITS[figure],
+        "tree": tree,
+    }
