@@ -319,6 +319,31 @@ def targets(
     return target_status(found, figures, year), problems
 
 
+def line_records(
+    records: pd.DataFrame,
+    direct_records: pd.DataFrame,
+    entity: str,
+    year: int,
+    activity_type: str,
+    region: str | None,
+    direct: bool,
+    category: str | None,
+) -> pd.DataFrame:
+    """The records an inventory line aggregated: direct records of its entity, year and
+    category, or activity records of its entity, year, activity type and effective region
+    (``eff_region``: the record's region, else its entity's; none when neither had one)."""
+    if direct:
+        d = direct_records
+        return d[(d["entity_id"] == entity) & (d["year"] == year) & (d["category"] == category)]
+    r = records
+    match = r[
+        (r["entity_id"] == entity) & (r["year"] == year) & (r["activity_type"] == activity_type)
+    ]
+    if region is None or pd.isna(region):
+        return match[match["eff_region"].isna()]
+    return match[match["eff_region"] == region]
+
+
 def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:
     """Derivation tree of a figure, with the source rows of each line.
 
@@ -344,22 +369,9 @@ def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:
         direct: bool,
         category: str | None,
     ) -> tuple[pd.DataFrame, int]:
-        if direct:
-            d = data.direct
-            match = d[
-                (d["entity_id"] == entity) & (d["year"] == year) & (d["category"] == category)
-            ]
-        else:
-            r = records
-            match = r[
-                (r["entity_id"] == entity)
-                & (r["year"] == year)
-                & (r["activity_type"] == activity_type)
-            ]
-            if region is None or pd.isna(region):  # neither the record nor its entity had one
-                match = match[match["eff_region"].isna()]
-            else:
-                match = match[match["eff_region"] == region]
+        match = line_records(
+            records, data.direct, entity, year, activity_type, region, direct, category
+        )
         return match.head(limit), len(match)
 
     return explain_figure(result, figure, records=lineage, max_rows=rows)

@@ -523,24 +523,10 @@ def _lookup(snapshot: Snapshot) -> Callable[..., tuple[pd.DataFrame, int]]:
         is_direct: bool,
         category: str | None,
     ) -> tuple[pd.DataFrame, int]:
-        if is_direct:
-            match = direct[
-                (direct["entity_id"] == entity)
-                & (direct["year"] == year)
-                & (direct["category"] == category)
-            ]
-            table = "direct"
-        else:
-            match = records[
-                (records["entity_id"] == entity)
-                & (records["year"] == year)
-                & (records["activity_type"] == activity_type)
-            ]
-            if region is None or pd.isna(region):
-                match = match[match["eff_region"].isna()]
-            else:
-                match = match[match["eff_region"] == region]
-            table = "activity"
+        match = service.line_records(
+            records, direct, entity, year, activity_type, region, is_direct, category
+        )
+        table = "direct" if is_direct else "activity"
         ordered = first_entered(match, table)
         return ordered.head(limit).drop(columns="_order", errors="ignore"), len(match)
 
