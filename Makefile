@@ -14,8 +14,16 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The demo ledger, then its 2024 report in both languages; the PDF when WeasyPrint finds Pango
+# (Debian: libpango-1.0-0 fonts-noto-cjk, which scripts/ci_postgres.sh installs as root).
 demo: $(STAMP)
 	$(BIN)/esgledger demo
+	@pdf=pdf; $(BIN)/python -c 'import weasyprint' 2>/dev/null || { pdf=; \
+	  echo "report: no PDF (WeasyPrint needs Pango: apt-get install libpango-1.0-0 fonts-noto-cjk)"; }; \
+	for f in html docx xlsx $$pdf; do \
+	  $(BIN)/esgledger report build --year 2024 --lang all --format $$f \
+	    --ledger esgledger-demo/demo.db --out esgledger-demo/report || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

@@ -6,9 +6,11 @@
 #   scripts/ci_postgres.sh .venv/bin/pytest tests/store -n 2 # any command
 #
 # - Packages: as root with apt-get (CI on Debian), installs what is missing in one apt-get step:
-#   `postgresql` unless a PostgreSQL server (initdb, pg_ctl) is already there, and `chromium
-#   fonts-noto-cjk` (for the browser tests) unless /usr/bin/chromium exists. Otherwise missing
-#   packages are only reported and the tests that need them skip. No sudo.
+#   `postgresql` unless a PostgreSQL server (initdb, pg_ctl) is already there, `chromium` (the
+#   browser tests) unless /usr/bin/chromium exists, and for the report `fonts-noto-cjk`,
+#   Pango (WeasyPrint's PDF) and `poppler-utils` (pdftoppm, pdftotext: the PDF tests), each
+#   unless present. Otherwise missing packages are only reported and the tests that need them
+#   skip. No sudo.
 # - Cluster: initdb into a new temporary folder (owned by the `postgres` user when run as root),
 #   trust authentication, listening on 127.0.0.1 on a free port (and a socket in that folder),
 #   one empty database `esgledger_test`; stopped and removed when the command ends.
@@ -38,7 +40,12 @@ pg_bindir() {
 install_packages() {
     local wanted=()
     [ -n "${ESGLEDGER_TEST_PG_URL:-}" ] || [ -n "$(pg_bindir)" ] || wanted+=(postgresql)
-    [ -x /usr/bin/chromium ] || wanted+=(chromium fonts-noto-cjk)
+    [ -x /usr/bin/chromium ] || wanted+=(chromium)
+    # the report: Chinese fonts (browser pages, PDF, charts), Pango for WeasyPrint's PDF, and
+    # poppler-utils (pdftoppm, pdftotext) for the tests that read the PDF back
+    [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || wanted+=(fonts-noto-cjk)
+    ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' || wanted+=(libpango-1.0-0 libpangoft2-1.0-0)
+    command -v pdftoppm >/dev/null 2>&1 || wanted+=(poppler-utils)
     [ "${#wanted[@]}" -gt 0 ] || return 0
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
         log "missing ${wanted[*]}: not installed (that needs root and apt-get);" \

@@ -8,10 +8,12 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import select
 
 from esgledger.calc import InventoryInput, InventoryResult, compute_inventory
 from esgledger.calc.baseyear import BaseYearDecision, assess_base_year
 from esgledger.calc.explain import Node, explain_figure, parse_figure
+from esgledger.calc.workforce import COLUMNS as WORKFORCE_COLUMNS
 from esgledger.calc.workforce import METRICS as WORKFORCE
 from esgledger.calc.workforce import aggregate_totals, compute_workforce
 from esgledger.checks import Finding, TargetStatus, load_targets, run_checks, target_status
@@ -19,8 +21,14 @@ from esgledger.domain.diagnostics import Diagnostic, has_errors
 from esgledger.domain.model import ConsolidationApproach
 from esgledger.factors import CalcSettings, load_library
 from esgledger.metrics import load_catalogue
+from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
 from esgledger.units import conversion_factor
+
+FIGURE_FORMS = (
+    "ghg:<year>:<scope>[:<entity>], energy:<year>[:<entity>], metric:<year>:<metric_id>[:<entity>]"
+)
+"""The figure ids :func:`explain` accepts (lineage ids of reports and the panorama)."""
 
 
 def settings_from_ledger(ledger: Ledger, **overrides: object) -> CalcSettings:
@@ -190,10 +198,13 @@ def ledger_sources() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def workforce_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
-    """Group workforce figures of a year: from the latest roster snapshot, combined with the
+def workforce_frame(
+    ledger: Ledger, year: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[Diagnostic]]:
+    """Workforce figures of a year per entity and for the group (``entity_id`` '*', columns
+    ``calc.workforce.COLUMNS``) with what they combine: the latest roster snapshot and the
     totals that subsidiaries without a roster report as metric figures (counts summed, ratios
-    recomputed from their numerators and denominators, never averaged)."""
+    recomputed from their numerators and denominators, never averaged); and the diagnostics."""
     roster = ledger.roster_frame()
     basis = ledger.get_setting("turnover_basis") or "closing"
     computed = (
@@ -216,11 +227,42 @@ def workforce_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list
     elif computed is not None:
         figures = computed
     else:
-        return {}, []
+        figures = pd.DataFrame({c: pd.Series(dtype=object) for c in WORKFORCE_COLUMNS})
+    return figures, roster, totals, problems
+
+
+def workforce_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
+    """Group workforce figures of a year (:func:`workforce_frame`'s group rows with a value)."""
+    figures, _, _, problems = workforce_frame(ledger, year)
     group = figures[(figures["entity_id"] == "*") & figures["value"].notna()]
     return {str(m): float(v) for m, v in zip(group["metric_id"], group["value"], strict=True)}, (
         problems
     )
+
+
+def inventory_figures(
+    result: InventoryResult, year: int, revenue: float | None
+) -> dict[str, float | None]:
+    """The inventory's totals of a year by key of ``ledger_sources.csv``; None (no figure, not
+    0) for a scope without any line that year, energy without energy lines, and a total or
+    intensity of a year without any line."""
+    totals = result.scope_totals(year)
+    lines = result.lines[result.lines["year"] == year]
+    scope2 = lines[lines["scope"] == 2]
+    present = {
+        "scope1": bool((lines["scope"] == 1).any()),
+        "scope2_location": bool(scope2["basis"].isin(("both", "location")).any()),
+        "scope2_market": bool(scope2["basis"].isin(("both", "market")).any()),
+        "scope3": bool((lines["scope"] == 3).any()),
+        "total": not lines.empty,
+    }
+    out: dict[str, float | None] = {k: (v if present[k] else None) for k, v in totals.items()}
+    energy = result.energy[result.energy["year"] == year]
+    out["energy_tce"] = None if energy.empty else float(energy["tce"].sum())
+    out["intensity_per_wan_yuan"] = (
+        totals["total"] / revenue if revenue and present["total"] else None
+    )
+    return out
 
 
 def computed_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
@@ -229,10 +271,7 @@ def computed_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[
     catalogue = load_catalogue()
     data = inventory_input(ledger, [year])
     result = compute_inventory(data, load_library(), settings_from_ledger(ledger, years=(year,)))
-    totals = result.scope_totals(year)
-    inventory: dict[str, float | None] = {**totals, "energy_tce": result.energy_totals(year)["tce"]}
-    revenue = revenue_wan_yuan(ledger, year)
-    inventory["intensity_per_wan_yuan"] = totals["total"] / revenue if revenue else None
+    inventory = inventory_figures(result, year, revenue_wan_yuan(ledger, year))
     records = data.records  # the year's records, read once for the inventory and the sums
     out: dict[str, float] = {}
     group, problems = workforce_figures(ledger, year)
@@ -255,6 +294,41 @@ def computed_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[
     return out, problems
 
 
+def adjustment_batches(ledger: Ledger) -> frozenset[int]:
+    """The batches that posted approved adjustments (restatement deltas, workflow/periods.py)."""
+    batch = TABLES["import_batch"]
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(select(batch.c.batch_id).where(batch.c.kind == "adjustment"))
+        return frozenset(int(r) for (r,) in rows)
+
+
+def stored_value(records: pd.DataFrame, adjustments: frozenset[int]) -> float | None:
+    """The stored figure of one metric, entity and year from its records (ordered by ``rid``):
+    the last record entered or imported, plus every adjustment delta posted after it. A new
+    import replaces what came before; an approved adjustment adds its difference to it."""
+    if records.empty:
+        return None
+    adjusting = records["batch_id"].isin(list(adjustments))
+    bases = records.loc[~adjusting, "rid"]
+    after = records if bases.empty else records[records["rid"] >= bases.max()]
+    values = after["value"].dropna()
+    return None if values.empty else float(values.sum())
+
+
+def group_reported_values(ledger: Ledger, year: int) -> dict[str, float]:
+    """metric id -> the group's stored figure of a year (:func:`stored_value` per metric)."""
+    stored = ledger.metric_frame([year])
+    roots = {e.entity_id for e in ledger.organisation().roots()}
+    group = stored[stored["entity_id"].isin(roots)]
+    adjustments = adjustment_batches(ledger)
+    out = {}
+    for metric_id, records in group.groupby("metric_id", sort=False):
+        value = stored_value(records, adjustments)
+        if value is not None:
+            out[str(metric_id)] = value
+    return out
+
+
 def _source(computed: bool, reported: bool) -> str:
     if computed:
         return "computed and reported" if reported else "computed"
@@ -269,7 +343,11 @@ def kpi_table(ledger: Ledger, year: int, lang: str = "en") -> tuple[pd.DataFrame
     stored = reported_figures(ledger, [year])
     group = stored[stored["entity_id"] == "*"].drop_duplicates("metric_id", keep="last")
     reported = dict(zip(group["metric_id"], group["published"], strict=True))
-    values = dict(zip(group["metric_id"], group["value"], strict=True))
+    values = group_reported_values(ledger, year)
+    for metric_id, value in values.items():  # an approved adjustment restates the published
+        last = group.loc[group["metric_id"] == metric_id, "value"]
+        if not last.empty and last.iloc[-1] != value:
+            reported[metric_id] = f"{value:.10g}"
     computed, problems = computed_figures(ledger, year)
     rows = []
     for number, metric in sorted(catalogue.seed_rows().items()):
@@ -349,8 +427,16 @@ def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:
 
     The rows of a line are the stored records with the line's entity, year, activity type and
     effective region (the record's region, else its entity's), exactly those the calculation
-    aggregated.
+    aggregated. Catalogue metrics (``metric:<year>:<metric_id>[:<entity>]``) are explained by
+    :func:`esgledger.service_lineage.explain_metric`.
     """
+    kind = figure.split(":", 1)[0]
+    if kind == "metric":
+        from esgledger.service_lineage import explain_metric  # noqa: PLC0415 (imports this module)
+
+        return explain_metric(ledger, figure, rows)
+    if kind not in ("ghg", "energy"):
+        raise ValueError(f"figure id {figure!r} is not one of {FIGURE_FORMS}")
     _, year, _, _ = parse_figure(figure)
     settings = settings_from_ledger(ledger, years=(year,))
     data = inventory_input(ledger, [year])

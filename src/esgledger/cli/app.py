@@ -521,7 +521,8 @@ def explain(
     figure: Annotated[
         str,
         typer.Argument(
-            help="figure id: ghg:YEAR:S1|S2L|S2M|S3|TOTAL[:ENTITY] or energy:YEAR[:ENTITY]"
+            help="figure id: ghg:YEAR:S1|S2L|S2M|S3|TOTAL[:ENTITY], energy:YEAR[:ENTITY] or "
+            "metric:YEAR:METRIC_ID[:ENTITY] (a catalogue metric, as the report prints it)"
         ),
     ],
     ledger: LedgerOption = DEFAULT_LEDGER,

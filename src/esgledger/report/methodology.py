@@ -1,0 +1,453 @@
+"""The methodology appendix, generated from what the inventory of the year actually used.
+
+The inventory is run as :mod:`esgledger.service` runs it (the ledger's settings, the packaged
+factor library), and the appendix is read off the result: the consolidation approach and the
+entities within the boundary; the GWP set with the value of every gas in the year's lines;
+per activity type, the distinct factor ids of the year's lines with their pack, edition,
+source document, data year and region (and the fallback when the factor's year is not the
+report's), the unit conversions and direct entries; the scope 2 methods; the GB/T 2589
+standard-coal coefficients of the energy lines; the base-year decision
+(:func:`esgledger.service.base_year_decision`) and the recalculation policy; and the
+sections of ``docs/methodology.md`` where each choice is argued, by title.
+
+Fixed sentences come from ``data/methodology_text.csv`` (key, en, zh, with ``{placeholders}``)
+and carry no figure: every number is formatted from the factor library, the ledger or the
+result.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from esgledger import service
+from esgledger.calc import InventoryResult, compute_inventory
+from esgledger.factors import FactorLibrary, load_library
+from esgledger.report.model import MethodologyItem
+from esgledger.store.ledger import Ledger
+
+
+@cache
+def texts() -> Mapping[str, Mapping[str, str]]:
+    """``data/methodology_text.csv``: key -> language -> sentence."""
+    raw = (
+        resources.files("esgledger.report")
+        .joinpath("data", "methodology_text.csv")
+        .read_text("utf-8-sig")
+    )
+    return MappingProxyType(
+        {
+            row["key"]: MappingProxyType({"en": row["en"], "zh": row["zh"]})
+            for row in csv.DictReader(io.StringIO(raw))
+        }
+    )
+
+
+def _t(key: str, lang: str, **values: object) -> str:
+    return texts()[key][lang].format(**values)
+
+
+def _join(items: Iterable[str], lang: str, key: str = "list_sep") -> str:
+    return texts()[key][lang].join(dict.fromkeys(items))
+
+
+def _num(value: object) -> str:
+    """A factor value as the library holds it (no rounding beyond float repr noise)."""
+    return f"{float(str(value)):.10g}"
+
+
+def _doc(key: str, lang: str) -> str:
+    return _t("doc_ref", lang, title=_t(f"doc.{key}", lang))
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+# -- the factor facts -------------------------------------------------------------------------
+
+
+def _first(source: str) -> str:
+    """The first citation of a source column (its rows list several, ``;``-separated outside
+    parentheses)."""
+    depth = 0
+    for i, char in enumerate(source):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == ";" and depth == 0:
+            return source[:i].strip()
+    return source.strip()
+
+
+def _factor_facts(
+    library: FactorLibrary, resolved: pd.DataFrame, factor_id: str
+) -> dict[str, str] | None:
+    """Pack, edition, document, data year, region, value and verification of a factor id."""
+    ef = library.emission_factors
+    rows = ef[ef["factor_id"] == factor_id]
+    if not rows.empty:
+        row = rows.iloc[0]
+        document = _first(str(row["source"]))
+        table = str(row["table"])
+        return {
+            "pack": str(row["pack"]),
+            "edition": str(row["edition"]),
+            "document": document if table in document else f"{document}; {table}",
+            "factor_year": str(row["year"]),
+            "region": str(row["geography"]),
+            "value": f"{_num(row['value'])} {row['unit']}",
+            "verification": str(row["verification"]),
+        }
+    fuel = library.fuel[library.fuel["param_id"] == factor_id]
+    found = resolved[resolved["factor_id"] == factor_id]
+    if not fuel.empty and not found.empty:
+        row, use = fuel.iloc[0], found.iloc[0]
+        return {
+            "pack": "fuel_parameters",
+            "edition": str(row["edition"]),
+            "document": f"{row['framework']}; {row['table']}",
+            "factor_year": _text(use["factor_year"]) or "—",
+            "region": str(use["factor_geography"]),
+            "value": str(use["formula"]),
+            "verification": str(row["verification"]),
+        }
+    if not found.empty:  # a user override, or a row the library no longer holds
+        use = found.iloc[0]
+        return {
+            "pack": factor_id.partition(":")[0],
+            "edition": _text(use["edition"]),
+            "document": _first(_text(use["source"])),
+            "factor_year": _text(use["factor_year"]) or "—",
+            "region": _text(use["factor_geography"]),
+            "value": str(use["formula"]),
+            "verification": _text(use["verification"]),
+        }
+    return None
+
+
+def _activity_name(library: FactorLibrary, activity_type: str, lang: str) -> str:
+    if activity_type not in library.activity_types.index:
+        return activity_type
+    row = library.activity_types.loc[activity_type]
+    return str(row["name_zh"] if lang == "zh" else row["name_en"])
+
+
+def _regions(library: FactorLibrary, codes: Iterable[str], lang: str) -> list[str]:
+    column = "name_zh" if lang == "zh" else "name_en"
+    regions = library.regions
+    return [str(regions.at[c, column]) if c in regions.index else c for c in codes]
+
+
+def _factor_paragraphs(
+    library: FactorLibrary, result: InventoryResult, lines: pd.DataFrame, year: int, lang: str
+) -> list[str]:
+    out = []
+    as_of = result.settings.factor_as_of
+    order = {"location": 0, "both": 1, "market": 2}
+    keys = lines[["factor_id", "basis"]].drop_duplicates()
+    for factor_id, basis in sorted(
+        zip(keys["factor_id"], keys["basis"], strict=True),
+        key=lambda k: (order.get(str(k[1]), 3), str(k[0])),
+    ):
+        group = lines[(lines["factor_id"] == factor_id) & (lines["basis"] == basis)]
+        facts = _factor_facts(library, result.resolved, str(factor_id))
+        if facts is None:
+            continue
+        gas = _join((str(g) for g in group["gas"]), lang)
+        text = _t("factor", lang, factor_id=factor_id, gas=gas, **facts)
+        if basis in ("location", "market"):
+            text = _t("factor_basis", lang, basis=_t(f"basis.{basis}", lang), text=text)
+        factor_year = facts["factor_year"]
+        if factor_year.isdigit() and int(factor_year) != year:
+            key = "factor_fallback_earlier" if int(factor_year) < year else "factor_fallback_later"
+            text += " " + _t(key, lang, year=year, factor_year=factor_year, as_of=as_of or "—")
+        codes = sorted({str(r) for r in group["region"] if _text(r)})
+        if codes and codes != [facts["region"]]:
+            regions = _join(_regions(library, codes, lang), lang)
+            text += " " + _t("factor_regions", lang, regions=regions)
+        out.append(text)
+    return out
+
+
+def _conversions(result: InventoryResult, activity_type: str, year: int, lang: str) -> list[str]:
+    """The unit conversions of an activity type that change the unit (``L -> ... -> t``)."""
+    found = result.conversions
+    found = found[(found["year"] == year) & (found["activity_type"] == activity_type)]
+    routes = [str(r) for r in found["route"]]
+    return [
+        _t("conversion", lang, route=r)
+        for r in dict.fromkeys(routes)
+        if len({p.strip() for p in r.split("->")}) > 1
+    ]
+
+
+def _factor_items(
+    library: FactorLibrary, result: InventoryResult, year: int, lang: str
+) -> list[MethodologyItem]:
+    lines = result.lines[result.lines["year"] == year]
+    scope_doc = {1: "scope1", 2: "scope2", 3: "scope3"}
+    items = []
+    for activity_type, group in lines.groupby("activity_type", sort=True):
+        name = _activity_name(library, str(activity_type), lang)
+        scopes = sorted({int(s) for s in group["scope"]})
+        topic = _t("topic.factors", lang, activity=name)
+        if activity_type == "direct":
+            topic = _t("topic.direct", lang)
+            paragraphs = [_t("direct", lang, count=int(group["n_records"].sum()))]
+        elif (group["method"] == "instrument").all():
+            paragraphs = [
+                _t(
+                    "instrument",
+                    lang,
+                    activity=name,
+                    mwh=f"{float(group['quantity_basis'].sum()):,.2f}",
+                    tco2=f"{float(group['tco2e'].sum()):,.2f}",
+                )
+            ]
+        else:
+            head = _t(
+                "factors",
+                lang,
+                year=year,
+                activity=name,
+                scope=_join((_t(f"scope.{s}", lang) for s in scopes), lang),
+                version=result.library_version,
+            )
+            paragraphs = [
+                head,
+                *_factor_paragraphs(library, result, group, year, lang),
+                *_conversions(result, str(activity_type), year, lang),
+            ]
+        docs = [*(scope_doc[s] for s in scopes if s in scope_doc), "resolution", "factor_library"]
+        items.append(
+            MethodologyItem(topic, "\n\n".join(paragraphs), tuple(_doc(d, lang) for d in docs))
+        )
+    return items
+
+
+# -- the other items --------------------------------------------------------------------------
+
+
+def _boundary(ledger: Ledger, result: InventoryResult, year: int, lang: str) -> MethodologyItem:
+    organisation = ledger.organisation()
+    boundary = result.boundary
+
+    def name(entity_id: str) -> str:
+        entity = organisation.get(entity_id)
+        return (entity.name_zh or entity.name) if lang == "zh" else entity.name
+
+    inside = [
+        _t("boundary_share", lang, name=name(str(e)), share=f"{float(s):.0%}")
+        for e, s in zip(boundary["entity_id"], boundary["share"], strict=True)
+        if float(s) > 0
+    ]
+    outside = [
+        name(str(e))
+        for e, s in zip(boundary["entity_id"], boundary["share"], strict=True)
+        if float(s) <= 0
+    ]
+    text = _t(
+        "boundary",
+        lang,
+        approach=_t(f"approach.{result.settings.approach.value}", lang),
+        count=len(inside),
+        year=year,
+        entities=_join(inside, lang),
+    )
+    if outside:
+        text += "\n\n" + _t("outside", lang, entities=_join(outside, lang))
+    return MethodologyItem(_t("topic.boundary", lang), text, (_doc("consolidation", lang),))
+
+
+def _gwp(library: FactorLibrary, result: InventoryResult, year: int, lang: str) -> MethodologyItem:
+    gwp_set = result.settings.gwp_set
+    table = library.gwp[library.gwp["gwp_set"] == gwp_set]
+    lines = result.lines[(result.lines["year"] == year) & (result.lines["method"] != "direct")]
+    used = lines[["gas", "gwp"]].dropna().drop_duplicates().sort_values("gas")
+    names = {str(g): str(n) for g, n in zip(table["gas"], table["name_zh"], strict=True)}
+    gases = [
+        _t("gas", lang, gas=names.get(str(g), str(g)) if lang == "zh" else g, value=_num(v))
+        for g, v in zip(used["gas"], used["gwp"], strict=True)
+    ]
+    rows = table[table["gas"].isin(used["gas"])]
+    tables = _join((str(t) for t in rows["table"]), lang, "sep") or gwp_set
+    text = _t(
+        "gwp",
+        lang,
+        gwp_set=gwp_set,
+        table=tables,
+        year=year,
+        gases=_join(gases, lang, "sep") or _t("none", lang),
+    )
+    sources = tuple(dict.fromkeys(_first(str(s)) for s in rows["source"]))
+    return MethodologyItem(_t("topic.gwp", lang), text, (_doc("gwp", lang), *sources))
+
+
+def _scope2(
+    library: FactorLibrary, result: InventoryResult, year: int, lang: str
+) -> MethodologyItem | None:
+    lines = result.lines[(result.lines["year"] == year) & (result.lines["scope"] == 2)]
+    if lines.empty:
+        return None
+
+    def ids(frame: pd.DataFrame) -> str:
+        found = sorted({str(f) for f in frame["factor_id"] if str(f) != "direct"})
+        return _join(found, lang) or _t("none", lang)
+
+    grid = lines[lines["method"] != "instrument"]
+    instruments = lines[lines["method"] == "instrument"]
+    text = _t(
+        "scope2",
+        lang,
+        grid_level=_t(f"grid.{result.settings.grid_level}", lang),
+        location=ids(grid[grid["basis"] == "location"]),
+        instruments=_join(
+            (_activity_name(library, str(a), lang) for a in instruments["activity_type"]), lang
+        )
+        or _t("none", lang),
+        market=ids(grid[grid["basis"] == "market"]),
+        total_basis=_t(f"basis.{result.settings.scope2_total_basis}", lang),
+    )
+    return MethodologyItem(_t("topic.scope2", lang), text, (_doc("scope2", lang),))
+
+
+def _energy(
+    ledger: Ledger, library: FactorLibrary, result: InventoryResult, year: int, lang: str
+) -> MethodologyItem | None:
+    energy = result.energy[result.energy["year"] == year]
+    if energy.empty:
+        return None
+    used = energy[["activity_type", "coef_id"]].drop_duplicates().sort_values("activity_type")
+    tce = library.tce.set_index("factor_id")
+    paragraphs, standards = [], []
+    for activity_type, coef_id in zip(used["activity_type"], used["coef_id"], strict=True):
+        row = tce.loc[str(coef_id)]
+        standard = f"{row['standard']}-{row['edition']}"  # GB/T 2589 + 2020: GB/T 2589-2020
+        standards.append(str(row["standard"]))
+        paragraphs.append(
+            _t(
+                "coefficient",
+                lang,
+                activity=_activity_name(library, str(activity_type), lang),
+                factor_id=coef_id,
+                value=_num(row["value"]),
+                unit=row["unit"],
+                basis=row["basis"],
+                standard=standard,
+                verification=row["verification"],
+            )
+        )
+    head = _t(
+        "energy",
+        lang,
+        standard=_join(standards, lang),
+        year=year,
+        variant=result.settings.natural_gas_tce,
+    )
+    parameters = ledger.parameters()
+    primary = parameters[parameters["name"] == "tce.electricity_primary"]
+    primary = primary[primary["year"].isna() | (primary["year"] == year)]
+    for param in primary.to_dict("records"):
+        paragraphs.append(
+            _t(
+                "primary",
+                lang,
+                name=param["name"],
+                year=year if pd.isna(param["year"]) else int(param["year"]),
+                value=_num(param["value"]),
+                unit=param["unit"],
+                source=param["source"],
+            )
+        )
+    return MethodologyItem(
+        _t("topic.energy", lang), "\n\n".join([head, *paragraphs]), (_doc("energy", lang),)
+    )
+
+
+def _base_year(ledger: Ledger, result: InventoryResult, lang: str) -> MethodologyItem:
+    decision = service.base_year_decision(ledger, result)
+    paragraphs = []
+    sources: list[str] = [_doc("base_year", lang)]
+    if decision is None:
+        paragraphs.append(_t("by_none", lang))
+    else:
+        changes = {c.change_id: c for c in ledger.structural_changes()}
+        values: dict[str, Any] = {
+            "base_year": decision.base_year,
+            "new_base_year": decision.new_base_year,
+            "total": f"{decision.original_total:,.2f}",
+            "threshold": f"{decision.threshold:.0%}",
+            "significance": "—"
+            if decision.significance is None
+            else f"{decision.significance:.1%}",
+            "recalculated": "—"
+            if decision.recalculated_total is None
+            else f"{decision.recalculated_total:,.2f}",
+            "changes": _join(decision.changes, lang) or _t("none", lang),
+        }
+        paragraphs.append(_t(f"by_{decision.action}", lang, **values))
+        for change_id in decision.changes:
+            if change_id in changes:
+                c = changes[change_id]
+                kind = f"kind.{c.kind}"
+                sources.append(
+                    _t(
+                        "change",
+                        lang,
+                        change_id=c.change_id,
+                        year=c.year,
+                        kind=_t(kind, lang) if kind in texts() else c.kind,
+                        description=c.description,
+                    )
+                )
+    paragraphs.append(_t("by_policy", lang))
+    return MethodologyItem(_t("topic.base_year", lang), "\n\n".join(paragraphs), tuple(sources))
+
+
+def _choices(lang: str) -> MethodologyItem:
+    keys = [k.removeprefix("doc.") for k in texts() if k.startswith("doc.")]
+    titles = [_t(f"doc.{k}", lang) for k in keys]
+    return MethodologyItem(
+        _t("topic.choices", lang),
+        _t("choices", lang, sections=_join(titles, lang, "sep")),
+        tuple(_doc(k, lang) for k in keys),
+    )
+
+
+def methodology(
+    ledger: Ledger, year: int, lang: str, *, result: InventoryResult | None = None
+) -> tuple[MethodologyItem, ...]:
+    """The methodology appendix of ``year`` in ``lang`` (``zh`` or ``en``).
+
+    ``result``: the inventory of all the ledger's years with its settings, when the caller
+    has already computed it (the report builder has); computed here otherwise.
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"language {lang!r}: expected zh or en")
+    library = load_library()
+    if result is None:
+        settings = service.settings_from_ledger(ledger)
+        result = compute_inventory(service.inventory_input(ledger), library, settings)
+    has_year = bool((result.lines["year"] == year).any() or (result.energy["year"] == year).any())
+    items = [_boundary(ledger, result, year, lang)]
+    if not has_year:
+        items.append(MethodologyItem(_t("topic.inventory", lang), _t("no_year", lang, year=year)))
+    items.append(_gwp(library, result, year, lang))
+    items.extend(_factor_items(library, result, year, lang))
+    items.extend(
+        i
+        for i in (
+            _scope2(library, result, year, lang),
+            _energy(ledger, library, result, year, lang),
+        )
+        if i
+    )
+    items.append(_base_year(ledger, result, lang))
+    items.append(_choices(lang))
+    return tuple(items)
