@@ -11,6 +11,8 @@ role table (``auth.roles.permissions``):
 - anonymous: 401 for ``/api`` routes, a redirect to ``/login`` for pages;
 - a role without the permission: 403, and nothing changes;
 - a caller with the permission, on objects they see: neither 401 nor 403;
+- a caller with the permission on a route of the group's report (``GROUP_WIDE_ROUTES``) whose
+  scope is short of the whole group: 403;
 - a caller with the permission, on an object of an entity outside their scope: never a 2xx or
   a redirect, nothing changes (row counts and contents of the platform tables, audit head);
 - whatever the route, a response to a caller with a limited scope never contains the data of
@@ -413,7 +415,20 @@ PATH_FILLERS: dict[str, Callable[[Call], object]] = {
     "entity_id": lambda c: c.entity,
     "metric_id": lambda c: METRIC,
     "figure": lambda c: "scope2_location",  # electricity: the adjustments show in its lineage
+    "lang": lambda c: "en",  # the report's language
+    "fmt": lambda c: "html",  # the report's format (the quickest to build)
+    "section_id": lambda c: "climate",  # a section of the report
 }
+
+#: Routes serving the group's report (group-level material): a caller with the permission
+#: whose scope is short of the whole group is refused (403), whatever entity they own.
+GROUP_WIDE_ROUTES = frozenset(
+    {
+        "GET /api/report/{year}/{lang}.{fmt}",
+        "PUT /api/report/{year}/{lang}/narratives/{section_id}",
+        "POST /report/{year}/{lang}/narratives/{section_id}",
+    }
+)
 
 #: Optional query parameters that select the object a route serves (filled when present).
 QUERY_FILLERS: dict[str, Callable[[Call], object]] = {
@@ -589,6 +604,7 @@ PLATFORM_TABLES = (
     "period_lock",
     "adjustment",
     "audit_head",
+    "report_narrative",
 )
 
 
@@ -741,6 +757,8 @@ def expectation(
         return "signed-in caller taken for anonymous"
     if not allowed(who.role.value, permission):
         return None if status == 403 else f"role {who.role.value} lacks {permission}, not 403"
+    if route.key in GROUP_WIDE_ROUTES and call.world.scopes[str(call.username)] is not None:
+        return None if status == 403 else "group-wide route served to a limited scope"
     sees = call.username is not None and call.world.sees(call.username, call.entity)
     refused = (not call.own and route.linked() and not sees) or (
         not call.own and permission == "signed_in" and set(route.path_params) & USER_LINKED
@@ -829,6 +847,8 @@ OWN_WRITES: tuple[tuple[str, str, str, int], ...] = (
     ("admin", "S01", "POST /api/users", 201),
     ("admin", "S01", "POST /api/users/{user_id}/grants", 200),
     ("verifier", "S01", "GET /api/audit", 200),
+    ("verifier", "S01", "GET /api/report/{year}/{lang}.{fmt}", 200),
+    ("owner", "S01", "GET /api/report/{year}/{lang}.{fmt}", 403),
 )
 
 

@@ -33,6 +33,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit_read"
     MANAGE_USERS = "manage_users"
     EXPORT = "export"
+    EDIT_REPORT = "edit_report"
 
 
 #: Roles whose scope is the whole group whatever their grants.

@@ -4,10 +4,12 @@ from esgledger.cli.admin import register as _register_admin
 from esgledger.cli.app import app
 from esgledger.cli.backup import register as _register_backup
 from esgledger.cli.platform import register as _register_platform
+from esgledger.cli.report import register as _register_report
 
 _register_admin(app)
 _register_platform(app)
 _register_backup(app)
+_register_report(app)
 
 
 def main() -> None:

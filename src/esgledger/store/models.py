@@ -244,5 +244,6 @@ class SettingRow(Base):
 # The platform's tables (users, workflow, audit) live in their own module; importing it here
 # registers them on ``Base.metadata`` wherever the models are used.
 from esgledger.store import platform_models as _platform_models  # noqa: E402
+from esgledger.store import report_models as _report_models  # noqa: E402, F401
 
 __all__ = ["NAMING_CONVENTION", "Base", "_platform_models"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.web.routes import admin, auth, campaigns, dashboard, periods, requests
+from esgledger.web.routes import admin, auth, campaigns, dashboard, periods, report, requests
 
 #: Routes open without signing in: (method, path).
 PUBLIC: frozenset[tuple[str, str]] = frozenset(
@@ -24,4 +24,5 @@ ROUTERS: list[APIRouter] = [
     requests.router,
     periods.router,
     dashboard.router,
+    report.router,
 ]
