@@ -57,7 +57,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -67,16 +67,13 @@ from typing import TypeVar
 from esgledger.metrics import load_catalogue, load_frameworks
 from esgledger.metrics.catalogue import Catalogue, Metric
 from esgledger.report.model import (
-    Block,
-    Chart,
     Figure,
-    FigureList,
     Gap,
     GriRow,
     Narrative,
     Section,
     SzseRow,
-    Table,
+    block_figures,
 )
 
 ELEMENTS = ("governance", "strategy", "iro_management", "metrics_targets")
@@ -176,17 +173,6 @@ def gri_sort_key(code: str) -> tuple[int, ...]:
 # -- what the sections hold -------------------------------------------------------------------
 
 
-def _block_figures(block: Block) -> Iterator[Figure]:
-    if isinstance(block, FigureList):
-        yield from block.figures
-    elif isinstance(block, Table):
-        for row in block.rows:
-            yield from (c for c in row if isinstance(c, Figure))
-    elif isinstance(block, Chart):
-        for series in block.series:
-            yield from series.figures
-
-
 def _figure_year(figure: Figure) -> int | None:
     parts = figure.lineage.split(":")
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
@@ -208,7 +194,7 @@ class _Facts:
 
 def _facts(sections: Sequence[Section], lang: str, catalogue: Catalogue) -> tuple[_Facts, ...]:
     walked = [w for s in sections for w in s.walk()]
-    years = [_figure_year(f) for s in walked for b in s.blocks for f in _block_figures(b)]
+    years = [_figure_year(f) for s in walked for b in s.blocks for f in block_figures(b)]
     year = max((y for y in years if y is not None), default=None)
     content: dict[int, bool] = {}
 
@@ -216,7 +202,7 @@ def _facts(sections: Sequence[Section], lang: str, catalogue: Catalogue) -> tupl
         if id(section) not in content:
             own = any(
                 (isinstance(b, Narrative) and bool(b.paragraphs()))
-                or any(not f.missing for f in _block_figures(b))
+                or any(not f.missing for f in block_figures(b))
                 for b in section.blocks
             )
             content[id(section)] = any([own, *(has_content(c) for c in section.children)])
@@ -227,7 +213,7 @@ def _facts(sections: Sequence[Section], lang: str, catalogue: Catalogue) -> tupl
         figures = [
             f
             for b in section.blocks
-            for f in _block_figures(b)
+            for f in block_figures(b)
             if f.metric_id in catalogue and _figure_year(f) in (year, None)
         ]
         out.append(

@@ -218,11 +218,16 @@ class Report:
     def figures(self) -> Iterator[Figure]:
         """Every figure of every data block, in report order (tests and the XLSX use it)."""
         for block in self.blocks():
-            if isinstance(block, FigureList):
-                yield from block.figures
-            elif isinstance(block, Table):
-                for row in block.rows:
-                    yield from (c for c in row if isinstance(c, Figure))
-            elif isinstance(block, Chart):
-                for series in block.series:
-                    yield from series.figures
+            yield from block_figures(block)
+
+
+def block_figures(block: Block) -> Iterator[Figure]:
+    """The figures of a block, in order (none for a narrative)."""
+    if isinstance(block, FigureList):
+        yield from block.figures
+    elif isinstance(block, Table):
+        for row in block.rows:
+            yield from (c for c in row if isinstance(c, Figure))
+    elif isinstance(block, Chart):
+        for series in block.series:
+            yield from series.figures
