@@ -1,0 +1,127 @@
+"""Material topics as data, and what changed between two years' topic lists.
+
+A topic list is a packaged CSV (``data/topics_seed.csv`` for 2024, ``data/topics_2023.csv``
+for the 2023 list reconstructed from the 2024 report's change notes). Each current topic
+names the previous year's topic ids it came from (``previous``, ``|``-separated); an empty
+``previous`` means "the topic of the same id, if the previous list has one".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from io import StringIO
+from typing import Literal
+
+import pandas as pd
+
+Dimension = Literal["E", "S", "G"]
+ChangeKind = Literal["added", "removed", "merged", "renamed", "moved"]
+
+TOPIC_FILES = {2024: "topics_seed.csv", 2023: "topics_2023.csv"}
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """One material topic of a year's list, with the file row it was read from."""
+
+    topic_id: str
+    name_zh: str
+    name_en: str
+    dimension: Dimension
+    time_horizon: str = ""
+    previous: tuple[str, ...] = ()
+    """Previous-year topic ids it came from (empty: the same id, when it existed)."""
+    change: str = ""
+    """As published: ``merged``, ``renamed``, ``new``, ``moved`` or ``unchanged``."""
+    published_tier: str = ""
+    source: str = ""
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One difference between two topic lists."""
+
+    kind: ChangeKind
+    topic_id: str
+    """The current topic (for ``removed``: the previous one)."""
+    previous_id: str = ""
+    detail: str = ""
+
+    def text(self) -> str:
+        if self.kind == "added":
+            return f"added {self.topic_id}"
+        if self.kind == "removed":
+            return f"removed {self.topic_id}"
+        if self.kind == "moved":
+            return f"moved {self.topic_id} {self.detail}"
+        return f"{self.kind} {self.previous_id} -> {self.topic_id}"
+
+
+def _data_text(name: str) -> str:
+    return resources.files("esgledger.assess").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def read_data_csv(name: str) -> pd.DataFrame:
+    """A packaged CSV of ``esgledger.assess.data`` as strings (empty cells as ``""``)."""
+    return pd.read_csv(StringIO(_data_text(name)), dtype=str, keep_default_na=False)
+
+
+def load_topics(year: int = 2024) -> tuple[Topic, ...]:
+    """The packaged topic list of ``year`` (2024: the seed report; 2023: reconstructed)."""
+    frame = read_data_csv(TOPIC_FILES[year])
+    topics = []
+    for row in frame.to_dict("records"):
+        dimension = row["dimension"]
+        if dimension not in ("E", "S", "G"):
+            raise ValueError(f"{TOPIC_FILES[year]}: topic {row['topic_id']}: dimension {dimension}")
+        topics.append(
+            Topic(
+                topic_id=row["topic_id"],
+                name_zh=row["name_zh"],
+                name_en=row["name_en"],
+                dimension=dimension,
+                time_horizon=row.get("time_horizon", ""),
+                previous=tuple(p for p in row.get("previous", "").split("|") if p),
+                change=row.get("change", ""),
+                published_tier=row.get("tier_2024", ""),
+                source=row["source"],
+            )
+        )
+    return tuple(topics)
+
+
+def topic_changes(previous: Sequence[Topic], current: Sequence[Topic]) -> list[Change]:
+    """The changes from ``previous`` to ``current``, in the order of ``current`` then removals.
+
+    A current topic with no ancestor is ``added``; an ancestor of another id is ``merged``
+    into it when the topic has several ancestors (or keeps its own id among them), else
+    ``renamed``; a topic whose dimension differs from its single ancestor's is ``moved``;
+    a previous topic that is no current topic's ancestor is ``removed``.
+    """
+    before = {t.topic_id: t for t in previous}
+    changes: list[Change] = []
+    used: set[str] = set()
+    for topic in current:
+        ancestors = topic.previous or ((topic.topic_id,) if topic.topic_id in before else ())
+        unknown = [a for a in ancestors if a not in before]
+        if unknown:
+            raise ValueError(f"topic {topic.topic_id}: unknown previous topics {unknown}")
+        used.update(ancestors)
+        if not ancestors:
+            changes.append(Change("added", topic.topic_id))
+            continue
+        merged = len(ancestors) > 1 or topic.topic_id in ancestors
+        for ancestor in ancestors:
+            if ancestor != topic.topic_id:
+                kind: ChangeKind = "merged" if merged else "renamed"
+                changes.append(Change(kind, topic.topic_id, ancestor))
+        if len(ancestors) == 1 and before[ancestors[0]].dimension != topic.dimension:
+            detail = f"{before[ancestors[0]].dimension} -> {topic.dimension}"
+            changes.append(Change("moved", topic.topic_id, ancestors[0], detail))
+    changes.extend(Change("removed", t.topic_id) for t in previous if t.topic_id not in used)
+    return changes
