@@ -243,6 +243,7 @@ class SettingRow(Base):
 
 # The platform's tables (users, workflow, audit) live in their own module; importing it here
 # registers them on ``Base.metadata`` wherever the models are used.
+from esgledger.store import assess_models as _assess_models  # noqa: E402, F401
 from esgledger.store import platform_models as _platform_models  # noqa: E402
 from esgledger.store import report_models as _report_models  # noqa: E402, F401
 

@@ -1,0 +1,596 @@
+"""The double-materiality survey in the ledger: campaigns, one-time tokens, anonymous responses.
+
+A reviewer (``manage_campaigns``, group-wide) creates a campaign for a year, which copies that
+year's topic list (:func:`~esgledger.assess.topics.load_topics`) and the stakeholder groups
+with their axis (impact or financial) and weight, then issues one-time tokens per group. A
+respondent submits all their answers at once with a token's secret; the ESG committee
+(``lock``, group-wide, like period locks) signs the campaign off, which closes it.
+
+Anonymity and secrets:
+
+- only the SHA-256 of a token's secret is stored; the secret is returned once by
+  :func:`issue_tokens` and never written to the audit log;
+- a response row carries its group, topic and axis but no token id: the token row only gets
+  ``used_at``, and ``submitted_at`` of the responses is kept to the day;
+- the audit log records counts (tokens issued, answers submitted, tiers at sign-off), never a
+  respondent's scores;
+- a respondent cannot read responses back: no function returns the answers of a token, and
+  the only readers (:func:`response_rate`, :func:`score_campaign`) aggregate over groups.
+
+Refusals (:mod:`esgledger.workflow.errors`): an unknown secret, or one of another campaign
+than the one named, is :class:`NotFound` (the two are not told apart); a used token, a
+campaign past its ``closes_at`` and a signed-off campaign are :class:`Conflict`, each with its
+own message; wrong answers are :class:`Invalid` naming every ``answer N: field`` at fault;
+a role without the permission or a user limited to some entities is :class:`Forbidden`.
+Every write is one transaction with its audit entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, Select, Table, func, insert, select, update
+
+from esgledger import audit
+from esgledger.assess.demo import FINANCIAL_GROUPS, IMPACT_GROUPS
+from esgledger.assess.materiality import (
+    RESPONSE_COLUMNS,
+    StakeholderGroup,
+    score_responses,
+    tiers,
+)
+from esgledger.assess.topics import TOPIC_FILES, load_topics
+from esgledger.auth.accounts import Principal
+from esgledger.auth.roles import Permission
+from esgledger.store.engine import TABLES, WRITE_OPTION, write_transaction
+from esgledger.store.engine import now as utc_now
+from esgledger.workflow.collection import for_update, require
+from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
+
+__all__ = [
+    "Answer",
+    "SurveyGroup",
+    "create_campaign",
+    "demo_groups",
+    "issue_tokens",
+    "response_rate",
+    "score_campaign",
+    "sign_off",
+    "submit_response",
+]
+
+CAMPAIGN, TOPIC = TABLES["materiality_campaign"], TABLES["materiality_topic"]
+GROUP, TOKEN = TABLES["stakeholder_group"], TABLES["survey_token"]
+RESPONSE, ENTITY = TABLES["survey_response"], TABLES["entity"]
+
+Axis = Literal["impact", "financial"]
+AXES = ("impact", "financial")
+SCORES = ("scale", "scope", "irremediability", "likelihood", "magnitude")
+ASKED: dict[str, tuple[str, ...]] = {
+    "impact": ("scale", "scope", "irremediability", "likelihood"),
+    "financial": ("likelihood", "magnitude"),
+}
+"""The scores each axis asks for (irremediability only of a negative impact)."""
+MINIMUM, MAXIMUM = 1, 5
+MAX_TOKENS = 10_000
+AUDIT_TYPE = "materiality_campaign"
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyGroup:
+    """A stakeholder group of a campaign: the axis its members score and its weight."""
+
+    group_id: str
+    axis: Axis
+    weight: float
+    name_en: str = ""
+    name_zh: str = ""
+    internal: bool = False
+
+    @classmethod
+    def of(cls, group: StakeholderGroup, axis: Axis) -> SurveyGroup:
+        return cls(group.group_id, axis, group.weight, group.name_en, group.name_zh, group.internal)
+
+
+def demo_groups() -> tuple[SurveyGroup, ...]:
+    """The synthetic groups of :mod:`esgledger.assess.demo` with their axes."""
+    return tuple(SurveyGroup.of(g, "impact") for g in IMPACT_GROUPS) + tuple(
+        SurveyGroup.of(g, "financial") for g in FINANCIAL_GROUPS
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A respondent's scores of one topic on their group's axis (integers 1-5; None where
+    the axis does not ask: an impact has scale, scope, likelihood and, when negative,
+    irremediability; a financial effect has likelihood and magnitude)."""
+
+    topic_id: str
+    axis: Axis
+    scale: int | None = None
+    scope: int | None = None
+    irremediability: int | None = None
+    likelihood: int | None = None
+    magnitude: int | None = None
+    positive: bool = False
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _naive_utc(moment: datetime, what: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise Invalid(f"{what} must be a timezone-aware datetime")
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _require_group_wide(conn: Connection, who: Principal, permission: Permission) -> None:
+    require(who, permission)
+    if who.scope is not None:
+        everyone = set(conn.scalars(select(ENTITY.c.entity_id)))
+        if not everyone <= who.scope:
+            raise Forbidden(
+                "a materiality survey covers the whole group: only a group-wide user may"
+            )
+
+
+def _shared_lock(conn: Connection, stmt: Select[Any], table: Table) -> Select[Any]:
+    """``SELECT ... FOR SHARE`` in a write transaction (no-op on SQLite, which serialises
+    writers): a submission keeps the campaign from being signed off under it."""
+    if conn.get_execution_options().get(WRITE_OPTION):
+        return stmt.with_for_update(read=True, of=table)
+    return stmt
+
+
+def _campaign(conn: Connection, campaign_id: int, *, lock: bool = False) -> dict[str, Any]:
+    stmt = select(CAMPAIGN).where(CAMPAIGN.c.campaign_id == campaign_id)
+    if lock:
+        stmt = for_update(conn, stmt, CAMPAIGN)
+    row = conn.execute(stmt).mappings().first()
+    if row is None:
+        raise NotFound(f"no materiality campaign {campaign_id}")
+    return dict(row)
+
+
+def _accepting(campaign: dict[str, Any], moment: datetime) -> None:
+    """Refuse when the campaign no longer takes responses or tokens."""
+    if campaign["status"] != "open":
+        raise Conflict(
+            f"materiality campaign {campaign['campaign_id']} was signed off "
+            f"by {campaign['signed_off_by']}: it accepts no more responses"
+        )
+    if moment >= campaign["closes_at"]:
+        raise Conflict(
+            f"materiality campaign {campaign['campaign_id']} closed at "
+            f"{campaign['closes_at'].isoformat(timespec='minutes')} UTC: the token has expired"
+        )
+
+
+def _groups(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
+    stmt = select(GROUP).where(GROUP.c.campaign_id == campaign_id).order_by(GROUP.c.group_id)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+# -- campaign -----------------------------------------------------------------------------
+
+
+def _check_groups(groups: Sequence[SurveyGroup]) -> None:
+    if not groups:
+        raise Invalid("a materiality campaign needs at least one stakeholder group")
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, group in enumerate(groups):
+        where = f"group {i} ({group.group_id!r})"
+        if not group.group_id.strip():
+            problems.append(f"group {i}: empty group id")
+        if group.group_id in seen:
+            problems.append(f"{where}: listed twice")
+        seen.add(group.group_id)
+        if group.axis not in AXES:
+            problems.append(f"{where}: axis {group.axis!r} is neither impact nor financial")
+        if not (math.isfinite(group.weight) and group.weight > 0):
+            problems.append(f"{where}: weight {group.weight!r} must be > 0")
+    if problems:
+        raise Invalid("; ".join(problems))
+
+
+def create_campaign(
+    engine: Engine,
+    who: Principal,
+    year: int,
+    title: str,
+    closes_at: datetime,
+    groups: Sequence[SurveyGroup],
+) -> int:
+    """A new open campaign with ``year``'s packaged topic list and ``groups``; returns its id.
+
+    ``closes_at`` must be timezone-aware and in the future (stored as naive UTC)."""
+    require(who, Permission.MANAGE_CAMPAIGNS)
+    if not title.strip():
+        raise Invalid("a materiality campaign needs a title")
+    if year not in TOPIC_FILES:
+        raise Invalid(f"no topic list for {year} (known: {sorted(TOPIC_FILES)})")
+    closes = _naive_utc(closes_at, "closes_at")
+    stamp = utc_now()
+    if closes <= stamp:
+        raise Invalid(f"closes_at {closes_at.isoformat()} is not in the future")
+    _check_groups(groups)
+    topics = load_topics(year)
+    with write_transaction(engine) as conn:
+        _require_group_wide(conn, who, Permission.MANAGE_CAMPAIGNS)
+        campaign_id = int(
+            conn.execute(
+                insert(CAMPAIGN)
+                .values(
+                    year=year,
+                    title=title.strip(),
+                    closes_at=closes,
+                    status="open",
+                    created_by=who.username,
+                    created_at=stamp,
+                )
+                .returning(CAMPAIGN.c.campaign_id)
+            ).scalar_one()
+        )
+        conn.execute(
+            insert(TOPIC),
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "topic_id": t.topic_id,
+                    "position": i,
+                    "name_en": t.name_en,
+                    "name_zh": t.name_zh,
+                    "dimension": t.dimension,
+                }
+                for i, t in enumerate(topics)
+            ],
+        )
+        conn.execute(
+            insert(GROUP),
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "group_id": g.group_id,
+                    "name_en": g.name_en,
+                    "name_zh": g.name_zh,
+                    "weight": float(g.weight),
+                    "axis": g.axis,
+                    "internal": bool(g.internal),
+                }
+                for g in groups
+            ],
+        )
+        audit.append(
+            conn,
+            who.username,
+            "create",
+            AUDIT_TYPE,
+            campaign_id,
+            after={
+                "year": year,
+                "title": title.strip(),
+                "closes_at": closes,
+                "topics": [t.topic_id for t in topics],
+                "groups": {
+                    g.group_id: {"axis": g.axis, "weight": g.weight, "internal": g.internal}
+                    for g in groups
+                },
+            },
+        )
+    return campaign_id
+
+
+def issue_tokens(
+    engine: Engine, who: Principal, campaign_id: int, group_id: str, count: int
+) -> list[str]:
+    """``count`` one-time secrets for respondents of ``group_id``; only their hashes are
+    stored, so the secrets must be handed out now (they cannot be shown again)."""
+    require(who, Permission.MANAGE_CAMPAIGNS)
+    if not 1 <= count <= MAX_TOKENS:
+        raise Invalid(f"count {count} is outside 1-{MAX_TOKENS}")
+    issued = [secrets.token_urlsafe(24) for _ in range(count)]
+    with write_transaction(engine) as conn:
+        _require_group_wide(conn, who, Permission.MANAGE_CAMPAIGNS)
+        campaign = _campaign(conn, campaign_id, lock=True)
+        stamp = utc_now()
+        _accepting(campaign, stamp)
+        known = conn.scalar(
+            select(GROUP.c.group_id).where(
+                GROUP.c.campaign_id == campaign_id, GROUP.c.group_id == group_id
+            )
+        )
+        if known is None:
+            raise NotFound(f"materiality campaign {campaign_id} has no group {group_id!r}")
+        conn.execute(
+            insert(TOKEN),
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "group_id": group_id,
+                    "token_hash": _digest(s),
+                    "created_at": stamp,
+                }
+                for s in issued
+            ],
+        )
+        audit.append(
+            conn,
+            who.username,
+            "issue_tokens",
+            AUDIT_TYPE,
+            campaign_id,
+            after={"group": group_id, "count": count},
+        )
+    return issued
+
+
+# -- responses ----------------------------------------------------------------------------
+
+
+def _score_problem(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"{value!r} is not an integer score"
+    if not MINIMUM <= value <= MAXIMUM:
+        return f"{value} is outside {MINIMUM}-{MAXIMUM}"
+    return None
+
+
+def validate_answers(answers: Sequence[Answer], axis: str, topics: frozenset[str]) -> list[str]:
+    """Every problem of ``answers`` for a group scoring ``axis``, as ``answer N: field: ...``."""
+    if not answers:
+        return ["no answers"]
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, answer in enumerate(answers):
+        where = f"answer {i}"
+        if answer.topic_id not in topics:
+            problems.append(f"{where}: topic_id: {answer.topic_id!r} is not a topic of the survey")
+        elif answer.topic_id in seen:
+            problems.append(f"{where}: topic_id: {answer.topic_id!r} is answered twice")
+        seen.add(answer.topic_id)
+        if answer.axis != axis:
+            problems.append(f"{where}: axis: {answer.axis!r}, but the token's group scores {axis}")
+            continue
+        if answer.positive and axis != "impact":
+            problems.append(f"{where}: positive: only an impact can be positive")
+        asked = set(ASKED[axis])
+        if answer.positive:
+            asked.discard("irremediability")
+        for name in SCORES:
+            value = getattr(answer, name)
+            if name not in asked:
+                if value is not None:
+                    reason = (
+                        "must be empty for a positive impact"
+                        if name == "irremediability" and answer.positive
+                        else f"is not asked on the {axis} axis"
+                    )
+                    problems.append(f"{where}: {name}: {reason}")
+                continue
+            if value is None:
+                problems.append(f"{where}: {name}: missing")
+                continue
+            problem = _score_problem(value)
+            if problem:
+                problems.append(f"{where}: {name}: {problem}")
+    return problems
+
+
+def submit_response(
+    engine: Engine,
+    secret: str,
+    answers: Sequence[Answer],
+    now: datetime | None = None,
+    *,
+    campaign_id: int | None = None,
+) -> None:
+    """Store one respondent's ``answers`` with a token's ``secret`` and use the token up,
+    all or nothing. ``now`` (timezone-aware; default the clock) is checked against the
+    campaign's ``closes_at``; ``campaign_id``, when given (the campaign of the survey page),
+    must be the token's. The token row is locked (``SELECT ... FOR UPDATE``) so that one
+    token cannot be used by two concurrent submissions."""
+    moment = _naive_utc(now or datetime.now(UTC), "now")
+    with write_transaction(engine) as conn:
+        token = (
+            conn.execute(
+                for_update(conn, select(TOKEN).where(TOKEN.c.token_hash == _digest(secret)), TOKEN)
+            )
+            .mappings()
+            .first()
+        )
+        if token is None or (campaign_id is not None and token["campaign_id"] != campaign_id):
+            raise NotFound("unknown survey token")
+        stmt = select(CAMPAIGN).where(CAMPAIGN.c.campaign_id == token["campaign_id"])
+        campaign = dict(conn.execute(_shared_lock(conn, stmt, CAMPAIGN)).mappings().one())
+        if token["used_at"] is not None:
+            raise Conflict("this survey token has already been used: a token answers once")
+        _accepting(campaign, moment)
+        axis = conn.scalar(
+            select(GROUP.c.axis).where(
+                GROUP.c.campaign_id == token["campaign_id"],
+                GROUP.c.group_id == token["group_id"],
+            )
+        )
+        topics = frozenset(
+            conn.scalars(
+                select(TOPIC.c.topic_id).where(TOPIC.c.campaign_id == token["campaign_id"])
+            )
+        )
+        problems = validate_answers(answers, str(axis), topics)
+        if problems:
+            raise Invalid("; ".join(problems))
+        used = conn.execute(
+            update(TOKEN)
+            .where(TOKEN.c.token_id == token["token_id"], TOKEN.c.used_at.is_(None))
+            .values(used_at=moment)
+        )
+        if used.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
+            raise Conflict("this survey token has already been used: a token answers once")
+        day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        conn.execute(
+            insert(RESPONSE),
+            [
+                {
+                    "campaign_id": token["campaign_id"],
+                    "group_id": token["group_id"],
+                    "topic_id": a.topic_id,
+                    "axis": a.axis,
+                    **{name: getattr(a, name) for name in SCORES},
+                    "positive": bool(a.positive),
+                    "submitted_at": day,
+                }
+                for a in answers
+            ],
+        )
+        audit.append(
+            conn,
+            "survey",
+            "respond",
+            AUDIT_TYPE,
+            int(token["campaign_id"]),
+            after={"group": token["group_id"], "answers": len(answers)},
+        )
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def response_rate(engine: Engine, who: Principal, campaign_id: int) -> dict[str, Any]:
+    """Per group: tokens ``issued``, ``used`` and ``rate`` (None before any is issued); in
+    total the same, and ``external_share``: the share of the returned surveys (used tokens)
+    from external groups (None before any is returned)."""
+    require(who, Permission.VIEW)
+    with engine.connect() as conn:
+        campaign = _campaign(conn, campaign_id)
+        counts = {
+            r.group_id: (int(r.issued), int(r.used))
+            for r in conn.execute(
+                select(
+                    TOKEN.c.group_id,
+                    func.count().label("issued"),
+                    func.count(TOKEN.c.used_at).label("used"),
+                )
+                .where(TOKEN.c.campaign_id == campaign_id)
+                .group_by(TOKEN.c.group_id)
+            )
+        }
+        groups = _groups(conn, campaign_id)
+    rows = []
+    for group in groups:
+        issued, used = counts.get(group["group_id"], (0, 0))
+        rows.append(
+            {
+                "group_id": group["group_id"],
+                "axis": group["axis"],
+                "internal": bool(group["internal"]),
+                "issued": issued,
+                "used": used,
+                "rate": used / issued if issued else None,
+            }
+        )
+    issued = sum(r["issued"] for r in rows)
+    used = sum(r["used"] for r in rows)
+    external = sum(r["used"] for r in rows if not r["internal"])
+    return {
+        "campaign_id": campaign_id,
+        "status": campaign["status"],
+        "groups": rows,
+        "issued": issued,
+        "used": used,
+        "rate": used / issued if issued else None,
+        "external_used": external,
+        "external_share": external / used if used else None,
+    }
+
+
+def _responses(conn: Connection, campaign_id: int) -> pd.DataFrame:
+    rows = conn.execute(
+        select(
+            RESPONSE.c.group_id,
+            RESPONSE.c.topic_id,
+            RESPONSE.c.axis,
+            *(RESPONSE.c[name] for name in SCORES),
+            RESPONSE.c.positive,
+        )
+        .where(RESPONSE.c.campaign_id == campaign_id)
+        .order_by(RESPONSE.c.response_id)
+    ).all()
+    frame = pd.DataFrame(
+        rows, columns=["group", "topic_id", "axis", *SCORES, "positive"], dtype=object
+    )
+    frame["respondent"] = ""  # anonymous: the scoring does not need it
+    for name in SCORES:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    frame["positive"] = frame["positive"].astype(bool)
+    return frame[list(RESPONSE_COLUMNS)]
+
+
+def _score(conn: Connection, campaign_id: int) -> tuple[pd.DataFrame, int]:
+    frame = _responses(conn, campaign_id)
+    if frame.empty:
+        raise Conflict(f"materiality campaign {campaign_id} has no responses yet")
+    weights = {g["group_id"]: float(g["weight"]) for g in _groups(conn, campaign_id)}
+    try:
+        return tiers(score_responses(frame, weights)), len(frame)
+    except ValueError as exc:  # pragma: no cover - answers are validated on the way in
+        raise Invalid(str(exc)) from exc
+
+
+def score_campaign(engine: Engine, who: Principal, campaign_id: int) -> pd.DataFrame:
+    """The campaign's responses scored with its group weights, with their tiers: the frame of
+    :func:`~esgledger.assess.materiality.tiers` (one row per answered topic)."""
+    require(who, Permission.VIEW)
+    with engine.connect() as conn:
+        _campaign(conn, campaign_id)
+        return _score(conn, campaign_id)[0]
+
+
+def sign_off(engine: Engine, who: Principal, campaign_id: int) -> None:
+    """The committee's sign-off: closes the campaign (no response is accepted after it) and
+    records who signed; the audit entry holds the number of topics per tier."""
+    require(who, Permission.LOCK)
+    with write_transaction(engine) as conn:
+        _require_group_wide(conn, who, Permission.LOCK)
+        campaign = _campaign(conn, campaign_id, lock=True)
+        if campaign["status"] != "open":
+            raise Conflict(
+                f"materiality campaign {campaign_id} was already signed off "
+                f"by {campaign['signed_off_by']}"
+            )
+        tiered, answers = _score(conn, campaign_id)
+        respondents = conn.scalar(
+            select(func.count(TOKEN.c.used_at)).where(TOKEN.c.campaign_id == campaign_id)
+        )
+        stamp = utc_now()
+        conn.execute(
+            update(CAMPAIGN)
+            .where(CAMPAIGN.c.campaign_id == campaign_id)
+            .values(status="closed", signed_off_by=who.username, signed_off_at=stamp)
+        )
+        counts = tiered["tier"].value_counts()
+        audit.append(
+            conn,
+            who.username,
+            "sign_off",
+            AUDIT_TYPE,
+            campaign_id,
+            before={"status": "open"},
+            after={
+                "status": "closed",
+                "respondents": int(respondents or 0),
+                "answers": answers,
+                "tiers": {str(k): int(v) for k, v in counts.items()},
+            },
+        )

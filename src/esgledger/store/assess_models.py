@@ -1,0 +1,125 @@
+"""Tables of the double-materiality survey (migration 0006): campaigns, their topic lists and
+stakeholder groups, one-time survey tokens and the anonymous responses.
+
+A response row names its campaign, group, topic and axis, never its token: the token row only
+records that it was used (``used_at``), so scores cannot be traced back to a token. Scores are
+the integers 1-5 the respondent chose (NULL where the axis does not ask for them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from esgledger.store.base import Base
+
+
+class MaterialityCampaignRow(Base):
+    """A materiality survey of one reporting year; ``status`` is ``open`` or ``closed``
+    (closed by the committee's sign-off). Timestamps are naive UTC like the whole ledger."""
+
+    __tablename__ = "materiality_campaign"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    closes_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    signed_off_by: Mapped[str | None] = mapped_column(Text)
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class MaterialityTopicRow(Base):
+    """A topic of a campaign's list, copied from the packaged list of its year."""
+
+    __tablename__ = "materiality_topic"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("materiality_campaign.campaign_id"), primary_key=True
+    )
+    topic_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name_en: Mapped[str] = mapped_column(Text)
+    name_zh: Mapped[str] = mapped_column(Text)
+    dimension: Mapped[str] = mapped_column(Text)
+
+
+class StakeholderGroupRow(Base):
+    """A group of respondents of a campaign, the axis it scores and its weight."""
+
+    __tablename__ = "stakeholder_group"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("materiality_campaign.campaign_id"), primary_key=True
+    )
+    group_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name_en: Mapped[str] = mapped_column(Text)
+    name_zh: Mapped[str] = mapped_column(Text)
+    weight: Mapped[float] = mapped_column(Float)
+    axis: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean)
+
+
+class SurveyTokenRow(Base):
+    """A one-time survey link for one respondent of a group; only the secret's SHA-256 is
+    stored (the secret is shown once, when issued)."""
+
+    __tablename__ = "survey_token"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["campaign_id", "group_id"],
+            ["stakeholder_group.campaign_id", "stakeholder_group.group_id"],
+        ),
+        Index("ix_survey_token_campaign_id_group_id", "campaign_id", "group_id"),
+    )
+
+    token_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    group_id: Mapped[str] = mapped_column(Text)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SurveyResponseRow(Base):
+    """One anonymous answer: a group's scores of one topic on one axis (no token, no person;
+    ``submitted_at`` is kept to the day)."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["campaign_id", "group_id"],
+            ["stakeholder_group.campaign_id", "stakeholder_group.group_id"],
+        ),
+        ForeignKeyConstraint(
+            ["campaign_id", "topic_id"],
+            ["materiality_topic.campaign_id", "materiality_topic.topic_id"],
+        ),
+        Index("ix_survey_response_campaign_id", "campaign_id"),
+    )
+
+    response_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    group_id: Mapped[str] = mapped_column(Text)
+    topic_id: Mapped[str] = mapped_column(Text)
+    axis: Mapped[str] = mapped_column(Text)
+    scale: Mapped[int | None] = mapped_column(Integer)
+    scope: Mapped[int | None] = mapped_column(Integer)
+    irremediability: Mapped[int | None] = mapped_column(Integer)
+    likelihood: Mapped[int | None] = mapped_column(Integer)
+    magnitude: Mapped[int | None] = mapped_column(Integer)
+    positive: Mapped[bool] = mapped_column(Boolean)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)

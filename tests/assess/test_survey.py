@@ -1,0 +1,314 @@
+"""The materiality survey in the ledger: tokens, anonymous responses, rates, scoring, sign-off."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from esgledger import audit
+from esgledger.assess import survey
+from esgledger.assess.demo import DEMO_WEIGHTS, RESPONDENTS, demo_responses
+from esgledger.assess.materiality import score_responses, tiers
+from esgledger.assess.survey import Answer, SurveyGroup
+from esgledger.auth import accounts
+from esgledger.auth.accounts import Principal
+from esgledger.store.engine import TABLES
+from esgledger.store.ledger import Ledger
+from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
+
+USERS = {
+    "rev": ("reviewer", ["G00"]),
+    "rev1": ("reviewer", ["S01"]),
+    "com": ("approver", ["G00"]),
+    "own": ("owner", ["S01"]),
+}
+GROUPS = (
+    SurveyGroup("employees", "impact", 0.6, "employees", "员工", internal=True),
+    SurveyGroup("customers", "impact", 0.4, "customers", "客户"),
+    SurveyGroup("board", "financial", 1.0, "board", "董事会", internal=True),
+)
+IMPACT = Answer("climate_change", "impact", scale=4, scope=3, irremediability=5, likelihood=4)
+FINANCIAL = Answer("climate_change", "financial", likelihood=3, magnitude=4)
+
+
+@pytest.fixture(scope="module")
+def template(demo_ledger_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("survey") / "survey.db"
+    shutil.copy(demo_ledger_path, path)
+    with Ledger.open(path) as ledger:
+        for name, (role, entities) in USERS.items():
+            accounts.create_user(
+                ledger.engine, "t", name, f"{name}-password", role, entities=entities
+            )
+    return path
+
+
+@pytest.fixture
+def ledger(template: Path, tmp_path: Path) -> Iterator[Ledger]:
+    path = tmp_path / "l.db"
+    shutil.copy(template, path)
+    with Ledger.open(path) as opened:
+        yield opened
+
+
+def who(ledger: Ledger, name: str) -> Principal:
+    user_id = accounts.user_id_of(ledger.engine, name)
+    assert user_id is not None
+    found = accounts.get_principal(ledger.engine, user_id)
+    assert found is not None
+    return found
+
+
+def closes() -> datetime:
+    return datetime.now(UTC) + timedelta(days=30)
+
+
+def campaign(ledger: Ledger, groups: tuple[SurveyGroup, ...] = GROUPS) -> int:
+    return survey.create_campaign(
+        ledger.engine, who(ledger, "rev"), 2024, "2024 materiality", closes(), groups
+    )
+
+
+def tokens(ledger: Ledger, campaign_id: int, group_id: str, count: int = 1) -> list[str]:
+    return survey.issue_tokens(ledger.engine, who(ledger, "rev"), campaign_id, group_id, count)
+
+
+def test_campaign_copies_the_topic_list_and_needs_a_group_wide_manager(ledger: Ledger) -> None:
+    cid = campaign(ledger)
+    with ledger.engine.connect() as conn:
+        topics = list(conn.scalars(select(TABLES["materiality_topic"].c.topic_id)))
+    assert "climate_change" in topics and len(topics) > 10
+    for name in ("own", "com"):
+        with pytest.raises(Forbidden, match="may not manage campaigns"):
+            survey.create_campaign(ledger.engine, who(ledger, name), 2024, "x", closes(), GROUPS)
+    with pytest.raises(Forbidden, match="group-wide"):
+        survey.create_campaign(ledger.engine, who(ledger, "rev1"), 2024, "x", closes(), GROUPS)
+    with pytest.raises(Forbidden, match="group-wide"):
+        survey.issue_tokens(ledger.engine, who(ledger, "rev1"), cid, "employees", 1)
+    with pytest.raises(Invalid, match="timezone-aware"):
+        survey.create_campaign(
+            ledger.engine, who(ledger, "rev"), 2024, "x", datetime(2099, 1, 1), GROUPS
+        )
+    with pytest.raises(Invalid, match="weight"):
+        campaign(ledger, (SurveyGroup("g", "impact", 0.0),))
+    with pytest.raises(NotFound, match="no group 'nobody'"):
+        tokens(ledger, cid, "nobody")
+
+
+def test_secrets_are_stored_as_hashes_only(ledger: Ledger) -> None:
+    cid = campaign(ledger)
+    issued = tokens(ledger, cid, "employees", 3)
+    assert len(set(issued)) == 3
+    with ledger.engine.connect() as conn:
+        stored = set(conn.scalars(select(TABLES["survey_token"].c.token_hash)))
+    assert not stored & set(issued)
+    assert len(stored) == 3
+
+
+def test_an_expired_token_is_refused(ledger: Ledger) -> None:
+    cid = campaign(ledger)
+    (secret,) = tokens(ledger, cid, "employees")
+    later = datetime.now(UTC) + timedelta(days=31)
+    with pytest.raises(Conflict, match=r"closed at .*expired"):
+        survey.submit_response(ledger.engine, secret, [IMPACT], now=later)
+    survey.submit_response(ledger.engine, secret, [IMPACT])  # not used up by the refusal
+
+
+def test_a_reused_token_is_refused(ledger: Ledger) -> None:
+    cid = campaign(ledger)
+    (secret,) = tokens(ledger, cid, "employees")
+    survey.submit_response(ledger.engine, secret, [IMPACT])
+    with pytest.raises(Conflict, match="already been used"):
+        survey.submit_response(ledger.engine, secret, [IMPACT])
+    with pytest.raises(NotFound, match="unknown survey token"):
+        survey.submit_response(ledger.engine, secret + "x", [IMPACT])
+
+
+def test_a_token_of_another_campaign_is_refused(ledger: Ledger) -> None:
+    first, second = campaign(ledger), campaign(ledger)
+    (secret,) = tokens(ledger, first, "employees")
+    with pytest.raises(NotFound, match="unknown survey token"):
+        survey.submit_response(ledger.engine, secret, [IMPACT], campaign_id=second)
+    survey.submit_response(ledger.engine, secret, [IMPACT], campaign_id=first)
+
+
+def test_wrong_answers_are_located_and_nothing_is_stored(ledger: Ledger) -> None:
+    cid = campaign(ledger)
+    (secret,) = tokens(ledger, cid, "employees")
+    answers = [
+        IMPACT,
+        Answer("pollution", "impact", scale=6, scope=0, irremediability=3, likelihood=2),
+        Answer("no_such_topic", "impact", scale=3, scope=3, irremediability=3, likelihood=3),
+        Answer(
+            "innovation_rd",
+            "impact",
+            scale=3,
+            scope=3,
+            irremediability=2,
+            likelihood=3,
+            positive=True,
+        ),
+        FINANCIAL,
+        Answer("water", "impact", scale=3.5, scope=3, likelihood=3),  # type: ignore[arg-type]
+    ]
+    with pytest.raises(Invalid) as refused:
+        survey.submit_response(ledger.engine, secret, answers)
+    message = str(refused.value)
+    for part in (
+        "answer 1: scale: 6 is outside 1-5",
+        "answer 1: scope: 0 is outside 1-5",
+        "answer 2: topic_id: 'no_such_topic' is not a topic",
+        "answer 3: irremediability: must be empty for a positive impact",
+        "answer 4: axis: 'financial', but the token's group scores impact",
+        "answer 5: scale: 3.5 is not an integer score",
+        "answer 5: irremediability: missing",
+    ):
+        assert part in message
+    assert "answer 0" not in message
+    with ledger.engine.connect() as conn:
+        assert conn.scalar(select(TABLES["survey_response"].c.response_id)) is None
+    survey.submit_response(ledger.engine, secret, [IMPACT])  # the token was not used up
+
+
+def _answers(rows: pd.DataFrame) -> list[Answer]:
+    def score(value: float) -> int | None:
+        return None if math.isnan(value) else int(value)
+
+    return [
+        Answer(
+            r.topic_id,
+            r.axis,
+            scale=score(r.scale),
+            scope=score(r.scope),
+            irremediability=score(r.irremediability),
+            likelihood=score(r.likelihood),
+            magnitude=score(r.magnitude),
+            positive=bool(r.positive),
+        )
+        for r in rows.itertuples()
+    ]
+
+
+def test_demo_responses_through_tokens_score_like_the_library(ledger: Ledger) -> None:
+    cid = campaign(ledger, survey.demo_groups())
+    demo = demo_responses()
+    pool = {g: tokens(ledger, cid, g, n) for g, n in RESPONDENTS.items()}
+    for _respondent, rows in demo.groupby("respondent", sort=True):
+        group = str(rows["group"].iloc[0])
+        survey.submit_response(ledger.engine, pool[group].pop(), _answers(rows))
+    assert not any(pool.values())
+
+    via_ledger = survey.score_campaign(ledger.engine, who(ledger, "com"), cid)
+    direct = tiers(score_responses(demo, DEMO_WEIGHTS))
+    assert via_ledger.index.tolist() == direct.index.tolist()
+    assert via_ledger["tier"].tolist() == direct["tier"].tolist()
+    pd.testing.assert_frame_equal(
+        via_ledger[["impact", "financial"]], direct[["impact", "financial"]], rtol=1e-12
+    )
+    assert via_ledger["arithmetic"].tolist() == direct["arithmetic"].tolist()
+
+    rate = survey.response_rate(ledger.engine, who(ledger, "com"), cid)
+    assert rate["issued"] == rate["used"] == sum(RESPONDENTS.values())
+    assert rate["external_share"] > 0.20
+
+    survey.sign_off(ledger.engine, who(ledger, "com"), cid)
+    signed = [e for e in audit.entries(ledger.engine) if e["action"] == "sign_off"]
+    assert signed and '"tiers"' in signed[-1]["after"]
+
+
+def test_one_token_two_concurrent_submissions_one_succeeds(ledger: Ledger) -> None:
+    cid = campaign(ledger)
+    (secret,) = tokens(ledger, cid, "employees")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def submit() -> None:
+        barrier.wait()
+        try:
+            survey.submit_response(ledger.engine, secret, [IMPACT])
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(select(TABLES["survey_response"])).all()
+    assert len(rows) == 1
+
+
+def test_audit_verifies_and_holds_no_secret_nor_scores(ledger: Ledger) -> None:
+    cid = campaign(ledger)
+    issued = tokens(ledger, cid, "employees", 2)
+    odd = Answer("climate_change", "impact", scale=2, scope=3, irremediability=1, likelihood=5)
+    survey.submit_response(ledger.engine, issued[0], [odd])
+    assert audit.verify(ledger.engine).ok
+    text = "\n".join(
+        f"{e['actor']} {e['action']} {e['object_id']} {e['before']} {e['after']}"
+        for e in audit.entries(ledger.engine)
+    )
+    for secret in issued:
+        assert secret not in text
+        assert survey._digest(secret) not in text
+    respond = [e for e in audit.entries(ledger.engine) if e["action"] == "respond"]
+    assert len(respond) == 1
+    assert "scale" not in respond[0]["after"] and '"answers":1' in respond[0]["after"]
+    with ledger.engine.connect() as conn:
+        columns = set(TABLES["survey_response"].c.keys())
+        assert "token_id" not in columns and "token_hash" not in columns
+        assert conn.scalar(select(TABLES["survey_token"].c.used_at).limit(1)) is not None
+
+
+def test_response_rate_arithmetic(ledger: Ledger) -> None:
+    cid = campaign(ledger)
+    employees = tokens(ledger, cid, "employees", 4)
+    customers = tokens(ledger, cid, "customers", 2)
+    board = tokens(ledger, cid, "board", 5)
+    for secret in employees[:3]:
+        survey.submit_response(ledger.engine, secret, [IMPACT])
+    survey.submit_response(ledger.engine, customers[0], [IMPACT])
+    survey.submit_response(ledger.engine, board[0], [FINANCIAL])
+    rate = survey.response_rate(ledger.engine, who(ledger, "own"), cid)
+    by_group = {g["group_id"]: g for g in rate["groups"]}
+    assert (by_group["employees"]["issued"], by_group["employees"]["used"]) == (4, 3)
+    assert by_group["employees"]["rate"] == pytest.approx(0.75)
+    assert by_group["customers"]["rate"] == pytest.approx(0.5)
+    assert by_group["board"]["rate"] == pytest.approx(0.2)
+    assert (rate["issued"], rate["used"]) == (11, 5)
+    assert rate["rate"] == pytest.approx(5 / 11)
+    assert rate["external_share"] == pytest.approx(1 / 5)
+
+
+def test_sign_off_needs_lock_and_closes_the_survey(ledger: Ledger) -> None:
+    cid = campaign(ledger)
+    first, second = tokens(ledger, cid, "employees", 2)
+    with pytest.raises(Conflict, match="no responses"):
+        survey.sign_off(ledger.engine, who(ledger, "com"), cid)
+    survey.submit_response(ledger.engine, first, [IMPACT])
+    for name in ("rev", "own"):
+        with pytest.raises(Forbidden, match="may not lock"):
+            survey.sign_off(ledger.engine, who(ledger, name), cid)
+    survey.sign_off(ledger.engine, who(ledger, "com"), cid)
+    with pytest.raises(Conflict, match="signed off by com"):
+        survey.submit_response(ledger.engine, second, [IMPACT])
+    with pytest.raises(Conflict, match="signed off by com"):
+        tokens(ledger, cid, "employees")
+    with pytest.raises(Conflict, match="already signed off"):
+        survey.sign_off(ledger.engine, who(ledger, "com"), cid)
+    with ledger.engine.connect() as conn:
+        row = conn.execute(select(TABLES["materiality_campaign"])).mappings().one()
+    assert (row["status"], row["signed_off_by"]) == ("closed", "com")
+    assert row["signed_off_at"] is not None
+    assert audit.verify(ledger.engine).ok
