@@ -26,8 +26,12 @@ from esgledger.store.ledger import Ledger
 from esgledger.units import conversion_factor
 
 FIGURE_FORMS = (
-    "ghg:<year>:<scope>[:<entity>], energy:<year>[:<entity>], metric:<year>:<metric_id>[:<entity>]"
+    "ghg:<year>:<scope>[:<entity>], energy:<year>[:<entity>], metric:<year>:<metric_id>[:<entity>],"
+    " materiality:<year>:<topic_id>:<impact|financial>,"
+    " climate:<year>:<entry_id>:<likelihood|impact>"
 )
+ASSESSMENT_KINDS = ("materiality", "climate")
+"""Figure ids of the assessments (``esgledger.assess.lineage``)."""
 """The figure ids :func:`explain` accepts (lineage ids of reports and the panorama)."""
 
 
@@ -435,6 +439,10 @@ def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:
         from esgledger.service_lineage import explain_metric  # noqa: PLC0415 (imports this module)
 
         return explain_metric(ledger, figure, rows)
+    if kind in ASSESSMENT_KINDS:
+        from esgledger.assess.lineage import explain_assessment  # noqa: PLC0415 (heavy import)
+
+        return explain_assessment(ledger.engine, figure)
     if kind not in ("ghg", "energy"):
         raise ValueError(f"figure id {figure!r} is not one of {FIGURE_FORMS}")
     _, year, _, _ = parse_figure(figure)

@@ -630,6 +630,10 @@ def _value(ctx: _Context, figure: str) -> float | None:
     if kind == "metric":
         found = _resolve(ctx, ctx.check(parse_metric_figure(figure)))
         return None if found is None else found.value
+    if kind in service.ASSESSMENT_KINDS:
+        from esgledger.assess.lineage import assessment_value  # noqa: PLC0415 (heavy import)
+
+        return assessment_value(ctx.ledger.engine, figure)
     if kind not in ("ghg", "energy"):
         raise ValueError(f"figure id {figure!r} is not one of {service.FIGURE_FORMS}")
     year = parse_figure(figure)[1]

@@ -108,7 +108,8 @@ def test_secrets_are_stored_as_hashes_only(ledger: Ledger) -> None:
     issued = tokens(ledger, cid, "employees", 3)
     assert len(set(issued)) == 3
     with ledger.engine.connect() as conn:
-        stored = set(conn.scalars(select(TABLES["survey_token"].c.token_hash)))
+        token = TABLES["survey_token"]
+        stored = set(conn.scalars(select(token.c.token_hash).where(token.c.campaign_id == cid)))
     assert not stored & set(issued)
     assert len(stored) == 3
 
@@ -174,7 +175,9 @@ def test_wrong_answers_are_located_and_nothing_is_stored(ledger: Ledger) -> None
         assert part in message
     assert "answer 0" not in message
     with ledger.engine.connect() as conn:
-        assert conn.scalar(select(TABLES["survey_response"].c.response_id)) is None
+        response = TABLES["survey_response"]
+        stmt = select(response.c.response_id).where(response.c.campaign_id == cid)
+        assert conn.scalar(stmt) is None
     survey.submit_response(ledger.engine, secret, [IMPACT])  # the token was not used up
 
 
@@ -245,7 +248,8 @@ def test_one_token_two_concurrent_submissions_one_succeeds(ledger: Ledger) -> No
         thread.join()
     assert sorted(outcomes) == ["conflict", "ok"]
     with ledger.engine.connect() as conn:
-        rows = conn.execute(select(TABLES["survey_response"])).all()
+        response = TABLES["survey_response"]
+        rows = conn.execute(select(response).where(response.c.campaign_id == cid)).all()
     assert len(rows) == 1
 
 
@@ -262,13 +266,19 @@ def test_audit_verifies_and_holds_no_secret_nor_scores(ledger: Ledger) -> None:
     for secret in issued:
         assert secret not in text
         assert survey._digest(secret) not in text
-    respond = [e for e in audit.entries(ledger.engine) if e["action"] == "respond"]
+    respond = [
+        e
+        for e in audit.entries(ledger.engine)
+        if e["action"] == "respond" and str(e["object_id"]) == str(cid)
+    ]
     assert len(respond) == 1
     assert "scale" not in respond[0]["after"] and '"answers":1' in respond[0]["after"]
     with ledger.engine.connect() as conn:
         columns = set(TABLES["survey_response"].c.keys())
         assert "token_id" not in columns and "token_hash" not in columns
-        assert conn.scalar(select(TABLES["survey_token"].c.used_at).limit(1)) is not None
+        token = TABLES["survey_token"]
+        used = select(token.c.used_at).where(token.c.campaign_id == cid).limit(1)
+        assert conn.scalar(used) is not None
 
 
 def test_response_rate_arithmetic(ledger: Ledger) -> None:
@@ -308,7 +318,9 @@ def test_sign_off_needs_lock_and_closes_the_survey(ledger: Ledger) -> None:
     with pytest.raises(Conflict, match="already signed off"):
         survey.sign_off(ledger.engine, who(ledger, "com"), cid)
     with ledger.engine.connect() as conn:
-        row = conn.execute(select(TABLES["materiality_campaign"])).mappings().one()
+        table = TABLES["materiality_campaign"]
+        stmt = select(table).where(table.c.campaign_id == cid)
+        row = conn.execute(stmt).mappings().one()
     assert (row["status"], row["signed_off_by"]) == ("closed", "com")
     assert row["signed_off_at"] is not None
     assert audit.verify(ledger.engine).ok

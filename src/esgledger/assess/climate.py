@@ -40,6 +40,7 @@ __all__ = [
     "load_horizons",
     "load_taxonomy",
     "read_register",
+    "read_register_frame",
     "register_changes",
     "register_labels",
     "register_table",
@@ -300,6 +301,14 @@ def read_register(
             UnicodeDecodeError,
         ) as exc:
             return (), [Diagnostic("register", f"expected a readable CSV: {exc}", file=name)]
+    return read_register_frame(frame, name)
+
+
+def read_register_frame(
+    frame: pd.DataFrame, name: str
+) -> tuple[tuple[RegisterEntry, ...], list[Diagnostic]]:
+    """:func:`read_register` of a frame of strings read from the file ``name`` (the rows of a
+    register stored in the ledger are checked again this way)."""
     missing = [c for c in REGISTER_COLUMNS if c not in frame.columns]
     if missing:
         return (), [
@@ -311,7 +320,8 @@ def read_register(
     problems: list[Diagnostic] = []
     entries: list[RegisterEntry] = []
     first_row: dict[str, int] = {}
-    for index, row in enumerate(frame.to_dict("records")):
+    records: list[dict[str, str]] = frame.to_dict("records")  # type: ignore[assignment]
+    for index, row in enumerate(records):
         line = index + 2
         check = _RowCheck(name, line, problems)
         entry_id = row["entry_id"]

@@ -323,7 +323,7 @@ def matrix_chart(
         values = scored[axis].reindex([t.topic_id for t in listed])
         figures = tuple(
             Figure(
-                value=None if pd.isna(v) else float(v),
+                value=None if pd.isna(v) else round(float(v), 2),
                 unit="",
                 precision=2,
                 lineage=lineage(year, t.topic_id, axis),

@@ -57,13 +57,20 @@ from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
 __all__ = [
     "Answer",
     "SurveyGroup",
+    "answers_of",
+    "campaign",
+    "campaign_responses",
+    "campaign_results",
+    "campaigns",
     "create_campaign",
     "demo_groups",
     "issue_tokens",
     "response_rate",
     "score_campaign",
     "sign_off",
+    "signed_off",
     "submit_response",
+    "survey_form",
 ]
 
 CAMPAIGN, TOPIC = TABLES["materiality_campaign"], TABLES["materiality_topic"]
@@ -120,6 +127,28 @@ class Answer:
     likelihood: int | None = None
     magnitude: int | None = None
     positive: bool = False
+
+
+def answers_of(rows: pd.DataFrame) -> list[Answer]:
+    """One respondent's rows of a responses frame (the columns of
+    :data:`~esgledger.assess.materiality.RESPONSE_COLUMNS`, NaN where not asked) as answers."""
+
+    def score(value: Any) -> int | None:
+        return None if pd.isna(value) else int(float(value))
+
+    return [
+        Answer(
+            str(r["topic_id"]),
+            "financial" if r["axis"] == "financial" else "impact",
+            scale=score(r["scale"]),
+            scope=score(r["scope"]),
+            irremediability=score(r["irremediability"]),
+            likelihood=score(r["likelihood"]),
+            magnitude=score(r["magnitude"]),
+            positive=bool(r["positive"]),
+        )
+        for r in rows.to_dict("records")
+    ]
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -546,6 +575,103 @@ def _score(conn: Connection, campaign_id: int) -> tuple[pd.DataFrame, int]:
         return tiers(score_responses(frame, weights)), len(frame)
     except ValueError as exc:  # pragma: no cover - answers are validated on the way in
         raise Invalid(str(exc)) from exc
+
+
+def signed_off(engine: Engine, year: int) -> dict[str, Any] | None:
+    """The campaign of ``year`` the committee signed off last (what the report uses), or
+    None: a campaign still open is a draft and feeds nothing."""
+    stmt = (
+        select(CAMPAIGN)
+        .where(CAMPAIGN.c.year == year, CAMPAIGN.c.status == "closed")
+        .order_by(CAMPAIGN.c.signed_off_at.desc(), CAMPAIGN.c.campaign_id.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    return None if row is None else dict(row)
+
+
+def campaigns(engine: Engine, who: Principal) -> list[dict[str, Any]]:
+    """Every campaign, newest first, with its response counts (the survey list page)."""
+    require(who, Permission.VIEW)
+    used = (
+        select(
+            TOKEN.c.campaign_id,
+            func.count().label("issued"),
+            func.count(TOKEN.c.used_at).label("used"),
+        )
+        .group_by(TOKEN.c.campaign_id)
+        .subquery()
+    )
+    stmt = (
+        select(CAMPAIGN, used.c.issued, used.c.used)
+        .outerjoin(used, used.c.campaign_id == CAMPAIGN.c.campaign_id)
+        .order_by(CAMPAIGN.c.campaign_id.desc())
+    )
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    for row in rows:
+        row["issued"], row["used"] = int(row["issued"] or 0), int(row["used"] or 0)
+    return rows
+
+
+def campaign(engine: Engine, who: Principal, campaign_id: int) -> dict[str, Any]:
+    """A campaign with its topics and groups."""
+    require(who, Permission.VIEW)
+    with engine.connect() as conn:
+        found = _campaign(conn, campaign_id)
+        found["groups"] = _groups(conn, campaign_id)
+        stmt = select(TOPIC).where(TOPIC.c.campaign_id == campaign_id).order_by(TOPIC.c.position)
+        found["topics"] = [dict(r) for r in conn.execute(stmt).mappings()]
+    return found
+
+
+def survey_form(engine: Engine, secret: str, campaign_id: int) -> dict[str, Any]:
+    """What a respondent's page shows for a token: the campaign's title and closing time, the
+    group's axis and the topics; refused like :func:`submit_response` (unknown, used,
+    expired or closed) so that a dead link says why at once."""
+    moment = utc_now()
+    with engine.connect() as conn:
+        token = (
+            conn.execute(select(TOKEN).where(TOKEN.c.token_hash == _digest(secret)))
+            .mappings()
+            .first()
+        )
+        if token is None or token["campaign_id"] != campaign_id:
+            raise NotFound("unknown survey token")
+        found = _campaign(conn, campaign_id)
+        if token["used_at"] is not None:
+            raise Conflict("this survey token has already been used: a token answers once")
+        _accepting(found, moment)
+        group = next(g for g in _groups(conn, campaign_id) if g["group_id"] == token["group_id"])
+        stmt = select(TOPIC).where(TOPIC.c.campaign_id == campaign_id).order_by(TOPIC.c.position)
+        topics = [dict(r) for r in conn.execute(stmt).mappings()]
+    return {
+        "campaign_id": campaign_id,
+        "title": found["title"],
+        "year": found["year"],
+        "closes_at": found["closes_at"],
+        "group": group,
+        "axis": group["axis"],
+        "asked": ASKED[group["axis"]],
+        "topics": topics,
+    }
+
+
+def campaign_responses(engine: Engine, campaign_id: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The anonymous responses of a campaign (the scoring frame) and its group weights."""
+    with engine.connect() as conn:
+        _campaign(conn, campaign_id)
+        weights = {g["group_id"]: float(g["weight"]) for g in _groups(conn, campaign_id)}
+        return _responses(conn, campaign_id), weights
+
+
+def campaign_results(engine: Engine, campaign_id: int) -> pd.DataFrame:
+    """:func:`score_campaign` without a user: for the report and lineage, which read the
+    signed-off result of the whole group."""
+    with engine.connect() as conn:
+        _campaign(conn, campaign_id)
+        return _score(conn, campaign_id)[0]
 
 
 def score_campaign(engine: Engine, who: Principal, campaign_id: int) -> pd.DataFrame:

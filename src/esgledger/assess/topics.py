@@ -125,3 +125,16 @@ def topic_changes(previous: Sequence[Topic], current: Sequence[Topic]) -> list[C
             changes.append(Change("moved", topic.topic_id, ancestors[0], detail))
     changes.extend(Change("removed", t.topic_id) for t in previous if t.topic_id not in used)
     return changes
+
+
+def szse17_topics() -> dict[str, tuple[int, ...]]:
+    """Topic id -> the SZSE guideline No. 17 topic numbers (1-21) it maps to
+    (``data/topic_frameworks.csv``, an analyst mapping: its ``source`` column says so)."""
+    frame = read_data_csv("topic_frameworks.csv")
+    out: dict[str, tuple[int, ...]] = {}
+    for row in frame.to_dict("records"):
+        numbers = tuple(int(n) for n in str(row["szse17_topics"]).split(";") if n.strip())
+        if any(not 1 <= n <= 21 for n in numbers):
+            raise ValueError(f"topic_frameworks.csv: topic {row['topic_id']}: {numbers}")
+        out[str(row["topic_id"])] = numbers
+    return out

@@ -69,6 +69,9 @@ def build_demo(target: Path) -> tuple[Ledger, list[ImportReport]]:
         import_file(ledger, DEMO_DATA / "direct.csv", kind="direct", user="demo"),
         import_file(ledger, DEMO_DATA / "kpi_2024.csv", kind="metrics", user="demo"),
     ]
+    from esgledger.demo.assess import load_demo_assessments  # noqa: PLC0415 (heavy import)
+
+    load_demo_assessments(ledger)
     return ledger, reports
 
 

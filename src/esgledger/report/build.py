@@ -154,8 +154,15 @@ def load_sections(path: Path | None = None) -> tuple[SectionSpec, ...]:
 
 KINDS = {
     "figures": ("metrics",),
-    "table": ("metrics", "ghg_series", "kpi"),
-    "chart": ("ghg_series", "energy_mix", "breakdown"),
+    "table": (
+        "metrics",
+        "ghg_series",
+        "kpi",
+        "materiality",
+        "materiality_changes",
+        "climate_register",
+    ),
+    "chart": ("ghg_series", "energy_mix", "breakdown", "materiality"),
 }
 
 
@@ -387,12 +394,37 @@ def _kpi(ctx: _Context, spec: BlockSpec) -> Block:
     return Table(spec.block_id, ctx.title(spec), head, rows, sheet=spec.sheet or pillar)
 
 
+def _assessment(ctx: _Context, spec: BlockSpec) -> Block:
+    """The assessment blocks (:mod:`esgledger.report.assessments`, imported here: the assess
+    package imports the report model)."""
+    from esgledger.report import assessments  # noqa: PLC0415
+
+    make: Callable[..., Block] = {
+        ("chart", "materiality"): assessments.materiality_matrix,
+        ("table", "materiality"): assessments.material_topics,
+        ("table", "materiality_changes"): assessments.materiality_changes,
+        ("table", "climate_register"): assessments.climate_register,
+    }[(spec.kind, spec.query)]
+    return make(
+        ctx.ledger.engine, ctx.year, ctx.lang, spec.block_id, ctx.title(spec), spec.sheet, label
+    )
+
+
+def _financially_material(ledger: Ledger, year: int) -> frozenset[int]:
+    from esgledger.report.assessments import financially_material  # noqa: PLC0415
+
+    return financially_material(ledger.engine, year)
+
+
 QUERIES: dict[str, Callable[[_Context, BlockSpec], Block]] = {
     "metrics": _metrics,
     "ghg_series": _ghg_series,
     "energy_mix": _energy_mix,
     "breakdown": _breakdown,
     "kpi": _kpi,
+    "materiality": _assessment,
+    "materiality_changes": _assessment,
+    "climate_register": _assessment,
 }
 
 
@@ -453,7 +485,9 @@ def build_report(
     group = organisation[0] if organisation else None
     name = "" if group is None else (group.name_zh or group.name if lang == "zh" else group.name)
     gri = indexes.gri_index(sections, lang)
-    szse = indexes.szse_index(sections, lang)
+    szse = indexes.szse_index(
+        sections, lang, financially_material=_financially_material(ledger, year)
+    )
     return Report(
         year=year,
         lang=lang,

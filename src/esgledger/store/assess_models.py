@@ -123,3 +123,42 @@ class SurveyResponseRow(Base):
     magnitude: Mapped[int | None] = mapped_column(Integer)
     positive: Mapped[bool] = mapped_column(Boolean)
     submitted_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RegisterImportRow(Base):
+    """One import of an assessment register file (climate, suppliers, supplier evaluations,
+    business continuity, information security) for a year: who, when, the file and its
+    SHA-256, and the entities whose earlier rows it replaced (JSON list; ``null`` = the
+    register is group-level and the import replaced the whole year)."""
+
+    __tablename__ = "register_import"
+
+    import_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(Text)
+    year: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(Integer)
+    entities: Mapped[str | None] = mapped_column(Text)
+    imported_by: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RegisterEntryRow(Base):
+    """A row of an imported register exactly as the file held it (``data``: JSON object of
+    the file's columns, strings as written), so that nothing entered is changed; the
+    register's library validates and computes from these rows. A later import of the same
+    register, year and entity sets ``superseded_by`` instead of deleting the row."""
+
+    __tablename__ = "register_entry"
+    __table_args__ = (Index("ix_register_entry_kind_year", "kind", "year", "superseded_by"),)
+
+    row_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("register_import.import_id"))
+    kind: Mapped[str] = mapped_column(Text)
+    year: Mapped[int] = mapped_column(Integer)
+    row_key: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[str | None] = mapped_column(ForeignKey("entity.entity_id"))
+    line: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("register_import.import_id"))

@@ -1,0 +1,390 @@
+"""Assessment registers in the ledger: imports of register files, their rows, their history.
+
+Each register kind (:data:`KINDS`: the climate risk and opportunity register, suppliers,
+supplier evaluations, business-continuity risks, information-security risks) is a file of
+rows that its library (``assess/climate.py``, ``assess/suppliers.py``, ``assess/risks.py``)
+validates and computes from. The ledger keeps the rows exactly as the file held them
+(``register_entry.data``: the file's columns as strings), so nothing a user entered is changed
+on the way in, and every computed score can be re-derived from the stored rows.
+
+Rules:
+
+- an import is all or nothing: the file is read and validated whole by the register's
+  library, and any problem rejects it with every diagnostic located ``file:row:column``
+  (:class:`RegisterRejected`);
+- a register with an entity column (suppliers, risks) is per entity: a user may import rows
+  only of entities they may edit, and sees only the rows of entities they may see; an import
+  replaces the year's rows of the entities it holds. A group-level register (climate) is
+  imported by a group-wide user and replaces the whole year;
+- replaced rows are kept (``superseded_by`` the import that replaced them): the history of a
+  register is every import with its file name, SHA-256, author and time;
+- a year locked by the ESG committee takes no import; every import is one transaction with
+  its audit entry (kind, year, file, SHA-256, rows, entities replaced).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from esgledger import audit
+from esgledger.assess import climate
+from esgledger.auth.accounts import Principal
+from esgledger.auth.roles import Permission
+from esgledger.domain.diagnostics import Diagnostic
+from esgledger.store.engine import TABLES, write_transaction
+from esgledger.store.engine import now as utc_now
+from esgledger.workflow.collection import require
+from esgledger.workflow.errors import Conflict, Forbidden, Invalid
+
+__all__ = [
+    "KINDS",
+    "RegisterKind",
+    "RegisterRejected",
+    "current_frame",
+    "import_frame",
+    "import_register",
+    "imports",
+    "read_table_file",
+    "register_kind",
+    "stored_frame",
+    "years",
+]
+
+IMPORT, ENTRY = TABLES["register_import"], TABLES["register_entry"]
+ENTITY, LOCK = TABLES["entity"], TABLES["period_lock"]
+AUDIT_TYPE = "register"
+MAX_BYTES = 20 * 1024 * 1024
+
+Validator = Callable[[pd.DataFrame, str], list[Diagnostic]]
+
+
+class RegisterRejected(Invalid):
+    """A register file with problems: nothing was imported; ``diagnostics`` locates each."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = tuple(diagnostics)
+        shown = "; ".join(str(d) for d in self.diagnostics[:20])
+        more = len(self.diagnostics) - 20
+        super().__init__(
+            f"nothing imported, {len(self.diagnostics)} problem(s): {shown}"
+            + (f"; and {more} more" if more > 0 else "")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterKind:
+    """What the ledger needs to know of a register: the column that names a row, the column
+    of its entity (None: group-level), the column of its year if the file has one, and the
+    library's validation of a frame of strings."""
+
+    kind: str
+    title_en: str
+    title_zh: str
+    key: str
+    entity_column: str | None
+    year_column: str | None
+    validate: Validator
+
+
+def _climate(frame: pd.DataFrame, name: str) -> list[Diagnostic]:
+    return climate.read_register_frame(frame, name)[1]
+
+
+_KINDS: dict[str, RegisterKind] = {
+    "climate": RegisterKind(
+        "climate",
+        "climate risks and opportunities",
+        "气候风险与机遇",
+        "entry_id",
+        None,
+        "year",
+        _climate,
+    ),
+}
+KINDS: Mapping[str, RegisterKind] = _KINDS
+
+
+def register_kind(kind: str) -> RegisterKind:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise Invalid(f"unknown register {kind!r}: expected one of {', '.join(KINDS)}") from None
+
+
+# -- reading files ----------------------------------------------------------------------------
+
+
+def read_table_file(content: bytes, name: str) -> pd.DataFrame:
+    """The rows of a CSV (UTF-8, with or without BOM) or XLSX file as strings, exactly as
+    written (surrounding blanks are the library's to judge). Unreadable files are rejected
+    with a located diagnostic."""
+    if len(content) > MAX_BYTES:
+        raise RegisterRejected(
+            [Diagnostic("file", f"expected at most {MAX_BYTES} bytes", file=name)]
+        )
+    try:
+        if name.lower().endswith(".xlsx"):
+            frame = pd.read_excel(
+                io.BytesIO(content), dtype=str, keep_default_na=False, engine="openpyxl"
+            )
+        else:
+            frame = pd.read_csv(
+                io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+            )
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise RegisterRejected(
+            [Diagnostic("file", f"expected a readable CSV or XLSX file: {exc}", file=name)]
+        ) from exc
+    return frame.astype(str)
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+def _check_year(spec: RegisterKind, frame: pd.DataFrame, year: int, name: str) -> list[Diagnostic]:
+    if spec.year_column is None or spec.year_column not in frame.columns:
+        return []
+    return [
+        Diagnostic(
+            "year",
+            f"expected the import's year {year}, found {value!r}",
+            file=name,
+            row=i + 2,
+            column=spec.year_column,
+        )
+        for i, value in enumerate(frame[spec.year_column].str.strip())
+        if value != str(year)
+    ]
+
+
+def _check_entities(
+    conn: Connection, who: Principal, spec: RegisterKind, frame: pd.DataFrame, name: str
+) -> list[str] | None:
+    """The entities the file holds (None for a group-level register), after checking that
+    each exists and that ``who`` may edit it."""
+    if spec.entity_column is None:
+        if who.scope is not None:
+            everyone = set(conn.scalars(select(ENTITY.c.entity_id)))
+            if not everyone <= who.scope:
+                raise Forbidden(
+                    f"the {spec.title_en} register covers the whole group: only a group-wide "
+                    "user may import it"
+                )
+        return None
+    known = set(conn.scalars(select(ENTITY.c.entity_id)))
+    column = frame[spec.entity_column].str.strip()
+    problems = [
+        Diagnostic(
+            "entity",
+            f"expected an entity of the ledger, found {value!r}",
+            file=name,
+            row=i + 2,
+            column=spec.entity_column,
+        )
+        for i, value in enumerate(column)
+        if value not in known
+    ]
+    if problems:
+        raise RegisterRejected(problems)
+    held = sorted(set(column))
+    outside = [e for e in held if not who.sees(e)]
+    if outside:
+        raise Forbidden(
+            f"{name}: rows of {', '.join(outside)}, which {who.username} may not edit: "
+            "nothing imported"
+        )
+    return held
+
+
+def import_frame(
+    engine: Engine,
+    who: Principal,
+    kind: str,
+    year: int,
+    frame: pd.DataFrame,
+    name: str,
+    sha256: str,
+) -> int:
+    """Import a register already read into strings (:func:`read_table_file`); returns the
+    import id. Raises :class:`RegisterRejected` with every located problem."""
+    require(who, Permission.EDIT)
+    spec = register_kind(kind)
+    frame = frame.astype(str)
+    problems = spec.validate(frame, name) + _check_year(spec, frame, year, name)
+    if frame.empty:
+        problems.append(Diagnostic("empty", "expected at least one row", file=name, row=2))
+    if problems:
+        raise RegisterRejected(problems)
+    with write_transaction(engine) as conn:
+        if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is not None:
+            raise Conflict(
+                f"period {year} is locked by the ESG committee: its registers take no import"
+            )
+        entities = _check_entities(conn, who, spec, frame, name)
+        stamp = utc_now()
+        import_id = int(
+            conn.execute(
+                insert(IMPORT)
+                .values(
+                    kind=kind,
+                    year=year,
+                    file_name=name,
+                    sha256=sha256,
+                    rows=len(frame),
+                    entities=None if entities is None else json.dumps(entities),
+                    imported_by=who.username,
+                    imported_at=stamp,
+                )
+                .returning(IMPORT.c.import_id)
+            ).scalar_one()
+        )
+        current = (ENTRY.c.kind == kind) & (ENTRY.c.year == year) & ENTRY.c.superseded_by.is_(None)
+        if entities is not None:
+            current = current & ENTRY.c.entity_id.in_(entities)
+        replaced = conn.execute(
+            update(ENTRY).where(current).values(superseded_by=import_id)
+        ).rowcount
+        records = frame.to_dict("records")
+        conn.execute(
+            insert(ENTRY),
+            [
+                {
+                    "import_id": import_id,
+                    "kind": kind,
+                    "year": year,
+                    "row_key": str(row[spec.key]).strip(),
+                    "entity_id": None
+                    if spec.entity_column is None
+                    else str(row[spec.entity_column]).strip(),
+                    "line": i + 2,
+                    "data": json.dumps(row, ensure_ascii=False),
+                }
+                for i, row in enumerate(records)
+            ],
+        )
+        audit.append(
+            conn,
+            who.username,
+            "import",
+            AUDIT_TYPE,
+            import_id,
+            after={
+                "kind": kind,
+                "year": year,
+                "file": name,
+                "sha256": sha256,
+                "rows": len(frame),
+                "replaced_rows": int(replaced or 0),
+                "entities": entities,
+            },
+        )
+    return import_id
+
+
+def import_register(engine: Engine, who: Principal, kind: str, year: int, path: Path) -> int:
+    """Import the register file ``path`` (CSV or XLSX) for ``year``; all or nothing."""
+    content = path.read_bytes()
+    frame = read_table_file(content, path.name)
+    return import_frame(
+        engine, who, kind, year, frame, path.name, hashlib.sha256(content).hexdigest()
+    )
+
+
+# -- reading the ledger -----------------------------------------------------------------------
+
+
+def _select(kind: str, year: int, as_of_import: int | None) -> Any:
+    stmt = select(ENTRY.c.import_id, ENTRY.c.line, ENTRY.c.entity_id, ENTRY.c.data).where(
+        ENTRY.c.kind == kind, ENTRY.c.year == year
+    )
+    if as_of_import is None:
+        stmt = stmt.where(ENTRY.c.superseded_by.is_(None))
+    else:
+        stmt = stmt.where(
+            ENTRY.c.import_id <= as_of_import,
+            ENTRY.c.superseded_by.is_(None) | (ENTRY.c.superseded_by > as_of_import),
+        )
+    return stmt.order_by(ENTRY.c.import_id, ENTRY.c.line)
+
+
+def _frame(rows: Sequence[Any]) -> pd.DataFrame:
+    records: list[dict[str, Any]] = []
+    for import_id, line, _entity, data in rows:
+        record = json.loads(data)
+        record["_import_id"] = int(import_id)
+        record["_line"] = int(line)
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def stored_frame(
+    engine: Engine, kind: str, year: int, *, as_of_import: int | None = None
+) -> pd.DataFrame:
+    """Every current row of a register and year, whatever the entity (the report, lineage
+    and KPI feeds of the whole group; the web and CLI go through :func:`current_frame`)."""
+    register_kind(kind)
+    with engine.connect() as conn:
+        return _frame(conn.execute(_select(kind, year, as_of_import)).all())
+
+
+def current_frame(
+    engine: Engine, who: Principal, kind: str, year: int, *, as_of_import: int | None = None
+) -> pd.DataFrame:
+    """The current rows of a register and year that ``who`` may see, as the file held them
+    (strings; in import then file order), with ``_import_id`` and ``_line``. With
+    ``as_of_import``, the rows current just after that import (the register's history)."""
+    require(who, Permission.VIEW)
+    spec = register_kind(kind)
+    with engine.connect() as conn:
+        rows = conn.execute(_select(kind, year, as_of_import)).all()
+    if spec.entity_column is None and who.scope is not None:
+        with engine.connect() as conn:
+            everyone = set(conn.scalars(select(ENTITY.c.entity_id)))
+        if not everyone <= who.scope:
+            rows = []
+    return _frame([r for r in rows if r[2] is None or who.sees(r[2])])
+
+
+def imports(
+    engine: Engine, who: Principal, kind: str | None = None, year: int | None = None
+) -> list[dict[str, Any]]:
+    """The imports (newest first) whose entities ``who`` may see, with their counts."""
+    require(who, Permission.VIEW)
+    stmt = select(IMPORT).order_by(IMPORT.c.import_id.desc())
+    if kind is not None:
+        stmt = stmt.where(IMPORT.c.kind == register_kind(kind).kind)
+    if year is not None:
+        stmt = stmt.where(IMPORT.c.year == year)
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    out = []
+    for row in rows:
+        entities = None if row["entities"] is None else json.loads(row["entities"])
+        if entities is None and who.scope is not None:
+            continue
+        if entities is not None and not all(who.sees(e) for e in entities):
+            continue
+        row["entities"] = entities
+        out.append(row)
+    return out
+
+
+def years(engine: Engine, kind: str) -> list[int]:
+    """The years with a current row of the register."""
+    with engine.connect() as conn:
+        stmt = (
+            select(ENTRY.c.year, func.count())
+            .where(ENTRY.c.kind == register_kind(kind).kind, ENTRY.c.superseded_by.is_(None))
+            .group_by(ENTRY.c.year)
+            .order_by(ENTRY.c.year)
+        )
+        return [int(y) for y, _ in conn.execute(stmt)]

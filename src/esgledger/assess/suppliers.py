@@ -1,0 +1,833 @@
+"""Supplier rating: supplier records, yearly evaluations, weighted scores, levels A-D, KPIs.
+
+The seed's supplier lifecycle (systems.md §9) is investigation, certification (cooperation
+commitment, integrity letter), cooperation, then a yearly evaluation on five dimensions
+(basic information, technical / professional capability, service capability, price and
+business support, BCM maturity) into four levels: A preferred, B selectively recommended,
+C as needed, D unqualified (improvement measures, then kept or frozen).
+
+The rule is data, each row with its source:
+
+- ``data/supplier_dimensions.csv``: the five dimensions and their weights (equal 0.20: the
+  seed publishes no weights, an esgledger default);
+- ``data/supplier_levels.csv``: the levels, their lowest score and their follow-up (85 / 70 /
+  60 / 0: the seed publishes no thresholds, esgledger defaults).
+
+Every dimension is scored 0-100. The weighted score is ``sum(w_d x s_d) / sum(w_d)``, kept at
+full precision (rounded only in the ``arithmetic`` text); a score at a level's ``min_score``
+is in that level (85 is A, 84.999 is B), within :data:`TOLERANCE` for floating point.
+
+Supplier and evaluation CSVs are read all or nothing: every problem is returned as a located
+diagnostic (``file:row:column: expected ...``, the header is row 1) and then no row is.
+:func:`demo_suppliers` and :func:`demo_evaluations` make SYNTHETIC frames that reproduce the
+seed's supplier counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from esgledger.assess.topics import read_data_csv
+from esgledger.domain.diagnostics import Diagnostic
+
+__all__ = [
+    "DEMO_ENTITIES",
+    "DEMO_SOURCE",
+    "DIMENSION_IDS",
+    "EVALUATION_COLUMNS",
+    "KPI_NEW_CERTIFIED",
+    "KPI_REGIONS",
+    "KPI_TOTAL",
+    "REGIONS",
+    "STATUSES",
+    "SUPPLIER_COLUMNS",
+    "TOLERANCE",
+    "Dimension",
+    "Level",
+    "check_evaluations",
+    "check_suppliers",
+    "demo_evaluations",
+    "demo_suppliers",
+    "dimension_weights",
+    "follow_ups",
+    "kpi_counts",
+    "level_counts",
+    "load_dimensions",
+    "load_levels",
+    "rate",
+    "read_evaluations",
+    "read_suppliers",
+]
+
+SUPPLIER_COLUMNS = (
+    "supplier_id",
+    "name",
+    "entity_id",
+    "region",
+    "country",
+    "category",
+    "certified_on",
+    "certifications",
+    "status",
+    "source",
+)
+DIMENSION_IDS = ("basic_info", "technical", "service", "price_business", "bcm")
+"""The five dimensions of the seed, as the score columns of an evaluation file."""
+EVALUATION_COLUMNS = (
+    "supplier_id",
+    "year",
+    *DIMENSION_IDS,
+    "evaluator",
+    "evaluated_on",
+    "esg_questionnaire_score",
+    "notes",
+)
+REGIONS = ("mainland", "other")
+"""``mainland``: mainland China; ``other``: Hong Kong, Macao, Taiwan and abroad."""
+STATUSES = ("active", "frozen", "ended")
+SCORE_MIN, SCORE_MAX = 0.0, 100.0
+TOLERANCE = 1e-9
+"""A weighted score within this of a level's ``min_score`` counts as at it (weighted means
+are floating point: 0.2 x 85 x 5 is not exactly 85)."""
+
+KPI_TOTAL = "supply.suppliers"
+KPI_REGIONS = {
+    "mainland": "supply.suppliers.region_mainland",
+    "other": "supply.suppliers.region_other",
+}
+KPI_NEW_CERTIFIED = "supply.suppliers_new_certified"
+
+DEMO_SOURCE = "synthetic (demo)"
+DEMO_ENTITIES = ("G00", "S01", "S02", "S03", "S15", "S16")
+"""Entities of the demo group (``esgledger/demo/data/entities.csv``) the demo suppliers
+serve: the parent, three subsidiaries and the two acquired in 2024."""
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_YEAR = re.compile(r"\d{4}")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+# ------------------------------------------------------------------------------- the rule
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    """One evaluation dimension and its weight (normalised on use)."""
+
+    dimension: str
+    weight: float
+    name_en: str = ""
+    name_zh: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One rating level: a weighted score ``>= min_score`` (and below the next level's)."""
+
+    level: str
+    min_score: float
+    follow_up: str = "none"
+    """``none``, ``monitor`` or ``improvement_plan_or_freeze`` (the packaged ones)."""
+    name_en: str = ""
+    name_zh: str = ""
+    follow_up_en: str = ""
+    follow_up_zh: str = ""
+    source: str = ""
+
+
+def _check_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """The weights as floats; :class:`ValueError` listing every problem."""
+    problems: list[str] = []
+    checked: dict[str, float] = {}
+    if not weights:
+        problems.append("expected at least one dimension weight")
+    for dimension, weight in weights.items():
+        if dimension not in DIMENSION_IDS:
+            problems.append(
+                f"expected a dimension of ({', '.join(DIMENSION_IDS)}), got {dimension!r}"
+            )
+            continue
+        try:
+            value = float(weight)
+        except (TypeError, ValueError):
+            value = math.nan
+        if isinstance(weight, bool) or not (math.isfinite(value) and value > 0):
+            problems.append(f"expected a positive finite weight of {dimension}, got {weight!r}")
+            continue
+        checked[dimension] = value
+    if not problems and not math.fsum(checked.values()) > 0:
+        problems.append("expected weights summing to more than 0")
+    if problems:
+        raise ValueError("supplier dimension weights: " + "; ".join(problems))
+    return checked
+
+
+def _check_levels(levels: Sequence[Level]) -> tuple[Level, ...]:
+    """The levels, highest first; :class:`ValueError` listing every problem."""
+    problems: list[str] = []
+    if not levels:
+        problems.append("expected at least one level")
+    seen: set[str] = set()
+    for level in levels:
+        if not level.level or level.level in seen:
+            problems.append(f"expected a unique non-empty level id, got {level.level!r}")
+        seen.add(level.level)
+        if not (math.isfinite(level.min_score) and SCORE_MIN <= level.min_score <= SCORE_MAX):
+            problems.append(
+                f"expected min_score of {level.level} within 0-100, got {level.min_score!r}"
+            )
+    for higher, lower in itertools.pairwise(levels):
+        if not lower.min_score < higher.min_score:
+            problems.append(
+                f"expected strictly decreasing thresholds, {lower.level} {lower.min_score:g}"
+                f" is not below {higher.level} {higher.min_score:g}"
+            )
+    if levels and levels[-1].min_score != SCORE_MIN:
+        problems.append(
+            f"expected the lowest level ({levels[-1].level}) to start at 0 so that every score"
+            f" has a level, got {levels[-1].min_score:g}"
+        )
+    if problems:
+        raise ValueError("supplier levels: " + "; ".join(problems))
+    return tuple(levels)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def load_dimensions(table: pd.DataFrame | None = None) -> tuple[Dimension, ...]:
+    """The dimensions of ``table`` (default: the packaged ``supplier_dimensions.csv``).
+
+    Weights are validated (positive, finite; dimensions among :data:`DIMENSION_IDS`):
+    :class:`ValueError` otherwise.
+    """
+    if table is None:
+        return _packaged_dimensions()
+    frame = table.astype(str)
+    dimensions = tuple(
+        Dimension(
+            dimension=str(row["dimension"]).strip(),
+            weight=_number(str(row["weight"])),
+            name_en=str(row.get("name_en", "")),
+            name_zh=str(row.get("name_zh", "")),
+            source=str(row.get("source", "")),
+        )
+        for row in frame.to_dict("records")
+    )
+    ids = [d.dimension for d in dimensions]
+    duplicates = sorted({d for d in ids if ids.count(d) > 1})
+    if duplicates:
+        raise ValueError(f"supplier dimension weights: expected unique dimensions: {duplicates}")
+    _check_weights({d.dimension: d.weight for d in dimensions})
+    return dimensions
+
+
+@cache
+def _packaged_dimensions() -> tuple[Dimension, ...]:
+    return load_dimensions(read_data_csv("supplier_dimensions.csv"))
+
+
+def load_levels(table: pd.DataFrame | None = None) -> tuple[Level, ...]:
+    """The levels of ``table`` (default: the packaged ``supplier_levels.csv``), highest first.
+
+    Thresholds must be strictly decreasing, within 0-100, the last one 0:
+    :class:`ValueError` otherwise.
+    """
+    if table is None:
+        return _packaged_levels()
+    frame = table.astype(str)
+    return _check_levels(
+        tuple(
+            Level(
+                level=str(row["level"]).strip(),
+                min_score=_number(str(row["min_score"])),
+                follow_up=str(row.get("follow_up", "none")),
+                name_en=str(row.get("name_en", "")),
+                name_zh=str(row.get("name_zh", "")),
+                follow_up_en=str(row.get("follow_up_en", "")),
+                follow_up_zh=str(row.get("follow_up_zh", "")),
+                source=str(row.get("source", "")),
+            )
+            for row in frame.to_dict("records")
+        )
+    )
+
+
+@cache
+def _packaged_levels() -> tuple[Level, ...]:
+    return load_levels(read_data_csv("supplier_levels.csv"))
+
+
+def dimension_weights(
+    dimensions: Mapping[str, float] | Iterable[Dimension] | None = None,
+) -> dict[str, float]:
+    """Validated weights by dimension id (default: the packaged ones)."""
+    if dimensions is None:
+        dimensions = load_dimensions()
+    if isinstance(dimensions, Mapping):
+        return _check_weights(dimensions)
+    listed = list(dimensions)
+    ids = [d.dimension for d in listed]
+    duplicates = sorted({d for d in ids if ids.count(d) > 1})
+    if duplicates:
+        raise ValueError(f"supplier dimension weights: expected unique dimensions: {duplicates}")
+    return _check_weights({d.dimension: d.weight for d in listed})
+
+
+# ------------------------------------------------------------------------------- reading
+
+
+class _Check:
+    """Collects the located diagnostics of one row."""
+
+    def __init__(self, file: str, line: int, problems: list[Diagnostic]) -> None:
+        self.file = file
+        self.line = line
+        self.problems = problems
+
+    def error(self, code: str, column: str, message: str) -> None:
+        self.problems.append(
+            Diagnostic(code, message, file=self.file, row=self.line, column=column)
+        )
+
+    def required(self, column: str, text: str, what: str) -> None:
+        if not text:
+            self.error(column, column, f"expected {what}, got an empty cell")
+
+    def choice(self, column: str, value: str, allowed: Sequence[str], what: str) -> None:
+        if value not in allowed:
+            self.error(column, column, f"expected {what} ({', '.join(allowed)}), got {value!r}")
+
+    def date(self, column: str, text: str) -> None:
+        if not text:
+            return
+        try:
+            if not _DATE.fullmatch(text):
+                raise ValueError(text)
+            dt.date.fromisoformat(text)
+        except ValueError:
+            self.error("date", column, f"expected a date YYYY-MM-DD or empty, got {text!r}")
+
+    def score(self, column: str, text: str, optional: bool = False) -> None:
+        if optional and not text:
+            return
+        value = _number(text)
+        if not (math.isfinite(value) and SCORE_MIN <= value <= SCORE_MAX):
+            empty = " or empty" if optional else ""
+            self.error("score", column, f"expected a score 0-100{empty}, got {text!r}")
+
+
+def _read(
+    path: Path | str, columns: Sequence[str], code: str
+) -> tuple[pd.DataFrame | None, str, list[Diagnostic]]:
+    """The CSV as stripped strings, or the diagnostics of an unreadable file or missing columns."""
+    path = Path(path)
+    name = path.name
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (
+        OSError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+    ) as exc:
+        return None, name, [Diagnostic(code, f"expected a readable CSV: {exc}", file=name)]
+    checked, problems = _columns(frame, name, columns)
+    return checked, name, problems
+
+
+def _columns(
+    frame: pd.DataFrame, name: str, columns: Sequence[str]
+) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        return None, [
+            Diagnostic("column-missing", f"expected a column {c!r}", file=name, row=1, column=c)
+            for c in missing
+        ]
+    frame = frame[list(columns)].astype(str)
+    return frame.apply(lambda column: column.str.strip()), []
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    return pd.Series(
+        pd.to_datetime(column.replace("", None), format="%Y-%m-%d"),
+        index=column.index,
+        dtype="datetime64[ns]",
+    )
+
+
+def _typed_suppliers(frame: pd.DataFrame) -> pd.DataFrame:
+    typed = frame.loc[:, list(SUPPLIER_COLUMNS)].astype(str).reset_index(drop=True)
+    typed["certified_on"] = _dates(typed["certified_on"])
+    return typed
+
+
+def _typed_evaluations(frame: pd.DataFrame) -> pd.DataFrame:
+    typed = frame.loc[:, list(EVALUATION_COLUMNS)].astype(str).reset_index(drop=True)
+    typed["year"] = typed["year"].astype("int64")
+    for column in (*DIMENSION_IDS, "esg_questionnaire_score"):
+        typed[column] = pd.to_numeric(typed[column].replace("", None)).astype("float64")
+    typed["evaluated_on"] = _dates(typed["evaluated_on"])
+    return typed
+
+
+def read_suppliers(
+    path: Path | str, entities: Collection[str] | None = None
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """The supplier records of a CSV (columns :data:`SUPPLIER_COLUMNS`), or diagnostics.
+
+    Checked: a unique non-empty ``supplier_id``; a ``name``; ``entity_id`` among
+    ``entities`` when given (empty: the group); ``region`` ``mainland`` or ``other``;
+    ``country`` two capital letters or empty (``CN`` exactly when mainland); ``certified_on``
+    a date YYYY-MM-DD or empty; ``certifications`` ``|``-separated without empty parts;
+    ``status`` ``active``, ``frozen`` or ``ended``. All problems are returned, located
+    ``file:row:column`` (the header is row 1), and then an empty frame. ``certified_on`` is
+    returned as ``datetime64`` (NaT when empty).
+    """
+    frame, name, problems = _read(path, SUPPLIER_COLUMNS, "suppliers")
+    if frame is None:
+        return _typed_suppliers(pd.DataFrame(columns=list(SUPPLIER_COLUMNS))), problems
+    return check_suppliers(frame, name, entities)
+
+
+def check_suppliers(
+    frame: pd.DataFrame, name: str, entities: Collection[str] | None = None
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """:func:`read_suppliers` of a frame of strings read from the file ``name`` (the rows of a
+    register stored in the ledger are checked again this way)."""
+    checked, problems = _columns(frame, name, SUPPLIER_COLUMNS)
+    if checked is None:
+        return _typed_suppliers(pd.DataFrame(columns=list(SUPPLIER_COLUMNS))), problems
+    frame = checked
+    first_row: dict[str, int] = {}
+    certifications: list[str] = []
+    for index, row in enumerate(frame.to_dict("records")):
+        line = index + 2
+        check = _Check(name, line, problems)
+        supplier_id, region, country = row["supplier_id"], row["region"], row["country"]
+        check.required("supplier_id", supplier_id, "a supplier id")
+        if supplier_id and supplier_id in first_row:
+            check.error(
+                "supplier_id",
+                "supplier_id",
+                f"expected a unique supplier id, {supplier_id!r} is on row"
+                f" {first_row[supplier_id]}",
+            )
+        first_row.setdefault(supplier_id, line)
+        check.required("name", row["name"], "a supplier name")
+        if entities is not None and row["entity_id"] and row["entity_id"] not in entities:
+            check.error(
+                "entity_id",
+                "entity_id",
+                f"expected an entity id of the entity list or empty, got {row['entity_id']!r}",
+            )
+        check.choice("region", region, REGIONS, "a region")
+        if country and not _COUNTRY.fullmatch(country):
+            check.error(
+                "country", "country", f"expected a country code of two capitals, got {country!r}"
+            )
+        elif country and region == "mainland" and country != "CN":
+            check.error("country", "country", f"expected CN for region mainland, got {country!r}")
+        elif country == "CN" and region == "other":
+            check.error(
+                "country",
+                "country",
+                "expected a country other than CN for region other (HK, MO, TW or abroad)",
+            )
+        check.date("certified_on", row["certified_on"])
+        listed = row["certifications"]
+        parts = [p.strip() for p in listed.split("|")] if listed else []
+        if any(not p for p in parts):
+            check.error(
+                "certifications",
+                "certifications",
+                f"expected certifications separated by '|' without empty parts, got {listed!r}",
+            )
+        certifications.append("|".join(parts))
+        check.choice("status", row["status"], STATUSES, "a status")
+    if problems:
+        return _typed_suppliers(pd.DataFrame(columns=list(SUPPLIER_COLUMNS))), problems
+    frame["certifications"] = certifications
+    return _typed_suppliers(frame), []
+
+
+def read_evaluations(
+    path: Path | str, suppliers: pd.DataFrame | Collection[str] | None = None
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """The yearly evaluations of a CSV (columns :data:`EVALUATION_COLUMNS`), or diagnostics.
+
+    Checked: ``supplier_id`` among the ids of ``suppliers`` (a frame of
+    :func:`read_suppliers` or a collection of ids) when given; ``year`` YYYY; one row per
+    supplier and year; the five dimension scores numbers 0-100; ``esg_questionnaire_score``
+    0-100 or empty; ``evaluated_on`` a date YYYY-MM-DD or empty. All problems are returned,
+    located ``file:row:column`` (the header is row 1), and then an empty frame.
+    """
+    frame, name, problems = _read(path, EVALUATION_COLUMNS, "evaluations")
+    if frame is None:
+        return _typed_evaluations(pd.DataFrame(columns=list(EVALUATION_COLUMNS))), problems
+    return check_evaluations(frame, name, suppliers)
+
+
+def check_evaluations(
+    frame: pd.DataFrame, name: str, suppliers: pd.DataFrame | Collection[str] | None = None
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """:func:`read_evaluations` of a frame of strings read from the file ``name``."""
+    checked, problems = _columns(frame, name, EVALUATION_COLUMNS)
+    if checked is None:
+        return _typed_evaluations(pd.DataFrame(columns=list(EVALUATION_COLUMNS))), problems
+    frame = checked
+    known: Collection[str] | None
+    if isinstance(suppliers, pd.DataFrame):
+        known = frozenset(suppliers["supplier_id"].astype(str))
+    else:
+        known = None if suppliers is None else frozenset(suppliers)
+    first_row: dict[tuple[str, str], int] = {}
+    for index, row in enumerate(frame.to_dict("records")):
+        line = index + 2
+        check = _Check(name, line, problems)
+        supplier_id, year = row["supplier_id"], row["year"]
+        check.required("supplier_id", supplier_id, "a supplier id")
+        if supplier_id and known is not None and supplier_id not in known:
+            check.error(
+                "supplier_id",
+                "supplier_id",
+                f"expected a supplier id of the supplier list, got {supplier_id!r}",
+            )
+        if not _YEAR.fullmatch(year):
+            check.error("year", "year", f"expected a year YYYY, got {year!r}")
+        elif supplier_id:
+            key = (supplier_id, year)
+            if key in first_row:
+                check.error(
+                    "duplicate",
+                    "year",
+                    f"expected one evaluation per supplier and year, {supplier_id!r} {year}"
+                    f" is on row {first_row[key]}",
+                )
+            first_row.setdefault(key, line)
+        for dimension in DIMENSION_IDS:
+            check.score(dimension, row[dimension])
+        check.date("evaluated_on", row["evaluated_on"])
+        check.score("esg_questionnaire_score", row["esg_questionnaire_score"], optional=True)
+    if problems:
+        return _typed_evaluations(pd.DataFrame(columns=list(EVALUATION_COLUMNS))), problems
+    return _typed_evaluations(frame), []
+
+
+# ------------------------------------------------------------------------------- rating
+
+
+def _weight_text(weight: float) -> str:
+    cents = weight * 100
+    if abs(cents - round(cents)) < TOLERANCE:
+        return f"{weight:.2f}"
+    return f"{weight:.10g}"
+
+
+def _level_index(scores: np.ndarray, ascending: np.ndarray) -> np.ndarray:
+    """Index (into the levels lowest first) of each score; a min_score is in its level."""
+    return np.searchsorted(ascending, scores + TOLERANCE, side="right") - 1
+
+
+def rate(
+    evaluations: pd.DataFrame,
+    dimensions: Mapping[str, float] | Iterable[Dimension] | None = None,
+    levels: Sequence[Level] | None = None,
+) -> pd.DataFrame:
+    """The evaluations with their weighted ``score``, ``level``, ``follow_up``, ``arithmetic``.
+
+    ``score = sum(w_d x s_d) / sum(w_d)`` over the dimensions of ``dimensions`` (weights by
+    id, default the packaged ones), at full precision; the level is the highest whose
+    ``min_score`` the score reaches (inclusive, within :data:`TOLERANCE`). ``arithmetic`` shows
+    the computation, the result to two decimals (more when two decimals would look like
+    another level). Vectorised over the rows. :class:`ValueError` on bad weights or levels
+    (see :func:`load_dimensions`, :func:`load_levels`), a missing dimension column, or a
+    dimension score that is not a number 0-100.
+    """
+    weights = dimension_weights(dimensions)
+    table = _check_levels(load_levels() if levels is None else levels)
+    ids = list(weights)
+    missing = [d for d in ids if d not in evaluations.columns]
+    if missing:
+        raise ValueError(f"supplier evaluations: expected dimension columns {missing}")
+    values = (
+        evaluations[ids].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
+        if len(evaluations)
+        else np.empty((0, len(ids)), dtype="float64")
+    )
+    bad = ~np.isfinite(values) | (values < SCORE_MIN) | (values > SCORE_MAX)
+    if bad.any():
+        rows = list(evaluations.index[bad.any(axis=1)])
+        shown = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+        raise ValueError(
+            f"supplier evaluations: expected dimension scores 0-100 on rows (index) {shown}"
+        )
+    w = np.array([weights[d] for d in ids], dtype="float64")
+    total = math.fsum(weights.values())
+    scores = (values * w).sum(axis=1) / total
+
+    lowest_first = table[::-1]
+    ascending = np.array([level.min_score for level in lowest_first], dtype="float64")
+    index = _level_index(scores, ascending)
+    level_ids = np.array([level.level for level in lowest_first], dtype=object)
+    follow = np.array([level.follow_up for level in lowest_first], dtype=object)
+
+    shown_scores = np.char.mod("%.2f", scores)
+    misleading = _level_index(np.round(scores, 2), ascending) != index
+    shown_scores = np.where(misleading, np.char.mod("%.10g", scores), shown_scores)
+    terms = np.full(len(scores), "", dtype=object)
+    for position, dimension in enumerate(ids):
+        plus = "" if position == 0 else " + "
+        term = np.char.mod("%.10g", values[:, position]).astype(object)
+        terms = terms + (plus + _weight_text(weights[dimension]) + "×") + term
+    if abs(total - 1) <= TOLERANCE:
+        arithmetic = terms + " = " + shown_scores.astype(object)
+    else:
+        arithmetic = "(" + terms + f") / {_weight_text(total)} = " + shown_scores.astype(object)
+
+    rated = evaluations.copy()
+    rated["score"] = scores
+    rated["level"] = pd.Series(level_ids[index], index=evaluations.index, dtype="str")
+    rated["follow_up"] = pd.Series(follow[index], index=evaluations.index, dtype="str")
+    rated["arithmetic"] = pd.Series(arithmetic, index=evaluations.index, dtype="str")
+    return rated
+
+
+def level_counts(rated: pd.DataFrame, levels: Sequence[Level] | None = None) -> dict[str, int]:
+    """Rated rows per level, every level listed (highest first), zero included."""
+    table = load_levels() if levels is None else _check_levels(levels)
+    counts = rated["level"].value_counts()
+    return {level.level: int(counts.get(level.level, 0)) for level in table}
+
+
+FOLLOW_UP_COLUMNS = (
+    "supplier_id",
+    "year",
+    "score",
+    "level",
+    "follow_up",
+    "follow_up_en",
+    "follow_up_zh",
+)
+
+
+def follow_ups(
+    rated: pd.DataFrame,
+    suppliers: pd.DataFrame | None = None,
+    levels: Sequence[Level] | None = None,
+) -> pd.DataFrame:
+    """The rows rated at the lowest level (D: unqualified) with their required follow-up.
+
+    Columns :data:`FOLLOW_UP_COLUMNS` (the follow-up words of ``supplier_levels.csv``), plus
+    ``name``, ``entity_id`` and ``status`` when ``suppliers`` is given; lowest score first.
+    A C supplier's ``monitor`` is no required action and is not listed.
+    """
+    table = load_levels() if levels is None else _check_levels(levels)
+    lowest = table[-1]
+    found = rated.loc[rated["level"] == lowest.level, ["supplier_id", "year", "score", "level"]]
+    found = found.assign(
+        follow_up=lowest.follow_up,
+        follow_up_en=lowest.follow_up_en,
+        follow_up_zh=lowest.follow_up_zh,
+    )
+    if suppliers is not None:
+        found = found.merge(
+            suppliers[["supplier_id", "name", "entity_id", "status"]],
+            on="supplier_id",
+            how="left",
+        )
+    return found.sort_values(["score", "supplier_id", "year"]).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------- KPIs
+
+
+def kpi_counts(suppliers: pd.DataFrame, year: int) -> dict[str, int]:
+    """The supplier counts of ``year`` keyed by catalogue metric id.
+
+    ``supply.suppliers`` (a stock): the suppliers with status ``active`` certified on or
+    before 31 December of ``year`` (or without a certification date), each counted once; its
+    region members ``supply.suppliers.region_mainland`` and ``...region_other``;
+    ``supply.suppliers_new_certified`` (a flow): the suppliers certified within ``year``,
+    whatever their status now.
+    """
+    certified = pd.to_datetime(suppliers["certified_on"].replace("", None))
+    year_end = pd.Timestamp(year=year, month=12, day=31)
+    year_start = pd.Timestamp(year=year, month=1, day=1)
+    stock = (suppliers["status"] == "active") & (certified.isna() | (certified <= year_end))
+    active = suppliers.loc[stock]
+    counts = {KPI_TOTAL: int(active["supplier_id"].nunique())}
+    for region, metric_id in KPI_REGIONS.items():
+        counts[metric_id] = int(active.loc[active["region"] == region, "supplier_id"].nunique())
+    new = (certified >= year_start) & (certified <= year_end)
+    counts[KPI_NEW_CERTIFIED] = int(suppliers.loc[new, "supplier_id"].nunique())
+    return counts
+
+
+# ------------------------------------------------------------------------------- demo
+
+DEMO_COUNTS = {"active": 2605, "mainland": 2405, "other": 200, "new_2024": 652}
+"""The seed's 2024 supplier counts (systems.md §9) that the demo reproduces."""
+_DEMO_INACTIVE = {"ended": 30, "frozen": 15}
+_DEMO_COUNTRIES = ("HK", "MO", "TW", "SG", "US", "JP", "DE", "GB", "MY", "IN")
+_DEMO_CATEGORIES = (
+    "IT hardware",
+    "software licences",
+    "IT services subcontracting",
+    "professional services",
+    "facilities and office",
+    "logistics",
+    "training",
+)
+_DEMO_CERTIFICATIONS = {
+    "ISO9001": 0.7,
+    "ISO14001": 0.4,
+    "ISO27001": 0.35,
+    "ISO45001": 0.25,
+    "ISO22301": 0.1,
+}
+_DEMO_BANDS = {"A": (85, 97), "B": (70, 84), "C": (60, 69), "D": (35, 59)}
+"""Integer ranges of the synthetic evaluations' mean score per level (packaged thresholds)."""
+
+
+def _dates_between(rng: np.random.Generator, first: str, last: str, size: int) -> pd.DatetimeIndex:
+    start = pd.Timestamp(first)
+    days = (pd.Timestamp(last) - start).days
+    return pd.DatetimeIndex(start + pd.to_timedelta(rng.integers(0, days + 1, size), unit="D"))
+
+
+def demo_suppliers(seed: int = 2024) -> pd.DataFrame:
+    """SYNTHETIC supplier records reproducing the seed's 2024 counts (systems.md §9).
+
+    2,605 active suppliers (2,405 mainland, 200 elsewhere), 652 of them certified in 2024,
+    the others earlier (about 4 % without a recorded date), plus 45 frozen or ended ones
+    certified before 2024; spread over :data:`DEMO_ENTITIES`. Ids ``syn-S00001``...,
+    ``source`` ``synthetic (demo)``. Deterministic: one ``numpy`` generator seeded ``seed``.
+    Same columns and types as :func:`read_suppliers`.
+    """
+    rng = np.random.default_rng(seed)
+    n_active = DEMO_COUNTS["active"]
+    n = n_active + sum(_DEMO_INACTIVE.values())
+    status = np.array(
+        ["active"] * n_active + [s for s, k in _DEMO_INACTIVE.items() for _ in range(k)],
+        dtype=object,
+    )
+    status = status[rng.permutation(n)]
+    active = np.flatnonzero(status == "active")
+    inactive = np.flatnonzero(status != "active")
+
+    region = np.full(n, "mainland", dtype=object)
+    region[rng.choice(active, DEMO_COUNTS["other"], replace=False)] = "other"
+    region[inactive[rng.random(len(inactive)) < 0.08]] = "other"
+    country = np.where(
+        region == "mainland", "CN", rng.choice(np.array(_DEMO_COUNTRIES, dtype=object), n)
+    )
+
+    certified = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    new = rng.choice(active, DEMO_COUNTS["new_2024"], replace=False)
+    older = np.setdiff1d(active, new)
+    older = older[rng.random(len(older)) >= 0.04]
+    certified.iloc[new] = _dates_between(rng, "2024-01-01", "2024-12-31", len(new))
+    certified.iloc[older] = _dates_between(rng, "2015-01-01", "2023-12-31", len(older))
+    certified.iloc[inactive] = _dates_between(rng, "2015-01-01", "2022-12-31", len(inactive))
+
+    certifications = np.full(n, "", dtype=object)
+    for standard, share in _DEMO_CERTIFICATIONS.items():
+        has = rng.random(n) < share
+        sep = np.where(certifications == "", "", "|")
+        certifications = np.where(has, certifications + sep + standard, certifications)
+
+    ids = np.char.mod("syn-S%05d", np.arange(1, n + 1)).astype(object)
+    frame = pd.DataFrame(
+        {
+            "supplier_id": ids,
+            "name": np.char.mod("Synthetic supplier %05d", np.arange(1, n + 1)).astype(object),
+            "entity_id": rng.choice(
+                np.array(DEMO_ENTITIES, dtype=object), n, p=[0.3, 0.2, 0.15, 0.1, 0.15, 0.1]
+            ),
+            "region": region,
+            "country": country,
+            "category": rng.choice(np.array(_DEMO_CATEGORIES, dtype=object), n),
+            "certified_on": certified,
+            "certifications": certifications,
+            "status": status,
+            "source": DEMO_SOURCE,
+        }
+    )
+    for column in SUPPLIER_COLUMNS:
+        if column != "certified_on":
+            frame[column] = frame[column].astype("str")
+    return frame
+
+
+def _demo_rows(
+    rng: np.random.Generator, suppliers: np.ndarray, bands: Sequence[tuple[int, int]], year: int
+) -> pd.DataFrame:
+    """Evaluations whose equal-weight mean is an integer of the row's band, exactly."""
+    n = len(suppliers)
+    low = np.array([b[0] for b in bands])
+    high = np.array([b[1] for b in bands])
+    centre = rng.integers(low, high + 1)
+    room = np.minimum(np.minimum(centre, 100 - centre), 8)
+    first = np.floor(rng.random(n) * (2 * room + 1)).astype("int64") - room
+    second = np.floor(rng.random(n) * (2 * room + 1)).astype("int64") - room
+    noise = np.stack([first, -first, second, -second, np.zeros(n, dtype="int64")], axis=1)
+    noise = np.take_along_axis(noise, rng.random((n, 5)).argsort(axis=1), axis=1)
+    scores = (centre[:, None] + noise).astype("float64")
+    esg = np.clip(np.round(centre + rng.normal(0, 8, n), 1), 0, 100)
+    esg[rng.random(n) < 0.3] = np.nan
+    frame = pd.DataFrame({"supplier_id": suppliers.astype(object), "year": year})
+    for position, dimension in enumerate(DIMENSION_IDS):
+        frame[dimension] = scores[:, position]
+    frame["evaluator"] = rng.choice(
+        np.array(["procurement", "quality", "bcm office"], dtype=object), n
+    )
+    frame["evaluated_on"] = _dates_between(rng, f"{year}-11-01", f"{year + 1}-01-31", n)
+    frame["esg_questionnaire_score"] = esg
+    frame["notes"] = DEMO_SOURCE
+    return frame
+
+
+def demo_evaluations(seed: int = 2024, suppliers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """SYNTHETIC evaluations of :func:`demo_suppliers` (``seed``), every level represented.
+
+    2024: 600 active suppliers, levels drawn A 35 % / B 40 % / C 17 % / D 8 % (at least five
+    of each), each row's dimension scores integers whose mean is an integer of the level's
+    band (:data:`_DEMO_BANDS`: boundary scores 85, 70, 60 included). 2023: the frozen
+    suppliers, rated D (why they were frozen). ``notes`` ``synthetic (demo)``; ~70 % have an
+    ESG questionnaire score. Same columns and types as :func:`read_evaluations`.
+    """
+    frame = demo_suppliers(seed) if suppliers is None else suppliers
+    rng = np.random.default_rng([seed, 1])
+    active = frame.loc[frame["status"] == "active", "supplier_id"].to_numpy(dtype=object)
+    chosen = np.sort(rng.choice(active, 600, replace=False))
+    names = np.array(list(_DEMO_BANDS), dtype=object)
+    drawn = rng.choice(names, len(chosen), p=[0.35, 0.40, 0.17, 0.08])
+    drawn[: 5 * len(names)] = np.repeat(names, 5)
+    drawn = drawn[rng.permutation(len(drawn))]
+    current = _demo_rows(rng, chosen, [_DEMO_BANDS[str(d)] for d in drawn], 2024)
+    frozen = np.sort(frame.loc[frame["status"] == "frozen", "supplier_id"].to_numpy(dtype=object))
+    earlier = _demo_rows(rng, frozen, [_DEMO_BANDS["D"]] * len(frozen), 2023)
+    evaluations = pd.concat([earlier, current], ignore_index=True)
+    evaluations = evaluations.sort_values(["supplier_id", "year"], ignore_index=True)
+    for column in ("supplier_id", "evaluator", "notes"):
+        evaluations[column] = evaluations[column].astype("str")
+    evaluations["year"] = evaluations["year"].astype("int64")
+    evaluations["evaluated_on"] = evaluations["evaluated_on"].astype("datetime64[ns]")
+    return evaluations.loc[:, list(EVALUATION_COLUMNS)]

@@ -1,0 +1,83 @@
+"""The demo group's assessments: the 2024 double-materiality survey (SYNTHETIC responses, see
+:mod:`esgledger.assess.demo`) taken through one-time tokens and signed off, and the seed's
+climate risk and opportunity register imported into the ledger.
+
+Idempotent like :func:`esgledger.demo.build_demo`: a year that already has a signed-off
+campaign, or a register, is left as it is. The actor is the demo's own administrator
+principal ``demo`` (the audit log names it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+
+from esgledger.assess import registers, survey
+from esgledger.assess.demo import demo_responses
+from esgledger.assess.topics import read_data_csv
+from esgledger.auth.accounts import Principal
+from esgledger.auth.roles import Role
+from esgledger.store.ledger import Ledger
+
+__all__ = ["DEMO_ACTOR", "load_demo_assessments"]
+
+YEAR = 2024
+DEMO_ACTOR = Principal(
+    user_id=0,
+    username="demo",
+    display_name="demo loader",
+    role=Role.ADMIN,
+    locale="en",
+    must_change_password=False,
+    grants=frozenset(),
+)
+"""The group-wide principal the demo loads its assessments as (not a user account: nobody
+can sign in as it)."""
+
+
+def _materiality(ledger: Ledger) -> None:
+    if survey.signed_off(ledger.engine, YEAR) is not None:
+        return
+    engine = ledger.engine
+    cid = survey.create_campaign(
+        engine,
+        DEMO_ACTOR,
+        YEAR,
+        f"{YEAR} double-materiality survey (synthetic demo responses)",
+        datetime.now(UTC) + timedelta(days=30),
+        survey.demo_groups(),
+    )
+    responses = demo_responses(seed=YEAR)
+    by_respondent = list(responses.groupby("respondent", sort=True))
+    counts = responses.groupby("group")["respondent"].nunique()
+    pool = {
+        str(g): survey.issue_tokens(engine, DEMO_ACTOR, cid, str(g), int(n))
+        for g, n in counts.items()
+    }
+    for _respondent, rows in by_respondent:
+        secret = pool[str(rows["group"].iloc[0])].pop()
+        survey.submit_response(engine, secret, survey.answers_of(rows))
+    survey.sign_off(engine, DEMO_ACTOR, cid)
+
+
+def _climate(ledger: Ledger) -> None:
+    if YEAR in registers.years(ledger.engine, "climate"):
+        return
+    name = "climate_register_seed.csv"
+    content = resources.files("esgledger.assess").joinpath("data", name).read_bytes()
+    registers.import_frame(
+        ledger.engine,
+        DEMO_ACTOR,
+        "climate",
+        YEAR,
+        read_data_csv(name),
+        name,
+        hashlib.sha256(content).hexdigest(),
+    )
+
+
+def load_demo_assessments(ledger: Ledger) -> None:
+    """Load the demo's assessments into ``ledger`` (module doc)."""
+    _materiality(ledger)
+    _climate(ledger)

@@ -1,0 +1,175 @@
+"""The assessment blocks of the report: the double-materiality matrix, the material topics with
+their tiers, the topic changes against the previous year, and the climate risk and
+opportunity register.
+
+The materiality blocks read the campaign of the year the ESG committee signed off last
+(:func:`esgledger.assess.survey.signed_off`); a campaign still open is a draft and feeds
+nothing. The climate register is the year's register as imported into the ledger
+(:mod:`esgledger.assess.registers`). Every score is a :class:`Figure` whose lineage id
+(``materiality:<year>:<topic>:<axis>``, ``climate:<year>:<entry>:<axis>``) ``esgledger
+explain`` accepts. When the ledger holds no assessment, each block is a table with a note
+saying so (and the content index shows the gap), never invented figures.
+
+This module is imported by :mod:`esgledger.report.build` when a report is built (the assess
+package imports the report model, so the import is not at the top of ``build``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from esgledger.assess import climate, registers, survey
+from esgledger.assess.materiality import TIERS, lineage, matrix_chart
+from esgledger.assess.topics import TOPIC_FILES, Topic, load_topics, szse17_topics, topic_changes
+from esgledger.report.model import Block, Cell, Chart, Figure, Lang, Table
+
+__all__ = [
+    "climate_register",
+    "financially_material",
+    "material_topics",
+    "materiality_changes",
+    "materiality_matrix",
+]
+
+Label = Callable[[str, Lang], str]
+
+
+def _results(engine: Engine, year: int) -> pd.DataFrame | None:
+    found = survey.signed_off(engine, year)
+    if found is None:
+        return None
+    return survey.campaign_results(engine, int(found["campaign_id"]))
+
+
+def _topics(year: int, results: pd.DataFrame) -> tuple[Topic, ...]:
+    """The year's packaged topic list, or the scored topics in their order when the year has
+    none (a campaign's topics are copied from a packaged list)."""
+    if year in TOPIC_FILES:
+        return load_topics(year)
+    known = {t.topic_id: t for y in TOPIC_FILES for t in load_topics(y)}
+    return tuple(known[t] for t in results.index if t in known)
+
+
+def _empty(block_id: str, title: str, note: str, sheet: str) -> Table:
+    return Table(block_id, title, (), (), notes=(note,), sheet=sheet)
+
+
+def materiality_matrix(
+    engine: Engine, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
+) -> Block:
+    results = _results(engine, year)
+    if results is None:
+        return _empty(block_id, title, word("materiality_none", lang), sheet)
+    chart = matrix_chart(results, lang, year=year, topics=_topics(year, results), block_id=block_id)
+    return Chart(
+        chart.block_id,
+        chart.kind,
+        title or chart.title,
+        chart.categories,
+        chart.series,
+        y_label=chart.y_label,
+    )
+
+
+def _score(value: float, year: int, topic_id: str, axis: str, name: str) -> Figure:
+    missing = pd.isna(value)
+    return Figure(
+        value=None if missing else round(float(value), 2),
+        unit="",
+        precision=2,
+        lineage=lineage(year, topic_id, axis),  # type: ignore[arg-type]
+        label=name,
+        source="missing" if missing else "computed",
+    )
+
+
+def material_topics(
+    engine: Engine, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
+) -> Block:
+    """Topics from the highest tier down (then by list order), with both scores and tier."""
+    results = _results(engine, year)
+    if results is None:
+        return _empty(block_id, title, word("materiality_none", lang), sheet)
+    topics = [t for t in _topics(year, results) if t.topic_id in results.index]
+    rank = results["tier_rank"].astype(int).to_dict()
+    order = sorted(range(len(topics)), key=lambda i: (-rank[topics[i].topic_id], i))
+    impact, financial = word("mat_impact", lang), word("mat_financial", lang)
+    rows: list[tuple[Cell, ...]] = []
+    for i in order:
+        t = topics[i]
+        row = results.loc[t.topic_id].to_dict()
+        rows.append(
+            (
+                t.name(lang),
+                word(f"dimension_{t.dimension}", lang),
+                _score(float(row["impact"]), year, t.topic_id, "impact", impact),
+                _score(float(row["financial"]), year, t.topic_id, "financial", financial),
+                word(f"tier_{TIERS.index(str(row['tier']))}", lang),
+            )
+        )
+    columns = (
+        word("mat_topic", lang),
+        word("mat_dimension", lang),
+        impact,
+        financial,
+        word("mat_tier", lang),
+    )
+    return Table(
+        block_id, title, columns, tuple(rows), notes=(word("mat_note", lang),), sheet=sheet
+    )
+
+
+def materiality_changes(
+    engine: Engine,  # noqa: ARG001 - the packaged lists, not the ledger, hold the topics
+    year: int,
+    lang: Lang,
+    block_id: str,
+    title: str,
+    sheet: str,
+    word: Label,
+) -> Block:
+    """The changes of the topic list against the previous year's list."""
+    if year not in TOPIC_FILES or year - 1 not in TOPIC_FILES:
+        return _empty(block_id, title, word("mat_changes_none", lang), sheet)
+    before, now = load_topics(year - 1), load_topics(year)
+    names = {t.topic_id: t.name(lang) for t in (*before, *now)}
+    rows: list[tuple[Cell, ...]] = [
+        (
+            word(f"change_{c.kind}", lang),
+            names.get(c.topic_id, c.topic_id),
+            names.get(c.previous_id, "") if c.previous_id else "",
+        )
+        for c in topic_changes(before, now)
+    ]
+    columns = (word("mat_change", lang), word("mat_topic", lang), word("mat_previous", lang))
+    return Table(block_id, title, columns, tuple(rows), sheet=sheet)
+
+
+def climate_register(
+    engine: Engine, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
+) -> Block:
+    frame = registers.stored_frame(engine, "climate", year)
+    if frame.empty:
+        return _empty(block_id, title, word("climate_none", lang), sheet)
+    columns = [c for c in frame.columns if not str(c).startswith("_")]
+    entries, problems = climate.read_register_frame(frame[columns], f"climate register {year}")
+    if problems:  # pragma: no cover - rows are validated when imported
+        raise ValueError("; ".join(str(p) for p in problems))
+    table = climate.register_table(entries, lang)
+    return Table(
+        block_id, title or table.title, table.columns, table.rows, table.notes, sheet or "E"
+    )
+
+
+def financially_material(engine: Engine, year: int) -> frozenset[int]:
+    """The SZSE guideline No. 17 topics (1-21) of the topics assessed financially material
+    (financial score at or over its threshold) in the signed-off campaign of ``year``."""
+    results = _results(engine, year)
+    if results is None:
+        return frozenset()
+    mapping = szse17_topics()
+    high = results.index[results["financial_high"].astype(bool)]
+    return frozenset(n for topic in high for n in mapping.get(str(topic), ()))
