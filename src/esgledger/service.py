@@ -6,6 +6,7 @@ import csv
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -28,9 +29,11 @@ from esgledger.units import conversion_factor
 FIGURE_FORMS = (
     "ghg:<year>:<scope>[:<entity>], energy:<year>[:<entity>], metric:<year>:<metric_id>[:<entity>],"
     " materiality:<year>:<topic_id>:<impact|financial>,"
-    " climate:<year>:<entry_id>:<likelihood|impact>"
+    " climate:<year>:<entry_id>:<likelihood|impact>, supplier:<year>:<supplier_id>,"
+    " bcm:<year>:<risk_id>, infosec:<year>:<risk_id>,"
+    " register:<suppliers|bcm|infosec>:<year>:<class>"
 )
-ASSESSMENT_KINDS = ("materiality", "climate")
+ASSESSMENT_KINDS = ("materiality", "climate", "supplier", "bcm", "infosec", "register")
 """Figure ids of the assessments (``esgledger.assess.lineage``)."""
 """The figure ids :func:`explain` accepts (lineage ids of reports and the panorama)."""
 
@@ -281,6 +284,7 @@ def computed_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[
     group, problems = workforce_figures(ledger, year)
     known = catalogue.ids()
     out.update({m: v for m, v in group.items() if m in known})
+    suppliers: tuple[dict[str, int], dict[str, Any]] | None = None
     for source in ledger_sources():
         metric = catalogue.get(source["metric_id"])
         if source["source"] == "activity":
@@ -293,6 +297,13 @@ def computed_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[
                     for q, u in zip(rows["quantity"], rows["unit"], strict=True)
                 )
             )
+        elif source["source"] == "suppliers":
+            if suppliers is None:
+                from esgledger.assess.suppliers import register_counts  # noqa: PLC0415
+
+                suppliers = register_counts(ledger.engine, year) or ({}, {})
+            if source["key"] in suppliers[0]:
+                out[metric.metric_id] = float(suppliers[0][source["key"]])
         elif inventory.get(source["key"]) is not None:
             out[metric.metric_id] = float(inventory[source["key"]] or 0.0)
     return out, problems

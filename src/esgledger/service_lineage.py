@@ -235,9 +235,13 @@ def _in_unit(records: pd.DataFrame, unit: str) -> pd.Series:
     return converted
 
 
-def _entity_computed(ctx: _Context, metric: Metric, fig: MetricFigure) -> float | None:
+def _entity_computed(  # noqa: PLR0911 - one return per kind of source
+    ctx: _Context, metric: Metric, fig: MetricFigure
+) -> float | None:
     """The figure of one entity the ledger computes, by the group figure's rules."""
     source = ctx.sources.get(metric.metric_id)
+    if source is not None and source["source"] == "suppliers":
+        return None  # a group figure (distinct suppliers are not summed over entities)
     if source is not None and source["source"] == "activity":
         records = ctx.activity_records(fig.year, source["key"], fig.entity)
         return None if records.empty else float(_in_unit(records, metric.unit).sum())
@@ -310,6 +314,8 @@ def _explain(ctx: _Context, fig: MetricFigure, depth: int) -> Node:
         _inventory(ctx, fig, metric, root, depth)
     elif found.how == "workforce":
         _workforce(ctx, fig, metric, root)
+    elif found.how == "suppliers":
+        _suppliers(ctx, fig, root)
     else:
         _reported(ctx, fig, metric, root, depth)
     return root
@@ -553,6 +559,24 @@ def _workforce(ctx: _Context, fig: MetricFigure, metric: Metric, root: Node) -> 
         )
         node.children.extend(data.part(r, role, unit) for r in table_rows(parts))
         root.children.append(node)
+
+
+def _suppliers(ctx: _Context, fig: MetricFigure, root: Node) -> None:
+    from esgledger.assess.suppliers import register_counts  # noqa: PLC0415 (heavy import)
+
+    found = register_counts(ctx.ledger.engine, fig.year)
+    if found is None:  # pragma: no cover - the figure was resolved from the register
+        return
+    counts, origin = found
+    root.detail["formula"] = ctx.sources[fig.metric_id]["notes"]
+    root.children.append(
+        Node(
+            f"supplier register {fig.year}",
+            float(origin["rows"]),
+            "rows",
+            {"imports": "; ".join(origin["imports"]), **counts},
+        )
+    )
 
 
 def _record_node(row: dict[str, Any], origin: dict[str, Any], used: bool) -> Node:

@@ -1,11 +1,18 @@
-"""Lineage of the assessment figures a report prints: what ``esgledger explain`` shows for
+"""Lineage of the assessment figures a report or a page prints: what ``esgledger explain``
+shows for
 
 - ``materiality:<year>:<topic_id>:<impact|financial>``: the topic's score on one axis in the
   campaign of the year the committee signed off last: the weighted mean of the stakeholder
   groups' mean scores, each group with its weight (normalised over the groups that answered),
   its number of responses and its mean; the rule's formula and the campaign's sign-off;
 - ``climate:<year>:<entry_id>:<likelihood|impact>``: a score of the climate register of the
-  year as imported: the import (file, SHA-256, author, time) and the file's row.
+  year as imported: the import (file, SHA-256, author, time) and the file's row;
+- ``supplier:<year>:<supplier_id>``: a supplier's weighted evaluation score with its
+  arithmetic, level and follow-up; ``bcm:<year>:<risk_id>``: a business-continuity risk's
+  score (likelihood × impact) and grade; ``infosec:<year>:<risk_id>``: an
+  information-security risk value (GB/T 20984 multiplication method) and level;
+- ``register:<suppliers|bcm|infosec>:<year>:<class>``: the number of rated suppliers of a
+  level, of risks of a grade or of a level, with the rows counted.
 
 The values are read from the ledger, so a report's figure and its explanation agree.
 """
@@ -17,23 +24,35 @@ import json
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from esgledger.assess import registers, survey
+from esgledger.assess import registers, results, survey
 from esgledger.assess.materiality import load_scales, response_scores
 from esgledger.calc.explain import Node
 from esgledger.store.engine import TABLES
 
 __all__ = ["FORMS", "KINDS", "assessment_value", "explain_assessment"]
 
-KINDS = ("materiality", "climate")
+KINDS = ("materiality", "climate", "supplier", "bcm", "infosec", "register")
 FORMS = (
     "materiality:<year>:<topic_id>:<impact|financial>, "
-    "climate:<year>:<entry_id>:<likelihood|impact>"
+    "climate:<year>:<entry_id>:<likelihood|impact>, supplier:<year>:<supplier_id>, "
+    "bcm:<year>:<risk_id>, infosec:<year>:<risk_id>, "
+    "register:<suppliers|bcm|infosec>:<year>:<class>"
 )
+COUNTED = {"suppliers": "level", "bcm": "grade", "infosec": "risk_level"}
+"""The class column of each counted register."""
 IMPORT = TABLES["register_import"]
 
 
 def _parse(figure: str) -> tuple[str, int, str, str]:
     parts = figure.split(":")
+    if parts[0] in ("supplier", "bcm", "infosec"):
+        if len(parts) != 3 or not parts[1].isdigit() or not parts[2]:
+            raise ValueError(f"figure id {figure!r} is not one of {FORMS}")
+        return parts[0], int(parts[1]), parts[2], ""
+    if parts[0] == "register":
+        if len(parts) != 4 or parts[1] not in COUNTED or not parts[2].isdigit() or not parts[3]:
+            raise ValueError(f"figure id {figure!r} is not one of {FORMS}")
+        return "register", int(parts[2]), parts[1], parts[3]
     axes = {"materiality": ("impact", "financial"), "climate": ("likelihood", "impact")}
     if (
         len(parts) != 4
@@ -135,13 +154,111 @@ def _climate(engine: Engine, year: int, entry_id: str, axis: str) -> Node:
     )
 
 
+def _origin(engine: Engine, import_id: int, line: int) -> dict[str, object]:
+    with engine.connect() as conn:
+        imported = (
+            conn.execute(select(IMPORT).where(IMPORT.c.import_id == import_id)).mappings().one()
+        )
+    return {
+        "file": f"{imported['file_name']} row {line}",
+        "sha256": imported["sha256"],
+        "imported": f"{imported['imported_by']} {imported['imported_at']:%Y-%m-%d %H:%M} UTC",
+    }
+
+
+def _computed(engine: Engine, kind: str, year: int) -> pd.DataFrame:
+    """The year's rows of a register with its results and ``_import_id`` / ``_line``."""
+    if kind in ("supplier", "suppliers"):
+        evaluations = registers.stored_frame(engine, "supplier_evaluations", year)
+        listed = registers.stored_frame(engine, "suppliers", year)
+        rated = results.supplier_ratings(evaluations, listed)
+        if not evaluations.empty:
+            rated["_import_id"] = evaluations["_import_id"].to_numpy()
+            rated["_line"] = evaluations["_line"].to_numpy()
+        return rated
+    frame = registers.stored_frame(engine, kind, year)
+    done = results.bcm_graded(frame) if kind == "bcm" else results.infosec_assessed(frame)
+    if not frame.empty:
+        done["_import_id"] = frame["_import_id"].to_numpy()
+        done["_line"] = frame["_line"].to_numpy()
+    return done
+
+
+def _row(engine: Engine, kind: str, year: int, key: str) -> Node:
+    frame = _computed(engine, kind, year)
+    column = "supplier_id" if kind == "supplier" else "risk_id"
+    picked = frame[frame[column].astype(str) == key] if not frame.empty else frame
+    if picked.empty:
+        raise ValueError(f"the {kind} register of {year} has no row {key!r}")
+    row = picked.iloc[0]
+    origin = _origin(engine, int(row["_import_id"]), int(row["_line"]))
+    if kind == "supplier":
+        return Node(
+            f"supplier {key}, evaluation {year}",
+            float(row["score"]),
+            "points",
+            {
+                "formula": "Σ weight × dimension score / Σ weight (supplier_dimensions.csv)",
+                "arithmetic": row["arithmetic"],
+                "level": row["level"],
+                "follow-up": row["follow_up"],
+                **origin,
+            },
+        )
+    if kind == "bcm":
+        return Node(
+            f"business-continuity risk {key}, {year}",
+            float(row["score"]),
+            "",
+            {
+                "formula": "likelihood × impact (1-5 each); grade by bcm_grades.csv",
+                "arithmetic": f"{int(row['likelihood'])}×{int(row['impact'])}={int(row['score'])}",
+                "grade": row["grade"],
+                "treatment": row["treatment"],
+                **origin,
+            },
+        )
+    return Node(
+        f"information-security risk {key}, {year}",
+        float(row["risk_value"]),
+        "",
+        {
+            "formula": "GB/T 20984 multiplication method: L=√(T×V), F=√(A×V), R=L×F "
+            "(infosec_method.csv)",
+            "arithmetic": row["arithmetic"],
+            "level": f"{int(row['risk_level'])} {row['risk_level_name']}",
+            **origin,
+        },
+    )
+
+
+def _count(engine: Engine, kind: str, year: int, cls: str) -> Node:
+    frame = _computed(engine, kind, year)
+    if frame.empty:
+        raise ValueError(f"no {kind} register of {year} in the ledger")
+    column = COUNTED[kind]
+    picked = frame[frame[column].astype(str) == cls]
+    key = "supplier_id" if kind == "suppliers" else "risk_id"
+    ids = picked[key].astype(str).tolist()
+    return Node(
+        f"{kind} {year}: rows of {column} {cls}",
+        float(len(picked)),
+        "rows",
+        {"of rows": len(frame), "counted": ", ".join(ids[:50]) + (" ..." if len(ids) > 50 else "")},
+    )
+
+
 def explain_assessment(engine: Engine, figure: str) -> Node:
     """The derivation tree of an assessment figure id (module doc); ValueError when the id is
     malformed or the ledger has no such figure."""
     kind, year, key, axis = _parse(figure)
     if kind == "materiality":
         return _materiality(engine, year, key, axis)
-    return _climate(engine, year, key, axis)
+    if kind == "climate":
+        return _climate(engine, year, key, axis)
+    if kind == "register":
+        return _count(engine, key, year, axis)
+    return _row(engine, kind, year, key)
 
 
 def assessment_value(engine: Engine, figure: str) -> float | None:

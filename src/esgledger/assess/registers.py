@@ -36,7 +36,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from esgledger import audit
-from esgledger.assess import climate
+from esgledger.assess import climate, risks, suppliers
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.diagnostics import Diagnostic
@@ -52,6 +52,7 @@ __all__ = [
     "current_frame",
     "import_frame",
     "import_register",
+    "import_rows",
     "imports",
     "read_table_file",
     "register_kind",
@@ -64,7 +65,9 @@ ENTITY, LOCK = TABLES["entity"], TABLES["period_lock"]
 AUDIT_TYPE = "register"
 MAX_BYTES = 20 * 1024 * 1024
 
-Validator = Callable[[pd.DataFrame, str], list[Diagnostic]]
+Validator = Callable[[pd.DataFrame, str, Engine, int], list[Diagnostic]]
+"""The library's check of a frame of strings from the file ``name``, for a year of a ledger
+(a register may check its rows against another: evaluations name suppliers)."""
 
 
 class RegisterRejected(Invalid):
@@ -95,22 +98,78 @@ class RegisterKind:
     validate: Validator
 
 
-def _climate(frame: pd.DataFrame, name: str) -> list[Diagnostic]:
+def _climate(frame: pd.DataFrame, name: str, _engine: Engine, _year: int) -> list[Diagnostic]:
     return climate.read_register_frame(frame, name)[1]
 
 
-_KINDS: dict[str, RegisterKind] = {
-    "climate": RegisterKind(
-        "climate",
-        "climate risks and opportunities",
-        "气候风险与机遇",
-        "entry_id",
-        None,
-        "year",
-        _climate,
-    ),
+def _suppliers(frame: pd.DataFrame, name: str, _engine: Engine, _year: int) -> list[Diagnostic]:
+    return suppliers.check_suppliers(frame, name)[1]
+
+
+def _evaluations(frame: pd.DataFrame, name: str, engine: Engine, year: int) -> list[Diagnostic]:
+    listed = stored_frame(engine, "suppliers", year)
+    known = None if listed.empty else frozenset(listed["supplier_id"].astype(str).str.strip())
+    if known is None:
+        return [
+            Diagnostic(
+                "suppliers",
+                f"expected the suppliers of {year} in the ledger first (esgledger register "
+                f"import suppliers --year {year} FILE): evaluations name them",
+                file=name,
+            )
+        ]
+    return suppliers.check_evaluations(frame, name, known)[1]
+
+
+def _bcm(frame: pd.DataFrame, name: str, _engine: Engine, _year: int) -> list[Diagnostic]:
+    return risks.check_bcm_frame(frame, name)[1]
+
+
+def _infosec(frame: pd.DataFrame, name: str, _engine: Engine, _year: int) -> list[Diagnostic]:
+    return risks.check_infosec_frame(frame, name)[1]
+
+
+KINDS: Mapping[str, RegisterKind] = {
+    spec.kind: spec
+    for spec in (
+        RegisterKind(
+            "climate",
+            "climate risks and opportunities",
+            "气候风险与机遇",
+            "entry_id",
+            None,
+            "year",
+            _climate,
+        ),
+        RegisterKind(
+            "suppliers", "suppliers", "供应商", "supplier_id", "entity_id", None, _suppliers
+        ),
+        RegisterKind(
+            "supplier_evaluations",
+            "supplier evaluations",
+            "供应商评价",
+            "supplier_id",
+            None,
+            "year",
+            _evaluations,
+        ),
+        RegisterKind(
+            "bcm", "business-continuity risks", "业务连续性风险", "risk_id", "entity_id", None, _bcm
+        ),
+        RegisterKind(
+            "infosec",
+            "information-security risks",
+            "信息安全风险",
+            "risk_id",
+            "entity_id",
+            None,
+            _infosec,
+        ),
+    )
 }
-KINDS: Mapping[str, RegisterKind] = _KINDS
+"""The registers. Supplier evaluations are group-level (the group's procurement evaluates
+suppliers for every entity); a supplier's or a risk's ``entity_id`` makes its row per entity
+(an empty supplier ``entity_id`` is a supplier of the group, a group-level row)."""
 
 
 def register_kind(kind: str) -> RegisterKind:
@@ -182,21 +241,23 @@ def _check_entities(
         return None
     known = set(conn.scalars(select(ENTITY.c.entity_id)))
     column = frame[spec.entity_column].str.strip()
+    or_group = " or empty (the group)" if spec.kind == "suppliers" else ""
     problems = [
         Diagnostic(
             "entity",
-            f"expected an entity of the ledger, found {value!r}",
+            f"expected an entity of the ledger{or_group}, found {value!r}",
             file=name,
             row=i + 2,
             column=spec.entity_column,
         )
         for i, value in enumerate(column)
-        if value not in known
+        if value not in known and not (value == "" and spec.kind == "suppliers")
     ]
     if problems:
         raise RegisterRejected(problems)
     held = sorted(set(column))
-    outside = [e for e in held if not who.sees(e)]
+    group_wide = who.scope is None or known <= who.scope
+    outside = [e if e else "the group" for e in held if not (who.sees(e) if e else group_wide)]
     if outside:
         raise Forbidden(
             f"{name}: rows of {', '.join(outside)}, which {who.username} may not edit: "
@@ -219,7 +280,7 @@ def import_frame(
     require(who, Permission.EDIT)
     spec = register_kind(kind)
     frame = frame.astype(str)
-    problems = spec.validate(frame, name) + _check_year(spec, frame, year, name)
+    problems = spec.validate(frame, name, engine, year) + _check_year(spec, frame, year, name)
     if frame.empty:
         problems.append(Diagnostic("empty", "expected at least one row", file=name, row=2))
     if problems:
@@ -249,7 +310,9 @@ def import_frame(
         )
         current = (ENTRY.c.kind == kind) & (ENTRY.c.year == year) & ENTRY.c.superseded_by.is_(None)
         if entities is not None:
-            current = current & ENTRY.c.entity_id.in_(entities)
+            named = [e for e in entities if e]
+            held = ENTRY.c.entity_id.in_(named)
+            current = current & (held | ENTRY.c.entity_id.is_(None) if "" in entities else held)
         replaced = conn.execute(
             update(ENTRY).where(current).values(superseded_by=import_id)
         ).rowcount
@@ -264,7 +327,7 @@ def import_frame(
                     "row_key": str(row[spec.key]).strip(),
                     "entity_id": None
                     if spec.entity_column is None
-                    else str(row[spec.entity_column]).strip(),
+                    else str(row[spec.entity_column]).strip() or None,
                     "line": i + 2,
                     "data": json.dumps(row, ensure_ascii=False),
                 }
@@ -343,15 +406,14 @@ def current_frame(
     (strings; in import then file order), with ``_import_id`` and ``_line``. With
     ``as_of_import``, the rows current just after that import (the register's history)."""
     require(who, Permission.VIEW)
-    spec = register_kind(kind)
+    register_kind(kind)
     with engine.connect() as conn:
         rows = conn.execute(_select(kind, year, as_of_import)).all()
-    if spec.entity_column is None and who.scope is not None:
+    if who.scope is not None:
         with engine.connect() as conn:
-            everyone = set(conn.scalars(select(ENTITY.c.entity_id)))
-        if not everyone <= who.scope:
-            rows = []
-    return _frame([r for r in rows if r[2] is None or who.sees(r[2])])
+            group_wide = set(conn.scalars(select(ENTITY.c.entity_id))) <= who.scope
+        rows = [r for r in rows if (who.sees(r[2]) if r[2] is not None else group_wide)]
+    return _frame(rows)
 
 
 def imports(
@@ -376,6 +438,17 @@ def imports(
         row["entities"] = entities
         out.append(row)
     return out
+
+
+def import_rows(engine: Engine, kind: str, year: int) -> list[dict[str, Any]]:
+    """Every import of a register and year (no access filter: for lineage of group figures)."""
+    stmt = (
+        select(IMPORT)
+        .where(IMPORT.c.kind == register_kind(kind).kind, IMPORT.c.year == year)
+        .order_by(IMPORT.c.import_id)
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def years(engine: Engine, kind: str) -> list[int]:

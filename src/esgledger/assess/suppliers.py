@@ -33,9 +33,11 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Engine
 
 from esgledger.assess.topics import read_data_csv
 from esgledger.domain.diagnostics import Diagnostic
@@ -67,6 +69,7 @@ __all__ = [
     "rate",
     "read_evaluations",
     "read_suppliers",
+    "register_counts",
 ]
 
 SUPPLIER_COLUMNS = (
@@ -831,3 +834,30 @@ def demo_evaluations(seed: int = 2024, suppliers: pd.DataFrame | None = None) ->
     evaluations["year"] = evaluations["year"].astype("int64")
     evaluations["evaluated_on"] = evaluations["evaluated_on"].astype("datetime64[ns]")
     return evaluations.loc[:, list(EVALUATION_COLUMNS)]
+
+
+# ------------------------------------------------------------------------------- ledger
+
+
+def register_counts(engine: Engine, year: int) -> tuple[dict[str, int], dict[str, Any]] | None:
+    """:func:`kpi_counts` of the supplier register of ``year`` in the ledger, with where the
+    rows come from (imports: file names and SHA-256); None when the year has no register."""
+    from esgledger.assess import registers  # noqa: PLC0415 (registers imports this module)
+
+    frame = registers.stored_frame(engine, "suppliers", year)
+    if frame.empty:
+        return None
+    rows = frame[list(SUPPLIER_COLUMNS)].apply(lambda column: column.astype(str).str.strip())
+    imports = {
+        int(r["import_id"]): r
+        for r in registers.import_rows(engine, "suppliers", year)
+        if int(r["import_id"]) in set(frame["_import_id"].astype(int))
+    }
+    origin = {
+        "rows": len(rows),
+        "imports": [
+            f"{r['file_name']} (import {i}, sha256 {r['sha256'][:12]}, {r['imported_by']})"
+            for i, r in sorted(imports.items())
+        ],
+    }
+    return kpi_counts(rows, year), origin

@@ -1,6 +1,9 @@
 """The demo group's assessments: the 2024 double-materiality survey (SYNTHETIC responses, see
-:mod:`esgledger.assess.demo`) taken through one-time tokens and signed off, and the seed's
-climate risk and opportunity register imported into the ledger.
+:mod:`esgledger.assess.demo`) taken through one-time tokens and signed off, the seed's
+climate risk and opportunity register, and SYNTHETIC registers of suppliers (reproducing the
+seed's counts: 2,605 suppliers, 2,405 mainland, 200 elsewhere, 652 newly certified), their
+2024 evaluations, business-continuity risks (reproducing the seed's 6/33/13/14 grades) and
+information-security risks, each imported into the ledger as a register file would be.
 
 Idempotent like :func:`esgledger.demo.build_demo`: a year that already has a signed-off
 campaign, or a register, is left as it is. The actor is the demo's own administrator
@@ -13,7 +16,9 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 
-from esgledger.assess import registers, survey
+import pandas as pd
+
+from esgledger.assess import registers, risks, suppliers, survey
 from esgledger.assess.demo import demo_responses
 from esgledger.assess.topics import read_data_csv
 from esgledger.auth.accounts import Principal
@@ -77,7 +82,30 @@ def _climate(ledger: Ledger) -> None:
     )
 
 
+def _import(ledger: Ledger, kind: str, frame: pd.DataFrame, name: str) -> None:
+    """Import a demo frame as the CSV file it would be (its bytes hashed, read back as
+    strings by the same reader as any upload)."""
+    if YEAR in registers.years(ledger.engine, kind):
+        return
+    content = frame.to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8")
+    rows = registers.read_table_file(content, name)
+    registers.import_frame(
+        ledger.engine, DEMO_ACTOR, kind, YEAR, rows, name, hashlib.sha256(content).hexdigest()
+    )
+
+
 def load_demo_assessments(ledger: Ledger) -> None:
     """Load the demo's assessments into ``ledger`` (module doc)."""
     _materiality(ledger)
     _climate(ledger)
+    listed = suppliers.demo_suppliers(seed=YEAR)
+    _import(ledger, "suppliers", listed, "suppliers_2024_synthetic.csv")
+    evaluations = suppliers.demo_evaluations(seed=YEAR, suppliers=listed)
+    _import(
+        ledger,
+        "supplier_evaluations",
+        evaluations[evaluations["year"].astype(int) == YEAR],
+        "supplier_evaluations_2024_synthetic.csv",
+    )
+    _import(ledger, "bcm", risks.demo_bcm_register(seed=YEAR), "bcm_2024_synthetic.csv")
+    _import(ledger, "infosec", risks.demo_infosec_register(seed=YEAR), "infosec_2024_synthetic.csv")

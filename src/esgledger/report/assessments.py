@@ -21,7 +21,7 @@ from collections.abc import Callable
 import pandas as pd
 from sqlalchemy import Engine
 
-from esgledger.assess import climate, registers, survey
+from esgledger.assess import climate, registers, results, risks, suppliers, survey
 from esgledger.assess.materiality import TIERS, lineage, matrix_chart
 from esgledger.assess.topics import TOPIC_FILES, Topic, load_topics, szse17_topics, topic_changes
 from esgledger.report.model import Block, Cell, Chart, Figure, Lang, Table
@@ -32,6 +32,7 @@ __all__ = [
     "material_topics",
     "materiality_changes",
     "materiality_matrix",
+    "register_counts",
 ]
 
 Label = Callable[[str, Lang], str]
@@ -154,11 +155,7 @@ def climate_register(
     frame = registers.stored_frame(engine, "climate", year)
     if frame.empty:
         return _empty(block_id, title, word("climate_none", lang), sheet)
-    columns = [c for c in frame.columns if not str(c).startswith("_")]
-    entries, problems = climate.read_register_frame(frame[columns], f"climate register {year}")
-    if problems:  # pragma: no cover - rows are validated when imported
-        raise ValueError("; ".join(str(p) for p in problems))
-    table = climate.register_table(entries, lang)
+    table = climate.register_table(results.climate_entries(frame, year), lang)
     return Table(
         block_id, title or table.title, table.columns, table.rows, table.notes, sheet or "E"
     )
@@ -173,3 +170,79 @@ def financially_material(engine: Engine, year: int) -> frozenset[int]:
     mapping = szse17_topics()
     high = results.index[results["financial_high"].astype(bool)]
     return frozenset(n for topic in high for n in mapping.get(str(topic), ()))
+
+
+def _classes(kind: str, lang: Lang) -> list[tuple[str, str, str]]:
+    """(class id, name, treatment or follow-up) of a counted register, in the packaged order."""
+    zh = lang == "zh"
+    if kind == "suppliers":
+        return [
+            (
+                lv.level,
+                f"{lv.level} {lv.name_zh if zh else lv.name_en}",
+                lv.follow_up_zh if zh else lv.follow_up_en,
+            )
+            for lv in suppliers.load_levels()
+        ]
+    if kind == "bcm":
+        return [
+            (g.grade, g.name_zh if zh else g.name_en, g.treatment_zh if zh else g.treatment_en)
+            for g in reversed(risks.load_bcm_grades())
+        ]
+    return [
+        (str(v.level), v.name_zh if zh else v.name_en, v.treatment_zh if zh else v.treatment_en)
+        for v in reversed(risks.load_infosec_levels())
+    ]
+
+
+def register_counts(
+    engine: Engine,
+    year: int,
+    lang: Lang,
+    block_id: str,
+    title: str,
+    sheet: str,
+    word: Label,
+    kind: str,
+) -> Block:
+    """Rows of a register per class: suppliers rated per level (A-D), business-continuity
+    risks per grade, information-security risks per level; each count a figure with the
+    lineage ``register:<kind>:<year>:<class>``, with the treatment the class triggers."""
+    if kind == "suppliers":
+        frame = results.supplier_ratings(
+            registers.stored_frame(engine, "supplier_evaluations", year),
+            registers.stored_frame(engine, "suppliers", year),
+        )
+        column = "level"
+    elif kind == "bcm":
+        frame = results.bcm_graded(registers.stored_frame(engine, "bcm", year))
+        column = "grade"
+    else:
+        frame = results.infosec_assessed(registers.stored_frame(engine, "infosec", year))
+        column = "risk_level"
+    if frame.empty:
+        return _empty(block_id, title, word(f"register_none_{kind}", lang), sheet)
+    classes = _classes(kind, lang)
+    counts = results.count_by(frame, column, [c for c, _, _ in classes])
+    unit = word(f"register_unit_{kind}", lang)
+    rows: tuple[tuple[Cell, ...], ...] = tuple(
+        (
+            name,
+            Figure(
+                value=float(counts[cls]),
+                unit=unit,
+                precision=0,
+                lineage=f"register:{kind}:{year}:{cls}",
+                label=name,
+                source="computed",
+            ),
+            treatment,
+        )
+        for cls, name, treatment in classes
+    )
+    columns = (
+        word(f"register_class_{kind}", lang),
+        f"{word('register_count', lang)} ({unit})",
+        word(f"register_treatment_{kind}", lang),
+    )
+    return Table(block_id, title, columns, rows, sheet=sheet)

@@ -161,6 +161,7 @@ KINDS = {
         "materiality",
         "materiality_changes",
         "climate_register",
+        "register_counts",
     ),
     "chart": ("ghg_series", "energy_mix", "breakdown", "materiality"),
 }
@@ -185,6 +186,12 @@ def load_blocks(
                 f" (kinds and queries: {KINDS})"
             )
         args = _split(row["args"])
+        if row["query"] == "register_counts" and args not in (
+            ("suppliers",),
+            ("bcm",),
+            ("infosec",),
+        ):
+            raise ReportConfigError(f"{where}:args: expected one of suppliers, bcm, infosec")
         if row["query"] == "metrics":
             unknown = [a for a in args if a not in catalogue]
             if unknown or not args:
@@ -399,14 +406,22 @@ def _assessment(ctx: _Context, spec: BlockSpec) -> Block:
     package imports the report model)."""
     from esgledger.report import assessments  # noqa: PLC0415
 
-    make: Callable[..., Block] = {
+    makers: dict[tuple[str, str], Callable[..., Block]] = {
         ("chart", "materiality"): assessments.materiality_matrix,
         ("table", "materiality"): assessments.material_topics,
         ("table", "materiality_changes"): assessments.materiality_changes,
         ("table", "climate_register"): assessments.climate_register,
-    }[(spec.kind, spec.query)]
-    return make(
-        ctx.ledger.engine, ctx.year, ctx.lang, spec.block_id, ctx.title(spec), spec.sheet, label
+        ("table", "register_counts"): assessments.register_counts,
+    }
+    return makers[(spec.kind, spec.query)](
+        ctx.ledger.engine,
+        ctx.year,
+        ctx.lang,
+        spec.block_id,
+        ctx.title(spec),
+        spec.sheet,
+        label,
+        *spec.args,
     )
 
 
@@ -425,6 +440,7 @@ QUERIES: dict[str, Callable[[_Context, BlockSpec], Block]] = {
     "materiality": _assessment,
     "materiality_changes": _assessment,
     "climate_register": _assessment,
+    "register_counts": _assessment,
 }
 
 
