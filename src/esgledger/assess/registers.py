@@ -27,12 +27,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from esgledger import audit
@@ -199,7 +201,15 @@ def read_table_file(content: bytes, name: str) -> pd.DataFrame:
             frame = pd.read_csv(
                 io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8-sig"
             )
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (
+        ValueError,
+        OSError,
+        KeyError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        zipfile.BadZipFile,
+        InvalidFileException,
+    ) as exc:
         raise RegisterRejected(
             [Diagnostic("file", f"expected a readable CSV or XLSX file: {exc}", file=name)]
         ) from exc

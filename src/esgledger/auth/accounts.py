@@ -109,6 +109,21 @@ def principal(conn: Connection, user_id: int) -> Principal | None:
     )
 
 
+def operator(name: str) -> Principal:
+    """The person at the command line of the ledger's own machine (who can open the ledger
+    file or its database URL): a group-wide administrator, named ``name`` in the audit log.
+    Not an account: nobody signs in as it (user id 0)."""
+    return Principal(
+        user_id=0,
+        username=name,
+        display_name=name,
+        role=Role.ADMIN,
+        locale="en",
+        must_change_password=False,
+        grants=frozenset(),
+    )
+
+
 def get_principal(engine: Engine, user_id: int) -> Principal | None:
     with engine.connect() as conn:
         return principal(conn, user_id)

@@ -2,6 +2,7 @@
 
 from esgledger.cli.admin import register as _register_admin
 from esgledger.cli.app import app
+from esgledger.cli.assess import register as _register_assess
 from esgledger.cli.backup import register as _register_backup
 from esgledger.cli.platform import register as _register_platform
 from esgledger.cli.report import register as _register_report
@@ -10,6 +11,7 @@ _register_admin(app)
 _register_platform(app)
 _register_backup(app)
 _register_report(app)
+_register_assess(app)
 
 
 def main() -> None:

@@ -521,8 +521,10 @@ def explain(
     figure: Annotated[
         str,
         typer.Argument(
-            help="figure id: ghg:YEAR:S1|S2L|S2M|S3|TOTAL[:ENTITY], energy:YEAR[:ENTITY] or "
-            "metric:YEAR:METRIC_ID[:ENTITY] (a catalogue metric, as the report prints it)"
+            help="figure id: ghg:YEAR:S1|S2L|S2M|S3|TOTAL[:ENTITY], energy:YEAR[:ENTITY], "
+            "metric:YEAR:METRIC_ID[:ENTITY] (a catalogue metric, as the report prints it), "
+            "materiality:YEAR:TOPIC:impact|financial, climate:YEAR:ENTRY:likelihood|impact, "
+            "supplier:YEAR:ID, bcm:YEAR:ID, infosec:YEAR:ID or register:KIND:YEAR:CLASS"
         ),
     ],
     ledger: LedgerOption = DEFAULT_LEDGER,

@@ -21,22 +21,13 @@ import pandas as pd
 from esgledger.assess import registers, risks, suppliers, survey
 from esgledger.assess.demo import demo_responses
 from esgledger.assess.topics import read_data_csv
-from esgledger.auth.accounts import Principal
-from esgledger.auth.roles import Role
+from esgledger.auth.accounts import operator
 from esgledger.store.ledger import Ledger
 
 __all__ = ["DEMO_ACTOR", "load_demo_assessments"]
 
 YEAR = 2024
-DEMO_ACTOR = Principal(
-    user_id=0,
-    username="demo",
-    display_name="demo loader",
-    role=Role.ADMIN,
-    locale="en",
-    must_change_password=False,
-    grants=frozenset(),
-)
+DEMO_ACTOR = operator("demo")
 """The group-wide principal the demo loads its assessments as (not a user account: nobody
 can sign in as it)."""
 

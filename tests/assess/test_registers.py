@@ -1,0 +1,392 @@
+"""Assessment registers in the ledger: all-or-nothing imports with located errors, per-entity
+access, history kept, locked years, the KPI feed, lineage and the report blocks."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from esgledger import audit, service
+from esgledger.assess import registers, results, risks, suppliers
+from esgledger.assess.registers import RegisterRejected
+from esgledger.assess.topics import load_topics
+from esgledger.auth import accounts
+from esgledger.auth.accounts import Principal
+from esgledger.demo.assess import load_demo_assessments
+from esgledger.ingest.entities import read_entities
+from esgledger.report import build_report
+from esgledger.report.model import Figure, Table
+from esgledger.service_lineage import figure_value
+from esgledger.store.engine import TABLES
+from esgledger.store.ledger import Ledger
+from esgledger.workflow.errors import Conflict, Forbidden
+
+USERS = {
+    "own1": ("owner", ["S01"]),
+    "own2": ("owner", ["S02"]),
+    "view": ("viewer", ["S01"]),
+}
+BCM_HEADER = ",".join(risks.BCM_COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def template(demo_ledger_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("registers") / "registers.db"
+    shutil.copy(demo_ledger_path, path)
+    with Ledger.open(path) as ledger:
+        for name, (role, entities) in USERS.items():
+            accounts.create_user(
+                ledger.engine, "t", name, f"{name}-password", role, entities=entities
+            )
+    return path
+
+
+@pytest.fixture
+def ledger(template: Path, tmp_path: Path) -> Iterator[Ledger]:
+    path = tmp_path / "l.db"
+    shutil.copy(template, path)
+    with Ledger.open(path) as opened:
+        yield opened
+
+
+def who(ledger: Ledger, name: str) -> Principal:
+    if name == "admin":
+        return accounts.operator("admin")
+    user_id = accounts.user_id_of(ledger.engine, name)
+    assert user_id is not None
+    found = accounts.get_principal(ledger.engine, user_id)
+    assert found is not None
+    return found
+
+
+def bcm_row(risk_id: str, entity: str, likelihood: str = "3", impact: str = "4") -> str:
+    return (
+        f"{risk_id},{entity},server room flood,facilities,{likelihood},{impact},BCP-1,"
+        "2024-03-01,2024-06-01,2025-06-01,ops,,test"
+    )
+
+
+def write(tmp_path: Path, name: str, *rows: str, header: str = BCM_HEADER) -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def counts(ledger: Ledger) -> tuple[int, int, int]:
+    with ledger.engine.connect() as conn:
+        entries = conn.scalar(select(func.count()).select_from(TABLES["register_entry"]))
+        imports = conn.scalar(select(func.count()).select_from(TABLES["register_import"]))
+    return int(entries or 0), int(imports or 0), audit.verify(ledger.engine).entries
+
+
+# -- imports ----------------------------------------------------------------------------------
+
+
+def test_a_bad_file_imports_nothing_and_every_problem_is_located(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    before = counts(ledger)
+    path = write(
+        tmp_path,
+        "bcm.csv",
+        bcm_row("R1", "S01"),
+        bcm_row("R2", "S01", likelihood="6"),
+        bcm_row("R1", "S01", impact="x"),
+    )
+    with pytest.raises(RegisterRejected) as rejected:
+        registers.import_register(ledger.engine, who(ledger, "own1"), "bcm", 2025, path)
+    texts = [str(d) for d in rejected.value.diagnostics]
+    assert any(
+        t.startswith("bcm.csv:3:likelihood: expected an integer 1-5, got '6'") for t in texts
+    )
+    assert any(
+        t.startswith("bcm.csv:4:risk_id: expected a unique id, 'R1' is on row 2") for t in texts
+    )
+    assert any(t.startswith("bcm.csv:4:impact: expected an integer 1-5, got 'x'") for t in texts)
+    assert counts(ledger) == before
+
+
+def test_an_unknown_entity_is_located_and_a_foreign_one_forbidden(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    before = counts(ledger)
+    path = write(tmp_path, "bcm.csv", bcm_row("R1", "S01"), bcm_row("R2", "NOPE"))
+    with pytest.raises(RegisterRejected, match=r"bcm.csv:3:entity_id: expected an entity"):
+        registers.import_register(ledger.engine, who(ledger, "own1"), "bcm", 2025, path)
+    path = write(tmp_path, "bcm2.csv", bcm_row("R1", "S01"), bcm_row("R2", "S02"))
+    with pytest.raises(Forbidden, match="rows of S02"):
+        registers.import_register(ledger.engine, who(ledger, "own1"), "bcm", 2025, path)
+    with pytest.raises(Forbidden, match="may not edit"):
+        registers.import_register(ledger.engine, who(ledger, "view"), "bcm", 2025, path)
+    climate = tmp_path / "climate.csv"
+    registers.stored_frame(ledger.engine, "climate", 2024).drop(
+        columns=["_import_id", "_line"]
+    ).to_csv(climate, index=False)
+    with pytest.raises(Forbidden, match="whole group"):
+        registers.import_register(ledger.engine, who(ledger, "own1"), "climate", 2024, climate)
+    assert counts(ledger) == before
+
+
+def test_an_import_replaces_its_entities_rows_and_keeps_the_old_ones(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    engine = ledger.engine
+    first = registers.import_register(
+        engine,
+        who(ledger, "own1"),
+        "bcm",
+        2025,
+        write(tmp_path, "a.csv", bcm_row("R1", "S01"), bcm_row("R2", "S01")),
+    )
+    registers.import_register(
+        engine, who(ledger, "own2"), "bcm", 2025, write(tmp_path, "b.csv", bcm_row("R9", "S02"))
+    )
+    second = registers.import_register(
+        engine,
+        who(ledger, "own1"),
+        "bcm",
+        2025,
+        write(tmp_path, "c.csv", bcm_row("R3", "S01", "5", "5")),
+    )
+    current = registers.stored_frame(engine, "bcm", 2025)
+    assert sorted(current["risk_id"]) == ["R3", "R9"]  # S02's row kept, S01's replaced
+    as_of_first = registers.stored_frame(engine, "bcm", 2025, as_of_import=first)
+    assert sorted(as_of_first["risk_id"]) == ["R1", "R2"]
+    with engine.connect() as conn:
+        entry = TABLES["register_entry"]
+        replaced = conn.execute(
+            select(entry.c.row_key, entry.c.superseded_by).where(
+                entry.c.kind == "bcm", entry.c.superseded_by.is_not(None)
+            )
+        ).all()
+    assert sorted(replaced) == [("R1", second), ("R2", second)]
+    # the owner of S01 sees only S01's rows; the owner of S02 only S02's
+    assert list(registers.current_frame(engine, who(ledger, "own1"), "bcm", 2025)["risk_id"]) == [
+        "R3"
+    ]
+    assert list(registers.current_frame(engine, who(ledger, "own2"), "bcm", 2025)["risk_id"]) == [
+        "R9"
+    ]
+    history = registers.imports(engine, who(ledger, "own1"), "bcm", 2025)
+    assert [h["import_id"] for h in history] == [second, first]
+    entries = [e for e in audit.entries(engine) if e["object_type"] == "register"]
+    last = json.loads(max(entries, key=lambda e: int(e["seq"]))["after"])
+    digest = hashlib.sha256((tmp_path / "c.csv").read_bytes()).hexdigest()
+    assert (last["sha256"], last["rows"], last["replaced_rows"], last["entities"]) == (
+        digest,
+        1,
+        2,
+        ["S01"],
+    )
+    assert audit.verify(engine).ok
+
+
+def test_rows_are_stored_exactly_as_written(ledger: Ledger, tmp_path: Path) -> None:
+    row = bcm_row("R1", "S01").replace("server room flood", "  机房进水, 二层  ")
+    path = tmp_path / "q.csv"
+    path.write_text(
+        BCM_HEADER + "\n" + row.replace("  机房进水, 二层  ", '"  机房进水, 二层  "') + "\n"
+    )
+    registers.import_register(ledger.engine, who(ledger, "own1"), "bcm", 2025, path)
+    stored = registers.stored_frame(ledger.engine, "bcm", 2025)
+    assert stored["title"].iloc[0] == "  机房进水, 二层  "
+
+
+def test_xlsx_files_import_like_csv(ledger: Ledger, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(risks.BCM_COLUMNS))
+    sheet.append(bcm_row("X1", "S01", "4", "4").split(","))
+    path = tmp_path / "bcm.xlsx"
+    book.save(path)
+    registers.import_register(ledger.engine, who(ledger, "own1"), "bcm", 2025, path)
+    graded = results.bcm_graded(registers.stored_frame(ledger.engine, "bcm", 2025))
+    assert (graded["score"].iloc[0], graded["grade"].iloc[0]) == (16, "major")
+
+
+def test_a_locked_year_takes_no_import(ledger: Ledger, tmp_path: Path) -> None:
+    with ledger.engine.begin() as conn:
+        conn.execute(
+            TABLES["period_lock"]
+            .insert()
+            .values(year=2025, locked_by="com", locked_at=pd.Timestamp("2026-01-01"))
+        )
+    path = write(tmp_path, "a.csv", bcm_row("R1", "S01"))
+    with pytest.raises(Conflict, match="period 2025 is locked"):
+        registers.import_register(ledger.engine, who(ledger, "own1"), "bcm", 2025, path)
+
+
+def test_evaluations_need_the_years_suppliers(ledger: Ledger, tmp_path: Path) -> None:
+    header = ",".join(suppliers.EVALUATION_COLUMNS)
+    row = "syn-S00001,2025,90,80,70,60,50,proc,2025-05-01,,"
+    path = write(tmp_path, "ev.csv", row, header=header)
+    with pytest.raises(RegisterRejected, match="suppliers of 2025 in the ledger first"):
+        registers.import_register(
+            ledger.engine, who(ledger, "admin"), "supplier_evaluations", 2025, path
+        )
+    ok = "syn-S00001,2024,90,80,70,60,50,proc,2024-05-01,,"
+    wrong = "nobody,2024,90,80,70,60,50,proc,2024-05-01,,"
+    path = write(tmp_path, "ev2.csv", ok, wrong, "syn-S00002,2023,1,1,1,1,1,p,,,", header=header)
+    with pytest.raises(RegisterRejected) as rejected:
+        registers.import_register(
+            ledger.engine, who(ledger, "admin"), "supplier_evaluations", 2024, path
+        )
+    texts = [str(d) for d in rejected.value.diagnostics]
+    assert any(
+        t.startswith("ev2.csv:3:supplier_id: expected a supplier id of the supplier list")
+        for t in texts
+    )
+    assert any(
+        t.startswith("ev2.csv:4:year: expected the import's year 2024, found '2023'") for t in texts
+    )
+
+
+def test_an_unreadable_file_is_one_located_problem(ledger: Ledger) -> None:
+    with pytest.raises(RegisterRejected, match=r"bad\.xlsx: expected a readable CSV or XLSX"):
+        registers.import_frame(
+            ledger.engine,
+            who(ledger, "admin"),
+            "bcm",
+            2025,
+            registers.read_table_file(b"not a zip", "bad.xlsx"),
+            "bad.xlsx",
+            "0",
+        )
+
+
+# -- results, KPI feed, lineage -----------------------------------------------------------------
+
+
+def test_demo_registers_reproduce_the_seed(demo_ledger: Ledger) -> None:
+    engine = demo_ledger.engine
+    graded = results.bcm_graded(registers.stored_frame(engine, "bcm", 2024))
+    assert results.count_by(graded, "grade", ["low", "general", "significant", "major"]) == {
+        "low": 6,
+        "general": 33,
+        "significant": 13,
+        "major": 14,
+    }
+    computed, _ = service.computed_figures(demo_ledger, 2024)
+    assert computed["supply.suppliers"] == 2605
+    assert computed["supply.suppliers.region_mainland"] == 2405
+    assert computed["supply.suppliers.region_other"] == 200
+    assert computed["supply.suppliers_new_certified"] == 652
+    seed = pd.read_csv(Path(__file__).parents[2] / "../shared/seed/kpi_2024.csv")
+    assert 2605 in set(pd.to_numeric(seed["value_2024"], errors="coerce").dropna())
+
+
+def test_lineage_of_register_figures_is_the_computation(demo_ledger: Ledger) -> None:
+    engine = demo_ledger.engine
+    graded = results.bcm_graded(registers.stored_frame(engine, "bcm", 2024))
+    first = graded.iloc[0]
+    node = service.explain(demo_ledger, f"bcm:2024:{first['risk_id']}")
+    assert node.value == int(first["likelihood"]) * int(first["impact"])
+    assert node.detail["grade"] == first["grade"]
+    assert node.detail["file"] == "bcm_2024_synthetic.csv row 2"
+    assert figure_value(demo_ledger, "register:bcm:2024:major") == 14
+    assert figure_value(demo_ledger, "register:bcm:2031:major") is None
+    rated = results.supplier_ratings(
+        registers.stored_frame(engine, "supplier_evaluations", 2024),
+        registers.stored_frame(engine, "suppliers", 2024),
+    )
+    one = rated.iloc[3]
+    explained = service.explain(demo_ledger, f"supplier:2024:{one['supplier_id']}")
+    assert explained.value == pytest.approx(one["score"], abs=0)
+    assert explained.detail["arithmetic"] == one["arithmetic"]
+    supplier_tree = service.explain(demo_ledger, "metric:2024:supply.suppliers")
+    assert supplier_tree.value == 2605
+    assert "suppliers_2024_synthetic.csv" in supplier_tree.children[0].detail["imports"]
+    with pytest.raises(ValueError, match="is not one of"):
+        service.explain(demo_ledger, "register:nope:2024:A")
+
+
+def test_materiality_lineage_is_the_weighted_mean_of_group_means(demo_ledger: Ledger) -> None:
+    node = service.explain(demo_ledger, "materiality:2024:climate_change:impact")
+    weights = [c.detail["weight"] for c in node.children]
+    assert sum(weights) == pytest.approx(1.0)
+    assert node.value == pytest.approx(
+        sum(c.detail["weight"] * (c.value or 0.0) for c in node.children), rel=1e-6
+    )
+    assert node.detail["responses"] == sum(c.detail["responses"] for c in node.children)
+    climate = service.explain(demo_ledger, "climate:2024:physical_acute:likelihood")
+    assert climate.value is None  # the seed publishes no scores: not assessed, never 0
+    assert climate.detail["file"] == "climate_register_seed.csv row 2"
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+
+def _block(report: object, block_id: str) -> object:
+    for section in report.sections:  # type: ignore[attr-defined]
+        for s in (section, *section.children):
+            for block in s.blocks:
+                if block.block_id == block_id:
+                    return block
+    raise AssertionError(block_id)
+
+
+def test_the_report_shows_the_assessments(demo_ledger: Ledger) -> None:
+    report = build_report(demo_ledger, 2024, "en")
+    topics = _block(report, "material_topics")
+    assert isinstance(topics, Table)
+    assert len(topics.rows) == 19
+    tiers = [str(row[4]) for row in topics.rows]
+    order = ["very high", "high", "relatively high"]
+    assert tiers == sorted(tiers, key=order.index)  # highest tier first
+    published = {t.name_en: t.published_tier for t in load_topics(2024)}
+    assert {str(row[0]): str(row[4]) for row in topics.rows} == published
+    bcm = _block(report, "bcm_grades")
+    assert isinstance(bcm, Table)
+    shown = {row[0]: row[1] for row in bcm.rows}
+    assert isinstance(shown["major"], Figure)
+    assert shown["major"].value == 14 and shown["major"].lineage == "register:bcm:2024:major"
+    register = _block(report, "climate_register")
+    assert isinstance(register, Table) and len(register.rows) == 9
+    changes = _block(report, "materiality_changes")
+    assert isinstance(changes, Table)
+    assert [r[0] for r in changes.rows] == [
+        "merged",
+        "renamed",
+        "added",
+        "renamed",
+        "moved to another dimension",
+    ]
+    articles = {row.article: row for row in report.szse_index}
+    assert articles[5].locations  # double materiality: the governance section
+    assert "governance" in articles[48].four_elements  # info security: financially material
+
+
+def test_without_assessments_the_report_says_so(tmp_path: Path) -> None:
+    ledger = Ledger.open(tmp_path / "empty.db")
+    ledger.init()
+    entities, _ = read_entities(Path(__file__).parents[2] / "src/esgledger/demo/data/entities.csv")
+    ledger.upsert_entities(entities)
+    report = build_report(ledger, 2024, "zh")
+    topics = _block(report, "material_topics")
+    assert isinstance(topics, Table) and not topics.rows
+    assert topics.notes == ("本年度尚无经ESG委员会审定的双重重要性评估。",)
+    load_demo_assessments(ledger)
+    load_demo_assessments(ledger)  # idempotent
+    assert registers.years(ledger.engine, "bcm") == [2024]
+    with ledger.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(TABLES["materiality_campaign"])) == 1
+    ledger.close()
+
+
+def test_read_table_file_keeps_text_as_text() -> None:
+    frame = registers.read_table_file(b"a,b\n007,\n", "x.csv")
+    assert frame.to_dict("records") == [{"a": "007", "b": ""}]
+    assert (
+        registers.read_table_file(io.BytesIO(b"\xef\xbb\xbfa\n1\n").read(), "y.csv").columns[0]
+        == "a"
+    )
