@@ -390,3 +390,21 @@ def test_read_table_file_keeps_text_as_text() -> None:
         registers.read_table_file(io.BytesIO(b"\xef\xbb\xbfa\n1\n").read(), "y.csv").columns[0]
         == "a"
     )
+
+
+def test_climate_entries_link_to_known_targets(tmp_path: Path) -> None:
+    from esgledger.assess import climate  # noqa: PLC0415
+
+    entries, _ = climate.read_register()
+    linked = {e.entry_id: e.targets for e in entries if e.targets}
+    assert linked["transition_policy_legal"] == (
+        "climate.carbon_peak",
+        "climate.carbon_neutrality",
+        "climate.net_zero",
+    )
+    frame = climate.read_data_csv(climate.SEED_REGISTER)
+    frame.loc[0, "targets"] = "climate.carbon_peak;no.such.target"
+    _, problems = climate.read_register_frame(frame, "c.csv")
+    assert [str(p) for p in problems] == [
+        "c.csv:2:targets: expected a target id of the targets, got 'no.such.target' [target]"
+    ]

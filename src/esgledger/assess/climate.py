@@ -70,6 +70,10 @@ REGISTER_COLUMNS = (
     "notes",
     "source",
 )
+OPTIONAL_COLUMNS = ("targets", "measures")
+"""Optional columns: ``targets`` (``;``-separated ids of the packaged targets,
+``checks/data/targets_seed.csv``) and ``measures`` (``;``-separated reduction measures or
+projects the entry's responses rely on)."""
 VALUE_CHAIN = ("upstream", "operations", "downstream")
 SCORES = (1, 2, 3, 4, 5)
 """The likelihood and impact scale (the 1-5 scale of the materiality rule)."""
@@ -104,6 +108,9 @@ class RegisterEntry:
     review_date: dt.date | None = None
     notes: str = ""
     source: str = ""
+    targets: tuple[str, ...] = ()
+    """Ids of the targets the entry is linked to (``checks/data/targets_seed.csv``)."""
+    measures: tuple[str, ...] = ()
     file: str = ""
     row: int = 0
 
@@ -208,6 +215,22 @@ class _RowCheck:
         return value
 
 
+@cache
+def _target_ids() -> frozenset[str]:
+    from esgledger.checks.targets import load_targets  # noqa: PLC0415 (heavy import)
+
+    return frozenset(t.target_id for t in load_targets()[0])
+
+
+def _check_targets(text: str, check: _RowCheck) -> tuple[str, ...]:
+    targets = _split(text)
+    known = _target_ids()
+    for target in targets:
+        if target not in known:
+            check.error("target", "targets", f"expected a target id of the targets, got {target!r}")
+    return targets
+
+
 def _check_row(
     row: Mapping[str, str],
     check: _RowCheck,
@@ -251,6 +274,7 @@ def _check_row(
     if low is not None and high is not None and low > high:
         check.error("amount", "financial_high_cny", f"expected an amount >= the low {low:g}")
     review = check.date("review_date", row["review_date"])
+    targets = _check_targets(row.get("targets", ""), check)
     if len(check.problems) > before:
         return None
     return RegisterEntry(
@@ -273,6 +297,8 @@ def _check_row(
         review_date=review,
         notes=row["notes"],
         source=row["source"],
+        targets=targets,
+        measures=_split(row.get("measures", "")),
         file=check.file,
         row=check.line,
     )
