@@ -15,6 +15,7 @@ from esgledger.domain.diagnostics import Severity, exit_code
 from esgledger.service import (
     base_year_decision,
     check,
+    computed_figures,
     intensity_table,
     run_inventory,
     settings_from_ledger,
@@ -126,6 +127,35 @@ def series_table(result: InventoryResult, by_year: dict[int, dict[str, Any]]) ->
     return table
 
 
+def assessments_line(ledger: Ledger) -> str:
+    """One paragraph on the demo's assessments: material topics per tier (synthetic survey),
+    supplier counts, BCM grades (synthetic registers reproducing the seed's counts)."""
+    from esgledger.assess import registers, results, survey  # noqa: PLC0415 (heavy import)
+
+    signed = survey.signed_off(ledger.engine, YEAR)
+    tiers = (
+        {}
+        if signed is None
+        else survey.campaign_results(ledger.engine, int(signed["campaign_id"]))["tier"]
+        .value_counts()
+        .to_dict()
+    )
+    graded = results.bcm_graded(registers.stored_frame(ledger.engine, "bcm", YEAR))
+    grades = results.count_by(graded, "grade", ["low", "general", "significant", "major"])
+    computed, _ = computed_figures(ledger, YEAR)
+    return (
+        f"Assessments {YEAR} (synthetic survey and registers that reproduce the seed's counts): "
+        f"material topics {sum(tiers.values())} ("
+        + ", ".join(f"{tiers.get(t, 0)} {t}" for t in ("very high", "high", "relatively high"))
+        + f"); suppliers {_n(computed.get('supply.suppliers'), 0)} "
+        f"({_n(computed.get('supply.suppliers_new_certified'), 0)} newly certified); "
+        f"business-continuity risks {sum(grades.values())} ("
+        + ", ".join(f"{n} {g}" for g, n in grades.items())
+        + f"). esgledger materiality results --campaign "
+        f"{'-' if signed is None else signed['campaign_id']} lists the scores."
+    )
+
+
 def print_demo(path: Path, console: Console) -> int:
     """Build the demo ledger at ``path`` and print its figures; returns the exit code."""
     ledger, reports = build_demo(path)
@@ -164,6 +194,7 @@ def print_demo(path: Path, console: Console) -> int:
         )
     for d in (d for d in result.diagnostics if d.severity is not Severity.INFO):
         console.print(f"[yellow]{d}[/]", highlight=False)
+    console.print(assessments_line(ledger))
     console.print(f"Trace a figure: esgledger explain ghg:{YEAR}:S2L --ledger {path}")
     console.print(
         f"Open the web platform: esgledger serve --ledger {path} -> http://127.0.0.1:8000/ "
