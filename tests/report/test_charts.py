@@ -196,3 +196,15 @@ def test_a_chart_without_data_still_renders(kind: str) -> None:
     for chart in (empty, missing):
         assert "<svg" in charts.svg(chart, "en")
         assert charts.png(chart, "en", dpi=50).startswith(b"\x89PNG")
+
+
+def test_the_matrix_keys_points_by_letters_and_draws_the_thresholds() -> None:
+    from esgledger.assess.demo import DEMO_WEIGHTS, demo_responses  # noqa: PLC0415
+    from esgledger.assess.materiality import matrix_chart, score_responses, tiers  # noqa: PLC0415
+
+    chart = matrix_chart(tiers(score_responses(demo_responses(), DEMO_WEIGHTS)), "en")
+    assert chart.guides == (3.0, 3.0)  # materiality_scales.csv: both thresholds 3.0
+    assert [charts._key(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+    texts = _texts(charts.svg(chart, "en"))
+    assert f"A {chart.categories[0]}" in texts
+    assert f"S {chart.categories[18]}" in texts

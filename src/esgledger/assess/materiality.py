@@ -316,6 +316,7 @@ def matrix_chart(
     """The matrix: series 0 the financial scores (x), series 1 the impact scores (y), one
     category per topic of ``topics`` (default: the packaged 2024 list) in its order."""
     labels = AXIS_LABEL["zh" if lang == "zh" else "en"]
+    scales = load_scales()
     listed = tuple(topics) if topics is not None else load_topics(year)
     names = tuple(t.name(lang) for t in listed)
 
@@ -341,4 +342,5 @@ def matrix_chart(
         categories=names,
         series=(series("financial"), series("impact")),
         y_label=labels["impact"],
+        guides=(scales.financial_high, scales.impact_high),
     )

@@ -72,6 +72,7 @@ def materiality_matrix(
         chart.categories,
         chart.series,
         y_label=chart.y_label,
+        guides=chart.guides,
     )
 
 

@@ -69,6 +69,8 @@ FALLBACK_FAMILY = "DejaVu Sans"
 SIZE = (6.4, 3.6)
 """Figure size in inches: a PNG is ``SIZE * dpi`` pixels."""
 PIE_SIZE = (6.4, 3.2)
+MATRIX_SIZE = (6.4, 5.0)
+"""The matrix is taller: its key of numbered topics sits below the plot."""
 PALETTE = ("#1b6e53", "#4fa37f", "#9ccfb4", "#2f6f9f", "#86b5d9", "#c9a227", "#7d5ba6", "#b0b0b0")
 LINE_COLOUR = "#d9822b"
 TEXT_COLOUR = "#333333"
@@ -323,20 +325,46 @@ def _bar(plot: PlotFigure, chart: Chart) -> None:
         _legend(plot, handles, names)
 
 
+def _key(i: int) -> str:
+    """A, B, ..., Z, AA, AB, ...: the key of the ``i``-th point (letters, not numbers: the
+    only digits a chart draws are figures)."""
+    letters = ""
+    i += 1
+    while i:
+        i, rest = divmod(i - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _matrix(plot: PlotFigure, chart: Chart) -> None:
+    """Points keyed by letters (in the chart's category order) with the key below: names next
+    to clustered points would overlap. ``guides`` are drawn as dashed threshold lines."""
     ax = plot.add_subplot()
     if len(chart.series) < 2:
         ax.axis("off")
         return
     xs_series, ys_series = chart.series[0], chart.series[1]
+    handles, names = [], []
     for i, (category, fx, fy) in enumerate(
         zip(chart.categories, xs_series.figures, ys_series.figures, strict=False)
     ):
         x, y = _value(fx), _value(fy)
         if math.isnan(x) or math.isnan(y):
             continue
-        ax.scatter([x], [y], s=28, color=PALETTE[i % len(PALETTE)], zorder=3)
-        ax.annotate(category, (x, y), xytext=(5, 3), textcoords="offset points", fontsize=7)
+        colour = PALETTE[i % len(PALETTE)]
+        handles.append(ax.scatter([x], [y], s=22, color=colour, zorder=3))
+        names.append(f"{_key(i)} {category}")
+        ax.annotate(
+            _key(i),
+            (x, y),
+            xytext=(4, 2 + 5 * (i % 3)),
+            textcoords="offset points",
+            fontsize=6,
+            color=colour,
+        )
+    for position, value in zip(("x", "y"), chart.guides, strict=False):
+        line = ax.axvline if position == "x" else ax.axhline
+        line(value, color=GRID_COLOUR, linewidth=1.0, linestyle="--", zorder=1)
     ax.margins(0.15)
     ax.tick_params(length=0, labelleft=False, labelbottom=False)
     ax.grid(color=GRID_COLOUR, linewidth=0.6)
@@ -344,6 +372,17 @@ def _matrix(plot: PlotFigure, chart: Chart) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_xlabel(xs_series.name)
     ax.set_ylabel(chart.y_label or ys_series.name)
+    if handles:
+        plot.legend(
+            handles,
+            names,
+            loc="outside lower center",
+            ncols=3,
+            frameon=False,
+            fontsize=6,
+            handlelength=0.8,
+            columnspacing=1.0,
+        )
 
 
 _DRAW: dict[str, Callable[[PlotFigure, Chart], None]] = {
@@ -359,7 +398,7 @@ def _figure(chart: Chart) -> PlotFigure:
     draw = _DRAW.get(chart.kind)
     if draw is None:
         raise ValueError(f"chart {chart.block_id}: unknown kind {chart.kind!r}")
-    plot = PlotFigure(figsize=PIE_SIZE if chart.kind == "pie" else SIZE, layout="constrained")
+    plot = PlotFigure(figsize=_size(chart), layout="constrained")
     draw(plot, chart)
     return plot
 
@@ -407,7 +446,11 @@ def png(chart: Chart, lang: str, dpi: int = 200) -> bytes:
     return buffer.getvalue()
 
 
+def _size(chart: Chart) -> tuple[float, float]:
+    return {"pie": PIE_SIZE, "matrix": MATRIX_SIZE}.get(chart.kind, SIZE)
+
+
 def size(chart: Chart, dpi: int = 200) -> tuple[int, int]:
     """The pixel size of :func:`png` for ``chart`` at ``dpi``."""
-    width, height = PIE_SIZE if chart.kind == "pie" else SIZE
+    width, height = _size(chart)
     return round(width * dpi), round(height * dpi)

@@ -44,6 +44,7 @@ from esgledger.report.model import (
     Report,
     Section,
     Table,
+    block_figures,
 )
 
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
@@ -201,6 +202,7 @@ def _environment() -> Environment:
     env.tests["table"] = _is(Table)
     env.tests["chart"] = _is(Chart)
     env.tests["figure"] = _is(Figure)
+    env.tests["with_figures"] = lambda block: next(block_figures(block), None) is not None
     return env
 
 

@@ -122,6 +122,9 @@ class Chart:
     series: tuple[Series, ...]
     y_label: str = ""
     y2_label: str = ""
+    guides: tuple[float, ...] = ()
+    """Reference lines of a matrix: the x threshold then the y threshold (e.g. the scores at
+    which financial and impact materiality are high)."""
 
 
 Block = Narrative | FigureList | Table | Chart
