@@ -18,6 +18,7 @@ from esgledger.assess import survey
 from esgledger.assess.demo import DEMO_WEIGHTS, RESPONDENTS, demo_responses
 from esgledger.assess.materiality import score_responses, tiers
 from esgledger.assess.survey import Answer, SurveyGroup
+from esgledger.assess.topics import load_topics
 from esgledger.auth import accounts
 from esgledger.auth.accounts import Principal
 from esgledger.store.engine import TABLES
@@ -324,3 +325,24 @@ def test_sign_off_needs_lock_and_closes_the_survey(ledger: Ledger) -> None:
     assert (row["status"], row["signed_off_by"]) == ("closed", "com")
     assert row["signed_off_at"] is not None
     assert audit.verify(ledger.engine).ok
+
+
+def test_topics_come_from_a_library_or_the_latest_list(ledger: Ledger) -> None:
+    esrs = survey.create_campaign(
+        ledger.engine, who(ledger, "rev"), 2025, "esrs", closes(), GROUPS, library="esrs"
+    )
+    topics = survey.campaign_topics(ledger.engine, esrs)
+    assert len(topics) == 37
+    assert topics[0].topic_id == "esrs.e1.adaptation" and topics[-1].dimension == "G"
+    carried = survey.create_campaign(ledger.engine, who(ledger, "rev"), 2026, "c", closes(), GROUPS)
+    assert [t.topic_id for t in survey.campaign_topics(ledger.engine, carried)] == [
+        t.topic_id for t in load_topics(2024)
+    ]
+    with pytest.raises(Invalid, match="no topic library 'gri'"):
+        survey.create_campaign(
+            ledger.engine, who(ledger, "rev"), 2024, "x", closes(), GROUPS, library="gri"
+        )
+    with pytest.raises(Invalid, match="no topic list for 2020 or before"):
+        survey.create_campaign(ledger.engine, who(ledger, "rev"), 2020, "x", closes(), GROUPS)
+    created = [e for e in audit.entries(ledger.engine) if e["action"] == "create"]
+    assert '"library":"seed-2024"' in created[0]["after"]

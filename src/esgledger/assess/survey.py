@@ -46,7 +46,7 @@ from esgledger.assess.materiality import (
     score_responses,
     tiers,
 )
-from esgledger.assess.topics import TOPIC_FILES, load_topics
+from esgledger.assess.topics import Topic, topics_for
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.store.engine import TABLES, WRITE_OPTION, write_transaction
@@ -61,6 +61,7 @@ __all__ = [
     "campaign",
     "campaign_responses",
     "campaign_results",
+    "campaign_topics",
     "campaigns",
     "create_campaign",
     "demo_groups",
@@ -241,21 +242,27 @@ def create_campaign(
     title: str,
     closes_at: datetime,
     groups: Sequence[SurveyGroup],
+    *,
+    library: str | None = None,
 ) -> int:
-    """A new open campaign with ``year``'s packaged topic list and ``groups``; returns its id.
+    """A new open campaign with its topics and ``groups``; returns its id.
 
-    ``closes_at`` must be timezone-aware and in the future (stored as naive UTC)."""
+    The topics are copied from ``library`` (:data:`~esgledger.assess.topics.LIBRARIES`: the
+    seed's lists or the ESRS topical list), by default from the year's packaged list or the
+    latest one before it (:func:`~esgledger.assess.topics.topics_for`). ``closes_at`` must be
+    timezone-aware and in the future (stored as naive UTC)."""
     require(who, Permission.MANAGE_CAMPAIGNS)
     if not title.strip():
         raise Invalid("a materiality campaign needs a title")
-    if year not in TOPIC_FILES:
-        raise Invalid(f"no topic list for {year} (known: {sorted(TOPIC_FILES)})")
+    try:
+        topics, source = topics_for(year, library)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
     closes = _naive_utc(closes_at, "closes_at")
     stamp = utc_now()
     if closes <= stamp:
         raise Invalid(f"closes_at {closes_at.isoformat()} is not in the future")
     _check_groups(groups)
-    topics = load_topics(year)
     with write_transaction(engine) as conn:
         _require_group_wide(conn, who, Permission.MANAGE_CAMPAIGNS)
         campaign_id = int(
@@ -311,6 +318,7 @@ def create_campaign(
                 "year": year,
                 "title": title.strip(),
                 "closes_at": closes,
+                "library": source,
                 "topics": [t.topic_id for t in topics],
                 "groups": {
                     g.group_id: {"axis": g.axis, "weight": g.weight, "internal": g.internal}
@@ -656,6 +664,17 @@ def survey_form(engine: Engine, secret: str, campaign_id: int) -> dict[str, Any]
         "asked": ASKED[group["axis"]],
         "topics": topics,
     }
+
+
+def campaign_topics(engine: Engine, campaign_id: int) -> tuple[Topic, ...]:
+    """The topics a campaign copied, in their order (names as copied)."""
+    stmt = select(TOPIC).where(TOPIC.c.campaign_id == campaign_id).order_by(TOPIC.c.position)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).mappings().all()
+    return tuple(
+        Topic(r["topic_id"], r["name_zh"], r["name_en"], r["dimension"], source="campaign")
+        for r in rows
+    )
 
 
 def campaign_responses(engine: Engine, campaign_id: int) -> tuple[pd.DataFrame, dict[str, float]]:

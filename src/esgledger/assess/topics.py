@@ -20,6 +20,14 @@ Dimension = Literal["E", "S", "G"]
 ChangeKind = Literal["added", "removed", "merged", "renamed", "moved"]
 
 TOPIC_FILES = {2024: "topics_seed.csv", 2023: "topics_2023.csv"}
+LIBRARIES = {
+    "seed-2024": "topics_seed.csv",
+    "seed-2023": "topics_2023.csv",
+    "esrs": "topics_esrs.csv",
+}
+"""Packaged topic libraries: the seed's lists and the ESRS topical list (ESRS 1 AR 16, its
+sub-topics as topics)."""
+LIBRARIES_BY_FILE = {file: name for name, file in LIBRARIES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +81,39 @@ def read_data_csv(name: str) -> pd.DataFrame:
 
 def load_topics(year: int = 2024) -> tuple[Topic, ...]:
     """The packaged topic list of ``year`` (2024: the seed report; 2023: reconstructed)."""
-    frame = read_data_csv(TOPIC_FILES[year])
+    return _load(TOPIC_FILES[year])
+
+
+def load_library(name: str) -> tuple[Topic, ...]:
+    """A packaged topic library by name (:data:`LIBRARIES`)."""
+    if name not in LIBRARIES:
+        raise ValueError(f"no topic library {name!r}: expected one of {', '.join(LIBRARIES)}")
+    return _load(LIBRARIES[name])
+
+
+def topics_for(year: int, library: str | None = None) -> tuple[tuple[Topic, ...], str]:
+    """The topics a campaign of ``year`` starts from, and where they come from: the named
+    library, else the year's packaged list, else the latest packaged list before the year
+    (the previous assessment's topics carried forward). ValueError when there is none."""
+    if library is not None:
+        return load_library(library), library
+    earlier = [y for y in TOPIC_FILES if y <= year]
+    if not earlier:
+        raise ValueError(
+            f"no topic list for {year} or before (packaged: {sorted(TOPIC_FILES)}); "
+            f"name a library ({', '.join(LIBRARIES)})"
+        )
+    chosen = max(earlier)
+    return load_topics(chosen), LIBRARIES_BY_FILE[TOPIC_FILES[chosen]]
+
+
+def _load(name: str) -> tuple[Topic, ...]:
+    frame = read_data_csv(name)
     topics = []
     for row in frame.to_dict("records"):
         dimension = row["dimension"]
         if dimension not in ("E", "S", "G"):
-            raise ValueError(f"{TOPIC_FILES[year]}: topic {row['topic_id']}: dimension {dimension}")
+            raise ValueError(f"{name}: topic {row['topic_id']}: dimension {dimension}")
         topics.append(
             Topic(
                 topic_id=row["topic_id"],

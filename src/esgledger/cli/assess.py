@@ -117,6 +117,13 @@ def materiality_create(
             "name_en, name_zh, internal (yes|no); default: the demo's nine groups"
         ),
     ] = None,
+    library: Annotated[
+        str | None,
+        typer.Option(
+            help="topic library: seed-2024, seed-2023 or esrs (ESRS 1 AR 16); default: the "
+            "year's list, else the latest list before it"
+        ),
+    ] = None,
     ledger: LedgerOption = DEFAULT_LEDGER,
     actor: ActorOption = "cli",
 ) -> None:
@@ -128,7 +135,9 @@ def materiality_create(
     closing = datetime.combine(closes.date(), time(23, 59, 59), tzinfo=UTC)
     store = _open(ledger)
     try:
-        cid = survey.create_campaign(store.engine, _operator(actor), year, title, closing, chosen)
+        cid = survey.create_campaign(
+            store.engine, _operator(actor), year, title, closing, chosen, library=library
+        )
     except WorkflowError as exc:
         raise _fail(f"materiality create: {exc}") from exc
     console.print(f"campaign {cid} of {year} open until {closing:%Y-%m-%d %H:%M} UTC")

@@ -45,13 +45,10 @@ def _results(engine: Engine, year: int) -> pd.DataFrame | None:
     return survey.campaign_results(engine, int(found["campaign_id"]))
 
 
-def _topics(year: int, results: pd.DataFrame) -> tuple[Topic, ...]:
-    """The year's packaged topic list, or the scored topics in their order when the year has
-    none (a campaign's topics are copied from a packaged list)."""
-    if year in TOPIC_FILES:
-        return load_topics(year)
-    known = {t.topic_id: t for y in TOPIC_FILES for t in load_topics(y)}
-    return tuple(known[t] for t in results.index if t in known)
+def _topics(engine: Engine, year: int) -> tuple[Topic, ...]:
+    """The topics of the signed-off campaign of ``year``, as it copied them."""
+    found = survey.signed_off(engine, year)
+    return () if found is None else survey.campaign_topics(engine, int(found["campaign_id"]))
 
 
 def _empty(block_id: str, title: str, note: str, sheet: str) -> Table:
@@ -64,7 +61,7 @@ def materiality_matrix(
     results = _results(engine, year)
     if results is None:
         return _empty(block_id, title, word("materiality_none", lang), sheet)
-    chart = matrix_chart(results, lang, year=year, topics=_topics(year, results), block_id=block_id)
+    chart = matrix_chart(results, lang, year=year, topics=_topics(engine, year), block_id=block_id)
     return Chart(
         chart.block_id,
         chart.kind,
@@ -95,7 +92,7 @@ def material_topics(
     results = _results(engine, year)
     if results is None:
         return _empty(block_id, title, word("materiality_none", lang), sheet)
-    topics = [t for t in _topics(year, results) if t.topic_id in results.index]
+    topics = [t for t in _topics(engine, year) if t.topic_id in results.index]
     rank = results["tier_rank"].astype(int).to_dict()
     order = sorted(range(len(topics)), key=lambda i: (-rank[topics[i].topic_id], i))
     impact, financial = word("mat_impact", lang), word("mat_financial", lang)
