@@ -408,3 +408,27 @@ def test_climate_entries_link_to_known_targets(tmp_path: Path) -> None:
     assert [str(p) for p in problems] == [
         "c.csv:2:targets: expected a target id of the targets, got 'no.such.target' [target]"
     ]
+
+
+def test_xlsx_date_cells_read_as_dates_and_trailing_blank_rows_are_not_rows(
+    tmp_path: Path,
+) -> None:
+    import datetime as dt  # noqa: PLC0415
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["risk_id", "next_drill_on"])
+    sheet.append(["R1", dt.datetime(2025, 6, 1)])
+    sheet.append(["", None])
+    sheet.append(["R2", "2025-07-01"])
+    sheet.append([None, None])
+    sheet.append([None, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    frame = registers.read_table_file(buffer.getvalue(), "d.xlsx")
+    assert frame.to_dict("records") == [
+        {"risk_id": "R1", "next_drill_on": "2025-06-01"},
+        {"risk_id": "", "next_drill_on": ""},  # a blank row inside the data stays (row 3)
+        {"risk_id": "R2", "next_drill_on": "2025-07-01"},
+    ]

@@ -152,3 +152,29 @@ def test_register_import_show_history(db: str, tmp_path: Path) -> None:
     assert len(shown) == 20 and all(r["arithmetic"].startswith(("L=", "V=")) for r in shown)
     code, out, _ = run("explain", "register:bcm:2024:major", "--json", "--ledger", db)
     assert code == 0 and json.loads(out)["value"] == 14
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_template_filled_in_imports(db: str, tmp_path: Path, suffix: str) -> None:
+    from openpyxl import load_workbook  # noqa: PLC0415
+
+    path = tmp_path / f"bcm{suffix}"
+    assert run("register", "template", "bcm", str(path))[0] == 0
+    assert run("register", "template", "bcm", str(path))[0] == 1  # never overwrites
+    row = ["R007", "S01", "flood", "facilities", "2", "2", "", "", "", "", "", "", "test"]
+    if suffix == ".xlsx":
+        book = load_workbook(path)
+        sheet = book.active
+        assert sheet is not None
+        assert [c.value for c in sheet[1]] == list(risks.BCM_COLUMNS)
+        sheet.append(row)
+        book.save(path)
+    else:
+        text = path.read_text(encoding="utf-8-sig")
+        assert text.splitlines() == [",".join(risks.BCM_COLUMNS)]
+        path.write_text(text + ",".join(row) + "\n", encoding="utf-8-sig")
+    code, out, err = run("register", "import", "bcm", str(path), "--year", "2026", "--ledger", db)
+    assert code == 0, err
+    code, out, _ = run("register", "show", "bcm", "--year", "2026", "--json", "--ledger", db)
+    (shown,) = json.loads(out)["rows"]
+    assert (shown["risk_id"], shown["grade"]) == ("R007", "low")

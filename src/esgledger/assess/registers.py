@@ -59,6 +59,7 @@ __all__ = [
     "read_table_file",
     "register_kind",
     "stored_frame",
+    "template",
     "years",
 ]
 
@@ -98,6 +99,8 @@ class RegisterKind:
     entity_column: str | None
     year_column: str | None
     validate: Validator
+    columns: tuple[str, ...] = ()
+    """The file's columns, in template order."""
 
 
 def _climate(frame: pd.DataFrame, name: str, _engine: Engine, _year: int) -> list[Diagnostic]:
@@ -142,9 +145,17 @@ KINDS: Mapping[str, RegisterKind] = {
             None,
             "year",
             _climate,
+            (*climate.REGISTER_COLUMNS, *climate.OPTIONAL_COLUMNS),
         ),
         RegisterKind(
-            "suppliers", "suppliers", "供应商", "supplier_id", "entity_id", None, _suppliers
+            "suppliers",
+            "suppliers",
+            "供应商",
+            "supplier_id",
+            "entity_id",
+            None,
+            _suppliers,
+            suppliers.SUPPLIER_COLUMNS,
         ),
         RegisterKind(
             "supplier_evaluations",
@@ -154,9 +165,17 @@ KINDS: Mapping[str, RegisterKind] = {
             None,
             "year",
             _evaluations,
+            suppliers.EVALUATION_COLUMNS,
         ),
         RegisterKind(
-            "bcm", "business-continuity risks", "业务连续性风险", "risk_id", "entity_id", None, _bcm
+            "bcm",
+            "business-continuity risks",
+            "业务连续性风险",
+            "risk_id",
+            "entity_id",
+            None,
+            _bcm,
+            risks.BCM_COLUMNS,
         ),
         RegisterKind(
             "infosec",
@@ -166,12 +185,37 @@ KINDS: Mapping[str, RegisterKind] = {
             "entity_id",
             None,
             _infosec,
+            risks.INFOSEC_COLUMNS,
         ),
     )
 }
 """The registers. Supplier evaluations are group-level (the group's procurement evaluates
 suppliers for every entity); a supplier's or a risk's ``entity_id`` makes its row per entity
 (an empty supplier ``entity_id`` is a supplier of the group, a group-level row)."""
+
+
+def template(kind: str, path: Path) -> None:
+    """Write an empty register file (the header row) to the new file ``path``: XLSX when it
+    ends in ``.xlsx`` (cells formatted as text, so ids like ``007`` stay as typed), else CSV
+    (UTF-8 with a byte-order mark, so spreadsheets open Chinese text)."""
+    spec = register_kind(kind)
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook  # noqa: PLC0415 (only for templates)
+        from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = kind
+        sheet.append(list(spec.columns))
+        for index in range(1, len(spec.columns) + 1):
+            sheet.column_dimensions[get_column_letter(index)].number_format = "@"
+        sheet.freeze_panes = "A2"
+        with path.open("xb") as fh:
+            book.save(fh)
+        return
+    with path.open("x", encoding="utf-8-sig", newline="") as fh:
+        fh.write(",".join(spec.columns) + "\r\n")
 
 
 def register_kind(kind: str) -> RegisterKind:
@@ -213,7 +257,15 @@ def read_table_file(content: bytes, name: str) -> pd.DataFrame:
         raise RegisterRejected(
             [Diagnostic("file", f"expected a readable CSV or XLSX file: {exc}", file=name)]
         ) from exc
-    return frame.astype(str)
+    frame = frame.astype(str)
+    if name.lower().endswith(".xlsx"):
+        # a date typed into a spreadsheet is a date cell: written back as the date it shows
+        frame = frame.replace(to_replace=r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", value=r"\1", regex=True)
+    # a spreadsheet's formatted but empty rows after the data are not rows (blank rows
+    # between data rows are kept: they are located errors, and keep the row numbers true)
+    filled = (frame.apply(lambda column: column.str.strip()) != "").any(axis=1).to_numpy()
+    last = int(filled.nonzero()[0].max()) + 1 if filled.any() else 0
+    return frame.iloc[:last]
 
 
 # -- import -----------------------------------------------------------------------------------

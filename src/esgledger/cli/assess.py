@@ -319,6 +319,21 @@ def register_results(engine: Any, who: Any, kind: str, year: int) -> pd.DataFram
     return rows.drop(columns=[c for c in rows.columns if str(c).startswith("_")])
 
 
+@register_app.command("template")
+def register_template(
+    kind: Annotated[Kind, typer.Argument(help="which register")],
+    path: Annotated[Path, typer.Argument(help="new .xlsx or .csv file")],
+) -> None:
+    """Write an empty register file with the register's columns (XLSX or CSV)."""
+    from esgledger.assess.registers import template
+
+    try:
+        template(kind.value, path)
+    except FileExistsError as exc:
+        raise _fail(f"{path}: exists; a template is written to a new file only") from exc
+    console.print(f"{path}: {kind.value} template written", markup=False)
+
+
 @register_app.command("show")
 def register_show(
     kind: Annotated[Kind, typer.Argument(help="which register")],
