@@ -27,6 +27,7 @@ from typing import Literal
 
 import pandas as pd
 
+from esgledger.assess.rows import RowCheck, missing_columns, read_csv_strings
 from esgledger.assess.topics import read_data_csv
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.report.model import Figure, Table
@@ -158,24 +159,8 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.split(";") if p.strip())
 
 
-class _RowCheck:
-    """Collects the located diagnostics of one row."""
-
-    def __init__(self, file: str, line: int, problems: list[Diagnostic]) -> None:
-        self.file = file
-        self.line = line
-        self.problems = problems
-
-    def error(self, code: str, column: str, message: str) -> None:
-        self.problems.append(
-            Diagnostic(code, message, file=self.file, row=self.line, column=column)
-        )
-
-    def choice(self, column: str, value: str, allowed: Sequence[str], what: str) -> bool:
-        if value in allowed:
-            return True
-        self.error(column, column, f"expected {what} ({', '.join(allowed)}), got {value!r}")
-        return False
+class _RowCheck(RowCheck):
+    """The checks of a climate register row: 1-5 scores and amounts in CNY."""
 
     def score(self, column: str, text: str) -> int | None:
         if not text:
@@ -192,15 +177,6 @@ class _RowCheck:
             )
             return None
         return value
-
-    def date(self, column: str, text: str) -> dt.date | None:
-        if not text:
-            return None
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            self.error("date", column, f"expected a date YYYY-MM-DD, got {text!r}")
-            return None
 
     def amount(self, column: str, text: str) -> float | None:
         if not text:
@@ -316,17 +292,10 @@ def read_register(
         name = SEED_REGISTER
         frame = read_data_csv(SEED_REGISTER)
     else:
-        path = Path(path)
-        name = path.name
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except (
-            OSError,
-            pd.errors.ParserError,
-            pd.errors.EmptyDataError,
-            UnicodeDecodeError,
-        ) as exc:
-            return (), [Diagnostic("register", f"expected a readable CSV: {exc}", file=name)]
+        read, name, problems = read_csv_strings(path, "register")
+        if read is None:
+            return (), problems
+        frame = read
     return read_register_frame(frame, name)
 
 
@@ -335,12 +304,9 @@ def read_register_frame(
 ) -> tuple[tuple[RegisterEntry, ...], list[Diagnostic]]:
     """:func:`read_register` of a frame of strings read from the file ``name`` (the rows of a
     register stored in the ledger are checked again this way)."""
-    missing = [c for c in REGISTER_COLUMNS if c not in frame.columns]
+    missing = missing_columns(frame, name, REGISTER_COLUMNS)
     if missing:
-        return (), [
-            Diagnostic("column-missing", f"expected a column {c!r}", file=name, row=1, column=c)
-            for c in missing
-        ]
+        return (), missing
     frame = frame.apply(lambda column: column.str.strip())
     taxonomy, horizons = load_taxonomy(), load_horizons()
     problems: list[Diagnostic] = []

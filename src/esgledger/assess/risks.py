@@ -34,6 +34,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from esgledger.assess.rows import missing_columns, read_csv_strings
 from esgledger.assess.topics import read_data_csv
 from esgledger.domain.diagnostics import Diagnostic
 
@@ -293,12 +294,9 @@ def _check(
     frame: pd.DataFrame, rules: dict[str, _Rule], name: str
 ) -> tuple[pd.DataFrame, list[Diagnostic]]:
     """The typed frame of a register of strings, or its located problems (all of them)."""
-    missing = [c for c in rules if c not in frame.columns]
+    missing = missing_columns(frame, name, list(rules))
     if missing:
-        return pd.DataFrame(columns=list(rules)), [
-            Diagnostic("column-missing", f"expected a column {c!r}", file=name, row=1, column=c)
-            for c in missing
-        ]
+        return pd.DataFrame(columns=list(rules)), missing
     frame = frame[list(rules)].astype(str).apply(lambda column: column.str.strip())
     lines = pd.Series(np.arange(len(frame)) + 2, index=frame.index)
     found: list[tuple[int, int, Diagnostic]] = []
@@ -358,14 +356,10 @@ def _check(
 
 
 def _read(path: Path | str, rules: dict[str, _Rule]) -> tuple[pd.DataFrame, list[Diagnostic]]:
-    path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        return pd.DataFrame(columns=list(rules)), [
-            Diagnostic("register", f"expected a readable CSV: {exc}", file=path.name)
-        ]
-    return _check(frame, rules, path.name)
+    frame, name, problems = read_csv_strings(path, "register")
+    if frame is None:
+        return pd.DataFrame(columns=list(rules)), problems
+    return _check(frame, rules, name)
 
 
 def check_bcm_frame(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Diagnostic]]:

@@ -25,7 +25,6 @@ seed's supplier counts.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import math
 import re
@@ -39,6 +38,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from esgledger.assess.rows import RowCheck, missing_columns, read_csv_strings
 from esgledger.assess.topics import read_data_csv
 from esgledger.domain.diagnostics import Diagnostic
 
@@ -115,7 +115,6 @@ DEMO_ENTITIES = ("G00", "S01", "S02", "S03", "S15", "S16")
 """Entities of the demo group (``esgledger/demo/data/entities.csv``) the demo suppliers
 serve: the parent, three subsidiaries and the two acquired in 2024."""
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YEAR = re.compile(r"\d{4}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 
@@ -295,36 +294,8 @@ def dimension_weights(
 # ------------------------------------------------------------------------------- reading
 
 
-class _Check:
-    """Collects the located diagnostics of one row."""
-
-    def __init__(self, file: str, line: int, problems: list[Diagnostic]) -> None:
-        self.file = file
-        self.line = line
-        self.problems = problems
-
-    def error(self, code: str, column: str, message: str) -> None:
-        self.problems.append(
-            Diagnostic(code, message, file=self.file, row=self.line, column=column)
-        )
-
-    def required(self, column: str, text: str, what: str) -> None:
-        if not text:
-            self.error(column, column, f"expected {what}, got an empty cell")
-
-    def choice(self, column: str, value: str, allowed: Sequence[str], what: str) -> None:
-        if value not in allowed:
-            self.error(column, column, f"expected {what} ({', '.join(allowed)}), got {value!r}")
-
-    def date(self, column: str, text: str) -> None:
-        if not text:
-            return
-        try:
-            if not _DATE.fullmatch(text):
-                raise ValueError(text)
-            dt.date.fromisoformat(text)
-        except ValueError:
-            self.error("date", column, f"expected a date YYYY-MM-DD or empty, got {text!r}")
+class _Check(RowCheck):
+    """The checks of a supplier or evaluation row: 0-100 scores."""
 
     def score(self, column: str, text: str, optional: bool = False) -> None:
         if optional and not text:
@@ -339,17 +310,9 @@ def _read(
     path: Path | str, columns: Sequence[str], code: str
 ) -> tuple[pd.DataFrame | None, str, list[Diagnostic]]:
     """The CSV as stripped strings, or the diagnostics of an unreadable file or missing columns."""
-    path = Path(path)
-    name = path.name
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (
-        OSError,
-        pd.errors.ParserError,
-        pd.errors.EmptyDataError,
-        UnicodeDecodeError,
-    ) as exc:
-        return None, name, [Diagnostic(code, f"expected a readable CSV: {exc}", file=name)]
+    frame, name, problems = read_csv_strings(path, code)
+    if frame is None:
+        return None, name, problems
     checked, problems = _columns(frame, name, columns)
     return checked, name, problems
 
@@ -357,12 +320,9 @@ def _read(
 def _columns(
     frame: pd.DataFrame, name: str, columns: Sequence[str]
 ) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
-    missing = [c for c in columns if c not in frame.columns]
+    missing = missing_columns(frame, name, columns)
     if missing:
-        return None, [
-            Diagnostic("column-missing", f"expected a column {c!r}", file=name, row=1, column=c)
-            for c in missing
-        ]
+        return None, missing
     frame = frame[list(columns)].astype(str)
     return frame.apply(lambda column: column.str.strip()), []
 
