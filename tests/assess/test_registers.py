@@ -432,3 +432,31 @@ def test_xlsx_date_cells_read_as_dates_and_trailing_blank_rows_are_not_rows(
         {"risk_id": "", "next_drill_on": ""},  # a blank row inside the data stays (row 3)
         {"risk_id": "R2", "next_drill_on": "2025-07-01"},
     ]
+
+
+def test_the_report_lists_the_climate_register_changes(ledger: Ledger, tmp_path: Path) -> None:
+    frame = registers.stored_frame(ledger.engine, "climate", 2024).drop(
+        columns=["_import_id", "_line"]
+    )
+    frame["year"] = "2025"
+    frame.loc[frame["entry_id"] == "physical_acute", ["likelihood", "impact"]] = ["4", "3"]
+    frame.loc[frame["entry_id"] == "physical_chronic", "horizons"] = "long"
+    frame = frame[frame["entry_id"] != "transition_reputation"]
+    path = tmp_path / "climate_2025.csv"
+    frame.to_csv(path, index=False)
+    registers.import_register(ledger.engine, who(ledger, "admin"), "climate", 2025, path)
+    report = build_report(ledger, 2025, "en")
+    changes = _block(report, "climate_changes")
+    assert isinstance(changes, Table)
+    rows = {(str(r[0]), str(r[1])): r for r in changes.rows}
+    rescored = rows[("rescored", "extreme weather events")]
+    before_l, before_i, after_l, after_i = rescored[2:6]
+    assert isinstance(after_l, Figure) and isinstance(before_l, Figure)
+    assert (after_l.value, after_l.lineage) == (4.0, "climate:2025:physical_acute:likelihood")
+    assert before_l.missing and before_l.lineage == "climate:2024:physical_acute:likelihood"
+    assert isinstance(after_i, Figure) and after_i.value == 3.0
+    assert isinstance(before_i, Figure) and before_i.missing
+    horizons = rows[("time horizon changed", "rising temperatures and cooling demand")]
+    assert horizons[6:] == ("medium term; long term", "long term")
+    assert ("removed", "reputation under stricter disclosure") in rows
+    assert figure_value(ledger, "climate:2025:physical_acute:likelihood") == 4

@@ -37,6 +37,7 @@ __all__ = [
     "SEED_REGISTER",
     "Change",
     "RegisterEntry",
+    "changes_table",
     "heat_map",
     "load_horizons",
     "load_taxonomy",
@@ -449,5 +450,69 @@ def register_table(entries: Sequence[RegisterEntry], lang: str) -> Table:
         columns=tuple(word(f"col.{k}") for k in keys),
         rows=rows,
         notes=notes,
+        sheet="E",
+    )
+
+
+def changes_table(
+    previous: Sequence[RegisterEntry], current: Sequence[RegisterEntry], lang: str
+) -> Table:
+    """:func:`register_changes` as a report table: the change, the entry, and for a rescored
+    entry its likelihood and impact of both years as figures (with their lineage ids), for a
+    changed horizon both years' horizons."""
+    language = "zh" if lang == "zh" else "en"
+    labels = register_labels()
+
+    def word(key: str) -> str:
+        return labels[key][language] if key in labels else key
+
+    def horizons(entry: RegisterEntry) -> str:
+        return word("sep").join(word(h) for h in entry.horizons)
+
+    def score(entry: RegisterEntry, axis: Literal["likelihood", "impact"]) -> Figure:
+        value = entry.likelihood if axis == "likelihood" else entry.impact
+        return Figure(
+            value=None if value is None else float(value),
+            unit="",
+            precision=0,
+            lineage=score_lineage(entry, axis),
+            label=word(f"col.{axis}"),
+            source="missing" if value is None else "reported",
+        )
+
+    before = {e.entry_id: e for e in previous}
+    after = {e.entry_id: e for e in current}
+    rows: list[tuple[str | Figure, ...]] = []
+    for change in register_changes(previous, current):
+        entry = after.get(change.entry_id) or before[change.entry_id]
+        old = before.get(change.entry_id)
+        cells: tuple[str | Figure, ...] = ("", "", "", "", "", "")
+        if change.kind == "rescored" and old is not None:
+            cells = (
+                score(old, "likelihood"),
+                score(old, "impact"),
+                score(entry, "likelihood"),
+                score(entry, "impact"),
+                "",
+                "",
+            )
+        elif change.kind == "horizons" and old is not None:
+            cells = ("", "", "", "", horizons(old), horizons(entry))
+        rows.append((word(f"change.{change.kind}"), entry.title, *cells))
+    columns = (
+        word("col.change"),
+        word("col.title"),
+        f"{word('col.likelihood')} ({word('col.before')})",
+        f"{word('col.impact')} ({word('col.before')})",
+        f"{word('col.likelihood')} ({word('col.after')})",
+        f"{word('col.impact')} ({word('col.after')})",
+        f"{word('col.horizons')} ({word('col.before')})",
+        f"{word('col.horizons')} ({word('col.after')})",
+    )
+    return Table(
+        block_id="climate.changes",
+        title=word("changes.title"),
+        columns=columns,
+        rows=tuple(rows),
         sheet="E",
     )

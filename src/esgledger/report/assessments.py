@@ -27,6 +27,7 @@ from esgledger.assess.topics import TOPIC_FILES, Topic, load_topics, szse17_topi
 from esgledger.report.model import Block, Cell, Chart, Figure, Lang, Table
 
 __all__ = [
+    "climate_changes",
     "climate_register",
     "financially_material",
     "material_topics",
@@ -157,6 +158,20 @@ def climate_register(
     return Table(
         block_id, title or table.title, table.columns, table.rows, table.notes, sheet or "E"
     )
+
+
+def climate_changes(
+    engine: Engine, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
+) -> Block:
+    """The changes of the climate register from the previous year's register."""
+    current = registers.stored_frame(engine, "climate", year)
+    previous = registers.stored_frame(engine, "climate", year - 1)
+    if current.empty or previous.empty:
+        return _empty(block_id, title, word("climate_changes_none", lang), sheet)
+    table = climate.changes_table(
+        results.climate_entries(previous, year - 1), results.climate_entries(current, year), lang
+    )
+    return Table(block_id, title or table.title, table.columns, table.rows, (), sheet or "E")
 
 
 def financially_material(engine: Engine, year: int) -> frozenset[int]:

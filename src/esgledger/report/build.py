@@ -161,6 +161,7 @@ KINDS = {
         "materiality",
         "materiality_changes",
         "climate_register",
+        "climate_changes",
         "register_counts",
     ),
     "chart": ("ghg_series", "energy_mix", "breakdown", "materiality"),
@@ -411,6 +412,7 @@ def _assessment(ctx: _Context, spec: BlockSpec) -> Block:
         ("table", "materiality"): assessments.material_topics,
         ("table", "materiality_changes"): assessments.materiality_changes,
         ("table", "climate_register"): assessments.climate_register,
+        ("table", "climate_changes"): assessments.climate_changes,
         ("table", "register_counts"): assessments.register_counts,
     }
     return makers[(spec.kind, spec.query)](
@@ -440,6 +442,7 @@ QUERIES: dict[str, Callable[[_Context, BlockSpec], Block]] = {
     "materiality": _assessment,
     "materiality_changes": _assessment,
     "climate_register": _assessment,
+    "climate_changes": _assessment,
     "register_counts": _assessment,
 }
 
