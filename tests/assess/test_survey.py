@@ -346,3 +346,41 @@ def test_topics_come_from_a_library_or_the_latest_list(ledger: Ledger) -> None:
         survey.create_campaign(ledger.engine, who(ledger, "rev"), 2020, "x", closes(), GROUPS)
     created = [e for e in audit.entries(ledger.engine) if e["action"] == "create"]
     assert '"library":"seed-2024"' in created[0]["after"]
+
+
+def test_a_campaign_keeps_its_own_tier_rule(ledger: Ledger) -> None:
+    from dataclasses import replace  # noqa: PLC0415
+
+    from esgledger.assess.materiality import load_scales  # noqa: PLC0415
+
+    strict = replace(load_scales(), impact_high=4.0, financial_high=4.0, floor=1.0)
+    cid = survey.create_campaign(
+        ledger.engine, who(ledger, "rev"), 2024, "strict", closes(), GROUPS, scales=strict
+    )
+    (secret,) = tokens(ledger, cid, "employees")
+    # severity (4 + 3 + 5) / 3 = 4, x likelihood 4 / 5 = 3.2: high under 3.0, not under 4.0
+    survey.submit_response(ledger.engine, secret, [IMPACT])
+    scored = survey.score_campaign(ledger.engine, who(ledger, "rev"), cid)
+    assert scored.loc["climate_change", "impact"] == pytest.approx(3.2)
+    assert scored.loc["climate_change", "tier"] == "relatively high"
+    assert survey.campaign_scales(ledger.engine, cid) == strict
+    with pytest.raises(Invalid, match=r"floor 3\.5: expected at most the thresholds"):
+        survey.create_campaign(
+            ledger.engine,
+            who(ledger, "rev"),
+            2024,
+            "x",
+            closes(),
+            GROUPS,
+            scales=replace(load_scales(), floor=3.5),
+        )
+    with pytest.raises(Invalid, match=r"impact_high 9.0: expected a score in \(0, 5\]"):
+        survey.create_campaign(
+            ledger.engine,
+            who(ledger, "rev"),
+            2024,
+            "x",
+            closes(),
+            GROUPS,
+            scales=replace(load_scales(), impact_high=9.0),
+        )

@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from esgledger.assess import registers, results, survey
-from esgledger.assess.materiality import load_scales, response_scores
+from esgledger.assess.materiality import response_scores
 from esgledger.calc.explain import Node
 from esgledger.store.engine import TABLES
 
@@ -71,7 +71,7 @@ def _materiality(engine: Engine, year: int, topic_id: str, axis: str) -> Node:
         raise ValueError(f"no materiality campaign of {year} was signed off by the committee")
     cid = int(found["campaign_id"])
     responses, weights = survey.campaign_responses(engine, cid)
-    scales = load_scales()
+    scales = survey.campaign_scales(engine, cid)
     picked = responses[(responses["topic_id"] == topic_id) & (responses["axis"] == axis)]
     if picked.empty:
         raise ValueError(f"campaign {cid} has no {axis} responses on topic {topic_id!r}")

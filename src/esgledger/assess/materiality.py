@@ -15,6 +15,8 @@ The rule is data (``data/materiality_scales.csv``, every number with its source)
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Literal
@@ -81,6 +83,28 @@ class Scales:
     financial_high: float = 3.0
     floor: float = 1.5
     tolerance: float = 1e-9
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Scales:
+        data = json.loads(text)
+        for name in ("severity_components", "negative_only"):
+            data[name] = tuple(data[name])
+        return cls(**data)
+
+    def problems(self) -> list[str]:
+        """What is wrong with a rule (thresholds within the score range, floor below them)."""
+        top = self.maximum * self.maximum / min(self.impact_divisor, self.financial_divisor)
+        out = []
+        for name in ("impact_high", "financial_high", "floor"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0 < value <= top):
+                out.append(f"{name} {value!r}: expected a score in (0, {top:g}]")
+        if not out and self.floor > min(self.impact_high, self.financial_high):
+            out.append(f"floor {self.floor:g}: expected at most the thresholds")
+        return out
 
 
 def load_scales(table: pd.DataFrame | None = None) -> Scales:
@@ -312,11 +336,12 @@ def matrix_chart(
     year: int = 2024,
     topics: Iterable[Topic] | None = None,
     block_id: str = "materiality.matrix",
+    scales: Scales | None = None,
 ) -> Chart:
     """The matrix: series 0 the financial scores (x), series 1 the impact scores (y), one
     category per topic of ``topics`` (default: the packaged 2024 list) in its order."""
     labels = AXIS_LABEL["zh" if lang == "zh" else "en"]
-    scales = load_scales()
+    scales = scales or load_scales()
     listed = tuple(topics) if topics is not None else load_topics(year)
     names = tuple(t.name(lang) for t in listed)
 

@@ -42,7 +42,9 @@ from esgledger import audit
 from esgledger.assess.demo import FINANCIAL_GROUPS, IMPACT_GROUPS
 from esgledger.assess.materiality import (
     RESPONSE_COLUMNS,
+    Scales,
     StakeholderGroup,
+    load_scales,
     score_responses,
     tiers,
 )
@@ -61,6 +63,7 @@ __all__ = [
     "campaign",
     "campaign_responses",
     "campaign_results",
+    "campaign_scales",
     "campaign_topics",
     "campaigns",
     "create_campaign",
@@ -244,6 +247,7 @@ def create_campaign(
     groups: Sequence[SurveyGroup],
     *,
     library: str | None = None,
+    scales: Scales | None = None,
 ) -> int:
     """A new open campaign with its topics and ``groups``; returns its id.
 
@@ -258,6 +262,10 @@ def create_campaign(
         topics, source = topics_for(year, library)
     except ValueError as exc:
         raise Invalid(str(exc)) from exc
+    rule = scales or load_scales()
+    wrong = rule.problems()
+    if wrong:
+        raise Invalid("scoring rule: " + "; ".join(wrong))
     closes = _naive_utc(closes_at, "closes_at")
     stamp = utc_now()
     if closes <= stamp:
@@ -275,6 +283,7 @@ def create_campaign(
                     status="open",
                     created_by=who.username,
                     created_at=stamp,
+                    scales=rule.to_json(),
                 )
                 .returning(CAMPAIGN.c.campaign_id)
             ).scalar_one()
@@ -319,6 +328,11 @@ def create_campaign(
                 "title": title.strip(),
                 "closes_at": closes,
                 "library": source,
+                "thresholds": {
+                    "impact_high": rule.impact_high,
+                    "financial_high": rule.financial_high,
+                    "floor": rule.floor,
+                },
                 "topics": [t.topic_id for t in topics],
                 "groups": {
                     g.group_id: {"axis": g.axis, "weight": g.weight, "internal": g.internal}
@@ -574,13 +588,25 @@ def _responses(conn: Connection, campaign_id: int) -> pd.DataFrame:
     return frame[list(RESPONSE_COLUMNS)]
 
 
+def _scales(campaign: dict[str, Any]) -> Scales:
+    text = campaign.get("scales")
+    return load_scales() if not text else Scales.from_json(str(text))
+
+
+def campaign_scales(engine: Engine, campaign_id: int) -> Scales:
+    """The scoring rule a campaign keeps (the packaged one for a campaign without its own)."""
+    with engine.connect() as conn:
+        return _scales(_campaign(conn, campaign_id))
+
+
 def _score(conn: Connection, campaign_id: int) -> tuple[pd.DataFrame, int]:
+    rule = _scales(_campaign(conn, campaign_id))
     frame = _responses(conn, campaign_id)
     if frame.empty:
         raise Conflict(f"materiality campaign {campaign_id} has no responses yet")
     weights = {g["group_id"]: float(g["weight"]) for g in _groups(conn, campaign_id)}
     try:
-        return tiers(score_responses(frame, weights)), len(frame)
+        return tiers(score_responses(frame, weights, rule), rule), len(frame)
     except ValueError as exc:  # pragma: no cover - answers are validated on the way in
         raise Invalid(str(exc)) from exc
 

@@ -124,19 +124,50 @@ def materiality_create(
             "year's list, else the latest list before it"
         ),
     ] = None,
+    impact_threshold: Annotated[
+        float | None, typer.Option(help="impact score at which a topic is high (default 3.0)")
+    ] = None,
+    financial_threshold: Annotated[
+        float | None,
+        typer.Option(help="financial score at which a topic is high (default 3.0)"),
+    ] = None,
+    floor: Annotated[
+        float | None,
+        typer.Option(help="larger score from which a topic is material at all (default 1.5)"),
+    ] = None,
     ledger: LedgerOption = DEFAULT_LEDGER,
     actor: ActorOption = "cli",
 ) -> None:
     """Open a materiality campaign of a year with its topic list and stakeholder groups."""
+    from dataclasses import replace
+
     from esgledger.assess import survey
+    from esgledger.assess.materiality import load_scales
     from esgledger.workflow.errors import WorkflowError
+
+    packaged = load_scales()
+    scales = replace(
+        packaged,
+        impact_high=packaged.impact_high if impact_threshold is None else impact_threshold,
+        financial_high=packaged.financial_high
+        if financial_threshold is None
+        else financial_threshold,
+        floor=packaged.floor if floor is None else floor,
+    )
 
     chosen = _groups_file(groups) if groups else list(survey.demo_groups())
     closing = datetime.combine(closes.date(), time(23, 59, 59), tzinfo=UTC)
     store = _open(ledger)
     try:
         cid = survey.create_campaign(
-            store.engine, _operator(actor), year, title, closing, chosen, library=library
+            store.engine,
+            _operator(actor),
+            year,
+            title,
+            closing,
+            chosen,
+            library=library,
+            scales=scales,
         )
     except WorkflowError as exc:
         raise _fail(f"materiality create: {exc}") from exc

@@ -62,7 +62,11 @@ def materiality_matrix(
     results = _results(engine, year)
     if results is None:
         return _empty(block_id, title, word("materiality_none", lang), sheet)
-    chart = matrix_chart(results, lang, year=year, topics=_topics(engine, year), block_id=block_id)
+    found = survey.signed_off(engine, year)
+    scales = None if found is None else survey.campaign_scales(engine, int(found["campaign_id"]))
+    chart = matrix_chart(
+        results, lang, year=year, topics=_topics(engine, year), block_id=block_id, scales=scales
+    )
     return Chart(
         chart.block_id,
         chart.kind,

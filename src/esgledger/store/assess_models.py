@@ -40,6 +40,9 @@ class MaterialityCampaignRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     signed_off_by: Mapped[str | None] = mapped_column(Text)
     signed_off_at: Mapped[datetime | None] = mapped_column(DateTime)
+    scales: Mapped[str | None] = mapped_column(Text)
+    """The scoring rule the campaign was created with (JSON of ``materiality.Scales``), so its
+    results never change with the packaged rule; NULL: the packaged rule (migration 0007)."""
 
 
 class MaterialityTopicRow(Base):
