@@ -82,6 +82,7 @@ ENTITY_LINKED = frozenset(
         "entity_id",
         "entity_ids",
         "entity",
+        "lineage_id",
     }
 )
 #: Parameters naming a user's own things (refused for another user's on signed-in routes).
@@ -403,6 +404,26 @@ class Call:
 
 _names = itertools.count(1)
 
+
+def _risk_of(call: Call) -> str:
+    """The lineage id of a business-continuity risk of the call's entity (demo registers)."""
+    table = TABLES["register_entry"]
+    with call.engine.connect() as conn:
+        key = conn.scalar(
+            select(table.c.row_key)
+            .where(
+                table.c.kind == "bcm",
+                table.c.year == LOCKED_YEAR,
+                table.c.entity_id == call.entity,
+                table.c.superseded_by.is_(None),
+            )
+            .order_by(table.c.row_key)
+            .limit(1)
+        )
+    assert key is not None, f"the demo has no {LOCKED_YEAR} bcm risk of {call.entity}"
+    return f"bcm:{LOCKED_YEAR}:{key}"
+
+
 #: Path and required query parameters: the contract's names.
 PATH_FILLERS: dict[str, Callable[[Call], object]] = {
     "request_id": lambda c: c.world.requests[c.entity],
@@ -418,6 +439,9 @@ PATH_FILLERS: dict[str, Callable[[Call], object]] = {
     "lang": lambda c: "en",  # the report's language
     "fmt": lambda c: "html",  # the report's format (the quickest to build)
     "section_id": lambda c: "climate",  # a section of the report
+    "materiality_id": lambda c: 1,  # the demo's signed-off 2024 materiality campaign
+    "kind": lambda c: "bcm",  # a per-entity assessment register
+    "lineage_id": _risk_of,  # an assessment figure of the call's entity
 }
 
 #: Routes serving the group's report (group-level material): a caller with the permission

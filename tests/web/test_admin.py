@@ -240,7 +240,8 @@ def test_audit_verify_reports_tampering(client_for: Clients, web_ledger: Ledger)
     assert broken["ok"] is False
     assert broken["problems"][0]["seq"] == 2
     page = verifier.get("/audit", params={"verify": 1})
-    assert "mallory" in page.text
+    assert '<a href="/audit?before_seq=3">2</a>' in page.text  # the broken entry, linked
+    assert "mallory" in verifier.get("/audit", params={"before_seq": 3}).text
 
 
 def test_audit_needs_audit_read(client_for: Clients) -> None:

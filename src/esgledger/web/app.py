@@ -23,6 +23,7 @@ from esgledger.auth.accounts import AccountError
 from esgledger.store.ledger import Ledger, PeriodLockedError
 from esgledger.web.pages import render, wants_html
 from esgledger.web.routes import ROUTERS
+from esgledger.web.routes.assess import redact_access_log
 from esgledger.web.security import SESSION_COOKIE, Caller, LoginRequired
 from esgledger.workflow.errors import Conflict, WorkflowError
 
@@ -54,6 +55,7 @@ def create_app(target: str | Path | Ledger, *, secure_cookies: bool = False) -> 
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    redact_access_log()  # survey links carry their secret in the query string
 
     @app.exception_handler(WorkflowError)
     async def _workflow(request: Request, exc: WorkflowError) -> Response:

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from esgledger.web.routes import admin, auth, campaigns, dashboard, periods, report, requests
+from esgledger.web.routes import (
+    admin,
+    assess,
+    auth,
+    campaigns,
+    dashboard,
+    periods,
+    report,
+    requests,
+)
 
 #: Routes open without signing in: (method, path).
 PUBLIC: frozenset[tuple[str, str]] = frozenset(
@@ -14,6 +23,9 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/login"),
         ("POST", "/api/login"),
         ("GET", "/healthz"),
+        # the respondent's survey: the one-time token is the credential (routes/assess.py)
+        ("GET", "/survey/{materiality_id}"),
+        ("POST", "/survey/{materiality_id}"),
     }
 )
 
@@ -25,4 +37,5 @@ ROUTERS: list[APIRouter] = [
     periods.router,
     dashboard.router,
     report.router,
+    assess.router,
 ]
