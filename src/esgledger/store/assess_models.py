@@ -42,7 +42,7 @@ class MaterialityCampaignRow(Base):
     signed_off_at: Mapped[datetime | None] = mapped_column(DateTime)
     scales: Mapped[str | None] = mapped_column(Text)
     """The scoring rule the campaign was created with (JSON of ``materiality.Scales``), so its
-    results never change with the packaged rule; NULL: the packaged rule (migration 0007)."""
+    results never change with the packaged rule; NULL: the packaged rule (migration 0008)."""
 
 
 class MaterialityTopicRow(Base):

@@ -1,5 +1,4 @@
-"""Assessment registers: imports of register files and their rows; the scoring rule each
-materiality campaign keeps (``materiality_campaign.scales``).
+"""Assessment registers: imports of register files and their rows.
 
 Revision ID: 0007
 Revises: 0006
@@ -20,7 +19,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column("materiality_campaign", sa.Column("scales", sa.Text(), nullable=True))
     op.create_table(
         "register_import",
         sa.Column("import_id", sa.Integer(), autoincrement=True, nullable=False),
@@ -71,4 +69,3 @@ def downgrade() -> None:
     op.drop_index("ix_register_entry_kind_year", table_name="register_entry")
     op.drop_table("register_entry")
     op.drop_table("register_import")
-    op.drop_column("materiality_campaign", "scales")
