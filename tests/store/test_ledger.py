@@ -125,7 +125,7 @@ def test_init_is_idempotent_and_at_head(tmp_path: Path) -> None:
         ledger.init()
         assert ledger.is_initialised()
         with ledger.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_heads() == ("0008",)
+            assert MigrationContext.configure(conn).get_current_heads() == ("0009",)
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert set(ledger.counts().values()) == {0}
@@ -144,7 +144,7 @@ def test_a_ledger_at_0001_upgrades_and_keeps_its_rows(tmp_path: Path) -> None:
         assert "activity_record" in tables and "metric_value" not in tables
         ledger.init()
         with ledger.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_heads() == ("0008",)
+            assert MigrationContext.configure(conn).get_current_heads() == ("0009",)
         assert ledger.counts()["metric_value"] == 0
         assert ledger.counts()["entity"] == len(ENTITIES)
 

@@ -1,0 +1,458 @@
+"""The carbon ledger: an entity's verified emissions and its allowance account, as
+hash-chained postings.
+
+Postings (``carbon_posting``) are of these kinds:
+
+- ``emissions`` (unit ``tCO2e``): the verified emissions of a compliance year, posted from the
+  inventory (:func:`post_emissions`: the entity's scope totals of the year, the lineage ids
+  ``ghg:<year>:<scope>:<entity>`` kept with the posting) or entered (an external
+  verification); ``adjustment``: a signed correction of them, with its reason;
+- ``allocation``, ``purchase``, ``sale``, ``surrender``, ``retire`` of units ``CEA``
+  (allowances, with their vintage) and ``CCER`` (offsets, with their vintage): allocation
+  and purchase add to the holding of that unit and vintage, sale, surrender (for a compliance
+  year) and voluntary retirement take from it.
+
+Rules (``data/rules.csv``, with sources): a sale, surrender or retirement larger than the
+holding of that unit and vintage is refused; allowances of a later vintage cannot be
+surrendered for an earlier year (no borrowing); offsets may cover at most a share of the
+year's verified emissions (5 % in the national ETS) and only once these are posted. The
+compliance gap of a year is its verified emissions minus the units surrendered for it
+(positive: units still to surrender).
+
+Every posting is chained: its hash is the SHA-256 of its fields and the previous posting's
+hash, so :func:`verify` finds an edited, deleted or reordered posting; each posting is also
+written to the audit log with its hash, so deleting the newest postings is found against the
+(audit-headed) log. Postings are only appended: a mistake is corrected by a new posting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from io import StringIO
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, select
+
+from esgledger import audit
+from esgledger.auth.accounts import Principal
+from esgledger.auth.roles import Permission
+from esgledger.store.engine import TABLES, write_transaction
+from esgledger.store.engine import now as utc_now
+from esgledger.store.ledger import Ledger
+from esgledger.workflow.collection import require
+from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
+
+__all__ = [
+    "KINDS",
+    "UNITS",
+    "Problem",
+    "Rules",
+    "compliance",
+    "holdings",
+    "load_rules",
+    "positions",
+    "post",
+    "post_emissions",
+    "postings",
+    "verify",
+]
+
+POSTING, ENTITY = TABLES["carbon_posting"], TABLES["entity"]
+GENESIS = "0" * 64
+_PG_LOCK_KEY = 0x63_61_72_62  # 'carb': serialises postings on PostgreSQL
+AUDIT_TYPE = "carbon_posting"
+
+UNITS = ("CEA", "CCER", "tCO2e")
+SIGN = {
+    "emissions": 1,
+    "adjustment": 1,
+    "allocation": 1,
+    "purchase": 1,
+    "sale": -1,
+    "surrender": -1,
+    "retire": -1,
+}
+"""Kinds and the sign their (positive) quantity takes in a balance; an adjustment carries its
+own sign."""
+KINDS = tuple(SIGN)
+EMISSION_KINDS = ("emissions", "adjustment")
+UNIT_KINDS = ("allocation", "purchase", "sale", "surrender", "retire")
+TAKING = ("sale", "surrender", "retire")
+SCOPES = ("S1", "S2L", "S2M", "S3")
+_SCOPE_TOTALS = {"S1": "scope1", "S2L": "scope2_location", "S2M": "scope2_market", "S3": "scope3"}
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    offset_max_share: float
+    borrowing: bool
+
+
+@cache
+def load_rules() -> Rules:
+    text = resources.files("esgledger.trading").joinpath("data", "rules.csv").read_text("utf-8")
+    frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    value = dict(zip(frame["parameter"], frame["value"], strict=True))
+    share = float(value["offset.max_share"])
+    if not 0 <= share <= 1:
+        raise ValueError(f"rules.csv: offset.max_share {share}: expected a share 0-1")
+    return Rules(offset_max_share=share, borrowing=value["cea.borrowing"] == "yes")
+
+
+# -- the chain --------------------------------------------------------------------------------
+
+
+def posting_hash(row: Mapping[str, Any]) -> str:
+    """SHA-256 of a posting's fields (all but ``hash``) in a fixed layout."""
+    at = row["posted_at"]
+    fields = {
+        "seq": int(row["seq"]),
+        "entity_id": row["entity_id"],
+        "kind": row["kind"],
+        "unit_type": row["unit_type"],
+        "vintage": None if row["vintage"] is None else int(row["vintage"]),
+        "compliance_year": None if row["compliance_year"] is None else int(row["compliance_year"]),
+        "quantity": repr(float(row["quantity"])),
+        "price_cny": None if row["price_cny"] is None else repr(float(row["price_cny"])),
+        "lineage": row["lineage"],
+        "reference": row["reference"],
+        "note": row["note"],
+        "posted_by": row["posted_by"],
+        "posted_at": at.isoformat(timespec="microseconds") if isinstance(at, datetime) else at,
+        "prev_hash": row["prev_hash"],
+    }
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = "carbon ledger" if self.seq is None else f"carbon posting {self.seq}"
+        return f"{where}: {self.message}"
+
+
+def verify(engine: Engine) -> list[Problem]:
+    """Recompute the chain (every hash, every link, no gap in the sequence) and compare it
+    with the audit log, which recorded each posting's hash when it was made."""
+    problems: list[Problem] = []
+    prev, expected = GENESIS, 1
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(select(POSTING).order_by(POSTING.c.seq)).mappings()]
+    for row in rows:
+        seq = int(row["seq"])
+        if seq != expected:
+            problems.append(Problem(seq, f"sequence jumps from {expected - 1} to {seq}: deleted"))
+        if row["prev_hash"] != prev:
+            problems.append(Problem(seq, "does not follow the previous posting: deleted or moved"))
+        if posting_hash(row) != row["hash"]:
+            problems.append(Problem(seq, "content does not match its hash: modified"))
+        prev, expected = str(row["hash"]), seq + 1
+    logged = {
+        int(e["object_id"]): json.loads(e["after"])["hash"]
+        for e in _audit_entries(engine)
+        if e["action"] == "post"
+    }
+    stored = {int(r["seq"]): str(r["hash"]) for r in rows}
+    for seq, digest in sorted(logged.items()):
+        if seq not in stored:
+            problems.append(Problem(seq, "in the audit log but not in the ledger: deleted"))
+        elif stored[seq] != digest:
+            problems.append(Problem(seq, "hash differs from the one in the audit log: rewritten"))
+    for seq in sorted(set(stored) - set(logged)):
+        problems.append(Problem(seq, "not in the audit log: inserted outside esgledger"))
+    return problems
+
+
+def _audit_entries(engine: Engine) -> list[dict[str, Any]]:
+    log = TABLES["audit_log"]
+    with engine.connect() as conn:
+        stmt = select(log.c.object_id, log.c.action, log.c.after).where(
+            log.c.object_type == AUDIT_TYPE
+        )
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def _frame(conn: Connection, entity_id: str | None = None) -> pd.DataFrame:
+    stmt = select(POSTING).order_by(POSTING.c.seq)
+    if entity_id is not None:
+        stmt = stmt.where(POSTING.c.entity_id == entity_id)
+    rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    columns = [c.name for c in POSTING.columns]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["signed"] = frame["quantity"].astype(float) * frame["kind"].map(SIGN).astype(float)
+    return frame
+
+
+def _sees(who: Principal, entity_id: str) -> None:
+    if not who.sees(entity_id):
+        raise NotFound(f"no entity {entity_id!r}")
+
+
+def postings(engine: Engine, who: Principal, entity_id: str | None = None) -> pd.DataFrame:
+    """The postings ``who`` may see (of one entity, or of all they see), oldest first."""
+    require(who, Permission.VIEW)
+    if entity_id is not None:
+        _sees(who, entity_id)
+    with engine.connect() as conn:
+        frame = _frame(conn, entity_id)
+    visible = frame["entity_id"].map(who.sees).astype(bool)
+    return frame.loc[visible].reset_index(drop=True)
+
+
+def _holdings(frame: pd.DataFrame) -> pd.DataFrame:
+    units = frame[frame["kind"].isin(UNIT_KINDS)]
+    if units.empty:
+        return pd.DataFrame(columns=["entity_id", "unit_type", "vintage", "held"])
+    grouped = units.groupby(["entity_id", "unit_type", "vintage"])["signed"].sum()
+    return grouped.rename("held").reset_index()
+
+
+def holdings(engine: Engine, who: Principal, entity_id: str) -> pd.DataFrame:
+    """Units held by unit type and vintage (allocations and purchases less sales,
+    surrenders and retirements)."""
+    return _holdings(postings(engine, who, entity_id))
+
+
+def _compliance(frame: pd.DataFrame, year: int) -> dict[str, float]:
+    of_year = frame[frame["compliance_year"] == year]
+    emissions = float(of_year.loc[of_year["kind"].isin(EMISSION_KINDS), "signed"].sum())
+    surrendered = of_year[of_year["kind"] == "surrender"]
+    cea = float(surrendered.loc[surrendered["unit_type"] == "CEA", "quantity"].sum())
+    ccer = float(surrendered.loc[surrendered["unit_type"] == "CCER", "quantity"].sum())
+    return {
+        "year": float(year),
+        "verified_emissions": emissions,
+        "surrendered_cea": cea,
+        "surrendered_ccer": ccer,
+        "surrendered": cea + ccer,
+        "gap": emissions - (cea + ccer),
+        "offset_limit": load_rules().offset_max_share * emissions,
+    }
+
+
+def compliance(engine: Engine, who: Principal, entity_id: str, year: int) -> dict[str, float]:
+    """Verified emissions of ``year``, units surrendered for it (CEA and CCER), the gap
+    (emissions − surrendered) and the most offsets may still cover."""
+    return _compliance(postings(engine, who, entity_id), year)
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def _number(value: float, what: str) -> float:
+    if isinstance(value, bool) or not math.isfinite(float(value)):
+        raise Invalid(f"{what} {value!r}: expected a finite number")
+    return float(value)
+
+
+def _check(
+    frame: pd.DataFrame,
+    entity_id: str,
+    kind: str,
+    unit_type: str,
+    vintage: int | None,
+    year: int | None,
+    quantity: float,
+) -> None:
+    """Refuse a posting the rules forbid (module doc), naming the figures at stake."""
+    rules = load_rules()
+    mine = frame[frame["entity_id"] == entity_id]
+    if kind in TAKING:
+        held = mine[
+            (mine["kind"].isin(UNIT_KINDS))
+            & (mine["unit_type"] == unit_type)
+            & (mine["vintage"] == vintage)
+        ]["signed"].sum()
+        if quantity > float(held) + 1e-9:
+            raise Conflict(
+                f"{entity_id} holds {float(held):,.2f} {unit_type} of vintage {vintage}: "
+                f"cannot {kind} {quantity:,.2f}"
+            )
+    if kind != "surrender" or year is None:
+        return
+    if unit_type == "CEA" and vintage is not None and vintage > year and not rules.borrowing:
+        raise Conflict(
+            f"CEA of vintage {vintage} cannot be surrendered for {year}: no borrowing of "
+            "later allowances (rules.csv cea.borrowing)"
+        )
+    if unit_type == "CCER":
+        status = _compliance(mine, year)
+        if status["verified_emissions"] <= 0:
+            raise Conflict(
+                f"no verified emissions of {year} posted for {entity_id}: offsets are limited "
+                "to a share of them, so post them first"
+            )
+        if status["surrendered_ccer"] + quantity > status["offset_limit"] + 1e-9:
+            raise Conflict(
+                f"CCER for {year} would reach {status['surrendered_ccer'] + quantity:,.2f} t, "
+                f"over the limit {status['offset_limit']:,.2f} t "
+                f"({rules.offset_max_share:.0%} of {status['verified_emissions']:,.2f} t)"
+            )
+
+
+def _validate(
+    kind: str,
+    unit_type: str,
+    vintage: int | None,
+    year: int | None,
+    quantity: float,
+    price_cny: float | None,
+    note: str,
+) -> None:
+    problems = []
+    if kind not in KINDS:
+        problems.append(f"kind {kind!r}: expected one of {', '.join(KINDS)}")
+    elif kind in EMISSION_KINDS:
+        if unit_type != "tCO2e":
+            problems.append(f"unit {unit_type!r}: emissions are in tCO2e")
+        if year is None:
+            problems.append("compliance_year: expected the year the emissions are of")
+        if kind == "adjustment" and not note.strip():
+            problems.append("note: an adjustment needs its reason")
+    else:
+        if unit_type not in ("CEA", "CCER"):
+            problems.append(f"unit {unit_type!r}: expected CEA or CCER")
+        if vintage is None:
+            problems.append("vintage: expected the year the units were issued for")
+        if kind == "surrender" and year is None:
+            problems.append("compliance_year: expected the year the units are surrendered for")
+    if kind != "adjustment" and quantity <= 0:
+        problems.append(f"quantity {quantity:g}: expected a positive quantity")
+    if price_cny is not None and price_cny < 0:
+        problems.append(f"price_cny {price_cny:g}: expected a price >= 0")
+    if problems:
+        raise Invalid("; ".join(problems))
+
+
+def post(
+    engine: Engine,
+    who: Principal,
+    entity_id: str,
+    kind: str,
+    quantity: float,
+    *,
+    unit_type: str = "tCO2e",
+    vintage: int | None = None,
+    compliance_year: int | None = None,
+    price_cny: float | None = None,
+    lineage: str = "",
+    reference: str = "",
+    note: str = "",
+) -> int:
+    """Append one posting after checking it against the rules; returns its sequence number."""
+    require(who, Permission.EDIT)
+    quantity = _number(quantity, "quantity")
+    price = None if price_cny is None else _number(price_cny, "price_cny")
+    _validate(kind, unit_type, vintage, compliance_year, quantity, price, note)
+    with write_transaction(engine) as conn:
+        if conn.scalar(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id == entity_id)) is None:
+            raise NotFound(f"no entity {entity_id!r}")
+        if not who.sees(entity_id):
+            raise Forbidden(f"{who.username} may not post for {entity_id}")
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+        frame = _frame(conn, entity_id)
+        _check(frame, entity_id, kind, unit_type, vintage, compliance_year, quantity)
+        last = conn.execute(
+            select(POSTING.c.seq, POSTING.c.hash).order_by(POSTING.c.seq.desc()).limit(1)
+        ).first()
+        seq, prev = (1, GENESIS) if last is None else (int(last.seq) + 1, str(last.hash))
+        row: dict[str, Any] = {
+            "seq": seq,
+            "entity_id": entity_id,
+            "kind": kind,
+            "unit_type": unit_type,
+            "vintage": vintage,
+            "compliance_year": compliance_year,
+            "quantity": quantity,
+            "price_cny": price,
+            "lineage": lineage,
+            "reference": reference,
+            "note": note,
+            "posted_by": who.username,
+            "posted_at": utc_now(),
+            "prev_hash": prev,
+        }
+        row["hash"] = posting_hash(row)
+        conn.execute(POSTING.insert().values(**row))
+        audit.append(
+            conn,
+            who.username,
+            "post",
+            AUDIT_TYPE,
+            seq,
+            entity_id=entity_id,
+            after={k: v for k, v in row.items() if k not in ("posted_at", "prev_hash")},
+        )
+    return seq
+
+
+def post_emissions(
+    ledger: Ledger,
+    who: Principal,
+    entity_id: str,
+    year: int,
+    scopes: Sequence[str] = ("S1", "S2L"),
+    *,
+    reference: str = "",
+) -> int:
+    """Post the entity's inventory emissions of ``year`` in ``scopes`` (default scope 1 and
+    location-based scope 2, the emissions an ETS covers) as its verified emissions, with the
+    lineage ids of the scope totals."""
+    from esgledger import service  # noqa: PLC0415 (heavy import)
+
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown or not scopes:
+        raise Invalid(f"scopes {list(scopes)}: expected some of {', '.join(SCOPES)}")
+    settings = service.settings_from_ledger(ledger, years=(year,))
+    result = service.run_inventory(ledger, settings)
+    totals = result.scope_totals(year, entity_id=entity_id)
+    quantity = float(sum(totals.get(_SCOPE_TOTALS[s], 0.0) or 0.0 for s in scopes))
+    if quantity <= 0:
+        raise Conflict(
+            f"the inventory has no {'+'.join(scopes)} emissions of {entity_id} in {year}"
+        )
+    lineage = ";".join(f"ghg:{year}:{s}:{entity_id}" for s in scopes)
+    return post(
+        ledger.engine,
+        who,
+        entity_id,
+        "emissions",
+        quantity,
+        compliance_year=year,
+        lineage=lineage,
+        reference=reference or f"inventory {result.library_version}",
+        note=f"{' + '.join(scopes)} of the inventory",
+    )
+
+
+def positions(engine: Engine, who: Principal, entities: Iterable[str], year: int) -> pd.DataFrame:
+    """Per entity: holdings by unit and the compliance status of ``year`` (a table)."""
+    rows = []
+    for entity in entities:
+        status = compliance(engine, who, entity, year)
+        held = holdings(engine, who, entity)
+        rows.append(
+            {
+                "entity_id": entity,
+                **status,
+                "cea_held": float(held.loc[held["unit_type"] == "CEA", "held"].sum()),
+                "ccer_held": float(held.loc[held["unit_type"] == "CCER", "held"].sum()),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,235 @@
+"""The carbon ledger and allowance account: holdings, surrender rules, compliance gap,
+tamper detection, per-entity access."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert, update
+
+from esgledger.auth import accounts
+from esgledger.auth.accounts import Principal
+from esgledger.store.engine import TABLES
+from esgledger.store.ledger import Ledger
+from esgledger.trading import ledger as carbon
+from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
+
+POSTING = TABLES["carbon_posting"]
+
+
+@pytest.fixture(scope="module")
+def template(demo_ledger_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("carbon") / "carbon.db"
+    shutil.copy(demo_ledger_path, path)
+    with Ledger.open(path) as ledger:
+        accounts.create_user(ledger.engine, "t", "own1", "own1-password", "owner", entities=["S01"])
+        accounts.create_user(
+            ledger.engine, "t", "view", "view-password", "viewer", entities=["S01"]
+        )
+    return path
+
+
+@pytest.fixture
+def ledger(template: Path, tmp_path: Path) -> Iterator[Ledger]:
+    path = tmp_path / "l.db"
+    shutil.copy(template, path)
+    with Ledger.open(path) as opened:
+        yield opened
+
+
+ADMIN = accounts.operator("trader")
+
+
+def who(ledger: Ledger, name: str) -> Principal:
+    user_id = accounts.user_id_of(ledger.engine, name)
+    assert user_id is not None
+    found = accounts.get_principal(ledger.engine, user_id)
+    assert found is not None
+    return found
+
+
+def allocate(ledger: Ledger, quantity: float, vintage: int = 2024, entity: str = "S01") -> int:
+    return carbon.post(
+        ledger.engine, ADMIN, entity, "allocation", quantity, unit_type="CEA", vintage=vintage
+    )
+
+
+def test_surrendering_more_than_held_is_refused(ledger: Ledger) -> None:
+    allocate(ledger, 1000)
+    carbon.post(ledger.engine, ADMIN, "S01", "emissions", 1100, compliance_year=2024)
+    with pytest.raises(Conflict, match=r"holds 1,000\.00 CEA of vintage 2024: cannot surrender"):
+        carbon.post(
+            ledger.engine, ADMIN, "S01", "surrender", 1100.5,
+            unit_type="CEA", vintage=2024, compliance_year=2024,
+        )  # fmt: skip
+    with pytest.raises(Conflict, match=r"holds 0\.00 CEA of vintage 2023"):
+        carbon.post(ledger.engine, ADMIN, "S01", "sale", 1, unit_type="CEA", vintage=2023)
+    carbon.post(
+        ledger.engine, ADMIN, "S01", "purchase", 100, unit_type="CEA", vintage=2024, price_cny=98
+    )
+    carbon.post(
+        ledger.engine, ADMIN, "S01", "surrender", 1100,
+        unit_type="CEA", vintage=2024, compliance_year=2024,
+    )  # fmt: skip
+    held = carbon.holdings(ledger.engine, ADMIN, "S01")
+    assert held.to_dict("records") == [
+        {"entity_id": "S01", "unit_type": "CEA", "vintage": 2024, "held": 0.0}
+    ]
+    status = carbon.compliance(ledger.engine, ADMIN, "S01", 2024)
+    assert (status["verified_emissions"], status["surrendered"], status["gap"]) == (1100, 1100, 0)
+    assert carbon.verify(ledger.engine) == []
+
+
+def test_offsets_are_limited_to_their_share_and_need_the_emissions(ledger: Ledger) -> None:
+    carbon.post(ledger.engine, ADMIN, "S01", "purchase", 80, unit_type="CCER", vintage=2022)
+    surrender = {"unit_type": "CCER", "vintage": 2022, "compliance_year": 2024}
+    with pytest.raises(Conflict, match="post them first"):
+        carbon.post(ledger.engine, ADMIN, "S01", "surrender", 10, **surrender)
+    carbon.post(ledger.engine, ADMIN, "S01", "emissions", 1000, compliance_year=2024)
+    # rules.csv: at most 5 % of 1,000 t, i.e. 50 t
+    with pytest.raises(
+        Conflict, match=r"reach 50\.01 t, over the limit 50\.00 t \(5% of 1,000\.00 t\)"
+    ):
+        carbon.post(ledger.engine, ADMIN, "S01", "surrender", 50.01, **surrender)
+    carbon.post(ledger.engine, ADMIN, "S01", "surrender", 30, **surrender)
+    carbon.post(ledger.engine, ADMIN, "S01", "surrender", 20, **surrender)
+    with pytest.raises(Conflict, match="over the limit"):
+        carbon.post(ledger.engine, ADMIN, "S01", "surrender", 1, **surrender)
+    status = carbon.compliance(ledger.engine, ADMIN, "S01", 2024)
+    assert (status["surrendered_ccer"], status["gap"]) == (50, 950)
+
+
+def test_no_borrowing_of_later_allowances(ledger: Ledger) -> None:
+    allocate(ledger, 500, vintage=2025)
+    carbon.post(ledger.engine, ADMIN, "S01", "emissions", 400, compliance_year=2024)
+    with pytest.raises(Conflict, match="vintage 2025 cannot be surrendered for 2024"):
+        carbon.post(
+            ledger.engine, ADMIN, "S01", "surrender", 400,
+            unit_type="CEA", vintage=2025, compliance_year=2024,
+        )  # fmt: skip
+    allocate(ledger, 500, vintage=2023)  # banking an earlier vintage forward is allowed
+    carbon.post(
+        ledger.engine, ADMIN, "S01", "surrender", 400,
+        unit_type="CEA", vintage=2023, compliance_year=2024,
+    )  # fmt: skip
+
+
+def test_bad_postings_say_what_was_expected(ledger: Ledger) -> None:
+    with pytest.raises(Invalid, match="kind 'gift'"):
+        carbon.post(ledger.engine, ADMIN, "S01", "gift", 1)
+    with pytest.raises(Invalid, match="an adjustment needs its reason"):
+        carbon.post(ledger.engine, ADMIN, "S01", "adjustment", -5, compliance_year=2024)
+    with pytest.raises(Invalid, match="vintage: expected"):
+        carbon.post(ledger.engine, ADMIN, "S01", "allocation", 5, unit_type="CEA")
+    with pytest.raises(Invalid, match="expected a positive quantity"):
+        allocate(ledger, 0)
+    with pytest.raises(Invalid, match="finite"):
+        allocate(ledger, float("nan"))
+    with pytest.raises(NotFound, match="no entity 'NOPE'"):
+        allocate(ledger, 1, entity="NOPE")
+
+
+def test_inventory_emissions_are_posted_with_their_lineage(ledger: Ledger) -> None:
+    from esgledger import service  # noqa: PLC0415
+
+    seq = carbon.post_emissions(ledger, ADMIN, "S01", 2024)
+    row = carbon.postings(ledger.engine, ADMIN, "S01").set_index("seq").loc[seq]
+    assert row["lineage"] == "ghg:2024:S1:S01;ghg:2024:S2L:S01"
+    explained = sum(
+        service.explain(ledger, figure).value or 0.0 for figure in row["lineage"].split(";")
+    )
+    assert row["quantity"] == pytest.approx(explained, rel=1e-12)
+    with pytest.raises(Invalid, match="scopes"):
+        carbon.post_emissions(ledger, ADMIN, "S01", 2024, scopes=("S9",))
+
+
+def test_tampering_is_detected(ledger: Ledger) -> None:
+    allocate(ledger, 100)
+    allocate(ledger, 200)
+    allocate(ledger, 300)
+    assert carbon.verify(ledger.engine) == []
+    with ledger.engine.begin() as conn:
+        conn.execute(update(POSTING).where(POSTING.c.seq == 2).values(quantity=2000.0))
+    found = [str(p) for p in carbon.verify(ledger.engine)]
+    assert found == ["carbon posting 2: content does not match its hash: modified"]
+    with ledger.engine.begin() as conn:
+        conn.execute(update(POSTING).where(POSTING.c.seq == 2).values(quantity=200.0))
+        conn.execute(delete(POSTING).where(POSTING.c.seq == 3))
+    found = [str(p) for p in carbon.verify(ledger.engine)]
+    assert found == ["carbon posting 3: in the audit log but not in the ledger: deleted"]
+
+
+def test_a_rewritten_chain_is_caught_by_the_audit_log(ledger: Ledger) -> None:
+    allocate(ledger, 100)
+    with ledger.engine.begin() as conn:
+        row = dict(conn.execute(POSTING.select()).mappings().one())
+        row["quantity"] = 900.0
+        row["hash"] = carbon.posting_hash(row)  # a forger recomputing the hash
+        conn.execute(delete(POSTING))
+        conn.execute(insert(POSTING).values(**row))
+    assert [str(p) for p in carbon.verify(ledger.engine)] == [
+        "carbon posting 1: hash differs from the one in the audit log: rewritten"
+    ]
+
+
+def test_entities_outside_the_scope_are_refused(ledger: Ledger) -> None:
+    owner = who(ledger, "own1")
+    carbon.post(ledger.engine, owner, "S01", "allocation", 10, unit_type="CEA", vintage=2024)
+    allocate(ledger, 20, entity="S02")
+    with pytest.raises(Forbidden, match="may not post for S02"):
+        carbon.post(ledger.engine, owner, "S02", "allocation", 10, unit_type="CEA", vintage=2024)
+    with pytest.raises(NotFound):
+        carbon.holdings(ledger.engine, owner, "S02")
+    assert set(carbon.postings(ledger.engine, owner)["entity_id"]) == {"S01"}
+    with pytest.raises(Forbidden, match="may not edit"):
+        allocate_as = who(ledger, "view")
+        carbon.post(
+            ledger.engine, allocate_as, "S01", "allocation", 1, unit_type="CEA", vintage=2024
+        )
+
+
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["allocation", "purchase", "sale", "surrender", "emissions"]),
+        st.integers(min_value=1, max_value=500),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=OPS)
+def test_the_gap_is_emissions_minus_surrendered(ledger: Ledger, ops: list[tuple[str, int]]) -> None:
+    with ledger.engine.begin() as conn:  # each example starts from an empty account
+        conn.execute(delete(POSTING))
+        conn.execute(
+            delete(TABLES["audit_log"]).where(TABLES["audit_log"].c.object_type == "carbon_posting")
+        )
+    emitted = surrendered = held = 0.0
+    for kind, quantity in ops:
+        extra = {"compliance_year": 2024} if kind in ("emissions", "surrender") else {}
+        units = {} if kind == "emissions" else {"unit_type": "CEA", "vintage": 2024}
+        try:
+            carbon.post(ledger.engine, ADMIN, "S01", kind, quantity, **units, **extra)  # type: ignore[arg-type]
+        except Conflict:
+            assert kind in ("sale", "surrender") and quantity > held
+            continue
+        emitted += quantity if kind == "emissions" else 0
+        surrendered += quantity if kind == "surrender" else 0
+        held += {
+            "allocation": quantity,
+            "purchase": quantity,
+            "sale": -quantity,
+            "surrender": -quantity,
+        }.get(kind, 0)
+    status = carbon.compliance(ledger.engine, ADMIN, "S01", 2024)
+    assert status["gap"] == emitted - surrendered
+    assert float(carbon.holdings(ledger.engine, ADMIN, "S01")["held"].sum()) == held
