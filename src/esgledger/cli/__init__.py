@@ -4,6 +4,7 @@ from esgledger.cli.admin import register as _register_admin
 from esgledger.cli.app import app
 from esgledger.cli.assess import register as _register_assess
 from esgledger.cli.backup import register as _register_backup
+from esgledger.cli.carbon import register as _register_carbon
 from esgledger.cli.platform import register as _register_platform
 from esgledger.cli.report import register as _register_report
 
@@ -12,6 +13,7 @@ _register_platform(app)
 _register_backup(app)
 _register_report(app)
 _register_assess(app)
+_register_carbon(app)
 
 
 def main() -> None:
