@@ -7,6 +7,7 @@ from esgledger.cli.backup import register as _register_backup
 from esgledger.cli.carbon import register as _register_carbon
 from esgledger.cli.platform import register as _register_platform
 from esgledger.cli.report import register as _register_report
+from esgledger.cli.strategy import register as _register_strategy
 
 _register_admin(app)
 _register_platform(app)
@@ -14,6 +15,7 @@ _register_backup(app)
 _register_report(app)
 _register_assess(app)
 _register_carbon(app)
+_register_strategy(app)
 
 
 def main() -> None:

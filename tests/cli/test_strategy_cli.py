@@ -1,0 +1,56 @@
+"""`esgledger strategy ...` on the demo ledger."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from esgledger.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), terminal_width=200)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_decompose_2023_2024_sums_to_the_change(demo_ledger_path: Path) -> None:
+    code, out, err = run(
+        "strategy", "decompose", "--from", "2023", "--to", "2024", "--by", "scope",
+        "--json", "--ledger", str(demo_ledger_path),
+    )  # fmt: skip
+    assert code == 0, err
+    rows = {r["factor"]: r for r in json.loads(out)["rows"]}
+    # reported 2023 total 24,014.98 and the 2024 inventory 31,925.01 tCO2e
+    assert rows["total change"]["effect_tco2e"] == pytest.approx(31925.01 - 24014.98, abs=0.01)
+    effects = rows["activity"]["effect_tco2e"] + rows["emission_intensity"]["effect_tco2e"]
+    assert effects == pytest.approx(rows["total change"]["effect_tco2e"], abs=1e-6)
+
+    # by hand: activity effect = sum over scopes of L(C_2024, C_2023) x ln(313.16 / 175.8),
+    # scopes 2023 (reported) -> 2024 (inventory): 5,031.59 -> 4,472.70; 15,555.53 -> 24,186.91;
+    # 3,427.86 -> 3,265.40 tCO2e; revenue 175.8 -> 313.16 亿元
+    def log_mean(a: float, b: float) -> float:
+        return (a - b) / (math.log(a) - math.log(b))
+
+    weights = log_mean(4472.70, 5031.59) + log_mean(24186.91, 15555.53) + log_mean(3265.40, 3427.86)
+    assert rows["activity"]["effect_tco2e"] == pytest.approx(
+        weights * math.log(313.16 / 175.8), abs=0.01
+    )
+
+
+def test_pathway_to_the_group_targets(demo_ledger_path: Path) -> None:
+    code, out, err = run(
+        "strategy", "pathway", "--growth", "0", "--json", "--ledger", str(demo_ledger_path)
+    )
+    assert code == 0, err
+    rows = {r["year"]: r for r in json.loads(out)["rows"]}
+    assert rows[2024]["pathway_tco2e"] == pytest.approx(31925.01, abs=0.01)
+    assert rows[2028]["pathway_tco2e"] == pytest.approx(31925.01, abs=0.01)  # flat to the peak
+    assert rows[2050]["pathway_tco2e"] == pytest.approx(3192.50, abs=0.01)  # 10 % residual
+    # 4.2 %/year of the base: 2030 = 31,925.01 x (1 - 0.042 x 6)
+    assert rows[2030]["contraction_1.5C_tco2e"] == pytest.approx(31925.01 * 0.748, abs=0.01)
