@@ -54,3 +54,35 @@ def test_pathway_to_the_group_targets(demo_ledger_path: Path) -> None:
     assert rows[2050]["pathway_tco2e"] == pytest.approx(3192.50, abs=0.01)  # 10 % residual
     # 4.2 %/year of the base: 2030 = 31,925.01 x (1 - 0.042 x 6)
     assert rows[2030]["contraction_1.5C_tco2e"] == pytest.approx(31925.01 * 0.748, abs=0.01)
+
+
+def test_forecast_macc_optimise_and_uncertainty_on_the_demo(demo_ledger_path: Path) -> None:
+    db = str(demo_ledger_path)
+    code, out, err = run("strategy", "forecast", "--horizon", "3", "--json", "--ledger", db)
+    assert code == 0, err
+    totals = [r for r in json.loads(out)["rows"] if r["series"] == "total"]
+    assert [r["year"] for r in totals] == [2025, 2026, 2027]
+    assert all(r["lower"] <= r["forecast"] <= r["upper"] for r in totals)
+
+    code, out, err = run("strategy", "macc", "--json", "--ledger", db)
+    assert code == 0, err
+    costs = [r["cost_cny_per_t"] for r in json.loads(out)["rows"]]
+    assert costs == sorted(costs)
+
+    code, out, err = run(
+        "strategy", "optimise", "--year", "2028", "--reduction", "0.3", "--json", "--ledger", db
+    )
+    assert code == 0, err
+    plan = json.loads(out)["rows"]
+    assert plan and {"measure_id", "units"} <= set(plan[0])
+    code, _, err = run(
+        "strategy", "optimise", "--year", "2028", "--reduction", "0.99", "--ledger", db
+    )
+    assert code == 1 and "achievable" in err
+
+    args = ("strategy", "uncertainty", "--year", "2024", "--iterations", "2000", "--json")
+    first = json.loads(run(*args, "--ledger", db)[1])["rows"]
+    again = json.loads(run(*args, "--ledger", db)[1])["rows"]
+    assert first == again  # seeded
+    total = next(r for r in first if r["output"] == "total")
+    assert total["lower"] < 31925.01 < total["upper"]

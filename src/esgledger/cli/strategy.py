@@ -138,3 +138,166 @@ def strategy_pathway(
     _emit(merged, as_json, as_csv, "pathway to the group's targets", [])
     if not (as_json or as_csv):
         _notes(notes)
+
+
+class Basis(StrEnum):
+    location = "location"
+    market = "market"
+
+
+@strategy_app.command("forecast")
+def strategy_forecast(
+    horizon: Annotated[int, typer.Option(help="years ahead", min=1, max=50)] = 6,
+    by_entity: Annotated[bool, typer.Option(help="one series per entity as well")] = False,
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """Business-as-usual forecast of emissions and energy by scope with 95 % prediction
+    intervals; each series' model chosen by back-test (the back-test table follows)."""
+    from esgledger.strategy.forecast import forecast_from_ledger
+
+    try:
+        result = forecast_from_ledger(_open(ledger), horizon, by_entity=by_entity)
+    except ValueError as exc:
+        raise _fail(f"strategy forecast: {exc}") from exc
+    _emit(result.forecasts, as_json, as_csv, "business-as-usual forecast", list(result.diagnostics))
+    if not (as_json or as_csv):
+        _emit(result.backtests, False, False, "back-tests (mean absolute error)", [])
+
+
+def _catalogue(path: str | None, grid_factor: float) -> pd.DataFrame:
+    from esgledger.strategy.abatement import CatalogueError, load_catalogue
+
+    try:
+        return load_catalogue(path, grid_factor=grid_factor)
+    except CatalogueError as exc:
+        for problem in exc.diagnostics:
+            errors.print(str(problem), style="red", markup=False, highlight=False)
+        raise _fail(f"{path}: {len(exc.diagnostics)} problem(s)") from exc
+
+
+CatalogueOption = Annotated[
+    str | None,
+    typer.Option(help="measure catalogue CSV (default: the packaged demo catalogue)"),
+]
+RateOption = Annotated[
+    float | None, typer.Option(help="discount rate, e.g. 0.08 (default: measures_parameters.csv)")
+]
+
+
+@strategy_app.command("macc")
+def strategy_macc(
+    year: Annotated[int, typer.Option(help="inventory year whose grid factor prices power")] = 2024,
+    basis: Annotated[Basis, typer.Option(help="scope 2 basis of the grid factor")] = Basis.location,
+    catalogue: CatalogueOption = None,
+    rate: RateOption = None,
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """The marginal abatement cost curve: measures by cost per tonne (CNY/tCO2e), cheapest
+    first, with their yearly abatement at full deployment and the cumulative abatement."""
+    from esgledger.strategy.abatement import baseline_from_ledger, macc
+
+    base = baseline_from_ledger(_open(ledger), year)
+    factor = base.market_grid_factor if basis is Basis.market else base.grid_factor
+    curve = macc(_catalogue(catalogue, factor), rate)
+    columns = [
+        "measure_id",
+        "name_en",
+        "lever",
+        "abatement_t_per_year",
+        "annual_cost_cny",
+        "cost_cny_per_t",
+        "cumulative_t",
+    ]
+    _emit(curve[columns], as_json, as_csv, f"MACC (grid factor {factor:.4f} tCO2/MWh)", [])
+
+
+@strategy_app.command("optimise")
+def strategy_optimise(
+    year: Annotated[int, typer.Option(help="target year of the cap", min=1901, max=2199)],
+    reduction: Annotated[
+        float | None, typer.Option(help="cut from the base year's emissions, e.g. 0.3")
+    ] = None,
+    cap: Annotated[float | None, typer.Option(help="emissions cap in tCO2e")] = None,
+    base_year: Annotated[int, typer.Option(help="inventory year of the baseline")] = 2024,
+    basis: Annotated[
+        Basis, typer.Option(help="scope 2 basis (green power lowers market-based only)")
+    ] = Basis.market,
+    catalogue: CatalogueOption = None,
+    rate: RateOption = None,
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """The least-cost measures (HiGHS mixed-integer programme) that bring the base year's
+    emissions under a cap in the target year; the plan is re-checked without the solver and
+    the shadow price of carbon is printed."""
+    from esgledger.strategy.abatement import (
+        InfeasiblePlanError,
+        baseline_from_ledger,
+        plan_for_cap,
+        verify_plan,
+    )
+
+    if (reduction is None) == (cap is None):
+        raise _fail("strategy optimise: give one of --reduction and --cap")
+    base = baseline_from_ledger(_open(ledger), base_year)
+    total = base.total(basis=basis.value)
+    limit = cap if cap is not None else total * (1 - float(reduction or 0))
+    factor = base.market_grid_factor if basis is Basis.market else base.grid_factor
+    try:
+        plan = plan_for_cap(
+            _catalogue(catalogue, factor),
+            total,
+            limit,
+            year,
+            rate,
+            electricity_mwh=base.electricity_mwh,
+        )
+    except InfeasiblePlanError as exc:
+        raise _fail(f"strategy optimise: {exc}") from exc
+    check = verify_plan(plan)
+    if not check.ok:  # pragma: no cover - the optimiser's plans pass (tests)
+        raise _fail(
+            "strategy optimise: the plan fails its recomputation: " + "; ".join(check.problems)
+        )
+    _emit(plan.adoptions, as_json, as_csv, f"least-cost plan for {year}", [])
+    if not (as_json or as_csv):
+        console.print(
+            f"baseline {total:,.2f} tCO2e ({basis.value}-based scope 2), cap {limit:,.2f}, "
+            f"abatement {plan.abatement_t:,.2f} tCO2e/year, annual cost "
+            f"{plan.total_cost_cny:,.0f} CNY; shadow price of carbon "
+            f"{plan.shadow_price:,.2f} CNY/tCO2e; binding: {', '.join(plan.binding) or 'none'}; "
+            f"recomputed without the solver: {'ok' if check.ok else 'FAILED'}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@strategy_app.command("uncertainty")
+def strategy_uncertainty(
+    year: Annotated[int, typer.Option(help="inventory year", min=1901, max=2199)],
+    iterations: Annotated[int, typer.Option(help="Monte Carlo iterations", min=100)] = 10_000,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same result)")] = 0,
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """Monte Carlo 95 % intervals of each scope and the total from activity-data and factor
+    uncertainty (defaults by data quality and factor type), beside IPCC Approach 1."""
+    from esgledger.strategy.uncertainty import uncertainty_from_ledger
+
+    try:
+        result = uncertainty_from_ledger(_open(ledger), year, iterations=iterations, seed=seed)
+    except ValueError as exc:
+        raise _fail(f"strategy uncertainty: {exc}") from exc
+    _emit(
+        result.summary,
+        as_json,
+        as_csv,
+        f"uncertainty {year} ({iterations:,} iterations, seed {seed})",
+        list(result.diagnostics),
+    )
