@@ -31,10 +31,13 @@ FIGURE_FORMS = (
     " materiality:<year>:<topic_id>:<impact|financial>,"
     " climate:<year>:<entry_id>:<likelihood|impact>, supplier:<year>:<supplier_id>,"
     " bcm:<year>:<risk_id>, infosec:<year>:<risk_id>,"
-    " register:<suppliers|bcm|infosec>:<year>:<class>"
+    " register:<suppliers|bcm|infosec>:<year>:<class>,"
+    " lmdi:<year0>:<year1>:<scope|entity>:<factor|total>, pathway:<base>:<series>:<year>"
 )
 ASSESSMENT_KINDS = ("materiality", "climate", "supplier", "bcm", "infosec", "register")
 """Figure ids of the assessments (``esgledger.assess.lineage``)."""
+STRATEGY_KINDS = ("lmdi", "pathway")
+"""Figure ids of the carbon strategy (``esgledger.strategy.figures``)."""
 """The figure ids :func:`explain` accepts (lineage ids of reports and the panorama)."""
 
 
@@ -454,6 +457,10 @@ def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:
         from esgledger.assess.lineage import explain_assessment  # noqa: PLC0415 (heavy import)
 
         return explain_assessment(ledger.engine, figure)
+    if kind in STRATEGY_KINDS:
+        from esgledger.strategy.figures import explain_strategy  # noqa: PLC0415 (heavy import)
+
+        return explain_strategy(ledger, figure)
     if kind not in ("ghg", "energy"):
         raise ValueError(f"figure id {figure!r} is not one of {FIGURE_FORMS}")
     _, year, _, _ = parse_figure(figure)

@@ -121,6 +121,8 @@ class _Context:
         default_factory=lambda: {s["metric_id"]: s for s in service.ledger_sources()}
     )
     _cache: dict[tuple[str, int], Any] = field(default_factory=dict)
+    strategy: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Strategy computations (forecasts, decompositions) of this call, each made once."""
 
     def __post_init__(self) -> None:
         organisation = self.ledger.organisation()
@@ -658,6 +660,10 @@ def _value(ctx: _Context, figure: str) -> float | None:
         from esgledger.assess.lineage import assessment_value  # noqa: PLC0415 (heavy import)
 
         return assessment_value(ctx.ledger.engine, figure)
+    if kind in service.STRATEGY_KINDS:
+        from esgledger.strategy.figures import strategy_value  # noqa: PLC0415 (heavy import)
+
+        return strategy_value(ctx.ledger, figure, ctx.strategy)
     if kind not in ("ghg", "energy"):
         raise ValueError(f"figure id {figure!r} is not one of {service.FIGURE_FORMS}")
     year = parse_figure(figure)[1]

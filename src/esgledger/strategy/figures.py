@@ -1,0 +1,184 @@
+"""The strategy figures a report prints, and their lineage.
+
+- ``lmdi:<year0>:<year1>:<by>:<factor>`` (``by`` is ``scope`` or ``entity``; ``factor`` a
+  Kaya factor or ``total``): the additive LMDI-I effect in tCO2e of a factor on the change of
+  emissions between two years (:func:`esgledger.strategy.lmdi.kaya_decomposition`, revenue as
+  the activity), with each subsector's contribution;
+- ``pathway:<base>:<series>:<year>``: a year of the pathway table of :func:`pathway_table`:
+  ``bau`` (the business-as-usual forecast of the total), ``contraction`` (SBTi-style 1.5 °C
+  absolute contraction from the base year), ``group`` (the group's pathway: the forecast to
+  the peak year, then the decline to neutrality and net zero) and ``gap`` (bau − group).
+
+The values are recomputed from the ledger (deterministic: forecasts and pathways have no
+randomness), so a report's figure and ``esgledger explain`` agree. ``cache`` (a dict) keeps
+one computation per call when many ids are explained together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from esgledger.calc.explain import Node
+from esgledger.store.ledger import Ledger
+from esgledger.strategy.lmdi import Decomposition, kaya_decomposition
+from esgledger.strategy.pathways import (
+    absolute_contraction,
+    load_pathway_parameters,
+    milestones,
+    peak_decline,
+)
+
+__all__ = [
+    "KINDS",
+    "decomposition",
+    "explain_strategy",
+    "pathway_table",
+    "strategy_value",
+]
+
+KINDS = ("lmdi", "pathway")
+FORMS = "lmdi:<year0>:<year1>:<scope|entity>:<factor|total>, pathway:<base>:<series>:<year>"
+SERIES = ("bau", "contraction", "group", "gap")
+Cache = dict[tuple[Any, ...], Any]
+
+
+def decomposition(
+    ledger: Ledger, year0: int, year1: int, by: str = "scope", cache: Cache | None = None
+) -> Decomposition:
+    """The LMDI-I decomposition of the report (revenue as the activity)."""
+    key = ("lmdi", year0, year1, by)
+    if cache is not None and key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    found, _ = kaya_decomposition(ledger, year0, year1, activity="revenue", by=by)  # type: ignore[arg-type]
+    if cache is not None:
+        cache[key] = found
+    return found
+
+
+def pathway_table(
+    ledger: Ledger, base_year: int, cache: Cache | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Per year from the base year to net zero: ``bau`` (forecast of the total up to the
+    peak year, with ``bau_lower``/``bau_upper``, its 95 % interval), ``contraction`` (1.5 °C
+    absolute contraction), ``group`` (forecast to the peak, then the linear decline to the
+    net-zero residual) and ``gap`` (bau − group, where both exist); and the notes."""
+    key = ("pathway", base_year)
+    if cache is not None and key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    from esgledger import service  # noqa: PLC0415 (imports the calculation stack)
+    from esgledger.strategy.forecast import forecast_from_ledger  # noqa: PLC0415
+
+    result = service.run_inventory(ledger, service.settings_from_ledger(ledger))
+    if base_year not in result.years():
+        raise ValueError(f"no inventory for {base_year}: expected the base year in the ledger")
+    base = float(result.scope_totals(base_year)["total"])
+    marks = milestones()
+    horizon = max(marks.peak - base_year, 1)
+    predicted = forecast_from_ledger(ledger, horizon)
+    total = predicted.forecasts[predicted.forecasts["series"] == "total"].set_index("year")
+    bau = total["forecast"].astype(float)
+    group = peak_decline(
+        base_year, base, marks.peak, marks.neutrality, marks.net_zero, forecast=bau
+    ).set_index("year")["pathway_tco2e"]
+    contraction = absolute_contraction(base_year, base, marks.net_zero, ambition="1.5C")
+    frame = pd.DataFrame({"year": group.index.astype(int)})
+    frame["bau"] = frame["year"].map(bau).astype(float)
+    frame.loc[frame["year"] == base_year, "bau"] = base
+    frame["bau_lower"] = frame["year"].map(total["lower"].astype(float)).astype(float)
+    frame["bau_upper"] = frame["year"].map(total["upper"].astype(float)).astype(float)
+    frame["contraction"] = (
+        frame["year"].map(contraction.set_index("year")["pathway_tco2e"]).astype(float)
+    )
+    frame["group"] = frame["year"].map(group).astype(float)
+    frame["gap"] = frame["bau"] - frame["group"]
+    models = sorted(set(total["model"].astype(str)))
+    notes = [
+        f"base: {base_year} inventory total {base:,.2f} tCO2e",
+        f"business as usual: forecast of the total ({', '.join(models)}; esgledger strategy "
+        "forecast)",
+        f"milestones: peak {marks.peak}, neutrality {marks.neutrality}, net zero "
+        f"{marks.net_zero} (checks/data/targets_seed.csv)",
+    ]
+    out = (frame, notes)
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def _parse(figure: str) -> tuple[str, tuple[Any, ...]]:
+    parts = figure.split(":")
+    lmdi = len(parts) == 5 and parts[0] == "lmdi" and parts[1].isdigit() and parts[2].isdigit()
+    if lmdi and parts[3] in ("scope", "entity") and parts[4]:
+        return "lmdi", (int(parts[1]), int(parts[2]), parts[3], parts[4])
+    path = len(parts) == 4 and parts[0] == "pathway" and parts[1].isdigit()
+    if path and parts[3].isdigit() and parts[2] in SERIES:
+        return "pathway", (int(parts[1]), parts[2], int(parts[3]))
+    raise ValueError(f"figure id {figure!r} is not one of {FORMS}")
+
+
+def explain_strategy(ledger: Ledger, figure: str, cache: Cache | None = None) -> Node:
+    """The derivation tree of a strategy figure id (module doc); ValueError when the id is
+    malformed or the ledger has no such figure."""
+    kind, key = _parse(figure)
+    if kind == "lmdi":
+        year0, year1, by, factor = key
+        result = decomposition(ledger, year0, year1, by, cache)
+        notes = "; ".join(n.message for n in result.notes)
+        if factor == "total":
+            return Node(
+                f"emissions change {year0} -> {year1}",
+                result.change,
+                "tCO2e",
+                {"from": result.total0, "to": result.total1, "notes": notes},
+                [Node(f"effect of {f}", float(v), "tCO2e") for f, v in result.additive.items()],
+            )
+        if factor not in result.factors:
+            raise ValueError(f"{figure}: factor {factor!r} is not one of {result.factors}")
+        parts = result.contributions[factor]
+        return Node(
+            f"LMDI-I effect of {factor}, {year0} -> {year1}",
+            float(result.additive[factor]),
+            "tCO2e",
+            {
+                "formula": "Σ_i L(C_i^T, C_i^0) · ln(x_i^T / x_i^0), L the logarithmic mean",
+                "index": float(result.multiplicative[factor]),
+                "notes": notes,
+            },
+            [Node(f"subsector {s}", float(v), "tCO2e") for s, v in parts.items()],
+        )
+    base, series, year = key
+    frame, lines = pathway_table(ledger, base, cache)
+    row = frame[frame["year"] == year]
+    if row.empty:
+        raise ValueError(f"{figure}: the pathway runs {frame['year'].min()}-{frame['year'].max()}")
+    value = float(row[series].iloc[0])
+    params = load_pathway_parameters()
+    formulas = {
+        "bau": "forecast of the total (model chosen by back-test), 95 % interval "
+        f"{float(row['bau_lower'].iloc[0]):,.2f}-{float(row['bau_upper'].iloc[0]):,.2f}",
+        "contraction": f"E_base × (1 − {params.rate('1.5C') * 100:g} % × (year − base)), "
+        "floored at 0 (pathway_parameters.csv, aca.rate.1.5C)",
+        "group": "forecast to the peak year, then linear to "
+        f"{params.net_zero_residual * 100:g} % of the base at net zero "
+        "(pathway_parameters.csv, netzero.residual.max)",
+        "gap": "business as usual − the group's pathway",
+    }
+    return Node(
+        f"pathway {series} {year} (base {base})",
+        None if np.isnan(value) else value,
+        "tCO2e",
+        {"formula": formulas[series], "notes": "; ".join(lines)},
+    )
+
+
+def strategy_value(ledger: Ledger, figure: str, cache: Cache | None = None) -> float | None:
+    """The value at the root of :func:`explain_strategy`; None when the ledger has no such
+    figure; ValueError on a malformed id."""
+    _parse(figure)
+    try:
+        return explain_strategy(ledger, figure, cache).value
+    except (ValueError, ArithmeticError):
+        return None
