@@ -11,9 +11,11 @@ from esgledger.store.ledger import Ledger
 from esgledger.strategy.figures import (
     decomposition,
     explain_strategy,
+    pathway_progress,
     pathway_table,
     strategy_value,
 )
+from esgledger.strategy.forecast import forecast_from_ledger
 from esgledger.strategy.lmdi import kaya_decomposition
 from esgledger.strategy.pathways import absolute_contraction, load_pathway_parameters, milestones
 
@@ -98,3 +100,36 @@ def test_ids_the_ledger_cannot_answer(demo_ledger: Ledger) -> None:
     assert strategy_value(demo_ledger, "lmdi:2023:2024:scope:no_such_factor") is None
     with pytest.raises(ValueError, match="factor"):
         explain_strategy(demo_ledger, "lmdi:2023:2024:scope:no_such_factor")
+
+
+def test_pathway_from_an_earlier_base_forecasts_from_its_own_history(demo_ledger: Ledger) -> None:
+    """A pathway from 2023 is forecast from the history up to 2023: the 2024 inventory is
+    what happened next, not an input."""
+    frame, _ = pathway_table(demo_ledger, 2023)
+    seen_then = forecast_from_ledger(demo_ledger, 5, through=2023).forecasts
+    total = seen_then[seen_then["series"] == "total"].set_index("year")["forecast"]
+    row = frame.set_index("year")
+    assert row.loc[2024, "bau"] == pytest.approx(float(total.loc[2024]))
+    assert row.loc[2024, "group"] == pytest.approx(float(total.loc[2024]))
+    with pytest.raises(ValueError, match="no inventory up to"):
+        forecast_from_ledger(demo_ledger, 2, through=1990)
+
+
+def test_progress_is_actual_against_the_group_pathway(demo_ledger: Ledger) -> None:
+    base = service.run_inventory(demo_ledger, service.settings_from_ledger(demo_ledger))
+    actual = float(base.scope_totals(2024)["total"])
+    # the milestones were set in 2024 (targets_seed.csv start_year): 2024 is the base year
+    assert milestones().set_in == 2024
+    first = pathway_progress(demo_ledger, 2024)
+    assert first.status == "base year"
+    assert first.actual_tco2e == pytest.approx(actual)
+    assert first.group_tco2e == pytest.approx(actual)
+    # from 2023 the pathway expected the 2023-history forecast for 2024; the actual is above
+    later = pathway_progress(demo_ledger, 2024, base_year=2023)
+    frame, _ = pathway_table(demo_ledger, 2023)
+    expected = float(frame.set_index("year").loc[2024, "group"])
+    assert later.group_tco2e == pytest.approx(expected)
+    assert later.status == ("on track" if actual <= expected else "off track")
+    assert f"{actual - expected:+,.2f}" in later.reason
+    with pytest.raises(ValueError, match="after"):
+        pathway_progress(demo_ledger, 2023, base_year=2024)

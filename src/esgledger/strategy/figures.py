@@ -16,6 +16,7 @@ one computation per call when many ids are explained together.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,12 +30,14 @@ from esgledger.strategy.pathways import (
     load_pathway_parameters,
     milestones,
     peak_decline,
+    progress,
 )
 
 __all__ = [
     "KINDS",
     "decomposition",
     "explain_strategy",
+    "pathway_progress",
     "pathway_table",
     "strategy_value",
 ]
@@ -77,7 +80,7 @@ def pathway_table(
     base = float(result.scope_totals(base_year)["total"])
     marks = milestones()
     horizon = max(marks.peak - base_year, 1)
-    predicted = forecast_from_ledger(ledger, horizon)
+    predicted = forecast_from_ledger(ledger, horizon, through=base_year)
     total = predicted.forecasts[predicted.forecasts["series"] == "total"].set_index("year")
     bau = total["forecast"].astype(float)
     group = peak_decline(
@@ -106,6 +109,65 @@ def pathway_table(
     if cache is not None:
         cache[key] = out
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class PathwayProgress:
+    """The year's inventory total against the group's pathway from the year the milestones
+    were set (``base_year``; the year itself when it is the first): lineage
+    ``ghg:<year>:TOTAL`` and ``pathway:<base>:<group|contraction>:<year>``."""
+
+    base_year: int
+    year: int
+    actual_tco2e: float | None
+    group_tco2e: float
+    contraction_tco2e: float
+    status: str
+    """``on track`` (at or below the group's pathway), ``off track``, ``no data``, or
+    ``base year`` (the pathway starts at the year's own total)."""
+    reason: str
+
+
+def pathway_progress(
+    ledger: Ledger, year: int, cache: Cache | None = None, base_year: int | None = None
+) -> PathwayProgress:
+    """Progress of ``year`` on the group's pathway from ``base_year`` (default: the year the
+    milestones were set, or ``year`` when that is later; see :class:`PathwayProgress`)."""
+    from esgledger import service  # noqa: PLC0415
+
+    if base_year is None:
+        marks = milestones()
+        set_in = marks.set_in
+        base = set_in if set_in is not None and set_in <= year else year
+    elif base_year > year:
+        raise ValueError(f"base year {base_year} is after {year}: expected it at or before")
+    else:
+        base = base_year
+    frame, _ = pathway_table(ledger, base, cache)
+    row = frame.set_index("year")
+    if year not in row.index:
+        raise ValueError(f"{year} is past the pathway from {base} ({row.index.max()})")
+    result = service.run_inventory(ledger, service.settings_from_ledger(ledger))
+    actual = float(result.scope_totals(year)["total"]) if year in result.years() else None
+    found = progress(
+        pd.Series({year: np.nan if actual is None else actual}),
+        row["group"].rename("pathway_tco2e"),
+        year,
+    )
+    status: str = found.status
+    reason = found.reason
+    if base == year and actual is not None:
+        status = "base year"
+        reason = f"{year} is the base year of the pathway (its total {actual:,.2f} tCO2e)"
+    return PathwayProgress(
+        base,
+        year,
+        actual,
+        float(row["group"].loc[year]),
+        float(row["contraction"].loc[year]),
+        status,
+        reason,
+    )
 
 
 def _parse(figure: str) -> tuple[str, tuple[Any, ...]]:

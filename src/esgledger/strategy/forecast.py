@@ -579,9 +579,16 @@ def forecast_from_ledger(
     by_entity: bool = False,
     assumptions: pd.DataFrame | None = None,
     settings: ForecastSettings | None = None,
+    through: int | None = None,
 ) -> ForecastResult:
     """Business-as-usual forecast of the ledger's yearly series; drivers from the ledger and
-    ``assumptions`` (year, driver, value) for the future years enable ``arimax``."""
+    ``assumptions`` (year, driver, value) for the future years enable ``arimax``.
+    ``through``: forecast from the history up to this year only (as it was seen then, e.g.
+    the base year of a pathway), the later years of the ledger left out."""
     history = history_from_ledger(ledger, by_entity=by_entity)
+    if through is not None:
+        history = history[history["year"] <= through].reset_index(drop=True)
+        if history.empty:
+            raise ValueError(f"no inventory up to {through}: expected history to forecast from")
     drivers = drivers_from_ledger(ledger, sorted({int(y) for y in history["year"]}))
     return forecast(history, horizon, drivers=drivers, assumptions=assumptions, settings=settings)

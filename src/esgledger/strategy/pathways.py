@@ -105,6 +105,9 @@ class Milestones:
     neutrality: int
     net_zero: int
     sources: Mapping[str, str]
+    set_in: int | None = None
+    """The year the milestones were set (the peak target's start year): the base year a
+    pathway's progress is measured from."""
 
 
 def milestones(path: str | Path | None = None) -> Milestones:
@@ -126,6 +129,7 @@ def milestones(path: str | Path | None = None) -> Milestones:
         neutrality=years["neutrality"],
         net_zero=years["net_zero"],
         sources={k: f"{t}: {by_id[t].source}" for k, t in MILESTONE_TARGETS.items()},
+        set_in=by_id[MILESTONE_TARGETS["peak"]].start_year,
     )
 
 
