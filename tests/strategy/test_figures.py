@@ -67,9 +67,13 @@ def test_pathway_ids_are_the_table(demo_ledger: Ledger) -> None:
         for year in (2024, marks.peak):
             value = strategy_value(demo_ledger, f"pathway:2024:{series}:{year}", cache)
             assert value == pytest.approx(float(row.loc[year, series]))
-    # after the peak there is no business-as-usual forecast: no value, not an error
-    assert math.isnan(float(row.loc[marks.net_zero, "bau"]))
-    assert strategy_value(demo_ledger, f"pathway:2024:bau:{marks.net_zero}", cache) is None
+    # business as usual runs to net zero; the gap is the abatement the pathway asks for
+    bau_nz = float(row.loc[marks.net_zero, "bau"])
+    assert math.isfinite(bau_nz)
+    assert row.loc[marks.net_zero, "gap"] == pytest.approx(bau_nz - 0.1 * total_2024)
+    assert strategy_value(
+        demo_ledger, f"pathway:2024:gap:{marks.net_zero}", cache
+    ) == pytest.approx(bau_nz - 0.1 * total_2024)
 
 
 def test_service_explain_dispatches_strategy_ids(demo_ledger: Ledger) -> None:

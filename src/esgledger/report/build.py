@@ -15,7 +15,10 @@ Queries (``query`` column): ``metrics`` (a figure list or a table of the metrics
 ``ghg_series`` (emissions by scope and intensity over the years: a table or the stacked-bar
 chart), ``energy_mix`` (standard coal by carrier: a pie chart), ``breakdown``
 (``parent:dimension``: the members of a catalogue breakdown as a bar chart) and ``kpi`` (the
-key performance table rows of a pillar, ``args`` E, S or G: the seed report's table order).
+key performance table rows of a pillar, ``args`` E, S or G: the seed report's table order);
+the assessment queries (:mod:`esgledger.report.assessments`) and the carbon strategy queries
+``lmdi`` (``args`` scope or entity), ``pathway`` and ``pathway_progress``
+(:mod:`esgledger.report.strategy`).
 """
 
 from __future__ import annotations
@@ -163,6 +166,9 @@ KINDS = {
         "climate_register",
         "climate_changes",
         "register_counts",
+        "lmdi",
+        "pathway",
+        "pathway_progress",
     ),
     "chart": ("ghg_series", "energy_mix", "breakdown", "materiality"),
 }
@@ -193,6 +199,8 @@ def load_blocks(
             ("infosec",),
         ):
             raise ReportConfigError(f"{where}:args: expected one of suppliers, bcm, infosec")
+        if row["query"] == "lmdi" and args not in ((), ("scope",), ("entity",)):
+            raise ReportConfigError(f"{where}:args: expected scope or entity (the subsectors)")
         if row["query"] == "metrics":
             unknown = [a for a in args if a not in catalogue]
             if unknown or not args:
@@ -225,6 +233,8 @@ class _Context:
     catalogue: Catalogue = field(default_factory=load_catalogue)
     _values: dict[int, dict[str, tuple[float, str]]] = field(default_factory=dict)
     _inventory: InventoryResult | None = None
+    strategy: dict[tuple[object, ...], object] = field(default_factory=dict)
+    """Forecasts and decompositions of the strategy blocks, each computed once."""
 
     def values(self, year: int) -> dict[str, tuple[float, str]]:
         """metric id -> (value, source) of a year: computed by the ledger, else reported."""
@@ -427,6 +437,29 @@ def _assessment(ctx: _Context, spec: BlockSpec) -> Block:
     )
 
 
+def _strategy(ctx: _Context, spec: BlockSpec) -> Block:
+    """The carbon strategy blocks (:mod:`esgledger.report.strategy`, imported here: it
+    imports the forecasting stack)."""
+    from esgledger.report import strategy  # noqa: PLC0415
+
+    makers: dict[str, Callable[..., Block]] = {
+        "lmdi": strategy.lmdi_effects,
+        "pathway": strategy.pathway_years,
+        "pathway_progress": strategy.pathway_progress,
+    }
+    return makers[spec.query](
+        ctx.ledger,
+        ctx.year,
+        ctx.lang,
+        spec.block_id,
+        ctx.title(spec),
+        spec.sheet,
+        label,
+        ctx.strategy,
+        *spec.args,
+    )
+
+
 def _financially_material(ledger: Ledger, year: int) -> frozenset[int]:
     from esgledger.report.assessments import financially_material  # noqa: PLC0415
 
@@ -444,6 +477,9 @@ QUERIES: dict[str, Callable[[_Context, BlockSpec], Block]] = {
     "climate_register": _assessment,
     "climate_changes": _assessment,
     "register_counts": _assessment,
+    "lmdi": _strategy,
+    "pathway": _strategy,
+    "pathway_progress": _strategy,
 }
 
 

@@ -7,7 +7,8 @@
 - ``pathway:<base>:<series>:<year>``: a year of the pathway table of :func:`pathway_table`:
   ``bau`` (the business-as-usual forecast of the total), ``contraction`` (SBTi-style 1.5 °C
   absolute contraction from the base year), ``group`` (the group's pathway: the forecast to
-  the peak year, then the decline to neutrality and net zero) and ``gap`` (bau − group).
+  the peak year, then the decline to neutrality and net zero) and ``gap`` (bau − group: the
+  abatement the pathway asks for beyond business as usual).
 
 The values are recomputed from the ledger (deterministic: forecasts and pathways have no
 randomness), so a report's figure and ``esgledger explain`` agree. ``cache`` (a dict) keeps
@@ -64,10 +65,12 @@ def decomposition(
 def pathway_table(
     ledger: Ledger, base_year: int, cache: Cache | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Per year from the base year to net zero: ``bau`` (forecast of the total up to the
-    peak year, with ``bau_lower``/``bau_upper``, its 95 % interval), ``contraction`` (1.5 °C
-    absolute contraction), ``group`` (forecast to the peak, then the linear decline to the
-    net-zero residual) and ``gap`` (bau − group, where both exist); and the notes."""
+    """Per year from the base year to net zero: ``bau`` (business as usual: the forecast of
+    the total from the history up to the base year, with ``bau_lower``/``bau_upper``, its
+    95 % interval), ``contraction`` (1.5 °C absolute contraction), ``group`` (the forecast up
+    to the peak year, then the linear decline to the net-zero residual) and ``gap`` (bau −
+    group: the abatement the pathway asks for beyond business as usual; zero up to the
+    peak); and the notes."""
     key = ("pathway", base_year)
     if cache is not None and key in cache:
         return cache[key]  # type: ignore[no-any-return]
@@ -79,7 +82,7 @@ def pathway_table(
         raise ValueError(f"no inventory for {base_year}: expected the base year in the ledger")
     base = float(result.scope_totals(base_year)["total"])
     marks = milestones()
-    horizon = max(marks.peak - base_year, 1)
+    horizon = max(marks.net_zero - base_year, 1)
     predicted = forecast_from_ledger(ledger, horizon, through=base_year)
     total = predicted.forecasts[predicted.forecasts["series"] == "total"].set_index("year")
     bau = total["forecast"].astype(float)
@@ -218,15 +221,22 @@ def explain_strategy(ledger: Ledger, figure: str, cache: Cache | None = None) ->
         raise ValueError(f"{figure}: the pathway runs {frame['year'].min()}-{frame['year'].max()}")
     value = float(row[series].iloc[0])
     params = load_pathway_parameters()
+    lower, upper = float(row["bau_lower"].iloc[0]), float(row["bau_upper"].iloc[0])
+    bau = (
+        f"the {base} inventory total"
+        if year == base
+        else "forecast of the total from the history up to the base year (model chosen by "
+        f"back-test), 95 % interval {lower:,.2f}-{upper:,.2f}"
+    )
     formulas = {
-        "bau": "forecast of the total (model chosen by back-test), 95 % interval "
-        f"{float(row['bau_lower'].iloc[0]):,.2f}-{float(row['bau_upper'].iloc[0]):,.2f}",
+        "bau": bau,
         "contraction": f"E_base × (1 − {params.rate('1.5C') * 100:g} % × (year − base)), "
         "floored at 0 (pathway_parameters.csv, aca.rate.1.5C)",
         "group": "forecast to the peak year, then linear to "
         f"{params.net_zero_residual * 100:g} % of the base at net zero "
         "(pathway_parameters.csv, netzero.residual.max)",
-        "gap": "business as usual − the group's pathway",
+        "gap": "business as usual − the group's pathway (the abatement asked beyond business "
+        "as usual)",
     }
     return Node(
         f"pathway {series} {year} (base {base})",
