@@ -81,3 +81,18 @@ def test_intensity_is_recomputed_not_summed(demo_ledger: Ledger) -> None:
     assert round(table.loc[2024, "intensity_per_wan_yuan"], 4) == 0.0102
     # per employee: 31,925.01 / 90,759
     assert table.loc[2024, "intensity_per_employee"] == pytest.approx(31925.006 / 90759, rel=1e-6)
+
+
+def test_demo_prints_the_carbon_strategy(demo_output: str, demo_ledger: Ledger) -> None:
+    """The strategy paragraph is the library's numbers: LMDI effects that add up to the
+    change 2023 -> 2024 (31,925.01 - 24,014.98 = 7,910.03) and a plan re-checked without the
+    solver."""
+    from esgledger.strategy.lmdi import kaya_decomposition  # noqa: PLC0415
+
+    text = " ".join(demo_output.split())
+    assert "Carbon strategy: emissions 2023 -> 2024 7,910.03 tCO2e" in text
+    found, _ = kaya_decomposition(demo_ledger, 2023, 2024, by="scope")
+    for factor, value in found.additive.items():
+        assert f"{factor} {float(value):,.2f}" in text
+    assert "recomputed without the solver: ok" in text
+    assert "group pathway" in text

@@ -156,6 +156,41 @@ def assessments_line(ledger: Ledger) -> str:
     )
 
 
+def strategy_line(ledger: Ledger) -> str:
+    """One paragraph on the carbon strategy of the demo: the LMDI decomposition of the change
+    from the previous year, the pathway's gap in 2030, and the least-cost plan that cuts 30 %
+    of the year's market-based emissions by 2030 (the CLI commands print the tables)."""
+    from esgledger.strategy import abatement, figures  # noqa: PLC0415 (heavy import)
+
+    cache: figures.Cache = {}
+    lmdi = figures.decomposition(ledger, YEAR - 1, YEAR, "scope", cache)
+    effects = ", ".join(f"{f} {_n(float(v))}" for f, v in lmdi.additive.items())
+    table, _ = figures.pathway_table(ledger, YEAR, cache)
+    at = table.set_index("year")
+    target = 2030
+    base = abatement.baseline_from_ledger(ledger, YEAR)
+    total = base.total(basis="market")
+    cap = total * 0.7
+    catalogue = abatement.load_catalogue(None, grid_factor=base.market_grid_factor)
+    plan = abatement.plan_for_cap(
+        catalogue, total, cap, target, None, electricity_mwh=base.electricity_mwh
+    )
+    checked = abatement.verify_plan(plan)
+    return (
+        f"Carbon strategy: emissions {YEAR - 1} -> {YEAR} {_n(lmdi.change)} tCO2e = {effects} "
+        f"(LMDI-I, scopes as subsectors; esgledger strategy decompose --from {YEAR - 1} --to "
+        f"{YEAR}). Pathway from {YEAR}: business as usual {_n(float(at['bau'].loc[target]))}, "
+        f"group pathway {_n(float(at['group'].loc[target]))}, 1.5 C contraction "
+        f"{_n(float(at['contraction'].loc[target]))} tCO2e in {target} (esgledger strategy "
+        f"pathway). Least-cost plan for -30 % by {target} (market-based, cap {_n(cap)} tCO2e): "
+        f"{len(plan.chosen)} measures, {_n(plan.abatement_t)} tCO2e/year, "
+        f"{_n(plan.total_cost_cny, 0)} CNY/year (negative: a saving), shadow price "
+        f"{_n(plan.shadow_price)} CNY/tCO2e, recomputed without the solver: "
+        f"{'ok' if checked.ok else 'FAILED'} "
+        f"(esgledger strategy macc, strategy optimise --year {target} --reduction 0.3)."
+    )
+
+
 def print_demo(path: Path, console: Console) -> int:
     """Build the demo ledger at ``path`` and print its figures; returns the exit code."""
     ledger, reports = build_demo(path)
@@ -195,6 +230,7 @@ def print_demo(path: Path, console: Console) -> int:
     for d in (d for d in result.diagnostics if d.severity is not Severity.INFO):
         console.print(f"[yellow]{d}[/]", highlight=False)
     console.print(assessments_line(ledger))
+    console.print(strategy_line(ledger), markup=False, highlight=False, soft_wrap=True)
     console.print(f"Trace a figure: esgledger explain ghg:{YEAR}:S2L --ledger {path}")
     console.print(
         f"Open the web platform: esgledger serve --ledger {path} -> http://127.0.0.1:8000/ "
