@@ -235,7 +235,7 @@ def _compliance(frame: pd.DataFrame, year: int) -> dict[str, float]:
     cea = float(surrendered.loc[surrendered["unit_type"] == "CEA", "quantity"].sum())
     ccer = float(surrendered.loc[surrendered["unit_type"] == "CCER", "quantity"].sum())
     return {
-        "year": float(year),
+        "year": year,
         "verified_emissions": emissions,
         "surrendered_cea": cea,
         "surrendered_ccer": ccer,
