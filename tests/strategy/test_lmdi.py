@@ -1,4 +1,5 @@
-"""LMDI-I decomposition: exactness, zero handling, a hand-computed example, the demo ledger."""
+"""LMDI-I decomposition: exactness, zero handling, a hand-computed example, the published
+test case of an independent implementation (LMDIR), the demo ledger."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def test_log_mean_limits() -> None:
 
 
 def test_hand_computed_two_subsector_example() -> None:
-    """Hand-computed example (no published table reproduced: see the report).
+    """Hand-computed example (the published case: ``test_reproduces_the_published_lmdir_*``).
 
     C = Q * S_i * I_i. Year 0: Q = 100, S = (0.5, 0.5), I = (2, 4) so C_i = (100, 200), C = 300.
     Year T: Q = 200, S unchanged, I = (2, 2) so C_i = (200, 200), C = 400.
@@ -102,6 +103,94 @@ def test_hand_computed_two_subsector_example() -> None:
     assert result.contributions.loc["a", "activity"] == pytest.approx(100.0)
     table = result.table()
     assert table["share_of_change_pct"].sum() == pytest.approx(100.0)
+
+
+# The published test case of LMDIR, an independent implementation of Ang (2005) (M. K. Heun,
+# https://github.com/MatthewHeun/LMDIR, MIT licence), tests/testthat/test_lmdi.R: two
+# subcategories, three factors, four years; its expected effects were computed in a
+# spreadsheet (tests/testthat/LMDI_testing.xlsx) and are printed there to 10 significant
+# digits. X[subcategory][year] = (factor 1, factor 2, factor 3).
+LMDIR_X = {
+    "subcat 1": {1971: (1, 10, 2), 1972: (4, 5, 3), 1973: (8, 2, 4), 1974: (10, 1, 5)},
+    "subcat 2": {1971: (4, 5, 3), 1972: (5, 6, 4), 1973: (5, 7, 5), 1974: (6, 8, 6)},
+}
+LMDIR_FACTORS = ("factor 1", "factor 2", "factor 3")
+LMDIR_EXPECTED = [
+    # (year0, year1, total change, additive effects, multiplicative indices)
+    (
+        1971,
+        1972,
+        100,
+        (69.79006598, -9.455125793, 39.66505981),
+        (1.761117821, 0.926191306, 1.379410116),
+    ),
+    (
+        1972,
+        1973,
+        59,
+        (42.96021467, -34.31902656, 50.3588119),
+        (1.229284572, 0.847970248, 1.273773912),
+    ),
+    (
+        1973,
+        1974,
+        99,
+        (54.01064234, -9.021284671, 54.01064234),
+        (1.208140223, 0.968911503, 1.208140223),
+    ),
+]
+
+
+def _lmdir_frame(x: dict[str, dict[int, tuple[int, int, int]]] = LMDIR_X) -> pd.DataFrame:
+    rows = [
+        {
+            "subsector": name,
+            "year": year,
+            **dict(zip(LMDIR_FACTORS, map(float, values), strict=True)),
+        }
+        for name, years in x.items()
+        for year, values in years.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(("year0", "year1", "change", "effects", "indices"), LMDIR_EXPECTED)
+def test_reproduces_the_published_lmdir_example(
+    year0: int, year1: int, change: float, effects: tuple[float, ...], indices: tuple[float, ...]
+) -> None:
+    result = decompose(_lmdir_frame(), LMDIR_FACTORS, year0=year0, year1=year1)
+    assert result.change == pytest.approx(change, abs=1e-9)
+    for factor, effect, index in zip(LMDIR_FACTORS, effects, indices, strict=True):
+        assert result.additive[factor] == pytest.approx(effect, abs=5e-8), factor
+        assert result.multiplicative[factor] == pytest.approx(index, abs=5e-9), factor
+
+
+def test_reproduces_the_published_lmdir_zero_cases() -> None:
+    """LMDIR's zero cases (Wood and Lenzen 2006 analytical limits; Ang, Zhang and Choi 1998
+    table 2): a zero in year 0 puts the subcategory's whole year-T value (60) on that factor;
+    a zero in year T puts minus its year-0 value (-60) on it; the other row is unchanged."""
+    per_subsector = {
+        "subcat 1": (50.47438029, -25.23719014, 14.76280986),
+        "subcat 2": (19.31568569, 15.78206435, 24.90224996),
+    }
+    plain = decompose(_lmdir_frame(), LMDIR_FACTORS, year0=1971, year1=1972)
+    for name, expected in per_subsector.items():
+        for factor, value in zip(LMDIR_FACTORS, expected, strict=True):
+            assert plain.contributions.loc[name, factor] == pytest.approx(value, abs=5e-8)
+    zero0 = {k: dict(v) for k, v in LMDIR_X.items()}
+    zero0["subcat 1"][1971] = (0, 10, 2)
+    first = decompose(_lmdir_frame(zero0), LMDIR_FACTORS, year0=1971, year1=1972)
+    assert list(first.contributions.loc["subcat 1"]) == pytest.approx([60, 0, 0], abs=1e-9)
+    assert list(first.contributions.loc["subcat 2"]) == pytest.approx(
+        per_subsector["subcat 2"], abs=5e-8
+    )
+    zero1 = {k: dict(v) for k, v in LMDIR_X.items()}
+    zero1["subcat 2"][1972] = (5, 6, 0)
+    second = decompose(_lmdir_frame(zero1), LMDIR_FACTORS, year0=1971, year1=1972)
+    assert list(second.contributions.loc["subcat 2"]) == pytest.approx([0, 0, -60], abs=1e-9)
+    assert list(second.contributions.loc["subcat 1"]) == pytest.approx(
+        per_subsector["subcat 1"], abs=5e-8
+    )
 
 
 def test_kaya_factors_rebuild_emissions_and_the_four_factor_default() -> None:
