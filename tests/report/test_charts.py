@@ -181,7 +181,7 @@ def test_unknown_kind_is_an_error() -> None:
         charts.svg(chart, "en")
 
 
-@pytest.mark.parametrize("kind", ["stacked_bar_line", "pie", "bar", "matrix"])
+@pytest.mark.parametrize("kind", ["stacked_bar_line", "pie", "bar", "matrix", "macc"])
 def test_a_chart_without_data_still_renders(kind: str) -> None:
     """A year before the first year with data: no category, or only missing figures."""
     empty = Chart("empty", kind, "t", (), (Series("s", (), "bar", stack="a"),))  # type: ignore[arg-type]
@@ -208,3 +208,29 @@ def test_the_matrix_keys_points_by_letters_and_draws_the_thresholds() -> None:
     texts = _texts(charts.svg(chart, "en"))
     assert f"A {chart.categories[0]}" in texts
     assert f"S {chart.categories[18]}" in texts
+
+
+def test_the_macc_draws_widths_end_to_end_and_only_figures() -> None:
+    """Variable-width bars: the demo catalogue's measures laid end to end (the x extent is the
+    total abatement), savings below the axis, an outlier clipped; no digit but the figures."""
+    from esgledger.strategy.abatement import load_catalogue, macc, macc_chart  # noqa: PLC0415
+
+    curve = macc(load_catalogue())
+    chart = macc_chart(curve, "en")
+    assert chart.kind == "macc"
+    words = {
+        *chart.categories,
+        chart.y_label,
+        *(s.name for s in chart.series),
+        *(f.text() for s in chart.series for f in s.figures),
+    }
+    for text in _texts(charts.svg(chart, "en")):
+        rest = text
+        for word in sorted(words, key=len, reverse=True):
+            rest = rest.replace(word, "")
+        assert not re.search(r"\d", rest), text
+    for category, cost in zip(chart.categories, chart.series[0].figures, strict=True):
+        assert any(category in t and cost.text() in t for t in _texts(charts.svg(chart, "en")))
+    # the outlier rule: over three times the next is cut at one and a half times the next
+    assert charts._macc_clip([-10.0, 20.0, 100.0]) == pytest.approx(30.0)
+    assert charts._macc_clip([-10.0, 20.0, 50.0]) == pytest.approx(50.0)

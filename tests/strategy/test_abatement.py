@@ -189,9 +189,11 @@ def test_annualised_cost_and_macc_order() -> None:
     assert curve["cumulative_t"].tolist() == pytest.approx([20, 30, 80])
     assert curve["start_t"].tolist() == pytest.approx([0, 20, 30])
     chart = macc_chart(curve, "zh")
-    assert isinstance(chart, Chart) and chart.kind == "bar"
+    assert isinstance(chart, Chart) and chart.kind == "macc"
     assert chart.categories == ("b", "a", "g")
     assert [f.value for f in chart.series[0].figures] == pytest.approx([-5.0, 19.90295, 60.0])
+    # widths: the yearly abatement, laid end to end in the curve's order
+    assert [f.value for f in chart.series[1].figures] == pytest.approx([20, 10, 50])
 
 
 def test_demo_macc_is_sorted_and_complete() -> None:

@@ -385,11 +385,94 @@ def _matrix(plot: PlotFigure, chart: Chart) -> None:
         )
 
 
+def _macc_clip(costs: Sequence[float]) -> float:
+    """The largest |cost| drawn to scale: an outlier (over three times the next) is clipped at
+    one and a half times the next, so that it does not flatten every other bar."""
+    sizes = sorted((abs(c) for c in costs), reverse=True)
+    if len(sizes) >= 2 and sizes[1] > 0 and sizes[0] > 3 * sizes[1]:
+        return 1.5 * sizes[1]
+    return sizes[0] if sizes else 1.0
+
+
+def _macc(plot: PlotFigure, chart: Chart) -> None:
+    """Variable-width bars: each measure as wide as its abatement, as high as its cost per
+    tonne (savings below the axis), laid end to end in the chart's order; keyed by letters
+    with the names and the cost in the legend (as the matrix), no tick labels. A bar beyond
+    :func:`_macc_clip` is cut there and hatched (its figure is in the legend)."""
+    ax = plot.add_subplot()
+    if len(chart.series) < 2:
+        ax.axis("off")
+        return
+    costs, widths = chart.series[0], chart.series[1]
+    bars = [
+        (i, category, cost, _value(cost), _value(width))
+        for i, (category, cost, width) in enumerate(
+            zip(chart.categories, costs.figures, widths.figures, strict=False)
+        )
+    ]
+    bars = [b for b in bars if not math.isnan(b[3]) and not math.isnan(b[4]) and b[4] > 0]
+    clip = _macc_clip([b[3] for b in bars])
+    left = 0.0
+    handles: list[Any] = []
+    names: list[str] = []
+    low, high = 0.0, 0.0
+    for i, category, cost, c, w in bars:
+        drawn = max(-clip, min(clip, c))
+        colour = PALETTE[i % len(PALETTE)]
+        handles.append(
+            ax.bar(
+                left,
+                drawn,
+                w,
+                align="edge",
+                color=colour,
+                edgecolor="white",
+                linewidth=0.5,
+                hatch="///" if drawn != c else None,
+            )
+        )
+        names.append(f"{_key(i)} {category} ({_label(cost)})")
+        ax.annotate(
+            _key(i),
+            (left + w / 2, drawn),
+            xytext=(0, 3 if drawn >= 0 else -3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom" if drawn >= 0 else "top",
+            fontsize=6,
+            color=colour,
+        )
+        left += w
+        low, high = min(low, drawn), max(high, drawn)
+    span = (high - low) or 1.0
+    ax.set_ylim(low - 0.1 * span if low < 0 else 0, high + 0.1 * span)
+    ax.set_xlim(0, left or 1.0)
+    ax.axhline(0, color=TEXT_COLOUR, linewidth=0.6)
+    _frame(ax)
+    ax.tick_params(length=0, labelleft=False, labelbottom=False)
+    ax.grid(axis="y", color=GRID_COLOUR, linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.set_xlabel(widths.name)
+    ax.set_ylabel(chart.y_label or costs.name)
+    if handles:
+        plot.legend(
+            handles,
+            names,
+            loc="outside lower center",
+            ncols=2,
+            frameon=False,
+            fontsize=6,
+            handlelength=0.8,
+            columnspacing=1.0,
+        )
+
+
 _DRAW: dict[str, Callable[[PlotFigure, Chart], None]] = {
     "stacked_bar_line": _stacked_bar_line,
     "pie": _pie,
     "bar": _bar,
     "matrix": _matrix,
+    "macc": _macc,
 }
 
 
@@ -447,7 +530,7 @@ def png(chart: Chart, lang: str, dpi: int = 200) -> bytes:
 
 
 def _size(chart: Chart) -> tuple[float, float]:
-    return {"pie": PIE_SIZE, "matrix": MATRIX_SIZE}.get(chart.kind, SIZE)
+    return {"pie": PIE_SIZE, "matrix": MATRIX_SIZE, "macc": MATRIX_SIZE}.get(chart.kind, SIZE)
 
 
 def size(chart: Chart, dpi: int = 200) -> tuple[int, int]:

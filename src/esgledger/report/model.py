@@ -116,7 +116,7 @@ class Chart:
     """A chart, rendered as SVG in HTML/PDF and as PNG in DOCX by :mod:`esgledger.report.charts`."""
 
     block_id: str
-    kind: Literal["stacked_bar_line", "pie", "bar", "matrix"]
+    kind: Literal["stacked_bar_line", "pie", "bar", "matrix", "macc"]
     title: str
     categories: tuple[str, ...]
     series: tuple[Series, ...]
@@ -124,7 +124,11 @@ class Chart:
     y2_label: str = ""
     guides: tuple[float, ...] = ()
     """Reference lines of a matrix: the x threshold then the y threshold (e.g. the scores at
-    which financial and impact materiality are high)."""
+    which financial and impact materiality are high).
+
+    A ``macc`` chart (marginal abatement cost curve) has two series over the same categories
+    (the measures, cheapest first): the cost per tonne (bar heights, negative below the axis)
+    and the yearly abatement (bar widths, laid end to end)."""
 
 
 Block = Narrative | FigureList | Table | Chart

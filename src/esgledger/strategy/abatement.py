@@ -449,32 +449,40 @@ def macc(catalogue: pd.DataFrame, rate: float | None = None) -> pd.DataFrame:
 
 
 def macc_chart(curve: pd.DataFrame, lang: Literal["en", "zh"] = "en") -> Chart:
-    """A bar chart of the cost per tonne of each measure of a :func:`macc` frame, in its
-    order. The project's renderer draws bars of equal width from zero up, so this is not a
-    variable-width MACC (bar width = abatement) and negative costs are not drawn below the
-    axis: the frame's ``start_t`` / ``cumulative_t`` hold the widths for such a renderer."""
+    """The marginal abatement cost curve of a :func:`macc` frame: one bar per measure, in its
+    order, as wide as its yearly abatement and as high as its cost per tonne (negative: a
+    saving, drawn below the axis)."""
     names = curve["name_zh" if lang == "zh" else "name_en"].tolist()
     unit = "元/吨二氧化碳当量" if lang == "zh" else "CNY/tCO2e"
-    figures = tuple(
-        Figure(
-            value=float(cost),
-            unit=unit,
-            precision=0,
-            lineage=f"abatement:macc:{measure}",
-            label=str(label),
-            source="computed",
+    tonnes = "吨二氧化碳当量/年" if lang == "zh" else "tCO2e/year"
+
+    def figures(column: str, of: str, precision: int, shown: str) -> tuple[Figure, ...]:
+        return tuple(
+            Figure(
+                value=float(value),
+                unit=shown,
+                precision=precision,
+                lineage=f"abatement:macc:{measure}:{of}",
+                label=str(label),
+                source="computed",
+            )
+            for measure, label, value in zip(curve["measure_id"], names, curve[column], strict=True)
         )
-        for measure, label, cost in zip(
-            curve["measure_id"], names, curve["cost_cny_per_t"], strict=True
-        )
-    )
-    title = "边际减排成本曲线" if lang == "zh" else "Marginal abatement cost by measure"
+
+    title = "边际减排成本曲线" if lang == "zh" else "Marginal abatement cost curve"
+    abated = "年减排量（累计）" if lang == "zh" else "Abatement a year (cumulative)"
     return Chart(
         block_id="strategy.macc",
-        kind="bar",
+        kind="macc",
         title=title,
         categories=tuple(str(n) for n in names),
-        series=(Series(name=unit, figures=figures),),
+        series=(
+            Series(name=unit, figures=figures("cost_cny_per_t", "cost", 0, unit)),
+            Series(
+                name=f"{abated}, {tonnes}",
+                figures=figures("abatement_t_per_year", "abatement", 2, tonnes),
+            ),
+        ),
         y_label=unit,
     )
 
