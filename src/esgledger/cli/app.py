@@ -321,19 +321,26 @@ def _emit(
         _print_diagnostics(diagnostics)
     else:
         _print_diagnostics(diagnostics)
-        out = Table(title=title)
-        numeric = [pd.api.types.is_float_dtype(table[c]) for c in table.columns]
-        for column, is_number in zip(table.columns, numeric, strict=True):
-            out.add_column(str(column), justify="right" if is_number else "left")
-        for row in table.itertuples(index=False):
-            out.add_row(
-                *[
-                    _number(v) if is_number else str(v)
-                    for v, is_number in zip(row, numeric, strict=True)
-                ]
-            )
-        console.print(out)
+        show_table(table, title)
     raise typer.Exit(exit_code(diagnostics))
+
+
+def show_table(table: pd.DataFrame, title: str) -> None:
+    """Print a frame as a table (numbers right-aligned, 2 decimals from 1,000 up) and go on:
+    for commands that print more than one table (:func:`_emit` ends the command)."""
+    out = Table(title=title)
+    table = table.infer_objects()
+    numeric = [pd.api.types.is_float_dtype(table[c]) for c in table.columns]
+    for column, is_number in zip(table.columns, numeric, strict=True):
+        out.add_column(str(column), justify="right" if is_number else "left")
+    for row in table.itertuples(index=False):
+        out.add_row(
+            *[
+                _number(v) if is_number else str(v)
+                for v, is_number in zip(row, numeric, strict=True)
+            ]
+        )
+    console.print(out)
 
 
 @app.command()

@@ -10,7 +10,16 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _emit, _open, console, errors
+from esgledger.cli.app import (
+    DEFAULT_LEDGER,
+    LedgerOption,
+    _emit,
+    _open,
+    _print_diagnostics,
+    console,
+    errors,
+    show_table,
+)
 
 strategy_app = typer.Typer(
     help="Carbon strategy: decomposition, pathways, forecasts, abatement, uncertainty.",
@@ -135,9 +144,11 @@ def strategy_pathway(
         on="year",
         how="left",
     )
-    _emit(merged, as_json, as_csv, "pathway to the group's targets", [])
-    if not (as_json or as_csv):
-        _notes(notes)
+    title = "pathway to the group's targets"
+    if as_json or as_csv:
+        _emit(merged, as_json, as_csv, title, [])
+    show_table(merged, title)
+    _notes(notes)
 
 
 class Basis(StrEnum):
@@ -161,9 +172,12 @@ def strategy_forecast(
         result = forecast_from_ledger(_open(ledger), horizon, by_entity=by_entity)
     except ValueError as exc:
         raise _fail(f"strategy forecast: {exc}") from exc
-    _emit(result.forecasts, as_json, as_csv, "business-as-usual forecast", list(result.diagnostics))
-    if not (as_json or as_csv):
-        _emit(result.backtests, False, False, "back-tests (mean absolute error)", [])
+    title = "business-as-usual forecast"
+    if as_json or as_csv:
+        _emit(result.forecasts, as_json, as_csv, title, list(result.diagnostics))
+    _print_diagnostics(list(result.diagnostics))
+    show_table(result.forecasts, title)
+    show_table(result.backtests, "back-tests (mean absolute error)")
 
 
 def _catalogue(path: str | None, grid_factor: float) -> pd.DataFrame:
@@ -215,6 +229,28 @@ def strategy_macc(
     _emit(curve[columns], as_json, as_csv, f"MACC (grid factor {factor:.4f} tCO2/MWh)", [])
 
 
+class Target(StrEnum):
+    group = "group"
+    contraction = "contraction"
+
+
+def _pathway_caps(
+    ledger: object, base_year: int, year: int, target: Target, scale: float
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Business as usual and the caps of each year after ``base_year`` up to ``year`` from
+    the pathway table (the ledger's total basis), times ``scale`` (the basis ratio)."""
+    from esgledger.strategy.figures import pathway_table
+
+    frame, _ = pathway_table(ledger, base_year)  # type: ignore[arg-type]
+    rows = frame[(frame["year"] > base_year) & (frame["year"] <= year)].set_index("year")
+    if rows.empty:
+        raise ValueError(f"no pathway year after {base_year} up to {year}")
+    years = [int(y) for y in rows.index]
+    baseline = dict(zip(years, (float(v) * scale for v in rows["bau"]), strict=True))
+    caps = dict(zip(years, (float(v) * scale for v in rows[target.value]), strict=True))
+    return baseline, caps
+
+
 @strategy_app.command("optimise")
 def strategy_optimise(
     year: Annotated[int, typer.Option(help="target year of the cap", min=1901, max=2199)],
@@ -222,6 +258,13 @@ def strategy_optimise(
         float | None, typer.Option(help="cut from the base year's emissions, e.g. 0.3")
     ] = None,
     cap: Annotated[float | None, typer.Option(help="emissions cap in tCO2e")] = None,
+    pathway: Annotated[
+        Target | None,
+        typer.Option(
+            help="instead of one cap: every year after the base year up to --year under the "
+            "group's pathway or the 1.5 C contraction, from business as usual"
+        ),
+    ] = None,
     base_year: Annotated[int, typer.Option(help="inventory year of the baseline")] = 2024,
     basis: Annotated[
         Basis, typer.Option(help="scope 2 basis (green power lowers market-based only)")
@@ -233,48 +276,130 @@ def strategy_optimise(
     as_csv: CsvOption = False,
 ) -> None:
     """The least-cost measures (HiGHS mixed-integer programme) that bring the base year's
-    emissions under a cap in the target year; the plan is re-checked without the solver and
-    the shadow price of carbon is printed."""
+    emissions under a cap in the target year, or business as usual under a pathway every
+    year; the plan is re-checked without the solver and the shadow price of carbon is
+    printed."""
     from esgledger.strategy.abatement import (
         InfeasiblePlanError,
         baseline_from_ledger,
         plan_for_cap,
+        plan_pathway,
         verify_plan,
     )
 
-    if (reduction is None) == (cap is None):
-        raise _fail("strategy optimise: give one of --reduction and --cap")
-    base = baseline_from_ledger(_open(ledger), base_year)
+    if sum(x is not None for x in (reduction, cap, pathway)) != 1:
+        raise _fail("strategy optimise: give one of --reduction, --cap and --pathway")
+    store = _open(ledger)
+    base = baseline_from_ledger(store, base_year)
     total = base.total(basis=basis.value)
-    limit = cap if cap is not None else total * (1 - float(reduction or 0))
     factor = base.market_grid_factor if basis is Basis.market else base.grid_factor
+    measures = _catalogue(catalogue, factor)
     try:
-        plan = plan_for_cap(
-            _catalogue(catalogue, factor),
-            total,
-            limit,
-            year,
-            rate,
-            electricity_mwh=base.electricity_mwh,
-        )
-    except InfeasiblePlanError as exc:
+        if pathway is not None:
+            own = base.total()
+            scale = total / own if own else 1.0
+            baseline, caps = _pathway_caps(store, base_year, year, pathway, scale)
+            plan = plan_pathway(
+                measures, baseline, caps, rate, electricity_mwh=base.electricity_mwh
+            )
+            limit = caps[year]
+        else:
+            limit = cap if cap is not None else total * (1 - float(reduction or 0))
+            plan = plan_for_cap(
+                measures, total, limit, year, rate, electricity_mwh=base.electricity_mwh
+            )
+    except (InfeasiblePlanError, ValueError) as exc:
         raise _fail(f"strategy optimise: {exc}") from exc
     check = verify_plan(plan)
     if not check.ok:  # pragma: no cover - the optimiser's plans pass (tests)
         raise _fail(
             "strategy optimise: the plan fails its recomputation: " + "; ".join(check.problems)
         )
-    _emit(plan.adoptions, as_json, as_csv, f"least-cost plan for {year}", [])
-    if not (as_json or as_csv):
-        console.print(
+    if as_json or as_csv:
+        _emit(plan.adoptions, as_json, as_csv, f"least-cost plan for {year}", [])
+    show_table(plan.adoptions, f"least-cost plan for {year}")
+    if pathway is not None:
+        show_table(plan.years, "years: business as usual, cap, abatement, duals")
+        what = (
+            f"business as usual under the {pathway.value} pathway {base_year + 1}-{year} "
+            f"({basis.value}-based scope 2: the pathway's values times {scale:.4f}, the "
+            f"{base_year} ratio of the {basis.value}-based to the ledger's total), "
+            f"cap {limit:,.2f} in {year}; total cost discounted to {base_year + 1} "
+            f"{plan.total_cost_cny:,.0f} CNY"
+        )
+    else:
+        what = (
             f"baseline {total:,.2f} tCO2e ({basis.value}-based scope 2), cap {limit:,.2f}, "
             f"abatement {plan.abatement_t:,.2f} tCO2e/year, annual cost "
-            f"{plan.total_cost_cny:,.0f} CNY; shadow price of carbon "
-            f"{plan.shadow_price:,.2f} CNY/tCO2e; binding: {', '.join(plan.binding) or 'none'}; "
-            f"recomputed without the solver: {'ok' if check.ok else 'FAILED'}",
-            markup=False,
-            soft_wrap=True,
+            f"{plan.total_cost_cny:,.0f} CNY"
         )
+    console.print(
+        f"{what}; shadow price of carbon {plan.shadow_price:,.2f} CNY/tCO2e; binding: "
+        f"{', '.join(plan.binding) or 'none'}; recomputed without the solver: "
+        f"{'ok' if check.ok else 'FAILED'}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@strategy_app.command("energy-plan")
+def strategy_energy_plan(
+    year: Annotated[int, typer.Option(help="year of the quota", min=1901, max=2199)],
+    quota: Annotated[float | None, typer.Option(help="emissions quota in tCO2e")] = None,
+    reduction: Annotated[
+        float | None, typer.Option(help="quota as a cut from the base year, e.g. 0.3")
+    ] = None,
+    base_year: Annotated[int, typer.Option(help="inventory year of the baseline")] = 2024,
+    catalogue: CatalogueOption = None,
+    rate: RateOption = None,
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """The energy plan under an emissions quota: the least-cost mix of green power and
+    efficiency measures (market-based scope 2), with the grid electricity still bought."""
+    from esgledger.strategy.abatement import (
+        InfeasiblePlanError,
+        baseline_from_ledger,
+        energy_plan,
+        verify_plan,
+    )
+
+    if (quota is None) == (reduction is None):
+        raise _fail("strategy energy-plan: give one of --quota and --reduction")
+    base = baseline_from_ledger(_open(ledger), base_year)
+    total = base.total(basis="market")
+    factor = base.market_grid_factor
+    other = total - base.electricity_mwh * factor
+    limit = quota if quota is not None else total * (1 - float(reduction or 0))
+    try:
+        found = energy_plan(
+            _catalogue(catalogue, factor), base.electricity_mwh, other, limit, factor, year, rate
+        )
+    except InfeasiblePlanError as exc:
+        raise _fail(f"strategy energy-plan: {exc}") from exc
+    check = verify_plan(found.plan)
+    summary = pd.DataFrame(
+        [
+            {"item": "electricity before", "mwh": base.electricity_mwh},
+            {"item": "green power", "mwh": found.green_power_mwh},
+            {"item": "saved by efficiency", "mwh": found.efficiency_mwh},
+            {"item": "grid electricity bought", "mwh": found.grid_mwh},
+        ]
+    )
+    title = f"energy plan {year} (quota {limit:,.2f} tCO2e)"
+    if as_json or as_csv:
+        _emit(summary, as_json, as_csv, title, [])
+    show_table(summary, title)
+    show_table(found.plan.adoptions, "measures")
+    console.print(
+        f"emissions {total:,.2f} -> at most {limit:,.2f} tCO2e (market-based, grid factor "
+        f"{factor:.4f} tCO2/MWh); annual cost {found.plan.total_cost_cny:,.0f} CNY; "
+        f"shadow price {found.plan.shadow_price:,.2f} CNY/tCO2e; recomputed without the "
+        f"solver: {'ok' if check.ok else 'FAILED'}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @strategy_app.command("uncertainty")
