@@ -549,3 +549,22 @@ def test_no_measure_available() -> None:
     assert plan.chosen == () and plan.total_cost_cny == 0.0
     with pytest.raises(InfeasiblePlanError, match=r"at most 0\.00 tCO2e achievable"):
         plan_for_abatement(cat, 10, YEAR)
+
+
+def test_a_baseline_year_without_inventory_is_refused(demo_ledger: Ledger) -> None:
+    with pytest.raises(ValueError, match="no inventory for 2019"):
+        baseline_from_ledger(demo_ledger, 2019)
+
+
+def test_a_zero_discount_rate_spreads_capital_evenly() -> None:
+    """r = 0: CRF = 1/n, so the equivalent annual cost is capex / lifetime + opex."""
+    cat = load_catalogue()
+    annual = annualised_cost(cat, 0.0)
+    expected = cat["capex_cny"] / cat["lifetime_years"] + cat["opex_cny_per_year"]
+    assert annual.to_numpy() == pytest.approx(expected.to_numpy())
+
+
+def test_crf_is_stable_for_tiny_rates() -> None:
+    """(1 + r)^n - 1 rounds to 0 for r below the float resolution; the CRF tends to 1/n."""
+    for rate in (1e-18, 1e-300):
+        assert crf(rate, [5.0, 10.0]) == pytest.approx([0.2, 0.1])

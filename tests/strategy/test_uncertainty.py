@@ -140,3 +140,8 @@ def test_demo_ledger_interval(demo_ledger: Ledger) -> None:
     # one grid factor for every site: the Monte Carlo interval is wider than Approach 1
     s2 = result.row("scope2_location")
     assert s2["rel_half_width"] > 3 * s2["approach1_rel_half_width"]
+
+
+def test_a_year_without_inventory_is_refused(demo_ledger: Ledger) -> None:
+    with pytest.raises(ValueError, match="no inventory for 2019"):
+        uncertainty_from_ledger(demo_ledger, 2019, iterations=200)

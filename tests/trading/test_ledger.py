@@ -146,6 +146,18 @@ def test_inventory_emissions_are_posted_with_their_lineage(ledger: Ledger) -> No
     assert row["quantity"] == pytest.approx(explained, rel=1e-12)
     with pytest.raises(Invalid, match="scopes"):
         carbon.post_emissions(ledger, ADMIN, "S01", 2024, scopes=("S9",))
+    # a scope named twice, or scope 2 on both bases, would count emissions twice
+    for twice in (("S1", "S1"), ("S1", "S2L", "S2M")):
+        with pytest.raises(Invalid, match="scope"):
+            carbon.post_emissions(ledger, ADMIN, "S01", 2024, scopes=twice)
+    assert len(carbon.postings(ledger.engine, ADMIN, "S01")) == 1
+
+
+def test_an_entity_the_ledger_does_not_have_is_not_found(ledger: Ledger) -> None:
+    with pytest.raises(NotFound, match="S99"):
+        carbon.positions(ledger.engine, ADMIN, ["S99"], 2024)
+    with pytest.raises(NotFound, match="S99"):
+        carbon.postings(ledger.engine, ADMIN, "S99")
 
 
 def test_tampering_is_detected(ledger: Ledger) -> None:

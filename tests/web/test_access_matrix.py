@@ -451,6 +451,19 @@ GROUP_WIDE_ROUTES = frozenset(
         "GET /api/report/{year}/{lang}.{fmt}",
         "PUT /api/report/{year}/{lang}/narratives/{section_id}",
         "POST /report/{year}/{lang}/narratives/{section_id}",
+        # the carbon strategy: group aggregates (routes/strategy.py)
+        *(
+            f"GET {api}/strategy{page}"
+            for api in ("", "/api")
+            for page in (
+                "",
+                "/forecast",
+                "/decomposition",
+                "/pathway",
+                "/abatement",
+                "/uncertainty",
+            )
+        ),
     }
 )
 
@@ -465,6 +478,7 @@ FIELD_FILLERS: dict[str, Callable[[Call], object]] = {
     "entity_id": lambda c: c.entity,
     "entity_ids": lambda c: [c.entity],
     "entities": lambda c: [c.entity],
+    "entity": lambda c: c.entity,  # the carbon ledger's forms
     "metric_id": lambda c: METRIC,
     "metric_ids": lambda c: list(METRICS),
     "year": lambda c: LOCKED_YEAR,

@@ -177,8 +177,43 @@ def test_collect_review_lock_and_see_the_dashboard(
             page.goto(f"{served}/?year=2025")
             cell = page.locator("[data-figure='scope2_location'][data-entity='S01']").first
             shown, decimals = _shown_number(cell.inner_text())
-            print("DEBUG", cell.inner_text(), expected)
             assert shown != 0
             assert abs(shown - expected) <= 0.5 * 10**-decimals + 1e-9, (shown, expected)
+        finally:
+            browser.close()
+
+
+def test_the_strategy_charts_draw_in_the_browser(served: str) -> None:
+    """The forecast and pathway line charts (ECharts, from the figures in the page) and the
+    MACC (server-side SVG) draw in Chromium, with no script error."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (CI installs chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(15000)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{served}/login?next=/strategy")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", password("admin"))
+            page.click("form[action='/login'] button[type=submit]")
+            page.wait_for_url(f"{served}/strategy")
+            for path, holder in (
+                ("/strategy/forecast", "#forecast-chart"),
+                ("/strategy/pathway", "[data-source] "),
+            ):
+                page.goto(f"{served}{path}?lang=en")
+                # ECharts draws into a canvas inside the holder once the scripts ran
+                expect(page.locator(f"{holder.strip()} canvas").first).to_be_attached()
+                size = page.locator(f"{holder.strip()} canvas").first.bounding_box()
+                assert size is not None and size["width"] > 100 and size["height"] > 100, path
+            page.goto(f"{served}/strategy/abatement?lang=en")
+            expect(page.locator("svg.chart").first).to_be_visible()
+            expect(
+                page.get_by_text("recomputed without the solver", exact=False).first
+            ).to_be_visible()
+            assert not errors, errors
         finally:
             browser.close()

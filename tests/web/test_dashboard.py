@@ -336,3 +336,30 @@ def test_the_json_has_exactly_the_documented_shape(client_for: Clients) -> None:
     spec = admin.get("/api/openapi.json").json()
     ok = spec["paths"]["/api/dashboard"]["get"]["responses"]["200"]["content"]
     assert ok["application/json"]["schema"]["$ref"].endswith("/Dashboard")
+
+
+def test_pathway_progress_is_the_strategy_figure(client_for: Clients, web_ledger: Ledger) -> None:
+    """The panorama's pathway card is :func:`pathway_progress` with lineage ids the service
+    explains to the same values; group-wide callers only."""
+    from esgledger.strategy.figures import pathway_progress  # noqa: PLC0415
+
+    body = client_for("admin").get("/api/dashboard", params={"year": 2024}).json()
+    card = body["pathway"]
+    expected = pathway_progress(web_ledger, 2024)
+    assert card["status"] == expected.status == "base year"
+    assert card["base_year"] == 2024
+    assert card["actual_tco2e"] == pytest.approx(31925.008, abs=0.01)
+    assert card["pathway_tco2e"] == pytest.approx(expected.group_tco2e)
+    assert card["milestones"] == {"peak": 2028, "neutrality": 2040, "net_zero": 2050}
+    for key in ("actual", "pathway", "contraction"):
+        node = service.explain(web_ledger, card[f"{key}_id"])
+        assert node.value == pytest.approx(card[f"{key}_tco2e"]), key
+    page = client_for("admin").get("/", params={"year": 2024}).text
+    assert 'id="pathway"' in page
+    assert 'href="/strategy/pathway?base_year=2024"' in page
+    owner = client_for("owner").get("/api/dashboard", params={"year": 2024}).json()
+    assert owner["pathway"] is None
+    assert 'id="pathway"' not in client_for("owner").get("/", params={"year": 2024}).text
+    assert (
+        client_for("admin").get("/api/dashboard", params={"year": 2150}).json()["pathway"] is None
+    )

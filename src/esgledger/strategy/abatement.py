@@ -406,8 +406,9 @@ def crf(rate: float, lifetime: npt.ArrayLike) -> FloatArray:
     n = np.asarray(lifetime, dtype=float)
     if rate == 0:
         return np.asarray(1.0 / n, dtype=float)
-    growth = (1.0 + rate) ** n
-    return np.asarray(rate * growth / (growth - 1.0), dtype=float)
+    # (1+r)^n - 1 as expm1(n ln(1+r)): exact for the smallest rates, where (1+r)^n rounds to 1
+    log_growth = n * np.log1p(rate)
+    return np.asarray(rate * np.exp(log_growth) / np.expm1(log_growth), dtype=float)
 
 
 def annualised_cost(catalogue: pd.DataFrame, rate: float | None = None) -> pd.Series[float]:
@@ -1255,6 +1256,10 @@ def baseline_from_ledger(ledger: Ledger, year: int) -> Baseline:
 
     settings = settings_from_ledger(ledger)
     result = run_inventory(ledger, settings)
+    if year not in result.years():
+        raise ValueError(
+            f"no inventory for {year}: expected one of {', '.join(map(str, result.years()))}"
+        )
     totals = result.scope_totals(year)
     energy = result.energy[result.energy["year"] == year]
     electricity = float(energy.loc[energy["activity_type"] == "electricity", "mwh"].sum())

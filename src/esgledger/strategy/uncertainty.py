@@ -540,6 +540,10 @@ def uncertainty_from_ledger(
     """The Monte Carlo interval of a year's inventory of a ledger, with default uncertainties."""
     settings = settings_from_ledger(ledger)
     result = run_inventory(ledger, settings)
+    if year not in result.years():
+        raise ValueError(
+            f"no inventory for {year}: expected one of {', '.join(map(str, result.years()))}"
+        )
     data = inventory_input(ledger, [year])
     frame, found = uncertainty_frame(result, data.records, data.direct, year=year)
     outcome = propagate(

@@ -198,16 +198,22 @@ def _frame(conn: Connection, entity_id: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def _sees(who: Principal, entity_id: str) -> None:
+def _sees(who: Principal, entity_id: str, engine: Engine | None = None) -> None:
+    """NotFound unless ``who`` sees the entity and (given the engine) the ledger has it."""
     if not who.sees(entity_id):
         raise NotFound(f"no entity {entity_id!r}")
+    if engine is not None:
+        with engine.connect() as conn:
+            found = conn.scalar(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id == entity_id))
+        if found is None:
+            raise NotFound(f"no entity {entity_id!r} in the ledger")
 
 
 def postings(engine: Engine, who: Principal, entity_id: str | None = None) -> pd.DataFrame:
     """The postings ``who`` may see (of one entity, or of all they see), oldest first."""
     require(who, Permission.VIEW)
     if entity_id is not None:
-        _sees(who, entity_id)
+        _sees(who, entity_id, engine)
     with engine.connect() as conn:
         frame = _frame(conn, entity_id)
     visible = frame["entity_id"].map(who.sees).astype(bool)
@@ -417,8 +423,12 @@ def post_emissions(
     from esgledger import service  # noqa: PLC0415 (heavy import)
 
     unknown = [s for s in scopes if s not in SCOPES]
-    if unknown or not scopes:
-        raise Invalid(f"scopes {list(scopes)}: expected some of {', '.join(SCOPES)}")
+    if unknown or not scopes or len(set(scopes)) != len(scopes):
+        raise Invalid(
+            f"scopes {list(scopes)}: expected some of {', '.join(SCOPES)}, each at most once"
+        )
+    if "S2L" in scopes and "S2M" in scopes:
+        raise Invalid("scopes: S2L and S2M are two measures of one scope 2: expected one")
     settings = service.settings_from_ledger(ledger, years=(year,))
     result = service.run_inventory(ledger, settings)
     totals = result.scope_totals(year, entity_id=entity_id)

@@ -119,6 +119,8 @@ class GroupExtras:
     targets: list[dict[str, Any]]
     findings: list[dict[str, Any]]
     kri: list[dict[str, Any]]
+    pathway: dict[str, Any] | None = None
+    """The year's progress on the group's pathway (:func:`pathway_row`), None without one."""
 
 
 @dataclass
@@ -395,9 +397,42 @@ def _kri_row(warning: Any) -> dict[str, Any]:
     }
 
 
+def pathway_row(ledger: Ledger, year: int) -> dict[str, Any] | None:
+    """The year's inventory total against the group's pathway to its milestones
+    (:func:`esgledger.strategy.figures.pathway_progress`), with the lineage ids of both
+    figures; None when the ledger cannot give one (no inventory of the year)."""
+    from esgledger.strategy.figures import pathway_progress  # noqa: PLC0415 (forecasting)
+    from esgledger.strategy.pathways import milestones  # noqa: PLC0415
+
+    try:
+        found = pathway_progress(ledger, year)
+        marks = milestones()
+    except (ValueError, ArithmeticError):
+        return None
+    base = found.base_year
+    return {
+        "base_year": base,
+        "year": year,
+        "status": found.status,
+        "reason": found.reason,
+        "actual_tco2e": _finite(found.actual_tco2e),
+        "pathway_tco2e": _finite(found.group_tco2e),
+        "contraction_tco2e": _finite(found.contraction_tco2e),
+        "actual_id": f"ghg:{year}:TOTAL",
+        "pathway_id": f"pathway:{base}:group:{year}",
+        "contraction_id": f"pathway:{base}:contraction:{year}",
+        "milestones": {
+            "peak": marks.peak,
+            "neutrality": marks.neutrality,
+            "net_zero": marks.net_zero,
+        },
+    }
+
+
 def compute_extras(ledger: Ledger, year: int) -> GroupExtras:
-    """Targets (``service.targets``), consistency findings (``service.check``) and the KRI
-    warnings of the year's months (the CLI's ``kri`` on the ledger's monthly series)."""
+    """Targets (``service.targets``), consistency findings (``service.check``), the KRI
+    warnings of the year's months (the CLI's ``kri`` on the ledger's monthly series) and the
+    progress on the group's pathway."""
     statuses, _problems = service.targets(ledger, year)
     findings = service.check(ledger, [year])
     rules, problems = load_rules()
@@ -406,6 +441,7 @@ def compute_extras(ledger: Ledger, year: int) -> GroupExtras:
         targets=[_target_row(s) for s in statuses],
         findings=[_finding_row(f) for f in findings],
         kri=[_kri_row(w) for w in warnings if str(w.period).startswith(f"{year}-")],
+        pathway=pathway_row(ledger, year),
     )
 
 
@@ -469,6 +505,7 @@ def dashboard(
         "completeness": _completeness(listed, year),
         "targets": None,
         "warnings": None,
+        "pathway": None,
     }
     if wide:
         # years with figures or campaigns only: any other year has nothing to report, and
@@ -478,6 +515,7 @@ def dashboard(
         counts = Counter(t["status"] for t in extras.targets)
         out["targets"] = {"counts": dict(sorted(counts.items())), "items": extras.targets}
         out["warnings"] = [*extras.findings, *extras.kri]
+        out["pathway"] = extras.pathway
     return out
 
 

@@ -14,6 +14,7 @@ from esgledger.web.routes import (
     periods,
     report,
     requests,
+    strategy,
 )
 
 #: Routes open without signing in: (method, path).
@@ -38,4 +39,5 @@ ROUTERS: list[APIRouter] = [
     dashboard.router,
     report.router,
     assess.router,
+    strategy.router,
 ]

@@ -154,6 +154,28 @@ class WarningRow(BaseModel):
     message: str
 
 
+class Milestones(BaseModel):
+    peak: int
+    neutrality: int
+    net_zero: int
+
+
+class PathwayProgress(BaseModel):
+    """The year's total against the group's pathway from the year the milestones were set."""
+
+    base_year: int
+    year: int
+    status: Literal["on track", "off track", "no data", "base year"]
+    reason: str
+    actual_tco2e: float | None
+    pathway_tco2e: float | None
+    contraction_tco2e: float | None
+    actual_id: str = Field(description="lineage id of the actual (esgledger explain)")
+    pathway_id: str = Field(description="lineage id of the pathway's value")
+    contraction_id: str = Field(description="lineage id of the 1.5 °C contraction's value")
+    milestones: Milestones
+
+
 class Dashboard(BaseModel):
     year: int
     years: list[int]
@@ -166,6 +188,9 @@ class Dashboard(BaseModel):
     completeness: Completeness
     targets: Targets | None = Field(description="group-wide callers only")
     warnings: list[WarningRow] | None = Field(description="group-wide callers only")
+    pathway: PathwayProgress | None = Field(
+        description="group-wide callers only; None when the ledger has no inventory of the year"
+    )
 
 
 class Adjustment(BaseModel):
