@@ -147,3 +147,15 @@ def test_energy_plan_under_a_quota(demo_ledger_path: Path) -> None:
     )
     assert code == 0, err
     assert "recomputed without the solver: ok" in " ".join(out.split())
+
+
+def test_monthly_forecast_continues_the_months(demo_ledger_path: Path) -> None:
+    """The demo's 2024 records carry months: the monthly forecast starts in January 2025."""
+    code, out, err = run(
+        "strategy", "forecast", "--monthly", "--horizon", "3", "--json",
+        "--ledger", str(demo_ledger_path),
+    )  # fmt: skip
+    assert code == 0, err
+    rows = [r for r in json.loads(out)["rows"] if r["series"] == "scope2_location"]
+    assert [(r["year"], r["month"]) for r in rows] == [(2025, 1), (2025, 2), (2025, 3)]
+    assert all(0 <= r["lower"] <= r["forecast"] <= r["upper"] for r in rows)

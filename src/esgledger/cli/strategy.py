@@ -158,8 +158,13 @@ class Basis(StrEnum):
 
 @strategy_app.command("forecast")
 def strategy_forecast(
-    horizon: Annotated[int, typer.Option(help="years ahead", min=1, max=50)] = 6,
+    horizon: Annotated[
+        int, typer.Option(help="periods ahead (years, or months)", min=1, max=50)
+    ] = 6,
     by_entity: Annotated[bool, typer.Option(help="one series per entity as well")] = False,
+    monthly: Annotated[
+        bool, typer.Option(help="the months of the records that carry one, not the years")
+    ] = False,
     ledger: LedgerOption = DEFAULT_LEDGER,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
@@ -169,7 +174,7 @@ def strategy_forecast(
     from esgledger.strategy.forecast import forecast_from_ledger
 
     try:
-        result = forecast_from_ledger(_open(ledger), horizon, by_entity=by_entity)
+        result = forecast_from_ledger(_open(ledger), horizon, by_entity=by_entity, monthly=monthly)
     except ValueError as exc:
         raise _fail(f"strategy forecast: {exc}") from exc
     title = "business-as-usual forecast"

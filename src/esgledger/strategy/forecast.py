@@ -580,15 +580,22 @@ def forecast_from_ledger(
     assumptions: pd.DataFrame | None = None,
     settings: ForecastSettings | None = None,
     through: int | None = None,
+    monthly: bool = False,
 ) -> ForecastResult:
     """Business-as-usual forecast of the ledger's yearly series; drivers from the ledger and
     ``assumptions`` (year, driver, value) for the future years enable ``arimax``.
     ``through``: forecast from the history up to this year only (as it was seen then, e.g.
-    the base year of a pathway), the later years of the ledger left out."""
-    history = history_from_ledger(ledger, by_entity=by_entity)
+    the base year of a pathway), the later years of the ledger left out. ``monthly``: the
+    series of the months of the records that carry one, ``horizon`` in months (no drivers:
+    revenue and headcount are yearly)."""
+    history = history_from_ledger(ledger, by_entity=by_entity, monthly=monthly)
+    if monthly and history.empty:
+        raise ValueError("no monthly records in the ledger: expected records with a month")
     if through is not None:
         history = history[history["year"] <= through].reset_index(drop=True)
         if history.empty:
             raise ValueError(f"no inventory up to {through}: expected history to forecast from")
+    if monthly:
+        return forecast(history, horizon, settings=settings)
     drivers = drivers_from_ledger(ledger, sorted({int(y) for y in history["year"]}))
     return forecast(history, horizon, drivers=drivers, assumptions=assumptions, settings=settings)
