@@ -568,3 +568,13 @@ def test_crf_is_stable_for_tiny_rates() -> None:
     """(1 + r)^n - 1 rounds to 0 for r below the float resolution; the CRF tends to 1/n."""
     for rate in (1e-18, 1e-300):
         assert crf(rate, [5.0, 10.0]) == pytest.approx([0.2, 0.1])
+
+
+def test_verify_plan_at_tiny_and_zero_rates() -> None:
+    """The solver-free check computes the CRF its own way; it agrees at every rate."""
+    cat = load_catalogue(grid_factor=0.5)
+    for rate in (0.0, 5e-324, 1e-12, 0.08):
+        plan = plan_for_cap(cat, 10_000.0, 9_000.0, 2030, rate)
+        check = verify_plan(plan)
+        assert check.ok, (rate, check.problems)
+        assert check.total_cost_cny == pytest.approx(plan.total_cost_cny, rel=1e-9, abs=1e-6)

@@ -1084,8 +1084,9 @@ def _tally_adoption(
         tally.problems.append(f"{measure_id}: {units} units outside 0..{m['max_units']}")
     if not m["divisible"] and abs(units - round(units)) > TOL:
         tally.problems.append(f"{measure_id}: {units} units, expected a whole number")
-    growth = (1 + rate) ** life
-    factor = 1.0 / life if rate == 0 else rate * growth / (growth - 1)
+    # CRF = r / (1 - (1+r)^-n), with 1 - (1+r)^-n as -expm1(-n ln(1+r)) so that rates too
+    # small for (1+r)^n to differ from 1 still give 1/n
+    factor = 1.0 / life if rate == 0 else rate / -math.expm1(-life * math.log1p(rate))
     annual = float(m["capex_cny"]) * factor + float(m["opex_cny_per_year"])
     mwh = float(m["grid_mwh_per_year"])
     per_unit = float(m["abatement_t_per_year"]) + mwh * float(m["grid_factor"])
