@@ -304,6 +304,13 @@ def test_init_with_an_organisation_and_missing_ledger(tmp_path: Path) -> None:
     assert code == 0 and "1 entities" in out
     code, _, err = run("inventory", "--ledger", str(tmp_path / "missing.db"))
     assert code == 2 and "esgledger init" in err
+    # a ledger with an organisation and no data yet: say what to do, for every command
+    for command in ("inventory", "energy", "intensity"):
+        code, _, err = run(command, "--ledger", str(tmp_path / "new.db"))
+        assert code == 1 and "no activity data" in err and "esgledger import" in err, command
+    code, _, err = run("init", "--ledger", str(tmp_path / "bare.db"))
+    code, _, err = run("inventory", "--ledger", str(tmp_path / "bare.db"))
+    assert code == 1 and "no entities" in err
 
 
 def test_intensity_table(ledger: Path) -> None:

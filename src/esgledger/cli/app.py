@@ -284,6 +284,7 @@ def inventory(
     from esgledger.service import run_inventory
 
     store = _open(ledger)
+    _has_inventory_data(store, "inventory")
     result = run_inventory(store, _settings(store, year, gwp, approach, as_of, grid_level))
     dims = _breakdown(by, list(result.lines.columns))
     table = result.by(dims, basis=basis) if not result.lines.empty else pd.DataFrame()
@@ -323,6 +324,25 @@ def _emit(
         _print_diagnostics(diagnostics)
         show_table(table, title)
     raise typer.Exit(exit_code(diagnostics))
+
+
+def _has_inventory_data(store: Any, command: str) -> None:
+    """Exit 1 with what to do when the ledger has no entities or no activity data yet."""
+    counts = store.counts()
+    if not counts["entity"]:
+        errors.print(
+            f"{command}: the ledger has no entities: expected an organisation "
+            "(esgledger init --entities FILE)",
+            markup=False,
+        )
+        raise typer.Exit(1)
+    if not (counts["activity_record"] or counts["direct_emission"]):
+        errors.print(
+            f"{command}: the ledger has no activity data or direct emissions: expected an "
+            "import first (esgledger import FILE)",
+            markup=False,
+        )
+        raise typer.Exit(1)
 
 
 def show_table(table: pd.DataFrame, title: str) -> None:
@@ -480,6 +500,7 @@ def intensity(
     from esgledger.service import intensity_table, run_inventory
 
     store = _open(ledger)
+    _has_inventory_data(store, "intensity")
     result = run_inventory(store, _settings(store, year, None, None, None, None))
     _emit(
         intensity_table(store, result),
@@ -504,6 +525,7 @@ def energy(
     from esgledger.service import run_inventory
 
     store = _open(ledger)
+    _has_inventory_data(store, "energy")
     result = run_inventory(store, _settings(store, year, None, None, None, None))
     dims = _breakdown(by, list(result.energy.columns))
     if "activity_type" in dims:
