@@ -442,6 +442,8 @@ def _strategy(ctx: _Context, spec: BlockSpec) -> Block:
     imports the forecasting stack)."""
     from esgledger.report import strategy  # noqa: PLC0415
 
+    # the strategy computations start from the report's inventory (same ledger, same settings)
+    ctx.strategy.setdefault(("inventory",), ctx.inventory)
     makers: dict[str, Callable[..., Block]] = {
         "lmdi": strategy.lmdi_effects,
         "pathway": strategy.pathway_years,

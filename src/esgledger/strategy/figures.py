@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from esgledger.calc import InventoryResult
 from esgledger.calc.explain import Node
 from esgledger.store.ledger import Ledger
 from esgledger.strategy.lmdi import Decomposition, kaya_decomposition
@@ -38,6 +39,7 @@ __all__ = [
     "KINDS",
     "decomposition",
     "explain_strategy",
+    "inventory",
     "pathway_progress",
     "pathway_table",
     "strategy_value",
@@ -47,6 +49,19 @@ KINDS = ("lmdi", "pathway")
 FORMS = "lmdi:<year0>:<year1>:<scope|entity>:<factor|total>, pathway:<base>:<series>:<year>"
 SERIES = ("bau", "contraction", "group", "gap")
 Cache = dict[tuple[Any, ...], Any]
+
+
+def inventory(ledger: Ledger, cache: Cache | None = None) -> InventoryResult:
+    """The ledger's inventory (its stored settings), computed once per ``cache``."""
+    from esgledger import service  # noqa: PLC0415 (imports the calculation stack)
+
+    key = ("inventory",)
+    if cache is not None and key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    result = service.run_inventory(ledger, service.settings_from_ledger(ledger))
+    if cache is not None:
+        cache[key] = result
+    return result
 
 
 def decomposition(
@@ -74,16 +89,15 @@ def pathway_table(
     key = ("pathway", base_year)
     if cache is not None and key in cache:
         return cache[key]  # type: ignore[no-any-return]
-    from esgledger import service  # noqa: PLC0415 (imports the calculation stack)
     from esgledger.strategy.forecast import forecast_from_ledger  # noqa: PLC0415
 
-    result = service.run_inventory(ledger, service.settings_from_ledger(ledger))
+    result = inventory(ledger, cache)
     if base_year not in result.years():
         raise ValueError(f"no inventory for {base_year}: expected the base year in the ledger")
     base = float(result.scope_totals(base_year)["total"])
     marks = milestones()
     horizon = max(marks.net_zero - base_year, 1)
-    predicted = forecast_from_ledger(ledger, horizon, through=base_year)
+    predicted = forecast_from_ledger(ledger, horizon, through=base_year, result=result)
     total = predicted.forecasts[predicted.forecasts["series"] == "total"].set_index("year")
     bau = total["forecast"].astype(float)
     group = peak_decline(
@@ -136,8 +150,6 @@ def pathway_progress(
 ) -> PathwayProgress:
     """Progress of ``year`` on the group's pathway from ``base_year`` (default: the year the
     milestones were set, or ``year`` when that is later; see :class:`PathwayProgress`)."""
-    from esgledger import service  # noqa: PLC0415
-
     if base_year is None:
         marks = milestones()
         set_in = marks.set_in
@@ -150,7 +162,7 @@ def pathway_progress(
     row = frame.set_index("year")
     if year not in row.index:
         raise ValueError(f"{year} is past the pathway from {base} ({row.index.max()})")
-    result = service.run_inventory(ledger, service.settings_from_ledger(ledger))
+    result = inventory(ledger, cache)
     actual = float(result.scope_totals(year)["total"]) if year in result.years() else None
     found = progress(
         pd.Series({year: np.nan if actual is None else actual}),

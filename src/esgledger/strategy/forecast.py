@@ -33,6 +33,7 @@ from scipy import stats
 from statsmodels.tsa.arima.model import ARIMA
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+from esgledger.calc import InventoryResult
 from esgledger.domain.diagnostics import Diagnostic, Severity
 from esgledger.service import (
     headcount,
@@ -513,13 +514,19 @@ def _driver_table(
 
 
 def history_from_ledger(
-    ledger: Ledger, *, by_entity: bool = False, monthly: bool = False
+    ledger: Ledger,
+    *,
+    by_entity: bool = False,
+    monthly: bool = False,
+    result: InventoryResult | None = None,
 ) -> pd.DataFrame:
     """Scope totals (location and market scope 2), total and energy (tce, MWh) per year of
     the ledger's inventory, per entity with ``by_entity``; with ``monthly``, the months of
     the lines that carry one (monthly records). Leading zero years of a series (a figure not
-    yet computed, e.g. market-based scope 2 before instruments were recorded) are dropped."""
-    result = run_inventory(ledger, settings_from_ledger(ledger))
+    yet computed, e.g. market-based scope 2 before instruments were recorded) are dropped.
+    ``result``: the ledger's inventory when the caller already has it (else computed)."""
+    if result is None:
+        result = run_inventory(ledger, settings_from_ledger(ledger))
     total_basis = result.settings.scope2_total_basis
     lines = result.lines.copy()
     energy = result.energy.copy()
@@ -581,14 +588,15 @@ def forecast_from_ledger(
     settings: ForecastSettings | None = None,
     through: int | None = None,
     monthly: bool = False,
+    result: InventoryResult | None = None,
 ) -> ForecastResult:
     """Business-as-usual forecast of the ledger's yearly series; drivers from the ledger and
     ``assumptions`` (year, driver, value) for the future years enable ``arimax``.
     ``through``: forecast from the history up to this year only (as it was seen then, e.g.
     the base year of a pathway), the later years of the ledger left out. ``monthly``: the
     series of the months of the records that carry one, ``horizon`` in months (no drivers:
-    revenue and headcount are yearly)."""
-    history = history_from_ledger(ledger, by_entity=by_entity, monthly=monthly)
+    revenue and headcount are yearly). ``result``: the ledger's inventory, when computed."""
+    history = history_from_ledger(ledger, by_entity=by_entity, monthly=monthly, result=result)
     if monthly and history.empty:
         raise ValueError("no monthly records in the ledger: expected records with a month")
     if through is not None:

@@ -405,7 +405,7 @@ def pathway_row(ledger: Ledger, year: int) -> dict[str, Any] | None:
     from esgledger.strategy.pathways import milestones  # noqa: PLC0415
 
     try:
-        found = pathway_progress(ledger, year)
+        found = pathway_progress(ledger, year, cache={})  # one inventory for both figures
         marks = milestones()
     except (ValueError, ArithmeticError):
         return None
