@@ -130,10 +130,7 @@ def redact_access_log() -> None:
 def _page(
     request: Request, caller: Caller, name: str, status_code: int = 200, **context: Any
 ) -> Response:
-    done = request.query_params.get("done")
-    if "flash" not in context and done in FLASHES:
-        context["flash"] = translate(lang_of(request, caller), str(done))
-    return page(request, caller, name, status_code, **context)
+    return page(request, caller, name, status_code, FLASHES, **context)
 
 
 def _public(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:

@@ -66,11 +66,17 @@ def lang_of(request: Request, caller: Caller) -> str:
 
 
 def page(
-    request: Request, caller: Caller, name: str, status_code: int = 200, **context: Any
+    request: Request,
+    caller: Caller,
+    name: str,
+    status_code: int = 200,
+    flashes: frozenset[str] = FLASHES,
+    **context: Any,
 ) -> Response:
-    """A page of the collection routes, with the flash message a redirect named (``?done=``)."""
+    """A page with the flash message a redirect named (``?done=``) when it is one of
+    ``flashes`` (default: the collection routes')."""
     done = request.query_params.get("done")
-    if "flash" not in context and done in FLASHES:
+    if "flash" not in context and done in flashes:
         context["flash"] = translate(lang_of(request, caller), str(done))
     return render(request, name, status_code, caller=caller, **context)
 

@@ -38,7 +38,6 @@ from esgledger.strategy.lmdi import kaya_decomposition
 from esgledger.strategy.pathways import milestones
 from esgledger.strategy.uncertainty import uncertainty_from_ledger
 from esgledger.trading import ledger as carbon
-from esgledger.web.i18n import translate
 from esgledger.web.routes.assess import _json, _records
 from esgledger.web.routes.common import (
     ID_PATTERN,
@@ -114,10 +113,7 @@ Seed = Annotated[int, Query(ge=0, le=2_147_483_647, description="random seed")]
 def _page(
     request: Request, caller: Caller, name: str, status_code: int = 200, **context: Any
 ) -> Response:
-    done = request.query_params.get("done")
-    if "flash" not in context and done in FLASHES:
-        context["flash"] = translate(lang_of(request, caller), str(done))
-    return page(request, caller, name, status_code, **context)
+    return page(request, caller, name, status_code, FLASHES, **context)
 
 
 def _years(request: Request) -> list[int]:
