@@ -7,69 +7,18 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from esgledger import service
 from esgledger.store.ledger import Ledger
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ELECTRICITY = "energy.electricity_purchased"
 FATALITIES = "safety.fatalities"
-
-
-def password(username: str) -> str:
-    return f"{username}-password-1"  # as tests/web/conftest.py creates the users
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def served(app: FastAPI) -> Iterator[str]:
-    """The app on a free localhost port (uvicorn in a background thread)."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            server.should_exit = True
-            pytest.fail("the app did not answer /healthz within 15 s")
-        time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _workbook(template: bytes, cells: dict[str, object], path: Path) -> Path:
@@ -87,14 +36,17 @@ def _shown_number(text: str) -> tuple[float, int]:
     return float(found.group(0).replace(",", "")), len(found.group(1) or "")
 
 
+def password(username: str) -> str:
+    return f"{username}-password-1"  # as tests/web/conftest.py creates the users
+
+
 def test_collect_review_lock_and_see_the_dashboard(
     served: str,
+    browser: Browser,
     client_for: Callable[[str], TestClient],
     web_ledger: Ledger,
     tmp_path: Path,
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (CI installs chromium)")
     reviewer = client_for("reviewer")
     created = reviewer.post(
         "/api/campaigns",
@@ -122,98 +74,84 @@ def test_collect_review_lock_and_see_the_dashboard(
         page.click("form[action='/logout'] button")
         page.wait_for_url(re.compile(r".*/login.*"))
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(accept_downloads=True)
-            page.set_default_timeout(10000)
+    page = browser.new_page(accept_downloads=True)
+    page.set_default_timeout(10000)
 
-            # the owner fills the electricity value in the form (saved by htmx, row by row)
-            sign_in(page, "owner", f"/campaigns/{campaign_id}")
-            page.click("tr[data-entity='S01'] a")
-            page.wait_for_url(re.compile(rf".*/requests/{request_id}$"))
-            page.goto(request_url)
-            page.fill(f"input[name='v.{ELECTRICITY}']", "1500")
-            page.click(f"button[data-save='{ELECTRICITY}']")
-            expect(page.locator(f"tr[data-metric='{ELECTRICITY}'] .saved")).to_be_visible()
-            row = page.locator(f"tr[data-metric='{ELECTRICITY}']")
-            expect(row).to_have_attribute("data-version", "1")
-            expect(page.locator("#rv-upload")).to_have_value("2")  # swapped out of band
+    # the owner fills the electricity value in the form (saved by htmx, row by row)
+    sign_in(page, "owner", f"/campaigns/{campaign_id}")
+    page.click("tr[data-entity='S01'] a")
+    page.wait_for_url(re.compile(rf".*/requests/{request_id}$"))
+    page.goto(request_url)
+    page.fill(f"input[name='v.{ELECTRICITY}']", "1500")
+    page.click(f"button[data-save='{ELECTRICITY}']")
+    expect(page.locator(f"tr[data-metric='{ELECTRICITY}'] .saved")).to_be_visible()
+    row = page.locator(f"tr[data-metric='{ELECTRICITY}']")
+    expect(row).to_have_attribute("data-version", "1")
+    expect(page.locator("#rv-upload")).to_have_value("2")  # swapped out of band
 
-            # the template, filled with one error: the page names the cell; then the fixed one
-            with page.expect_download() as info:
-                page.click("#template-en")
-            template = Path(info.value.path()).read_bytes()
-            bad = _workbook(template, {"D10": "several"}, tmp_path / "bad.xlsx")
-            page.set_input_files("#upload-form input[type=file]", str(bad))
-            page.click("#upload-template")
-            diagnostics = page.locator("#diagnostics")
-            expect(diagnostics).to_contain_text("cell D10")
-            expect(diagnostics).to_contain_text("bad.xlsx[request]")
-            good = _workbook(template, {"D10": 0}, tmp_path / "good.xlsx")
-            page.set_input_files("#upload-form input[type=file]", str(good))
-            page.click("#upload-template")
-            expect(page.locator(".flash")).to_be_visible()
-            expect(page.locator(f"input[name='v.{FATALITIES}']")).to_have_value("0")
-            expect(page.locator(f"input[name='v.{ELECTRICITY}']")).to_have_value("1500")
-            page.click("#submit-request")
-            expect(page.locator("#request-status")).to_have_attribute("data-status", "submitted")
-            sign_out(page)
+    # the template, filled with one error: the page names the cell; then the fixed one
+    with page.expect_download() as info:
+        page.click("#template-en")
+    template = Path(info.value.path()).read_bytes()
+    bad = _workbook(template, {"D10": "several"}, tmp_path / "bad.xlsx")
+    page.set_input_files("#upload-form input[type=file]", str(bad))
+    page.click("#upload-template")
+    diagnostics = page.locator("#diagnostics")
+    expect(diagnostics).to_contain_text("cell D10")
+    expect(diagnostics).to_contain_text("bad.xlsx[request]")
+    good = _workbook(template, {"D10": 0}, tmp_path / "good.xlsx")
+    page.set_input_files("#upload-form input[type=file]", str(good))
+    page.click("#upload-template")
+    expect(page.locator(".flash")).to_be_visible()
+    expect(page.locator(f"input[name='v.{FATALITIES}']")).to_have_value("0")
+    expect(page.locator(f"input[name='v.{ELECTRICITY}']")).to_have_value("1500")
+    page.click("#submit-request")
+    expect(page.locator("#request-status")).to_have_attribute("data-status", "submitted")
+    sign_out(page)
 
-            # the reviewer approves, the approver locks 2025
-            sign_in(page, "reviewer", f"/requests/{request_id}")
-            page.click("#approve-request")
-            expect(page.locator("#request-status")).to_have_attribute("data-status", "approved")
-            sign_out(page)
-            sign_in(page, "approver", "/periods")
-            page.click("button[data-lock='2025']")
-            expect(page.locator("tr[data-year='2025']")).to_have_attribute("data-locked", "1")
+    # the reviewer approves, the approver locks 2025
+    sign_in(page, "reviewer", f"/requests/{request_id}")
+    page.click("#approve-request")
+    expect(page.locator("#request-status")).to_have_attribute("data-status", "approved")
+    sign_out(page)
+    sign_in(page, "approver", "/periods")
+    page.click("button[data-lock='2025']")
+    expect(page.locator("tr[data-year='2025']")).to_have_attribute("data-locked", "1")
 
-            # the dashboard shows the figure the calculation gives for the entered electricity
-            settings = service.settings_from_ledger(web_ledger, years=(2025,))
-            result = service.run_inventory(web_ledger, settings)
-            expected = result.scope_totals(2025, entity_id="S01")["scope2_location"]
-            assert expected > 0
-            page.goto(f"{served}/?year=2025")
-            cell = page.locator("[data-figure='scope2_location'][data-entity='S01']").first
-            shown, decimals = _shown_number(cell.inner_text())
-            assert shown != 0
-            assert abs(shown - expected) <= 0.5 * 10**-decimals + 1e-9, (shown, expected)
-        finally:
-            browser.close()
+    # the dashboard shows the figure the calculation gives for the entered electricity
+    settings = service.settings_from_ledger(web_ledger, years=(2025,))
+    result = service.run_inventory(web_ledger, settings)
+    expected = result.scope_totals(2025, entity_id="S01")["scope2_location"]
+    assert expected > 0
+    page.goto(f"{served}/?year=2025")
+    cell = page.locator("[data-figure='scope2_location'][data-entity='S01']").first
+    shown, decimals = _shown_number(cell.inner_text())
+    assert shown != 0
+    assert abs(shown - expected) <= 0.5 * 10**-decimals + 1e-9, (shown, expected)
 
 
-def test_the_strategy_charts_draw_in_the_browser(served: str) -> None:
+def test_the_strategy_charts_draw_in_the_browser(served: str, browser: Browser) -> None:
     """The forecast and pathway line charts (ECharts, from the figures in the page) and the
     MACC (server-side SVG) draw in Chromium, with no script error."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (CI installs chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15000)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{served}/login?next=/strategy")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", password("admin"))
-            page.click("form[action='/login'] button[type=submit]")
-            page.wait_for_url(f"{served}/strategy")
-            for path, holder in (
-                ("/strategy/forecast", "#forecast-chart"),
-                ("/strategy/pathway", "[data-source] "),
-            ):
-                page.goto(f"{served}{path}?lang=en")
-                # ECharts draws into a canvas inside the holder once the scripts ran
-                expect(page.locator(f"{holder.strip()} canvas").first).to_be_attached()
-                size = page.locator(f"{holder.strip()} canvas").first.bounding_box()
-                assert size is not None and size["width"] > 100 and size["height"] > 100, path
-            page.goto(f"{served}/strategy/abatement?lang=en")
-            expect(page.locator("svg.chart").first).to_be_visible()
-            expect(
-                page.get_by_text("recomputed without the solver", exact=False).first
-            ).to_be_visible()
-            assert not errors, errors
-        finally:
-            browser.close()
+    page = browser.new_page()
+    page.set_default_timeout(15000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{served}/login?next=/strategy")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", password("admin"))
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{served}/strategy")
+    for path, holder in (
+        ("/strategy/forecast", "#forecast-chart"),
+        ("/strategy/pathway", "[data-source] "),
+    ):
+        page.goto(f"{served}{path}?lang=en")
+        # ECharts draws into a canvas inside the holder once the scripts ran
+        expect(page.locator(f"{holder.strip()} canvas").first).to_be_attached()
+        size = page.locator(f"{holder.strip()} canvas").first.bounding_box()
+        assert size is not None and size["width"] > 100 and size["height"] > 100, path
+    page.goto(f"{served}/strategy/abatement?lang=en")
+    expect(page.locator("svg.chart").first).to_be_visible()
+    expect(page.get_by_text("recomputed without the solver", exact=False).first).to_be_visible()
+    assert not errors, errors
