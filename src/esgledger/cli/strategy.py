@@ -20,6 +20,7 @@ from esgledger.cli.app import (
     errors,
     show_table,
 )
+from esgledger.strategy.choices import Activity, Basis, By
 
 strategy_app = typer.Typer(
     help="Carbon strategy: decomposition, pathways, forecasts, abatement, uncertainty.",
@@ -28,16 +29,6 @@ strategy_app = typer.Typer(
 
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON output")]
 CsvOption = Annotated[bool, typer.Option("--csv", help="CSV output")]
-
-
-class Activity(StrEnum):
-    revenue = "revenue"
-    headcount = "headcount"
-
-
-class By(StrEnum):
-    entity = "entity"
-    scope = "scope"
 
 
 class Shape(StrEnum):
@@ -149,11 +140,6 @@ def strategy_pathway(
         _emit(merged, as_json, as_csv, title, [])
     show_table(merged, title)
     _notes(notes)
-
-
-class Basis(StrEnum):
-    location = "location"
-    market = "market"
 
 
 @strategy_app.command("forecast")

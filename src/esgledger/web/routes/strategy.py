@@ -16,7 +16,6 @@ every call itself.
 from __future__ import annotations
 
 import math
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -32,6 +31,7 @@ from esgledger.report.charts import svg
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
 from esgledger.strategy import abatement
+from esgledger.strategy.choices import Activity, Basis, By
 from esgledger.strategy.figures import pathway_table
 from esgledger.strategy.forecast import forecast_from_ledger
 from esgledger.strategy.lmdi import kaya_decomposition
@@ -84,21 +84,6 @@ def _whole_group(request: Request, caller: Viewer) -> Caller:
 
 
 Strategist = Annotated[Caller, Depends(_whole_group)]
-
-
-class Activity(StrEnum):
-    revenue = "revenue"
-    headcount = "headcount"
-
-
-class By(StrEnum):
-    entity = "entity"
-    scope = "scope"
-
-
-class Basis(StrEnum):
-    location = "location"
-    market = "market"
 
 
 YearQuery = Annotated[int | None, Query(ge=1901, le=2199, description="default: latest year")]
