@@ -52,16 +52,12 @@ def _topics(engine: Engine, year: int) -> tuple[Topic, ...]:
     return () if found is None else survey.campaign_topics(engine, int(found["campaign_id"]))
 
 
-def _empty(block_id: str, title: str, note: str, sheet: str) -> Table:
-    return Table(block_id, title, (), (), notes=(note,), sheet=sheet)
-
-
 def materiality_matrix(
     engine: Engine, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
 ) -> Block:
     results = _results(engine, year)
     if results is None:
-        return _empty(block_id, title, word("materiality_none", lang), sheet)
+        return Table.note_only(block_id, title, word("materiality_none", lang), sheet)
     found = survey.signed_off(engine, year)
     scales = None if found is None else survey.campaign_scales(engine, int(found["campaign_id"]))
     chart = matrix_chart(
@@ -96,7 +92,7 @@ def material_topics(
     """Topics from the highest tier down (then by list order), with both scores and tier."""
     results = _results(engine, year)
     if results is None:
-        return _empty(block_id, title, word("materiality_none", lang), sheet)
+        return Table.note_only(block_id, title, word("materiality_none", lang), sheet)
     topics = [t for t in _topics(engine, year) if t.topic_id in results.index]
     rank = results["tier_rank"].astype(int).to_dict()
     order = sorted(range(len(topics)), key=lambda i: (-rank[topics[i].topic_id], i))
@@ -137,7 +133,7 @@ def materiality_changes(
 ) -> Block:
     """The changes of the topic list against the previous year's list."""
     if year not in TOPIC_FILES or year - 1 not in TOPIC_FILES:
-        return _empty(block_id, title, word("mat_changes_none", lang), sheet)
+        return Table.note_only(block_id, title, word("mat_changes_none", lang), sheet)
     before, now = load_topics(year - 1), load_topics(year)
     names = {t.topic_id: t.name(lang) for t in (*before, *now)}
     rows: list[tuple[Cell, ...]] = [
@@ -157,7 +153,7 @@ def climate_register(
 ) -> Block:
     frame = registers.stored_frame(engine, "climate", year)
     if frame.empty:
-        return _empty(block_id, title, word("climate_none", lang), sheet)
+        return Table.note_only(block_id, title, word("climate_none", lang), sheet)
     table = climate.register_table(results.climate_entries(frame, year), lang)
     return Table(
         block_id, title or table.title, table.columns, table.rows, table.notes, sheet or "E"
@@ -171,7 +167,7 @@ def climate_changes(
     current = registers.stored_frame(engine, "climate", year)
     previous = registers.stored_frame(engine, "climate", year - 1)
     if current.empty or previous.empty:
-        return _empty(block_id, title, word("climate_changes_none", lang), sheet)
+        return Table.note_only(block_id, title, word("climate_changes_none", lang), sheet)
     table = climate.changes_table(
         results.climate_entries(previous, year - 1), results.climate_entries(current, year), lang
     )
@@ -238,7 +234,7 @@ def register_counts(
         frame = results.infosec_assessed(registers.stored_frame(engine, "infosec", year))
         column = "risk_level"
     if frame.empty:
-        return _empty(block_id, title, word(f"register_none_{kind}", lang), sheet)
+        return Table.note_only(block_id, title, word(f"register_none_{kind}", lang), sheet)
     classes = _classes(kind, lang)
     counts = results.count_by(frame, column, [c for c, _, _ in classes])
     unit = word(f"register_unit_{kind}", lang)

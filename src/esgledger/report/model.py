@@ -99,6 +99,12 @@ class Table:
     sheet: str = ""
     """The XLSX sheet the table goes to (a pillar: ``E``, ``S``, ``G``; or ``index``)."""
 
+    @classmethod
+    def note_only(cls, block_id: str, title: str, note: str, sheet: str = "") -> Table:
+        """A block the ledger cannot fill: no rows, a note saying why (never invented
+        figures)."""
+        return cls(block_id, title, (), (), notes=(note,), sheet=sheet)
+
 
 @dataclass(frozen=True, slots=True)
 class Series:

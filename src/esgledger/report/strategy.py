@@ -25,10 +25,6 @@ Label = Callable[[str, Lang], str]
 Cache = figures.Cache
 
 
-def _empty(block_id: str, title: str, note: str, sheet: str) -> Table:
-    return Table(block_id, title, (), (), notes=(note,), sheet=sheet)
-
-
 def _tonnes(value: float, lineage: str, name: str, word: Label, lang: Lang) -> Figure:
     return Figure(
         value=round(float(value), 2),
@@ -58,7 +54,7 @@ def lmdi_effects(
         found = figures.decomposition(ledger, before, year, by, cache)
     except (ValueError, ArithmeticError):
         note = word("lmdi_none", lang).format(year0=before, year1=year)
-        return _empty(block_id, title, note, sheet)
+        return Table.note_only(block_id, title, note, sheet)
     prefix = f"lmdi:{before}:{year}:{by}"
     rows: list[tuple[Cell, ...]] = []
     for factor in found.factors:
@@ -98,7 +94,7 @@ def pathway_years(
     try:
         frame, _ = figures.pathway_table(ledger, year, cache)
     except ValueError:
-        return _empty(block_id, title, word("pathway_none", lang).format(year=year), sheet)
+        return Table.note_only(block_id, title, word("pathway_none", lang).format(year=year), sheet)
     marks = milestones()
     series = ("bau", "contraction", "group", "gap")
     names = {s: word(f"pathway_{s}", lang) for s in series}
@@ -137,7 +133,7 @@ def pathway_progress(
     try:
         found = figures.pathway_progress(ledger, year, cache)
     except ValueError:
-        return _empty(block_id, title, word("pathway_none", lang).format(year=year), sheet)
+        return Table.note_only(block_id, title, word("pathway_none", lang).format(year=year), sheet)
     base = found.base_year
     actual_name = word("progress_actual", lang)
     group_name = word("pathway_group", lang)
