@@ -69,7 +69,8 @@ FORMAT_VERSION = 1
 META_TABLE = "backup_meta"
 VERSION_TABLE = "alembic_version"
 CHUNK = 10_000
-_SKIP = frozenset({META_TABLE, VERSION_TABLE})
+DATA_VERSION = "data_version"  # the database's own bookkeeping (store/version.py), never copied
+_SKIP = frozenset({META_TABLE, VERSION_TABLE, DATA_VERSION})
 
 
 class BackupError(Exception):
@@ -510,7 +511,7 @@ def restore(source: Path, target: Ledger | str | Path, *, force: bool = False) -
 def _clear(conn: Connection, shown: str, *, force: bool, also: Iterable[str]) -> bool:
     """Drop the ledger's tables of the target when it holds none of their rows, or when
     ``force``; refuse otherwise. True when something was dropped."""
-    ours = set(Base.metadata.tables) | set(also) | {VERSION_TABLE}
+    ours = set(Base.metadata.tables) | set(also) | {VERSION_TABLE, DATA_VERSION}
     reflected = MetaData()
     reflected.reflect(conn, only=lambda name, _meta: name in ours)
     if not reflected.tables:
@@ -518,7 +519,7 @@ def _clear(conn: Connection, shown: str, *, force: bool, also: Iterable[str]) ->
     holding = {
         name: n
         for name, table in reflected.tables.items()
-        if name != VERSION_TABLE
+        if name not in (VERSION_TABLE, DATA_VERSION)
         and (n := int(conn.scalar(select(func.count()).select_from(table)) or 0))
     }
     if holding and not force:

@@ -36,6 +36,7 @@ from esgledger.store.engine import (
     write_transaction,
 )
 from esgledger.store.reference import ReferenceData, replace_context
+from esgledger.store.version import DataVersion, read_version
 
 BATCH_KINDS = frozenset(
     {"activity", "direct", "metrics", "roster", "entities", "context", "form", "adjustment"}
@@ -90,6 +91,11 @@ class Ledger(ReferenceData):
         """Upgrade the schema to the newest Alembic revision (a no-op when already there)."""
         with self.engine.begin() as conn:
             command.upgrade(self._config(conn), "head")
+
+    def data_version(self) -> DataVersion:
+        """The committed data version: it changes with every committed write a figure can
+        depend on (migration 0010), and only then."""
+        return read_version(self.engine)
 
     def is_initialised(self) -> bool:
         """True when the database is at the newest Alembic revision."""
@@ -375,6 +381,29 @@ class Ledger(ReferenceData):
         if years is not None:
             stmt = stmt.where(METRIC.c.year.in_([int(y) for y in years]))
         return self._frame(stmt, frames.METRIC_FRAME)
+
+    def entered_records(self) -> frozenset[tuple[str, int]]:
+        """(table, rid) of the records not imported from a file (forms, adjustments)."""
+        with self.engine.connect() as conn:
+            activity = conn.scalars(select(ACTIVITY.c.rid).where(ACTIVITY.c.source_kind != "file"))
+            found = {("activity", int(r)) for r in activity}
+            direct = conn.scalars(select(DIRECT.c.rid).where(DIRECT.c.source_kind != "file"))
+            found.update(("direct", int(r)) for r in direct)
+        return frozenset(found)
+
+    def batch_summary(self) -> tuple[int, int | None]:
+        """(number of import batches, the newest batch id or None)."""
+        with self.engine.connect() as conn:
+            count, newest = conn.execute(
+                select(func.count(BATCH.c.batch_id), func.max(BATCH.c.batch_id))
+            ).one()
+        return int(count), None if newest is None else int(newest)
+
+    def adjustment_batches(self) -> frozenset[int]:
+        """The batches that posted approved adjustments (restatement deltas)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(BATCH.c.batch_id).where(BATCH.c.kind == "adjustment"))
+            return frozenset(int(r) for (r,) in rows)
 
     def direct_frame(self, years: Sequence[int] | None = None) -> pd.DataFrame:
         """Direct emissions (columns ``frames.DIRECT_FRAME``) ordered by ``rid``."""
