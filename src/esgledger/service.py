@@ -1,4 +1,7 @@
-"""Library functions the CLI (and later the web app) call: ledger -> inputs -> result."""
+"""Use cases the CLI, the web app and the report call: a Book (the ledger's figures at one data
+version) -> figures. Each takes a :class:`~esgledger.book.Book` or a ledger standing for its
+current Book, and memoises what it computes in that Book, so a figure is computed once per
+data version whoever asks for it."""
 
 from __future__ import annotations
 
@@ -9,90 +12,55 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
-from esgledger.calc import InventoryInput, InventoryResult, compute_inventory
+from esgledger.book import Source, book_of
+from esgledger.calc import InventoryInput, InventoryResult
 from esgledger.calc.baseyear import BaseYearDecision, assess_base_year
-from esgledger.calc.explain import Node, explain_figure, parse_figure
 from esgledger.calc.workforce import COLUMNS as WORKFORCE_COLUMNS
 from esgledger.calc.workforce import METRICS as WORKFORCE
 from esgledger.calc.workforce import aggregate_totals, compute_workforce
 from esgledger.checks import Finding, TargetStatus, load_targets, run_checks, target_status
 from esgledger.domain.diagnostics import Diagnostic, has_errors
-from esgledger.domain.model import ConsolidationApproach
-from esgledger.factors import CalcSettings, load_library
+from esgledger.factors import CalcSettings
 from esgledger.metrics import load_catalogue
-from esgledger.store.engine import TABLES
-from esgledger.store.ledger import Ledger
 from esgledger.units import conversion_factor
 
-FIGURE_FORMS = (
-    "ghg:<year>:<scope>[:<entity>], energy:<year>[:<entity>], metric:<year>:<metric_id>[:<entity>],"
-    " materiality:<year>:<topic_id>:<impact|financial>,"
-    " climate:<year>:<entry_id>:<likelihood|impact>, supplier:<year>:<supplier_id>,"
-    " bcm:<year>:<risk_id>, infosec:<year>:<risk_id>,"
-    " register:<suppliers|bcm|infosec>:<year>:<class>,"
-    " lmdi:<year0>:<year1>:<scope|entity>:<factor|total>, pathway:<base>:<series>:<year>"
-)
-ASSESSMENT_KINDS = ("materiality", "climate", "supplier", "bcm", "infosec", "register")
-"""Figure ids of the assessments (``esgledger.assess.lineage``)."""
-STRATEGY_KINDS = ("lmdi", "pathway")
-"""Figure ids of the carbon strategy (``esgledger.strategy.figures``)."""
-"""The figure ids :func:`explain` accepts (lineage ids of reports and the panorama)."""
 
-
-def settings_from_ledger(ledger: Ledger, **overrides: object) -> CalcSettings:
+def settings_from_ledger(source: Source, **overrides: object) -> CalcSettings:
     """Inventory settings stored in the ledger, with command-line overrides applied."""
-    stored = ledger.settings()
-    values: dict[str, object] = {}
-    if "gwp_set" in stored:
-        values["gwp_set"] = stored["gwp_set"]
-    if "approach" in stored:
-        values["approach"] = ConsolidationApproach(stored["approach"])
-    if "grid_level" in stored:
-        values["grid_level"] = stored["grid_level"]
-    if stored.get("factor_as_of"):
-        values["factor_as_of"] = date.fromisoformat(stored["factor_as_of"])
-    for key in ("natural_gas_tce", "ch4_convention", "scope2_total_basis"):
-        if key in stored:
-            values[key] = stored[key]
-    for key, value in overrides.items():
-        if value is not None:
-            values[key] = value
-    return CalcSettings(**values)  # type: ignore[arg-type]
+    return book_of(source).settings(**overrides)
 
 
-def inventory_input(ledger: Ledger, years: list[int] | None = None) -> InventoryInput:
-    records = ledger.activity_frame(years)
-    direct = ledger.direct_frame(years)
-    parameters = ledger.parameters()
-    overrides = ledger.overrides()
-    return InventoryInput(
-        records=records,
-        organisation=ledger.organisation(),
-        direct=direct,
-        parameters=parameters,
-        overrides=overrides,
-    )
+def inventory_input(source: Source, years: list[int] | None = None) -> InventoryInput:
+    return book_of(source).inventory_input(tuple(years) if years else None)
 
 
-def run_inventory(ledger: Ledger, settings: CalcSettings) -> InventoryResult:
-    years = list(settings.years) if settings.years else None
-    return compute_inventory(inventory_input(ledger, years), load_library(), settings)
+def run_inventory(source: Source, settings: CalcSettings) -> InventoryResult:
+    """The inventory in ``settings``, computed once per data version and setting set."""
+    return book_of(source).inventory(settings)
 
 
-def _group_metric(ledger: Ledger, year: int, metric: str) -> pd.DataFrame:
+def context_frame(source: Source) -> pd.DataFrame:
+    """The context metrics (revenue, employees...) of every entity and year."""
+    return book_of(source).context_frame()
+
+
+def _group_metric(source: Source, year: int, metric: str) -> pd.DataFrame:
     """Context rows of a metric for the group (the root entity of the tree) in a year."""
-    context = ledger.context_frame()
-    roots = [e.entity_id for e in ledger.organisation().roots()]
+    context = context_frame(source)
+    roots = _roots(source)
     return context[
         (context["metric"] == metric) & (context["year"] == year) & context["entity_id"].isin(roots)
     ]
 
 
-def revenue_wan_yuan(ledger: Ledger, year: int) -> float | None:
+def _roots(source: Source) -> list[str]:
+    return [e.entity_id for e in book_of(source).organisation().roots()]
+
+
+def revenue_wan_yuan(source: Source, year: int) -> float | None:
     """Group revenue of a year in 万元 (from the root entity's context metrics)."""
-    rows = _group_metric(ledger, year, "revenue")
+    rows = _group_metric(source, year, "revenue")
     if rows.empty:
         return None
     return float(
@@ -103,14 +71,15 @@ def revenue_wan_yuan(ledger: Ledger, year: int) -> float | None:
     )
 
 
-def headcount(ledger: Ledger, year: int) -> float | None:
+def headcount(source: Source, year: int) -> float | None:
     """Group headcount of a year (the root entity's `employees` metric)."""
-    rows = _group_metric(ledger, year, "employees")
+    rows = _group_metric(source, year, "employees")
     return None if rows.empty else float(rows["value"].sum())
 
 
-def base_year_decision(ledger: Ledger, result: InventoryResult) -> BaseYearDecision | None:
-    stored = ledger.settings()
+def base_year_decision(source: Source, result: InventoryResult) -> BaseYearDecision | None:
+    book = book_of(source)
+    stored = book.stored_settings()
     if "base_year" not in stored:
         return None
     base_year = int(stored["base_year"])
@@ -118,16 +87,17 @@ def base_year_decision(ledger: Ledger, result: InventoryResult) -> BaseYearDecis
     totals = result.scope_totals(base_year)
     if totals["total"] <= 0:
         return None
-    return assess_base_year(base_year, totals["total"], ledger.structural_changes(), threshold)
+    changes = book.memo(("structural_changes",), book.ledger.structural_changes)
+    return assess_base_year(base_year, totals["total"], changes, threshold)
 
 
-def intensity_table(ledger: Ledger, result: InventoryResult) -> pd.DataFrame:
+def intensity_table(source: Source, result: InventoryResult) -> pd.DataFrame:
     """Total emissions, revenue and intensity per year (ratios computed, never summed)."""
     rows = []
     for year in result.years():
         total = result.scope_totals(year)["total"]
-        revenue = revenue_wan_yuan(ledger, year)
-        people = headcount(ledger, year)
+        revenue = revenue_wan_yuan(source, year)
+        people = headcount(source, year)
         rows.append(
             {
                 "year": year,
@@ -158,15 +128,23 @@ def intensity_table(ledger: Ledger, result: InventoryResult) -> pd.DataFrame:
     return table
 
 
-def reported_figures(ledger: Ledger, years: list[int] | None = None) -> pd.DataFrame:
+def metric_frame(source: Source, years: list[int] | None = None) -> pd.DataFrame:
+    """The stored metric figures of ``years`` (all when None), read once per Book."""
+    book = book_of(source)
+    key = None if years is None else tuple(years)
+    frame: pd.DataFrame = book.memo(("metric_frame", key), lambda: book.ledger.metric_frame(years))
+    return frame
+
+
+def reported_figures(source: Source, years: list[int] | None = None) -> pd.DataFrame:
     """Stored metric figures as the long table the consistency checks read.
 
     The root entity's figures are the group's (``entity_id`` '*'); ``published`` is the value
     as written, so a trailing ``+`` (a published lower bound) and the printed decimals reach
     the checks.
     """
-    stored = ledger.metric_frame(years)
-    roots = {e.entity_id for e in ledger.organisation().roots()}
+    stored = metric_frame(source, years)
+    roots = set(_roots(source))
     return pd.DataFrame(
         {
             "metric_id": stored["metric_id"],
@@ -180,9 +158,9 @@ def reported_figures(ledger: Ledger, years: list[int] | None = None) -> pd.DataF
     )
 
 
-def monthly_series(ledger: Ledger) -> pd.DataFrame:
+def monthly_series(source: Source) -> pd.DataFrame:
     """Monthly metric figures of every entity as KRI series (entity, metric, YYYY-MM, value)."""
-    stored = ledger.metric_frame()
+    stored = metric_frame(source)
     monthly = stored[stored["month"].notna()]
     periods = [
         f"{int(y)}-{int(m):02d}" for y, m in zip(monthly["year"], monthly["month"], strict=True)
@@ -197,9 +175,11 @@ def monthly_series(ledger: Ledger) -> pd.DataFrame:
     )
 
 
-def check(ledger: Ledger, years: list[int] | None = None) -> list[Finding]:
+def check(source: Source, years: list[int] | None = None) -> list[Finding]:
     """Consistency findings on the stored figures (rules in esgledger.checks.consistency)."""
-    return run_checks(reported_figures(ledger, years))
+    book = book_of(source)
+    key = ("check", None if years is None else tuple(years))
+    return list(book.memo(key, lambda: tuple(run_checks(reported_figures(book, years)))))
 
 
 def ledger_sources() -> list[dict[str, str]]:
@@ -208,22 +188,33 @@ def ledger_sources() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def workforce_frame(
-    ledger: Ledger, year: int
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[Diagnostic]]:
+Workforce = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[Diagnostic]]
+
+
+def workforce_frame(source: Source, year: int) -> Workforce:
     """Workforce figures of a year per entity and for the group (``entity_id`` '*', columns
     ``calc.workforce.COLUMNS``) with what they combine: the latest roster snapshot and the
     totals that subsidiaries without a roster report as metric figures (counts summed, ratios
-    recomputed from their numerators and denominators, never averaged); and the diagnostics."""
-    roster = ledger.roster_frame()
-    basis = ledger.get_setting("turnover_basis") or "closing"
+    recomputed from their numerators and denominators, never averaged); and the diagnostics.
+    Computed once per Book and year (callers get copies)."""
+    book = book_of(source)
+    figures, roster, totals, problems = book.memo(
+        ("workforce", year), lambda: _workforce(book, year)
+    )
+    return figures.copy(), roster.copy(), totals.copy(), list(problems)
+
+
+def _workforce(book: Source, year: int) -> Workforce:
+    book = book_of(book)
+    roster = book.memo(("roster",), book.ledger.roster_frame)
+    basis = book.stored_settings().get("turnover_basis") or "closing"
     computed = (
         compute_workforce(roster, date(year, 1, 1), date(year, 12, 31), basis)
         if not roster.empty
         else None
     )
-    stored = ledger.metric_frame([year])
-    roots = {e.entity_id for e in ledger.organisation().roots()}
+    stored = metric_frame(book, [year])
+    roots = set(_roots(book))
     totals = stored[~stored["entity_id"].isin(roots) & stored["metric_id"].isin(list(WORKFORCE))]
     if computed is not None:  # an entity in the roster does not also report totals
         totals = totals[~totals["entity_id"].isin(set(roster["entity_id"]))]
@@ -241,9 +232,9 @@ def workforce_frame(
     return figures, roster, totals, problems
 
 
-def workforce_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
+def workforce_figures(source: Source, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
     """Group workforce figures of a year (:func:`workforce_frame`'s group rows with a value)."""
-    figures, _, _, problems = workforce_frame(ledger, year)
+    figures, _, _, problems = workforce_frame(source, year)
     group = figures[(figures["entity_id"] == "*") & figures["value"].notna()]
     return {str(m): float(v) for m, v in zip(group["metric_id"], group["value"], strict=True)}, (
         problems
@@ -275,49 +266,54 @@ def inventory_figures(
     return out
 
 
-def computed_figures(ledger: Ledger, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
+def computed_figures(source: Source, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
     """Catalogue figures the ledger computes itself (metrics/data/ledger_sources.csv), and the
-    diagnostics of combining subsidiaries' workforce totals with the roster."""
+    diagnostics of combining subsidiaries' workforce totals with the roster. Every figure is
+    at the inventory's boundary: activity quantities are consolidated like the emissions and
+    the standard coal computed from them (``InventoryResult.activity_quantity``)."""
+    book = book_of(source)
+    out, problems = book.memo(("computed", year), lambda: _computed(book, year))
+    return dict(out), list(problems)
+
+
+def _computed(source: Source, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
+    book = book_of(source)
     catalogue = load_catalogue()
-    data = inventory_input(ledger, [year])
-    result = compute_inventory(data, load_library(), settings_from_ledger(ledger, years=(year,)))
-    inventory = inventory_figures(result, year, revenue_wan_yuan(ledger, year))
-    records = data.records  # the year's records, read once for the inventory and the sums
+    result = book.inventory_of(year)
+    inventory = inventory_figures(result, year, revenue_wan_yuan(book, year))
     out: dict[str, float] = {}
-    group, problems = workforce_figures(ledger, year)
+    group, problems = workforce_figures(book, year)
     known = catalogue.ids()
     out.update({m: v for m, v in group.items() if m in known})
     suppliers: tuple[dict[str, int], dict[str, Any]] | None = None
-    for source in ledger_sources():
-        metric = catalogue.get(source["metric_id"])
-        if source["source"] == "activity":
-            rows = records[records["activity_type"] == source["key"]]
-            if rows.empty:
-                continue
-            out[metric.metric_id] = float(
-                sum(
-                    q * conversion_factor(u, metric.unit)
-                    for q, u in zip(rows["quantity"], rows["unit"], strict=True)
-                )
-            )
-        elif source["source"] == "suppliers":
+    for source_row in ledger_sources():
+        metric = catalogue.get(source_row["metric_id"])
+        if source_row["source"] == "activity":
+            found = result.activity_quantity(source_row["key"], metric.unit, year)
+            if found is not None:
+                out[metric.metric_id] = found
+        elif source_row["source"] == "suppliers":
             if suppliers is None:
-                from esgledger.assess.suppliers import register_counts  # noqa: PLC0415
-
-                suppliers = register_counts(ledger.engine, year) or ({}, {})
-            if source["key"] in suppliers[0]:
-                out[metric.metric_id] = float(suppliers[0][source["key"]])
-        elif inventory.get(source["key"]) is not None:
-            out[metric.metric_id] = float(inventory[source["key"]] or 0.0)
+                suppliers = _supplier_counts(book, year)
+            if source_row["key"] in suppliers[0]:
+                out[metric.metric_id] = float(suppliers[0][source_row["key"]])
+        elif inventory.get(source_row["key"]) is not None:
+            out[metric.metric_id] = float(inventory[source_row["key"]] or 0.0)
     return out, problems
 
 
-def adjustment_batches(ledger: Ledger) -> frozenset[int]:
+def _supplier_counts(source: Source, year: int) -> tuple[dict[str, int], dict[str, Any]]:
+    from esgledger.assess.suppliers import register_counts  # noqa: PLC0415
+
+    book = book_of(source)
+    found = book.memo(("supplier_counts", year), lambda: register_counts(book.ledger.engine, year))
+    return found or ({}, {})
+
+
+def adjustment_batches(source: Source) -> frozenset[int]:
     """The batches that posted approved adjustments (restatement deltas, workflow/periods.py)."""
-    batch = TABLES["import_batch"]
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(select(batch.c.batch_id).where(batch.c.kind == "adjustment"))
-        return frozenset(int(r) for (r,) in rows)
+    book = book_of(source)
+    return book.memo(("adjustment_batches",), book.ledger.adjustment_batches)
 
 
 def stored_value(records: pd.DataFrame, adjustments: frozenset[int]) -> float | None:
@@ -333,12 +329,12 @@ def stored_value(records: pd.DataFrame, adjustments: frozenset[int]) -> float | 
     return None if values.empty else float(values.sum())
 
 
-def group_reported_values(ledger: Ledger, year: int) -> dict[str, float]:
+def group_reported_values(source: Source, year: int) -> dict[str, float]:
     """metric id -> the group's stored figure of a year (:func:`stored_value` per metric)."""
-    stored = ledger.metric_frame([year])
-    roots = {e.entity_id for e in ledger.organisation().roots()}
+    stored = metric_frame(source, [year])
+    roots = set(_roots(source))
     group = stored[stored["entity_id"].isin(roots)]
-    adjustments = adjustment_batches(ledger)
+    adjustments = adjustment_batches(source)
     out = {}
     for metric_id, records in group.groupby("metric_id", sort=False):
         value = stored_value(records, adjustments)
@@ -353,20 +349,20 @@ def _source(computed: bool, reported: bool) -> str:
     return "reported" if reported else "missing"
 
 
-def kpi_table(ledger: Ledger, year: int, lang: str = "en") -> tuple[pd.DataFrame, list[Diagnostic]]:
+def kpi_table(source: Source, year: int, lang: str = "en") -> tuple[pd.DataFrame, list[Diagnostic]]:
     """Every metric of the seed KPI table: the reported figure, the ledger's own figure where
     it computes one, and their difference (rows in the order of the published table); with
     the diagnostics of the computation."""
     catalogue = load_catalogue()
-    stored = reported_figures(ledger, [year])
+    stored = reported_figures(source, [year])
     group = stored[stored["entity_id"] == "*"].drop_duplicates("metric_id", keep="last")
     reported = dict(zip(group["metric_id"], group["published"], strict=True))
-    values = group_reported_values(ledger, year)
+    values = group_reported_values(source, year)
     for metric_id, value in values.items():  # an approved adjustment restates the published
         last = group.loc[group["metric_id"] == metric_id, "value"]
         if not last.empty and last.iloc[-1] != value:
             reported[metric_id] = f"{value:.10g}"
-    computed, problems = computed_figures(ledger, year)
+    computed, problems = computed_figures(source, year)
     rows = []
     for number, metric in sorted(catalogue.seed_rows().items()):
         mine = computed.get(metric.metric_id)
@@ -389,17 +385,17 @@ def kpi_table(ledger: Ledger, year: int, lang: str = "en") -> tuple[pd.DataFrame
 
 
 def targets(
-    ledger: Ledger, year: int, path: Path | None = None
+    source: Source, year: int, path: Path | None = None
 ) -> tuple[list[TargetStatus], list[Diagnostic]]:
     """Status of the targets (the packaged seed targets, or a file's) against the ledger's
     figures: the reported ones, and the ones it computes itself, which win."""
     found, problems = load_targets(path)
     if has_errors(problems):
         return [], problems
-    reported = reported_figures(ledger)
+    reported = reported_figures(source)
     figures = reported[["metric_id", "entity_id", "year", "value"]]
     for y in sorted({int(v) for v in reported["year"]} | {year}):
-        computed, more = computed_figures(ledger, y)
+        computed, more = computed_figures(source, y)
         problems = [*problems, *more]
         if computed:
             mine = pd.DataFrame(
@@ -413,77 +409,3 @@ def targets(
             keep = ~(figures["year"].eq(y) & figures["metric_id"].isin(list(computed)))
             figures = pd.concat([figures[keep], mine], ignore_index=True)
     return target_status(found, figures, year), problems
-
-
-def line_records(
-    records: pd.DataFrame,
-    direct_records: pd.DataFrame,
-    entity: str,
-    year: int,
-    activity_type: str,
-    region: str | None,
-    direct: bool,
-    category: str | None,
-) -> pd.DataFrame:
-    """The records an inventory line aggregated: direct records of its entity, year and
-    category, or activity records of its entity, year, activity type and effective region
-    (``eff_region``: the record's region, else its entity's; none when neither had one)."""
-    if direct:
-        d = direct_records
-        return d[(d["entity_id"] == entity) & (d["year"] == year) & (d["category"] == category)]
-    r = records
-    match = r[
-        (r["entity_id"] == entity) & (r["year"] == year) & (r["activity_type"] == activity_type)
-    ]
-    if region is None or pd.isna(region):
-        return match[match["eff_region"].isna()]
-    return match[match["eff_region"] == region]
-
-
-def explain(ledger: Ledger, figure: str, rows: int = 5) -> Node:
-    """Derivation tree of a figure, with the source rows of each line.
-
-    The rows of a line are the stored records with the line's entity, year, activity type and
-    effective region (the record's region, else its entity's), exactly those the calculation
-    aggregated. Catalogue metrics (``metric:<year>:<metric_id>[:<entity>]``) are explained by
-    :func:`esgledger.service_lineage.explain_metric`.
-    """
-    kind = figure.split(":", 1)[0]
-    if kind == "metric":
-        from esgledger.service_lineage import explain_metric  # noqa: PLC0415 (imports this module)
-
-        return explain_metric(ledger, figure, rows)
-    if kind in ASSESSMENT_KINDS:
-        from esgledger.assess.lineage import explain_assessment  # noqa: PLC0415 (heavy import)
-
-        return explain_assessment(ledger.engine, figure)
-    if kind in STRATEGY_KINDS:
-        from esgledger.strategy.figures import explain_strategy  # noqa: PLC0415 (heavy import)
-
-        return explain_strategy(ledger, figure)
-    if kind not in ("ghg", "energy"):
-        raise ValueError(f"figure id {figure!r} is not one of {FIGURE_FORMS}")
-    _, year, _, _ = parse_figure(figure)
-    settings = settings_from_ledger(ledger, years=(year,))
-    data = inventory_input(ledger, [year])
-    result = compute_inventory(data, load_library(), settings)
-    regions = {e.entity_id: e.region for e in data.organisation}
-    records = data.records.assign(
-        eff_region=data.records["region"].fillna(data.records["entity_id"].map(regions))
-    )
-
-    def lineage(
-        entity: str,
-        year: int,
-        activity_type: str,
-        region: str | None,
-        limit: int,
-        direct: bool,
-        category: str | None,
-    ) -> tuple[pd.DataFrame, int]:
-        match = line_records(
-            records, data.direct, entity, year, activity_type, region, direct, category
-        )
-        return match.head(limit), len(match)
-
-    return explain_figure(result, figure, records=lineage, max_rows=rows)

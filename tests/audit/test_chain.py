@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, delete, select, update
 from sqlalchemy.pool import StaticPool
 
 from esgledger import audit
-from esgledger.audit.chain import AUDIT, GENESIS, HEAD, canonical, entry_hash
+from esgledger.store.audit_log import AUDIT, GENESIS, HEAD, canonical, entry_hash
 from esgledger.store.engine import write_transaction
 from esgledger.store.ledger import Ledger
 

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from esgledger.cli import app
 from esgledger.domain import Entity
+from esgledger.figures import explain
 from esgledger.ingest import import_file
-from esgledger.service import explain
 from esgledger.store.ledger import Ledger
 
 runner = CliRunner()

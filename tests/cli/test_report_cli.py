@@ -62,6 +62,25 @@ def test_gaps_lists_and_exits_0_unless_strict(ledger: Path) -> None:
     assert strict == (1 if has_gaps else 0)
 
 
+def test_gaps_of_one_framework_and_unknown_framework_ids(ledger: Path) -> None:
+    """``--framework`` takes any framework id with a content index in the registry."""
+    base = ("report", "gaps", "--year", "2024", "--lang", "en", "--ledger", str(ledger))
+
+    def title(out: str) -> str:
+        return next(line.strip() for line in out.splitlines() if "gaps" in line)
+
+    code, everything, _ = run(*base)
+    assert code == 0
+    code, szse, _ = run(*base, "--framework", "szse17")
+    assert code == 0
+    assert title(szse) == title(everything)  # the demo's gaps are all SZSE articles
+    code, gri, _ = run(*base, "--framework", "gri", "--strict")
+    assert (code, title(gri)) == (0, "report 2024 (en): 0 gaps")
+    code, _, err = run(*base, "--framework", "hkex")
+    assert code == 1
+    assert "hkex" in err and "gri, szse17" in err
+
+
 def test_a_missing_ledger_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = run("report", "build", "--year", "2024", "--ledger", str(tmp_path / "no.db"))
     assert code == 2 and "no ledger here" in err

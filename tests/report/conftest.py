@@ -3,7 +3,7 @@
 A small tree in Chinese or English: three levels of sections, a narrative with bold text, a
 figure list, a table with figure cells (one missing), the emissions chart (five years of
 scopes 1, 2 and 3 stacked, the intensity as a line on the right axis), an energy-mix pie and a
-workforce bar chart, the GRI and SZSE No. 17 index rows, gaps, methodology items and the
+workforce bar chart, the GRI and SZSE No. 17 content indexes, gaps, methodology items and the
 build facts."""
 
 from __future__ import annotations
@@ -12,19 +12,19 @@ from collections.abc import Callable
 
 import pytest
 
+from esgledger.report.indexes import new_index
 from esgledger.report.model import (
     Chart,
     Figure,
     FigureList,
     Gap,
-    GriRow,
+    IndexRow,
     Lang,
     MethodologyItem,
     Narrative,
     Report,
     Section,
     Series,
-    SzseRow,
     Table,
 )
 
@@ -222,7 +222,7 @@ def make_report(lang: Lang) -> Report:
             "1",
             w["about"],
             1,
-            gri=("2-2",),
+            framework_refs=(("gri", "2-2"),),
             blocks=(
                 Narrative("about.text", w["about_text"]),
                 FigureList("highlights", w["highlights"], (total, energy, headcount)),
@@ -239,8 +239,7 @@ def make_report(lang: Lang) -> Report:
                     "2.1",
                     w["climate"],
                     2,
-                    gri=("305-1", "305-2"),
-                    szse17=("21",),
+                    framework_refs=(("gri", "305-1"), ("gri", "305-2"), ("szse17", "21")),
                     blocks=(Narrative("climate.text", w["climate_text"]), chart, table),
                     children=(Section("energy", "2.1.1", w["energy"], 3, blocks=(mix,)),),
                 ),
@@ -254,21 +253,42 @@ def make_report(lang: Lang) -> Report:
         title=w["title"],
         organisation=w["org"],
         sections=sections,
-        gri_index=(
-            GriRow("2-2", w["about"], (f"1 {w['about']}",)),
-            GriRow("305-1", w["gri_title"], (f"2.1 {w['climate']}", f"2.1.1 {w['energy']}")),
-            GriRow("305-5", w["gri_title"], (), w["not_applicable"], w["omission_reason"]),
-        ),
-        szse_index=(
-            SzseRow(
-                21,
-                w["szse_topic"],
-                (f"2.1 {w['climate']}",),
-                w["four"],
-                w["disclosed"],
-                level=w["mandatory"],
+        indexes=(
+            new_index(
+                "gri",
+                lang,
+                (
+                    IndexRow("2-2", w["about"], (f"1 {w['about']}",)),
+                    IndexRow(
+                        "305-1", w["gri_title"], (f"2.1 {w['climate']}", f"2.1.1 {w['energy']}")
+                    ),
+                    IndexRow(
+                        "305-5", w["gri_title"], (), w["not_applicable"], w["omission_reason"]
+                    ),
+                ),
             ),
-            SzseRow(22, w["energy"], (), "", w["gap"], w["no_data"], w["mandatory"]),
+            new_index(
+                "szse17",
+                lang,
+                (
+                    IndexRow(
+                        "21",
+                        w["szse_topic"],
+                        (f"2.1 {w['climate']}",),
+                        four_elements=w["four"],
+                        status=w["disclosed"],
+                        level=w["mandatory"],
+                    ),
+                    IndexRow(
+                        "22",
+                        w["energy"],
+                        (),
+                        reason=w["no_data"],
+                        status=w["gap"],
+                        level=w["mandatory"],
+                    ),
+                ),
+            ),
         ),
         gaps=(Gap("SZSE", "22", w["no_data"], "energy.total_tce"),),
         methodology=(MethodologyItem(w["method_topic"], w["method_text"], ("IPCC AR6",)),),

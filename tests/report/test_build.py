@@ -109,8 +109,8 @@ def test_the_section_tree_numbers_chapters_and_keeps_references(
     sections = {s.section_id: s for s in reports["en"].walk()}
     assert sections["climate"].number.count(".") == 1
     assert sections["climate"].level == 2
-    assert "305-1" in sections["climate"].gri
-    assert "23(1)" in sections["climate"].szse17
+    assert "305-1" in sections["climate"].cites("gri")
+    assert "23(1)" in sections["climate"].cites("szse17")
     numbers = [s.number for s in reports["en"].sections]
     assert numbers == [str(i) for i in range(1, len(numbers) + 1)]
 

@@ -31,6 +31,7 @@ import pytest
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
+from esgledger.metrics import load_frameworks
 from esgledger.report.html import labels, render_html
 from esgledger.report.model import Lang, Narrative, Report, Section
 
@@ -39,8 +40,6 @@ UPDATE = os.environ.get("ESGLEDGER_UPDATE_GOLDEN") == "1"
 LANGS: tuple[Lang, ...] = ("zh", "en")
 FIXED_LABELS = (
     "contents",
-    "gri_index",
-    "szse_index",
     "disclosure",
     "location",
     "omission",
@@ -164,6 +163,11 @@ def test_fixed_words_are_in_the_reports_language(sample_report: SampleReport, la
         assert labels()[key][lang] in text, key
         if labels()[key][other] != labels()[key][lang]:
             assert labels()[key][other] not in text, key
+    # the indexes' headings come from the framework registry, in the report's language
+    for framework in load_frameworks().indexes():
+        assert framework.title(lang) in text, framework.framework_id
+        if framework.title(other) != framework.title(lang):
+            assert framework.title(other) not in text, framework.framework_id
     print_text = _printed_text(_tree(_page(sample_report(lang), True)))
     assert labels()["figure_lineage"][lang] in print_text
     assert labels()["figure_lineage"][lang] not in text  # the appendix is for print only

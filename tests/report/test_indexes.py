@@ -1,11 +1,12 @@
-"""The GRI and SZSE guideline No. 17 content indexes and the gap list, on small section trees
-built here (and on the seed report's section tree)."""
+"""The GRI and SZSE guideline No. 17 content indexes (declared in the framework registry) and
+the gap list, on small section trees built here (and on the seed report's section tree)."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,12 +15,20 @@ from hypothesis import strategies as st
 from esgledger.metrics import load_catalogue, load_frameworks
 from esgledger.report import indexes
 from esgledger.report.build import load_sections
-from esgledger.report.indexes import gaps, gri_index, gri_sort_key, index_labels, szse_index
-from esgledger.report.model import Figure, FigureList, Gap, GriRow, Narrative, Section, SzseRow
+from esgledger.report.indexes import content_index, gaps, index_labels, sort_key
+from esgledger.report.model import (
+    ContentIndex,
+    Figure,
+    FigureList,
+    Gap,
+    IndexRow,
+    Narrative,
+    Section,
+)
 
 YEAR = 2024
 CATALOGUE = load_catalogue()
-REFERENCED = tuple(m.metric_id for m in CATALOGUE if m.has_framework_reference)
+REFERENCED = tuple(m.metric_id for m in CATALOGUE if m.cites("gri") or m.cites("szse17"))
 DATA = Path(indexes.__file__).parent / "data"
 
 
@@ -44,21 +53,35 @@ def sec(
     if shown:
         blocks.append(FigureList(f"{title}.figures", title, shown))
     level = number.count(".") + 1
-    return Section(
-        title, number, title, level, tuple(gri), tuple(szse), tuple(blocks), tuple(children)
-    )
+    refs = (*(("gri", c) for c in gri), *(("szse17", c) for c in szse))
+    return Section(title, number, title, level, refs, tuple(blocks), tuple(children))
 
 
 def loc(section: Section) -> str:
     return f"{section.number} {section.title}"
 
 
-def gri_rows(rows: Iterable[GriRow]) -> dict[str, GriRow]:
-    return {r.disclosure: r for r in rows}
+def gri_index(sections: Iterable[Section], lang: str) -> ContentIndex:
+    return content_index("gri", tuple(sections), lang)
 
 
-def szse_rows(rows: Iterable[SzseRow]) -> dict[int, SzseRow]:
-    return {r.article: r for r in rows}
+def szse_index(
+    sections: Iterable[Section],
+    lang: str,
+    not_applicable: Mapping[str, str] | None = None,
+    **settings: Any,
+) -> ContentIndex:
+    return content_index(
+        "szse17", tuple(sections), lang, not_applicable=not_applicable or {}, **settings
+    )
+
+
+def gri_rows(index: ContentIndex) -> dict[str, IndexRow]:
+    return {r.clause: r for r in index.rows}
+
+
+def szse_rows(index: ContentIndex) -> dict[int, IndexRow]:
+    return {int(r.clause): r for r in index.rows}
 
 
 def words(key: str, lang: str = "en") -> str:
@@ -75,8 +98,8 @@ def seed_tree() -> tuple[Section, ...]:
         return sec(
             number,
             spec.title_en,
-            gri=spec.gri,
-            szse=spec.szse17,
+            gri=[c for f, c in spec.refs if f == "gri"],
+            szse=[c for f, c in spec.refs if f == "szse17"],
             text="Text.",
             children=[make(c.section_id, f"{number}.{i}") for i, c in enumerate(children, 1)],
         )
@@ -90,18 +113,18 @@ def seed_tree() -> tuple[Section, ...]:
 
 def test_seed_sections_give_a_gri_row_per_code_in_numeric_order_with_table_titles() -> None:
     tree = seed_tree()
-    named = {code for s in (w for t in tree for w in t.walk()) for code in s.gri}
-    table = load_frameworks().gri
+    named = {code for s in (w for t in tree for w in t.walk()) for code in s.cites("gri")}
+    table = load_frameworks()["gri"].rows
     for lang in ("en", "zh"):
-        rows = gri_index(tree, lang)
-        codes = [r.disclosure for r in rows]
+        rows = gri_index(tree, lang).rows
+        codes = [r.clause for r in rows]
         assert set(codes) == named
-        assert codes == sorted(codes, key=gri_sort_key)
+        assert codes == sorted(codes, key=sort_key)
         # the GRI table is English only: both languages print its title
-        assert all(r.title == table[r.disclosure]["title"] for r in rows)
+        assert all(r.title == table[r.clause]["title"] for r in rows)
         assert all(r.locations and not r.omission for r in rows)
     assert codes.index("2-9") < codes.index("2-10") < codes.index("3-1") < codes.index("201-2")
-    assert gri_sort_key("2-10") > gri_sort_key("2-9")
+    assert sort_key("2-10") > sort_key("2-9")
     by_code = gri_rows(gri_index(tree, "en"))
     assert by_code["305-1"].locations == (
         "4 Our 2024",
@@ -114,13 +137,14 @@ def test_every_shown_catalogue_metric_is_located_in_its_gri_and_szse_rows() -> N
     sections = tuple(
         sec(str(i), m.metric_id, figures=[fig(m.metric_id)]) for i, m in enumerate(CATALOGUE, 1)
     )
-    gri, szse = gri_rows(gri_index(sections, "en")), szse_rows(szse_index(sections, "en"))
+    indexes = (gri_index(sections, "en"), szse_index(sections, "en"))
+    gri, szse = gri_rows(indexes[0]), szse_rows(indexes[1])
     for section, metric in zip(sections, CATALOGUE, strict=True):
-        for code in metric.gri:
+        for code in metric.cites("gri"):
             assert loc(section) in gri[code].locations, (metric.metric_id, code)
-        for article in metric.szse17:
-            assert loc(section) in szse[article].locations, (metric.metric_id, article)
-    found = gaps(sections, tuple(szse.values()), tuple(gri.values()), "en")
+        for article in metric.cites("szse17"):
+            assert loc(section) in szse[int(article)].locations, (metric.metric_id, article)
+    found = gaps(sections, indexes, "en")
     assert not [g for g in found if g.metric_id]
 
 
@@ -133,12 +157,14 @@ def test_each_referenced_metric_is_located_or_a_gap_never_both(shown: Mapping[st
         sec(str(i), m, figures=[fig(m, 1.0 if shown[m] else None)]) for i, m in enumerate(ids, 1)
     )
     gri, szse = gri_index(sections, "en"), szse_index(sections, "en")
-    gap_metrics = {g.metric_id for g in gaps(sections, szse, gri, "en")}
+    gap_metrics = {g.metric_id for g in gaps(sections, (gri, szse), "en")}
     by_code, by_article = gri_rows(gri), szse_rows(szse)
     for section, metric_id in zip(sections, ids, strict=True):
         metric = CATALOGUE.get(metric_id)
-        places = [by_code[c].locations for c in metric.gri]
-        places += [by_article[a].locations for a in metric.szse17 if a in by_article]
+        places = [by_code[c].locations for c in metric.cites("gri")]
+        places += [
+            by_article[int(a)].locations for a in metric.cites("szse17") if int(a) in by_article
+        ]
         located = [loc(section) in p for p in places]
         if shown[metric_id]:
             assert places and all(located) and metric_id not in gap_metrics
@@ -171,11 +197,11 @@ def test_a_cited_disclosure_with_a_missing_metric_is_information_incomplete() ->
 
 def test_rows_follow_the_obligation_of_the_articles_table() -> None:
     rows = szse_rows(szse_index((), "en"))
-    table = load_frameworks().szse17_articles
+    table = load_frameworks()["szse17"].rows
     for number, article in table.items():
         level = indexes.obligation(article["disclosure_level"])
         # mandatory and conditional articles always have a row; others only where disclosed
-        assert (number in rows) == (level in ("mandatory", "conditional")), number
+        assert (int(number) in rows) == (level in ("mandatory", "conditional")), number
     assert rows[24].level == words("level_mandatory")
     assert rows[30].level == words("level_conditional")
     assert "statutory" in rows[30].reason  # the condition is printed
@@ -215,20 +241,20 @@ def test_missing_elements_make_the_topic_partly_disclosed() -> None:
     assert words("element_strategy") in row.reason
     # four elements for another topic when the report marks it financially material
     water = sec("3", "Water", szse=["36", "11(1)", "11(2)", "11(3)", "11(4)"], text="Water.")
-    row = szse_rows(szse_index((water,), "en", financially_material={7}))[36]
+    row = szse_rows(szse_index((water,), "en", financially_material={"7"}))[36]
     assert row.status == words("status_disclosed")
     assert row.four_elements.count(words("element_sep")) == 3
 
 
 def test_not_applicable_articles_and_topics_carry_their_reason_and_leave_no_gap() -> None:
     rows = szse_index(
-        (), "zh", {58: "未进行第三方鉴证"}, topics_not_applicable={2: "不涉及重点排污"}
+        (), "zh", {"58": "未进行第三方鉴证"}, groups_not_applicable={"2": "不涉及重点排污"}
     )
     by_article = szse_rows(rows)
     assert by_article[58].status == words("status_not_applicable", "zh")
     assert by_article[58].reason == "未进行第三方鉴证"
     assert by_article[30].reason == "不涉及重点排污"
-    items = {g.item for g in gaps((), rows, (), "zh")}
+    items = {g.item for g in gaps((), (rows,), "zh")}
     assert not any(i.startswith(("第五十八条", "第三十条")) for i in items)
     assert any(i.startswith("第二十四条") for i in items)
 
@@ -237,10 +263,10 @@ def test_not_applicable_articles_and_topics_carry_their_reason_and_leave_no_gap(
 
 
 def test_a_metric_removed_from_the_data_moves_its_items_to_the_gap_list() -> None:
-    def report(value: float | None) -> tuple[tuple[Gap, ...], dict[int, SzseRow]]:
+    def report(value: float | None) -> tuple[tuple[Gap, ...], dict[int, IndexRow]]:
         sections = (sec("1", "Emissions", figures=[fig("ghg.scope1", value)]),)
         szse, gri = szse_index(sections, "en"), gri_index(sections, "en")
-        return gaps(sections, szse, gri, "en"), szse_rows(szse)
+        return gaps(sections, (gri, szse), "en"), szse_rows(szse)
 
     found, rows = report(4472.7)
     assert rows[24].status == words("status_disclosed") and rows[24].locations == ("1 Emissions",)
@@ -261,7 +287,7 @@ def test_sections_with_neither_text_nor_data_are_gaps_but_parents_of_content_are
         sec("2", "Awards"),
         sec("3", "Numbers", figures=[fig("workforce.headcount", None)]),
     )
-    found = gaps(sections, (), (), "en")
+    found = gaps(sections, (), "en")
     empty = [g.item for g in found if g.framework == words("framework_report")]
     assert empty == ["2 Awards", "3 Numbers"]
 
@@ -280,16 +306,16 @@ def test_only_report_year_figures_decide_presence() -> None:
             figures=[fig("water.withdrawal", 5.0, YEAR - 1), fig("water.withdrawal", None)],
         ),
     )
-    found = {g.metric_id for g in gaps(sections, (), (), "en")}
+    found = {g.metric_id for g in gaps(sections, (), "en")}
     assert found == {"water.withdrawal"}
 
 
 def test_labels_follow_the_report_language_and_unknown_languages_fail() -> None:
     rows = szse_index(seed_tree(), "zh")
-    statuses = {r.status for r in rows}
+    statuses = {r.status for r in rows.rows}
     zh = {index_labels()[k]["zh"] for k in index_labels() if k.startswith("status_")}
     assert statuses <= zh
-    assert szse_rows(rows)[24].topic == "应对气候变化"
+    assert szse_rows(rows)[24].title == "应对气候变化"
     for key, text in index_labels().items():
         assert text["en"] and text["zh"], key
     with pytest.raises(ValueError, match="language"):
@@ -305,10 +331,11 @@ def test_four_elements_file_agrees_with_the_articles_table() -> None:
     }
     with (DATA / "four_elements.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
+    assert {r["framework_id"] for r in rows} == {"szse17"}
     declared = {
-        (r["element"], int(r["ref"])) for r in rows if r["kind"] == "szse17" and r["ref"].isdigit()
+        (r["element"], r["ref"]) for r in rows if r["kind"] == "szse17" and r["ref"].isdigit()
     }
-    table = load_frameworks().szse17_articles
+    table = load_frameworks()["szse17"].rows
     expected = {
         (names[row["four_element_framework"].lower()], number)
         for number, row in table.items()
@@ -317,5 +344,5 @@ def test_four_elements_file_agrees_with_the_articles_table() -> None:
     assert declared == expected
     assert all(r["source"] for r in rows)
     assert {r.element for r in indexes.four_element_refs()} == set(indexes.ELEMENTS)
-    gri = load_frameworks().gri
-    assert all(r["ref"] in gri for r in rows if r["kind"] == "gri")
+    gri = load_frameworks()["gri"]
+    assert all(gri.has(r["ref"]) for r in rows if r["kind"] == "gri")

@@ -3,7 +3,7 @@
 Three checks together:
 
 1. every figure of the model is what its lineage id explains: ``esgledger explain <id>``
-   (``service_lineage.figure_value``) gives the same value, rounded as printed;
+   (``esgledger.figures.value``, the figure registry) gives the same value, rounded as printed;
 2. the outputs print nothing numeric of their own: in the HTML (which the PDF is made from)
    and in the DOCX, once every figure's text and every other string of the model (titles,
    names, units, index rows, methodology, all of which come from data files with sources) is
@@ -26,10 +26,10 @@ from docx import Document
 from openpyxl import load_workbook
 
 from esgledger.demo import build_demo
+from esgledger.figures import value as figure_value
 from esgledger.report import build_report, render
 from esgledger.report.model import Chart, Figure, FigureList, Narrative, Report, Table
 from esgledger.report.workbook import office_label
-from esgledger.service_lineage import figure_value
 from esgledger.store.ledger import Ledger
 
 DIGIT = re.compile(r"\d")
@@ -60,7 +60,7 @@ def _model_strings(report: Report) -> Iterator[str]:
     """Every string of the model that is not a figure's text."""
     yield from (report.title, report.organisation, *report.meta.values())
     for section in report.walk():
-        yield from (section.number, section.title, *section.gri, *section.szse17)
+        yield from (section.number, section.title, *(c for _, c in section.framework_refs))
         for block in section.blocks:
             if isinstance(block, Narrative):
                 yield from block.paragraphs()
@@ -76,11 +76,11 @@ def _model_strings(report: Report) -> Iterator[str]:
                 yield from (s.name for s in block.series)
     for figure in report.figures():
         yield from (figure.label, figure.unit, figure.lineage, figure.metric_id or "")
-    for g in report.gri_index:
-        yield from (g.disclosure, g.title, *g.locations, g.omission, g.reason)
-    for z in report.szse_index:
-        yield from (str(z.article), z.topic, *z.locations, z.four_elements, z.status, z.reason)
-        yield z.level
+    for index in report.indexes:
+        yield from (index.title, index.name)
+        for z in index.rows:
+            yield from (z.clause, z.title, *z.locations, z.omission, z.four_elements, z.status)
+            yield from (z.reason, z.level)
     for gap in report.gaps:
         yield from (gap.framework, gap.item, gap.what, gap.metric_id)
     for item in report.methodology:
@@ -188,7 +188,7 @@ def test_every_xlsx_number_is_a_figure_on_its_lineage_row(
     for f in report.figures():
         if not f.missing:
             values.setdefault(f.lineage, set()).add(float(f.value or 0.0))
-    articles = {z.article for z in report.szse_index}
+    articles = {int(z.clause) for z in report.index("szse17").rows}
     book = load_workbook(io.BytesIO(render(report, "xlsx")))
     numbers = 0
     for sheet in book.worksheets:

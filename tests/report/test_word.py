@@ -19,18 +19,18 @@ from docx.oxml.ns import qn
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as PlotFigure
 
+from esgledger.report.indexes import new_index
 from esgledger.report.model import (
     Chart,
     Figure,
     FigureList,
     Gap,
-    GriRow,
+    IndexRow,
     MethodologyItem,
     Narrative,
     Report,
     Section,
     Series,
-    SzseRow,
     Table,
 )
 from esgledger.report.word import EAST_ASIAN_FONT, render_docx
@@ -144,11 +144,29 @@ def sample_report(lang: str = "en") -> Report:
         title="2024 Sustainability Report" if lang == "en" else "2024年可持续发展报告",
         organisation="Seed Group" if lang == "en" else "种子集团",
         sections=sections,
-        gri_index=(
-            GriRow("2-2", "Entities included", ("1 About this report",)),
-            GriRow("305-1", "Direct (Scope 1) GHG emissions", ("1.1 Climate action",)),
+        indexes=(
+            new_index(
+                "gri",
+                lang,
+                (
+                    IndexRow("2-2", "Entities included", ("1 About this report",)),
+                    IndexRow("305-1", "Direct (Scope 1) GHG emissions", ("1.1 Climate action",)),
+                ),
+            ),
+            new_index(
+                "szse17",
+                lang,
+                (
+                    IndexRow(
+                        "21",
+                        "Climate change",
+                        ("1.1",),
+                        four_elements="all four",
+                        status="disclosed",
+                    ),
+                ),
+            ),
         ),
-        szse_index=(SzseRow(21, "Climate change", ("1.1",), "all four", "disclosed"),),
         gaps=(Gap("GRI", "305-3", "no scope 3 figure"),),
         methodology=(MethodologyItem("GHG", "ISO 14064-1, **GHG Protocol**.", ("IPCC AR6",)),),
         meta={"data_version": "3 batches", "built_at": "2025-03-01T08:00:00Z"},
@@ -285,7 +303,7 @@ def test_content_indexes_and_gap_list_are_tables() -> None:
     texts = [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
     gri = next(t for t in texts if t[0][0] == "Disclosure")
     assert [r[:3] for r in gri[1:]] == [
-        [g.disclosure, g.title, "\n".join(g.locations)] for g in report.gri_index
+        [g.clause, g.title, "\n".join(g.locations)] for g in report.index("gri").rows
     ]
     szse = next(t for t in texts if t[0][0] == "Article")
     assert szse[1][:2] == ["21", "Climate change"]

@@ -12,18 +12,18 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from esgledger.report.indexes import new_index
 from esgledger.report.model import (
     Chart,
     Figure,
     FigureList,
     Gap,
-    GriRow,
+    IndexRow,
     MethodologyItem,
     Narrative,
     Report,
     Section,
     Series,
-    SzseRow,
     Table,
 )
 from esgledger.report.workbook import number_format, render_xlsx
@@ -126,7 +126,7 @@ def sample_report(lang: str = "en") -> Report:
             "1",
             w["about"],
             1,
-            gri=("2-2",),
+            framework_refs=(("gri", "2-2"),),
             blocks=(
                 Narrative("about.text", "We report **every** figure.\n\n=1+1 is not a formula."),
                 highlights,
@@ -137,8 +137,7 @@ def sample_report(lang: str = "en") -> Report:
                     "1.1",
                     w["climate"],
                     2,
-                    gri=("305-1",),
-                    szse17=("21",),
+                    framework_refs=(("gri", "305-1"), ("szse17", "21")),
                     blocks=(kpi, chart),
                     children=(Section("custom", "1.1.1", "Other data", 3, blocks=(other,)),),
                 ),
@@ -152,14 +151,38 @@ def sample_report(lang: str = "en") -> Report:
         title="2024 Sustainability Report" if lang == "en" else "2024年可持续发展报告",
         organisation="Seed Group" if lang == "en" else "种子集团",
         sections=sections,
-        gri_index=(
-            GriRow("2-2", "Entities included", ("1 About this report",)),
-            GriRow("305-1", "Direct (Scope 1) GHG emissions", ("1.1 Climate action",)),
-            GriRow("305-5", "Reduction of GHG emissions", (), "not applicable", "=no data"),
-        ),
-        szse_index=(
-            SzseRow(21, "Climate change", ("1.1 Climate action",), "all four", "disclosed"),
-            SzseRow(26, "Pollutant emissions", (), "", "not applicable", "no pollutants"),
+        indexes=(
+            new_index(
+                "gri",
+                lang,
+                (
+                    IndexRow("2-2", "Entities included", ("1 About this report",)),
+                    IndexRow("305-1", "Direct (Scope 1) GHG emissions", ("1.1 Climate action",)),
+                    IndexRow(
+                        "305-5", "Reduction of GHG emissions", (), "not applicable", "=no data"
+                    ),
+                ),
+            ),
+            new_index(
+                "szse17",
+                lang,
+                (
+                    IndexRow(
+                        "21",
+                        "Climate change",
+                        ("1.1 Climate action",),
+                        four_elements="all four",
+                        status="disclosed",
+                    ),
+                    IndexRow(
+                        "26",
+                        "Pollutant emissions",
+                        (),
+                        reason="no pollutants",
+                        status="not applicable",
+                    ),
+                ),
+            ),
         ),
         gaps=(Gap("GRI", "305-3", "=SUM(A1) no scope 3 figure"),),
         methodology=(MethodologyItem("GHG", "ISO 14064-1, **GHG Protocol**.", ("IPCC AR6",)),),

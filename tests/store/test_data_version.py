@@ -4,6 +4,7 @@ and by nothing else."""
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert
@@ -70,10 +71,7 @@ def test_a_rolled_back_write_leaves_the_version(store_url: str) -> None:
         assert ledger.data_version() == start
 
 
-def test_each_ledger_has_its_own_epoch(tmp_path: object) -> None:
-    from pathlib import Path
-
-    root = Path(str(tmp_path))
-    with _ledger(str(root / "a.db")) as a, _ledger(str(root / "b.db")) as b:
+def test_each_ledger_has_its_own_epoch(tmp_path: Path) -> None:
+    with _ledger(str(tmp_path / "a.db")) as a, _ledger(str(tmp_path / "b.db")) as b:
         assert a.data_version().epoch != b.data_version().epoch
         assert a.data_version().counter == b.data_version().counter == 0

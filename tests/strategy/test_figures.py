@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from esgledger import service
+from esgledger import figures, service
 from esgledger.store.ledger import Ledger
 from esgledger.strategy.figures import (
     decomposition,
@@ -22,27 +22,25 @@ from esgledger.strategy.pathways import absolute_contraction, load_pathway_param
 
 def test_lmdi_ids_are_the_decomposition(demo_ledger: Ledger) -> None:
     expected, _ = kaya_decomposition(demo_ledger, 2023, 2024, activity="revenue", by="scope")
-    cache: dict[tuple[object, ...], object] = {}
-    total = explain_strategy(demo_ledger, "lmdi:2023:2024:scope:total", cache)
+    total = explain_strategy(demo_ledger, "lmdi:2023:2024:scope:total")
     assert total.value == pytest.approx(expected.change, abs=1e-9)
     # the children are the effects, which sum to the change exactly (LMDI-I is complete)
     assert sum(float(c.value or 0) for c in total.children) == pytest.approx(expected.change)
     for factor in expected.factors:
-        node = explain_strategy(demo_ledger, f"lmdi:2023:2024:scope:{factor}", cache)
+        node = explain_strategy(demo_ledger, f"lmdi:2023:2024:scope:{factor}")
         assert node.value == pytest.approx(float(expected.additive[factor]))
         # the subsector contributions add up to the factor's effect
         assert sum(float(c.value or 0) for c in node.children) == pytest.approx(
             float(expected.additive[factor])
         )
-    # one computation per cache
-    assert decomposition(demo_ledger, 2023, 2024, "scope", cache) is decomposition(
-        demo_ledger, 2023, 2024, "scope", cache
+    # one computation per Book (the ledger's data version)
+    assert decomposition(demo_ledger, 2023, 2024, "scope") is decomposition(
+        demo_ledger, 2023, 2024, "scope"
     )
 
 
 def test_pathway_ids_are_the_table(demo_ledger: Ledger) -> None:
-    cache: dict[tuple[object, ...], object] = {}
-    frame, notes = pathway_table(demo_ledger, 2024, cache)
+    frame, notes = pathway_table(demo_ledger, 2024)
     marks = milestones()
     assert frame["year"].min() == 2024
     assert frame["year"].max() == marks.net_zero
@@ -65,19 +63,19 @@ def test_pathway_ids_are_the_table(demo_ledger: Ledger) -> None:
     assert any("milestones" in n for n in notes)
     for series in ("bau", "contraction", "group", "gap"):
         for year in (2024, marks.peak):
-            value = strategy_value(demo_ledger, f"pathway:2024:{series}:{year}", cache)
+            value = strategy_value(demo_ledger, f"pathway:2024:{series}:{year}")
             assert value == pytest.approx(float(row.loc[year, series]))
     # business as usual runs to net zero; the gap is the abatement the pathway asks for
     bau_nz = float(row.loc[marks.net_zero, "bau"])
     assert math.isfinite(bau_nz)
     assert row.loc[marks.net_zero, "gap"] == pytest.approx(bau_nz - 0.1 * total_2024)
-    assert strategy_value(
-        demo_ledger, f"pathway:2024:gap:{marks.net_zero}", cache
-    ) == pytest.approx(bau_nz - 0.1 * total_2024)
+    assert strategy_value(demo_ledger, f"pathway:2024:gap:{marks.net_zero}") == pytest.approx(
+        bau_nz - 0.1 * total_2024
+    )
 
 
 def test_service_explain_dispatches_strategy_ids(demo_ledger: Ledger) -> None:
-    node = service.explain(demo_ledger, "pathway:2024:contraction:2025")
+    node = figures.explain(demo_ledger, "pathway:2024:contraction:2025")
     frame, _ = pathway_table(demo_ledger, 2024)
     assert node.value == pytest.approx(float(frame.set_index("year").loc[2025, "contraction"]))
     assert "4.2 %" in str(node.detail["formula"])

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from esgledger import service
+from esgledger import figures
 from esgledger.cli import app as cli
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger, PeriodLockedError
@@ -253,7 +253,7 @@ def test_whole_flow_through_the_json_api(client_for: Client, web_ledger: Ledger)
     assert sorted(records["source_kind"]) == ["adjustment", "form"]
     assert records["quantity"].sum() == pytest.approx(1350)
     assert set(records["source_file"]) == {f"request:{request_id}", f"adjustment:{adjustment_id}"}
-    tree = str(service.explain(web_ledger, "ghg:2025:S2L:S01", rows=10).to_dict())
+    tree = str(figures.explain(web_ledger, "ghg:2025:S2L:S01", rows=10).to_dict())
     assert f"[request:{request_id}" in tree and f"[adjustment:{adjustment_id}" in tree
 
 

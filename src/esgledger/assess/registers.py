@@ -39,13 +39,13 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from esgledger import audit
 from esgledger.assess import climate, risks, suppliers
+from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.diagnostics import Diagnostic
+from esgledger.domain.errors import Conflict, Forbidden, Invalid
 from esgledger.store.engine import TABLES, write_transaction
 from esgledger.store.engine import now as utc_now
-from esgledger.workflow.collection import require
-from esgledger.workflow.errors import Conflict, Forbidden, Invalid
 
 __all__ = [
     "KINDS",

@@ -17,7 +17,7 @@ Anonymity and secrets:
 - a respondent cannot read responses back: no function returns the answers of a token, and
   the only readers (:func:`response_rate`, :func:`score_campaign`) aggregate over groups.
 
-Refusals (:mod:`esgledger.workflow.errors`): an unknown secret, or one of another campaign
+Refusals (:mod:`esgledger.domain.errors`): an unknown secret, or one of another campaign
 than the one named, is :class:`NotFound` (the two are not told apart); a used token, a
 campaign past its ``closes_at`` and a signed-off campaign are :class:`Conflict`, each with its
 own message; wrong answers are :class:`Invalid` naming every ``answer N: field`` at fault;
@@ -49,12 +49,12 @@ from esgledger.assess.materiality import (
     tiers,
 )
 from esgledger.assess.topics import Topic, topics_for
+from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
-from esgledger.store.engine import TABLES, WRITE_OPTION, write_transaction
+from esgledger.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from esgledger.store.engine import TABLES, WRITE_OPTION, for_update, write_transaction
 from esgledger.store.engine import now as utc_now
-from esgledger.workflow.collection import for_update, require
-from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
 
 __all__ = [
     "Answer",

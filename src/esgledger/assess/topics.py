@@ -16,6 +16,8 @@ from typing import Literal
 
 import pandas as pd
 
+from esgledger.metrics.frameworks import load_frameworks
+
 Dimension = Literal["E", "S", "G"]
 ChangeKind = Literal["added", "removed", "merged", "renamed", "moved"]
 
@@ -162,14 +164,23 @@ def topic_changes(previous: Sequence[Topic], current: Sequence[Topic]) -> list[C
     return changes
 
 
-def szse17_topics() -> dict[str, tuple[int, ...]]:
-    """Topic id -> the SZSE guideline No. 17 topic numbers (1-21) it maps to
-    (``data/topic_frameworks.csv``, an analyst mapping: its ``source`` column says so)."""
+def framework_groups() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Framework id -> topic id -> the framework's topics (its table's group column: SZSE
+    guideline No. 17 topics 1-21) the topic maps to (``data/topic_frameworks.csv``: topic_id,
+    framework_id, groups ``;``-separated, source; an analyst mapping: its ``source`` column
+    says so). A framework the registry does not declare, or a group its table does not
+    have, is a :class:`ValueError`."""
+    declared = load_frameworks()
     frame = read_data_csv("topic_frameworks.csv")
-    out: dict[str, tuple[int, ...]] = {}
-    for row in frame.to_dict("records"):
-        numbers = tuple(int(n) for n in str(row["szse17_topics"]).split(";") if n.strip())
-        if any(not 1 <= n <= 21 for n in numbers):
-            raise ValueError(f"topic_frameworks.csv: topic {row['topic_id']}: {numbers}")
-        out[str(row["topic_id"])] = numbers
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for number, row in enumerate(frame.to_dict("records"), start=2):
+        fid = str(row["framework_id"])
+        if fid not in declared or not declared[fid].group_column:
+            raise ValueError(f"topic_frameworks.csv:{number}: {fid!r} is no framework with topics")
+        framework = declared[fid]
+        known = {framework.value(c, framework.group_column) for c in framework.rows}
+        groups = tuple(g.strip() for g in str(row["groups"]).split(";") if g.strip())
+        if any(g not in known for g in groups):
+            raise ValueError(f"topic_frameworks.csv:{number}: topic {row['topic_id']}: {groups}")
+        out.setdefault(fid, {})[str(row["topic_id"])] = groups
     return out

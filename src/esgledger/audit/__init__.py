@@ -1,5 +1,6 @@
-"""The hash-chained audit log (see :mod:`esgledger.audit.chain`)."""
+"""The hash-chained audit log: the store keeps it (:mod:`esgledger.store.audit_log`, so that an
+entry is written in the transaction of the change it records); this is its public face."""
 
-from esgledger.audit.chain import Problem, Verification, append, entries, verify
+from esgledger.store.audit_log import Problem, Verification, append, canonical, entries, verify
 
-__all__ = ["Problem", "Verification", "append", "entries", "verify"]
+__all__ = ["Problem", "Verification", "append", "canonical", "entries", "verify"]

@@ -41,6 +41,7 @@ LINE_COLUMNS = [
     "basis",
     "method",
     "quantity_basis",
+    "quantity_gross",
     "basis_unit",
     "n_records",
     "t_gas",
@@ -56,6 +57,7 @@ ENERGY_COLUMNS = [
     "activity_type",
     "region",
     "quantity_basis",
+    "quantity_gross",
     "basis_unit",
     "coef_id",
     "coef_kgce_per_basis",
@@ -67,6 +69,19 @@ ENERGY_COLUMNS = [
     "tce_primary",
     "mwh",
 ]
+ACTIVITY_COLUMNS = [
+    "entity_id",
+    "year",
+    "activity_type",
+    "unit",
+    "n_records",
+    "quantity_gross",
+    "share",
+    "quantity",
+]
+"""The activity of the inventory in the units it was recorded in, per entity, year, type and
+unit: ``quantity`` consolidated (x share, the boundary of every other figure of the view),
+``quantity_gross`` the entity's whole activity."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,21 @@ class InventoryResult:
     conversions: pd.DataFrame
     boundary: pd.DataFrame
     diagnostics: tuple[Diagnostic, ...]
+    activity: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACTIVITY_COLUMNS))
+
+    @classmethod
+    def empty(cls, settings: CalcSettings, library_version: str) -> InventoryResult:
+        """The inventory of a ledger without entities: no lines, no diagnostics."""
+        return cls(
+            settings=settings,
+            library_version=library_version,
+            lines=pd.DataFrame(columns=LINE_COLUMNS),
+            energy=pd.DataFrame(columns=ENERGY_COLUMNS),
+            resolved=pd.DataFrame(),
+            conversions=pd.DataFrame(),
+            boundary=pd.DataFrame(columns=["entity_id", "share"]),
+            diagnostics=(),
+        )
 
     @property
     def ok(self) -> bool:
@@ -139,6 +169,20 @@ class InventoryResult:
             "tce_primary": float(energy["tce_primary"].sum()),
         }
 
+    def activity_quantity(
+        self, activity_type: str, unit: str, year: int, entity_id: str | None = None
+    ) -> float | None:
+        """Consolidated activity of a type in ``unit`` (each recorded unit converted once by
+        the unit registry); None when the type has no record that year."""
+        a = self.activity
+        rows = a[(a["activity_type"] == activity_type) & (a["year"] == year)]
+        if entity_id is not None:
+            rows = rows[rows["entity_id"] == entity_id]
+        if rows.empty:
+            return None
+        per_unit = rows.groupby("unit", sort=True)["quantity"].sum()
+        return float(sum(q * conversion_factor(str(u), unit) for u, q in per_unit.items()))
+
     def by(self, dims: list[str], basis: str = "location") -> pd.DataFrame:
         """Totals of tCO2e by any line columns (entity_id, scope, category, gas, year...)."""
         lines = self.basis_lines(basis)
@@ -157,13 +201,14 @@ def boundary_table(organisation: Organisation, settings: CalcSettings) -> pd.Dat
 
 
 EMISSION_SQL = """
-    SELECT *, t_gas * gwp AS tco2e_gross, t_gas * gwp * share AS tco2e FROM (
+    SELECT *, quantity_gross * share AS quantity_basis, t_gas * gwp AS tco2e_gross,
+           t_gas * gwp * share AS tco2e FROM (
         SELECT a.entity_id, a.year, a.month, t.scope, t.category, a.activity_type, a.region,
                f.gas,
                f.factor_id,
                CASE WHEN a.activity_type = 'electricity' THEN 'location' ELSE 'both' END
                    AS basis,
-               t.method, sum(a.quantity * c.factor) AS quantity_basis, t.basis_unit,
+               t.method, sum(a.quantity * c.factor) AS quantity_gross, t.basis_unit,
                sum(a.n_records) AS n_records, sum(a.quantity * c.factor * f.ef) AS t_gas,
                g.gwp, b.share
         FROM agg a
@@ -180,7 +225,7 @@ EMISSION_SQL = """
 """
 ENERGY_SQL = """
     SELECT a.entity_id, a.year, a.month, a.activity_type, a.region,
-           sum(a.quantity * c.factor) AS quantity_basis, sum(a.n_records) AS n_records
+           sum(a.quantity * c.factor) AS quantity_gross, sum(a.n_records) AS n_records
     FROM agg a
     JOIN conv c ON a.activity_type = c.activity_type AND a.unit = c.unit AND a.year = c.year
     WHERE a.activity_type IN (SELECT activity_type FROM energy_types)
@@ -232,7 +277,7 @@ def _finish_energy(
         boundary[["entity_id", "share"]], on="entity_id"
     )
     energy["basis_unit"] = energy["activity_type"].map(library.activity_types["basis_unit"])
-    energy["tce_gross"] = energy["quantity_basis"] * energy["coef_kgce_per_basis"] / 1000.0
+    energy["tce_gross"] = energy["quantity_gross"] * energy["coef_kgce_per_basis"] / 1000.0
     # 等价值 of electricity: a user-supplied kgce/kWh per year; 当量值 where none is given.
     energy["tce_primary_gross"] = energy["tce_gross"]
     electricity = energy["activity_type"] == "electricity"
@@ -246,14 +291,15 @@ def _finish_energy(
                 value * conversion_factor(per, "tce") * conversion_factor("MWh", denominator)
             )
             rows = electricity & (energy["year"] == year)
-            energy.loc[rows, "tce_primary_gross"] = energy.loc[rows, "quantity_basis"] * tce_per_mwh
+            energy.loc[rows, "tce_primary_gross"] = energy.loc[rows, "quantity_gross"] * tce_per_mwh
+    energy["quantity_basis"] = energy["quantity_gross"] * energy["share"]
     energy["tce"] = energy["tce_gross"] * energy["share"]
     energy["tce_primary"] = energy["tce_primary_gross"] * energy["share"]
     # Energy content in MWh: the metered energy itself where the basis is an energy unit
     # (electricity, heat), else the standard-coal figure at 29.3076 GJ/tce.
     to_mwh = {u: _energy_unit_to_mwh(u) for u in energy["basis_unit"].unique()}
     direct_mwh = energy["basis_unit"].map(to_mwh).astype("float64")
-    energy["mwh"] = (energy["quantity_basis"] * direct_mwh).where(
+    energy["mwh"] = (energy["quantity_gross"] * direct_mwh).where(
         direct_mwh.notna(), energy["tce_gross"] * conversion_factor("tce", "MWh")
     ) * energy["share"]
     order = ["year", "month", "entity_id", "activity_type", "region"]
@@ -280,7 +326,7 @@ def _direct_lines(direct: pd.DataFrame, years: tuple[int, ...] | None) -> pd.Dat
     grouped["region"] = None
     grouped["factor_id"] = "direct"
     grouped["method"] = "direct"
-    grouped["quantity_basis"] = grouped["tco2e_gross"]
+    grouped["quantity_gross"] = grouped["tco2e_gross"]
     grouped["basis_unit"] = "tCO2e"
     grouped["t_gas"] = grouped["tco2e_gross"]
     grouped["gwp"] = 1.0
@@ -296,6 +342,7 @@ class Stage:
     resolved: pd.DataFrame
     conversions: pd.DataFrame
     instruments: pd.DataFrame
+    activity: pd.DataFrame
     diagnostics: list[Diagnostic]
 
 
@@ -387,9 +434,13 @@ def _relational_stage(
         con.register("energy_types", coefs[["activity_type"]])
         lines = con.execute(EMISSION_SQL).df()
         energy = con.execute(ENERGY_SQL).df()
+        activity = con.execute(
+            "SELECT entity_id, year, activity_type, unit, sum(n_records) AS n_records, "
+            "sum(quantity) AS quantity_gross FROM agg GROUP BY ALL ORDER BY ALL"
+        ).df()
     finally:
         con.close()
-    return Stage(lines, energy, resolved, conv, instruments, problems)
+    return Stage(lines, energy, resolved, conv, instruments, activity, problems)
 
 
 def _characterise(lines: pd.DataFrame, settings: CalcSettings) -> list[Diagnostic]:
@@ -414,6 +465,7 @@ def _consolidate(
         boundary[["entity_id", "share"]], on="entity_id", how="left"
     )
     extra["tco2e"] = extra["tco2e_gross"] * extra["share"]
+    extra["quantity_basis"] = extra["quantity_gross"] * extra["share"]
     extra = extra.sort_values(SMALL_SORT, kind="stable")
     stacked = [x[LINE_COLUMNS] for x in (lines, extra) if not x.empty]
     out = pd.concat(stacked, ignore_index=True) if stacked else pd.DataFrame(columns=LINE_COLUMNS)
@@ -450,6 +502,8 @@ def compute_inventory(
     consolidated, problems = _consolidate(lines, [market, direct], boundary, settings)
     diagnostics += problems
     energy = _finish_energy(stage.energy, coefs, library, boundary, data.parameters)
+    activity = stage.activity.merge(boundary[["entity_id", "share"]], on="entity_id")
+    activity["quantity"] = activity["quantity_gross"] * activity["share"]
     return InventoryResult(
         settings=settings,
         library_version=library.version,
@@ -459,4 +513,5 @@ def compute_inventory(
         conversions=stage.conversions,
         boundary=boundary,
         diagnostics=tuple(diagnostics),
+        activity=activity[ACTIVITY_COLUMNS],
     )

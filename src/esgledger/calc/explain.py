@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from esgledger.calc.engine import InventoryResult
+from esgledger.domain.figure_id import FigureId
 from esgledger.tables import rows
 
 SCOPES = {"S1": (1, "both"), "S2L": (2, "location"), "S2M": (2, "market"), "S3": (3, "both")}
@@ -29,30 +30,45 @@ class Node:
     unit: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
     children: list[Node] = field(default_factory=list)
+    record: str | None = None
+    """The ``record_id`` of the source row a leaf stands for (data, never read from labels)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "label": self.label,
             "value": None if self.value is None or math.isnan(self.value) else self.value,
             "unit": self.unit,
             "detail": self.detail,
             "children": [c.to_dict() for c in self.children],
         }
+        if self.record is not None:
+            out["record"] = self.record
+        return out
+
+    def records(self) -> set[str]:
+        """The record ids of this node and every node below it."""
+        found = {self.record} if self.record is not None else set()
+        for child in self.children:
+            found |= child.records()
+        return found
 
 
 def parse_figure(figure: str) -> tuple[str, int, str | None, str | None]:
-    """Split a figure id into (kind, year, scope, entity)."""
-    parts = figure.split(":")
-    if len(parts) < 2 or parts[0] not in ("ghg", "energy") or not parts[1].isdigit():
+    """Split a ``ghg:`` or ``energy:`` figure id into (kind, year, scope, entity), by the
+    figure-id grammar (:class:`~esgledger.domain.figure_id.FigureId`)."""
+    fid = FigureId.parse(figure)
+    if fid.kind not in ("ghg", "energy"):
         raise ValueError(
             f"figure id {figure!r} is not ghg:<year>:<scope>[:<entity>] or energy:<year>[:<entity>]"
         )
-    kind, year = parts[0], int(parts[1])
-    if kind == "ghg":
-        if len(parts) < 3 or parts[2].upper() not in (*SCOPES, "TOTAL"):
-            raise ValueError(f"scope in {figure!r} must be S1, S2L, S2M, S3 or TOTAL")
-        return kind, year, parts[2].upper(), parts[3] if len(parts) > 3 else None
-    return kind, year, None, parts[2] if len(parts) > 2 else None
+    scope = fid.get("scope") if fid.kind == "ghg" else None
+    entity = fid.get("entity")
+    return (
+        fid.kind,
+        fid.year,
+        None if scope is None else str(scope),
+        None if entity is None else str(entity),
+    )
 
 
 def _lines_for(result: InventoryResult, year: int, scope: str, entity: str | None) -> pd.DataFrame:
@@ -66,7 +82,7 @@ def _lines_for(result: InventoryResult, year: int, scope: str, entity: str | Non
     return lines[lines["basis"].isin(("both", basis))]
 
 
-SUMMED = ["quantity_basis", "n_records", "t_gas", "tco2e_gross", "tco2e"]
+SUMMED = ["quantity_basis", "quantity_gross", "n_records", "t_gas", "tco2e_gross", "tco2e"]
 
 
 def _over_months(lines: pd.DataFrame) -> pd.DataFrame:
@@ -124,7 +140,7 @@ def explain_figure(
         branch = Node(f"{ent} / {category}", float(group["tco2e"].sum()), "tCO2e")
         for line in rows(group):
             label = (
-                f"{line['activity_type']} {line['gas']}: {line['quantity_basis']:,.6g} "
+                f"{line['activity_type']} {line['gas']}: {line['quantity_gross']:,.6g} "
                 f"{line['basis_unit']} -> {line['t_gas']:,.6g} t x GWP {line['gwp']:g} "
                 f"x share {line['share']:g}"
             )
@@ -163,6 +179,7 @@ def _record_nodes(sample: pd.DataFrame, count: int, max_rows: int) -> list[Node]
                 None,
                 "",
                 detail,
+                record=str(row["record_id"]),
             )
         )
     if count > max_rows:
@@ -182,6 +199,7 @@ def _explain_energy(
         energy = energy[energy["entity_id"] == entity]
     summed = [
         "quantity_basis",
+        "quantity_gross",
         "n_records",
         "tce_gross",
         "tce_primary_gross",
@@ -202,7 +220,7 @@ def _explain_energy(
     )
     for line in rows(energy):
         node = Node(
-            f"{line['entity_id']} / {line['activity_type']}: {line['quantity_basis']:,.6g} "
+            f"{line['entity_id']} / {line['activity_type']}: {line['quantity_gross']:,.6g} "
             f"{line['basis_unit']} x {line['coef_kgce_per_basis']:g} kgce [{line['coef_id']}] "
             f"x share {line['share']:g}",
             float(line["tce"]),

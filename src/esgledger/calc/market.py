@@ -68,7 +68,7 @@ def _line(
         "factor_id": factor_id,
         "basis": "market",
         "method": method,
-        "quantity_basis": mwh,
+        "quantity_gross": mwh,
         "basis_unit": "MWh",
         "n_records": n_records,
         "t_gas": t_co2,
@@ -113,7 +113,7 @@ def market_based_scope2(
     # the months up (instruments are allocated per year).
     one_gas = elec.sort_values("gas").drop_duplicates(["entity_id", "year", "month", "region"])
     per_key = one_gas.groupby(["entity_id", "year", "region"], as_index=False, dropna=False).agg(
-        mwh=("quantity_basis", "sum"), n_records=("n_records", "sum")
+        mwh=("quantity_gross", "sum"), n_records=("n_records", "sum")
     )
     consumption: dict[tuple[str, int], list[tuple[Any, float, int]]] = {}
     for key_row in per_key.to_dict("records"):

@@ -531,7 +531,7 @@ def energy(
     if "activity_type" in dims:
         dims.append("basis_unit")  # quantities of one activity type share its unit
     table = result.energy.groupby(dims, as_index=False)[
-        ["quantity_basis", "tce", "tce_primary", "mwh"]
+        ["quantity_basis", "quantity_gross", "tce", "tce_primary", "mwh"]
     ].sum()
     _emit(table, as_json, as_csv, "Energy", result.diagnostics)
 
@@ -561,7 +561,7 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Print the derivation tree of a figure down to factors and source rows."""
-    from esgledger.service import explain as explain_figure_in
+    from esgledger.figures import explain as explain_figure_in
 
     store = _open(ledger)
     try:

@@ -119,19 +119,43 @@ def build(
     )
 
 
+def _frameworks(wanted: list[str] | None) -> set[str]:
+    """The framework ids asked for, each a framework with a content index in the registry."""
+    from esgledger.metrics import load_frameworks
+
+    declared = [f.framework_id for f in load_frameworks().indexes()]
+    unknown = [w for w in wanted or () if w not in declared]
+    if unknown:
+        known = ", ".join(declared)
+        raise _fail(f"--framework {', '.join(unknown)}: no content index (declared: {known})")
+    return set(wanted or ())
+
+
 @report_app.command("gaps")
 def gaps(
     year: YearOption,
     lang: Annotated[OneLang, typer.Option(help="language of the list: zh or en")] = OneLang.en,
+    framework: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--framework",
+            help="only the gaps of this framework id (repeatable): any framework with a "
+            "content index in the registry, e.g. gri, szse17",
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="exit with 1 when there is any gap")
     ] = False,
     ledger: LedgerOption = DEFAULT_LEDGER,
 ) -> None:
-    """List the report's mandatory items (GRI, SZSE No. 17) without data or text."""
+    """List the report's mandatory items without data or text: the clauses of each content
+    index (GRI, SZSE No. 17, ...), missing metrics and empty sections."""
+    wanted = _frameworks(framework)
     store = _open(ledger)
     code: Lang = "zh" if lang == OneLang.zh else "en"
     found = _build(store, year, code).gaps
+    if wanted:
+        found = tuple(g for g in found if wanted & set(g.framework_ids))
     table = Table(title=f"report {year} ({code}): {len(found)} gaps", title_justify="left")
     for column in ("framework", "item", "what is missing"):
         table.add_column(column)

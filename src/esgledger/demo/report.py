@@ -162,10 +162,9 @@ def strategy_line(ledger: Ledger) -> str:
     of the year's market-based emissions by 2030 (the CLI commands print the tables)."""
     from esgledger.strategy import abatement, figures  # noqa: PLC0415 (heavy import)
 
-    cache: figures.Cache = {}
-    lmdi = figures.decomposition(ledger, YEAR - 1, YEAR, "scope", cache)
+    lmdi = figures.decomposition(ledger, YEAR - 1, YEAR, "scope")
     effects = ", ".join(f"{f} {_n(float(v))}" for f, v in lmdi.additive.items())
-    table, _ = figures.pathway_table(ledger, YEAR, cache)
+    table, _ = figures.pathway_table(ledger, YEAR)
     at = table.set_index("year")
     target = 2030
     base = abatement.baseline_from_ledger(ledger, YEAR)

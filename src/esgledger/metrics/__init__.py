@@ -31,10 +31,12 @@ One CSV per pillar in ``metrics/data/`` (``catalogue_environment.csv``,
   parent add up to it; the breakdown of a rate is structural (the check compares the
   breakdowns of its numerator and denominator instead);
 - **precision**: decimals the seed report publishes, for rounding-tolerant comparisons;
-- **framework references**: GRI 2021 disclosures, SZSE guideline No. 17 articles, IFRS S2
-  paragraphs and ESRS disclosure requirements, each checked against the packaged reference
-  tables (:mod:`esgledger.metrics.frameworks`); every metric has a GRI disclosure or an SZSE
-  article;
+- **framework references**: one column per framework id of the registry
+  (:mod:`esgledger.metrics.frameworks`: ``gri`` GRI 2021 disclosures, ``szse17`` SZSE
+  guideline No. 17 articles, ``issb_s2`` IFRS S2 paragraphs, ``esrs`` ESRS disclosure
+  requirements), each checked against the framework's table
+  (:meth:`Metric.cites` reads them); every metric references a framework with a content
+  index (GRI or SZSE);
 - **seed_row**: the row of the seed group's 2024 key performance table the metric reproduces.
 
 :func:`load_catalogue` reads and validates the files once and returns an immutable
@@ -55,7 +57,7 @@ from esgledger.metrics.catalogue import (
     load_catalogue,
     read_catalogue,
 )
-from esgledger.metrics.frameworks import Frameworks, load_frameworks
+from esgledger.metrics.frameworks import Framework, FrameworkError, Frameworks, load_frameworks
 
 __all__ = [
     "COLUMNS",
@@ -64,6 +66,8 @@ __all__ = [
     "Breakdown",
     "Catalogue",
     "CatalogueError",
+    "Framework",
+    "FrameworkError",
     "Frameworks",
     "Kind",
     "Metric",

@@ -81,14 +81,12 @@ COLUMNS: tuple[str, ...] = (
     "period_rule",
     "formula",
     "precision",
-    "gri",
-    "szse17",
-    "issb_s2",
-    "esrs",
     "seed_row",
     "definition",
 )
-"""The header of every catalogue file, in this order."""
+"""The columns of every catalogue file. Its other columns are named by a framework id of the
+registry (:mod:`esgledger.metrics.frameworks`: ``gri``, ``szse17``, ``issb_s2``, ``esrs``) and
+hold the metric's references to that framework's clauses."""
 
 REQUIRED: tuple[str, ...] = (
     "metric_id",
@@ -142,12 +140,10 @@ class Metric:
     period_rule: PeriodRule
     formula: str
     precision: int
-    gri: tuple[str, ...]
-    szse17: tuple[int, ...]
-    issb_s2: tuple[str, ...]
-    esrs: tuple[str, ...]
     seed_row: int | None
     definition: str
+    framework_refs: tuple[tuple[str, str], ...] = ()
+    """(framework id, clause) pairs: the metric's references, in column then cell order."""
     file: str = field(default="", compare=False)
     row: int = field(default=0, compare=False)
 
@@ -169,9 +165,9 @@ class Metric:
         """Flow or stock figure: the members of each of its dimensions sum to it."""
         return self.period_rule in (PeriodRule.FLOW, PeriodRule.STOCK)
 
-    @property
-    def has_framework_reference(self) -> bool:
-        return bool(self.gri or self.szse17)
+    def cites(self, framework_id: str) -> tuple[str, ...]:
+        """The clauses of a framework the metric references (``401-1``; SZSE ``50``)."""
+        return tuple(clause for fid, clause in self.framework_refs if fid == framework_id)
 
     def name(self, lang: str = "en") -> str:
         return self.name_zh if lang == "zh" else self.name_en
@@ -330,10 +326,14 @@ def _sources(directory: Path | None) -> tuple[list[tuple[str, str, str]], list[D
 class _RowReader:
     """Parses one CSV row into a :class:`Metric`, collecting located diagnostics."""
 
-    def __init__(self, raw: Mapping[str, str], file: str, row: int) -> None:
+    def __init__(
+        self, raw: Mapping[str, str], file: str, row: int, frameworks: tuple[str, ...] = ()
+    ) -> None:
         self.raw = raw
         self.file = file
         self.row = row
+        self.frameworks = frameworks
+        """The header's framework columns, in order."""
         self.problems: list[Diagnostic] = []
 
     def error(self, code: str, column: str | None, message: str) -> None:
@@ -404,16 +404,6 @@ class _RowReader:
             self.error("catalogue.bad_number", "scale", "scale must be positive")
         precision = self.number("precision", integer=True, minimum=0)
         seed_row = self.number("seed_row", integer=True, minimum=1)
-        szse: list[int] = []
-        for part in self.refs("szse17"):
-            if part.isdigit():
-                szse.append(int(part))
-            else:
-                self.error(
-                    "catalogue.unknown_szse17",
-                    "szse17",
-                    f"SZSE guideline No. 17 article {part!r} is not an article number",
-                )
         if self.problems:
             return None
         return Metric(
@@ -436,12 +426,11 @@ class _RowReader:
             period_rule=period_rule,
             formula=self.text("formula"),
             precision=int(precision),
-            gri=self.refs("gri"),
-            szse17=tuple(szse),
-            issb_s2=self.refs("issb_s2"),
-            esrs=self.refs("esrs"),
             seed_row=None if seed_row is None else int(seed_row),
             definition=self.text("definition"),
+            framework_refs=tuple(
+                (fid, clause) for fid in self.frameworks for clause in self.refs(fid)
+            ),
             file=self.file,
             row=self.row,
         )
@@ -452,16 +441,20 @@ def _read_file(
 ) -> tuple[list[Metric], list[Diagnostic]]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
+    declared = load_frameworks()
     missing = [c for c in COLUMNS if c not in header]
-    extra = [c for c in header if c not in COLUMNS]
+    extra = [c for c in header if c not in COLUMNS and c not in declared]
     if missing or extra:
         parts = []
         if missing:
             parts.append(f"missing column(s) {', '.join(missing)}")
         if extra:
             parts.append(f"unknown column(s) {', '.join(extra)}")
-        message = "; ".join(parts) + f" (expected: {','.join(COLUMNS)})"
+        message = "; ".join(parts) + (
+            f" (expected: {','.join(COLUMNS)} and framework ids {','.join(declared.ids())})"
+        )
         return [], [Diagnostic("catalogue.header", message, file=label, row=1)]
+    frameworks = tuple(c for c in header if c in declared)
     reader.fieldnames = header
     metrics: list[Metric] = []
     problems: list[Diagnostic] = []
@@ -478,7 +471,7 @@ def _read_file(
                 )
             )
             continue
-        row = _RowReader(raw, label, number)
+        row = _RowReader(raw, label, number, frameworks)
         metric_id = row.text("metric_id")
         if metric_id in seen:
             first_file, first_row = seen[metric_id]
@@ -652,36 +645,22 @@ class _Checker:
                     )
 
     def references(self, m: Metric) -> None:
-        if not m.has_framework_reference:
-            self.err(
-                m,
-                "catalogue.no_framework",
-                "gri",
-                "no GRI disclosure and no SZSE guideline No. 17 article",
-            )
-        fw = self.frameworks
-        unknown = [
-            ("gri", "catalogue.unknown_gri", "unknown GRI disclosure", code)
-            for code in m.gri
-            if not fw.has_gri(code)
-        ]
-        unknown += [
-            ("szse17", "catalogue.unknown_szse17", "SZSE guideline No. 17 has no article", str(a))
-            for a in m.szse17
-            if not fw.has_szse17(a)
-        ]
-        unknown += [
-            ("issb_s2", "catalogue.unknown_issb_s2", "unknown IFRS S2 paragraph", p)
-            for p in m.issb_s2
-            if not fw.has_issb_s2(p)
-        ]
-        unknown += [
-            ("esrs", "catalogue.unknown_esrs", "unknown ESRS disclosure requirement", r)
-            for r in m.esrs
-            if not fw.has_esrs(r)
-        ]
-        for column, code, message, value in unknown:
-            self.err(m, code, column, f"{message} {value!r}")
+        """Every reference names a clause of its framework's table, and the metric references
+        at least one framework with a content index (so that some index can place it)."""
+        indexed = [f.framework_id for f in self.frameworks.indexes()]
+        if indexed and not any(m.cites(fid) for fid in indexed):
+            names = " or ".join(self.frameworks[fid].name_en for fid in indexed)
+            self.err(m, "catalogue.no_framework", indexed[0], f"no reference to {names}")
+        for fid, clause in m.framework_refs:
+            framework = self.frameworks[fid]
+            if not framework.has(clause):
+                self.err(
+                    m,
+                    f"catalogue.unknown_{fid}",
+                    fid,
+                    f"{framework.name_en} has no {framework.id_column} {clause!r}"
+                    f" ({framework.file})",
+                )
 
 
 def _cross_check(

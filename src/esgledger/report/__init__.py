@@ -1,7 +1,7 @@
 """The sustainability report: a model built from the ledger (:mod:`.build`), rendered to
 HTML, PDF, DOCX and XLSX (:mod:`.html`, :mod:`.pdf`, :mod:`.word`, :mod:`.workbook`), with
-the GRI and SZSE guideline No. 17 content indexes (:mod:`.indexes`) and the methodology
-appendix (:mod:`.methodology`)."""
+a content index per framework the registry declares one for (GRI, SZSE guideline No. 17:
+:mod:`.indexes`) and the methodology appendix (:mod:`.methodology`)."""
 
 from __future__ import annotations
 

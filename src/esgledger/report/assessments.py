@@ -16,14 +16,20 @@ package imports the report model, so the import is not at the top of ``build``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 from sqlalchemy import Engine
 
 from esgledger.assess import climate, registers, results, risks, suppliers, survey
 from esgledger.assess.materiality import TIERS, lineage, matrix_chart
-from esgledger.assess.topics import TOPIC_FILES, Topic, load_topics, szse17_topics, topic_changes
+from esgledger.assess.topics import (
+    TOPIC_FILES,
+    Topic,
+    framework_groups,
+    load_topics,
+    topic_changes,
+)
 from esgledger.report.model import Block, Cell, Chart, Figure, Lang, Table
 
 __all__ = [
@@ -174,15 +180,18 @@ def climate_changes(
     return Table(block_id, title or table.title, table.columns, table.rows, (), sheet or "E")
 
 
-def financially_material(engine: Engine, year: int) -> frozenset[int]:
-    """The SZSE guideline No. 17 topics (1-21) of the topics assessed financially material
-    (financial score at or over its threshold) in the signed-off campaign of ``year``."""
+def financially_material(engine: Engine, year: int) -> Mapping[str, frozenset[str]]:
+    """Framework id -> its topics (SZSE guideline No. 17: 1-21) of the topics assessed
+    financially material (financial score at or over its threshold) in the signed-off
+    campaign of ``year`` (``assess/data/topic_frameworks.csv``)."""
     results = _results(engine, year)
     if results is None:
-        return frozenset()
-    mapping = szse17_topics()
+        return {}
     high = results.index[results["financial_high"].astype(bool)]
-    return frozenset(n for topic in high for n in mapping.get(str(topic), ()))
+    return {
+        fid: frozenset(g for topic in high for g in mapping.get(str(topic), ()))
+        for fid, mapping in framework_groups().items()
+    }
 
 
 def _classes(kind: str, lang: Lang) -> list[tuple[str, str, str]]:

@@ -1,7 +1,7 @@
 """Build the report model of a year and language from the ledger.
 
-The section tree (``data/sections.csv``: the seed report's chapters with their GRI and SZSE
-guideline No. 17 references) and the data blocks bound to ledger queries
+The section tree (``data/sections.csv``: the seed report's chapters; their framework
+references in ``data/section_refs.csv``) and the data blocks bound to ledger queries
 (``data/blocks.csv``: section, kind, query, arguments) are data; this module only runs the
 queries. Every number of the report comes from here, as a :class:`Figure` with the lineage id
 ``esgledger explain`` accepts:
@@ -32,9 +32,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from esgledger import service
+from esgledger.book import Book, Source, book_of
 from esgledger.calc import InventoryResult
 from esgledger.metrics import load_catalogue
 from esgledger.metrics.catalogue import Catalogue, Metric
@@ -53,7 +52,6 @@ from esgledger.report.model import (
     Table,
 )
 from esgledger.report.narrative import narrative_for
-from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
 
 SCOPES = (
@@ -103,8 +101,7 @@ class SectionSpec:
     parent: str | None
     title_en: str
     title_zh: str
-    gri: tuple[str, ...]
-    szse17: tuple[str, ...]
+    refs: tuple[tuple[str, str], ...]
     pillar: str
 
 
@@ -129,7 +126,8 @@ def load_sections(path: Path | None = None) -> tuple[SectionSpec, ...]:
     """The section tree, in file order (children after their parent)."""
     name = str(path) if path else "sections.csv"
     text = path.read_text("utf-8-sig") if path else _data_text("sections.csv")
-    rows = _rows(text, name, ("section_id", "parent", "title_en", "title_zh", "gri", "szse17"))
+    rows = _rows(text, name, ("section_id", "parent", "title_en", "title_zh"))
+    refs = indexes.section_refs(path, {row["section_id"] for row in rows})
     specs: list[SectionSpec] = []
     seen: set[str] = set()
     for number, row in enumerate(rows, start=2):
@@ -147,8 +145,7 @@ def load_sections(path: Path | None = None) -> tuple[SectionSpec, ...]:
                 parent,
                 row["title_en"],
                 row["title_zh"],
-                _split(row["gri"]),
-                _split(row["szse17"]),
+                refs.get(sid, ()),
                 row.get("pillar", ""),
             )
         )
@@ -225,22 +222,23 @@ def load_blocks(
 
 @dataclass
 class _Context:
-    """The ledger's figures of the report, each read once."""
+    """The Book's figures of the report (each computed once per Book, whoever asks)."""
 
-    ledger: Ledger
+    book: Book
     year: int
     lang: Lang
     catalogue: Catalogue = field(default_factory=load_catalogue)
     _values: dict[int, dict[str, tuple[float, str]]] = field(default_factory=dict)
-    _inventory: InventoryResult | None = None
-    strategy: dict[tuple[object, ...], object] = field(default_factory=dict)
-    """Forecasts and decompositions of the strategy blocks, each computed once."""
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.book.ledger
 
     def values(self, year: int) -> dict[str, tuple[float, str]]:
         """metric id -> (value, source) of a year: computed by the ledger, else reported."""
         if year not in self._values:
-            computed, _ = service.computed_figures(self.ledger, year)
-            stored = service.group_reported_values(self.ledger, year)
+            computed, _ = service.computed_figures(self.book, year)
+            stored = service.group_reported_values(self.book, year)
             out = {m: (v, "reported") for m, v in stored.items()}
             out.update({m: (v, "computed") for m, v in computed.items()})
             self._values[year] = out
@@ -248,10 +246,7 @@ class _Context:
 
     @property
     def inventory(self) -> InventoryResult:
-        if self._inventory is None:
-            settings = service.settings_from_ledger(self.ledger)
-            self._inventory = service.run_inventory(self.ledger, settings)
-        return self._inventory
+        return self.book.inventory()
 
     def metric(self, metric_id: str, year: int | None = None) -> Figure:
         year = self.year if year is None else year
@@ -442,27 +437,24 @@ def _strategy(ctx: _Context, spec: BlockSpec) -> Block:
     imports the forecasting stack)."""
     from esgledger.report import strategy  # noqa: PLC0415
 
-    # the strategy computations start from the report's inventory (same ledger, same settings)
-    ctx.strategy.setdefault(("inventory",), ctx.inventory)
     makers: dict[str, Callable[..., Block]] = {
         "lmdi": strategy.lmdi_effects,
         "pathway": strategy.pathway_years,
         "pathway_progress": strategy.pathway_progress,
     }
     return makers[spec.query](
-        ctx.ledger,
+        ctx.book,
         ctx.year,
         ctx.lang,
         spec.block_id,
         ctx.title(spec),
         spec.sheet,
         label,
-        ctx.strategy,
         *spec.args,
     )
 
 
-def _financially_material(ledger: Ledger, year: int) -> frozenset[int]:
+def _financially_material(ledger: Ledger, year: int) -> Mapping[str, frozenset[str]]:
     from esgledger.report.assessments import financially_material  # noqa: PLC0415
 
     return financially_material(ledger.engine, year)
@@ -490,16 +482,12 @@ QUERIES: dict[str, Callable[[_Context, BlockSpec], Block]] = {
 
 def data_version(ledger: Ledger) -> str:
     """The newest batch of the ledger and the number of batches: what the report's data is."""
-    batch = TABLES["import_batch"]
-    with ledger.engine.connect() as conn:
-        newest, count = conn.execute(
-            select(func.max(batch.c.batch_id), func.count(batch.c.batch_id))
-        ).one()
+    count, newest = ledger.batch_summary()
     return f"{count} batches, newest {newest or '-'}"
 
 
 def build_report(
-    ledger: Ledger,
+    source: Source,
     year: int,
     lang: Lang,
     *,
@@ -507,12 +495,15 @@ def build_report(
     sections_path: Path | None = None,
     blocks_path: Path | None = None,
 ) -> Report:
-    """The report of ``year`` in ``lang`` (``zh`` or ``en``) from the ledger's data."""
+    """The report of ``year`` in ``lang`` (``zh`` or ``en``) from the figures of a Book (or
+    of a ledger's current Book)."""
     if lang not in ("zh", "en"):
         raise ValueError(f"language {lang!r}: expected zh or en")
     specs = load_sections(sections_path)
     block_specs = load_blocks(specs, blocks_path)
-    ctx = _Context(ledger, year, lang)
+    book = book_of(source)
+    ledger = book.ledger
+    ctx = _Context(book, year, lang)
     texts = narrative_for(ledger.engine, year, lang)
     by_section: dict[str, list[BlockSpec]] = {}
     for b in block_specs:
@@ -530,8 +521,7 @@ def build_report(
             number,
             spec.title_zh if lang == "zh" else spec.title_en,
             level,
-            spec.gri,
-            spec.szse17,
+            spec.refs,
             tuple(blocks),
             tuple(make(c, f"{number}.{i}", level + 1) for i, c in enumerate(children, start=1)),
         )
@@ -541,8 +531,7 @@ def build_report(
     organisation = ledger.organisation().roots()
     group = organisation[0] if organisation else None
     name = "" if group is None else (group.name_zh or group.name if lang == "zh" else group.name)
-    gri = indexes.gri_index(sections, lang)
-    szse = indexes.szse_index(
+    content = indexes.content_indexes(
         sections, lang, financially_material=_financially_material(ledger, year)
     )
     return Report(
@@ -551,9 +540,8 @@ def build_report(
         title=label("report_title", lang).format(year=year),
         organisation=name,
         sections=sections,
-        gri_index=gri,
-        szse_index=szse,
-        gaps=indexes.gaps(sections, szse, gri, lang),
+        indexes=content,
+        gaps=indexes.gaps(sections, content, lang),
         methodology=methodology.methodology(ledger, year, lang, result=ctx.inventory),
         meta={
             "data_version": data_version(ledger),

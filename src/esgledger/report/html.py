@@ -5,8 +5,9 @@ for PDF), charts as inline SVG (:mod:`esgledger.report.charts`), no script, no e
 resource. Layout: a cover (title, organisation, reporting year), the table of contents with
 section numbers, the sections by level with their blocks (narrative paragraphs with
 ``**bold**``, figure lists, tables as real ``<table>`` s with ``<th>`` headers, charts), the
-methodology appendix, the GRI content index, the SZSE guideline No. 17 index, the gap list
-and a colophon from ``Report.meta``. Fixed words come from ``data/labels.csv`` in the
+methodology appendix, the content indexes (one per framework the registry gives one: GRI,
+SZSE guideline No. 17; heading and anchor from the registry), the gap list and a colophon from
+``Report.meta``. Fixed words come from ``data/labels.csv`` in the
 report's language; the template itself holds no word of either language and no digit.
 
 Numbers: every number printed is :meth:`Figure.text` of a figure of the model, inside

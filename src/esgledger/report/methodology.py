@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from esgledger import service
-from esgledger.calc import InventoryResult, compute_inventory
+from esgledger.calc import InventoryResult
 from esgledger.factors import FactorLibrary, load_library
 from esgledger.report.model import MethodologyItem
 from esgledger.store.ledger import Ledger
@@ -432,8 +432,7 @@ def methodology(
         raise ValueError(f"language {lang!r}: expected zh or en")
     library = load_library()
     if result is None:
-        settings = service.settings_from_ledger(ledger)
-        result = compute_inventory(service.inventory_input(ledger), library, settings)
+        result = service.run_inventory(ledger, service.settings_from_ledger(ledger))
     has_year = bool((result.lines["year"] == year).any() or (result.energy["year"] == year).any())
     items = [_boundary(ledger, result, year, lang)]
     if not has_year:

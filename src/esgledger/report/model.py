@@ -147,10 +147,9 @@ class Section:
     """Its number in the report (``2``, ``2.1``)."""
     title: str
     level: int
-    gri: tuple[str, ...] = ()
-    """GRI 2021 disclosures this section answers (``305-1``)."""
-    szse17: tuple[str, ...] = ()
-    """SZSE guideline No. 17 articles, as written in the section tree (``21``, ``23(1)``)."""
+    framework_refs: tuple[tuple[str, str], ...] = ()
+    """(framework id, clause) pairs this section answers, as written in
+    ``data/section_refs.csv``: ``("gri", "305-1")``, ``("szse17", "23(1)")``."""
     blocks: tuple[Block, ...] = ()
     children: tuple[Section, ...] = ()
 
@@ -159,31 +158,50 @@ class Section:
         for child in self.children:
             yield from child.walk()
 
+    def cites(self, framework_id: str) -> tuple[str, ...]:
+        """The clauses of a framework this section answers, in file order."""
+        return tuple(clause for fid, clause in self.framework_refs if fid == framework_id)
+
 
 @dataclass(frozen=True, slots=True)
-class GriRow:
-    disclosure: str
+class IndexRow:
+    """A row of a content index. A ``disclosures`` index (GRI) fills ``omission``; an
+    ``obligations`` index (SZSE No. 17) fills ``four_elements``, ``status`` and ``level``."""
+
+    clause: str
+    """The clause as its table keys it (``305-1``, ``21``)."""
     title: str
+    """Its title (GRI) or topic (SZSE) in the report's language where the table has one."""
     locations: tuple[str, ...]
     """Section numbers and titles where it is disclosed (empty: omitted)."""
     omission: str = ""
     reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SzseRow:
-    article: int
-    topic: str
-    locations: tuple[str, ...]
     four_elements: str = ""
     """For financially material topics: which of governance / strategy / impact-risk-
     opportunity management / metrics and targets are present; or ``not applicable``."""
     status: str = ""
     """``disclosed``, ``partly``, ``not applicable`` (with reason) or ``gap``."""
-    reason: str = ""
     level: str = ""
-    """The article's obligation in the report's language: mandatory, mandatory where it
-    applies, or encouraged (from the articles table's ``disclosure_level``)."""
+    """The clause's obligation in the report's language: mandatory, mandatory where it
+    applies, or encouraged (from the table's level column)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContentIndex:
+    """The content index of one framework of the registry
+    (:mod:`esgledger.metrics.frameworks`), in the report's language."""
+
+    framework_id: str
+    title: str
+    """The index's heading (``GRI content index``)."""
+    name: str
+    """The framework's name (``GRI``), as the gap list prints it."""
+    anchor: str
+    """The element id of the index in the HTML page (``gri-index``)."""
+    columns: tuple[tuple[str, str], ...]
+    """(label key, :class:`IndexRow` field) of each column, in order: the header word comes
+    from the renderer's labels, the cell from the row."""
+    rows: tuple[IndexRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +214,8 @@ class Gap:
     """What is missing (a metric without a figure, a section without text)."""
     metric_id: str = ""
     """The catalogue metric without a figure, for a missing-metric gap (else empty)."""
+    framework_ids: tuple[str, ...] = ()
+    """The frameworks of the item (``gri``, ``szse17``); empty for a section of the report."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,8 +232,8 @@ class Report:
     title: str
     organisation: str
     sections: tuple[Section, ...]
-    gri_index: tuple[GriRow, ...] = ()
-    szse_index: tuple[SzseRow, ...] = ()
+    indexes: tuple[ContentIndex, ...] = ()
+    """One content index per framework the registry gives one, in registry order."""
     gaps: tuple[Gap, ...] = ()
     methodology: tuple[MethodologyItem, ...] = ()
     meta: dict[str, str] = field(default_factory=dict)
@@ -223,6 +243,13 @@ class Report:
     def walk(self) -> Iterator[Section]:
         for section in self.sections:
             yield from section.walk()
+
+    def index(self, framework_id: str) -> ContentIndex:
+        """The content index of a framework; :class:`KeyError` when the report has none."""
+        for found in self.indexes:
+            if found.framework_id == framework_id:
+                return found
+        raise KeyError(f"no content index of framework {framework_id!r}")
 
     def blocks(self) -> Iterator[Block]:
         for section in self.walk():

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Literal
 
+from esgledger.book import Source as Ledger
 from esgledger.report.model import Block, Cell, Figure, Lang, Table
-from esgledger.store.ledger import Ledger
-from esgledger.strategy import figures
 from esgledger.strategy.pathways import milestones
+from esgledger.usecases import strategy_figures as figures
 
 __all__ = ["lmdi_effects", "pathway_progress", "pathway_years"]
 
 Label = Callable[[str, Lang], str]
-Cache = figures.Cache
 
 
 def _tonnes(value: float, lineage: str, name: str, word: Label, lang: Lang) -> Figure:
@@ -44,14 +44,13 @@ def lmdi_effects(
     title: str,
     sheet: str,
     word: Label,
-    cache: Cache,
-    by: str = "scope",
+    by: Literal["scope", "entity"] = "scope",
 ) -> Block:
     """The additive LMDI-I effects of the change from ``year - 1`` to ``year`` (revenue as
     the activity), each factor a row, then the total change they sum to."""
     before = year - 1
     try:
-        found = figures.decomposition(ledger, before, year, by, cache)
+        found = figures.decomposition(ledger, before, year, by)
     except (ValueError, ArithmeticError):
         note = word("lmdi_none", lang).format(year0=before, year1=year)
         return Table.note_only(block_id, title, note, sheet)
@@ -87,12 +86,11 @@ def pathway_years(
     title: str,
     sheet: str,
     word: Label,
-    cache: Cache,
 ) -> Block:
     """From the year's inventory total: business as usual (the forecast to the peak year), the
     1.5 °C absolute contraction, the group's pathway and the gap, at the milestone years."""
     try:
-        frame, _ = figures.pathway_table(ledger, year, cache)
+        frame, _ = figures.pathway_table(ledger, year)
     except ValueError:
         return Table.note_only(block_id, title, word("pathway_none", lang).format(year=year), sheet)
     marks = milestones()
@@ -126,12 +124,11 @@ def pathway_progress(
     title: str,
     sheet: str,
     word: Label,
-    cache: Cache,
 ) -> Block:
     """The year's total against the group's pathway and the 1.5 °C contraction from the year
     the milestones were set, with the status."""
     try:
-        found = figures.pathway_progress(ledger, year, cache)
+        found = figures.pathway_progress(ledger, year)
     except ValueError:
         return Table.note_only(block_id, title, word("pathway_none", lang).format(year=year), sheet)
     base = found.base_year

@@ -6,9 +6,9 @@ the sections with their numbers as Heading 1/2/3 (deeper levels use Heading 4-9)
 paragraphs (``**bold**`` as bold runs), figure lists as bulleted lines, tables as real Word
 tables ('Table Grid', header row repeated on every page, figures right-aligned) with their
 title as a caption above, charts as PNG images (:func:`esgledger.report.charts.png`) with
-their title as a caption below; then the methodology appendix, the GRI content index and the
-SZSE guideline No. 17 index as tables, the gap list, the figure lineage table and a colophon
-from ``Report.meta``. Fixed words come from ``data/labels_office.csv``.
+their title as a caption below; then the methodology appendix, the content indexes (GRI,
+SZSE guideline No. 17: one per framework of the registry) as tables, the gap list, the figure
+lineage table and a colophon from ``Report.meta``. Fixed words come from ``data/labels_office.csv``.
 
 Lineage: Word has footnotes but python-docx cannot write them, so the document uses
 endnote-like references. Each figure in a table is followed by a small superscript reference
@@ -58,7 +58,13 @@ from esgledger.report.model import (
     Section,
     Table,
 )
-from esgledger.report.workbook import built_at, office_label, stable_zip
+from esgledger.report.workbook import (
+    built_at,
+    index_cell,
+    index_title,
+    office_label,
+    stable_zip,
+)
 
 EAST_ASIAN_FONT = "Noto Sans CJK SC"
 EAST_ASIAN_FALLBACK = "SimSun"
@@ -288,31 +294,12 @@ class _Writer:
 
     def indexes(self) -> None:
         report, label = self.report, self.label
-        self.heading(label("gri_index"), 1)
-        head = [label(k) for k in ("disclosure", "title", "location", "omission", "reason")]
-        self.table(
-            head,
-            [
-                (g.disclosure, g.title, "\n".join(g.locations), g.omission, g.reason)
-                for g in report.gri_index
-            ],
-        )
-        self.heading(label("szse_index"), 1)
-        keys = ("article", "topic", "location", "four_elements", "status", "reason")
-        self.table(
-            [label(k) for k in keys],
-            [
-                (
-                    str(s.article),
-                    s.topic,
-                    "\n".join(s.locations),
-                    s.four_elements,
-                    s.status,
-                    s.reason,
-                )
-                for s in report.szse_index
-            ],
-        )
+        for index in report.indexes:
+            self.heading(index_title(index, report.lang), 1)
+            self.table(
+                [label(key) for key, _ in index.columns],
+                [tuple(index_cell(row, f) for _, f in index.columns) for row in index.rows],
+            )
         self.heading(label("gap_list"), 1)
         if report.gaps:
             self.table(

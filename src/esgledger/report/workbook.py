@@ -16,8 +16,9 @@ figures of a figure list, of a chart and of a table without a sheet go by the pi
 catalogue metric, and emissions (``ghg:``) and energy (``energy:``) lineages by the
 environment; anything else goes to ``Other``.
 
-The content index sheet holds the GRI rows then the SZSE guideline No. 17 rows (one table with
-an autofilter), then the gap list, then the figures of tables whose sheet is ``index``.
+The content index sheet holds the rows of every content index in registry order (GRI, then
+SZSE guideline No. 17; one table with an autofilter, the framework's name in its first column),
+then the gap list, then the figures of tables whose sheet is ``index``.
 
 Every text cell goes through :func:`esgledger.workflow.export.xlsx_text` (text starting with
 ``=``, ``+``, ``-`` or ``@`` gets a leading ``'``) and is typed as a string, so no cell is ever
@@ -47,7 +48,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from esgledger.metrics import load_catalogue
-from esgledger.report.model import Chart, Figure, FigureList, Report, Table
+from esgledger.report.model import (
+    Chart,
+    ContentIndex,
+    Figure,
+    FigureList,
+    IndexRow,
+    Report,
+    Table,
+)
 from esgledger.workflow.export import xlsx_text
 
 PILLARS = ("E", "S", "G")
@@ -76,6 +85,25 @@ def _labels() -> Mapping[str, Mapping[str, str]]:
 def office_label(key: str, lang: str) -> str:
     """A fixed word of the DOCX and XLSX renderers in ``lang`` (``data/labels_office.csv``)."""
     return _labels()[key][lang]
+
+
+def index_title(index: ContentIndex, lang: str) -> str:
+    """A content index's heading in the office documents: ``index_<framework id>`` of
+    ``data/labels_office.csv`` where it has one (a shorter wording), else the registry's."""
+    key = f"index_{index.framework_id}"
+    return office_label(key, lang) if key in _labels() else index.title
+
+
+def framework_name(index: ContentIndex, lang: str) -> str:
+    """A framework's name in the office documents: ``framework_<framework id>`` of
+    ``data/labels_office.csv`` where it has one, else the registry's."""
+    key = f"framework_{index.framework_id}"
+    return office_label(key, lang) if key in _labels() else index.name
+
+
+def index_cell(row: IndexRow, field: str) -> str:
+    """The text of a content index row's cell (locations one per line)."""
+    return "\n".join(row.locations) if field == "locations" else str(getattr(row, field))
 
 
 def built_at(report: Report) -> datetime:
@@ -283,13 +311,13 @@ def _write_index(book: Workbook, report: Report, entries: Sequence[_Entry]) -> N
         "reason",
     )
     writer.header([office_label(k, lang) for k in keys])
-    gri, szse = office_label("framework_gri", lang), office_label("framework_szse", lang)
-    for g in report.gri_index:
-        loc = "\n".join(g.locations)
-        writer.line([gri, g.disclosure, g.title, loc, "", "", g.omission, g.reason])
-    for s in report.szse_index:
-        loc = "\n".join(s.locations)
-        writer.line([szse, s.article, s.topic, loc, s.four_elements, s.status, "", s.reason])
+    fields = ("clause", "title", "locations", "four_elements", "status", "omission", "reason")
+    for index in report.indexes:
+        name = framework_name(index, lang)
+        for row in index.rows:
+            # a clause that is a whole number (an article) is written as a number
+            clause: str | int = int(row.clause) if row.clause.isdigit() else row.clause
+            writer.line([name, clause, *(index_cell(row, f) for f in fields[1:])])
     filter_to = writer.row
     writer.row += 2  # a blank row, then the gap list's title
     writer.text(writer.row, 1, office_label("gap_list", lang), bold=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.config import Config
-from sqlalchemy import URL, Connection, CursorResult, Engine, create_engine, event
+from sqlalchemy import URL, Connection, CursorResult, Engine, Select, Table, create_engine, event
 
 from esgledger.store.models import Base
 
@@ -85,6 +85,15 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
             yield conn
+
+
+def for_update(conn: Connection, stmt: Select[Any], table: Table) -> Select[Any]:
+    """In a write transaction, lock the rows read (``SELECT ... FOR UPDATE`` on PostgreSQL;
+    SQLite's ``BEGIN IMMEDIATE`` already serialises writers), so that two edits of the same
+    request queue instead of both reading the old version."""
+    if conn.get_execution_options().get(WRITE_OPTION):
+        return stmt.with_for_update(of=table)
+    return stmt
 
 
 def now() -> datetime:

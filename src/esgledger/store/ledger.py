@@ -14,9 +14,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, update
 
-from esgledger import audit
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
+from esgledger.store import audit_log as audit
 from esgledger.store import frames
 from esgledger.store.engine import (
     ACTIVITY,

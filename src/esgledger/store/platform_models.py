@@ -247,7 +247,7 @@ class AuditEntryRow(Base):
 
 class AuditHeadRow(Base):
     """The newest entry's sequence and hash, updated with every append: deleting the last
-    entries of the log no longer goes unnoticed (see ``audit.chain.verify``)."""
+    entries of the log no longer goes unnoticed (see ``store.audit_log.verify``)."""
 
     __tablename__ = "audit_head"
 

@@ -1,3 +1,4 @@
 """Carbon strategy on the inventory: forecasts, Kaya-LMDI decomposition, targets and
-pathways, cost-optimal abatement, uncertainty (issue 7). Libraries over frames; the ledger
-adapters read the inventory through :mod:`esgledger.service`."""
+pathways, cost-optimal abatement, uncertainty (issue 7). Pure libraries: frames, inventory
+results and plain values in, results out; the use cases that read them from the ledger's Book
+are in :mod:`esgledger.usecases.strategy`."""

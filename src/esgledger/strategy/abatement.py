@@ -32,7 +32,7 @@ from functools import cache
 from importlib import resources
 from io import StringIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -45,12 +45,11 @@ from scipy.optimize import (
     milp,
 )
 
-from esgledger.assess.rows import missing_columns, read_csv_strings
 from esgledger.domain.diagnostics import Diagnostic
-from esgledger.report.model import Chart, Figure, Series
+from esgledger.domain.rows import missing_columns, read_csv_strings
 
 if TYPE_CHECKING:
-    from esgledger.store.ledger import Ledger
+    from esgledger.calc import InventoryResult
 
 __all__ = [
     "CATALOGUE_COLUMNS",
@@ -66,7 +65,7 @@ __all__ = [
     "annualised_cost",
     "applicable",
     "apply_grid_factor",
-    "baseline_from_ledger",
+    "baseline_from_inventory",
     "crf",
     "default_grid_factor",
     "default_rate",
@@ -74,7 +73,6 @@ __all__ = [
     "load_catalogue",
     "load_parameters",
     "macc",
-    "macc_chart",
     "optimise",
     "plan_for_abatement",
     "plan_for_cap",
@@ -447,45 +445,6 @@ def macc(catalogue: pd.DataFrame, rate: float | None = None) -> pd.DataFrame:
     frame["cumulative_t"] = frame["abatement_t_per_year"].cumsum()
     frame["start_t"] = frame["cumulative_t"] - frame["abatement_t_per_year"]
     return frame
-
-
-def macc_chart(curve: pd.DataFrame, lang: Literal["en", "zh"] = "en") -> Chart:
-    """The marginal abatement cost curve of a :func:`macc` frame: one bar per measure, in its
-    order, as wide as its yearly abatement and as high as its cost per tonne (negative: a
-    saving, drawn below the axis)."""
-    names = curve["name_zh" if lang == "zh" else "name_en"].tolist()
-    unit = "元/吨二氧化碳当量" if lang == "zh" else "CNY/tCO2e"
-    tonnes = "吨二氧化碳当量/年" if lang == "zh" else "tCO2e/year"
-
-    def figures(column: str, of: str, precision: int, shown: str) -> tuple[Figure, ...]:
-        return tuple(
-            Figure(
-                value=float(value),
-                unit=shown,
-                precision=precision,
-                lineage=f"abatement:macc:{measure}:{of}",
-                label=str(label),
-                source="computed",
-            )
-            for measure, label, value in zip(curve["measure_id"], names, curve[column], strict=True)
-        )
-
-    title = "边际减排成本曲线" if lang == "zh" else "Marginal abatement cost curve"
-    abated = "年减排量（累计）" if lang == "zh" else "Abatement a year (cumulative)"
-    return Chart(
-        block_id="strategy.macc",
-        kind="macc",
-        title=title,
-        categories=tuple(str(n) for n in names),
-        series=(
-            Series(name=unit, figures=figures("cost_cny_per_t", "cost", 0, unit)),
-            Series(
-                name=f"{abated}, {tonnes}",
-                figures=figures("abatement_t_per_year", "abatement", 2, tonnes),
-            ),
-        ),
-        y_label=unit,
-    )
 
 
 # -- the optimiser ---------------------------------------------------------------------------
@@ -1209,7 +1168,7 @@ def energy_plan(
     return EnergyPlan(plan, green, efficiency, electricity_mwh - green - efficiency)
 
 
-# -- the ledger adapter ----------------------------------------------------------------------
+# -- the baseline of an inventory -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -1249,14 +1208,11 @@ class Baseline:
         return float(sum(values[s] for s in scopes))
 
 
-def baseline_from_ledger(ledger: Ledger, year: int) -> Baseline:
-    """The year's inventory of the ledger (its stored settings) as a :class:`Baseline`: scope
-    totals, purchased electricity (the ``electricity`` activity of the energy frame) and all
-    energy in MWh."""
-    from esgledger.service import run_inventory, settings_from_ledger  # noqa: PLC0415
-
-    settings = settings_from_ledger(ledger)
-    result = run_inventory(ledger, settings)
+def baseline_from_inventory(result: InventoryResult, year: int) -> Baseline:
+    """The year of an inventory as a :class:`Baseline`: scope totals, purchased electricity
+    (the ``electricity`` activity of the energy frame) and all energy in MWh, scope 2 on the
+    inventory's total basis (:func:`esgledger.usecases.strategy.baseline_from_ledger` reads
+    the ledger's)."""
     if year not in result.years():
         raise ValueError(
             f"no inventory for {year}: expected one of {', '.join(map(str, result.years()))}"
@@ -1272,5 +1228,5 @@ def baseline_from_ledger(ledger: Ledger, year: int) -> Baseline:
         scope3=totals["scope3"],
         electricity_mwh=electricity,
         energy_mwh=result.energy_totals(year)["mwh"],
-        scope2_basis=settings.scope2_total_basis,
+        scope2_basis=result.settings.scope2_total_basis,
     )

@@ -35,13 +35,6 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from esgledger.calc import InventoryResult
 from esgledger.domain.diagnostics import Diagnostic, Severity
-from esgledger.service import (
-    headcount,
-    revenue_wan_yuan,
-    run_inventory,
-    settings_from_ledger,
-)
-from esgledger.store.ledger import Ledger
 
 FORECAST_COLUMNS = [
     "series",
@@ -510,23 +503,20 @@ def _driver_table(
     return wide.dropna()
 
 
-# -- ledger adapter -------------------------------------------------------------------------
+# -- the history of an inventory -----------------------------------------------------------
 
 
-def history_from_ledger(
-    ledger: Ledger,
+def history_from_inventory(
+    result: InventoryResult,
     *,
     by_entity: bool = False,
     monthly: bool = False,
-    result: InventoryResult | None = None,
 ) -> pd.DataFrame:
     """Scope totals (location and market scope 2), total and energy (tce, MWh) per year of
-    the ledger's inventory, per entity with ``by_entity``; with ``monthly``, the months of
-    the lines that carry one (monthly records). Leading zero years of a series (a figure not
-    yet computed, e.g. market-based scope 2 before instruments were recorded) are dropped.
-    ``result``: the ledger's inventory when the caller already has it (else computed)."""
-    if result is None:
-        result = run_inventory(ledger, settings_from_ledger(ledger))
+    an inventory, per entity with ``by_entity``; with ``monthly``, the months of the lines
+    that carry one (monthly records). Leading zero years of a series (a figure not yet
+    computed, e.g. market-based scope 2 before instruments were recorded) are dropped.
+    (:func:`esgledger.usecases.strategy.history_from_ledger` reads the ledger's.)"""
     total_basis = result.settings.scope2_total_basis
     lines = result.lines.copy()
     energy = result.energy.copy()
@@ -565,45 +555,3 @@ def history_from_ledger(
     out = out[started.astype(bool)]
     return out[["series", "entity_id", "year", "month", "value", "unit"]].reset_index(drop=True)
 
-
-def drivers_from_ledger(ledger: Ledger, years: Sequence[int]) -> pd.DataFrame:
-    """Revenue (10^4 yuan) and headcount of the group per year, where the ledger has them."""
-    rows = []
-    for year in years:
-        for name, value in (
-            ("revenue", revenue_wan_yuan(ledger, int(year))),
-            ("headcount", headcount(ledger, int(year))),
-        ):
-            if value is not None:
-                rows.append({"year": int(year), "driver": name, "value": float(value)})
-    return pd.DataFrame(rows, columns=["year", "driver", "value"])
-
-
-def forecast_from_ledger(
-    ledger: Ledger,
-    horizon: int = 6,
-    *,
-    by_entity: bool = False,
-    assumptions: pd.DataFrame | None = None,
-    settings: ForecastSettings | None = None,
-    through: int | None = None,
-    monthly: bool = False,
-    result: InventoryResult | None = None,
-) -> ForecastResult:
-    """Business-as-usual forecast of the ledger's yearly series; drivers from the ledger and
-    ``assumptions`` (year, driver, value) for the future years enable ``arimax``.
-    ``through``: forecast from the history up to this year only (as it was seen then, e.g.
-    the base year of a pathway), the later years of the ledger left out. ``monthly``: the
-    series of the months of the records that carry one, ``horizon`` in months (no drivers:
-    revenue and headcount are yearly). ``result``: the ledger's inventory, when computed."""
-    history = history_from_ledger(ledger, by_entity=by_entity, monthly=monthly, result=result)
-    if monthly and history.empty:
-        raise ValueError("no monthly records in the ledger: expected records with a month")
-    if through is not None:
-        history = history[history["year"] <= through].reset_index(drop=True)
-        if history.empty:
-            raise ValueError(f"no inventory up to {through}: expected history to forecast from")
-    if monthly:
-        return forecast(history, horizon, settings=settings)
-    drivers = drivers_from_ledger(ledger, sorted({int(y) for y in history["year"]}))
-    return forecast(history, horizon, drivers=drivers, assumptions=assumptions, settings=settings)

@@ -41,7 +41,7 @@ from esgledger.domain.diagnostics import Diagnostic, Severity
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
-    from esgledger.store.ledger import Ledger
+    from esgledger.calc import InventoryResult
 
 __all__ = [
     "KAYA_FACTORS",
@@ -49,8 +49,10 @@ __all__ = [
     "UNITS",
     "Decomposition",
     "KayaInputs",
+    "KayaSource",
     "LmdiParameters",
     "decompose",
+    "entity_activity",
     "kaya_decomposition",
     "kaya_factors",
     "kaya_inputs",
@@ -451,14 +453,26 @@ class KayaInputs:
     notes: tuple[Diagnostic, ...]
 
 
-def _activity(ledger: Ledger, activity: Activity, year: int) -> float:
-    from esgledger import service  # noqa: PLC0415  (service imports the whole library)
+@dataclass(frozen=True)
+class KayaSource:
+    """What a Kaya decomposition reads of a ledger, as data.
 
-    value = (
-        service.revenue_wan_yuan(ledger, year)
-        if activity == "revenue"
-        else service.headcount(ledger, year)
-    )
+    ``result``: the inventory (its settings name the scope 2 total basis); ``group_activity``:
+    the group's activity per year (revenue in 万元 or headcount, as the decomposition's
+    ``activity``; None or missing when the ledger has none, an error); ``entity_activity``:
+    per year, the activity per entity (:func:`entity_activity`; may be empty); ``roots``: the
+    root entities of the organisation (the group itself, never a subsector with structure).
+    :func:`esgledger.usecases.strategy.kaya_decomposition` builds it from the Book.
+    """
+
+    result: InventoryResult
+    group_activity: Mapping[int, float | None]
+    entity_activity: Mapping[int, pd.Series]
+    roots: frozenset[str]
+
+
+def _group_activity(source: KayaSource, activity: Activity, year: int) -> float:
+    value = source.group_activity.get(year)
     if value is None or value <= 0:
         what = "revenue (万元)" if activity == "revenue" else "headcount (employees)"
         raise ValueError(
@@ -468,12 +482,12 @@ def _activity(ledger: Ledger, activity: Activity, year: int) -> float:
     return float(value)
 
 
-def _entity_activity(ledger: Ledger, activity: Activity, year: int) -> pd.Series:
-    """Activity per non-root entity from the context metrics (may be empty)."""
+def entity_activity(context: pd.DataFrame, activity: Activity, year: int) -> pd.Series:
+    """Activity per entity in ``year`` from the context metrics (``entity_id, year, metric,
+    value, unit``: revenue converted to 万元, or employees), summed per entity; may be empty."""
     from esgledger.units import conversion_factor  # noqa: PLC0415
 
     metric = "revenue" if activity == "revenue" else "employees"
-    context = ledger.context_frame()
     rows = context[(context["metric"] == metric) & (context["year"] == year)]
     if rows.empty:
         return pd.Series(dtype=np.float64)
@@ -520,7 +534,7 @@ def _scope_raw(
 
 
 def _entity_raw(
-    ledger: Ledger,
+    source: KayaSource,
     lines: pd.DataFrame,
     energy: pd.DataFrame,
     activity: Activity,
@@ -557,8 +571,9 @@ def _entity_raw(
                 Severity.WARNING,
             )
         )
-    own = {y: _entity_activity(ledger, activity, y) for y in (year0, year1)}
-    roots = {e.entity_id for e in ledger.organisation().roots()}
+    empty = pd.Series(dtype=np.float64)
+    own = {y: source.entity_activity.get(y, empty) for y in (year0, year1)}
+    roots = source.roots
     covered = all(
         s in own[y].index for y in (year0, year1) for s in sets[y] if s not in roots
     ) and all(not (sets[y] & roots) for y in (year0, year1))
@@ -605,18 +620,19 @@ def _entity_raw(
 
 
 def kaya_inputs(
-    ledger: Ledger,
+    source: KayaSource,
     year0: int,
     year1: int,
     activity: Activity = "revenue",
     by: By = "entity",
     scopes: Sequence[int] = (1, 2, 3),
 ) -> KayaInputs:
-    """The Kaya inputs of ``ledger`` for ``year0`` and ``year1``.
+    """The Kaya inputs of ``source`` (a ledger's inventory and activity) for ``year0`` and
+    ``year1``.
 
-    Emissions are the consolidated inventory lines of ``scopes`` (scope 2 on the ledger's
+    Emissions are the consolidated inventory lines of ``scopes`` (scope 2 on the inventory's
     total basis), energy the consolidated energy in tce, activity the group's revenue (万元)
-    or headcount. ``by``:
+    or headcount (``source`` holds the one ``activity`` names). ``by``:
 
     ``entity``
         subsectors are entities. The structure share needs each entity's activity (context
@@ -633,21 +649,19 @@ def kaya_inputs(
     dropped: ``C = sum_i Q * S_i * CI_i`` (``CI_i = C_i / Q_i``) and a warning names the
     factors used and why.
     """
-    from esgledger import service  # noqa: PLC0415
-
     if year0 == year1:
         raise ValueError(f"years {year0} and {year1}: expected two different years")
     if by not in ("entity", "scope"):
         raise ValueError(f"by {by!r}: expected 'entity' or 'scope'")
     if activity not in ("revenue", "headcount"):
         raise ValueError(f"activity {activity!r}: expected 'revenue' or 'headcount'")
-    settings = service.settings_from_ledger(ledger)
-    result = service.run_inventory(ledger, settings)
-    lines = result.basis_lines(settings.scope2_total_basis)
+    result = source.result
+    basis = result.settings.scope2_total_basis
+    lines = result.basis_lines(basis)
     lines = lines[lines["year"].isin((year0, year1)) & lines["scope"].isin(list(scopes))]
     energy = result.energy[result.energy["year"].isin((year0, year1))]
     notes: list[Diagnostic] = []
-    q = {y: _activity(ledger, activity, y) for y in (year0, year1)}
+    q = {y: _group_activity(source, activity, y) for y in (year0, year1)}
     e_total = energy.groupby("year")["tce"].sum().reindex([year0, year1], fill_value=0.0)
     c_total = lines.groupby("year")["tco2e"].sum().reindex([year0, year1], fill_value=0.0)
     for year in (year0, year1):
@@ -664,7 +678,7 @@ def kaya_inputs(
         raw = _scope_raw(lines, scopes, q, e_total, has_energy, notes)
     else:
         raw, structure, has_energy = _entity_raw(
-            ledger, lines, energy, activity, q, has_energy, notes
+            source, lines, energy, activity, q, has_energy, notes
         )
     if no_energy_years:
         notes.append(
@@ -686,7 +700,7 @@ def kaya_inputs(
             "lmdi.factors",
             f"factors: {', '.join(f'{n} ({units[n]})' for n in names)}; subsectors: {by}; "
             f"emissions of scopes {', '.join(map(str, scopes))} (scope 2 "
-            f"{settings.scope2_total_basis}-based), tCO2e",
+            f"{basis}-based), tCO2e",
             Severity.INFO,
         )
     )
@@ -704,7 +718,7 @@ def kaya_inputs(
 
 
 def kaya_decomposition(
-    ledger: Ledger,
+    source: KayaSource,
     year0: int,
     year1: int,
     activity: Activity = "revenue",
@@ -713,7 +727,7 @@ def kaya_decomposition(
     parameters: LmdiParameters | None = None,
 ) -> tuple[Decomposition, KayaInputs]:
     """:func:`kaya_inputs` then :func:`decompose`; the notes of both are on the result."""
-    inputs = kaya_inputs(ledger, year0, year1, activity=activity, by=by, scopes=scopes)
+    inputs = kaya_inputs(source, year0, year1, activity=activity, by=by, scopes=scopes)
     result = decompose(
         inputs.factors,
         inputs.factor_names,

@@ -32,7 +32,7 @@ from esgledger.strategy.lmdi import _read_data
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from esgledger.store.ledger import Ledger
+    from esgledger.calc import InventoryResult
 
 __all__ = [
     "MILESTONE_TARGETS",
@@ -42,9 +42,9 @@ __all__ = [
     "absolute_contraction",
     "gap",
     "intensity_pathway",
-    "ledger_pathway",
     "load_pathway_parameters",
     "milestones",
+    "pathway_from_inventory",
     "peak_decline",
     "progress",
 ]
@@ -414,23 +414,21 @@ def progress(
     return Progress(year, "on track" if on else "off track", actual, target, diff, pct, reason)
 
 
-def ledger_pathway(
-    ledger: Ledger,
-    base_year: int = 2024,
+def pathway_from_inventory(
+    result: InventoryResult,
+    base_year: int,
     growth: float | None = None,
     shape: Shape = "linear",
     targets_path: str | Path | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The group's peak-neutrality-net-zero pathway from the ledger's inventory total.
+    """The group's peak-neutrality-net-zero pathway from an inventory's total.
 
-    The base is the consolidated total of ``base_year`` (tCO2e, scope 2 on the ledger's
-    basis); the milestones come from the targets file. ``growth`` to the peak defaults to the
-    compound annual growth of the ledger's totals from its first year to the base year
-    (a stated assumption, in the notes). Returns the frame and the notes.
+    The base is the consolidated total of ``base_year`` (tCO2e, scope 2 on the inventory's
+    total basis); the milestones come from the targets file. ``growth`` to the peak defaults
+    to the compound annual growth of the totals from the inventory's first year to the base
+    year (a stated assumption, in the notes). Returns the frame and the notes.
+    (:func:`esgledger.usecases.strategy.ledger_pathway` reads the ledger's inventory.)
     """
-    from esgledger import service  # noqa: PLC0415
-
-    result = service.run_inventory(ledger, service.settings_from_ledger(ledger))
     years = [y for y in result.years() if y <= base_year]
     if base_year not in years:
         raise ValueError(f"no inventory for {base_year}: expected the base year in the ledger")

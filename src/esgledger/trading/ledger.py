@@ -42,13 +42,13 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from esgledger import audit
+from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
+from esgledger.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from esgledger.store.engine import TABLES, write_transaction
 from esgledger.store.engine import now as utc_now
 from esgledger.store.ledger import Ledger
-from esgledger.workflow.collection import require
-from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
 
 __all__ = [
     "KINDS",

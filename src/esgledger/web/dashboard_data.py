@@ -7,36 +7,33 @@ outside the caller's scope contributes to nothing they are shown, and the group 
 is the sum over their visible entities. Group-level material (targets, consistency findings,
 KRI warnings, and the lineage of group figures) is shown only to callers who see every entity.
 
-Computing the inventory takes a few tenths of a second on the demo ledger, so the result is
-kept in an :class:`InventoryCache` keyed by a cheap data version (:func:`data_version`): the
-newest import batch, the period locks and adjustments, the calculation's reference tables
-(parameters, factor overrides, context metrics, structural changes), the settings and the
-entities. A change to any of them makes the next request recompute; nothing else does (a
-value typed into a form changes the ledger only when its request is approved, as a batch).
+The panorama's :class:`Snapshot` is memoised in the Book of the ledger's data version
+(:mod:`esgledger.book`): every committed write the figures depend on moves the version
+(store migration 0010), so the next request gets a new Book and a new snapshot; nothing else
+recomputes it, and the inventory behind it is the Book's, shared with every other caller.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
-from esgledger import service
+from esgledger import figures, service
 from esgledger.auth.accounts import Principal
-from esgledger.calc import InventoryResult, compute_inventory
-from esgledger.calc.engine import ENERGY_COLUMNS, LINE_COLUMNS
-from esgledger.calc.explain import Node, explain_figure
+from esgledger.book import Book, current_book
+from esgledger.calc import InventoryResult
+from esgledger.calc.explain import Node
 from esgledger.checks import evaluate, load_rules
+from esgledger.domain.figure_id import FigureId
 from esgledger.domain.model import Entity
-from esgledger.factors import CalcSettings, load_library
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
 from esgledger.workflow import collection
@@ -61,44 +58,6 @@ PARAMETER, OVERRIDE = TABLES["parameter"], TABLES["factor_override"]
 CONTEXT, CHANGE = TABLES["context_metric"], TABLES["structural_change"]
 SETTING, ENTITY = TABLES["setting"], TABLES["entity"]
 ACTIVITY, DIRECT = TABLES["activity_record"], TABLES["direct_emission"]
-_RECORD_LABEL = re.compile(r"^record (\S+) \[")
-
-
-# -- data version ---------------------------------------------------------------------------
-
-
-def data_version(engine: Engine) -> Hashable:
-    """What the inventory depends on, cheaply: one query of counts and maxima over the
-    tables that change it, plus the (small) settings and entity tables themselves, whose rows
-    are edited in place."""
-
-    def scalar(*columns: Any) -> Any:
-        return select(*columns).scalar_subquery()
-
-    counts = select(
-        scalar(func.max(BATCH.c.batch_id)),
-        scalar(func.count(BATCH.c.batch_id)),
-        scalar(func.count(LOCK.c.year)),
-        scalar(func.count(ADJUSTMENT.c.adjustment_id)),
-        scalar(func.max(ADJUSTMENT.c.batch_id)),
-        scalar(func.count(PARAMETER.c.id)),
-        scalar(func.max(PARAMETER.c.id)),
-        scalar(func.sum(PARAMETER.c.value)),
-        scalar(func.count(OVERRIDE.c.id)),
-        scalar(func.max(OVERRIDE.c.id)),
-        scalar(func.count(CONTEXT.c.id)),
-        scalar(func.max(CONTEXT.c.id)),
-        scalar(func.sum(CONTEXT.c.value)),
-        scalar(func.count(CHANGE.c.change_id)),
-        scalar(func.sum(CHANGE.c.base_year_impact_tco2e)),
-    )
-    with engine.connect() as conn:
-        numbers = tuple(conn.execute(counts).one())
-        settings = tuple(tuple(r) for r in conn.execute(select(SETTING).order_by(SETTING.c.key)))
-        entities = tuple(
-            tuple(r) for r in conn.execute(select(ENTITY).order_by(ENTITY.c.entity_id))
-        )
-    return numbers, settings, entities
 
 
 # -- the cached inventory -------------------------------------------------------------------
@@ -131,10 +90,8 @@ class Snapshot:
     result: InventoryResult
     entities: dict[str, EntityInfo]
     roots: tuple[str, ...]
-    records: pd.DataFrame
-    direct: pd.DataFrame
-    entered: frozenset[tuple[str, int]]
-    """(table, rid) of records not imported from a file (forms, adjustments)."""
+    book: Book
+    """The Book the snapshot was made from (its lineage trees come from the same one)."""
     by_entity: dict[tuple[int, str], dict[str, float]]
     group: dict[int, dict[str, float]]
     years: list[int]
@@ -195,92 +152,62 @@ def _group_figures(result: InventoryResult) -> dict[int, dict[str, float]]:
     }
 
 
-def _entered(engine: Engine) -> frozenset[tuple[str, int]]:
-    with engine.connect() as conn:
-        activity = conn.scalars(select(ACTIVITY.c.rid).where(ACTIVITY.c.source_kind != "file"))
-        found = {("activity", int(r)) for r in activity}
-        direct = conn.scalars(select(DIRECT.c.rid).where(DIRECT.c.source_kind != "file"))
-        found.update(("direct", int(r)) for r in direct)
-    return frozenset(found)
-
-
 def _info(entity: Entity) -> EntityInfo:
     return EntityInfo(entity.entity_id, entity.name, entity.name_zh, entity.parent_id)
 
 
-def _empty_result(settings: CalcSettings) -> InventoryResult:
-    return InventoryResult(
-        settings=settings,
-        library_version=load_library().version,
-        lines=pd.DataFrame(columns=LINE_COLUMNS),
-        energy=pd.DataFrame(columns=ENERGY_COLUMNS),
-        resolved=pd.DataFrame(),
-        conversions=pd.DataFrame(),
-        boundary=pd.DataFrame(columns=["entity_id", "share"]),
-        diagnostics=(),
-    )
-
-
-def build_snapshot(ledger: Ledger, version: Hashable) -> Snapshot:
-    """Compute the inventory of every year (``service.run_inventory``'s two steps, keeping
-    the input records for the lineage) and its figures."""
-    settings = service.settings_from_ledger(ledger)
-    data = service.inventory_input(ledger, None)
-    if len(data.organisation):
-        result = compute_inventory(data, load_library(), settings)
-    else:  # a new ledger: nothing to compute (and the engine needs an organisation)
-        result = _empty_result(settings)
-    organisation = data.organisation
-    regions = {e.entity_id: e.region for e in organisation}
-    records = data.records.assign(
-        eff_region=data.records["region"].fillna(data.records["entity_id"].map(regions))
-    )
+def build_snapshot(book: Book) -> Snapshot:
+    """The panorama's figures from the Book's inventory of every year (stored settings),
+    with the records lineage reads."""
+    result = book.inventory()
+    organisation = book.organisation()
     return Snapshot(
-        version=version,
+        version=book.version,
         result=result,
         entities={e.entity_id: _info(e) for e in sorted(organisation, key=lambda e: e.entity_id)},
         roots=tuple(e.entity_id for e in organisation.roots()),
-        records=records,
-        direct=data.direct,
-        entered=_entered(ledger.engine),
+        book=book,
         by_entity=_entity_figures(result),
         group=_group_figures(result),
         years=result.years(),
     )
 
 
-class InventoryCache:
-    """The latest :class:`Snapshot`, recomputed when :func:`data_version` changes.
+SNAPSHOT = ("dashboard.snapshot",)
 
-    Thread-safe: requests read the version and, when it is the snapshot's, use the snapshot
-    without locking; otherwise one thread recomputes while the others wait for its result
-    (never two computations of one version). The version is read before the data, so a change
-    made during a computation is seen by the next request.
+
+class InventoryCache:
+    """The panorama's :class:`Snapshot` of the ledger's current Book (made once per Book).
+
+    Thread-safe (the Book's memo): requests of one version share one snapshot; a new version
+    gives a new Book, whose first request builds the next snapshot while the others wait.
     """
 
-    def __init__(self, builder: Callable[[Ledger, Hashable], Snapshot] = build_snapshot) -> None:
-        self._builder = builder
-        self._lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
+    def __init__(self) -> None:
+        self._book: Book | None = None
         self.computations = 0
+        """Snapshots built (one per data version asked for)."""
 
     @property
     def current(self) -> Snapshot | None:
-        """The snapshot held now, whatever its version (None before the first computation)."""
-        return self._snapshot
+        """The snapshot of the last Book asked for (None before the first computation)."""
+        book = self._book
+        return None if book is None else book.peek(SNAPSHOT)
+
+    def book(self, ledger: Ledger) -> Book:
+        """The ledger's current Book (:func:`esgledger.book.current_book`: the one every
+        library call on this ledger object shares)."""
+        book = self._book = current_book(ledger)
+        return book
 
     def get(self, ledger: Ledger) -> Snapshot:
-        current = self._snapshot
-        if current is not None and current.version == data_version(ledger.engine):
-            return current
-        with self._lock:
-            version = data_version(ledger.engine)
-            current = self._snapshot
-            if current is None or current.version != version:
-                current = self._builder(ledger, version)
-                self._snapshot = current
-                self.computations += 1
-            return current
+        book = self.book(ledger)
+
+        def build() -> Snapshot:
+            self.computations += 1
+            return build_snapshot(book)
+
+        return book.memo(SNAPSHOT, build)
 
 
 # -- who sees what --------------------------------------------------------------------------
@@ -401,11 +328,11 @@ def pathway_row(ledger: Ledger, year: int) -> dict[str, Any] | None:
     """The year's inventory total against the group's pathway to its milestones
     (:func:`esgledger.strategy.figures.pathway_progress`), with the lineage ids of both
     figures; None when the ledger cannot give one (no inventory of the year)."""
-    from esgledger.strategy.figures import pathway_progress  # noqa: PLC0415 (forecasting)
+    from esgledger.usecases.strategy_figures import pathway_progress  # noqa: PLC0415
     from esgledger.strategy.pathways import milestones  # noqa: PLC0415
 
     try:
-        found = pathway_progress(ledger, year, cache={})  # one inventory for both figures
+        found = pathway_progress(ledger, year)
         marks = milestones()
     except (ValueError, ArithmeticError):
         return None
@@ -530,45 +457,13 @@ def warm(ledger: Ledger, cache: InventoryCache) -> None:
 
 
 def figure_id(figure: str, year: int, entity_id: str | None = None) -> str:
-    """The calculation's id of a panorama figure (``calc.explain.parse_figure``)."""
+    """The figure id of a panorama figure (the registry's grammar, ``domain.figure_id``)."""
     if figure not in UNITS:
         raise NotFound(f"no figure {figure!r}: one of {', '.join(FIGURES)}")
-    suffix = f":{entity_id}" if entity_id else ""
+    entity = entity_id or None
     if figure == "energy_tce":
-        return f"energy:{year}{suffix}"
-    return f"ghg:{year}:{GHG_CODES[figure]}{suffix}"
-
-
-def _lookup(snapshot: Snapshot) -> Callable[..., tuple[pd.DataFrame, int]]:
-    """The records behind an inventory line: those with its entity, year, activity type and
-    effective region (``service.explain``'s rule), records entered in forms or adjustments
-    first so that the sample always shows them."""
-    records, direct = snapshot.records, snapshot.direct
-
-    def first_entered(match: pd.DataFrame, table: str) -> pd.DataFrame:
-        if not snapshot.entered:
-            return match
-        entered = [(table, int(r)) in snapshot.entered for r in match["rid"]]
-        order = pd.Series([not e for e in entered], index=match.index)
-        return match.assign(_order=order).sort_values(["_order", "rid"], kind="stable")
-
-    def lineage(
-        entity: str,
-        year: int,
-        activity_type: str,
-        region: str | None,
-        limit: int,
-        is_direct: bool,
-        category: str | None,
-    ) -> tuple[pd.DataFrame, int]:
-        match = service.line_records(
-            records, direct, entity, year, activity_type, region, is_direct, category
-        )
-        table = "direct" if is_direct else "activity"
-        ordered = first_entered(match, table)
-        return ordered.head(limit).drop(columns="_order", errors="ignore"), len(match)
-
-    return lineage
+        return str(FigureId.of("energy", year, entity))
+    return str(FigureId.of("ghg", year, GHG_CODES[figure], entity))
 
 
 def _sources(engine: Engine, record_ids: set[str]) -> dict[str, dict[str, Any]]:
@@ -626,19 +521,8 @@ def _sources(engine: Engine, record_ids: set[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _record_ids(node: Node) -> set[str]:
-    found = set()
-    match = _RECORD_LABEL.match(node.label)
-    if match:
-        found.add(match.group(1))
-    for child in node.children:
-        found |= _record_ids(child)
-    return found
-
-
 def _node_json(node: Node, sources: Mapping[str, dict[str, Any]], depth: int) -> dict[str, Any]:
-    match = _RECORD_LABEL.match(node.label)
-    if match:
+    if node.record is not None:
         kind = "record"
     elif node.label.startswith("... "):
         kind = "more"
@@ -653,7 +537,7 @@ def _node_json(node: Node, sources: Mapping[str, dict[str, Any]], depth: int) ->
         "value": value,
         "unit": node.unit,
         "detail": {str(k): v for k, v in node.detail.items()},
-        "source": sources.get(match.group(1)) if match else None,
+        "source": None if node.record is None else sources.get(node.record),
         "children": [_node_json(c, sources, depth + 1) for c in node.children],
     }
 
@@ -690,8 +574,8 @@ def lineage(
         if tree is not None:
             snapshot.explained.move_to_end(key)
     if tree is None:
-        node = explain_figure(snapshot.result, fid, records=_lookup(snapshot), max_rows=rows)
-        tree = _node_json(node, _sources(ledger.engine, _record_ids(node)), 0)
+        node = figures.explain(snapshot.book, fid, rows)
+        tree = _node_json(node, _sources(ledger.engine, node.records()), 0)
         with snapshot.lock:
             snapshot.explained[key] = tree
             while len(snapshot.explained) > EXPLAIN_CACHE_SIZE:

@@ -8,8 +8,9 @@ records (``source_kind='form'``, ``source_file='request:N'``) so that the calcul
 lineage see them like any imported record (:mod:`esgledger.workflow.posting`); evidence files
 are in :mod:`esgledger.workflow.evidence`. Every function checks the caller's permission and
 entity scope itself, whatever door it is called through; every change is audited in the same
-transaction. The helpers that other workflow modules share (:func:`require`,
-:func:`request_row`, :func:`for_update`, :func:`editable`) and the table constants are here.
+transaction. The helpers that other workflow modules share (:func:`request_row`,
+:func:`editable`) and the table constants are here; the permission check is
+:func:`esgledger.auth.access.require`, the row lock :func:`esgledger.store.engine.for_update`.
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from esgledger import audit
+from esgledger.auth.access import require as require  # noqa: PLC0414 - re-export (report)
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
+from esgledger.domain.errors import Conflict, Invalid, NotFound
 from esgledger.metrics.catalogue import Aggregation, Kind, Metric, load_catalogue
-from esgledger.store.engine import TABLES, WRITE_OPTION, now, write_transaction
+from esgledger.store.engine import TABLES, now, write_transaction
+from esgledger.store.engine import for_update as for_update  # noqa: PLC0414 - re-export
 from esgledger.units import UnitError, conversion_factor
-from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
 from esgledger.workflow.posting import post_records
 
 CAMPAIGN, CAMPAIGN_METRIC = TABLES["campaign"], TABLES["campaign_metric"]
@@ -46,23 +49,9 @@ _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 # -- reading ------------------------------------------------------------------------------
 
 
-def require(who: Principal, permission: Permission) -> None:
-    if not who.can(permission):
-        raise Forbidden(f"the {who.role.value} role may not {permission.value.replace('_', ' ')}")
-
-
 def collectable_metrics() -> list[Metric]:
     """Catalogue metrics a campaign can ask an entity for: the inputs."""
     return [m for m in load_catalogue() if m.kind == Kind.INPUT]
-
-
-def for_update(conn: Connection, stmt: Select[Any], table: Table) -> Select[Any]:
-    """In a write transaction, lock the rows read (``SELECT ... FOR UPDATE`` on PostgreSQL;
-    SQLite's ``BEGIN IMMEDIATE`` already serialises writers), so that two edits of the same
-    request queue instead of both reading the old version."""
-    if conn.get_execution_options().get(WRITE_OPTION):
-        return stmt.with_for_update(of=table)
-    return stmt
 
 
 def request_row(conn: Connection, who: Principal, request_id: int) -> dict[str, Any]:

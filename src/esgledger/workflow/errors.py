@@ -1,37 +1,5 @@
-"""Refusals of the workflow, each mapped to one HTTP status by the web layer."""
+"""Moved to :mod:`esgledger.domain.errors`; re-exported here for the web and CLI imports."""
 
-from __future__ import annotations
+from esgledger.domain.errors import Conflict, Forbidden, Invalid, NotFound, WorkflowError
 
-
-class WorkflowError(Exception):
-    """Base class; ``str(error)`` is the message shown to the user."""
-
-    status = 400
-
-
-class Invalid(WorkflowError):  # noqa: N818 - named after the refusal, like HTTP statuses
-    """The input is wrong (a value that is not a number, a unit of another dimension...)."""
-
-    status = 422
-
-
-class NotFound(WorkflowError):  # noqa: N818
-    """No such object, or one outside the user's entities (the two are not told apart)."""
-
-    status = 404
-
-
-class Forbidden(WorkflowError):  # noqa: N818
-    """The user's role does not allow the action."""
-
-    status = 403
-
-
-class Conflict(WorkflowError):  # noqa: N818
-    """The object changed since the version the user saw, or its state forbids the action."""
-
-    status = 409
-
-    def __init__(self, message: str, current_version: int | None = None) -> None:
-        super().__init__(message)
-        self.current_version = current_version
+__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "WorkflowError"]

@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from esgledger import audit
+from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
+from esgledger.domain.errors import Invalid, NotFound
 from esgledger.store.engine import now, write_transaction
-from esgledger.workflow.collection import EVIDENCE, editable, request_row, require
-from esgledger.workflow.errors import Invalid, NotFound
+from esgledger.workflow.collection import EVIDENCE, editable, request_row
 
 #: Evidence files: size limit and the types accepted (by extension and leading bytes).
 EVIDENCE_MAX_BYTES = 10_000_000

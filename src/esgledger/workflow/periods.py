@@ -15,21 +15,20 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from esgledger import audit
+from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
+from esgledger.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from esgledger.metrics.catalogue import Aggregation, Kind, load_catalogue
-from esgledger.store.engine import TABLES, now, write_transaction
+from esgledger.store.engine import TABLES, for_update, now, write_transaction
 from esgledger.units import conversion_factor
 from esgledger.workflow.collection import (
     CAMPAIGN,
     ENTITY,
     LOCK,
     REQUEST,
-    for_update,
     parse_value,
-    require,
 )
-from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
 from esgledger.workflow.posting import current_figure, post_records
 
 ADJUSTMENT = TABLES["adjustment"]

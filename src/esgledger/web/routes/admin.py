@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine, select
 
 from esgledger import audit
-from esgledger.audit.chain import canonical
+from esgledger.audit import canonical
 from esgledger.auth import accounts
 from esgledger.auth.accounts import AccountError, Principal
 from esgledger.auth.roles import Permission, Role

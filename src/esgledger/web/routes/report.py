@@ -9,9 +9,9 @@ the audit-log export; narrative edits need ``edit_report`` and go through
 (409 on a stale one) and the period lock itself and writes the audit log.
 
 Building a report takes seconds (the PDF more), so built reports and rendered files are kept
-in a small cache per (year, language[, format]) and data version: the ledger's data version
-(:func:`esgledger.web.dashboard_data.data_version`) and the narratives' own version; any
-change to either makes the next request build again.
+in a small cache per (year, language[, format]) and data version (the version of the ledger's
+Book, which every committed write of figures or narratives moves); a new version makes the
+next request build again, from the Book the other pages share.
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ from sqlalchemy import Engine, select
 from esgledger import audit, report
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
+from esgledger.book import Book
 from esgledger.report import narrative
 from esgledger.report.build import ReportConfigError
 from esgledger.report.model import FORMATS, Report
 from esgledger.store.engine import METRIC, write_transaction
-from esgledger.web import dashboard_data
 from esgledger.web.i18n import translate
 from esgledger.web.routes.common import (
     ID_PATTERN,
@@ -49,7 +49,7 @@ from esgledger.web.routes.common import (
     page,
     whole_number,
 )
-from esgledger.web.routes.dashboard import inventory_cache
+from esgledger.web.routes.dashboard import cache_of, inventory_cache
 from esgledger.web.security import Caller, ledger, need
 from esgledger.workflow import periods
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
@@ -123,20 +123,21 @@ def report_cache(app: FastAPI) -> ReportCache:
     return cast(ReportCache, found)
 
 
-def _version(engine: Engine, year: int, lang: str) -> Hashable:
-    return dashboard_data.data_version(engine), narrative.narrative_version(engine, year, lang)
+def _book(request: Request) -> Book:
+    return cache_of(request.app).book(ledger(request))
 
 
 def built_report(request: Request, year: int, lang: ReportLang) -> Report:
     """The report of a year and language at the ledger's current data (cached)."""
     store = ledger(request)
-    key = ("report", year, lang, _version(store.engine, year, lang))
-    return report_cache(request.app).get(key, lambda: report.build_report(store, year, lang))
+    book = cache_of(request.app).book(store)
+    key = ("report", year, lang, book.version)
+    return report_cache(request.app).get(key, lambda: report.build_report(book, year, lang))
 
 
 def rendered(request: Request, year: int, lang: ReportLang, fmt: str) -> tuple[bytes, Report]:
     built = built_report(request, year, lang)
-    key = ("file", year, lang, fmt, _version(engine_of(request), year, lang))
+    key = ("file", year, lang, fmt, _book(request).version)
     return report_cache(request.app).get(key, lambda: report.render(built, fmt)), built
 
 

@@ -23,16 +23,16 @@ shape of the ``ghg:`` and ``energy:`` trees, so the CLI prints it and ``--json``
 - reported: the stored record(s): value, unit, entity, file and row (or data request /
   adjustment with reason and who), batch.
 
-:func:`figure_value` and :func:`figure_values` return the value a tree's root shows, for any
-lineage id (``ghg:``, ``energy:`` and ``metric:``), so that a report's printed figures can be
-checked against what their lineage ids explain.
+:func:`metric_value` returns the value a tree's root shows; it is the ``metric`` provider of the
+figure registry (:mod:`esgledger.figures`), which a report's printed figures are checked
+against.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -40,13 +40,15 @@ import pandas as pd
 from sqlalchemy import select
 
 from esgledger import service
-from esgledger.calc import InventoryResult, compute_inventory
-from esgledger.calc.explain import Node, explain_figure, parse_figure
+from esgledger.book import Book, Source, book_of
+from esgledger.calc import InventoryResult
+from esgledger.calc.explain import Node
 from esgledger.calc.workforce import GROUP
 from esgledger.calc.workforce import METRICS as WORKFORCE
 from esgledger.checks.consistency import _ratio_factor  # the checks' rule: one rule
 from esgledger.domain.diagnostics import Diagnostic
-from esgledger.factors import load_library
+from esgledger.domain.figure_id import FigureId
+from esgledger.figures import registry
 from esgledger.metrics import load_catalogue
 from esgledger.metrics.catalogue import Catalogue, Metric
 from esgledger.store.engine import TABLES
@@ -91,17 +93,15 @@ class MetricFigure:
 
 
 def parse_metric_figure(figure: str) -> MetricFigure:
-    """Split ``metric:<year>:<metric_id>[:<entity>]`` (syntax only; see :func:`explain_metric`
-    for the catalogue and entity checks)."""
-    parts = figure.split(":")
-    if (
-        len(parts) not in (3, 4)
-        or parts[0] != "metric"
-        or not parts[1].isdigit()
-        or not all(parts[2:])
-    ):
+    """Split ``metric:<year>:<metric_id>[:<entity>]`` (the figure-id grammar,
+    :class:`~esgledger.domain.figure_id.FigureId`; see :func:`explain_metric` for the
+    catalogue and entity checks)."""
+    fid = FigureId.parse(figure)
+    if fid.kind != "metric":
         raise ValueError(f"figure id {figure!r} is not metric:<year>:<metric_id>[:<entity>]")
-    return MetricFigure(int(parts[1]), parts[2], parts[3] if len(parts) == 4 else None)
+    entity = fid.get("entity")
+    metric_id = str(fid.get("metric_id"))
+    return MetricFigure(fid.year, metric_id, None if entity is None else str(entity))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,20 +112,19 @@ class _Found:
 
 @dataclass
 class _Context:
-    """The ledger's material of one call, each piece read once."""
+    """The Book's material of one call (each piece computed once per Book)."""
 
-    ledger: Ledger
+    book: Book
     rows: int = 5
     catalogue: Catalogue = field(default_factory=load_catalogue)
     sources: dict[str, dict[str, str]] = field(
         default_factory=lambda: {s["metric_id"]: s for s in service.ledger_sources()}
     )
     _cache: dict[tuple[str, int], Any] = field(default_factory=dict)
-    strategy: dict[tuple[Any, ...], Any] = field(default_factory=dict)
-    """Strategy computations (forecasts, decompositions) of this call, each made once."""
 
     def __post_init__(self) -> None:
-        organisation = self.ledger.organisation()
+        self.ledger: Ledger = self.book.ledger
+        organisation = self.book.organisation()
         self.roots = frozenset(e.entity_id for e in organisation.roots())
         self.entities = organisation.ids()
 
@@ -147,30 +146,26 @@ class _Context:
         return fig
 
     def computed(self, year: int) -> dict[str, float]:
-        return self._once("computed", year, lambda: service.computed_figures(self.ledger, year)[0])
+        return service.computed_figures(self.book, year)[0]
 
     def stored(self, year: int) -> pd.DataFrame:
-        return self._once("stored", year, lambda: self.ledger.metric_frame([year]))
+        return service.metric_frame(self.book, [year])
 
     def activity(self, year: int) -> pd.DataFrame:
-        return self._once("activity", year, lambda: self.ledger.activity_frame([year]))
+        records = self.book.inventory_input().records
+        return self._once("activity", year, lambda: records[records["year"] == year])
 
     def inventory(self, year: int) -> InventoryResult:
-        def run() -> InventoryResult:
-            settings = service.settings_from_ledger(self.ledger, years=(year,))
-            data = service.inventory_input(self.ledger, [year])
-            return compute_inventory(data, load_library(), settings)
-
-        return self._once("inventory", year, run)
+        return self.book.inventory_of(year)
 
     def workforce(
         self, year: int
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[Diagnostic]]:
-        return self._once("workforce", year, lambda: service.workforce_frame(self.ledger, year))
+        return service.workforce_frame(self.book, year)
 
     @property
     def adjustments(self) -> frozenset[int]:
-        return self._once("adjustments", 0, lambda: service.adjustment_batches(self.ledger))
+        return service.adjustment_batches(self.book)
 
     def records(self, fig: MetricFigure) -> pd.DataFrame:
         """Stored figures of a metric, year and entity (the root entities' for the group)."""
@@ -186,7 +181,7 @@ class _Context:
     def revenue(self, year: int, entity: str | None) -> tuple[float | None, pd.DataFrame]:
         """Revenue in 万元 from the context metrics (the root entity's for the group), as
         ``service.revenue_wan_yuan`` reads it, with the context rows."""
-        context = self.ledger.context_frame()
+        context = service.context_frame(self.book)
         owners = self.roots if entity is None else {entity}
         found = context[
             (context["metric"] == "revenue")
@@ -245,8 +240,8 @@ def _entity_computed(  # noqa: PLR0911 - one return per kind of source
     if source is not None and source["source"] == "suppliers":
         return None  # a group figure (distinct suppliers are not summed over entities)
     if source is not None and source["source"] == "activity":
-        records = ctx.activity_records(fig.year, source["key"], fig.entity)
-        return None if records.empty else float(_in_unit(records, metric.unit).sum())
+        result = ctx.inventory(fig.year)
+        return result.activity_quantity(source["key"], metric.unit, fig.year, fig.entity)
     if source is not None:
         result, key = ctx.inventory(fig.year), source["key"]
         totals = result.scope_totals(fig.year, entity_id=fig.entity)
@@ -393,14 +388,18 @@ def _activity(ctx: _Context, fig: MetricFigure, metric: Metric, root: Node) -> N
     found = ctx.activity_records(fig.year, key, fig.entity)
     records = found.assign(amount=_in_unit(found, metric.unit))
     whose = "" if fig.entity is None else f" of {fig.entity}"
+    shares = ctx.inventory(fig.year).boundary.set_index("entity_id")["share"]
     root.detail["source"] = "computed: activity records (metrics/data/ledger_sources.csv)"
     root.detail["formula"] = (
         f"sum of the {len(records)} activity records of type {key}{whose} in {fig.year}, "
-        f"each quantity converted to {metric.unit}"
+        f"each quantity converted to {metric.unit}, x the entity's consolidation share "
+        f"({ctx.inventory(fig.year).settings.approach.value})"
     )
     for entity, group in records.groupby("entity_id", sort=True):
-        node = Node(str(entity), float(group["amount"].sum()), metric.unit)
+        share = float(shares.get(entity, 0.0))
+        node = Node(str(entity), float(group["amount"].sum()) * share, metric.unit)
         node.detail["records"] = len(group)
+        node.detail["share"] = share
         sample = group.head(ctx.rows)
         origins = ctx.origins("activity_record", [int(r) for r in sample["rid"]])
         for row in table_rows(sample):
@@ -414,6 +413,7 @@ def _activity(ctx: _Context, fig: MetricFigure, metric: Metric, root: Node) -> N
                     None,
                     "",
                     detail,
+                    record=str(row["record_id"]),
                 )
             )
         node.children.extend(_more(len(group), len(sample)))
@@ -427,7 +427,7 @@ def _inventory(ctx: _Context, fig: MetricFigure, metric: Metric, root: Node, dep
     if source["key"] != INTENSITY:
         figure = INVENTORY_FIGURES[source["key"]].format(year=fig.year) + suffix
         root.detail["formula"] = f"the inventory figure {figure} (below)"
-        child = service.explain(ctx.ledger, figure, ctx.rows)
+        child = registry.explain(ctx.book, figure, ctx.rows)
         child.detail = {"lineage id": figure, **child.detail}
         root.children.append(child)
         return
@@ -595,6 +595,7 @@ def _record_node(row: dict[str, Any], origin: dict[str, Any], used: bool) -> Nod
         float(row["value"]),
         str(row["unit"]),
         detail,
+        record=str(row["record_id"]),
     )
 
 
@@ -641,45 +642,20 @@ def _reported(ctx: _Context, fig: MetricFigure, metric: Metric, root: Node, dept
 # -- public -------------------------------------------------------------------------------------
 
 
-def explain_metric(ledger: Ledger, figure: str, rows: int = 5) -> Node:
+def explain_metric(source: Source, figure: str, rows: int = 5) -> Node:
     """Derivation tree of ``metric:<year>:<metric_id>[:<entity>]`` (module doc).
 
     Raises ValueError on a malformed id, an unknown metric or entity, and
     :class:`NoFigureError` (a ValueError) when the ledger has no figure for it.
     """
-    ctx = _Context(ledger, rows)
+    ctx = _Context(book_of(source), rows)
     return _explain(ctx, ctx.check(parse_metric_figure(figure)), 0)
 
 
-def _value(ctx: _Context, figure: str) -> float | None:
-    kind = figure.split(":", 1)[0]
-    if kind == "metric":
-        found = _resolve(ctx, ctx.check(parse_metric_figure(figure)))
-        return None if found is None else found.value
-    if kind in service.ASSESSMENT_KINDS:
-        from esgledger.assess.lineage import assessment_value  # noqa: PLC0415 (heavy import)
-
-        return assessment_value(ctx.ledger.engine, figure)
-    if kind in service.STRATEGY_KINDS:
-        from esgledger.strategy.figures import strategy_value  # noqa: PLC0415 (heavy import)
-
-        return strategy_value(ctx.ledger, figure, ctx.strategy)
-    if kind not in ("ghg", "energy"):
-        raise ValueError(f"figure id {figure!r} is not one of {service.FIGURE_FORMS}")
-    year = parse_figure(figure)[1]
-    node = explain_figure(ctx.inventory(year), figure)
-    return node.value if node.children else None
-
-
-def figure_values(ledger: Ledger, lineage_ids: Iterable[str]) -> dict[str, float | None]:
-    """:func:`figure_value` of many lineage ids, reading the ledger once per year."""
-    ctx = _Context(ledger)
-    return {figure: _value(ctx, figure) for figure in lineage_ids}
-
-
-def figure_value(ledger: Ledger, lineage_id: str) -> float | None:
-    """The value the tree of a lineage id (``ghg:``, ``energy:`` or ``metric:``) shows at its
-    root, unrounded; None when the ledger has no figure (a metric neither computed nor stored,
-    an emissions or energy figure without any inventory line). Raises ValueError on a
-    malformed id or an unknown metric or entity."""
-    return figure_values(ledger, [lineage_id])[lineage_id]
+def metric_value(source: Source, figure: str) -> float | None:
+    """The value of ``metric:<year>:<metric_id>[:<entity>]`` the tree shows at its root,
+    unrounded; None when the ledger neither computes nor stores it. ValueError on a malformed
+    id or an unknown metric or entity."""
+    ctx = _Context(book_of(source))
+    found = _resolve(ctx, ctx.check(parse_metric_figure(figure)))
+    return None if found is None else found.value

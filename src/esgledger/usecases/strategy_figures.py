@@ -2,8 +2,8 @@
 
 - ``lmdi:<year0>:<year1>:<by>:<factor>`` (``by`` is ``scope`` or ``entity``; ``factor`` a
   Kaya factor or ``total``): the additive LMDI-I effect in tCO2e of a factor on the change of
-  emissions between two years (:func:`esgledger.strategy.lmdi.kaya_decomposition`, revenue as
-  the activity), with each subsector's contribution;
+  emissions between two years (:func:`esgledger.usecases.strategy.kaya_decomposition`, revenue
+  as the activity), with each subsector's contribution;
 - ``pathway:<base>:<series>:<year>``: a year of the pathway table of :func:`pathway_table`:
   ``bau`` (the business-as-usual forecast of the total), ``contraction`` (SBTi-style 1.5 °C
   absolute contraction from the base year), ``group`` (the group's pathway: the forecast to
@@ -11,22 +11,22 @@
   abatement the pathway asks for beyond business as usual).
 
 The values are recomputed from the ledger (deterministic: forecasts and pathways have no
-randomness), so a report's figure and ``esgledger explain`` agree. ``cache`` (a dict) keeps
-one computation per call when many ids are explained together.
+randomness), so a report's figure and ``esgledger explain`` agree; each is computed once per
+Book (the ledger's figures at one data version), whoever asks for it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from esgledger.book import Source, book_of
 from esgledger.calc import InventoryResult
 from esgledger.calc.explain import Node
-from esgledger.store.ledger import Ledger
-from esgledger.strategy.lmdi import Decomposition, kaya_decomposition
+from esgledger.strategy.lmdi import Decomposition
 from esgledger.strategy.pathways import (
     absolute_contraction,
     load_pathway_parameters,
@@ -34,6 +34,7 @@ from esgledger.strategy.pathways import (
     peak_decline,
     progress,
 )
+from esgledger.usecases.strategy import forecast_from_ledger, kaya_decomposition
 
 __all__ = [
     "KINDS",
@@ -48,56 +49,47 @@ __all__ = [
 KINDS = ("lmdi", "pathway")
 FORMS = "lmdi:<year0>:<year1>:<scope|entity>:<factor|total>, pathway:<base>:<series>:<year>"
 SERIES = ("bau", "contraction", "group", "gap")
-Cache = dict[tuple[Any, ...], Any]
 
 
-def inventory(ledger: Ledger, cache: Cache | None = None) -> InventoryResult:
-    """The ledger's inventory (its stored settings), computed once per ``cache``."""
-    from esgledger import service  # noqa: PLC0415 (imports the calculation stack)
-
-    key = ("inventory",)
-    if cache is not None and key in cache:
-        return cache[key]  # type: ignore[no-any-return]
-    result = service.run_inventory(ledger, service.settings_from_ledger(ledger))
-    if cache is not None:
-        cache[key] = result
-    return result
+def inventory(source: Source) -> InventoryResult:
+    """The ledger's inventory in its stored settings (the Book's)."""
+    return book_of(source).inventory()
 
 
 def decomposition(
-    ledger: Ledger, year0: int, year1: int, by: str = "scope", cache: Cache | None = None
+    source: Source, year0: int, year1: int, by: Literal["scope", "entity"] = "scope"
 ) -> Decomposition:
-    """The LMDI-I decomposition of the report (revenue as the activity)."""
-    key = ("lmdi", year0, year1, by)
-    if cache is not None and key in cache:
-        return cache[key]  # type: ignore[no-any-return]
-    found, _ = kaya_decomposition(ledger, year0, year1, activity="revenue", by=by)  # type: ignore[arg-type]
-    if cache is not None:
-        cache[key] = found
-    return found
+    """The LMDI-I decomposition of the report (revenue as the activity), once per Book."""
+    book = book_of(source)
+
+    def compute() -> Decomposition:
+        found, _ = kaya_decomposition(book, year0, year1, activity="revenue", by=by)
+        return found
+
+    return book.memo(("strategy.lmdi", year0, year1, by), compute)
 
 
-def pathway_table(
-    ledger: Ledger, base_year: int, cache: Cache | None = None
-) -> tuple[pd.DataFrame, list[str]]:
+def pathway_table(source: Source, base_year: int) -> tuple[pd.DataFrame, list[str]]:
     """Per year from the base year to net zero: ``bau`` (business as usual: the forecast of
     the total from the history up to the base year, with ``bau_lower``/``bau_upper``, its
     95 % interval), ``contraction`` (1.5 °C absolute contraction), ``group`` (the forecast up
     to the peak year, then the linear decline to the net-zero residual) and ``gap`` (bau −
     group: the abatement the pathway asks for beyond business as usual; zero up to the
-    peak); and the notes."""
-    key = ("pathway", base_year)
-    if cache is not None and key in cache:
-        return cache[key]  # type: ignore[no-any-return]
-    from esgledger.strategy.forecast import forecast_from_ledger  # noqa: PLC0415
+    peak); and the notes. Computed once per Book (callers get a copy of the table)."""
+    book = book_of(source)
+    frame, notes = book.memo(("strategy.pathway", base_year), lambda: _pathway(book, base_year))
+    return frame.copy(), list(notes)
 
-    result = inventory(ledger, cache)
+
+def _pathway(source: Source, base_year: int) -> tuple[pd.DataFrame, list[str]]:
+    book = book_of(source)
+    result = inventory(book)
     if base_year not in result.years():
         raise ValueError(f"no inventory for {base_year}: expected the base year in the ledger")
     base = float(result.scope_totals(base_year)["total"])
     marks = milestones()
     horizon = max(marks.net_zero - base_year, 1)
-    predicted = forecast_from_ledger(ledger, horizon, through=base_year, result=result)
+    predicted = forecast_from_ledger(book, horizon, through=base_year, result=result)
     total = predicted.forecasts[predicted.forecasts["series"] == "total"].set_index("year")
     bau = total["forecast"].astype(float)
     group = peak_decline(
@@ -122,10 +114,7 @@ def pathway_table(
         f"milestones: peak {marks.peak}, neutrality {marks.neutrality}, net zero "
         f"{marks.net_zero} (checks/data/targets_seed.csv)",
     ]
-    out = (frame, notes)
-    if cache is not None:
-        cache[key] = out
-    return out
+    return frame, notes
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +134,7 @@ class PathwayProgress:
     reason: str
 
 
-def pathway_progress(
-    ledger: Ledger, year: int, cache: Cache | None = None, base_year: int | None = None
-) -> PathwayProgress:
+def pathway_progress(source: Source, year: int, base_year: int | None = None) -> PathwayProgress:
     """Progress of ``year`` on the group's pathway from ``base_year`` (default: the year the
     milestones were set, or ``year`` when that is later; see :class:`PathwayProgress`)."""
     if base_year is None:
@@ -158,11 +145,11 @@ def pathway_progress(
         raise ValueError(f"base year {base_year} is after {year}: expected it at or before")
     else:
         base = base_year
-    frame, _ = pathway_table(ledger, base, cache)
+    frame, _ = pathway_table(source, base)
     row = frame.set_index("year")
     if year not in row.index:
         raise ValueError(f"{year} is past the pathway from {base} ({row.index.max()})")
-    result = inventory(ledger, cache)
+    result = inventory(source)
     actual = float(result.scope_totals(year)["total"]) if year in result.years() else None
     found = progress(
         pd.Series({year: np.nan if actual is None else actual}),
@@ -196,13 +183,13 @@ def _parse(figure: str) -> tuple[str, tuple[Any, ...]]:
     raise ValueError(f"figure id {figure!r} is not one of {FORMS}")
 
 
-def explain_strategy(ledger: Ledger, figure: str, cache: Cache | None = None) -> Node:
+def explain_strategy(source: Source, figure: str) -> Node:
     """The derivation tree of a strategy figure id (module doc); ValueError when the id is
     malformed or the ledger has no such figure."""
     kind, key = _parse(figure)
     if kind == "lmdi":
         year0, year1, by, factor = key
-        result = decomposition(ledger, year0, year1, by, cache)
+        result = decomposition(source, year0, year1, by)
         notes = "; ".join(n.message for n in result.notes)
         if factor == "total":
             return Node(
@@ -227,7 +214,7 @@ def explain_strategy(ledger: Ledger, figure: str, cache: Cache | None = None) ->
             [Node(f"subsector {s}", float(v), "tCO2e") for s, v in parts.items()],
         )
     base, series, year = key
-    frame, lines = pathway_table(ledger, base, cache)
+    frame, lines = pathway_table(source, base)
     row = frame[frame["year"] == year]
     if row.empty:
         raise ValueError(f"{figure}: the pathway runs {frame['year'].min()}-{frame['year'].max()}")
@@ -258,11 +245,11 @@ def explain_strategy(ledger: Ledger, figure: str, cache: Cache | None = None) ->
     )
 
 
-def strategy_value(ledger: Ledger, figure: str, cache: Cache | None = None) -> float | None:
+def strategy_value(source: Source, figure: str) -> float | None:
     """The value at the root of :func:`explain_strategy`; None when the ledger has no such
     figure; ValueError on a malformed id."""
     _parse(figure)
     try:
-        return explain_strategy(ledger, figure, cache).value
+        return explain_strategy(source, figure).value
     except (ValueError, ArithmeticError):
         return None

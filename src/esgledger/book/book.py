@@ -1,0 +1,173 @@
+"""The Book and the cache that hands out the Book of the ledger's current data version."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Hashable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from esgledger.calc import InventoryInput, InventoryResult, compute_inventory
+from esgledger.domain.organisation import Organisation
+from esgledger.factors import CalcSettings, load_library
+from esgledger.factors.settings import settings_from_stored
+from esgledger.store.ledger import Ledger
+from esgledger.store.version import DataVersion
+
+T = TypeVar("T")
+
+
+class Book:
+    """The ledger's figures at one data version (see the package docstring).
+
+    ``ledger`` is read only through the Book's own methods or inside :meth:`memo`'s compute
+    functions, so that what they read is what the version names.
+    """
+
+    def __init__(self, ledger: Ledger, version: DataVersion | None = None) -> None:
+        self.ledger = ledger
+        self.version = ledger.data_version() if version is None else version
+        self._values: dict[Hashable, Any] = {}
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.inventory_runs = 0
+        """How many inventories this Book computed (one per setting set: tests count)."""
+
+    def __repr__(self) -> str:
+        return f"Book(version={self.version}, memoised={len(self._values)})"
+
+    # -- memory ---------------------------------------------------------------------------
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value of ``key``, computed by ``compute`` the first time it is asked for."""
+        try:
+            return self._values[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._values:
+                self._values[key] = compute()
+            return self._values[key]  # type: ignore[no-any-return]
+
+    def peek(self, key: Hashable) -> Any:
+        """The value memoised under ``key``, None when none is (yet)."""
+        return self._values.get(key)
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def stored_settings(self) -> dict[str, str]:
+        return self.memo(("settings",), self.ledger.settings)
+
+    def settings(self, **overrides: object) -> CalcSettings:
+        """The inventory settings stored in the ledger, with the given overrides applied
+        (``None`` overrides nothing)."""
+        return settings_from_stored(self.stored_settings(), **overrides)
+
+    def organisation(self) -> Organisation:
+        return self.memo(("organisation",), self.ledger.organisation)
+
+    def context_frame(self) -> pd.DataFrame:
+        """The context metrics (revenue, employees...) of every entity and year."""
+        frame: pd.DataFrame = self.memo(("context",), self.ledger.context_frame)
+        return frame
+
+    def inventory_input(self, years: tuple[int, ...] | None = None) -> InventoryInput:
+        """What an inventory of ``years`` (all when None) reads, read once."""
+        return self.memo(("input", years), lambda: self._read_input(years))
+
+    def _read_input(self, years: tuple[int, ...] | None) -> InventoryInput:
+        wanted = list(years) if years else None
+        return InventoryInput(
+            records=self.ledger.activity_frame(wanted),
+            organisation=self.organisation(),
+            direct=self.ledger.direct_frame(wanted),
+            parameters=self.ledger.parameters(),
+            overrides=self.ledger.overrides(),
+        )
+
+    # -- the inventory --------------------------------------------------------------------
+
+    def inventory(self, settings: CalcSettings | None = None) -> InventoryResult:
+        """The inventory in ``settings`` (the stored ones when None), computed once per
+        setting set. A ledger without entities gives the empty inventory."""
+        chosen = self.settings() if settings is None else settings
+        return self.memo(("inventory", chosen), lambda: self._compute(chosen))
+
+    def _compute(self, settings: CalcSettings) -> InventoryResult:
+        data = self.inventory_input(settings.years)
+        library = load_library()
+        if not len(data.organisation):
+            return InventoryResult.empty(settings, library.version)
+        self.inventory_runs += 1
+        return compute_inventory(data, library, settings)
+
+    def inventory_of(
+        self,
+        year: int,  # noqa: ARG002 - names the year read; all years are one computation
+        settings: CalcSettings | None = None,
+    ) -> InventoryResult:
+        """The inventory whose figures of ``year`` a caller reads: the all-years inventory in
+        the stored (or given) settings, so that a year's figures and the series are one
+        computation. Only ``years`` is ignored of ``settings``."""
+        chosen = self.settings() if settings is None else settings
+        return self.inventory(replace(chosen, years=None))
+
+
+class BookCache:
+    """The Book of one ledger's current data version.
+
+    ``get`` reads the version (one primary-key read) and returns the held Book when it is
+    that version's; otherwise one thread makes the new Book while the others wait for it. The
+    version is read before any data, so a change committed during a computation is seen by
+    the next request.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._book: Book | None = None
+        self.books = 0
+
+    @property
+    def current(self) -> Book | None:
+        return self._book
+
+    def get(self, ledger: Ledger) -> Book:
+        version = ledger.data_version()
+        held = self._book
+        if held is not None and held.version == version and held.ledger is ledger:
+            return held
+        with self._lock:
+            held = self._book
+            if held is None or held.version != version or held.ledger is not ledger:
+                held = Book(ledger, version)
+                self._book = held
+                self.books += 1
+            return held
+
+
+_CACHES: weakref.WeakKeyDictionary[Ledger, BookCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def current_book(ledger: Ledger) -> Book:
+    """The Book of ``ledger``'s current data version, shared by every caller holding this
+    ledger object."""
+    with _CACHES_LOCK:
+        cache = _CACHES.get(ledger)
+        if cache is None:
+            cache = _CACHES[ledger] = BookCache()
+    return cache.get(ledger)
+
+
+Source = Book | Ledger
+"""What a use case reads figures from: a Book, or a ledger standing for its current Book."""
+
+
+def book_of(source: Source) -> Book:
+    """``source`` itself when it is a Book, else the ledger's current Book."""
+    return source if isinstance(source, Book) else current_book(source)

@@ -1,0 +1,81 @@
+"""Located checks of one row of a CSV file a user supplies (a register, a measure catalogue:
+``file:row:column: expected ...``), shared by the libraries that read such files; each adds
+the checks of its own columns. (:mod:`esgledger.domain.datafile` reads the data files the
+project ships, from text, with its own problem codes.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from esgledger.domain.diagnostics import Diagnostic
+
+__all__ = ["RowCheck", "missing_columns", "read_csv_strings"]
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class RowCheck:
+    """Collects the located diagnostics of one row (``line`` as a spreadsheet shows it)."""
+
+    def __init__(self, file: str, line: int, problems: list[Diagnostic]) -> None:
+        self.file = file
+        self.line = line
+        self.problems = problems
+
+    def error(self, code: str, column: str, message: str) -> None:
+        self.problems.append(
+            Diagnostic(code, message, file=self.file, row=self.line, column=column)
+        )
+
+    def required(self, column: str, text: str, what: str) -> None:
+        if not text:
+            self.error(column, column, f"expected {what}, got an empty cell")
+
+    def choice(self, column: str, value: str, allowed: Sequence[str], what: str) -> bool:
+        if value in allowed:
+            return True
+        self.error(column, column, f"expected {what} ({', '.join(allowed)}), got {value!r}")
+        return False
+
+    def date(self, column: str, text: str) -> dt.date | None:
+        """A ``YYYY-MM-DD`` date, or None when empty (an empty cell is allowed)."""
+        if not text:
+            return None
+        try:
+            if not _DATE.fullmatch(text):
+                raise ValueError(text)
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.error("date", column, f"expected a date YYYY-MM-DD or empty, got {text!r}")
+            return None
+
+
+def read_csv_strings(
+    path: Path | str, code: str
+) -> tuple[pd.DataFrame | None, str, list[Diagnostic]]:
+    """A register CSV as strings exactly as written (empty cells ``""``), its file name, and
+    the located diagnostic of a file that cannot be read (then no frame)."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        return (
+            None,
+            path.name,
+            [Diagnostic(code, f"expected a readable CSV: {exc}", file=path.name)],
+        )
+    return frame, path.name, []
+
+
+def missing_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> list[Diagnostic]:
+    """A located diagnostic (row 1, the header) per expected column the frame lacks."""
+    return [
+        Diagnostic("column-missing", f"expected a column {c!r}", file=name, row=1, column=c)
+        for c in columns
+        if c not in frame.columns
+    ]

@@ -1,0 +1,17 @@
+"""Provider of the assessment figures (``materiality``, ``climate``, ``supplier``, ``bcm``,
+``infosec``, ``register``): :mod:`esgledger.assess.lineage` on the Book's ledger."""
+
+from __future__ import annotations
+
+from esgledger.assess.lineage import assessment_value, explain_assessment
+from esgledger.book.book import Book
+from esgledger.calc.explain import Node
+from esgledger.domain.figure_id import FigureId
+
+
+def explain(book: Book, fid: FigureId, rows: int) -> Node:  # noqa: ARG001 - one row per figure
+    return explain_assessment(book.ledger.engine, str(fid))
+
+
+def value(book: Book, fid: FigureId) -> float | None:
+    return assessment_value(book.ledger.engine, str(fid))

@@ -1,0 +1,1 @@
+"""use cases over the Book: defaults declared once, shared by CLI, web and report"""
