@@ -10,7 +10,7 @@ topic and axis, the arithmetic strings) then ``tiers``. Printed: best and median
 ``--repeat`` runs after one warm-up. Target: 10,000 responses in under a second.
 
 With ``--ledger``, the responses are also stored in a new SQLite ledger (one campaign of the
-19 topics and the 8 groups, rows inserted in bulk) and ``survey.campaign_results`` is timed:
+19 topics and the 8 groups, rows inserted in bulk) and ``survey_results.campaign_results`` is timed:
 reading them back from the ledger, then the same scoring (what the report and the web page
 do).
 """
@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from esgledger.assess import survey
 from esgledger.assess.materiality import score_responses, tiers
 from esgledger.assess.topics import load_topics
 from esgledger.auth.accounts import operator
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
+from esgledger.usecases import survey, survey_results
 
 
 def responses(n: int, seed: int = 7) -> tuple[pd.DataFrame, dict[str, float]]:
@@ -107,7 +107,8 @@ def main() -> int:
             with tempfile.TemporaryDirectory() as folder:
                 ledger, cid = stored(frame, groups, Path(folder))
                 times, via = timed(
-                    lambda e=ledger.engine, c=cid: survey.campaign_results(e, c), args.repeat
+                    lambda e=ledger.engine, c=cid: survey_results.campaign_results(e, c),
+                    args.repeat,
                 )
                 ledger.close()
             pd.testing.assert_frame_equal(

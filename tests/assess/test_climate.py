@@ -18,10 +18,10 @@ from esgledger.assess.climate import (
     read_register,
     register_changes,
     register_labels,
-    register_table,
     unscored,
 )
 from esgledger.assess.topics import read_data_csv
+from esgledger.report.climate_tables import register_table
 from esgledger.report.html import render_html
 from esgledger.report.model import Figure, Report, Section
 

@@ -20,7 +20,6 @@ from esgledger.assess.materiality import (
     assessments,
     load_scales,
     load_topics,
-    matrix_chart,
     response_scores,
     responses_frame,
     score_responses,
@@ -29,6 +28,7 @@ from esgledger.assess.materiality import (
 )
 from esgledger.assess.topics import read_data_csv
 from esgledger.report import charts
+from esgledger.report.materiality_chart import matrix_chart
 
 SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seed"
 needs_seed = pytest.mark.skipif(not SEED.exists(), reason="../shared is not beside the project")

@@ -16,8 +16,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from esgledger import audit, figures, service
-from esgledger.assess import registers, results, risks, suppliers
-from esgledger.assess.registers import RegisterRejected
+from esgledger.assess import results, risks, suppliers
 from esgledger.assess.topics import load_topics
 from esgledger.auth import accounts
 from esgledger.auth.accounts import Principal
@@ -28,6 +27,8 @@ from esgledger.report import build_report
 from esgledger.report.model import Figure, Table
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
+from esgledger.usecases import registers
+from esgledger.usecases.registers import RegisterRejected
 from esgledger.workflow.errors import Conflict, Forbidden
 
 USERS = {

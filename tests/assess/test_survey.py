@@ -14,15 +14,15 @@ import pytest
 from sqlalchemy import select
 
 from esgledger import audit
-from esgledger.assess import survey
 from esgledger.assess.demo import DEMO_WEIGHTS, RESPONDENTS, demo_responses
 from esgledger.assess.materiality import score_responses, tiers
-from esgledger.assess.survey import Answer, SurveyGroup
 from esgledger.assess.topics import load_topics
 from esgledger.auth import accounts
 from esgledger.auth.accounts import Principal
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
+from esgledger.usecases import survey, survey_results
+from esgledger.usecases.survey import Answer, SurveyGroup
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
 
 USERS = {
@@ -210,7 +210,7 @@ def test_demo_responses_through_tokens_score_like_the_library(ledger: Ledger) ->
         survey.submit_response(ledger.engine, pool[group].pop(), _answers(rows))
     assert not any(pool.values())
 
-    via_ledger = survey.score_campaign(ledger.engine, who(ledger, "com"), cid)
+    via_ledger = survey_results.score_campaign(ledger.engine, who(ledger, "com"), cid)
     direct = tiers(score_responses(demo, DEMO_WEIGHTS))
     assert via_ledger.index.tolist() == direct.index.tolist()
     assert via_ledger["tier"].tolist() == direct["tier"].tolist()
@@ -219,11 +219,11 @@ def test_demo_responses_through_tokens_score_like_the_library(ledger: Ledger) ->
     )
     assert via_ledger["arithmetic"].tolist() == direct["arithmetic"].tolist()
 
-    rate = survey.response_rate(ledger.engine, who(ledger, "com"), cid)
+    rate = survey_results.response_rate(ledger.engine, who(ledger, "com"), cid)
     assert rate["issued"] == rate["used"] == sum(RESPONDENTS.values())
     assert rate["external_share"] > 0.20
 
-    survey.sign_off(ledger.engine, who(ledger, "com"), cid)
+    survey_results.sign_off(ledger.engine, who(ledger, "com"), cid)
     signed = [e for e in audit.entries(ledger.engine) if e["action"] == "sign_off"]
     assert signed and '"tiers"' in signed[-1]["after"]
 
@@ -291,7 +291,7 @@ def test_response_rate_arithmetic(ledger: Ledger) -> None:
         survey.submit_response(ledger.engine, secret, [IMPACT])
     survey.submit_response(ledger.engine, customers[0], [IMPACT])
     survey.submit_response(ledger.engine, board[0], [FINANCIAL])
-    rate = survey.response_rate(ledger.engine, who(ledger, "own"), cid)
+    rate = survey_results.response_rate(ledger.engine, who(ledger, "own"), cid)
     by_group = {g["group_id"]: g for g in rate["groups"]}
     assert (by_group["employees"]["issued"], by_group["employees"]["used"]) == (4, 3)
     assert by_group["employees"]["rate"] == pytest.approx(0.75)
@@ -306,18 +306,18 @@ def test_sign_off_needs_lock_and_closes_the_survey(ledger: Ledger) -> None:
     cid = campaign(ledger)
     first, second = tokens(ledger, cid, "employees", 2)
     with pytest.raises(Conflict, match="no responses"):
-        survey.sign_off(ledger.engine, who(ledger, "com"), cid)
+        survey_results.sign_off(ledger.engine, who(ledger, "com"), cid)
     survey.submit_response(ledger.engine, first, [IMPACT])
     for name in ("rev", "own"):
         with pytest.raises(Forbidden, match="may not lock"):
-            survey.sign_off(ledger.engine, who(ledger, name), cid)
-    survey.sign_off(ledger.engine, who(ledger, "com"), cid)
+            survey_results.sign_off(ledger.engine, who(ledger, name), cid)
+    survey_results.sign_off(ledger.engine, who(ledger, "com"), cid)
     with pytest.raises(Conflict, match="signed off by com"):
         survey.submit_response(ledger.engine, second, [IMPACT])
     with pytest.raises(Conflict, match="signed off by com"):
         tokens(ledger, cid, "employees")
     with pytest.raises(Conflict, match="already signed off"):
-        survey.sign_off(ledger.engine, who(ledger, "com"), cid)
+        survey_results.sign_off(ledger.engine, who(ledger, "com"), cid)
     with ledger.engine.connect() as conn:
         table = TABLES["materiality_campaign"]
         stmt = select(table).where(table.c.campaign_id == cid)
@@ -331,11 +331,11 @@ def test_topics_come_from_a_library_or_the_latest_list(ledger: Ledger) -> None:
     esrs = survey.create_campaign(
         ledger.engine, who(ledger, "rev"), 2025, "esrs", closes(), GROUPS, library="esrs"
     )
-    topics = survey.campaign_topics(ledger.engine, esrs)
+    topics = survey_results.campaign_topics(ledger.engine, esrs)
     assert len(topics) == 37
     assert topics[0].topic_id == "esrs.e1.adaptation" and topics[-1].dimension == "G"
     carried = survey.create_campaign(ledger.engine, who(ledger, "rev"), 2026, "c", closes(), GROUPS)
-    assert [t.topic_id for t in survey.campaign_topics(ledger.engine, carried)] == [
+    assert [t.topic_id for t in survey_results.campaign_topics(ledger.engine, carried)] == [
         t.topic_id for t in load_topics(2024)
     ]
     with pytest.raises(Invalid, match="no topic library 'gri'"):
@@ -360,10 +360,10 @@ def test_a_campaign_keeps_its_own_tier_rule(ledger: Ledger) -> None:
     (secret,) = tokens(ledger, cid, "employees")
     # severity (4 + 3 + 5) / 3 = 4, x likelihood 4 / 5 = 3.2: high under 3.0, not under 4.0
     survey.submit_response(ledger.engine, secret, [IMPACT])
-    scored = survey.score_campaign(ledger.engine, who(ledger, "rev"), cid)
+    scored = survey_results.score_campaign(ledger.engine, who(ledger, "rev"), cid)
     assert scored.loc["climate_change", "impact"] == pytest.approx(3.2)
     assert scored.loc["climate_change", "tier"] == "relatively high"
-    assert survey.campaign_scales(ledger.engine, cid) == strict
+    assert survey_results.campaign_scales(ledger.engine, cid) == strict
     with pytest.raises(Invalid, match=r"floor 3\.5: expected at most the thresholds"):
         survey.create_campaign(
             ledger.engine,

@@ -13,9 +13,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from typer.testing import CliRunner
 
-from esgledger.assess import risks, survey
+from esgledger.assess import risks
 from esgledger.cli import app
 from esgledger.store.ledger import Ledger
+from esgledger.usecases import survey
 
 runner = CliRunner()
 

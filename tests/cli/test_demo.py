@@ -87,7 +87,7 @@ def test_demo_prints_the_carbon_strategy(demo_output: str, demo_ledger: Ledger) 
     """The strategy paragraph is the library's numbers: LMDI effects that add up to the
     change 2023 -> 2024 (31,925.01 - 24,014.98 = 7,910.03) and a plan re-checked without the
     solver."""
-    from esgledger.strategy.lmdi import kaya_decomposition  # noqa: PLC0415
+    from esgledger.usecases.strategy import kaya_decomposition  # noqa: PLC0415
 
     text = " ".join(demo_output.split())
     assert "Carbon strategy: emissions 2023 -> 2024 7,910.03 tCO2e" in text

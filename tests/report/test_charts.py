@@ -200,7 +200,8 @@ def test_a_chart_without_data_still_renders(kind: str) -> None:
 
 def test_the_matrix_keys_points_by_letters_and_draws_the_thresholds() -> None:
     from esgledger.assess.demo import DEMO_WEIGHTS, demo_responses  # noqa: PLC0415
-    from esgledger.assess.materiality import matrix_chart, score_responses, tiers  # noqa: PLC0415
+    from esgledger.assess.materiality import score_responses, tiers  # noqa: PLC0415
+    from esgledger.report.materiality_chart import matrix_chart  # noqa: PLC0415
 
     chart = matrix_chart(tiers(score_responses(demo_responses(), DEMO_WEIGHTS)), "en")
     assert chart.guides == (3.0, 3.0)  # materiality_scales.csv: both thresholds 3.0
@@ -213,7 +214,8 @@ def test_the_matrix_keys_points_by_letters_and_draws_the_thresholds() -> None:
 def test_the_macc_draws_widths_end_to_end_and_only_figures() -> None:
     """Variable-width bars: the demo catalogue's measures laid end to end (the x extent is the
     total abatement), savings below the axis, an outlier clipped; no digit but the figures."""
-    from esgledger.strategy.abatement import load_catalogue, macc, macc_chart  # noqa: PLC0415
+    from esgledger.report.strategy_charts import macc_chart  # noqa: PLC0415
+    from esgledger.strategy.abatement import load_catalogue, macc  # noqa: PLC0415
 
     curve = macc(load_catalogue())
     chart = macc_chart(curve, "en")

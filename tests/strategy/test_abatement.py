@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esgledger.report.model import Chart
+from esgledger.report.strategy_charts import macc_chart
 from esgledger.store.ledger import Ledger
 from esgledger.strategy.abatement import (
     CATALOGUE_COLUMNS,
@@ -26,7 +27,6 @@ from esgledger.strategy.abatement import (
     InfeasiblePlanError,
     annualised_cost,
     applicable,
-    baseline_from_ledger,
     crf,
     default_grid_factor,
     default_rate,
@@ -34,13 +34,13 @@ from esgledger.strategy.abatement import (
     load_catalogue,
     load_parameters,
     macc,
-    macc_chart,
     plan_for_abatement,
     plan_for_cap,
     plan_pathway,
     read_catalogue,
     verify_plan,
 )
+from esgledger.usecases.strategy import baseline_from_ledger
 
 YEAR = 2030
 

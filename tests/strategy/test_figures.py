@@ -8,16 +8,15 @@ import pytest
 
 from esgledger import figures, service
 from esgledger.store.ledger import Ledger
-from esgledger.strategy.figures import (
+from esgledger.strategy.pathways import absolute_contraction, load_pathway_parameters, milestones
+from esgledger.usecases.strategy import forecast_from_ledger, kaya_decomposition
+from esgledger.usecases.strategy_figures import (
     decomposition,
     explain_strategy,
     pathway_progress,
     pathway_table,
     strategy_value,
 )
-from esgledger.strategy.forecast import forecast_from_ledger
-from esgledger.strategy.lmdi import kaya_decomposition
-from esgledger.strategy.pathways import absolute_contraction, load_pathway_parameters, milestones
 
 
 def test_lmdi_ids_are_the_decomposition(demo_ledger: Ledger) -> None:

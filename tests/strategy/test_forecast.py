@@ -10,11 +10,10 @@ from esgledger.store.ledger import Ledger
 from esgledger.strategy.forecast import (
     FORECAST_COLUMNS,
     forecast,
-    forecast_from_ledger,
     forecast_series,
-    history_from_ledger,
     load_forecast_settings,
 )
+from esgledger.usecases.strategy import forecast_from_ledger, history_from_ledger
 
 
 def trend(n: int = 12, noise: float = 5.0, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:

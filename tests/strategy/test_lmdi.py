@@ -12,14 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esgledger.store.ledger import Ledger
+from esgledger.strategy.kaya import kaya_factors
 from esgledger.strategy.lmdi import (
     KAYA_FACTORS,
     decompose,
-    kaya_decomposition,
-    kaya_factors,
     load_parameters,
     log_mean,
 )
+from esgledger.usecases.strategy import kaya_decomposition
 
 LN2 = math.log(2)
 

@@ -10,12 +10,12 @@ from esgledger.strategy.pathways import (
     absolute_contraction,
     gap,
     intensity_pathway,
-    ledger_pathway,
     load_pathway_parameters,
     milestones,
     peak_decline,
     progress,
 )
+from esgledger.usecases.strategy import ledger_pathway
 
 
 def test_parameters_come_from_the_data_file() -> None:

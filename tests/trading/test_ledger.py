@@ -12,12 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, update
 
-from esgledger import figures
+from esgledger import figures, service
 from esgledger.auth import accounts
 from esgledger.auth.accounts import Principal
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
-from esgledger.trading import ledger as carbon
+from esgledger.trading.ledger import posting_hash
+from esgledger.usecases import carbon_ledger as carbon
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
 
 POSTING = TABLES["carbon_posting"]
@@ -137,7 +138,7 @@ def test_bad_postings_say_what_was_expected(ledger: Ledger) -> None:
 
 def test_inventory_emissions_are_posted_with_their_lineage(ledger: Ledger) -> None:
 
-    seq = carbon.post_emissions(ledger, ADMIN, "S01", 2024)
+    seq = carbon.post_inventory_emissions(ledger, ADMIN, "S01", 2024)
     row = carbon.postings(ledger.engine, ADMIN, "S01").set_index("seq").loc[seq]
     assert row["lineage"] == "ghg:2024:S1:S01;ghg:2024:S2L:S01"
     explained = sum(
@@ -145,11 +146,15 @@ def test_inventory_emissions_are_posted_with_their_lineage(ledger: Ledger) -> No
     )
     assert row["quantity"] == pytest.approx(explained, rel=1e-12)
     with pytest.raises(Invalid, match="scopes"):
-        carbon.post_emissions(ledger, ADMIN, "S01", 2024, scopes=("S9",))
-    # a scope named twice, or scope 2 on both bases, would count emissions twice
+        carbon.post_inventory_emissions(ledger, ADMIN, "S01", 2024, scopes=("S9",))
+    # post_emissions posts from an inventory its caller computed; a scope named twice, or scope 2
+    # on both bases, would count emissions twice
+    inventory = service.run_inventory(ledger, service.settings_from_ledger(ledger))
     for twice in (("S1", "S1"), ("S1", "S2L", "S2M")):
         with pytest.raises(Invalid, match="scope"):
-            carbon.post_emissions(ledger, ADMIN, "S01", 2024, scopes=twice)
+            carbon.post_emissions(ledger.engine, ADMIN, "S01", 2024, twice, inventory=inventory)
+    with pytest.raises(Conflict, match="no S1 emissions of S01 in 1990"):
+        carbon.post_emissions(ledger.engine, ADMIN, "S01", 1990, ("S1",), inventory=inventory)
     assert len(carbon.postings(ledger.engine, ADMIN, "S01")) == 1
 
 
@@ -181,7 +186,7 @@ def test_a_rewritten_chain_is_caught_by_the_audit_log(ledger: Ledger) -> None:
     with ledger.engine.begin() as conn:
         row = dict(conn.execute(POSTING.select()).mappings().one())
         row["quantity"] = 900.0
-        row["hash"] = carbon.posting_hash(row)  # a forger recomputing the hash
+        row["hash"] = posting_hash(row)  # a forger recomputing the hash
         conn.execute(delete(POSTING))
         conn.execute(insert(POSTING).values(**row))
     assert [str(p) for p in carbon.verify(ledger.engine)] == [

@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from esgledger.assess import registers, survey
 from esgledger.auth.accounts import operator
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
+from esgledger.usecases import registers, survey_results
 from esgledger.web.routes.assess import RedactSurveyTokens
 
 HTML = {"accept": "text/html"}
@@ -227,7 +227,7 @@ def test_the_survey_round_trip(
     refused = respondent.post(f"/survey/{cid}", data=incomplete)
     assert refused.status_code == 422
     assert "scale: missing" in refused.text
-    assert survey.response_rate(web_ledger.engine, operator("t"), cid)["used"] == 0
+    assert survey_results.response_rate(web_ledger.engine, operator("t"), cid)["used"] == 0
 
     # a positive impact: irremediability is not asked (the disabled select sends nothing)
     answers = _fill(page.text, 3)
@@ -240,7 +240,7 @@ def test_the_survey_round_trip(
     for topic in topics:
         assert topic not in thanks.text  # no answer is echoed
     assert "selected" not in thanks.text and ".scale" not in thanks.text
-    assert survey.response_rate(web_ledger.engine, operator("t"), cid)["used"] == 1
+    assert survey_results.response_rate(web_ledger.engine, operator("t"), cid)["used"] == 1
 
     # the link answers once: reopened or posted again, it is refused (409)
     again = respondent.get(link)
@@ -285,7 +285,7 @@ def test_the_survey_form_needs_its_csrf_cookie(
     stranger = TestClient(app)  # another site posting through a visitor: no cookie
     forged = stranger.post(f"/survey/{cid}", data=answers)
     assert forged.status_code == 403
-    assert survey.response_rate(web_ledger.engine, operator("t"), cid)["used"] == 0
+    assert survey_results.response_rate(web_ledger.engine, operator("t"), cid)["used"] == 0
     assert respondent.post(f"/survey/{cid}", data=answers).status_code == 200
 
 
@@ -307,7 +307,7 @@ def test_an_expired_campaign_refuses_its_links(
     assert expired.status_code == 409
     assert 'data-reason="survey_expired"' in expired.text
     assert respondent.get(link).status_code == 409
-    assert survey.response_rate(web_ledger.engine, operator("t"), cid)["used"] == 0
+    assert survey_results.response_rate(web_ledger.engine, operator("t"), cid)["used"] == 0
 
 
 def test_links_page_shows_the_links_once_with_their_csv(

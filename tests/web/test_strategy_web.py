@@ -22,11 +22,16 @@ from esgledger import service
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
 from esgledger.strategy import abatement
-from esgledger.strategy.figures import pathway_table
-from esgledger.strategy.forecast import forecast_from_ledger
-from esgledger.strategy.lmdi import KAYA_FACTORS, KAYA_NO_ENERGY_FACTORS, kaya_decomposition
-from esgledger.strategy.uncertainty import uncertainty_from_ledger
+from esgledger.strategy.kaya import KAYA_NO_ENERGY_FACTORS
+from esgledger.strategy.lmdi import KAYA_FACTORS
 from esgledger.trading.ledger import KINDS, SCOPES
+from esgledger.usecases.strategy import (
+    baseline_from_ledger,
+    forecast_from_ledger,
+    kaya_decomposition,
+    uncertainty_from_ledger,
+)
+from esgledger.usecases.strategy_figures import pathway_table
 
 HTML = {"accept": "text/html"}
 LATEST = 2024  # the demo's latest inventory year
@@ -176,7 +181,7 @@ def test_the_forecast_is_the_librarys(
 def test_the_abatement_plan_meets_its_cap_and_is_verified(
     client_for: Callable[[str], TestClient], web_ledger: Ledger
 ) -> None:
-    base = abatement.baseline_from_ledger(web_ledger, LATEST)
+    base = baseline_from_ledger(web_ledger, LATEST)
     baseline = base.total(basis="market")
     client = client_for("admin")
     data = client.get("/api/strategy/abatement").json()

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, expect
 
-from esgledger.assess import survey
 from esgledger.auth.accounts import operator
 from esgledger.store.ledger import Ledger
+from esgledger.usecases import survey_results
 
 
 def test_a_respondent_answers_once(
@@ -54,7 +54,7 @@ def test_a_respondent_answers_once(
     expect(page.locator("#survey-refused")).to_have_attribute("data-reason", "survey_used")
     expect(page.locator("#survey-refused")).to_contain_text("已被使用")
 
-    rate = survey.response_rate(web_ledger.engine, operator("test"), cid)
+    rate = survey_results.response_rate(web_ledger.engine, operator("test"), cid)
     assert rate["used"] == 1
-    scored = survey.score_campaign(web_ledger.engine, operator("test"), cid)
+    scored = survey_results.score_campaign(web_ledger.engine, operator("test"), cid)
     assert len(scored) == count

@@ -31,7 +31,7 @@ from esgledger.assess.topics import (
     read_data_csv,
     topic_changes,
 )
-from esgledger.report.model import Chart, Figure, Series
+from esgledger.domain.figure_id import FigureId
 
 __all__ = [
     "TIERS",
@@ -44,7 +44,6 @@ __all__ = [
     "assessments",
     "load_scales",
     "load_topics",
-    "matrix_chart",
     "responses_frame",
     "score_responses",
     "tiers",
@@ -316,7 +315,7 @@ def assessments(tiered: pd.DataFrame) -> tuple[Assessment, ...]:
 
 
 def lineage(year: int, topic_id: str, axis: Axis) -> str:
-    return f"materiality:{year}:{topic_id}:{axis}"
+    return str(FigureId.of("materiality", year, topic_id, axis))
 
 
 AXIS_LABEL = {
@@ -327,45 +326,3 @@ AXIS_LABEL = {
         "title": "double materiality matrix",
     },
 }
-
-
-def matrix_chart(
-    scored: pd.DataFrame,
-    lang: str,
-    *,
-    year: int = 2024,
-    topics: Iterable[Topic] | None = None,
-    block_id: str = "materiality.matrix",
-    scales: Scales | None = None,
-) -> Chart:
-    """The matrix: series 0 the financial scores (x), series 1 the impact scores (y), one
-    category per topic of ``topics`` (default: the packaged 2024 list) in its order."""
-    labels = AXIS_LABEL["zh" if lang == "zh" else "en"]
-    scales = scales or load_scales()
-    listed = tuple(topics) if topics is not None else load_topics(year)
-    names = tuple(t.name(lang) for t in listed)
-
-    def series(axis: Axis) -> Series:
-        values = scored[axis].reindex([t.topic_id for t in listed])
-        figures = tuple(
-            Figure(
-                value=None if pd.isna(v) else round(float(v), 2),
-                unit="",
-                precision=2,
-                lineage=lineage(year, t.topic_id, axis),
-                label=name,
-                source="computed",
-            )
-            for t, name, v in zip(listed, names, values, strict=True)
-        )
-        return Series(name=labels[axis], figures=figures, kind="scatter")
-
-    return Chart(
-        block_id=block_id,
-        kind="matrix",
-        title=labels["title"],
-        categories=names,
-        series=(series("financial"), series("impact")),
-        y_label=labels["impact"],
-        guides=(scales.financial_high, scales.impact_high),
-    )

@@ -1,8 +1,8 @@
-"""The registers' results computed from their rows in the ledger.
+"""The registers' results computed from their rows as stored (pure: frames in, frames out).
 
-Each function takes the rows of a register as stored (a frame of strings from
-:func:`esgledger.assess.registers.stored_frame` for the whole group, or
-:func:`~esgledger.assess.registers.current_frame` for what a user may see), checks them again
+Each function takes the rows of a register as stored (a frame of strings, as
+:func:`esgledger.usecases.registers.stored_frame` reads them for the whole group, or
+:func:`~esgledger.usecases.registers.current_frame` for what a user may see), checks them again
 with the register's library (the rows were valid when imported; the packaged rules could have
 changed since) and applies the library's computation, vectorised:
 
@@ -14,7 +14,7 @@ changed since) and applies the library's computation, vectorised:
 - :func:`climate_entries`: the climate register's entries.
 
 Counts per class (``register:<kind>:<year>:<class>``) and per row (``<kind>:<year>:<id>``)
-are lineage ids :mod:`esgledger.assess.lineage` explains.
+are lineage ids :mod:`esgledger.figures.assessment_lineage` explains.
 """
 
 from __future__ import annotations

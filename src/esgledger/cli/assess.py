@@ -65,7 +65,7 @@ def _operator(actor: str) -> Any:
 
 def _groups_file(path: Path) -> list[Any]:
     """Stakeholder groups of a CSV: group_id, axis, weight, name_en, name_zh, internal."""
-    from esgledger.assess.survey import SurveyGroup
+    from esgledger.usecases.survey import SurveyGroup
 
     problems: list[str] = []
     groups = []
@@ -141,8 +141,8 @@ def materiality_create(
     """Open a materiality campaign of a year with its topic list and stakeholder groups."""
     from dataclasses import replace
 
-    from esgledger.assess import survey
     from esgledger.assess.materiality import load_scales
+    from esgledger.usecases import survey
     from esgledger.workflow.errors import WorkflowError
 
     packaged = load_scales()
@@ -179,9 +179,9 @@ def materiality_list(
     ledger: LedgerOption = DEFAULT_LEDGER, as_json: JsonOption = False, as_csv: CsvOption = False
 ) -> None:
     """List the campaigns with their status and responses."""
-    from esgledger.assess import survey
+    from esgledger.usecases import survey_results
 
-    rows = survey.campaigns(_open(ledger).engine, _operator("cli"))
+    rows = survey_results.campaigns(_open(ledger).engine, _operator("cli"))
     columns = ["campaign_id", "year", "title", "status", "closes_at", "issued", "used"]
     frame = pd.DataFrame(rows, columns=[*columns, "signed_off_by"])
     _emit(frame, as_json, as_csv, "materiality campaigns", [])
@@ -201,7 +201,7 @@ def materiality_links(
 ) -> None:
     """Issue one-time survey links for a group, written once to a new file (mode 600): only
     their hashes are kept, so they cannot be shown again."""
-    from esgledger.assess import survey
+    from esgledger.usecases import survey
     from esgledger.workflow.errors import WorkflowError
 
     if out.exists():
@@ -228,11 +228,11 @@ def materiality_rate(
     as_csv: CsvOption = False,
 ) -> None:
     """Response rates per stakeholder group and in total."""
-    from esgledger.assess import survey
+    from esgledger.usecases import survey_results
     from esgledger.workflow.errors import WorkflowError
 
     try:
-        rate = survey.response_rate(_open(ledger).engine, _operator("cli"), campaign)
+        rate = survey_results.response_rate(_open(ledger).engine, _operator("cli"), campaign)
     except WorkflowError as exc:
         raise _fail(f"materiality rate: {exc}") from exc
     total = {
@@ -257,11 +257,11 @@ def materiality_results(
     as_csv: CsvOption = False,
 ) -> None:
     """Scores per topic (impact and financial) with their arithmetic and tier."""
-    from esgledger.assess import survey
+    from esgledger.usecases import survey_results
     from esgledger.workflow.errors import WorkflowError
 
     try:
-        tiered = survey.score_campaign(_open(ledger).engine, _operator("cli"), campaign)
+        tiered = survey_results.score_campaign(_open(ledger).engine, _operator("cli"), campaign)
     except WorkflowError as exc:
         raise _fail(f"materiality results: {exc}") from exc
     frame = tiered.reset_index()[
@@ -279,11 +279,11 @@ def materiality_sign_off(
     actor: ActorOption = "cli",
 ) -> None:
     """The ESG committee's sign-off: closes the campaign; its result feeds the report."""
-    from esgledger.assess import survey
+    from esgledger.usecases import survey_results
     from esgledger.workflow.errors import WorkflowError
 
     try:
-        survey.sign_off(_open(ledger).engine, _operator(actor), campaign)
+        survey_results.sign_off(_open(ledger).engine, _operator(actor), campaign)
     except WorkflowError as exc:
         raise _fail(f"materiality sign-off: {exc}") from exc
     console.print(f"campaign {campaign} signed off by {actor}", markup=False)
@@ -320,7 +320,7 @@ def register_import(
 ) -> None:
     """Import a register file for a year, all or nothing; it replaces the year's rows of the
     entities it holds (a group-level register: the whole year); replaced rows are kept."""
-    from esgledger.assess.registers import RegisterRejected, import_register
+    from esgledger.usecases.registers import RegisterRejected, import_register
     from esgledger.workflow.errors import WorkflowError
 
     store = _open(ledger)
@@ -337,7 +337,8 @@ def register_import(
 
 def register_results(engine: Any, who: Any, kind: str, year: int) -> pd.DataFrame:
     """A register's rows with their results (what ``register show`` prints)."""
-    from esgledger.assess import registers, results
+    from esgledger.assess import results
+    from esgledger.usecases import registers
 
     rows = registers.current_frame(engine, who, kind, year)
     if kind == "supplier_evaluations":
@@ -356,7 +357,7 @@ def register_template(
     path: Annotated[Path, typer.Argument(help="new .xlsx or .csv file")],
 ) -> None:
     """Write an empty register file with the register's columns (XLSX or CSV)."""
-    from esgledger.assess.registers import template
+    from esgledger.usecases.registers import template
 
     try:
         template(kind.value, path)
@@ -395,7 +396,7 @@ def register_history(
     as_csv: CsvOption = False,
 ) -> None:
     """Every import of the registers: file, SHA-256, rows, who and when."""
-    from esgledger.assess import registers
+    from esgledger.usecases import registers
 
     rows = registers.imports(
         _open(ledger).engine, _operator("cli"), None if kind is None else kind.value, year

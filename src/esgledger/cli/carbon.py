@@ -66,12 +66,12 @@ def carbon_post_emissions(
     actor: ActorOption = "cli",
 ) -> None:
     """Post an entity's inventory emissions of a year as its verified emissions."""
-    from esgledger.trading.ledger import post_emissions
+    from esgledger.usecases.carbon_ledger import post_inventory_emissions
     from esgledger.workflow.errors import WorkflowError
 
     chosen = tuple(s.strip() for s in scopes.split(",") if s.strip())
     try:
-        seq = post_emissions(_open(ledger), _operator(actor), entity, year, chosen)
+        seq = post_inventory_emissions(_open(ledger), _operator(actor), entity, year, chosen)
     except WorkflowError as exc:
         raise _fail(f"carbon post-emissions: {exc}") from exc
     console.print(f"posting {seq}: {entity} {year} {'+'.join(chosen)} emissions", markup=False)
@@ -95,7 +95,7 @@ def carbon_record(
 ) -> None:
     """Record a posting: emissions or an adjustment, or an allocation, purchase, sale,
     surrender or retirement of allowances or offsets; refused when the rules forbid it."""
-    from esgledger.trading.ledger import post
+    from esgledger.usecases.carbon_ledger import post
     from esgledger.workflow.errors import WorkflowError
 
     try:
@@ -125,7 +125,7 @@ def carbon_postings(
     as_csv: CsvOption = False,
 ) -> None:
     """List the postings, oldest first."""
-    from esgledger.trading.ledger import postings
+    from esgledger.usecases.carbon_ledger import postings
     from esgledger.workflow.errors import WorkflowError
 
     try:
@@ -156,7 +156,7 @@ def carbon_position(
     as_csv: CsvOption = False,
 ) -> None:
     """Per entity: verified emissions, units surrendered, the compliance gap and holdings."""
-    from esgledger.trading.ledger import positions, postings
+    from esgledger.usecases.carbon_ledger import positions, postings
     from esgledger.workflow.errors import WorkflowError
 
     store = _open(ledger)
@@ -175,7 +175,7 @@ def carbon_position(
 def carbon_verify(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
     """Recompute the postings' hash chain and compare it with the audit log; exit 1 on any
     problem."""
-    from esgledger.trading.ledger import verify
+    from esgledger.usecases.carbon_ledger import verify
 
     problems = verify(_open(ledger).engine)
     for problem in problems:

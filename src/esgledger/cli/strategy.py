@@ -5,7 +5,7 @@ forecast)."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -21,6 +21,11 @@ from esgledger.cli.app import (
     show_table,
 )
 from esgledger.strategy.choices import Activity, Basis, By
+from esgledger.usecases.strategy import DEFAULT_HORIZON, DEFAULT_ITERATIONS, DEFAULT_PLAN_BASIS
+
+if TYPE_CHECKING:
+    from esgledger.store.ledger import Ledger
+    from esgledger.strategy.abatement import Baseline
 
 strategy_app = typer.Typer(
     help="Carbon strategy: decomposition, pathways, forecasts, abatement, uncertainty.",
@@ -70,7 +75,7 @@ def strategy_decompose(
     """Kaya-LMDI-I decomposition of the change in emissions between two years: activity,
     structure, energy intensity and carbon intensity of energy (additive effects in tCO2e that
     sum to the change, and multiplicative indices)."""
-    from esgledger.strategy.lmdi import kaya_decomposition
+    from esgledger.usecases.strategy import kaya_decomposition
 
     try:
         result, _ = kaya_decomposition(
@@ -98,7 +103,10 @@ def strategy_decompose(
 
 @strategy_app.command("pathway")
 def strategy_pathway(
-    base_year: Annotated[int, typer.Option(help="base year (its inventory total)")] = 2024,
+    base_year: Annotated[
+        int | None,
+        typer.Option(help="base year (its inventory total); default: the latest inventory year"),
+    ] = None,
     growth: Annotated[
         float | None,
         typer.Option(
@@ -116,17 +124,18 @@ def strategy_pathway(
 ) -> None:
     """The pathway to the group's carbon peak, neutrality and net zero from the base year's
     inventory total, beside an SBTi-style absolute contraction."""
-    from esgledger.strategy.pathways import absolute_contraction, ledger_pathway
+    from esgledger.strategy.pathways import absolute_contraction
+    from esgledger.usecases.strategy import base_year_of, ledger_pathway
 
+    store = _open(ledger)
     try:
-        frame, notes = ledger_pathway(
-            _open(ledger), base_year=base_year, growth=growth, shape=shape.value
-        )
+        year = base_year_of(store, base_year)
+        frame, notes = ledger_pathway(store, base_year=year, growth=growth, shape=shape.value)
     except ValueError as exc:
         raise _fail(f"strategy pathway: {exc}") from exc
-    base = float(frame.loc[frame["year"] == base_year, "pathway_tco2e"].iloc[0])
+    base = float(frame.loc[frame["year"] == year, "pathway_tco2e"].iloc[0])
     contraction = absolute_contraction(
-        base_year, base, int(frame["year"].max()), ambition=ambition.value
+        year, base, int(frame["year"].max()), ambition=ambition.value
     )
     merged = frame.merge(
         contraction[["year", "pathway_tco2e"]].rename(
@@ -146,7 +155,7 @@ def strategy_pathway(
 def strategy_forecast(
     horizon: Annotated[
         int, typer.Option(help="periods ahead (years, or months)", min=1, max=50)
-    ] = 6,
+    ] = DEFAULT_HORIZON,
     by_entity: Annotated[bool, typer.Option(help="one series per entity as well")] = False,
     monthly: Annotated[
         bool, typer.Option(help="the months of the records that carry one, not the years")
@@ -157,7 +166,7 @@ def strategy_forecast(
 ) -> None:
     """Business-as-usual forecast of emissions and energy by scope with 95 % prediction
     intervals; each series' model chosen by back-test (the back-test table follows)."""
-    from esgledger.strategy.forecast import forecast_from_ledger
+    from esgledger.usecases.strategy import forecast_from_ledger
 
     try:
         result = forecast_from_ledger(_open(ledger), horizon, by_entity=by_entity, monthly=monthly)
@@ -189,11 +198,31 @@ CatalogueOption = Annotated[
 RateOption = Annotated[
     float | None, typer.Option(help="discount rate, e.g. 0.08 (default: measures_parameters.csv)")
 ]
+BaseYearOption = Annotated[
+    int | None,
+    typer.Option(help="inventory year of the baseline; default: the latest inventory year"),
+]
+
+
+def _baseline(store: Ledger, year: int | None, command: str) -> Baseline:
+    """The ledger's baseline of ``year`` (default: the latest inventory year), or exit 1
+    saying why there is none."""
+    from esgledger.usecases.strategy import baseline_from_ledger
+
+    try:
+        return baseline_from_ledger(store, year)
+    except ValueError as exc:
+        raise _fail(f"strategy {command}: {exc}") from exc
 
 
 @strategy_app.command("macc")
 def strategy_macc(
-    year: Annotated[int, typer.Option(help="inventory year whose grid factor prices power")] = 2024,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            help="inventory year whose grid factor prices power; default: the latest inventory year"
+        ),
+    ] = None,
     basis: Annotated[Basis, typer.Option(help="scope 2 basis of the grid factor")] = Basis.location,
     catalogue: CatalogueOption = None,
     rate: RateOption = None,
@@ -203,10 +232,11 @@ def strategy_macc(
 ) -> None:
     """The marginal abatement cost curve: measures by cost per tonne (CNY/tCO2e), cheapest
     first, with their yearly abatement at full deployment and the cumulative abatement."""
-    from esgledger.strategy.abatement import baseline_from_ledger, macc
+    from esgledger.strategy.abatement import macc
+    from esgledger.usecases.strategy import grid_factor
 
-    base = baseline_from_ledger(_open(ledger), year)
-    factor = base.market_grid_factor if basis is Basis.market else base.grid_factor
+    base = _baseline(_open(ledger), year, "macc")
+    factor = grid_factor(base, basis)
     curve = macc(_catalogue(catalogue, factor), rate)
     columns = [
         "measure_id",
@@ -230,7 +260,7 @@ def _pathway_caps(
 ) -> tuple[dict[int, float], dict[int, float]]:
     """Business as usual and the caps of each year after ``base_year`` up to ``year`` from
     the pathway table (the ledger's total basis), times ``scale`` (the basis ratio)."""
-    from esgledger.strategy.figures import pathway_table
+    from esgledger.usecases.strategy_figures import pathway_table
 
     frame, _ = pathway_table(ledger, base_year)  # type: ignore[arg-type]
     rows = frame[(frame["year"] > base_year) & (frame["year"] <= year)].set_index("year")
@@ -256,10 +286,10 @@ def strategy_optimise(
             "group's pathway or the 1.5 C contraction, from business as usual"
         ),
     ] = None,
-    base_year: Annotated[int, typer.Option(help="inventory year of the baseline")] = 2024,
+    base_year: BaseYearOption = None,
     basis: Annotated[
         Basis, typer.Option(help="scope 2 basis (green power lowers market-based only)")
-    ] = Basis.market,
+    ] = DEFAULT_PLAN_BASIS,
     catalogue: CatalogueOption = None,
     rate: RateOption = None,
     ledger: LedgerOption = DEFAULT_LEDGER,
@@ -272,18 +302,19 @@ def strategy_optimise(
     printed."""
     from esgledger.strategy.abatement import (
         InfeasiblePlanError,
-        baseline_from_ledger,
         plan_for_cap,
         plan_pathway,
         verify_plan,
     )
+    from esgledger.usecases.strategy import grid_factor, plan_cap
 
     if sum(x is not None for x in (reduction, cap, pathway)) != 1:
         raise _fail("strategy optimise: give one of --reduction, --cap and --pathway")
     store = _open(ledger)
-    base = baseline_from_ledger(store, base_year)
+    base = _baseline(store, base_year, "optimise")
+    base_year = base.year
     total = base.total(basis=basis.value)
-    factor = base.market_grid_factor if basis is Basis.market else base.grid_factor
+    factor = grid_factor(base, basis)
     measures = _catalogue(catalogue, factor)
     try:
         if pathway is not None:
@@ -295,7 +326,7 @@ def strategy_optimise(
             )
             limit = caps[year]
         else:
-            limit = cap if cap is not None else total * (1 - float(reduction or 0))
+            _, limit = plan_cap(total, reduction, cap)
             plan = plan_for_cap(
                 measures, total, limit, year, rate, electricity_mwh=base.electricity_mwh
             )
@@ -340,7 +371,7 @@ def strategy_energy_plan(
     reduction: Annotated[
         float | None, typer.Option(help="quota as a cut from the base year, e.g. 0.3")
     ] = None,
-    base_year: Annotated[int, typer.Option(help="inventory year of the baseline")] = 2024,
+    base_year: BaseYearOption = None,
     catalogue: CatalogueOption = None,
     rate: RateOption = None,
     ledger: LedgerOption = DEFAULT_LEDGER,
@@ -351,18 +382,18 @@ def strategy_energy_plan(
     efficiency measures (market-based scope 2), with the grid electricity still bought."""
     from esgledger.strategy.abatement import (
         InfeasiblePlanError,
-        baseline_from_ledger,
         energy_plan,
         verify_plan,
     )
+    from esgledger.usecases.strategy import plan_cap
 
     if (quota is None) == (reduction is None):
         raise _fail("strategy energy-plan: give one of --quota and --reduction")
-    base = baseline_from_ledger(_open(ledger), base_year)
+    base = _baseline(_open(ledger), base_year, "energy-plan")
     total = base.total(basis="market")
     factor = base.market_grid_factor
     other = total - base.electricity_mwh * factor
-    limit = quota if quota is not None else total * (1 - float(reduction or 0))
+    _, limit = plan_cap(total, reduction, quota)
     try:
         found = energy_plan(
             _catalogue(catalogue, factor), base.electricity_mwh, other, limit, factor, year, rate
@@ -396,7 +427,9 @@ def strategy_energy_plan(
 @strategy_app.command("uncertainty")
 def strategy_uncertainty(
     year: Annotated[int, typer.Option(help="inventory year", min=1901, max=2199)],
-    iterations: Annotated[int, typer.Option(help="Monte Carlo iterations", min=100)] = 10_000,
+    iterations: Annotated[
+        int, typer.Option(help="Monte Carlo iterations", min=100)
+    ] = DEFAULT_ITERATIONS,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same result)")] = 0,
     ledger: LedgerOption = DEFAULT_LEDGER,
     as_json: JsonOption = False,
@@ -404,7 +437,7 @@ def strategy_uncertainty(
 ) -> None:
     """Monte Carlo 95 % intervals of each scope and the total from activity-data and factor
     uncertainty (defaults by data quality and factor type), beside IPCC Approach 1."""
-    from esgledger.strategy.uncertainty import uncertainty_from_ledger
+    from esgledger.usecases.strategy import uncertainty_from_ledger
 
     try:
         result = uncertainty_from_ledger(_open(ledger), year, iterations=iterations, seed=seed)

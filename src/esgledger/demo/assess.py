@@ -18,11 +18,12 @@ from importlib import resources
 
 import pandas as pd
 
-from esgledger.assess import registers, risks, suppliers, survey
+from esgledger.assess import risks, suppliers
 from esgledger.assess.demo import demo_responses
 from esgledger.assess.topics import read_data_csv
 from esgledger.auth.accounts import operator
 from esgledger.store.ledger import Ledger
+from esgledger.usecases import registers, survey, survey_results
 
 __all__ = ["DEMO_ACTOR", "load_demo_assessments"]
 
@@ -33,7 +34,7 @@ can sign in as it)."""
 
 
 def _materiality(ledger: Ledger) -> None:
-    if survey.signed_off(ledger.engine, YEAR) is not None:
+    if survey_results.signed_off(ledger.engine, YEAR) is not None:
         return
     engine = ledger.engine
     cid = survey.create_campaign(
@@ -54,7 +55,7 @@ def _materiality(ledger: Ledger) -> None:
     for _respondent, rows in by_respondent:
         secret = pool[str(rows["group"].iloc[0])].pop()
         survey.submit_response(engine, secret, survey.answers_of(rows))
-    survey.sign_off(engine, DEMO_ACTOR, cid)
+    survey_results.sign_off(engine, DEMO_ACTOR, cid)
 
 
 def _climate(ledger: Ledger) -> None:

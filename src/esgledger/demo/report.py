@@ -130,7 +130,9 @@ def series_table(result: InventoryResult, by_year: dict[int, dict[str, Any]]) ->
 def assessments_line(ledger: Ledger) -> str:
     """One paragraph on the demo's assessments: material topics per tier (synthetic survey),
     supplier counts, BCM grades (synthetic registers reproducing the seed's counts)."""
-    from esgledger.assess import registers, results, survey  # noqa: PLC0415 (heavy import)
+    from esgledger.assess import results  # noqa: PLC0415 (heavy import)
+    from esgledger.usecases import registers  # noqa: PLC0415
+    from esgledger.usecases import survey_results as survey  # noqa: PLC0415
 
     signed = survey.signed_off(ledger.engine, YEAR)
     tiers = (
@@ -160,16 +162,18 @@ def strategy_line(ledger: Ledger) -> str:
     """One paragraph on the carbon strategy of the demo: the LMDI decomposition of the change
     from the previous year, the pathway's gap in 2030, and the least-cost plan that cuts 30 %
     of the year's market-based emissions by 2030 (the CLI commands print the tables)."""
-    from esgledger.strategy import abatement, figures  # noqa: PLC0415 (heavy import)
+    from esgledger.strategy import abatement  # noqa: PLC0415 (heavy import)
+    from esgledger.usecases import strategy as usecase  # noqa: PLC0415
+    from esgledger.usecases import strategy_figures as figures  # noqa: PLC0415
 
     lmdi = figures.decomposition(ledger, YEAR - 1, YEAR, "scope")
     effects = ", ".join(f"{f} {_n(float(v))}" for f, v in lmdi.additive.items())
     table, _ = figures.pathway_table(ledger, YEAR)
     at = table.set_index("year")
     target = 2030
-    base = abatement.baseline_from_ledger(ledger, YEAR)
+    base = usecase.baseline_from_ledger(ledger, YEAR)
     total = base.total(basis="market")
-    cap = total * 0.7
+    _, cap = usecase.plan_cap(total)  # the default cut, 30 %
     catalogue = abatement.load_catalogue(None, grid_factor=base.market_grid_factor)
     plan = abatement.plan_for_cap(
         catalogue, total, cap, target, None, electricity_mwh=base.electricity_mwh

@@ -1,12 +1,12 @@
 """Provider of the assessment figures (``materiality``, ``climate``, ``supplier``, ``bcm``,
-``infosec``, ``register``): :mod:`esgledger.assess.lineage` on the Book's ledger."""
+``infosec``, ``register``): :mod:`esgledger.figures.assessment_lineage` on the Book's ledger."""
 
 from __future__ import annotations
 
-from esgledger.assess.lineage import assessment_value, explain_assessment
 from esgledger.book.book import Book
 from esgledger.calc.explain import Node
 from esgledger.domain.figure_id import FigureId
+from esgledger.figures.assessment_lineage import assessment_value, explain_assessment
 
 
 def explain(book: Book, fid: FigureId, rows: int) -> Node:  # noqa: ARG001 - one row per figure

@@ -58,6 +58,7 @@ from esgledger.metrics.catalogue import (
     read_catalogue,
 )
 from esgledger.metrics.frameworks import Framework, FrameworkError, Frameworks, load_frameworks
+from esgledger.metrics.sources import ledger_sources
 
 __all__ = [
     "COLUMNS",
@@ -73,6 +74,7 @@ __all__ = [
     "Metric",
     "PeriodRule",
     "Pillar",
+    "ledger_sources",
     "load_catalogue",
     "load_frameworks",
     "read_catalogue",

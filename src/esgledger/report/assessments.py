@@ -3,9 +3,9 @@ their tiers, the topic changes against the previous year, and the climate risk a
 opportunity register.
 
 The materiality blocks read the campaign of the year the ESG committee signed off last
-(:func:`esgledger.assess.survey.signed_off`); a campaign still open is a draft and feeds
+(:func:`esgledger.usecases.survey_results.signed_off`); a campaign still open is a draft and feeds
 nothing. The climate register is the year's register as imported into the ledger
-(:mod:`esgledger.assess.registers`). Every score is a :class:`Figure` whose lineage id
+(:mod:`esgledger.usecases.registers`). Every score is a :class:`Figure` whose lineage id
 (``materiality:<year>:<topic>:<axis>``, ``climate:<year>:<entry>:<axis>``) ``esgledger
 explain`` accepts. When the ledger holds no assessment, each block is a table with a note
 saying so (and the content index shows the gap), never invented figures.
@@ -19,10 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import pandas as pd
-from sqlalchemy import Engine
 
-from esgledger.assess import climate, registers, results, risks, suppliers, survey
-from esgledger.assess.materiality import TIERS, lineage, matrix_chart
+from esgledger.assess import results, risks, suppliers
+from esgledger.assess.materiality import TIERS, lineage
 from esgledger.assess.topics import (
     TOPIC_FILES,
     Topic,
@@ -30,7 +29,12 @@ from esgledger.assess.topics import (
     load_topics,
     topic_changes,
 )
+from esgledger.domain.figure_id import FigureId
+from esgledger.report import climate_tables
+from esgledger.report.materiality_chart import matrix_chart
 from esgledger.report.model import Block, Cell, Chart, Figure, Lang, Table
+from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.usecases import registers, survey_results
 
 __all__ = [
     "climate_changes",
@@ -46,16 +50,18 @@ Label = Callable[[str, Lang], str]
 
 
 def _results(engine: Engine, year: int) -> pd.DataFrame | None:
-    found = survey.signed_off(engine, year)
+    found = survey_results.signed_off(engine, year)
     if found is None:
         return None
-    return survey.campaign_results(engine, int(found["campaign_id"]))
+    return survey_results.campaign_results(engine, int(found["campaign_id"]))
 
 
 def _topics(engine: Engine, year: int) -> tuple[Topic, ...]:
     """The topics of the signed-off campaign of ``year``, as it copied them."""
-    found = survey.signed_off(engine, year)
-    return () if found is None else survey.campaign_topics(engine, int(found["campaign_id"]))
+    found = survey_results.signed_off(engine, year)
+    return (
+        () if found is None else survey_results.campaign_topics(engine, int(found["campaign_id"]))
+    )
 
 
 def materiality_matrix(
@@ -64,8 +70,10 @@ def materiality_matrix(
     results = _results(engine, year)
     if results is None:
         return Table.note_only(block_id, title, word("materiality_none", lang), sheet)
-    found = survey.signed_off(engine, year)
-    scales = None if found is None else survey.campaign_scales(engine, int(found["campaign_id"]))
+    found = survey_results.signed_off(engine, year)
+    scales = (
+        None if found is None else survey_results.campaign_scales(engine, int(found["campaign_id"]))
+    )
     chart = matrix_chart(
         results, lang, year=year, topics=_topics(engine, year), block_id=block_id, scales=scales
     )
@@ -160,7 +168,7 @@ def climate_register(
     frame = registers.stored_frame(engine, "climate", year)
     if frame.empty:
         return Table.note_only(block_id, title, word("climate_none", lang), sheet)
-    table = climate.register_table(results.climate_entries(frame, year), lang)
+    table = climate_tables.register_table(results.climate_entries(frame, year), lang)
     return Table(
         block_id, title or table.title, table.columns, table.rows, table.notes, sheet or "E"
     )
@@ -174,7 +182,7 @@ def climate_changes(
     previous = registers.stored_frame(engine, "climate", year - 1)
     if current.empty or previous.empty:
         return Table.note_only(block_id, title, word("climate_changes_none", lang), sheet)
-    table = climate.changes_table(
+    table = climate_tables.changes_table(
         results.climate_entries(previous, year - 1), results.climate_entries(current, year), lang
     )
     return Table(block_id, title or table.title, table.columns, table.rows, (), sheet or "E")
@@ -254,7 +262,7 @@ def register_counts(
                 value=float(counts[cls]),
                 unit=unit,
                 precision=0,
-                lineage=f"register:{kind}:{year}:{cls}",
+                lineage=str(FigureId.of("register", kind, year, cls)),
                 label=name,
                 source="computed",
             ),

@@ -4,7 +4,8 @@ usual and a 1.5 °C absolute contraction, and the year's progress on that pathwa
 
 Every number is a :class:`Figure` whose lineage id ``esgledger explain`` accepts
 (``lmdi:<y0>:<y1>:<by>:<factor>``, ``pathway:<base>:<series>:<year>``, ``ghg:<year>:TOTAL``;
-:mod:`esgledger.strategy.figures`), so the report and the explanation are one computation.
+:mod:`esgledger.usecases.strategy_figures`), so the report and the explanation are one
+computation.
 When the ledger cannot give a block (no previous year, no inventory of the year), the block is
 a table with a note saying so, never invented figures.
 """
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from esgledger.book import Source as Ledger
+from esgledger.domain.figure_id import FigureId
 from esgledger.report.model import Block, Cell, Figure, Lang, Table
 from esgledger.strategy.pathways import milestones
 from esgledger.usecases import strategy_figures as figures
@@ -54,14 +56,21 @@ def lmdi_effects(
     except (ValueError, ArithmeticError):
         note = word("lmdi_none", lang).format(year0=before, year1=year)
         return Table.note_only(block_id, title, note, sheet)
-    prefix = f"lmdi:{before}:{year}:{by}"
+    total_id = FigureId.of("lmdi", before, year, by, "total")
     rows: list[tuple[Cell, ...]] = []
     for factor in found.factors:
         name = word(f"lmdi_{factor}", lang)
         effect = float(found.additive[factor])
-        rows.append((name, _tonnes(effect, f"{prefix}:{factor}", name, word, lang)))
+        rows.append(
+            (
+                name,
+                _tonnes(
+                    effect, str(FigureId.of("lmdi", before, year, by, factor)), name, word, lang
+                ),
+            )
+        )
     total = word("lmdi_total", lang)
-    rows.append((total, _tonnes(found.change, f"{prefix}:total", total, word, lang)))
+    rows.append((total, _tonnes(found.change, str(total_id), total, word, lang)))
     notes = [word("lmdi_note", lang).format(year0=before, year1=year)]
     codes = {n.code for n in found.notes}
     notes += [word(f"lmdi_{c}", lang) for c in ("no_energy", "scopes") if f"lmdi.{c}" in codes]
@@ -102,7 +111,7 @@ def pathway_years(
         cells: list[Cell] = [str(y)]
         for s in series:
             value = float(indexed[s].loc[y])
-            lineage = f"pathway:{year}:{s}:{y}"
+            lineage = str(FigureId.of("pathway", year, s, y))
             # a year without a figure of the series: nothing to print, not a missing figure
             cells.append("" if math.isnan(value) else _tonnes(value, lineage, names[s], word, lang))
         rows.append(tuple(cells))
@@ -135,23 +144,30 @@ def pathway_progress(
     actual_name = word("progress_actual", lang)
     group_name = word("pathway_group", lang)
     contraction_name = word("pathway_contraction", lang)
+    actual_id = str(FigureId.of("ghg", year, "TOTAL"))
     actual: Cell = (
-        Figure(None, word("tco2e", lang), 2, f"ghg:{year}:TOTAL", actual_name, source="missing")
+        Figure(None, word("tco2e", lang), 2, actual_id, actual_name, source="missing")
         if found.actual_tco2e is None
-        else _tonnes(found.actual_tco2e, f"ghg:{year}:TOTAL", actual_name, word, lang)
+        else _tonnes(found.actual_tco2e, actual_id, actual_name, word, lang)
     )
     status = word("progress_" + found.status.replace(" ", "_"), lang)
     rows: tuple[tuple[Cell, ...], ...] = (
         (actual_name, actual),
         (
             group_name,
-            _tonnes(found.group_tco2e, f"pathway:{base}:group:{year}", group_name, word, lang),
+            _tonnes(
+                found.group_tco2e,
+                str(FigureId.of("pathway", base, "group", year)),
+                group_name,
+                word,
+                lang,
+            ),
         ),
         (
             contraction_name,
             _tonnes(
                 found.contraction_tco2e,
-                f"pathway:{base}:contraction:{year}",
+                str(FigureId.of("pathway", base, "contraction", year)),
                 contraction_name,
                 word,
                 lang,

@@ -554,4 +554,3 @@ def history_from_inventory(
     )
     out = out[started.astype(bool)]
     return out[["series", "entity_id", "year", "month", "value", "unit"]].reset_index(drop=True)
-

@@ -17,14 +17,16 @@ a ``lognormal`` one has the same mean (1) and standard deviation (moment matchin
 Vol. 1 ch. 3), so both give the same Approach 1 figure and differ only in skew.
 
 The draws are numpy arrays of iterations x rows, generated chunk by chunk (bounded memory);
-rows are sorted by (factor, output) cell so a chunk is reduced with one ``np.add.reduceat``
-and the shared factor multipliers apply per cell, not per row. The only Python loops are over
-chunks and over truncation re-draw rounds.
+rows are sorted by (factor, output pattern) cell: one ``np.add.reduceat`` sums a chunk's rows
+per cell, the shared factor multipliers apply per cell, a second one sums cells per pattern.
+Python loops run only over chunks, truncation re-draw rounds and (output, pattern) pairs.
 
-Reproducibility: ``numpy.random.default_rng`` on ``SeedSequence(seed)``, one child stream
-for activity draws, one for factor draws, one for truncation re-draws; a fixed seed gives
-identical results, and the activity stream is consumed in iteration order, so results do not
-depend on the chunk size except where truncation re-draws occur.
+Reproducibility: ``numpy.random.default_rng`` on ``SeedSequence(seed)``, one child stream for
+activity, one for factors, one per truncation re-draw round. A fixed seed gives identical
+results and, by construction, bit-identical draws whatever the chunk size: every stream is
+consumed in iteration order and every sum has an order fixed per iteration (``reduceat`` runs
+one strided reduce loop per segment and iteration, its order set by the segment length; no
+matrix product: a BLAS kernel's summation order follows the matrix shape).
 """
 
 from __future__ import annotations
@@ -38,8 +40,6 @@ import pandas as pd
 
 from esgledger.calc import InventoryResult
 from esgledger.domain.diagnostics import Diagnostic, Severity
-from esgledger.service import inventory_input, run_inventory, settings_from_ledger
-from esgledger.store.ledger import Ledger
 
 Z95 = 1.959963984540054
 OUTPUTS = ("scope1", "scope2_location", "scope2_market", "scope3", "total")
@@ -194,7 +194,7 @@ def uncertainty_frame(
         _default(table, "factor", [f"{m}.{g}", m])
         for m, g in zip(methods.where(~is_direct, "direct"), gases, strict=True)
     ]
-    quantity = lines["quantity_basis"].astype(float) * lines["share"].astype(float)
+    quantity = lines["quantity_basis"].astype(float)  # consolidated (x share) by the engine
     tco2e = lines["tco2e"].astype(float)
     per_unit = (tco2e / quantity).where(quantity != 0, 0.0)
     frame = pd.DataFrame(
@@ -358,9 +358,10 @@ def _transform(
     loc: np.ndarray,
     scale: np.ndarray,
     lognormal: np.ndarray,
-    redraw: np.random.Generator,
+    redraw: list[np.random.Generator],
 ) -> np.ndarray:
-    """Standard normals (in place) -> multipliers: normal truncated at 0, or lognormal."""
+    """Standard normals (in place) -> multipliers: normal truncated at 0, or lognormal. Re-draw
+    round ``k`` draws from ``redraw[k]`` (spawned on first use), in iteration order."""
     z *= scale
     z += loc
     if lognormal.any():
@@ -370,10 +371,14 @@ def _transform(
     if wide.size:
         sub = z[:, wide]
         negative = sub < 0
+        k = 0
         while negative.any():  # rejection rounds over the negative draws only
-            _, col = np.nonzero(negative)
-            sub[negative] = 1.0 + scale[wide][col] * redraw.standard_normal(col.size)
+            if k == len(redraw):
+                redraw.append(redraw[0].spawn(1)[0])
+            _, col = np.nonzero(negative)  # row-major: iteration order
+            sub[negative] = 1.0 + scale[wide][col] * redraw[k].standard_normal(col.size)
             negative = sub < 0
+            k += 1
         z[:, wide] = sub
     return z
 
@@ -410,34 +415,104 @@ def _analytical(
     return approach1, correlated
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Rows sorted into cells of one factor and one output pattern, cells into patterns."""
+
+    order: np.ndarray  # sorted row -> frame row
+    starts: np.ndarray  # first sorted row of each cell
+    cell_order: np.ndarray  # cells in pattern order -> cell
+    cell_factor: np.ndarray  # factor unit of each cell, in pattern order
+    pattern_starts: np.ndarray  # first cell (in pattern order) of each output pattern
+    output_patterns: tuple[np.ndarray, ...]  # per output: the patterns it sums, in order
+    rec_index: np.ndarray  # sorted row -> activity unit (units numbered in sorted-row order)
+    unit_half: np.ndarray
+    unit_log: np.ndarray
+
+
 def _cells(
     member: np.ndarray,
     fac_codes: np.ndarray,
     rec_codes: np.ndarray,
     rec_half: np.ndarray,
     rec_log: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rows sorted into cells of one factor and one output pattern (segment starts, factor
-    and outputs of each cell, the row order), and the activity units renumbered in sorted-row
+) -> _Layout:
+    """The row, cell and pattern layout, and the activity units renumbered in sorted-row
     order (so no gather is needed when every record has one row)."""
-    # cells: rows of one factor and one output pattern; rows sorted by cell
-    pattern = member.astype(np.int64) @ (1 << np.arange(member.shape[1], dtype=np.int64))
+    bits = 1 << np.arange(member.shape[1], dtype=np.int64)
+    pattern = member.astype(np.int64) @ bits  # integer: exact whatever the order
     cell_key = fac_codes.astype(np.int64) * (1 << member.shape[1]) + pattern
     order = np.argsort(cell_key, kind="stable")
     sorted_keys = cell_key[order]
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    cell_factor = fac_codes[order][starts]
-    cell_member = member[order][starts].astype(float)  # cells x outputs
-    # activity units numbered in sorted-row order; no gather when one row per record
+    cell_order = np.argsort(pattern[order][starts], kind="stable")
+    cell_pattern = pattern[order][starts][cell_order]
+    pattern_starts = np.flatnonzero(np.r_[True, cell_pattern[1:] != cell_pattern[:-1]])
     rec_sorted = rec_codes[order]
     renumber, rec_row = np.unique(rec_sorted, return_index=True)
     first_seen = np.argsort(rec_row, kind="stable")
     new_code = np.empty(renumber.size, dtype=np.intp)
     new_code[first_seen] = np.arange(renumber.size)
-    rec_index = new_code[np.searchsorted(renumber, rec_sorted)]
-    unit_half = rec_half[renumber[first_seen]]
-    unit_log = rec_log[renumber[first_seen]]
-    return starts, cell_factor, cell_member, order, rec_index, unit_half, unit_log
+    return _Layout(
+        order=order,
+        starts=starts,
+        cell_order=cell_order,
+        cell_factor=fac_codes[order][starts][cell_order],
+        pattern_starts=pattern_starts,
+        output_patterns=tuple(np.flatnonzero(cell_pattern[pattern_starts] & b) for b in bits),
+        rec_index=new_code[np.searchsorted(renumber, rec_sorted)],
+        unit_half=rec_half[renumber[first_seen]],
+        unit_log=rec_log[renumber[first_seen]],
+    )
+
+
+def _reduce(
+    rows: np.ndarray, cell_factors: np.ndarray, layout: _Layout, out: np.ndarray
+) -> np.ndarray:
+    """Iterations x sorted-row contributions -> ``out`` (iterations x outputs), each
+    iteration's sums in an order fixed by the layout alone, never by the chunk shape."""
+    cells = np.add.reduceat(rows, layout.starts, axis=1)[:, layout.cell_order]
+    cells *= cell_factors
+    patterns = np.add.reduceat(cells, layout.pattern_starts, axis=1)
+    for j, sums in enumerate(layout.output_patterns):
+        out[:, j] = patterns[:, sums[0]] if sums.size else 0.0
+        for p in sums[1:]:
+            out[:, j] += patterns[:, p]
+    return out
+
+
+def _simulate(
+    layout: _Layout,
+    c_sorted: np.ndarray,
+    fac_half: np.ndarray,
+    fac_log: np.ndarray,
+    iterations: int,
+    seed: int,
+    max_chunk_bytes: int,
+) -> np.ndarray:
+    """The draws (iterations x outputs), chunk by chunk of iterations."""
+    identity = layout.rec_index.size == layout.unit_half.size
+    a_loc, a_scale = _loc_scale(layout.unit_half, layout.unit_log)
+    f_loc, f_scale = _loc_scale(fac_half, fac_log)
+    seeds = np.random.SeedSequence(seed).spawn(3)
+    rng_activity = np.random.default_rng(seeds[0])
+    rng_factor = np.random.default_rng(seeds[1])
+    redraw = [np.random.default_rng(seeds[2])]
+    factors = _transform(
+        rng_factor.standard_normal((iterations, fac_half.size)), f_loc, f_scale, fac_log, redraw
+    )
+    units_n = layout.unit_half.size
+    bytes_per_iteration = 8 * (units_n + (0 if identity else layout.rec_index.size))
+    chunk = max(1, min(iterations, max_chunk_bytes // max(1, bytes_per_iteration)))
+    draws = np.empty((iterations, len(layout.output_patterns)))
+    for begin in range(0, iterations, chunk):  # over chunks of iterations
+        end = min(iterations, begin + chunk)
+        z = rng_activity.standard_normal((end - begin, units_n))
+        units = _transform(z, a_loc, a_scale, layout.unit_log, redraw)
+        rows = units if identity else units[:, layout.rec_index]
+        rows *= c_sorted
+        _reduce(rows, factors[begin:end][:, layout.cell_factor], layout, draws[begin:end])
+    return draws
 
 
 def propagate(
@@ -464,7 +539,6 @@ def propagate(
     outputs = tuple(OUTPUTS[j] for j in present)
     member = member_all[:, present]
     c_all = (f["quantity"] * f["factor"]).to_numpy(dtype=float)
-    deterministic = c_all @ member.astype(float)
 
     _, rec_codes, rec_half, rec_log = _per_unit(
         f, "record_id", "activity_uncertainty", "activity_distribution", diagnostics
@@ -475,40 +549,10 @@ def propagate(
     approach1, correlated = _analytical(f, member, rec_codes, fac_codes)
 
     layout = _cells(member, fac_codes, rec_codes, rec_half, rec_log)
-    starts, cell_factor, cell_member, order, rec_index, unit_half, unit_log = layout
-    c_sorted = c_all[order]
-    identity = rec_index.size == unit_half.size
-    a_loc, a_scale = _loc_scale(unit_half, unit_log)
-    f_loc, f_scale = _loc_scale(fac_half, fac_log)
-
-    seeds = np.random.SeedSequence(seed).spawn(3)
-    rng_activity = np.random.default_rng(seeds[0])
-    rng_factor = np.random.default_rng(seeds[1])
-    rng_redraw = np.random.default_rng(seeds[2])
-    factors = _transform(
-        rng_factor.standard_normal((iterations, fac_half.size)),
-        f_loc,
-        f_scale,
-        fac_log,
-        rng_redraw,
-    )
-    bytes_per_iteration = 8 * (unit_half.size + (0 if identity else rec_index.size))
-    chunk = max(1, min(iterations, max_chunk_bytes // max(1, bytes_per_iteration)))
-    draws = np.empty((iterations, len(outputs)))
-    for begin in range(0, iterations, chunk):  # the only loop: over chunks of iterations
-        end = min(iterations, begin + chunk)
-        units = _transform(
-            rng_activity.standard_normal((end - begin, unit_half.size)),
-            a_loc,
-            a_scale,
-            unit_log,
-            rng_redraw,
-        )
-        rows = units if identity else units[:, rec_index]
-        rows *= c_sorted
-        cells = np.add.reduceat(rows, starts, axis=1) if rows.shape[1] else rows
-        cells *= factors[begin:end][:, cell_factor]
-        draws[begin:end] = cells @ cell_member
+    c_sorted = c_all[layout.order]
+    ones = np.ones((1, layout.starts.size))  # summed like a draw with all multipliers 1
+    deterministic = _reduce(c_sorted[np.newaxis], ones, layout, np.empty((1, len(outputs))))[0]
+    draws = _simulate(layout, c_sorted, fac_half, fac_log, iterations, seed, max_chunk_bytes)
 
     tail = (1.0 - level) / 2.0
     lower, median, upper = np.quantile(draws, [tail, 0.5, 1.0 - tail], axis=0)
@@ -534,18 +578,22 @@ def propagate(
     return UncertaintyResult(summary, draws, outputs, iterations, seed, tuple(diagnostics))
 
 
-def uncertainty_from_ledger(
-    ledger: Ledger, year: int, iterations: int = 10_000, seed: int = 0
+def uncertainty_from_inventory(
+    result: InventoryResult,
+    year: int,
+    records: pd.DataFrame | None = None,
+    direct: pd.DataFrame | None = None,
+    iterations: int = 10_000,
+    seed: int = 0,
 ) -> UncertaintyResult:
-    """The Monte Carlo interval of a year's inventory of a ledger, with default uncertainties."""
-    settings = settings_from_ledger(ledger)
-    result = run_inventory(ledger, settings)
+    """The Monte Carlo interval of a year of an inventory, with default uncertainties;
+    ``records`` and ``direct``: the activity and direct frames of the year the inventory
+    read (:func:`esgledger.usecases.strategy.uncertainty_from_ledger` reads the ledger's)."""
     if year not in result.years():
         raise ValueError(
             f"no inventory for {year}: expected one of {', '.join(map(str, result.years()))}"
         )
-    data = inventory_input(ledger, [year])
-    frame, found = uncertainty_frame(result, data.records, data.direct, year=year)
+    frame, found = uncertainty_frame(result, records, direct, year=year)
     outcome = propagate(
         frame, iterations, seed, total_basis=str(result.settings.scope2_total_basis)
     )

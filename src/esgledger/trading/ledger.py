@@ -1,11 +1,14 @@
-"""The carbon ledger: an entity's verified emissions and its allowance account, as
-hash-chained postings.
+"""The carbon ledger's rules: an entity's verified emissions and its allowance account, as
+hash-chained postings. Pure: postings (rows or a frame) in, checks and balances out; reading
+and appending them (with the permission, entity scope and audit log) are the use cases of
+:mod:`esgledger.usecases.carbon_ledger`.
 
 Postings (``carbon_posting``) are of these kinds:
 
-- ``emissions`` (unit ``tCO2e``): the verified emissions of a compliance year, posted from the
-  inventory (:func:`post_emissions`: the entity's scope totals of the year, the lineage ids
-  ``ghg:<year>:<scope>:<entity>`` kept with the posting) or entered (an external
+- ``emissions`` (unit ``tCO2e``): the verified emissions of a compliance year, posted from an
+  inventory (:func:`inventory_emissions`: the entity's scope totals of the year, the lineage
+  ids ``ghg:<year>:<scope>:<entity>`` kept with the posting; posted by
+  :func:`esgledger.usecases.carbon_ledger.post_emissions`) or entered (an external
   verification); ``adjustment``: a signed correction of them, with its reason;
 - ``allocation``, ``purchase``, ``sale``, ``surrender``, ``retire`` of units ``CEA``
   (allowances, with their vintage) and ``CCER`` (offsets, with their vintage): allocation
@@ -20,9 +23,10 @@ compliance gap of a year is its verified emissions minus the units surrendered f
 (positive: units still to surrender).
 
 Every posting is chained: its hash is the SHA-256 of its fields and the previous posting's
-hash, so :func:`verify` finds an edited, deleted or reordered posting; each posting is also
-written to the audit log with its hash, so deleting the newest postings is found against the
-(audit-headed) log. Postings are only appended: a mistake is corrected by a new posting.
+hash, so :func:`chain_problems` finds an edited, deleted or reordered posting; each posting
+is also written to the audit log with its hash, so deleting the newest postings is found
+against the (audit-headed) log. Postings are only appended: a mistake is corrected by a new
+posting.
 """
 
 from __future__ import annotations
@@ -36,39 +40,41 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 from io import StringIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
 
-from esgledger import audit
-from esgledger.auth.access import require
-from esgledger.auth.accounts import Principal
-from esgledger.auth.roles import Permission
-from esgledger.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from esgledger.store.engine import TABLES, write_transaction
-from esgledger.store.engine import now as utc_now
-from esgledger.store.ledger import Ledger
+from esgledger.domain.errors import Conflict, Invalid
+
+if TYPE_CHECKING:
+    from esgledger.calc import InventoryResult
 
 __all__ = [
+    "EMISSION_KINDS",
+    "GENESIS",
     "KINDS",
+    "SCOPES",
+    "SIGN",
+    "TAKING",
     "UNITS",
+    "UNIT_KINDS",
     "Problem",
     "Rules",
-    "compliance",
-    "holdings",
+    "chain_problems",
+    "check_posting",
+    "check_scopes",
+    "compliance_of",
+    "finite_number",
+    "holdings_of",
+    "inventory_emissions",
     "load_rules",
-    "positions",
-    "post",
-    "post_emissions",
-    "postings",
-    "verify",
+    "posting_frame",
+    "posting_hash",
+    "validate_posting",
 ]
 
-POSTING, ENTITY = TABLES["carbon_posting"], TABLES["entity"]
 GENESIS = "0" * 64
-_PG_LOCK_KEY = 0x63_61_72_62  # 'carb': serialises postings on PostgreSQL
-AUDIT_TYPE = "carbon_posting"
+"""The ``prev_hash`` of the first posting."""
 
 UNITS = ("CEA", "CCER", "tCO2e")
 SIGN = {
@@ -143,13 +149,12 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-def verify(engine: Engine) -> list[Problem]:
-    """Recompute the chain (every hash, every link, no gap in the sequence) and compare it
-    with the audit log, which recorded each posting's hash when it was made."""
+def chain_problems(rows: Sequence[Mapping[str, Any]], logged: Mapping[int, str]) -> list[Problem]:
+    """Recompute the chain of ``rows`` (the postings, by ``seq``: every hash, every link, no
+    gap in the sequence) and compare it with ``logged``, the hash the audit log recorded for
+    each posting's ``seq`` when it was made."""
     problems: list[Problem] = []
     prev, expected = GENESIS, 1
-    with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(select(POSTING).order_by(POSTING.c.seq)).mappings()]
     for row in rows:
         seq = int(row["seq"])
         if seq != expected:
@@ -159,11 +164,6 @@ def verify(engine: Engine) -> list[Problem]:
         if posting_hash(row) != row["hash"]:
             problems.append(Problem(seq, "content does not match its hash: modified"))
         prev, expected = str(row["hash"]), seq + 1
-    logged = {
-        int(e["object_id"]): json.loads(e["after"])["hash"]
-        for e in _audit_entries(engine)
-        if e["action"] == "post"
-    }
     stored = {int(r["seq"]): str(r["hash"]) for r in rows}
     for seq, digest in sorted(logged.items()):
         if seq not in stored:
@@ -175,52 +175,19 @@ def verify(engine: Engine) -> list[Problem]:
     return problems
 
 
-def _audit_entries(engine: Engine) -> list[dict[str, Any]]:
-    log = TABLES["audit_log"]
-    with engine.connect() as conn:
-        stmt = select(log.c.object_id, log.c.action, log.c.after).where(
-            log.c.object_type == AUDIT_TYPE
-        )
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+# -- balances ---------------------------------------------------------------------------------
 
 
-# -- reading ----------------------------------------------------------------------------------
-
-
-def _frame(conn: Connection, entity_id: str | None = None) -> pd.DataFrame:
-    stmt = select(POSTING).order_by(POSTING.c.seq)
-    if entity_id is not None:
-        stmt = stmt.where(POSTING.c.entity_id == entity_id)
-    rows = [dict(r) for r in conn.execute(stmt).mappings()]
-    columns = [c.name for c in POSTING.columns]
-    frame = pd.DataFrame(rows, columns=columns)
+def posting_frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """The postings ``rows`` (with ``columns``) as a frame, with their ``signed`` quantity."""
+    frame = pd.DataFrame([dict(r) for r in rows], columns=list(columns))
     frame["signed"] = frame["quantity"].astype(float) * frame["kind"].map(SIGN).astype(float)
     return frame
 
 
-def _sees(who: Principal, entity_id: str, engine: Engine | None = None) -> None:
-    """NotFound unless ``who`` sees the entity and (given the engine) the ledger has it."""
-    if not who.sees(entity_id):
-        raise NotFound(f"no entity {entity_id!r}")
-    if engine is not None:
-        with engine.connect() as conn:
-            found = conn.scalar(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id == entity_id))
-        if found is None:
-            raise NotFound(f"no entity {entity_id!r} in the ledger")
-
-
-def postings(engine: Engine, who: Principal, entity_id: str | None = None) -> pd.DataFrame:
-    """The postings ``who`` may see (of one entity, or of all they see), oldest first."""
-    require(who, Permission.VIEW)
-    if entity_id is not None:
-        _sees(who, entity_id, engine)
-    with engine.connect() as conn:
-        frame = _frame(conn, entity_id)
-    visible = frame["entity_id"].map(who.sees).astype(bool)
-    return frame.loc[visible].reset_index(drop=True)
-
-
-def _holdings(frame: pd.DataFrame) -> pd.DataFrame:
+def holdings_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """Units held by entity, unit type and vintage in a postings frame (allocations and
+    purchases less sales, surrenders and retirements)."""
     units = frame[frame["kind"].isin(UNIT_KINDS)]
     if units.empty:
         return pd.DataFrame(columns=["entity_id", "unit_type", "vintage", "held"])
@@ -228,13 +195,9 @@ def _holdings(frame: pd.DataFrame) -> pd.DataFrame:
     return grouped.rename("held").reset_index()
 
 
-def holdings(engine: Engine, who: Principal, entity_id: str) -> pd.DataFrame:
-    """Units held by unit type and vintage (allocations and purchases less sales,
-    surrenders and retirements)."""
-    return _holdings(postings(engine, who, entity_id))
-
-
-def _compliance(frame: pd.DataFrame, year: int) -> dict[str, float]:
+def compliance_of(frame: pd.DataFrame, year: int) -> dict[str, float]:
+    """Verified emissions of ``year`` in a postings frame, units surrendered for it (CEA and
+    CCER), the gap (emissions − surrendered) and the most offsets may cover."""
     of_year = frame[frame["compliance_year"] == year]
     emissions = float(of_year.loc[of_year["kind"].isin(EMISSION_KINDS), "signed"].sum())
     surrendered = of_year[of_year["kind"] == "surrender"]
@@ -251,22 +214,17 @@ def _compliance(frame: pd.DataFrame, year: int) -> dict[str, float]:
     }
 
 
-def compliance(engine: Engine, who: Principal, entity_id: str, year: int) -> dict[str, float]:
-    """Verified emissions of ``year``, units surrendered for it (CEA and CCER), the gap
-    (emissions − surrendered) and the most offsets may still cover."""
-    return _compliance(postings(engine, who, entity_id), year)
+# -- a new posting -----------------------------------------------------------------------------
 
 
-# -- writing ----------------------------------------------------------------------------------
-
-
-def _number(value: float, what: str) -> float:
+def finite_number(value: float, what: str) -> float:
+    """``value`` as a float; refused (:class:`Invalid`) unless a finite number."""
     if isinstance(value, bool) or not math.isfinite(float(value)):
         raise Invalid(f"{what} {value!r}: expected a finite number")
     return float(value)
 
 
-def _check(
+def check_posting(
     frame: pd.DataFrame,
     entity_id: str,
     kind: str,
@@ -275,7 +233,8 @@ def _check(
     year: int | None,
     quantity: float,
 ) -> None:
-    """Refuse a posting the rules forbid (module doc), naming the figures at stake."""
+    """Refuse (:class:`Conflict`) a posting of ``entity_id`` the rules forbid given the
+    postings so far (``frame``; module doc), naming the figures at stake."""
     rules = load_rules()
     mine = frame[frame["entity_id"] == entity_id]
     if kind in TAKING:
@@ -297,7 +256,7 @@ def _check(
             "later allowances (rules.csv cea.borrowing)"
         )
     if unit_type == "CCER":
-        status = _compliance(mine, year)
+        status = compliance_of(mine, year)
         if status["verified_emissions"] <= 0:
             raise Conflict(
                 f"no verified emissions of {year} posted for {entity_id}: offsets are limited "
@@ -311,7 +270,7 @@ def _check(
             )
 
 
-def _validate(
+def validate_posting(
     kind: str,
     unit_type: str,
     vintage: int | None,
@@ -320,6 +279,7 @@ def _validate(
     price_cny: float | None,
     note: str,
 ) -> None:
+    """Refuse (:class:`Invalid`) a posting whose fields do not fit its kind, naming them all."""
     problems = []
     if kind not in KINDS:
         problems.append(f"kind {kind!r}: expected one of {', '.join(KINDS)}")
@@ -345,83 +305,8 @@ def _validate(
         raise Invalid("; ".join(problems))
 
 
-def post(
-    engine: Engine,
-    who: Principal,
-    entity_id: str,
-    kind: str,
-    quantity: float,
-    *,
-    unit_type: str = "tCO2e",
-    vintage: int | None = None,
-    compliance_year: int | None = None,
-    price_cny: float | None = None,
-    lineage: str = "",
-    reference: str = "",
-    note: str = "",
-) -> int:
-    """Append one posting after checking it against the rules; returns its sequence number."""
-    require(who, Permission.EDIT)
-    quantity = _number(quantity, "quantity")
-    price = None if price_cny is None else _number(price_cny, "price_cny")
-    _validate(kind, unit_type, vintage, compliance_year, quantity, price, note)
-    with write_transaction(engine) as conn:
-        if conn.scalar(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id == entity_id)) is None:
-            raise NotFound(f"no entity {entity_id!r}")
-        if not who.sees(entity_id):
-            raise Forbidden(f"{who.username} may not post for {entity_id}")
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
-        frame = _frame(conn, entity_id)
-        _check(frame, entity_id, kind, unit_type, vintage, compliance_year, quantity)
-        last = conn.execute(
-            select(POSTING.c.seq, POSTING.c.hash).order_by(POSTING.c.seq.desc()).limit(1)
-        ).first()
-        seq, prev = (1, GENESIS) if last is None else (int(last.seq) + 1, str(last.hash))
-        row: dict[str, Any] = {
-            "seq": seq,
-            "entity_id": entity_id,
-            "kind": kind,
-            "unit_type": unit_type,
-            "vintage": vintage,
-            "compliance_year": compliance_year,
-            "quantity": quantity,
-            "price_cny": price,
-            "lineage": lineage,
-            "reference": reference,
-            "note": note,
-            "posted_by": who.username,
-            "posted_at": utc_now(),
-            "prev_hash": prev,
-        }
-        row["hash"] = posting_hash(row)
-        conn.execute(POSTING.insert().values(**row))
-        audit.append(
-            conn,
-            who.username,
-            "post",
-            AUDIT_TYPE,
-            seq,
-            entity_id=entity_id,
-            after={k: v for k, v in row.items() if k not in ("posted_at", "prev_hash")},
-        )
-    return seq
-
-
-def post_emissions(
-    ledger: Ledger,
-    who: Principal,
-    entity_id: str,
-    year: int,
-    scopes: Sequence[str] = ("S1", "S2L"),
-    *,
-    reference: str = "",
-) -> int:
-    """Post the entity's inventory emissions of ``year`` in ``scopes`` (default scope 1 and
-    location-based scope 2, the emissions an ETS covers) as its verified emissions, with the
-    lineage ids of the scope totals."""
-    from esgledger import service  # noqa: PLC0415 (heavy import)
-
+def check_scopes(scopes: Sequence[str]) -> None:
+    """Refuse (:class:`Invalid`) scopes that would count emissions twice or are unknown."""
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown or not scopes or len(set(scopes)) != len(scopes):
         raise Invalid(
@@ -429,40 +314,19 @@ def post_emissions(
         )
     if "S2L" in scopes and "S2M" in scopes:
         raise Invalid("scopes: S2L and S2M are two measures of one scope 2: expected one")
-    settings = service.settings_from_ledger(ledger, years=(year,))
-    result = service.run_inventory(ledger, settings)
-    totals = result.scope_totals(year, entity_id=entity_id)
+
+
+def inventory_emissions(
+    inventory: InventoryResult, entity_id: str, year: int, scopes: Sequence[str]
+) -> tuple[float, str]:
+    """The emissions of ``entity_id`` in ``year`` and ``scopes`` in ``inventory`` (one covering
+    the year) and the lineage ids of their scope totals; refused (:class:`Invalid`,
+    :class:`Conflict`) for scopes that would count emissions twice or when there are none."""
+    check_scopes(scopes)
+    totals = inventory.scope_totals(year, entity_id=entity_id)
     quantity = float(sum(totals.get(_SCOPE_TOTALS[s], 0.0) or 0.0 for s in scopes))
     if quantity <= 0:
         raise Conflict(
             f"the inventory has no {'+'.join(scopes)} emissions of {entity_id} in {year}"
         )
-    lineage = ";".join(f"ghg:{year}:{s}:{entity_id}" for s in scopes)
-    return post(
-        ledger.engine,
-        who,
-        entity_id,
-        "emissions",
-        quantity,
-        compliance_year=year,
-        lineage=lineage,
-        reference=reference or f"inventory {result.library_version}",
-        note=f"{' + '.join(scopes)} of the inventory",
-    )
-
-
-def positions(engine: Engine, who: Principal, entities: Iterable[str], year: int) -> pd.DataFrame:
-    """Per entity: holdings by unit and the compliance status of ``year`` (a table)."""
-    rows = []
-    for entity in entities:
-        status = compliance(engine, who, entity, year)
-        held = holdings(engine, who, entity)
-        rows.append(
-            {
-                "entity_id": entity,
-                **status,
-                "cea_held": float(held.loc[held["unit_type"] == "CEA", "held"].sum()),
-                "ccer_held": float(held.loc[held["unit_type"] == "CCER", "held"].sum()),
-            }
-        )
-    return pd.DataFrame(rows)
+    return quantity, ";".join(f"ghg:{year}:{s}:{entity_id}" for s in scopes)

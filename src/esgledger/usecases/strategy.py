@@ -6,7 +6,9 @@ the stored settings, the group's revenue and headcount, the entities' context me
 organisation's roots, the records of a year) from the ledger's :class:`~esgledger.book.Book`
 and calls it; ``source`` is a Book, or a ledger standing for its current Book. The defaults
 (the base year, the cut a plan aims at, the forecast horizon, the Monte Carlo iterations) are
-declared here once: ``esgledger strategy ...`` and ``/strategy/...`` both read them.
+declared here once: ``esgledger strategy ...`` and ``/strategy/...`` both read them (the
+CLI at import time, for its options' defaults: so the Book, the store and the service are
+imported when a use case runs, not with this module).
 """
 
 from __future__ import annotations
@@ -17,15 +19,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from esgledger import service
-from esgledger.book import Source, book_of
-from esgledger.strategy import lmdi, pathways, uncertainty
+from esgledger.strategy import kaya, pathways, uncertainty
 from esgledger.strategy.choices import Basis
 
 if TYPE_CHECKING:
+    from esgledger.book import Book, Source
     from esgledger.calc import InventoryResult
     from esgledger.strategy.abatement import Baseline
     from esgledger.strategy.forecast import ForecastResult, ForecastSettings
+    from esgledger.strategy.lmdi import Decomposition, LmdiParameters
 
 __all__ = [
     "DEFAULT_HORIZON",
@@ -66,11 +68,17 @@ PAGE_ITERATIONS = 2_000
 (its interval is wider by the sampling error; the query parameter asks for more)."""
 
 
+def _book(source: Source) -> Book:
+    from esgledger.book import book_of  # noqa: PLC0415 (the store: see the module text)
+
+    return book_of(source)
+
+
 def default_base_year(source: Source) -> int:
     """The latest inventory year: the default base year of a pathway and of a baseline (the
     MACC, the plans), the default year of an uncertainty run and the default last year of a
     decomposition. ValueError when the ledger holds no inventory year."""
-    years = book_of(source).inventory().years()
+    years = _book(source).inventory().years()
     if not years:
         raise ValueError("the ledger holds no inventory year")
     return int(years[-1])
@@ -101,19 +109,21 @@ def plan_cap(
 
 
 def kaya_source(
-    source: Source, year0: int, year1: int, activity: lmdi.Activity = "revenue"
-) -> lmdi.KayaSource:
-    """What :func:`esgledger.strategy.lmdi.kaya_inputs` reads of the ledger for the two
+    source: Source, year0: int, year1: int, activity: kaya.Activity = "revenue"
+) -> kaya.KayaSource:
+    """What :func:`esgledger.strategy.kaya.kaya_inputs` reads of the ledger for the two
     years: the inventory in the stored settings, the group's revenue (万元) or headcount, the
     entities' activity from the context metrics, and the organisation's roots."""
-    book = book_of(source)
+    from esgledger import service  # noqa: PLC0415 (the store: see the module text)
+
+    book = _book(source)
     group = service.revenue_wan_yuan if activity == "revenue" else service.headcount
     context = book.context_frame()
     years = (year0, year1)
-    return lmdi.KayaSource(
+    return kaya.KayaSource(
         result=book.inventory(),
         group_activity={y: group(book, y) for y in years},
-        entity_activity={y: lmdi.entity_activity(context, activity, y) for y in years},
+        entity_activity={y: kaya.entity_activity(context, activity, y) for y in years},
         roots=frozenset(e.entity_id for e in book.organisation().roots()),
     )
 
@@ -122,15 +132,15 @@ def kaya_decomposition(
     source: Source,
     year0: int,
     year1: int,
-    activity: lmdi.Activity = "revenue",
-    by: lmdi.By = "entity",
+    activity: kaya.Activity = "revenue",
+    by: kaya.By = "entity",
     scopes: Sequence[int] = (1, 2, 3),
-    parameters: lmdi.LmdiParameters | None = None,
-) -> tuple[lmdi.Decomposition, lmdi.KayaInputs]:
+    parameters: LmdiParameters | None = None,
+) -> tuple[Decomposition, kaya.KayaInputs]:
     """The Kaya-LMDI-I decomposition of the ledger's emissions from ``year0`` to ``year1``
-    (:func:`esgledger.strategy.lmdi.kaya_decomposition` on :func:`kaya_source`); ValueError
+    (:func:`esgledger.strategy.kaya.kaya_decomposition` on :func:`kaya_source`); ValueError
     when the group has no revenue (headcount) in a year, as the library says."""
-    return lmdi.kaya_decomposition(
+    return kaya.kaya_decomposition(
         kaya_source(source, year0, year1, activity),
         year0,
         year1,
@@ -155,13 +165,15 @@ def history_from_ledger(
     (``result`` when the caller already has it, else the Book's)."""
     from esgledger.strategy.forecast import history_from_inventory  # noqa: PLC0415 (statsmodels)
 
-    inventory = book_of(source).inventory() if result is None else result
+    inventory = _book(source).inventory() if result is None else result
     return history_from_inventory(inventory, by_entity=by_entity, monthly=monthly)
 
 
 def drivers_from_ledger(source: Source, years: Sequence[int]) -> pd.DataFrame:
     """Revenue (10^4 yuan) and headcount of the group per year, where the ledger has them."""
-    book = book_of(source)
+    from esgledger import service  # noqa: PLC0415 (the store: see the module text)
+
+    book = _book(source)
     rows = []
     for year in years:
         for name, value in (
@@ -218,7 +230,7 @@ def ledger_pathway(
     """The group's peak-neutrality-net-zero pathway from the ledger's inventory total of
     ``base_year`` (default: :func:`default_base_year`), with its notes
     (:func:`esgledger.strategy.pathways.pathway_from_inventory`)."""
-    book = book_of(source)
+    book = _book(source)
     year = base_year_of(book, base_year)
     return pathways.pathway_from_inventory(book.inventory(), year, growth, shape, targets_path)
 
@@ -231,7 +243,7 @@ def baseline_from_ledger(source: Source, year: int | None = None) -> Baseline:
     :func:`default_base_year`) as a :class:`~esgledger.strategy.abatement.Baseline`."""
     from esgledger.strategy.abatement import baseline_from_inventory  # noqa: PLC0415 (SciPy)
 
-    book = book_of(source)
+    book = _book(source)
     return baseline_from_inventory(book.inventory(), base_year_of(book, year))
 
 
@@ -252,7 +264,7 @@ def uncertainty_from_ledger(
     """The Monte Carlo interval of a year's inventory of the ledger (stored settings), with
     the default uncertainties (:func:`esgledger.strategy.uncertainty.uncertainty_from_inventory`
     on the year's records)."""
-    book = book_of(source)
+    book = _book(source)
     result = book.inventory()
     data = book.inventory_input((year,)) if year in result.years() else None
     return uncertainty.uncertainty_from_inventory(

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
+from esgledger.metrics import ledger_sources
 from esgledger.metrics.catalogue import load_catalogue
-from esgledger.service import ledger_sources
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
 from esgledger.units import conversion_factor

@@ -4,8 +4,9 @@ respondent's survey page (public: the one-time token is the credential), the ass
 registers (rows with their computed results, heat maps, import history, upload) and the
 lineage of assessment figures (``/explain/assessment/<id>``).
 
-Every route is a thin layer over :mod:`esgledger.assess.survey` and
-:mod:`esgledger.assess.registers`, which check the caller's permission and entity scope
+Every route is a thin layer over :mod:`esgledger.usecases.survey`,
+:mod:`esgledger.usecases.survey_results` and :mod:`esgledger.usecases.registers`, which check
+the caller's permission and entity scope
 themselves and write the audit log. A survey token's secret is shown once (the links page)
 and is never logged: :class:`RedactSurveyTokens` masks it in the access log.
 """
@@ -34,15 +35,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
-from esgledger.assess import climate, registers, results, risks, survey
-from esgledger.assess.lineage import explain_assessment
-from esgledger.assess.materiality import matrix_chart
+from esgledger.assess import climate, results, risks
 from esgledger.assess.topics import LIBRARIES
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.calc.explain import Node
+from esgledger.domain.figure_id import FigureId
+from esgledger.figures.assessment_lineage import explain_assessment
 from esgledger.report.charts import svg
+from esgledger.report.materiality_chart import matrix_chart
 from esgledger.store.engine import TABLES
+from esgledger.usecases import registers, survey, survey_results
 from esgledger.web.i18n import translate
 from esgledger.web.pages import render
 from esgledger.web.routes.common import (
@@ -226,19 +229,19 @@ def _create(engine: Engine, who: Principal, body: MaterialityBody) -> int:
 
 
 def _list(engine: Engine, who: Principal) -> dict[str, Any]:
-    return {"campaigns": survey.campaigns(engine, who), "libraries": sorted(LIBRARIES)}
+    return {"campaigns": survey_results.campaigns(engine, who), "libraries": sorted(LIBRARIES)}
 
 
 def _results(engine: Engine, who: Principal, cid: int) -> pd.DataFrame | None:
     try:
-        return survey.score_campaign(engine, who, cid)
+        return survey_results.score_campaign(engine, who, cid)
     except Conflict:  # no responses yet
         return None
 
 
 def _detail(engine: Engine, who: Principal, cid: int) -> dict[str, Any]:
-    found = survey.campaign(engine, who, cid)
-    rates = survey.response_rate(engine, who, cid)
+    found = survey_results.campaign(engine, who, cid)
+    rates = survey_results.response_rate(engine, who, cid)
     tiered = _results(engine, who, cid)
     names = {t["topic_id"]: (t["name_en"], t["name_zh"]) for t in found["topics"]}
     rows = []
@@ -253,7 +256,7 @@ def _detail(engine: Engine, who: Principal, cid: int) -> dict[str, Any]:
                     **{k: _plain(row[k]) for k in tiered.columns},
                 }
             )
-    current = survey.signed_off(engine, int(found["year"]))
+    current = survey_results.signed_off(engine, int(found["year"]))
     return {
         "campaign": {k: v for k, v in found.items() if k not in ("topics", "groups")},
         "groups": found["groups"],
@@ -272,7 +275,7 @@ def _flash_page(request: Request, caller: Caller, cid: int, **context: Any) -> R
     lang = lang_of(request, caller)
     if tiered is not None:
         year = int(detail["campaign"]["year"])
-        topics = survey.campaign_topics(engine, cid)
+        topics = survey_results.campaign_topics(engine, cid)
         chart = svg(matrix_chart(tiered, lang, year=year, topics=topics), lang)
     status = context.pop("status_code", 200)
     return _page(
@@ -416,7 +419,7 @@ def api_links(
 @router.post("/materiality/{materiality_id}/sign-off", include_in_schema=False)
 def sign_off_form(request: Request, materiality_id: MaterialityId, caller: Locker) -> Response:
     try:
-        survey.sign_off(engine_of(request), caller.who, materiality_id)
+        survey_results.sign_off(engine_of(request), caller.who, materiality_id)
     except WorkflowError as exc:
         return _flash_page(request, caller, materiality_id, status_code=exc.status, error=str(exc))
     return see_other(f"/materiality/{materiality_id}", "materiality_signed_off")
@@ -427,7 +430,7 @@ def api_sign_off(request: Request, materiality_id: MaterialityId, caller: Locker
     """The ESG committee's sign-off (group-wide ``lock``): closes the campaign, whose result
     then feeds the year's report."""
     engine = engine_of(request)
-    survey.sign_off(engine, caller.who, materiality_id)
+    survey_results.sign_off(engine, caller.who, materiality_id)
     return {"campaign_id": materiality_id, "status": "closed"}
 
 
@@ -638,14 +641,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 def _lineage_of(kind: str, year: int, row: Mapping[str, Any]) -> dict[str, str]:
     if kind == "supplier_evaluations":
-        return {"score": f"supplier:{year}:{row['supplier_id']}"}
+        return {"score": str(FigureId.of("supplier", year, row["supplier_id"]))}
     if kind in ("bcm", "infosec"):
-        return {"score": f"{kind}:{year}:{row['risk_id']}"}
+        return {"score": str(FigureId.of(kind, year, row["risk_id"]))}
     if kind == "climate":
         found = {}
         for axis in ("likelihood", "impact"):
             if row.get(axis) not in (None, ""):
-                found[axis] = f"climate:{year}:{row['entry_id']}:{axis}"
+                found[axis] = str(FigureId.of("climate", year, row["entry_id"], axis))
         return found
     return {}
 

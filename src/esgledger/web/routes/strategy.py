@@ -3,9 +3,10 @@
 The strategy pages (``/strategy``: overview; ``/strategy/forecast``,
 ``/strategy/decomposition``, ``/strategy/pathway``, ``/strategy/abatement``,
 ``/strategy/uncertainty``) show the group's aggregates, so besides the ``view`` permission
-the caller must see every entity (a scoped caller gets 403). Each is a thin layer over
-:mod:`esgledger.strategy` (the numbers are those of ``esgledger strategy ...``), recomputed
-from the ledger on every request: nothing is cached here.
+the caller must see every entity (a scoped caller gets 403). Each is a thin layer over the
+use cases of :mod:`esgledger.usecases.strategy` (the numbers and the defaults are those of
+``esgledger strategy ...``), computed once per data version in the ledger's Book: nothing is
+cached here.
 
 The carbon ledger page (``/carbon``) lists the postings the caller may see with the
 positions of a compliance year, records a posting (``edit``) and shows the hash-chain check
@@ -28,16 +29,16 @@ from sqlalchemy import Engine, select
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.report.charts import svg
+from esgledger.report.strategy_charts import macc_chart
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
 from esgledger.strategy import abatement
 from esgledger.strategy.choices import Activity, Basis, By
-from esgledger.strategy.figures import pathway_table
-from esgledger.strategy.forecast import forecast_from_ledger
-from esgledger.strategy.lmdi import kaya_decomposition
 from esgledger.strategy.pathways import milestones
-from esgledger.strategy.uncertainty import uncertainty_from_ledger
 from esgledger.trading import ledger as carbon
+from esgledger.usecases import carbon_ledger
+from esgledger.usecases import strategy as usecase
+from esgledger.usecases.strategy_figures import pathway_table
 from esgledger.web.routes.assess import _json, _records
 from esgledger.web.routes.common import (
     ID_PATTERN,
@@ -106,15 +107,19 @@ def _years(request: Request) -> list[int]:
     return list(inventory_cache(request).get(ledger(request)).years)
 
 
-def _latest(years: list[int]) -> int:
-    if not years:
-        raise NotFound("the ledger holds no inventory year")
-    return years[-1]
+def _latest(store: Ledger) -> int:
+    """The latest inventory year, the default year of every strategy page
+    (:func:`esgledger.usecases.strategy.default_base_year`); NotFound when there is none."""
+    try:
+        return usecase.default_base_year(store)
+    except ValueError as exc:
+        raise NotFound(str(exc)) from exc
 
 
-def _inventory_year(years: list[int], year: int | None) -> int:
+def _inventory_year(request: Request, year: int | None) -> int:
     if year is None:
-        return _latest(years)
+        return _latest(ledger(request))
+    years = _years(request)
     if year not in years:
         held = f"{years[0]}-{years[-1]}" if years else "none"
         raise Invalid(f"no inventory for {year}: the ledger holds the years {held}")
@@ -135,7 +140,7 @@ def _refused(exc: Exception) -> Invalid:
 
 def forecast_data(store: Ledger, horizon: int) -> dict[str, Any]:
     try:
-        result = forecast_from_ledger(store, horizon)
+        result = usecase.forecast_from_ledger(store, horizon)
     except (ValueError, ArithmeticError) as exc:
         raise _refused(exc) from exc
     columns = ["series", "year", "forecast", "lower", "upper", "model", "level"]
@@ -167,7 +172,7 @@ def decomposition_data(
     store: Ledger, year_from: int, year_to: int, activity: str, by: str
 ) -> dict[str, Any]:
     try:
-        result, _ = kaya_decomposition(store, year_from, year_to, activity=activity, by=by)  # type: ignore[arg-type]
+        result, _ = usecase.kaya_decomposition(store, year_from, year_to, activity=activity, by=by)  # type: ignore[arg-type]
     except (ValueError, ArithmeticError) as exc:
         raise _refused(exc) from exc
     return {
@@ -211,7 +216,7 @@ def pathway_data(store: Ledger, base_year: int) -> dict[str, Any]:
 
 
 def overview_data(store: Ledger, years: list[int]) -> dict[str, Any]:
-    base_year = _latest(years)
+    base_year = _latest(store)
     pathway = pathway_data(store, base_year)
     base = next(r for r in pathway["rows"] if r["year"] == base_year)
     upcoming = [r for r in pathway["rows"] if base_year < r["year"] <= base_year + NEXT_YEARS]
@@ -260,11 +265,11 @@ def abatement_data(
     rate: float | None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """The MACC at the year's grid factor, and the least-cost plan for the target (a cap,
-    or a reduction from the year's emissions, default 30 %)."""
+    or a reduction from the year's emissions, default :data:`usecase.DEFAULT_REDUCTION`)."""
     if reduction is not None and cap is not None:
         raise Invalid("give one of reduction and cap")
-    base = abatement.baseline_from_ledger(store, year)
-    factor = base.market_grid_factor if basis == "market" else base.grid_factor
+    base = usecase.baseline_from_ledger(store, year)
+    factor = usecase.grid_factor(base, basis)
     if not math.isfinite(factor):
         raise Invalid(
             f"no purchased electricity in {year}: the {basis}-based grid factor that prices "
@@ -276,8 +281,7 @@ def abatement_data(
     except (ValueError, ArithmeticError) as exc:
         raise _refused(exc) from exc
     total = base.total(basis=basis)
-    share = 0.3 if reduction is None and cap is None else reduction
-    limit = cap if cap is not None else total * (1 - float(share or 0))
+    share, limit = usecase.plan_cap(total, reduction, cap)
     data: dict[str, Any] = {
         "year": year,
         "basis": basis,
@@ -324,7 +328,7 @@ def abatement_data(
 
 def uncertainty_data(store: Ledger, year: int, iterations: int, seed: int) -> dict[str, Any]:
     try:
-        result = uncertainty_from_ledger(store, year, iterations=iterations, seed=seed)
+        result = usecase.uncertainty_from_ledger(store, year, iterations=iterations, seed=seed)
     except (ValueError, ArithmeticError, LookupError) as exc:
         raise _refused(exc) from exc
     return {
@@ -354,13 +358,17 @@ def api_strategy(request: Request, caller: Strategist) -> Response:
 
 
 @router.get("/strategy/forecast", include_in_schema=False)
-def forecast_page(request: Request, caller: Strategist, horizon: Horizon = 6) -> Response:
+def forecast_page(
+    request: Request, caller: Strategist, horizon: Horizon = usecase.DEFAULT_HORIZON
+) -> Response:
     data = forecast_data(ledger(request), horizon)
     return _page(request, caller, "strategy_forecast.html", data=data, chart=_forecast_chart(data))
 
 
 @router.get("/api/strategy/forecast", tags=["strategy"])
-def api_forecast(request: Request, caller: Strategist, horizon: Horizon = 6) -> Response:
+def api_forecast(
+    request: Request, caller: Strategist, horizon: Horizon = usecase.DEFAULT_HORIZON
+) -> Response:
     """Business-as-usual forecast of emissions and energy by series with 95 % prediction
     intervals and each series' model (chosen by back-test), the back-tests and the
     diagnostics (as ``esgledger strategy forecast``)."""
@@ -371,7 +379,7 @@ def api_forecast(request: Request, caller: Strategist, horizon: Horizon = 6) -> 
 def _decomposition_years(
     request: Request, year_from: int | None, year_to: int | None
 ) -> tuple[int, int]:
-    last = _latest(_years(request)) if year_to is None else year_to
+    last = _latest(ledger(request)) if year_to is None else year_to
     return (last - 1 if year_from is None else year_from), last
 
 
@@ -420,7 +428,7 @@ def api_decomposition(
 
 @router.get("/strategy/pathway", include_in_schema=False)
 def pathway_page(request: Request, caller: Strategist, base_year: YearQuery = None) -> Response:
-    chosen = _inventory_year(_years(request), base_year)
+    chosen = _inventory_year(request, base_year)
     data = pathway_data(ledger(request), chosen)
     return _page(request, caller, "strategy_pathway.html", data=data, chart=_pathway_chart(data))
 
@@ -442,7 +450,7 @@ def api_pathway(request: Request, caller: Strategist, base_year: YearQuery = Non
     business-as-usual forecast with its 95 % interval, the 1.5 °C absolute contraction, the
     group's pathway and the gap (bau − group); the milestones and notes."""
     del caller
-    chosen = _inventory_year(_years(request), base_year)
+    chosen = _inventory_year(request, base_year)
     return _json(pathway_data(ledger(request), chosen))
 
 
@@ -455,17 +463,27 @@ def _abatement(
     cap: float | None,
     rate: float | None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    chosen = _inventory_year(_years(request), year)
-    target = chosen + 6 if target_year is None else target_year
+    chosen = _inventory_year(request, year)
+    target = usecase.default_target_year(chosen) if target_year is None else target_year
     return abatement_data(ledger(request), chosen, basis.value, target, reduction, cap, rate)
 
 
 TargetYear = Annotated[
-    int | None, Query(ge=1901, le=2199, description="year of the cap (default: year + 6)")
+    int | None,
+    Query(
+        ge=1901,
+        le=2199,
+        description=f"year of the cap (default: year + {usecase.DEFAULT_TARGET_YEARS})",
+    ),
 ]
 Reduction = Annotated[
     float | None,
-    Query(ge=0, lt=1, description="cut from the year's emissions, e.g. 0.3 (default 0.3)"),
+    Query(
+        ge=0,
+        lt=1,
+        description="cut from the year's emissions, e.g. 0.3 "
+        f"(default {usecase.DEFAULT_REDUCTION:g})",
+    ),
 ]
 Cap = Annotated[float | None, Query(ge=0, le=1e12, description="emissions cap in tCO2e")]
 Rate = Annotated[
@@ -479,7 +497,7 @@ def abatement_page(
     request: Request,
     caller: Strategist,
     year: YearQuery = None,
-    basis: Basis = Basis.market,
+    basis: Basis = usecase.DEFAULT_PLAN_BASIS,
     target_year: TargetYear = None,
     reduction: Reduction = None,
     cap: Cap = None,
@@ -487,7 +505,7 @@ def abatement_page(
 ) -> Response:
     data, curve = _abatement(request, year, basis, target_year, reduction, cap, rate)
     lang = lang_of(request, caller)
-    chart = svg(abatement.macc_chart(curve, "zh" if lang == "zh" else "en"), lang)
+    chart = svg(macc_chart(curve, "zh" if lang == "zh" else "en"), lang)
     status = 422 if data["infeasible"] else 200
     return _page(request, caller, "strategy_abatement.html", status, data=data, chart=chart)
 
@@ -497,7 +515,7 @@ def api_abatement(
     request: Request,
     caller: Strategist,
     year: YearQuery = None,
-    basis: Basis = Basis.market,
+    basis: Basis = usecase.DEFAULT_PLAN_BASIS,
     target_year: TargetYear = None,
     reduction: Reduction = None,
     cap: Cap = None,
@@ -527,10 +545,10 @@ def uncertainty_page(
     request: Request,
     caller: Strategist,
     year: YearQuery = None,
-    iterations: Iterations = 2000,
+    iterations: Iterations = usecase.PAGE_ITERATIONS,
     seed: Seed = 0,
 ) -> Response:
-    chosen = _inventory_year(_years(request), year)
+    chosen = _inventory_year(request, year)
     data = uncertainty_data(ledger(request), chosen, iterations, seed)
     return _page(request, caller, "strategy_uncertainty.html", data=data)
 
@@ -540,13 +558,13 @@ def api_uncertainty(
     request: Request,
     caller: Strategist,
     year: YearQuery = None,
-    iterations: Iterations = 2000,
+    iterations: Iterations = usecase.PAGE_ITERATIONS,
     seed: Seed = 0,
 ) -> Response:
     """Monte Carlo 95 % intervals of each scope and the total of a year (default: the
     latest) beside IPCC Approach 1 (same seed, same result)."""
     del caller
-    chosen = _inventory_year(_years(request), year)
+    chosen = _inventory_year(request, year)
     return _json(uncertainty_data(ledger(request), chosen, iterations, seed))
 
 
@@ -588,7 +606,7 @@ def _known(engine: Engine, who: Principal, entity: str) -> None:
 def _postings(engine: Engine, who: Principal, entity: str | None) -> list[dict[str, Any]]:
     if entity is not None:
         _known(engine, who, entity)
-    frame = carbon.postings(engine, who, entity)
+    frame = carbon_ledger.postings(engine, who, entity)
     rows = _records(frame[POSTING_COLUMNS])
     for row in rows:
         for key in ("seq", "vintage", "compliance_year"):
@@ -602,7 +620,7 @@ def _position(
     listed = [entity] if entity else sorted({str(r["entity_id"]) for r in rows})
     if not listed:
         return []
-    found = _records(carbon.positions(engine, who, listed, year))
+    found = _records(carbon_ledger.positions(engine, who, listed, year))
     for row in found:
         row["year"] = int(row["year"])
     return found
@@ -629,7 +647,7 @@ def carbon_data(
 
 
 def _verify(engine: Engine) -> dict[str, Any]:
-    problems = carbon.verify(engine)
+    problems = carbon_ledger.verify(engine)
     return {
         "ok": not problems,
         "problems": [{"seq": p.seq, "message": p.message, "text": str(p)} for p in problems],
@@ -762,7 +780,7 @@ def carbon_posting_form(
         if "\x00" in reference + note:
             raise Invalid("the reference or note holds a NUL character")
         compliance_year = _optional_year(year, "year")
-        carbon.post(
+        carbon_ledger.post(
             engine_of(request),
             caller.who,
             entity.strip(),
@@ -785,7 +803,7 @@ def _post_emissions(
 ) -> int:
     _known(engine_of(request), who, entity)
     # a scope named twice, or both scope 2 bases, is refused by the library (422)
-    return carbon.post_emissions(ledger(request), who, entity, year, tuple(scopes))
+    return carbon_ledger.post_inventory_emissions(ledger(request), who, entity, year, tuple(scopes))
 
 
 @router.post("/carbon/post-emissions", include_in_schema=False)
@@ -836,7 +854,7 @@ def api_carbon_post(request: Request, body: PostingBody, caller: Editor) -> Resp
     """Record a posting: emissions or an adjustment (tCO2e), or an allocation, purchase,
     sale, surrender or retirement of allowances (CEA) or offsets (CCER); refused (409) when
     the rules forbid it (more than held, borrowing, the offset limit)."""
-    seq = carbon.post(
+    seq = carbon_ledger.post(
         engine_of(request),
         caller.who,
         body.entity_id,

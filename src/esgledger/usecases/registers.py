@@ -2,10 +2,11 @@
 
 Each register kind (:data:`KINDS`: the climate risk and opportunity register, suppliers,
 supplier evaluations, business-continuity risks, information-security risks) is a file of
-rows that its library (``assess/climate.py``, ``assess/suppliers.py``, ``assess/risks.py``)
-validates and computes from. The ledger keeps the rows exactly as the file held them
-(``register_entry.data``: the file's columns as strings), so nothing a user entered is changed
-on the way in, and every computed score can be re-derived from the stored rows.
+rows that its library (``assess/climate.py``, ``assess/supplier_rows.py``,
+``assess/risks.py``) validates and computes from. The ledger keeps the rows exactly as the
+file held them (``register_entry.data``: the file's columns as strings), so nothing a user
+entered is changed on the way in, and every computed score can be re-derived from the stored
+rows.
 
 Rules:
 
@@ -38,12 +39,13 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from esgledger import audit
-from esgledger.assess import climate, risks, suppliers
+from esgledger.assess import climate, risks, supplier_rows
 from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.errors import Conflict, Forbidden, Invalid
+from esgledger.store import registers as stored
 from esgledger.store.engine import TABLES, write_transaction
 from esgledger.store.engine import now as utc_now
 
@@ -108,7 +110,7 @@ def _climate(frame: pd.DataFrame, name: str, _engine: Engine, _year: int) -> lis
 
 
 def _suppliers(frame: pd.DataFrame, name: str, _engine: Engine, _year: int) -> list[Diagnostic]:
-    return suppliers.check_suppliers(frame, name)[1]
+    return supplier_rows.check_suppliers(frame, name)[1]
 
 
 def _evaluations(frame: pd.DataFrame, name: str, engine: Engine, year: int) -> list[Diagnostic]:
@@ -123,7 +125,7 @@ def _evaluations(frame: pd.DataFrame, name: str, engine: Engine, year: int) -> l
                 file=name,
             )
         ]
-    return suppliers.check_evaluations(frame, name, known)[1]
+    return supplier_rows.check_evaluations(frame, name, known)[1]
 
 
 def _bcm(frame: pd.DataFrame, name: str, _engine: Engine, _year: int) -> list[Diagnostic]:
@@ -155,7 +157,7 @@ KINDS: Mapping[str, RegisterKind] = {
             "entity_id",
             None,
             _suppliers,
-            suppliers.SUPPLIER_COLUMNS,
+            supplier_rows.SUPPLIER_COLUMNS,
         ),
         RegisterKind(
             "supplier_evaluations",
@@ -165,7 +167,7 @@ KINDS: Mapping[str, RegisterKind] = {
             None,
             "year",
             _evaluations,
-            suppliers.EVALUATION_COLUMNS,
+            supplier_rows.EVALUATION_COLUMNS,
         ),
         RegisterKind(
             "bcm",
@@ -328,6 +330,44 @@ def _check_entities(
     return held
 
 
+def _replace_rows(
+    conn: Connection,
+    spec: RegisterKind,
+    year: int,
+    frame: pd.DataFrame,
+    entities: list[str] | None,
+    import_id: int,
+) -> int:
+    """Supersede the year's current rows of ``entities`` (all of a group-level register) by
+    the import's rows; returns the number of rows replaced."""
+    kind = spec.kind
+    current = (ENTRY.c.kind == kind) & (ENTRY.c.year == year) & ENTRY.c.superseded_by.is_(None)
+    if entities is not None:
+        named = [e for e in entities if e]
+        held = ENTRY.c.entity_id.in_(named)
+        current = current & (held | ENTRY.c.entity_id.is_(None) if "" in entities else held)
+    replaced = conn.execute(update(ENTRY).where(current).values(superseded_by=import_id)).rowcount
+    records = frame.to_dict("records")
+    conn.execute(
+        insert(ENTRY),
+        [
+            {
+                "import_id": import_id,
+                "kind": kind,
+                "year": year,
+                "row_key": str(row[spec.key]).strip(),
+                "entity_id": None
+                if spec.entity_column is None
+                else str(row[spec.entity_column]).strip() or None,
+                "line": i + 2,
+                "data": json.dumps(row, ensure_ascii=False),
+            }
+            for i, row in enumerate(records)
+        ],
+    )
+    return int(replaced or 0)
+
+
 def import_frame(
     engine: Engine,
     who: Principal,
@@ -370,32 +410,7 @@ def import_frame(
                 .returning(IMPORT.c.import_id)
             ).scalar_one()
         )
-        current = (ENTRY.c.kind == kind) & (ENTRY.c.year == year) & ENTRY.c.superseded_by.is_(None)
-        if entities is not None:
-            named = [e for e in entities if e]
-            held = ENTRY.c.entity_id.in_(named)
-            current = current & (held | ENTRY.c.entity_id.is_(None) if "" in entities else held)
-        replaced = conn.execute(
-            update(ENTRY).where(current).values(superseded_by=import_id)
-        ).rowcount
-        records = frame.to_dict("records")
-        conn.execute(
-            insert(ENTRY),
-            [
-                {
-                    "import_id": import_id,
-                    "kind": kind,
-                    "year": year,
-                    "row_key": str(row[spec.key]).strip(),
-                    "entity_id": None
-                    if spec.entity_column is None
-                    else str(row[spec.entity_column]).strip() or None,
-                    "line": i + 2,
-                    "data": json.dumps(row, ensure_ascii=False),
-                }
-                for i, row in enumerate(records)
-            ],
-        )
+        replaced = _replace_rows(conn, spec, year, frame, entities, import_id)
         audit.append(
             conn,
             who.username,
@@ -408,7 +423,7 @@ def import_frame(
                 "file": name,
                 "sha256": sha256,
                 "rows": len(frame),
-                "replaced_rows": int(replaced or 0),
+                "replaced_rows": replaced,
                 "entities": entities,
             },
         )
@@ -427,38 +442,13 @@ def import_register(engine: Engine, who: Principal, kind: str, year: int, path: 
 # -- reading the ledger -----------------------------------------------------------------------
 
 
-def _select(kind: str, year: int, as_of_import: int | None) -> Any:
-    stmt = select(ENTRY.c.import_id, ENTRY.c.line, ENTRY.c.entity_id, ENTRY.c.data).where(
-        ENTRY.c.kind == kind, ENTRY.c.year == year
-    )
-    if as_of_import is None:
-        stmt = stmt.where(ENTRY.c.superseded_by.is_(None))
-    else:
-        stmt = stmt.where(
-            ENTRY.c.import_id <= as_of_import,
-            ENTRY.c.superseded_by.is_(None) | (ENTRY.c.superseded_by > as_of_import),
-        )
-    return stmt.order_by(ENTRY.c.import_id, ENTRY.c.line)
-
-
-def _frame(rows: Sequence[Any]) -> pd.DataFrame:
-    records: list[dict[str, Any]] = []
-    for import_id, line, _entity, data in rows:
-        record = json.loads(data)
-        record["_import_id"] = int(import_id)
-        record["_line"] = int(line)
-        records.append(record)
-    return pd.DataFrame.from_records(records)
-
-
 def stored_frame(
     engine: Engine, kind: str, year: int, *, as_of_import: int | None = None
 ) -> pd.DataFrame:
     """Every current row of a register and year, whatever the entity (the report, lineage
     and KPI feeds of the whole group; the web and CLI go through :func:`current_frame`)."""
     register_kind(kind)
-    with engine.connect() as conn:
-        return _frame(conn.execute(_select(kind, year, as_of_import)).all())
+    return stored.stored_frame(engine, kind, year, as_of_import=as_of_import)
 
 
 def current_frame(
@@ -469,13 +459,12 @@ def current_frame(
     ``as_of_import``, the rows current just after that import (the register's history)."""
     require(who, Permission.VIEW)
     register_kind(kind)
-    with engine.connect() as conn:
-        rows = conn.execute(_select(kind, year, as_of_import)).all()
+    rows = stored.entries(engine, kind, year, as_of_import=as_of_import)
     if who.scope is not None:
         with engine.connect() as conn:
             group_wide = set(conn.scalars(select(ENTITY.c.entity_id))) <= who.scope
         rows = [r for r in rows if (who.sees(r[2]) if r[2] is not None else group_wide)]
-    return _frame(rows)
+    return stored.entry_frame(rows)
 
 
 def imports(
@@ -504,13 +493,7 @@ def imports(
 
 def import_rows(engine: Engine, kind: str, year: int) -> list[dict[str, Any]]:
     """Every import of a register and year (no access filter: for lineage of group figures)."""
-    stmt = (
-        select(IMPORT)
-        .where(IMPORT.c.kind == register_kind(kind).kind, IMPORT.c.year == year)
-        .order_by(IMPORT.c.import_id)
-    )
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+    return stored.imports_of(engine, register_kind(kind).kind, year)
 
 
 def years(engine: Engine, kind: str) -> list[int]:

@@ -1,5 +1,9 @@
 """The double-materiality survey in the ledger: campaigns, one-time tokens, anonymous responses.
 
+This module creates campaigns, issues tokens and takes responses; reading a campaign, its
+response rates and scores, and the committee's sign-off are
+:mod:`esgledger.usecases.survey_results`.
+
 A reviewer (``manage_campaigns``, group-wide) creates a campaign for a year, which copies that
 year's topic list (:func:`~esgledger.assess.topics.load_topics`) and the stakeholder groups
 with their axis (impact or financial) and weight, then issues one-time tokens per group. A
@@ -15,7 +19,8 @@ Anonymity and secrets:
 - the audit log records counts (tokens issued, answers submitted, tiers at sign-off), never a
   respondent's scores;
 - a respondent cannot read responses back: no function returns the answers of a token, and
-  the only readers (:func:`response_rate`, :func:`score_campaign`) aggregate over groups.
+  the only readers (:func:`~esgledger.usecases.survey_results.response_rate`,
+  :func:`~esgledger.usecases.survey_results.score_campaign`) aggregate over groups.
 
 Refusals (:mod:`esgledger.domain.errors`): an unknown secret, or one of another campaign
 than the one named, is :class:`NotFound` (the two are not told apart); a used token, a
@@ -36,18 +41,11 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Select, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, Select, Table, insert, select, update
 
 from esgledger import audit
 from esgledger.assess.demo import FINANCIAL_GROUPS, IMPACT_GROUPS
-from esgledger.assess.materiality import (
-    RESPONSE_COLUMNS,
-    Scales,
-    StakeholderGroup,
-    load_scales,
-    score_responses,
-    tiers,
-)
+from esgledger.assess.materiality import Scales, StakeholderGroup, load_scales
 from esgledger.assess.topics import Topic, topics_for
 from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
@@ -60,19 +58,12 @@ __all__ = [
     "Answer",
     "SurveyGroup",
     "answers_of",
-    "campaign",
-    "campaign_responses",
-    "campaign_results",
-    "campaign_scales",
-    "campaign_topics",
-    "campaigns",
+    "campaign_groups",
+    "campaign_row",
     "create_campaign",
     "demo_groups",
     "issue_tokens",
-    "response_rate",
-    "score_campaign",
-    "sign_off",
-    "signed_off",
+    "require_group_wide",
     "submit_response",
     "survey_form",
 ]
@@ -168,7 +159,8 @@ def _naive_utc(moment: datetime, what: str) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _require_group_wide(conn: Connection, who: Principal, permission: Permission) -> None:
+def require_group_wide(conn: Connection, who: Principal, permission: Permission) -> None:
+    """Refuse unless ``who`` has ``permission`` and sees every entity of the ledger."""
     require(who, permission)
     if who.scope is not None:
         everyone = set(conn.scalars(select(ENTITY.c.entity_id)))
@@ -186,7 +178,8 @@ def _shared_lock(conn: Connection, stmt: Select[Any], table: Table) -> Select[An
     return stmt
 
 
-def _campaign(conn: Connection, campaign_id: int, *, lock: bool = False) -> dict[str, Any]:
+def campaign_row(conn: Connection, campaign_id: int, *, lock: bool = False) -> dict[str, Any]:
+    """The campaign's row (locked for update with ``lock``); NotFound when there is none."""
     stmt = select(CAMPAIGN).where(CAMPAIGN.c.campaign_id == campaign_id)
     if lock:
         stmt = for_update(conn, stmt, CAMPAIGN)
@@ -210,7 +203,8 @@ def _accepting(campaign: dict[str, Any], moment: datetime) -> None:
         )
 
 
-def _groups(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
+def campaign_groups(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
+    """The campaign's stakeholder groups, by group id."""
     stmt = select(GROUP).where(GROUP.c.campaign_id == campaign_id).order_by(GROUP.c.group_id)
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
@@ -236,6 +230,58 @@ def _check_groups(groups: Sequence[SurveyGroup]) -> None:
             problems.append(f"{where}: weight {group.weight!r} must be > 0")
     if problems:
         raise Invalid("; ".join(problems))
+
+
+def _insert_topics_and_groups(
+    conn: Connection, campaign_id: int, topics: Sequence[Topic], groups: Sequence[SurveyGroup]
+) -> None:
+    """The campaign's copy of its topic list (in order) and its stakeholder groups."""
+    conn.execute(
+        insert(TOPIC),
+        [
+            {
+                "campaign_id": campaign_id,
+                "topic_id": t.topic_id,
+                "position": i,
+                "name_en": t.name_en,
+                "name_zh": t.name_zh,
+                "dimension": t.dimension,
+            }
+            for i, t in enumerate(topics)
+        ],
+    )
+    conn.execute(
+        insert(GROUP),
+        [
+            {
+                "campaign_id": campaign_id,
+                "group_id": g.group_id,
+                "name_en": g.name_en,
+                "name_zh": g.name_zh,
+                "weight": float(g.weight),
+                "axis": g.axis,
+                "internal": bool(g.internal),
+            }
+            for g in groups
+        ],
+    )
+
+
+def _created(
+    rule: Scales, topics: Sequence[Topic], groups: Sequence[SurveyGroup]
+) -> dict[str, Any]:
+    """The rule's thresholds, the topics and the groups of a new campaign (its audit entry)."""
+    return {
+        "thresholds": {
+            "impact_high": rule.impact_high,
+            "financial_high": rule.financial_high,
+            "floor": rule.floor,
+        },
+        "topics": [t.topic_id for t in topics],
+        "groups": {
+            g.group_id: {"axis": g.axis, "weight": g.weight, "internal": g.internal} for g in groups
+        },
+    }
 
 
 def create_campaign(
@@ -272,7 +318,7 @@ def create_campaign(
         raise Invalid(f"closes_at {closes_at.isoformat()} is not in the future")
     _check_groups(groups)
     with write_transaction(engine) as conn:
-        _require_group_wide(conn, who, Permission.MANAGE_CAMPAIGNS)
+        require_group_wide(conn, who, Permission.MANAGE_CAMPAIGNS)
         campaign_id = int(
             conn.execute(
                 insert(CAMPAIGN)
@@ -288,35 +334,7 @@ def create_campaign(
                 .returning(CAMPAIGN.c.campaign_id)
             ).scalar_one()
         )
-        conn.execute(
-            insert(TOPIC),
-            [
-                {
-                    "campaign_id": campaign_id,
-                    "topic_id": t.topic_id,
-                    "position": i,
-                    "name_en": t.name_en,
-                    "name_zh": t.name_zh,
-                    "dimension": t.dimension,
-                }
-                for i, t in enumerate(topics)
-            ],
-        )
-        conn.execute(
-            insert(GROUP),
-            [
-                {
-                    "campaign_id": campaign_id,
-                    "group_id": g.group_id,
-                    "name_en": g.name_en,
-                    "name_zh": g.name_zh,
-                    "weight": float(g.weight),
-                    "axis": g.axis,
-                    "internal": bool(g.internal),
-                }
-                for g in groups
-            ],
-        )
+        _insert_topics_and_groups(conn, campaign_id, topics, groups)
         audit.append(
             conn,
             who.username,
@@ -328,16 +346,7 @@ def create_campaign(
                 "title": title.strip(),
                 "closes_at": closes,
                 "library": source,
-                "thresholds": {
-                    "impact_high": rule.impact_high,
-                    "financial_high": rule.financial_high,
-                    "floor": rule.floor,
-                },
-                "topics": [t.topic_id for t in topics],
-                "groups": {
-                    g.group_id: {"axis": g.axis, "weight": g.weight, "internal": g.internal}
-                    for g in groups
-                },
+                **_created(rule, topics, groups),
             },
         )
     return campaign_id
@@ -353,8 +362,8 @@ def issue_tokens(
         raise Invalid(f"count {count} is outside 1-{MAX_TOKENS}")
     issued = [secrets.token_urlsafe(24) for _ in range(count)]
     with write_transaction(engine) as conn:
-        _require_group_wide(conn, who, Permission.MANAGE_CAMPAIGNS)
-        campaign = _campaign(conn, campaign_id, lock=True)
+        require_group_wide(conn, who, Permission.MANAGE_CAMPAIGNS)
+        campaign = campaign_row(conn, campaign_id, lock=True)
         stamp = utc_now()
         _accepting(campaign, stamp)
         known = conn.scalar(
@@ -439,6 +448,51 @@ def validate_answers(answers: Sequence[Answer], axis: str, topics: frozenset[str
     return problems
 
 
+def _check_answers(conn: Connection, token: RowMapping, answers: Sequence[Answer]) -> None:
+    """Refuse (Invalid) the answers that are wrong for the token's group and campaign."""
+    axis = conn.scalar(
+        select(GROUP.c.axis).where(
+            GROUP.c.campaign_id == token["campaign_id"],
+            GROUP.c.group_id == token["group_id"],
+        )
+    )
+    topics = frozenset(
+        conn.scalars(select(TOPIC.c.topic_id).where(TOPIC.c.campaign_id == token["campaign_id"]))
+    )
+    problems = validate_answers(answers, str(axis), topics)
+    if problems:
+        raise Invalid("; ".join(problems))
+
+
+def _use_token(
+    conn: Connection, token: RowMapping, answers: Sequence[Answer], moment: datetime
+) -> None:
+    """Mark the token used and store the answers under its group, dated to the day."""
+    used = conn.execute(
+        update(TOKEN)
+        .where(TOKEN.c.token_id == token["token_id"], TOKEN.c.used_at.is_(None))
+        .values(used_at=moment)
+    )
+    if used.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
+        raise Conflict("this survey token has already been used: a token answers once")
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    conn.execute(
+        insert(RESPONSE),
+        [
+            {
+                "campaign_id": token["campaign_id"],
+                "group_id": token["group_id"],
+                "topic_id": a.topic_id,
+                "axis": a.axis,
+                **{name: getattr(a, name) for name in SCORES},
+                "positive": bool(a.positive),
+                "submitted_at": day,
+            }
+            for a in answers
+        ],
+    )
+
+
 def submit_response(
     engine: Engine,
     secret: str,
@@ -468,43 +522,8 @@ def submit_response(
         if token["used_at"] is not None:
             raise Conflict("this survey token has already been used: a token answers once")
         _accepting(campaign, moment)
-        axis = conn.scalar(
-            select(GROUP.c.axis).where(
-                GROUP.c.campaign_id == token["campaign_id"],
-                GROUP.c.group_id == token["group_id"],
-            )
-        )
-        topics = frozenset(
-            conn.scalars(
-                select(TOPIC.c.topic_id).where(TOPIC.c.campaign_id == token["campaign_id"])
-            )
-        )
-        problems = validate_answers(answers, str(axis), topics)
-        if problems:
-            raise Invalid("; ".join(problems))
-        used = conn.execute(
-            update(TOKEN)
-            .where(TOKEN.c.token_id == token["token_id"], TOKEN.c.used_at.is_(None))
-            .values(used_at=moment)
-        )
-        if used.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
-            raise Conflict("this survey token has already been used: a token answers once")
-        day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-        conn.execute(
-            insert(RESPONSE),
-            [
-                {
-                    "campaign_id": token["campaign_id"],
-                    "group_id": token["group_id"],
-                    "topic_id": a.topic_id,
-                    "axis": a.axis,
-                    **{name: getattr(a, name) for name in SCORES},
-                    "positive": bool(a.positive),
-                    "submitted_at": day,
-                }
-                for a in answers
-            ],
-        )
+        _check_answers(conn, token, answers)
+        _use_token(conn, token, answers, moment)
         audit.append(
             conn,
             "survey",
@@ -515,149 +534,7 @@ def submit_response(
         )
 
 
-# -- reading ------------------------------------------------------------------------------
-
-
-def response_rate(engine: Engine, who: Principal, campaign_id: int) -> dict[str, Any]:
-    """Per group: tokens ``issued``, ``used`` and ``rate`` (None before any is issued); in
-    total the same, and ``external_share``: the share of the returned surveys (used tokens)
-    from external groups (None before any is returned)."""
-    require(who, Permission.VIEW)
-    with engine.connect() as conn:
-        campaign = _campaign(conn, campaign_id)
-        counts = {
-            r.group_id: (int(r.issued), int(r.used))
-            for r in conn.execute(
-                select(
-                    TOKEN.c.group_id,
-                    func.count().label("issued"),
-                    func.count(TOKEN.c.used_at).label("used"),
-                )
-                .where(TOKEN.c.campaign_id == campaign_id)
-                .group_by(TOKEN.c.group_id)
-            )
-        }
-        groups = _groups(conn, campaign_id)
-    rows = []
-    for group in groups:
-        issued, used = counts.get(group["group_id"], (0, 0))
-        rows.append(
-            {
-                "group_id": group["group_id"],
-                "axis": group["axis"],
-                "internal": bool(group["internal"]),
-                "issued": issued,
-                "used": used,
-                "rate": used / issued if issued else None,
-            }
-        )
-    issued = sum(r["issued"] for r in rows)
-    used = sum(r["used"] for r in rows)
-    external = sum(r["used"] for r in rows if not r["internal"])
-    return {
-        "campaign_id": campaign_id,
-        "status": campaign["status"],
-        "groups": rows,
-        "issued": issued,
-        "used": used,
-        "rate": used / issued if issued else None,
-        "external_used": external,
-        "external_share": external / used if used else None,
-    }
-
-
-def _responses(conn: Connection, campaign_id: int) -> pd.DataFrame:
-    rows = conn.execute(
-        select(
-            RESPONSE.c.group_id,
-            RESPONSE.c.topic_id,
-            RESPONSE.c.axis,
-            *(RESPONSE.c[name] for name in SCORES),
-            RESPONSE.c.positive,
-        )
-        .where(RESPONSE.c.campaign_id == campaign_id)
-        .order_by(RESPONSE.c.response_id)
-    ).all()
-    frame = pd.DataFrame(
-        rows, columns=["group", "topic_id", "axis", *SCORES, "positive"], dtype=object
-    )
-    frame["respondent"] = ""  # anonymous: the scoring does not need it
-    for name in SCORES:
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
-    frame["positive"] = frame["positive"].astype(bool)
-    return frame[list(RESPONSE_COLUMNS)]
-
-
-def _scales(campaign: dict[str, Any]) -> Scales:
-    text = campaign.get("scales")
-    return load_scales() if not text else Scales.from_json(str(text))
-
-
-def campaign_scales(engine: Engine, campaign_id: int) -> Scales:
-    """The scoring rule a campaign keeps (the packaged one for a campaign without its own)."""
-    with engine.connect() as conn:
-        return _scales(_campaign(conn, campaign_id))
-
-
-def _score(conn: Connection, campaign_id: int) -> tuple[pd.DataFrame, int]:
-    rule = _scales(_campaign(conn, campaign_id))
-    frame = _responses(conn, campaign_id)
-    if frame.empty:
-        raise Conflict(f"materiality campaign {campaign_id} has no responses yet")
-    weights = {g["group_id"]: float(g["weight"]) for g in _groups(conn, campaign_id)}
-    try:
-        return tiers(score_responses(frame, weights, rule), rule), len(frame)
-    except ValueError as exc:  # pragma: no cover - answers are validated on the way in
-        raise Invalid(str(exc)) from exc
-
-
-def signed_off(engine: Engine, year: int) -> dict[str, Any] | None:
-    """The campaign of ``year`` the committee signed off last (what the report uses), or
-    None: a campaign still open is a draft and feeds nothing."""
-    stmt = (
-        select(CAMPAIGN)
-        .where(CAMPAIGN.c.year == year, CAMPAIGN.c.status == "closed")
-        .order_by(CAMPAIGN.c.signed_off_at.desc(), CAMPAIGN.c.campaign_id.desc())
-        .limit(1)
-    )
-    with engine.connect() as conn:
-        row = conn.execute(stmt).mappings().first()
-    return None if row is None else dict(row)
-
-
-def campaigns(engine: Engine, who: Principal) -> list[dict[str, Any]]:
-    """Every campaign, newest first, with its response counts (the survey list page)."""
-    require(who, Permission.VIEW)
-    used = (
-        select(
-            TOKEN.c.campaign_id,
-            func.count().label("issued"),
-            func.count(TOKEN.c.used_at).label("used"),
-        )
-        .group_by(TOKEN.c.campaign_id)
-        .subquery()
-    )
-    stmt = (
-        select(CAMPAIGN, used.c.issued, used.c.used)
-        .outerjoin(used, used.c.campaign_id == CAMPAIGN.c.campaign_id)
-        .order_by(CAMPAIGN.c.campaign_id.desc())
-    )
-    with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(stmt).mappings()]
-    for row in rows:
-        row["issued"], row["used"] = int(row["issued"] or 0), int(row["used"] or 0)
-    return rows
-
-
-def campaign(engine: Engine, who: Principal, campaign_id: int) -> dict[str, Any]:
-    """A campaign with its topics and groups."""
-    require(who, Permission.VIEW)
-    with engine.connect() as conn:
-        found = _campaign(conn, campaign_id)
-        found["groups"] = _groups(conn, campaign_id)
-        stmt = select(TOPIC).where(TOPIC.c.campaign_id == campaign_id).order_by(TOPIC.c.position)
-        found["topics"] = [dict(r) for r in conn.execute(stmt).mappings()]
-    return found
+# -- the respondent's page ----------------------------------------------------------------
 
 
 def survey_form(engine: Engine, secret: str, campaign_id: int) -> dict[str, Any]:
@@ -673,11 +550,13 @@ def survey_form(engine: Engine, secret: str, campaign_id: int) -> dict[str, Any]
         )
         if token is None or token["campaign_id"] != campaign_id:
             raise NotFound("unknown survey token")
-        found = _campaign(conn, campaign_id)
+        found = campaign_row(conn, campaign_id)
         if token["used_at"] is not None:
             raise Conflict("this survey token has already been used: a token answers once")
         _accepting(found, moment)
-        group = next(g for g in _groups(conn, campaign_id) if g["group_id"] == token["group_id"])
+        group = next(
+            g for g in campaign_groups(conn, campaign_id) if g["group_id"] == token["group_id"]
+        )
         stmt = select(TOPIC).where(TOPIC.c.campaign_id == campaign_id).order_by(TOPIC.c.position)
         topics = [dict(r) for r in conn.execute(stmt).mappings()]
     return {
@@ -690,78 +569,3 @@ def survey_form(engine: Engine, secret: str, campaign_id: int) -> dict[str, Any]
         "asked": ASKED[group["axis"]],
         "topics": topics,
     }
-
-
-def campaign_topics(engine: Engine, campaign_id: int) -> tuple[Topic, ...]:
-    """The topics a campaign copied, in their order (names as copied)."""
-    stmt = select(TOPIC).where(TOPIC.c.campaign_id == campaign_id).order_by(TOPIC.c.position)
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).mappings().all()
-    return tuple(
-        Topic(r["topic_id"], r["name_zh"], r["name_en"], r["dimension"], source="campaign")
-        for r in rows
-    )
-
-
-def campaign_responses(engine: Engine, campaign_id: int) -> tuple[pd.DataFrame, dict[str, float]]:
-    """The anonymous responses of a campaign (the scoring frame) and its group weights."""
-    with engine.connect() as conn:
-        _campaign(conn, campaign_id)
-        weights = {g["group_id"]: float(g["weight"]) for g in _groups(conn, campaign_id)}
-        return _responses(conn, campaign_id), weights
-
-
-def campaign_results(engine: Engine, campaign_id: int) -> pd.DataFrame:
-    """:func:`score_campaign` without a user: for the report and lineage, which read the
-    signed-off result of the whole group."""
-    with engine.connect() as conn:
-        _campaign(conn, campaign_id)
-        return _score(conn, campaign_id)[0]
-
-
-def score_campaign(engine: Engine, who: Principal, campaign_id: int) -> pd.DataFrame:
-    """The campaign's responses scored with its group weights, with their tiers: the frame of
-    :func:`~esgledger.assess.materiality.tiers` (one row per answered topic)."""
-    require(who, Permission.VIEW)
-    with engine.connect() as conn:
-        _campaign(conn, campaign_id)
-        return _score(conn, campaign_id)[0]
-
-
-def sign_off(engine: Engine, who: Principal, campaign_id: int) -> None:
-    """The committee's sign-off: closes the campaign (no response is accepted after it) and
-    records who signed; the audit entry holds the number of topics per tier."""
-    require(who, Permission.LOCK)
-    with write_transaction(engine) as conn:
-        _require_group_wide(conn, who, Permission.LOCK)
-        campaign = _campaign(conn, campaign_id, lock=True)
-        if campaign["status"] != "open":
-            raise Conflict(
-                f"materiality campaign {campaign_id} was already signed off "
-                f"by {campaign['signed_off_by']}"
-            )
-        tiered, answers = _score(conn, campaign_id)
-        respondents = conn.scalar(
-            select(func.count(TOKEN.c.used_at)).where(TOKEN.c.campaign_id == campaign_id)
-        )
-        stamp = utc_now()
-        conn.execute(
-            update(CAMPAIGN)
-            .where(CAMPAIGN.c.campaign_id == campaign_id)
-            .values(status="closed", signed_off_by=who.username, signed_off_at=stamp)
-        )
-        counts = tiered["tier"].value_counts()
-        audit.append(
-            conn,
-            who.username,
-            "sign_off",
-            AUDIT_TYPE,
-            campaign_id,
-            before={"status": "open"},
-            after={
-                "status": "closed",
-                "respondents": int(respondents or 0),
-                "answers": answers,
-                "tiers": {str(k): int(v) for k, v in counts.items()},
-            },
-        )

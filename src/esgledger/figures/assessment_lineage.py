@@ -14,7 +14,9 @@ shows for
 - ``register:<suppliers|bcm|infosec>:<year>:<class>``: the number of rated suppliers of a
   level, of risks of a grade or of a level, with the rows counted.
 
-The values are read from the ledger, so a report's figure and its explanation agree.
+The values are read from the ledger, so a report's figure and its explanation agree. This is
+the implementation of the figure registry's assessment provider
+(:mod:`esgledger.figures.assessments`).
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from sqlalchemy import Engine, select
 
-from esgledger.assess import registers, results, survey
-from esgledger.assess.materiality import response_scores
+from esgledger.assess import results
+from esgledger.assess.materiality import Scales, response_scores
 from esgledger.calc.explain import Node
-from esgledger.store.engine import TABLES
+from esgledger.store import registers as stored
+from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.usecases import registers, survey_results
 
 __all__ = ["FORMS", "KINDS", "assessment_value", "explain_assessment"]
 
@@ -40,7 +43,6 @@ FORMS = (
 )
 COUNTED = {"suppliers": "level", "bcm": "grade", "infosec": "risk_level"}
 """The class column of each counted register."""
-IMPORT = TABLES["register_import"]
 
 
 def _parse(figure: str) -> tuple[str, int, str, str]:
@@ -65,13 +67,26 @@ def _parse(figure: str) -> tuple[str, int, str, str]:
     return parts[0], int(parts[1]), parts[2], parts[3]
 
 
+def _formula(scales: Scales, axis: str) -> str:
+    if axis == "impact":
+        return (
+            f"per response: mean({', '.join(scales.severity_components)}) × likelihood / "
+            f"{scales.impact_divisor:g} (irremediability left out for a positive impact); per "
+            "group: the mean; the topic: Σ weight × group mean, weights normalised"
+        )
+    return (
+        f"per response: likelihood × magnitude / {scales.financial_divisor:g}; per group: "
+        "the mean; the topic: Σ weight × group mean, weights normalised"
+    )
+
+
 def _materiality(engine: Engine, year: int, topic_id: str, axis: str) -> Node:
-    found = survey.signed_off(engine, year)
+    found = survey_results.signed_off(engine, year)
     if found is None:
         raise ValueError(f"no materiality campaign of {year} was signed off by the committee")
     cid = int(found["campaign_id"])
-    responses, weights = survey.campaign_responses(engine, cid)
-    scales = survey.campaign_scales(engine, cid)
+    responses, weights = survey_results.campaign_responses(engine, cid)
+    scales = survey_results.campaign_scales(engine, cid)
     picked = responses[(responses["topic_id"] == topic_id) & (responses["axis"] == axis)]
     if picked.empty:
         raise ValueError(f"campaign {cid} has no {axis} responses on topic {topic_id!r}")
@@ -84,17 +99,6 @@ def _materiality(engine: Engine, year: int, topic_id: str, axis: str) -> Node:
     raw = pd.Series(groups.index.map(weights), index=groups.index, dtype=float)
     groups["weight"] = raw / float(raw.sum())
     value = float((groups["weight"] * groups["mean"]).sum())
-    if axis == "impact":
-        formula = (
-            f"per response: mean({', '.join(scales.severity_components)}) × likelihood / "
-            f"{scales.impact_divisor:g} (irremediability left out for a positive impact); per "
-            "group: the mean; the topic: Σ weight × group mean, weights normalised"
-        )
-    else:
-        formula = (
-            f"per response: likelihood × magnitude / {scales.financial_divisor:g}; per group: "
-            "the mean; the topic: Σ weight × group mean, weights normalised"
-        )
     children = [
         Node(
             f"group {group}",
@@ -110,7 +114,7 @@ def _materiality(engine: Engine, year: int, topic_id: str, axis: str) -> Node:
         value,
         "",
         {
-            "formula": formula,
+            "formula": _formula(scales, axis),
             "high at": threshold,
             "campaign": f"{cid} {found['title']}",
             "signed off": f"{found['signed_off_by']} {found['signed_off_at']:%Y-%m-%d %H:%M} UTC",
@@ -126,12 +130,7 @@ def _climate(engine: Engine, year: int, entry_id: str, axis: str) -> Node:
         raise ValueError(f"the climate register of {year} has no entry {entry_id!r}")
     row = frame[frame["entry_id"].str.strip() == entry_id].iloc[0]
     text = str(row[axis]).strip()
-    with engine.connect() as conn:
-        imported = (
-            conn.execute(select(IMPORT).where(IMPORT.c.import_id == int(row["_import_id"])))
-            .mappings()
-            .one()
-        )
+    imported = stored.import_row(engine, int(row["_import_id"]))
     source = {k: v for k, v in row.items() if not str(k).startswith("_")}
     return Node(
         f"climate register {year}: {entry_id} {axis}",
@@ -155,10 +154,7 @@ def _climate(engine: Engine, year: int, entry_id: str, axis: str) -> Node:
 
 
 def _origin(engine: Engine, import_id: int, line: int) -> dict[str, object]:
-    with engine.connect() as conn:
-        imported = (
-            conn.execute(select(IMPORT).where(IMPORT.c.import_id == import_id)).mappings().one()
-        )
+    imported = stored.import_row(engine, import_id)
     return {
         "file": f"{imported['file_name']} row {line}",
         "sha256": imported["sha256"],

@@ -1,0 +1,276 @@
+"""The double-materiality survey in the ledger, read: campaigns with their topics and groups,
+response rates, the anonymous responses scored with the groups' weights, and the ESG
+committee's sign-off (``lock``, group-wide), which closes a campaign.
+
+Campaigns, tokens and responses are written by :mod:`esgledger.usecases.survey` (its text
+states the anonymity rules). The readers here aggregate over groups: none returns the answers
+of a token. Refusals are those of :mod:`esgledger.usecases.survey`; a campaign without
+responses cannot be scored (:class:`~esgledger.domain.errors.Conflict`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, select, update
+
+from esgledger import audit
+from esgledger.assess.materiality import (
+    RESPONSE_COLUMNS,
+    Scales,
+    load_scales,
+    score_responses,
+    tiers,
+)
+from esgledger.assess.topics import Topic
+from esgledger.auth.access import require
+from esgledger.auth.accounts import Principal
+from esgledger.auth.roles import Permission
+from esgledger.domain.errors import Conflict, Invalid
+from esgledger.store.engine import now as utc_now
+from esgledger.store.engine import write_transaction
+from esgledger.usecases.survey import (
+    AUDIT_TYPE,
+    CAMPAIGN,
+    RESPONSE,
+    SCORES,
+    TOKEN,
+    TOPIC,
+    campaign_groups,
+    campaign_row,
+    require_group_wide,
+)
+
+__all__ = [
+    "campaign",
+    "campaign_responses",
+    "campaign_results",
+    "campaign_scales",
+    "campaign_topics",
+    "campaigns",
+    "response_rate",
+    "score_campaign",
+    "sign_off",
+    "signed_off",
+]
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def response_rate(engine: Engine, who: Principal, campaign_id: int) -> dict[str, Any]:
+    """Per group: tokens ``issued``, ``used`` and ``rate`` (None before any is issued); in
+    total the same, and ``external_share``: the share of the returned surveys (used tokens)
+    from external groups (None before any is returned)."""
+    require(who, Permission.VIEW)
+    with engine.connect() as conn:
+        campaign = campaign_row(conn, campaign_id)
+        counts = {
+            r.group_id: (int(r.issued), int(r.used))
+            for r in conn.execute(
+                select(
+                    TOKEN.c.group_id,
+                    func.count().label("issued"),
+                    func.count(TOKEN.c.used_at).label("used"),
+                )
+                .where(TOKEN.c.campaign_id == campaign_id)
+                .group_by(TOKEN.c.group_id)
+            )
+        }
+        groups = campaign_groups(conn, campaign_id)
+    rows = []
+    for group in groups:
+        issued, used = counts.get(group["group_id"], (0, 0))
+        rows.append(
+            {
+                "group_id": group["group_id"],
+                "axis": group["axis"],
+                "internal": bool(group["internal"]),
+                "issued": issued,
+                "used": used,
+                "rate": used / issued if issued else None,
+            }
+        )
+    issued = sum(r["issued"] for r in rows)
+    used = sum(r["used"] for r in rows)
+    external = sum(r["used"] for r in rows if not r["internal"])
+    return {
+        "campaign_id": campaign_id,
+        "status": campaign["status"],
+        "groups": rows,
+        "issued": issued,
+        "used": used,
+        "rate": used / issued if issued else None,
+        "external_used": external,
+        "external_share": external / used if used else None,
+    }
+
+
+def _responses(conn: Connection, campaign_id: int) -> pd.DataFrame:
+    rows = conn.execute(
+        select(
+            RESPONSE.c.group_id,
+            RESPONSE.c.topic_id,
+            RESPONSE.c.axis,
+            *(RESPONSE.c[name] for name in SCORES),
+            RESPONSE.c.positive,
+        )
+        .where(RESPONSE.c.campaign_id == campaign_id)
+        .order_by(RESPONSE.c.response_id)
+    ).all()
+    frame = pd.DataFrame(
+        rows, columns=["group", "topic_id", "axis", *SCORES, "positive"], dtype=object
+    )
+    frame["respondent"] = ""  # anonymous: the scoring does not need it
+    for name in SCORES:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    frame["positive"] = frame["positive"].astype(bool)
+    return frame[list(RESPONSE_COLUMNS)]
+
+
+def _scales(campaign: dict[str, Any]) -> Scales:
+    text = campaign.get("scales")
+    return load_scales() if not text else Scales.from_json(str(text))
+
+
+def campaign_scales(engine: Engine, campaign_id: int) -> Scales:
+    """The scoring rule a campaign keeps (the packaged one for a campaign without its own)."""
+    with engine.connect() as conn:
+        return _scales(campaign_row(conn, campaign_id))
+
+
+def _score(conn: Connection, campaign_id: int) -> tuple[pd.DataFrame, int]:
+    rule = _scales(campaign_row(conn, campaign_id))
+    frame = _responses(conn, campaign_id)
+    if frame.empty:
+        raise Conflict(f"materiality campaign {campaign_id} has no responses yet")
+    weights = {g["group_id"]: float(g["weight"]) for g in campaign_groups(conn, campaign_id)}
+    try:
+        return tiers(score_responses(frame, weights, rule), rule), len(frame)
+    except ValueError as exc:  # pragma: no cover - answers are validated on the way in
+        raise Invalid(str(exc)) from exc
+
+
+def signed_off(engine: Engine, year: int) -> dict[str, Any] | None:
+    """The campaign of ``year`` the committee signed off last (what the report uses), or
+    None: a campaign still open is a draft and feeds nothing."""
+    stmt = (
+        select(CAMPAIGN)
+        .where(CAMPAIGN.c.year == year, CAMPAIGN.c.status == "closed")
+        .order_by(CAMPAIGN.c.signed_off_at.desc(), CAMPAIGN.c.campaign_id.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    return None if row is None else dict(row)
+
+
+def campaigns(engine: Engine, who: Principal) -> list[dict[str, Any]]:
+    """Every campaign, newest first, with its response counts (the survey list page)."""
+    require(who, Permission.VIEW)
+    used = (
+        select(
+            TOKEN.c.campaign_id,
+            func.count().label("issued"),
+            func.count(TOKEN.c.used_at).label("used"),
+        )
+        .group_by(TOKEN.c.campaign_id)
+        .subquery()
+    )
+    stmt = (
+        select(CAMPAIGN, used.c.issued, used.c.used)
+        .outerjoin(used, used.c.campaign_id == CAMPAIGN.c.campaign_id)
+        .order_by(CAMPAIGN.c.campaign_id.desc())
+    )
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    for row in rows:
+        row["issued"], row["used"] = int(row["issued"] or 0), int(row["used"] or 0)
+    return rows
+
+
+def campaign(engine: Engine, who: Principal, campaign_id: int) -> dict[str, Any]:
+    """A campaign with its topics and groups."""
+    require(who, Permission.VIEW)
+    with engine.connect() as conn:
+        found = campaign_row(conn, campaign_id)
+        found["groups"] = campaign_groups(conn, campaign_id)
+        stmt = select(TOPIC).where(TOPIC.c.campaign_id == campaign_id).order_by(TOPIC.c.position)
+        found["topics"] = [dict(r) for r in conn.execute(stmt).mappings()]
+    return found
+
+
+def campaign_topics(engine: Engine, campaign_id: int) -> tuple[Topic, ...]:
+    """The topics a campaign copied, in their order (names as copied)."""
+    stmt = select(TOPIC).where(TOPIC.c.campaign_id == campaign_id).order_by(TOPIC.c.position)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).mappings().all()
+    return tuple(
+        Topic(r["topic_id"], r["name_zh"], r["name_en"], r["dimension"], source="campaign")
+        for r in rows
+    )
+
+
+def campaign_responses(engine: Engine, campaign_id: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The anonymous responses of a campaign (the scoring frame) and its group weights."""
+    with engine.connect() as conn:
+        campaign_row(conn, campaign_id)
+        weights = {g["group_id"]: float(g["weight"]) for g in campaign_groups(conn, campaign_id)}
+        return _responses(conn, campaign_id), weights
+
+
+def campaign_results(engine: Engine, campaign_id: int) -> pd.DataFrame:
+    """:func:`score_campaign` without a user: for the report and lineage, which read the
+    signed-off result of the whole group."""
+    with engine.connect() as conn:
+        campaign_row(conn, campaign_id)
+        return _score(conn, campaign_id)[0]
+
+
+def score_campaign(engine: Engine, who: Principal, campaign_id: int) -> pd.DataFrame:
+    """The campaign's responses scored with its group weights, with their tiers: the frame of
+    :func:`~esgledger.assess.materiality.tiers` (one row per answered topic)."""
+    require(who, Permission.VIEW)
+    with engine.connect() as conn:
+        campaign_row(conn, campaign_id)
+        return _score(conn, campaign_id)[0]
+
+
+def sign_off(engine: Engine, who: Principal, campaign_id: int) -> None:
+    """The committee's sign-off: closes the campaign (no response is accepted after it) and
+    records who signed; the audit entry holds the number of topics per tier."""
+    require(who, Permission.LOCK)
+    with write_transaction(engine) as conn:
+        require_group_wide(conn, who, Permission.LOCK)
+        campaign = campaign_row(conn, campaign_id, lock=True)
+        if campaign["status"] != "open":
+            raise Conflict(
+                f"materiality campaign {campaign_id} was already signed off "
+                f"by {campaign['signed_off_by']}"
+            )
+        tiered, answers = _score(conn, campaign_id)
+        respondents = conn.scalar(
+            select(func.count(TOKEN.c.used_at)).where(TOKEN.c.campaign_id == campaign_id)
+        )
+        stamp = utc_now()
+        conn.execute(
+            update(CAMPAIGN)
+            .where(CAMPAIGN.c.campaign_id == campaign_id)
+            .values(status="closed", signed_off_by=who.username, signed_off_at=stamp)
+        )
+        counts = tiered["tier"].value_counts()
+        audit.append(
+            conn,
+            who.username,
+            "sign_off",
+            AUDIT_TYPE,
+            campaign_id,
+            before={"status": "open"},
+            after={
+                "status": "closed",
+                "respondents": int(respondents or 0),
+                "answers": answers,
+                "tiers": {str(k): int(v) for k, v in counts.items()},
+            },
+        )
