@@ -5,15 +5,15 @@ data version whoever asks for it."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from esgledger.book import Source, book_of
+from esgledger.assess.supplier_rows import SUPPLIER_COLUMNS
+from esgledger.assess.suppliers import kpi_counts
+from esgledger.book import Book, Source, book_of
 from esgledger.calc import InventoryInput, InventoryResult
 from esgledger.calc.baseyear import BaseYearDecision, assess_base_year
 from esgledger.calc.workforce import COLUMNS as WORKFORCE_COLUMNS
@@ -22,7 +22,9 @@ from esgledger.calc.workforce import aggregate_totals, compute_workforce
 from esgledger.checks import Finding, TargetStatus, load_targets, run_checks, target_status
 from esgledger.domain.diagnostics import Diagnostic, has_errors
 from esgledger.factors import CalcSettings
+from esgledger.metrics import ledger_sources as ledger_sources  # noqa: PLC0414 - re-export
 from esgledger.metrics import load_catalogue
+from esgledger.store import registers
 from esgledger.units import conversion_factor
 
 
@@ -182,12 +184,6 @@ def check(source: Source, years: list[int] | None = None) -> list[Finding]:
     return list(book.memo(key, lambda: tuple(run_checks(reported_figures(book, years)))))
 
 
-def ledger_sources() -> list[dict[str, str]]:
-    path = resources.files("esgledger.metrics").joinpath("data", "ledger_sources.csv")
-    with path.open("r", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
 Workforce = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[Diagnostic]]
 
 
@@ -303,11 +299,36 @@ def _computed(source: Source, year: int) -> tuple[dict[str, float], list[Diagnos
 
 
 def _supplier_counts(source: Source, year: int) -> tuple[dict[str, int], dict[str, Any]]:
-    from esgledger.assess.suppliers import register_counts  # noqa: PLC0415
+    return register_counts(source, year) or ({}, {})
 
+
+def register_counts(source: Source, year: int) -> tuple[dict[str, int], dict[str, Any]] | None:
+    """:func:`~esgledger.assess.suppliers.kpi_counts` of the supplier register of ``year`` in
+    the ledger, with where the rows come from (imports: file names and SHA-256); None when the
+    year has no register. Memoised in the Book."""
     book = book_of(source)
-    found = book.memo(("supplier_counts", year), lambda: register_counts(book.ledger.engine, year))
-    return found or ({}, {})
+    return book.memo(("supplier_counts", year), lambda: _register_counts(book, year))
+
+
+def _register_counts(book: Book, year: int) -> tuple[dict[str, int], dict[str, Any]] | None:
+    engine = book.ledger.engine
+    frame = registers.stored_frame(engine, "suppliers", year)
+    if frame.empty:
+        return None
+    rows = frame[list(SUPPLIER_COLUMNS)].apply(lambda column: column.astype(str).str.strip())
+    imports = {
+        int(r["import_id"]): r
+        for r in registers.imports_of(engine, "suppliers", year)
+        if int(r["import_id"]) in set(frame["_import_id"].astype(int))
+    }
+    origin = {
+        "rows": len(rows),
+        "imports": [
+            f"{r['file_name']} (import {i}, sha256 {r['sha256'][:12]}, {r['imported_by']})"
+            for i, r in sorted(imports.items())
+        ],
+    }
+    return kpi_counts(rows, year), origin
 
 
 def adjustment_batches(source: Source) -> frozenset[int]:

@@ -11,8 +11,9 @@ import pytest
 from esgledger.demo import build_demo
 from esgledger.metrics import load_catalogue
 from esgledger.report import build_report, render
-from esgledger.report.build import ReportConfigError, load_blocks, load_sections
+from esgledger.report.build import load_blocks
 from esgledger.report.model import Chart, Figure, FigureList, Report, Table
+from esgledger.report.sections import ReportConfigError, load_sections
 from esgledger.service import kpi_table, reported_figures
 from esgledger.store.ledger import Ledger
 

@@ -14,10 +14,10 @@ import pytest
 from esgledger.metrics import COLUMNS, FrameworkError, load_frameworks, read_catalogue
 from esgledger.metrics.frameworks import ENV, REGISTRY_COLUMNS
 from esgledger.report import build_report, render
-from esgledger.report.build import load_sections
 from esgledger.report.html import render_html
 from esgledger.report.indexes import content_indexes, gaps
 from esgledger.report.model import Figure, FigureList, Narrative, Report, Section
+from esgledger.report.sections import load_sections
 from esgledger.store.ledger import Ledger
 
 BUILT = "2026-01-01T00:00:00Z"

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from esgledger.metrics import load_catalogue, load_frameworks
 from esgledger.report import indexes
-from esgledger.report.build import load_sections
 from esgledger.report.indexes import content_index, gaps, index_labels, sort_key
 from esgledger.report.model import (
     ContentIndex,
@@ -25,6 +24,7 @@ from esgledger.report.model import (
     Narrative,
     Section,
 )
+from esgledger.report.sections import load_sections
 
 YEAR = 2024
 CATALOGUE = load_catalogue()

@@ -341,7 +341,7 @@ def test_the_json_has_exactly_the_documented_shape(client_for: Clients) -> None:
 def test_pathway_progress_is_the_strategy_figure(client_for: Clients, web_ledger: Ledger) -> None:
     """The panorama's pathway card is :func:`pathway_progress` with lineage ids the service
     explains to the same values; group-wide callers only."""
-    from esgledger.strategy.figures import pathway_progress  # noqa: PLC0415
+    from esgledger.usecases.strategy_figures import pathway_progress  # noqa: PLC0415
 
     body = client_for("admin").get("/api/dashboard", params={"year": 2024}).json()
     card = body["pathway"]

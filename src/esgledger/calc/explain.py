@@ -120,10 +120,23 @@ def _factor_detail(result: InventoryResult, line: dict[str, Any]) -> dict[str, A
 def explain_figure(
     result: InventoryResult, figure: str, records: RecordLookup | None = None, max_rows: int = 5
 ) -> Node:
-    """Tree for ``figure``: figure -> entity/category -> line (factor) -> source rows."""
+    """Tree for ``figure``: figure -> entity/category -> line (factor) -> source rows.
+    ``carrier:<year>:<activity_type>[:<entity>]`` is the energy tree of one carrier."""
+    fid = FigureId.parse(figure)
+    if fid.kind == "carrier":
+        entity_id = fid.get("entity")
+        return _explain_energy(
+            result,
+            fid.year,
+            None if entity_id is None else str(entity_id),
+            records,
+            max_rows,
+            str(fid),
+            str(fid.get("activity_type")),
+        )
     kind, year, scope, entity = parse_figure(figure)
     if kind == "energy" or scope is None:
-        return _explain_energy(result, year, entity, records, max_rows)
+        return _explain_energy(result, year, entity, records, max_rows, str(fid))
     lines = _over_months(_lines_for(result, year, scope, entity))
     s = result.settings
     root = Node(
@@ -193,10 +206,14 @@ def _explain_energy(
     entity: str | None,
     records: RecordLookup | None,
     max_rows: int,
+    figure: str,
+    carrier: str | None = None,
 ) -> Node:
     energy = result.energy[result.energy["year"] == year]
     if entity:
         energy = energy[energy["entity_id"] == entity]
+    if carrier is not None:
+        energy = energy[energy["activity_type"] == carrier]
     summed = [
         "quantity_basis",
         "quantity_gross",
@@ -210,7 +227,7 @@ def _explain_energy(
     keys = [c for c in energy.columns if c not in (*summed, "month")]
     energy = pd.DataFrame(energy.groupby(keys, as_index=False, dropna=False)[summed].sum())
     root = Node(
-        f"energy:{year}" + (f":{entity}" if entity else ""),
+        figure,
         float(energy["tce"].sum()),
         "tce",
         {

@@ -63,13 +63,9 @@ def shown(ledger: str | Path) -> str:
     """The ledger as printed: a URL without its password."""
     if not is_url(ledger):
         return str(ledger)
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from esgledger.store.engine import shown_url
 
-    try:
-        return make_url(str(ledger)).render_as_string(hide_password=True)
-    except ArgumentError:
-        return str(ledger)
+    return shown_url(str(ledger))
 
 
 def ledger_target(ledger: str | Path) -> str | Path:
@@ -84,14 +80,13 @@ def ledger_target(ledger: str | Path) -> str | Path:
 def _open(ledger: str | Path, must_exist: bool = True) -> Any:
     """The ledger of a ``--ledger`` value: an SQLite file (which must exist unless
     ``must_exist`` is false) or a database URL (never checked here: the database says)."""
-    from sqlalchemy.exc import ArgumentError
-
+    from esgledger.store.engine import BadLedgerURL
     from esgledger.store.ledger import Ledger
 
     if is_url(ledger):
         try:
             return Ledger.open(ledger_target(ledger))
-        except (ArgumentError, ImportError) as exc:  # unknown dialect or driver, bad URL
+        except (BadLedgerURL, ImportError) as exc:  # unknown dialect or driver, bad URL
             errors.print(f"--ledger {shown(ledger)}: {exc}", markup=False, highlight=False)
             raise typer.Exit(2) from exc
     path = Path(ledger)

@@ -31,16 +31,15 @@ def backup(
     ledger: LedgerOption = DEFAULT_LEDGER,
 ) -> None:
     """Write a consistent copy of the ledger (SQLite or PostgreSQL) to a new SQLite file."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from esgledger.store.backup import BackupError
     from esgledger.store.backup import backup as write_backup
+    from esgledger.store.engine import StoreError
 
     if not is_url(ledger) and not Path(ledger).is_file():
         raise _fail(f"{ledger}: no ledger here")
     try:
         info = write_backup(ledger_target(ledger), destination)
-    except (BackupError, SQLAlchemyError, OSError, ImportError) as exc:
+    except (BackupError, StoreError, OSError, ImportError) as exc:
         raise _fail(f"backup failed: {exc}") from exc
     console.print(_rows_table(f"backup {destination}", info.rows))
     console.print(
@@ -59,14 +58,13 @@ def restore(
     ] = False,
 ) -> None:
     """Restore a backup into an empty ledger (SQLite file or database URL), verified."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from esgledger.store.backup import BackupError
     from esgledger.store.backup import restore as run_restore
+    from esgledger.store.engine import StoreError
 
     try:
         info = run_restore(source, ledger_target(ledger), force=force)
-    except (BackupError, SQLAlchemyError, OSError, ImportError) as exc:
+    except (BackupError, StoreError, OSError, ImportError) as exc:
         raise _fail(f"restore failed: {exc}") from exc
     console.print(_rows_table(f"restored into {info.target}", info.rows))
     console.print(

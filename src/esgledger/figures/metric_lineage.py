@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import pandas as pd
-from sqlalchemy import select
 
 from esgledger import service
 from esgledger.book import Book, Source, book_of
@@ -51,7 +50,7 @@ from esgledger.domain.figure_id import FigureId
 from esgledger.figures import registry
 from esgledger.metrics import load_catalogue
 from esgledger.metrics.catalogue import Catalogue, Metric
-from esgledger.store.engine import TABLES
+from esgledger.store import provenance
 from esgledger.store.ledger import Ledger
 from esgledger.tables import rows as table_rows
 from esgledger.units import conversion_factor
@@ -84,8 +83,7 @@ class MetricFigure:
     entity: str | None = None
 
     def __str__(self) -> str:
-        suffix = f":{self.entity}" if self.entity else ""
-        return f"metric:{self.year}:{self.metric_id}{suffix}"
+        return str(FigureId.of("metric", self.year, self.metric_id, self.entity))
 
     def of(self, metric_id: str) -> MetricFigure:
         """Another metric of the same year and entity."""
@@ -199,27 +197,7 @@ class _Context:
     def origins(self, table: str, rids: list[int]) -> dict[int, dict[str, Any]]:
         """Where stored records came from (``source_kind``, ``source_file``, ``source_user``),
         with the adjustment (reason, proposer, decision) of those an adjustment posted."""
-        if not rids:
-            return {}
-        target, adjustment = TABLES[table], TABLES["adjustment"]
-        columns = (target.c.rid, target.c.source_kind, target.c.source_file, target.c.source_user)
-        with self.ledger.engine.connect() as conn:
-            stmt = select(*columns).where(target.c.rid.in_(rids))
-            found = {int(r["rid"]): dict(r) for r in conn.execute(stmt).mappings()}
-            posted = {
-                rid: int(number)
-                for rid, r in found.items()
-                for kind, _, number in [str(r["source_file"]).partition(":")]
-                if r["source_kind"] == "adjustment" and kind == "adjustment" and number.isdigit()
-            }
-            if posted:
-                stmt = select(adjustment).where(
-                    adjustment.c.adjustment_id.in_(sorted(set(posted.values())))
-                )
-                decided = {int(r["adjustment_id"]): dict(r) for r in conn.execute(stmt).mappings()}
-                for rid, number in posted.items():
-                    found[rid]["adjustment"] = decided.get(number)
-        return found
+        return provenance.by_rid(self.ledger.engine, table, rids)
 
 
 # -- the value ----------------------------------------------------------------------------------
@@ -564,9 +542,7 @@ def _workforce(ctx: _Context, fig: MetricFigure, metric: Metric, root: Node) -> 
 
 
 def _suppliers(ctx: _Context, fig: MetricFigure, root: Node) -> None:
-    from esgledger.assess.suppliers import register_counts  # noqa: PLC0415 (heavy import)
-
-    found = register_counts(ctx.ledger.engine, fig.year)
+    found = service.register_counts(ctx.book, fig.year)
     if found is None:  # pragma: no cover - the figure was resolved from the register
         return
     counts, origin = found

@@ -23,21 +23,19 @@ the assessment queries (:mod:`esgledger.report.assessments`) and the carbon stra
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from esgledger import service
 from esgledger.book import Book, Source, book_of
 from esgledger.calc import InventoryResult
+from esgledger.domain.figure_id import FigureId
 from esgledger.metrics import load_catalogue
 from esgledger.metrics.catalogue import Catalogue, Metric
-from esgledger.report import indexes, methodology
+from esgledger.report import assessments, indexes, methodology
 from esgledger.report.model import (
     Block,
     Cell,
@@ -52,6 +50,13 @@ from esgledger.report.model import (
     Table,
 )
 from esgledger.report.narrative import narrative_for
+from esgledger.report.sections import (
+    ReportConfigError,
+    SectionSpec,
+    data_rows,
+    data_text,
+    load_sections,
+)
 from esgledger.store.ledger import Ledger
 
 SCOPES = (
@@ -68,41 +73,15 @@ SCOPE_METRICS = {
 so that the content indexes find GRI 305-1..3 behind the emission series."""
 
 
-class ReportConfigError(ValueError):
-    """A section or block file that does not describe a report (located: file, row, column)."""
-
-
-def _data_text(name: str) -> str:
-    return resources.files("esgledger.report").joinpath("data", name).read_text("utf-8-sig")
-
-
-def _rows(text: str, name: str, required: tuple[str, ...]) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in required if c not in (reader.fieldnames or ())]
-    if missing:
-        raise ReportConfigError(f"{name}:1: missing column(s) {', '.join(missing)}")
-    return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
-
-
 @cache
 def labels() -> Mapping[str, Mapping[str, str]]:
     """Fixed words of the builder (column headers, scope names) in both languages."""
-    rows = _rows(_data_text("build_labels.csv"), "build_labels.csv", ("key", "en", "zh"))
+    rows = data_rows(data_text("build_labels.csv"), "build_labels.csv", ("key", "en", "zh"))
     return {r["key"]: {"en": r["en"], "zh": r["zh"]} for r in rows}
 
 
 def label(key: str, lang: Lang) -> str:
     return labels()[key][lang]
-
-
-@dataclass(frozen=True, slots=True)
-class SectionSpec:
-    section_id: str
-    parent: str | None
-    title_en: str
-    title_zh: str
-    refs: tuple[tuple[str, str], ...]
-    pillar: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,36 +99,6 @@ class BlockSpec:
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in value.split(";") if p.strip())
-
-
-def load_sections(path: Path | None = None) -> tuple[SectionSpec, ...]:
-    """The section tree, in file order (children after their parent)."""
-    name = str(path) if path else "sections.csv"
-    text = path.read_text("utf-8-sig") if path else _data_text("sections.csv")
-    rows = _rows(text, name, ("section_id", "parent", "title_en", "title_zh"))
-    refs = indexes.section_refs(path, {row["section_id"] for row in rows})
-    specs: list[SectionSpec] = []
-    seen: set[str] = set()
-    for number, row in enumerate(rows, start=2):
-        sid, parent = row["section_id"], row["parent"] or None
-        if not sid or sid in seen:
-            raise ReportConfigError(f"{name}:{number}:section_id: empty or repeated {sid!r}")
-        if parent is not None and parent not in seen:
-            raise ReportConfigError(
-                f"{name}:{number}:parent: {parent!r} is not a section listed above"
-            )
-        seen.add(sid)
-        specs.append(
-            SectionSpec(
-                sid,
-                parent,
-                row["title_en"],
-                row["title_zh"],
-                refs.get(sid, ()),
-                row.get("pillar", ""),
-            )
-        )
-    return tuple(specs)
 
 
 KINDS = {
@@ -175,8 +124,8 @@ def load_blocks(
     sections: tuple[SectionSpec, ...], path: Path | None = None
 ) -> tuple[BlockSpec, ...]:
     name = str(path) if path else "blocks.csv"
-    text = path.read_text("utf-8-sig") if path else _data_text("blocks.csv")
-    rows = _rows(text, name, ("section_id", "block_id", "kind", "query", "args"))
+    text = path.read_text("utf-8-sig") if path else data_text("blocks.csv")
+    rows = data_rows(text, name, ("section_id", "block_id", "kind", "query", "args"))
     known = {s.section_id for s in sections}
     catalogue = load_catalogue()
     specs = []
@@ -256,7 +205,7 @@ class _Context:
             value=None if found is None else round(found[0], metric.precision),
             unit=metric.label(self.lang),
             precision=metric.precision,
-            lineage=f"metric:{year}:{metric_id}",
+            lineage=str(FigureId.of("metric", year, metric_id)),
             label=metric.name(self.lang),
             metric_id=metric_id,
             source="missing" if found is None else found[1],
@@ -291,7 +240,7 @@ def _scope_figure(ctx: _Context, year: int, key: str, code: str) -> Figure:
         value,
         label("tco2e", ctx.lang),
         2,
-        f"ghg:{year}:{code}",
+        str(FigureId.of("ghg", year, code)),
         label(key, ctx.lang),
         metric_id=SCOPE_METRICS.get(key),
         source="missing" if value is None else "computed",
@@ -357,7 +306,7 @@ def _energy_mix(ctx: _Context, spec: BlockSpec) -> Block:
             round(float(v), 2),
             tce,
             2,
-            f"energy:{ctx.year}",
+            str(FigureId.of("carrier", ctx.year, str(t))),
             names.get(str(t), str(t)),
             source="computed",
         )
@@ -408,10 +357,7 @@ def _kpi(ctx: _Context, spec: BlockSpec) -> Block:
 
 
 def _assessment(ctx: _Context, spec: BlockSpec) -> Block:
-    """The assessment blocks (:mod:`esgledger.report.assessments`, imported here: the assess
-    package imports the report model)."""
-    from esgledger.report import assessments  # noqa: PLC0415
-
+    """The assessment blocks (:mod:`esgledger.report.assessments`)."""
     makers: dict[tuple[str, str], Callable[..., Block]] = {
         ("chart", "materiality"): assessments.materiality_matrix,
         ("table", "materiality"): assessments.material_topics,
@@ -455,9 +401,7 @@ def _strategy(ctx: _Context, spec: BlockSpec) -> Block:
 
 
 def _financially_material(ledger: Ledger, year: int) -> Mapping[str, frozenset[str]]:
-    from esgledger.report.assessments import financially_material  # noqa: PLC0415
-
-    return financially_material(ledger.engine, year)
+    return assessments.financially_material(ledger.engine, year)
 
 
 QUERIES: dict[str, Callable[[_Context, BlockSpec], Block]] = {

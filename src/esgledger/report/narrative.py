@@ -35,7 +35,6 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -46,12 +45,10 @@ from esgledger.auth.roles import Permission
 from esgledger.domain.datafile import read_rows
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.report.model import LANGS, Lang
+from esgledger.report.sections import SectionSpec, load_sections
 from esgledger.store.engine import TABLES, now, write_transaction
 from esgledger.workflow.collection import for_update, require
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid
-
-if TYPE_CHECKING:
-    from esgledger.report.build import SectionSpec
 
 NARRATIVE, LOCK, ENTITY = TABLES["report_narrative"], TABLES["period_lock"], TABLES["entity"]
 MAX_TEXT = 20_000
@@ -83,9 +80,6 @@ class NarrativeFileError(Invalid):
 
 
 def _sections() -> tuple[SectionSpec, ...]:
-    # imported here: the builder imports this module (narrative_for)
-    from esgledger.report.build import load_sections  # noqa: PLC0415
-
     return load_sections()
 
 

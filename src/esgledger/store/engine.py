@@ -10,8 +10,17 @@ from typing import Any
 
 from alembic.config import Config
 from sqlalchemy import URL, Connection, CursorResult, Engine, Select, Table, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from esgledger.store.models import Base
+
+StoreError = SQLAlchemyError
+"""What a database refused (connection, constraint, statement): the store's error type."""
+BadLedgerURL = ArgumentError
+"""A database URL that names no known dialect or is malformed."""
+LedgerEngine = Engine
+"""The handle of a ledger's database that the store's functions take (``Ledger.engine``)."""
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CHUNK = 10_000
@@ -28,6 +37,14 @@ ENTITY, BATCH, ACTIVITY, DIRECT = (
 CONTEXT, PARAMETER, OVERRIDE = _T["context_metric"], _T["parameter"], _T["factor_override"]
 CHANGE, SETTING = _T["structural_change"], _T["setting"]
 METRIC, ROSTER = _T["metric_value"], _T["roster_employee"]
+
+
+def shown_url(url: str) -> str:
+    """A database URL as printed: without its password (the text itself when malformed)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def make_engine(target: str | Path) -> Engine:

@@ -24,7 +24,6 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select
 
 from esgledger import figures, service
 from esgledger.auth.accounts import Principal
@@ -34,7 +33,7 @@ from esgledger.calc.explain import Node
 from esgledger.checks import evaluate, load_rules
 from esgledger.domain.figure_id import FigureId
 from esgledger.domain.model import Entity
-from esgledger.store.engine import TABLES
+from esgledger.store import provenance
 from esgledger.store.ledger import Ledger
 from esgledger.workflow import collection
 from esgledger.workflow.errors import NotFound
@@ -52,12 +51,6 @@ UNITS = {**dict.fromkeys(GHG_CODES, "tCO2e"), "energy_tce": "tce"}
 GROUP = "*"
 DONE = ("approved", "locked")
 EXPLAIN_CACHE_SIZE = 64
-
-BATCH, LOCK, ADJUSTMENT = TABLES["import_batch"], TABLES["period_lock"], TABLES["adjustment"]
-PARAMETER, OVERRIDE = TABLES["parameter"], TABLES["factor_override"]
-CONTEXT, CHANGE = TABLES["context_metric"], TABLES["structural_change"]
-SETTING, ENTITY = TABLES["setting"], TABLES["entity"]
-ACTIVITY, DIRECT = TABLES["activity_record"], TABLES["direct_emission"]
 
 
 # -- the cached inventory -------------------------------------------------------------------
@@ -326,10 +319,10 @@ def _kri_row(warning: Any) -> dict[str, Any]:
 
 def pathway_row(ledger: Ledger, year: int) -> dict[str, Any] | None:
     """The year's inventory total against the group's pathway to its milestones
-    (:func:`esgledger.strategy.figures.pathway_progress`), with the lineage ids of both
+    (:func:`esgledger.usecases.strategy_figures.pathway_progress`), with the lineage ids of both
     figures; None when the ledger cannot give one (no inventory of the year)."""
-    from esgledger.usecases.strategy_figures import pathway_progress  # noqa: PLC0415
     from esgledger.strategy.pathways import milestones  # noqa: PLC0415
+    from esgledger.usecases.strategy_figures import pathway_progress  # noqa: PLC0415
 
     try:
         found = pathway_progress(ledger, year)
@@ -345,9 +338,9 @@ def pathway_row(ledger: Ledger, year: int) -> dict[str, Any] | None:
         "actual_tco2e": _finite(found.actual_tco2e),
         "pathway_tco2e": _finite(found.group_tco2e),
         "contraction_tco2e": _finite(found.contraction_tco2e),
-        "actual_id": f"ghg:{year}:TOTAL",
-        "pathway_id": f"pathway:{base}:group:{year}",
-        "contraction_id": f"pathway:{base}:contraction:{year}",
+        "actual_id": str(FigureId.of("ghg", year, "TOTAL")),
+        "pathway_id": str(FigureId.of("pathway", base, "group", year)),
+        "contraction_id": str(FigureId.of("pathway", base, "contraction", year)),
         "milestones": {
             "peak": marks.peak,
             "neutrality": marks.neutrality,
@@ -466,37 +459,17 @@ def figure_id(figure: str, year: int, entity_id: str | None = None) -> str:
     return str(FigureId.of("ghg", year, GHG_CODES[figure], entity))
 
 
-def _sources(engine: Engine, record_ids: set[str]) -> dict[str, dict[str, Any]]:
+def _sources(ledger: Ledger, record_ids: set[str]) -> dict[str, dict[str, Any]]:
     """Where each record came from (file and row, form request or adjustment with reason)."""
     if not record_ids:
         return {}
-    found: dict[str, dict[str, Any]] = {}
-    wanted = sorted(record_ids)
-    with engine.connect() as conn:
-        for table, note in ((DIRECT, DIRECT.c.provenance), (ACTIVITY, ACTIVITY.c.note)):
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                stmt = select(
-                    table.c.record_id,
-                    table.c.entity_id,
-                    table.c.source_kind,
-                    table.c.source_file,
-                    table.c.source_row,
-                    table.c.source_user,
-                    table.c.batch_id,
-                    note.label("note"),
-                ).where(table.c.record_id.in_(chunk))
-                for row in conn.execute(stmt).mappings():
-                    found[str(row["record_id"])] = dict(row)
-        adjustments = [
-            int(s["source_file"].split(":", 1)[1])
-            for s in found.values()
-            if s["source_kind"] == "adjustment" and str(s["source_file"]).startswith("adjustment:")
-        ]
-        decided = {}
-        if adjustments:
-            stmt = select(ADJUSTMENT).where(ADJUSTMENT.c.adjustment_id.in_(adjustments))
-            decided = {int(r["adjustment_id"]): dict(r) for r in conn.execute(stmt).mappings()}
+    found = provenance.by_record_id(ledger.engine, record_ids)
+    posted = [
+        n
+        for s in found.values()
+        if (n := provenance.adjustment_number(s["source_kind"], s["source_file"])) is not None
+    ]
+    decided = provenance.adjustments(ledger.engine, posted) if posted else {}
     for source in found.values():
         source["link"] = None
         source["adjustment"] = None
@@ -575,7 +548,7 @@ def lineage(
             snapshot.explained.move_to_end(key)
     if tree is None:
         node = figures.explain(snapshot.book, fid, rows)
-        tree = _node_json(node, _sources(ledger.engine, node.records()), 0)
+        tree = _node_json(node, _sources(ledger, node.records()), 0)
         with snapshot.lock:
             snapshot.explained[key] = tree
             while len(snapshot.explained) > EXPLAIN_CACHE_SIZE:

@@ -34,8 +34,8 @@ from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.book import Book
 from esgledger.report import narrative
-from esgledger.report.build import ReportConfigError
 from esgledger.report.model import FORMATS, Report
+from esgledger.report.sections import ReportConfigError
 from esgledger.store.engine import METRIC, write_transaction
 from esgledger.web.i18n import translate
 from esgledger.web.routes.common import (
