@@ -63,6 +63,11 @@ class Principal:
     def sees(self, entity_id: str) -> bool:
         return self.scope is None or entity_id in self.scope
 
+    def sees_all(self, entity_ids: Iterable[str]) -> bool:
+        """True when the caller sees every one of ``entity_ids`` (for all of a ledger's
+        entities: the caller sees the whole group, and group figures are theirs)."""
+        return self.scope is None or set(entity_ids) <= self.scope
+
     def visible(self, entity_ids: Iterable[str]) -> list[str]:
         return [e for e in entity_ids if self.sees(e)]
 

@@ -223,7 +223,10 @@ def strategy_macc(
             help="inventory year whose grid factor prices power; default: the latest inventory year"
         ),
     ] = None,
-    basis: Annotated[Basis, typer.Option(help="scope 2 basis of the grid factor")] = Basis.location,
+    basis: Annotated[
+        Basis,
+        typer.Option(help="scope 2 basis of the grid factor (green power lowers market-based)"),
+    ] = DEFAULT_PLAN_BASIS,
     catalogue: CatalogueOption = None,
     rate: RateOption = None,
     ledger: LedgerOption = DEFAULT_LEDGER,

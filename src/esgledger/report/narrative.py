@@ -40,6 +40,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from esgledger import audit
+from esgledger.auth import access
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.datafile import read_rows
@@ -179,13 +180,7 @@ def narrative_version(engine: Engine, year: int, lang: str) -> tuple[int, int]:
 
 def is_group_wide(engine: Engine | Connection, who: Principal) -> bool:
     """Whether the caller sees every entity of the group (the report is the group's)."""
-    if who.scope is None:
-        return True
-    stmt = select(ENTITY.c.entity_id)
-    if isinstance(engine, Connection):
-        return set(engine.scalars(stmt)) <= who.scope
-    with engine.connect() as conn:
-        return set(conn.scalars(stmt)) <= who.scope
+    return access.is_group_wide(engine, who)
 
 
 # -- writing --------------------------------------------------------------------------------

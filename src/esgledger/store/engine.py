@@ -9,7 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from alembic.config import Config
-from sqlalchemy import URL, Connection, CursorResult, Engine, Select, Table, create_engine, event
+from sqlalchemy import (
+    URL,
+    Connection,
+    CursorResult,
+    Engine,
+    Select,
+    Table,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -21,6 +31,8 @@ BadLedgerURL = ArgumentError
 """A database URL that names no known dialect or is malformed."""
 LedgerEngine = Engine
 """The handle of a ledger's database that the store's functions take (``Ledger.engine``)."""
+LedgerConnection = Connection
+"""A connection (inside a transaction) of a ledger's database."""
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CHUNK = 10_000
@@ -37,6 +49,15 @@ ENTITY, BATCH, ACTIVITY, DIRECT = (
 CONTEXT, PARAMETER, OVERRIDE = _T["context_metric"], _T["parameter"], _T["factor_override"]
 CHANGE, SETTING = _T["structural_change"], _T["setting"]
 METRIC, ROSTER = _T["metric_value"], _T["roster_employee"]
+
+
+def entity_ids(bind: Engine | Connection) -> frozenset[str]:
+    """Every entity id of the ledger (what "the whole group" is for an access check)."""
+    stmt = select(ENTITY.c.entity_id)
+    if isinstance(bind, Connection):
+        return frozenset(bind.scalars(stmt))
+    with bind.connect() as conn:
+        return frozenset(conn.scalars(stmt))
 
 
 def shown_url(url: str) -> str:

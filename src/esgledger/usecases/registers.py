@@ -320,7 +320,7 @@ def _check_entities(
     if problems:
         raise RegisterRejected(problems)
     held = sorted(set(column))
-    group_wide = who.scope is None or known <= who.scope
+    group_wide = who.sees_all(known)
     outside = [e if e else "the group" for e in held if not (who.sees(e) if e else group_wide)]
     if outside:
         raise Forbidden(

@@ -47,6 +47,7 @@ from esgledger import audit
 from esgledger.assess.demo import FINANCIAL_GROUPS, IMPACT_GROUPS
 from esgledger.assess.materiality import Scales, StakeholderGroup, load_scales
 from esgledger.assess.topics import Topic, topics_for
+from esgledger.auth import access
 from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
@@ -162,12 +163,8 @@ def _naive_utc(moment: datetime, what: str) -> datetime:
 def require_group_wide(conn: Connection, who: Principal, permission: Permission) -> None:
     """Refuse unless ``who`` has ``permission`` and sees every entity of the ledger."""
     require(who, permission)
-    if who.scope is not None:
-        everyone = set(conn.scalars(select(ENTITY.c.entity_id)))
-        if not everyone <= who.scope:
-            raise Forbidden(
-                "a materiality survey covers the whole group: only a group-wide user may"
-            )
+    if not access.is_group_wide(conn, who):
+        raise Forbidden("a materiality survey covers the whole group: only a group-wide user may")
 
 
 def _shared_lock(conn: Connection, stmt: Select[Any], table: Table) -> Select[Any]:

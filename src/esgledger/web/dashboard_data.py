@@ -208,7 +208,7 @@ class InventoryCache:
 
 def group_wide(who: Principal, snapshot: Snapshot) -> bool:
     """True when the caller sees every entity: only then are group figures theirs."""
-    return who.scope is None or set(snapshot.entities) <= who.scope
+    return who.sees_all(snapshot.entities)
 
 
 def visible_entities(who: Principal, snapshot: Snapshot) -> list[str]:

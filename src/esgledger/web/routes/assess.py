@@ -32,11 +32,12 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from esgledger.assess import climate, results, risks
 from esgledger.assess.topics import LIBRARIES
+from esgledger.auth import access
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.calc.explain import Node
@@ -144,10 +145,7 @@ def _public(request: Request, name: str, status_code: int = 200, **context: Any)
 
 
 def _group_wide(engine: Engine, who: Principal) -> bool:
-    if who.scope is None:
-        return True
-    with engine.connect() as conn:
-        return set(conn.scalars(select(ENTITY.c.entity_id))) <= who.scope
+    return access.is_group_wide(engine, who)
 
 
 def _plain(value: Any) -> Any:

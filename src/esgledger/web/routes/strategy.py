@@ -26,6 +26,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
+from esgledger.auth import access
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.report.charts import svg
@@ -73,14 +74,10 @@ NEXT_YEARS = 6
 def _whole_group(request: Request, caller: Viewer) -> Caller:
     """The caller, who must see every entity: the strategy is the group's."""
     who = caller.who
-    if who.scope is not None:
-        with engine_of(request).connect() as conn:
-            every = set(conn.scalars(select(ENTITY.c.entity_id)))
-        if not every <= who.scope:
-            raise Forbidden(
-                "the carbon strategy covers the whole group: it is shown to those who see "
-                "every entity"
-            )
+    if not access.is_group_wide(engine_of(request), who):
+        raise Forbidden(
+            "the carbon strategy covers the whole group: it is shown to those who see every entity"
+        )
     return caller
 
 
