@@ -24,7 +24,8 @@ class Book:
     """The ledger's figures at one data version (see the package docstring).
 
     ``ledger`` is read only through the Book's own methods or inside :meth:`memo`'s compute
-    functions, so that what they read is what the version names.
+    functions, so that what they read is what the version names. Memoised values are shared
+    by every caller of the version: never mutate one (copy a frame before changing it).
     """
 
     def __init__(self, ledger: Ledger, version: DataVersion | None = None) -> None:

@@ -28,6 +28,7 @@ import pandas as pd
 from esgledger.assess import results
 from esgledger.assess.materiality import Scales, response_scores
 from esgledger.calc.explain import Node
+from esgledger.domain.figure_id import FigureId
 from esgledger.store import registers as stored
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.usecases import registers, survey_results
@@ -46,25 +47,15 @@ COUNTED = {"suppliers": "level", "bcm": "grade", "infosec": "risk_level"}
 
 
 def _parse(figure: str) -> tuple[str, int, str, str]:
-    parts = figure.split(":")
-    if parts[0] in ("supplier", "bcm", "infosec"):
-        if len(parts) != 3 or not parts[1].isdigit() or not parts[2]:
-            raise ValueError(f"figure id {figure!r} is not one of {FORMS}")
-        return parts[0], int(parts[1]), parts[2], ""
-    if parts[0] == "register":
-        if len(parts) != 4 or parts[1] not in COUNTED or not parts[2].isdigit() or not parts[3]:
-            raise ValueError(f"figure id {figure!r} is not one of {FORMS}")
-        return "register", int(parts[2]), parts[1], parts[3]
-    axes = {"materiality": ("impact", "financial"), "climate": ("likelihood", "impact")}
-    if (
-        len(parts) != 4
-        or parts[0] not in axes
-        or not parts[1].isdigit()
-        or not parts[2]
-        or parts[3] not in axes[parts[0]]
-    ):
+    """(kind, year, key, axis or class) of an assessment figure id (the one grammar,
+    :class:`~esgledger.domain.figure_id.FigureId`)."""
+    fid = FigureId.parse(figure)
+    if fid.kind not in KINDS:
         raise ValueError(f"figure id {figure!r} is not one of {FORMS}")
-    return parts[0], int(parts[1]), parts[2], parts[3]
+    if fid.kind == "register":
+        return "register", fid.year, str(fid.get("register")), str(fid.get("class"))
+    axis = fid.get("axis") if fid.kind in ("materiality", "climate") else ""
+    return fid.kind, fid.year, str(fid.values[1]), str(axis)
 
 
 def _formula(scales: Scales, axis: str) -> str:

@@ -26,6 +26,7 @@ import pandas as pd
 from esgledger.book import Source, book_of
 from esgledger.calc import InventoryResult
 from esgledger.calc.explain import Node
+from esgledger.domain.figure_id import FigureId
 from esgledger.strategy.lmdi import Decomposition
 from esgledger.strategy.pathways import (
     absolute_contraction,
@@ -173,14 +174,12 @@ def pathway_progress(source: Source, year: int, base_year: int | None = None) ->
 
 
 def _parse(figure: str) -> tuple[str, tuple[Any, ...]]:
-    parts = figure.split(":")
-    lmdi = len(parts) == 5 and parts[0] == "lmdi" and parts[1].isdigit() and parts[2].isdigit()
-    if lmdi and parts[3] in ("scope", "entity") and parts[4]:
-        return "lmdi", (int(parts[1]), int(parts[2]), parts[3], parts[4])
-    path = len(parts) == 4 and parts[0] == "pathway" and parts[1].isdigit()
-    if path and parts[3].isdigit() and parts[2] in SERIES:
-        return "pathway", (int(parts[1]), parts[2], int(parts[3]))
-    raise ValueError(f"figure id {figure!r} is not one of {FORMS}")
+    """(kind, field values) of a strategy figure id (the one grammar,
+    :class:`~esgledger.domain.figure_id.FigureId`)."""
+    fid = FigureId.parse(figure)
+    if fid.kind not in KINDS:
+        raise ValueError(f"figure id {figure!r} is not one of {FORMS}")
+    return fid.kind, fid.values
 
 
 def explain_strategy(source: Source, figure: str) -> Node:
