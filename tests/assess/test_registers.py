@@ -282,7 +282,10 @@ def test_demo_registers_reproduce_the_seed(demo_ledger: Ledger) -> None:
     assert computed["supply.suppliers.region_mainland"] == 2405
     assert computed["supply.suppliers.region_other"] == 200
     assert computed["supply.suppliers_new_certified"] == 652
-    seed = pd.read_csv(Path(__file__).parents[2] / "../shared/seed/kpi_2024.csv")
+    published = Path(__file__).parents[2] / "../shared/seed/kpi_2024.csv"
+    if not published.exists():  # a checkout without ../shared beside it
+        pytest.skip("../shared is not beside the project: the published table is not here")
+    seed = pd.read_csv(published)
     assert 2605 in set(pd.to_numeric(seed["value_2024"], errors="coerce").dropna())
 
 
