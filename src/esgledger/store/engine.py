@@ -21,7 +21,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from esgledger.store.models import Base
 
@@ -29,6 +29,8 @@ StoreError = SQLAlchemyError
 """What a database refused (connection, constraint, statement): the store's error type."""
 BadLedgerURL = ArgumentError
 """A database URL that names no known dialect or is malformed."""
+ConstraintError = IntegrityError
+"""A write the database refused for a key or constraint (a concurrent duplicate)."""
 LedgerEngine = Engine
 """The handle of a ledger's database that the store's functions take (``Ledger.engine``)."""
 LedgerConnection = Connection
@@ -58,6 +60,20 @@ def entity_ids(bind: Engine | Connection) -> frozenset[str]:
         return frozenset(bind.scalars(stmt))
     with bind.connect() as conn:
         return frozenset(conn.scalars(stmt))
+
+
+def entity_names(
+    bind: Engine | Connection, scope: frozenset[str] | None = None
+) -> list[dict[str, Any]]:
+    """``entity_id``, ``name``, ``name_zh`` of the entities in ``scope`` (all when None), by id:
+    the scope is applied in the query."""
+    stmt = select(ENTITY.c.entity_id, ENTITY.c.name, ENTITY.c.name_zh).order_by(ENTITY.c.entity_id)
+    if scope is not None:
+        stmt = stmt.where(ENTITY.c.entity_id.in_(sorted(scope)))
+    if isinstance(bind, Connection):
+        return [dict(r) for r in bind.execute(stmt).mappings()]
+    with bind.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def shown_url(url: str) -> str:

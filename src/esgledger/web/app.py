@@ -15,11 +15,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from esgledger.auth import accounts
 from esgledger.auth.accounts import AccountError
+from esgledger.store.engine import ConstraintError
 from esgledger.store.ledger import Ledger, PeriodLockedError
 from esgledger.web.pages import render, wants_html
 from esgledger.web.routes import ROUTERS
@@ -72,8 +72,8 @@ def create_app(target: str | Path | Ledger, *, secure_cookies: bool = False) -> 
     async def _locked(_request: Request, exc: PeriodLockedError) -> Response:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_request: Request, _exc: IntegrityError) -> Response:
+    @app.exception_handler(ConstraintError)
+    async def _integrity(_request: Request, _exc: ConstraintError) -> Response:
         # two writers raced to create the same row: the later one is told to reload
         return JSONResponse(
             {"detail": "a conflicting change was saved at the same time: reload and retry"}, 409

@@ -15,11 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
 
 from esgledger.metrics import ledger_sources
 from esgledger.metrics.catalogue import load_catalogue
-from esgledger.store.engine import TABLES
+from esgledger.store import records
+from esgledger.store.engine import LedgerConnection as Connection
+from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.ledger import Ledger
 from esgledger.units import conversion_factor
 
@@ -105,21 +106,12 @@ def current_figure(engine: Engine | Connection, entity_id: str, year: int, metri
     """An input metric's stored figure of an entity and year, in the metric's unit (the sum of
     its records: activity records or metric values)."""
     metric = load_catalogue().get(metric_id)
-    activity_keys = _sources()
-    act, met = TABLES["activity_record"], TABLES["metric_value"]
-    if metric_id in activity_keys:
-        stmt = select(act.c.quantity, act.c.unit).where(
-            act.c.entity_id == entity_id,
-            act.c.year == year,
-            act.c.activity_type == activity_keys[metric_id],
-        )
-    else:
-        stmt = select(met.c.value, met.c.unit).where(
-            met.c.entity_id == entity_id, met.c.year == year, met.c.metric_id == metric_id
-        )
-    if isinstance(engine, Connection):
-        rows = engine.execute(stmt).all()
-    else:
-        with engine.connect() as conn:
-            rows = conn.execute(stmt).all()
+    activity_type = _sources().get(metric_id)
+    rows = records.quantities(
+        engine,
+        entity_id,
+        year,
+        activity_type=activity_type,
+        metric_id=None if activity_type else metric_id,
+    )
     return float(sum(q * conversion_factor(u, metric.unit) for q, u in rows))

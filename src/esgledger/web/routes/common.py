@@ -14,14 +14,14 @@ from urllib.parse import quote
 from fastapi import Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import Field
-from sqlalchemy import Engine, select
 
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
+from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.store.engine import entity_names
 from esgledger.web.i18n import language, translate
 from esgledger.web.pages import render
 from esgledger.web.security import Caller, ledger, need
-from esgledger.workflow import collection
 from esgledger.workflow.errors import Invalid
 
 Viewer = Annotated[Caller, Depends(need(Permission.VIEW))]
@@ -100,12 +100,7 @@ def whole_number(text: str | None, what: str) -> int:
 
 def scoped_entities(engine: Engine, who: Principal) -> list[dict[str, Any]]:
     """Entities in the caller's scope (filtered in the query)."""
-    table = collection.ENTITY
-    stmt = select(table.c.entity_id, table.c.name, table.c.name_zh).order_by(table.c.entity_id)
-    if who.scope is not None:
-        stmt = stmt.where(table.c.entity_id.in_(sorted(who.scope)))
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+    return entity_names(engine, who.scope)
 
 
 def attachment(content: bytes, media_type: str, file_name: str) -> Response:
