@@ -36,9 +36,6 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from esgledger import audit
 from esgledger.auth import access
 from esgledger.auth.accounts import Principal
@@ -47,11 +44,13 @@ from esgledger.domain.datafile import read_rows
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.report.model import LANGS, Lang
 from esgledger.report.sections import SectionSpec, load_sections
-from esgledger.store.engine import TABLES, now, write_transaction
-from esgledger.workflow.collection import for_update, require
+from esgledger.store import narratives as store_texts
+from esgledger.store.engine import ConstraintError, now, write_transaction
+from esgledger.store.engine import LedgerConnection as Connection
+from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.workflow.collection import require
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid
 
-NARRATIVE, LOCK, ENTITY = TABLES["report_narrative"], TABLES["period_lock"], TABLES["entity"]
 MAX_TEXT = 20_000
 """Characters of one section's text (the longest section of the seed report has about 4,000)."""
 FILE_COLUMNS = ("section_id", "lang", "text")
@@ -140,9 +139,6 @@ def default_narratives() -> Mapping[tuple[str, str], str]:
 
 def narratives(engine: Engine, year: int, lang: str) -> dict[str, StoredNarrative]:
     """section_id -> the text stored in the ledger for ``year`` and ``lang``."""
-    stmt = select(NARRATIVE).where(NARRATIVE.c.year == year, NARRATIVE.c.lang == lang)
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).mappings().all()
     return {
         str(r["section_id"]): StoredNarrative(
             str(r["section_id"]),
@@ -151,7 +147,7 @@ def narratives(engine: Engine, year: int, lang: str) -> dict[str, StoredNarrativ
             str(r["updated_by"]),
             r["updated_at"],
         )
-        for r in rows
+        for r in store_texts.rows(engine, year, lang)
     }
 
 
@@ -172,9 +168,7 @@ def narrative_for(engine: Engine, year: int, lang: Lang) -> dict[str, tuple[str,
 def narrative_version(engine: Engine, year: int, lang: str) -> tuple[int, int]:
     """(count, sum of versions) of the stored texts of a year and language: it changes with
     every edit, so a cache of built reports can key on it."""
-    stmt = select(NARRATIVE.c.version).where(NARRATIVE.c.year == year, NARRATIVE.c.lang == lang)
-    with engine.connect() as conn:
-        versions = [int(v) for v in conn.scalars(stmt)]
+    versions = store_texts.versions(engine, year, lang)
     return len(versions), sum(versions)
 
 
@@ -202,7 +196,7 @@ def _may_edit(conn: Connection, who: Principal | None, year: int) -> None:
             raise Forbidden(
                 "the report is the group's: only a user who sees every entity may edit it"
             )
-    if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is not None:
+    if store_texts.period_locked(conn, year):
         raise Conflict(
             f"period {year} is locked: its report text is frozen with its figures",
         )
@@ -220,21 +214,7 @@ def _write(
 ) -> int:
     """Store one text in the caller's transaction; returns its version (unchanged when the
     text is what is stored)."""
-    current = (
-        conn.execute(
-            for_update(
-                conn,
-                select(NARRATIVE).where(
-                    NARRATIVE.c.year == year,
-                    NARRATIVE.c.lang == lang,
-                    NARRATIVE.c.section_id == section_id,
-                ),
-                NARRATIVE,
-            )
-        )
-        .mappings()
-        .first()
-    )
+    current = store_texts.row_for_update(conn, year, lang, section_id)
     have = 0 if current is None else int(current["version"])
     if base_version is not None and base_version != have:
         who = f"by {current['updated_by']} " if current is not None else ""
@@ -247,15 +227,9 @@ def _write(
         return have
     fields = {"text": text, "version": have + 1, "updated_by": actor, "updated_at": now()}
     if current is None:
-        conn.execute(
-            insert(NARRATIVE).values(year=year, lang=lang, section_id=section_id, **fields)
-        )
+        store_texts.insert_row(conn, year, lang, section_id, **fields)
     else:
-        conn.execute(
-            update(NARRATIVE)
-            .where(NARRATIVE.c.id == current["id"], NARRATIVE.c.version == have)
-            .values(**fields)
-        )
+        store_texts.update_row(conn, int(current["id"]), have, fields)
     audit.append(
         conn,
         actor,
@@ -293,7 +267,7 @@ def set_narrative(
         with write_transaction(engine) as conn:
             _may_edit(conn, who, year)
             return _write(conn, name, year, lang, section_id, text, base_version, "edit")
-    except IntegrityError as exc:  # two first saves of one section at the same moment
+    except ConstraintError as exc:  # two first saves of one section at the same moment
         raise Conflict(
             f"the text of {section_id} was saved by someone else at the same time: reload",
             current_version=None,
@@ -418,14 +392,8 @@ def import_narratives(
     with write_transaction(engine) as conn:
         _may_edit(conn, who, year)
         for e in entries:
-            stored = conn.scalar(
-                select(NARRATIVE.c.id).where(
-                    NARRATIVE.c.year == year,
-                    NARRATIVE.c.lang == e.lang,
-                    NARRATIVE.c.section_id == e.section_id,
-                )
-            )
-            if stored is None and defaults.get((e.section_id, e.lang)) == e.text:
+            kept = store_texts.stored_version(conn, year, e.lang, e.section_id)
+            if kept is None and defaults.get((e.section_id, e.lang)) == e.text:
                 continue
             before = _version(conn, year, e.lang, e.section_id)
             after = _write(conn, name, year, e.lang, e.section_id, e.text, None, f"import {e.file}")
@@ -434,12 +402,7 @@ def import_narratives(
 
 
 def _version(conn: Connection, year: int, lang: str, section_id: str) -> int:
-    found = conn.scalar(
-        select(NARRATIVE.c.version).where(
-            NARRATIVE.c.year == year, NARRATIVE.c.lang == lang, NARRATIVE.c.section_id == section_id
-        )
-    )
-    return int(found or 0)
+    return store_texts.stored_version(conn, year, lang, section_id) or 0
 
 
 def _export_rows(engine: Engine, year: int) -> list[tuple[str, str, str, str]]:

@@ -12,15 +12,15 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
-
 from esgledger import audit
 from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.errors import Invalid, NotFound
-from esgledger.store.engine import now, write_transaction
-from esgledger.workflow.collection import EVIDENCE, editable, request_row
+from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.store.engine import write_transaction
+from esgledger.store.evidence import evidence_row, insert_evidence
+from esgledger.workflow.collection import editable, request_row
 
 #: Evidence files: size limit and the types accepted (by extension and leading bytes).
 EVIDENCE_MAX_BYTES = 10_000_000
@@ -74,22 +74,16 @@ def add_evidence(
     with write_transaction(engine) as conn:
         req = request_row(conn, who, request_id)
         editable(conn, req)
-        evidence_id = int(
-            conn.execute(
-                insert(EVIDENCE)
-                .values(
-                    request_id=request_id,
-                    metric_id=metric_id,
-                    file_name=name,
-                    content_type=content_type,
-                    size=len(content),
-                    sha256=digest,
-                    content=content,
-                    uploaded_by=who.username,
-                    uploaded_at=now(),
-                )
-                .returning(EVIDENCE.c.evidence_id)
-            ).scalar_one()
+        evidence_id = insert_evidence(
+            conn,
+            who.username,
+            request_id=request_id,
+            metric_id=metric_id,
+            file_name=name,
+            content_type=content_type,
+            size=len(content),
+            sha256=digest,
+            content=content,
         )
         audit.append(
             conn,
@@ -106,12 +100,8 @@ def add_evidence(
 def get_evidence(engine: Engine, who: Principal, evidence_id: int) -> dict[str, Any]:
     require(who, Permission.VIEW)
     with engine.connect() as conn:
-        row = (
-            conn.execute(select(EVIDENCE).where(EVIDENCE.c.evidence_id == evidence_id))
-            .mappings()
-            .first()
-        )
+        row = evidence_row(conn, evidence_id)
         if row is None:
             raise NotFound(f"no evidence {evidence_id}")
         request_row(conn, who, int(row["request_id"]))
-        return dict(row)
+        return row
