@@ -200,8 +200,7 @@ def workforce_frame(source: Source, year: int) -> Workforce:
     return figures.copy(), roster.copy(), totals.copy(), list(problems)
 
 
-def _workforce(book: Source, year: int) -> Workforce:
-    book = book_of(book)
+def _workforce(book: Book, year: int) -> Workforce:
     roster = book.memo(("roster",), book.ledger.roster_frame)
     basis = book.stored_settings().get("turnover_basis") or "closing"
     computed = (
@@ -272,8 +271,7 @@ def computed_figures(source: Source, year: int) -> tuple[dict[str, float], list[
     return dict(out), list(problems)
 
 
-def _computed(source: Source, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
-    book = book_of(source)
+def _computed(book: Book, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
     catalogue = load_catalogue()
     result = book.inventory_of(year)
     inventory = inventory_figures(result, year, revenue_wan_yuan(book, year))
@@ -290,16 +288,12 @@ def _computed(source: Source, year: int) -> tuple[dict[str, float], list[Diagnos
                 out[metric.metric_id] = found
         elif source_row["source"] == "suppliers":
             if suppliers is None:
-                suppliers = _supplier_counts(book, year)
+                suppliers = register_counts(book, year) or ({}, {})
             if source_row["key"] in suppliers[0]:
                 out[metric.metric_id] = float(suppliers[0][source_row["key"]])
         elif inventory.get(source_row["key"]) is not None:
             out[metric.metric_id] = float(inventory[source_row["key"]] or 0.0)
     return out, problems
-
-
-def _supplier_counts(source: Source, year: int) -> tuple[dict[str, int], dict[str, Any]]:
-    return register_counts(source, year) or ({}, {})
 
 
 def register_counts(source: Source, year: int) -> tuple[dict[str, int], dict[str, Any]] | None:

@@ -366,16 +366,19 @@ def _activity(ctx: _Context, fig: MetricFigure, metric: Metric, root: Node) -> N
     found = ctx.activity_records(fig.year, key, fig.entity)
     records = found.assign(amount=_in_unit(found, metric.unit))
     whose = "" if fig.entity is None else f" of {fig.entity}"
-    shares = ctx.inventory(fig.year).boundary.set_index("entity_id")["share"]
+    result = ctx.inventory(fig.year)
+    shares = result.boundary.set_index("entity_id")["share"]
     root.detail["source"] = "computed: activity records (metrics/data/ledger_sources.csv)"
     root.detail["formula"] = (
         f"sum of the {len(records)} activity records of type {key}{whose} in {fig.year}, "
         f"each quantity converted to {metric.unit}, x the entity's consolidation share "
-        f"({ctx.inventory(fig.year).settings.approach.value})"
+        f"({result.settings.approach.value})"
     )
     for entity, group in records.groupby("entity_id", sort=True):
         share = float(shares.get(entity, 0.0))
-        node = Node(str(entity), float(group["amount"].sum()) * share, metric.unit)
+        # the entity's consolidated activity: the rule of the figure itself (one conversion)
+        value = result.activity_quantity(key, metric.unit, fig.year, str(entity))
+        node = Node(str(entity), value, metric.unit)
         node.detail["records"] = len(group)
         node.detail["share"] = share
         sample = group.head(ctx.rows)

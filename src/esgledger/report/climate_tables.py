@@ -17,6 +17,27 @@ from esgledger.report.model import Figure, Table
 
 __all__ = ["changes_table", "register_table"]
 
+Axis = Literal["likelihood", "impact"]
+
+
+def _word(key: str, language: str) -> str:
+    """A fixed word of the register in ``language`` (the key itself when it has none)."""
+    labels = register_labels()
+    return labels[key][language] if key in labels else key
+
+
+def _score(entry: RegisterEntry, axis: Axis, language: str) -> Figure:
+    """A score of an entry as a figure with its ``climate:`` lineage id (missing: not assessed)."""
+    value = entry.likelihood if axis == "likelihood" else entry.impact
+    return Figure(
+        value=None if value is None else float(value),
+        unit="",
+        precision=0,
+        lineage=score_lineage(entry, axis),
+        label=_word(f"col.{axis}", language),
+        source="missing" if value is None else "reported",
+    )
+
 
 def register_table(entries: Sequence[RegisterEntry], lang: str) -> Table:
     """The register as a report table in ``lang`` (``zh`` or ``en``).
@@ -27,24 +48,15 @@ def register_table(entries: Sequence[RegisterEntry], lang: str) -> Table:
     when not assessed.
     """
     language = "zh" if lang == "zh" else "en"
-    labels = register_labels()
 
     def word(key: str) -> str:
-        return labels[key][language] if key in labels else key
+        return _word(key, language)
 
     def words(keys: Sequence[str]) -> str:
         return word("sep").join(word(k) for k in keys)
 
-    def score(entry: RegisterEntry, axis: Literal["likelihood", "impact"]) -> Figure:
-        value = entry.likelihood if axis == "likelihood" else entry.impact
-        return Figure(
-            value=None if value is None else float(value),
-            unit="",
-            precision=0,
-            lineage=score_lineage(entry, axis),
-            label=word(f"col.{axis}"),
-            source="missing" if value is None else "reported",
-        )
+    def score(entry: RegisterEntry, axis: Axis) -> Figure:
+        return _score(entry, axis, language)
 
     keys = (
         "type",
@@ -89,24 +101,15 @@ def changes_table(
     entry its likelihood and impact of both years as figures (with their lineage ids), for a
     changed horizon both years' horizons."""
     language = "zh" if lang == "zh" else "en"
-    labels = register_labels()
 
     def word(key: str) -> str:
-        return labels[key][language] if key in labels else key
+        return _word(key, language)
 
     def horizons(entry: RegisterEntry) -> str:
         return word("sep").join(word(h) for h in entry.horizons)
 
-    def score(entry: RegisterEntry, axis: Literal["likelihood", "impact"]) -> Figure:
-        value = entry.likelihood if axis == "likelihood" else entry.impact
-        return Figure(
-            value=None if value is None else float(value),
-            unit="",
-            precision=0,
-            lineage=score_lineage(entry, axis),
-            label=word(f"col.{axis}"),
-            source="missing" if value is None else "reported",
-        )
+    def score(entry: RegisterEntry, axis: Axis) -> Figure:
+        return _score(entry, axis, language)
 
     before = {e.entry_id: e for e in previous}
     after = {e.entry_id: e for e in current}
