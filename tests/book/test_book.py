@@ -16,6 +16,8 @@ from esgledger.book import book as book_module
 from esgledger.calc import InventoryResult
 from esgledger.report import build_report
 from esgledger.store.ledger import Ledger
+from esgledger.strategy import uncertainty
+from esgledger.usecases import strategy as usecase
 
 
 @pytest.fixture
@@ -123,3 +125,27 @@ def test_an_empty_ledger_has_an_empty_inventory(tmp_path: Path, runs: list[Any])
         new.init()
         result = current_book(new).inventory()
     assert result.lines.empty and result.energy.empty and runs == []
+
+
+def test_strategy_results_are_the_books(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forecast, the baseline and the Monte Carlo run of a version are computed once and
+    shared by the CLI, the web pages and the report; a write gives new ones."""
+    draws: list[int] = []
+    real = uncertainty.uncertainty_from_inventory
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        draws.append(int(kwargs["iterations"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uncertainty, "uncertainty_from_inventory", counting)
+    first = usecase.uncertainty_from_ledger(ledger, 2024, iterations=200, seed=1)
+    assert usecase.uncertainty_from_ledger(ledger, 2024, iterations=200, seed=1) is first
+    usecase.uncertainty_from_ledger(ledger, 2024, iterations=200, seed=2)  # another run
+    assert draws == [200, 200]
+    baseline = usecase.baseline_from_ledger(ledger, 2024)
+    assert usecase.baseline_from_ledger(ledger, None) is baseline  # 2024: the latest year
+    forecast = usecase.forecast_from_ledger(ledger, 3)
+    assert usecase.forecast_from_ledger(ledger, 3) is forecast
+    assert usecase.forecast_from_ledger(ledger, 4) is not forecast
+    ledger.set_setting("scope2_total_basis", "market")  # a committed write: a new version
+    assert usecase.baseline_from_ledger(ledger, 2024) is not baseline

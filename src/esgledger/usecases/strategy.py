@@ -165,8 +165,14 @@ def history_from_ledger(
     (``result`` when the caller already has it, else the Book's)."""
     from esgledger.strategy.forecast import history_from_inventory  # noqa: PLC0415 (statsmodels)
 
-    inventory = _book(source).inventory() if result is None else result
-    return history_from_inventory(inventory, by_entity=by_entity, monthly=monthly)
+    if result is not None:
+        return history_from_inventory(result, by_entity=by_entity, monthly=monthly)
+    book = _book(source)
+    history: pd.DataFrame = book.memo(
+        ("strategy.history", by_entity, monthly),
+        lambda: history_from_inventory(book.inventory(), by_entity=by_entity, monthly=monthly),
+    )
+    return history
 
 
 def drivers_from_ledger(source: Source, years: Sequence[int]) -> pd.DataFrame:
@@ -201,7 +207,34 @@ def forecast_from_ledger(
     ``through``: forecast from the history up to this year only (as it was seen then, e.g.
     the base year of a pathway), the later years of the ledger left out. ``monthly``: the
     series of the months of the records that carry one, ``horizon`` in months (no drivers:
-    revenue and headcount are yearly). ``result``: the ledger's inventory, when computed."""
+    revenue and headcount are yearly). ``result``: the ledger's inventory, when computed.
+    Without ``assumptions`` and ``result``, the forecast is the Book's (computed once)."""
+    if assumptions is None and result is None:
+        book = _book(source)
+        key = ("strategy.forecast", horizon, by_entity, settings, through, monthly)
+        found: ForecastResult = book.memo(
+            key,
+            lambda: _forecast(
+                book, horizon, by_entity, None, settings, through, monthly=monthly, result=None
+            ),
+        )
+        return found
+    return _forecast(
+        source, horizon, by_entity, assumptions, settings, through, monthly=monthly, result=result
+    )
+
+
+def _forecast(
+    source: Source,
+    horizon: int,
+    by_entity: bool,
+    assumptions: pd.DataFrame | None,
+    settings: ForecastSettings | None,
+    through: int | None,
+    *,
+    monthly: bool,
+    result: InventoryResult | None,
+) -> ForecastResult:
     from esgledger.strategy.forecast import forecast  # noqa: PLC0415 (statsmodels)
 
     history = history_from_ledger(source, by_entity=by_entity, monthly=monthly, result=result)
@@ -244,7 +277,12 @@ def baseline_from_ledger(source: Source, year: int | None = None) -> Baseline:
     from esgledger.strategy.abatement import baseline_from_inventory  # noqa: PLC0415 (SciPy)
 
     book = _book(source)
-    return baseline_from_inventory(book.inventory(), base_year_of(book, year))
+    chosen = base_year_of(book, year)
+    found: Baseline = book.memo(
+        ("strategy.baseline", chosen),
+        lambda: baseline_from_inventory(book.inventory(), chosen),
+    )
+    return found
 
 
 def grid_factor(baseline: Baseline, basis: Basis | str) -> float:
@@ -263,8 +301,18 @@ def uncertainty_from_ledger(
 ) -> uncertainty.UncertaintyResult:
     """The Monte Carlo interval of a year's inventory of the ledger (stored settings), with
     the default uncertainties (:func:`esgledger.strategy.uncertainty.uncertainty_from_inventory`
-    on the year's records)."""
+    on the year's records), computed once per Book for each year, iterations and seed."""
     book = _book(source)
+    found: uncertainty.UncertaintyResult = book.memo(
+        ("strategy.uncertainty", year, iterations, seed),
+        lambda: _uncertainty(book, year, iterations, seed),
+    )
+    return found
+
+
+def _uncertainty(
+    book: Book, year: int, iterations: int, seed: int
+) -> uncertainty.UncertaintyResult:
     result = book.inventory()
     data = book.inventory_input((year,)) if year in result.years() else None
     return uncertainty.uncertainty_from_inventory(
