@@ -35,13 +35,12 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, RowMapping, Select, Table, insert, select, update
 
 from esgledger import audit
 from esgledger.assess.demo import FINANCIAL_GROUPS, IMPACT_GROUPS
@@ -52,8 +51,12 @@ from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from esgledger.store.engine import TABLES, WRITE_OPTION, for_update, write_transaction
+from esgledger.store import surveys as store
+from esgledger.store.engine import LedgerConnection as Connection
+from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import now as utc_now
+from esgledger.store.engine import write_transaction
+from esgledger.store.surveys import campaign_groups
 
 __all__ = [
     "Answer",
@@ -68,10 +71,6 @@ __all__ = [
     "submit_response",
     "survey_form",
 ]
-
-CAMPAIGN, TOPIC = TABLES["materiality_campaign"], TABLES["materiality_topic"]
-GROUP, TOKEN = TABLES["stakeholder_group"], TABLES["survey_token"]
-RESPONSE, ENTITY = TABLES["survey_response"], TABLES["entity"]
 
 Axis = Literal["impact", "financial"]
 AXES = ("impact", "financial")
@@ -167,23 +166,12 @@ def require_group_wide(conn: Connection, who: Principal, permission: Permission)
         raise Forbidden("a materiality survey covers the whole group: only a group-wide user may")
 
 
-def _shared_lock(conn: Connection, stmt: Select[Any], table: Table) -> Select[Any]:
-    """``SELECT ... FOR SHARE`` in a write transaction (no-op on SQLite, which serialises
-    writers): a submission keeps the campaign from being signed off under it."""
-    if conn.get_execution_options().get(WRITE_OPTION):
-        return stmt.with_for_update(read=True, of=table)
-    return stmt
-
-
 def campaign_row(conn: Connection, campaign_id: int, *, lock: bool = False) -> dict[str, Any]:
     """The campaign's row (locked for update with ``lock``); NotFound when there is none."""
-    stmt = select(CAMPAIGN).where(CAMPAIGN.c.campaign_id == campaign_id)
-    if lock:
-        stmt = for_update(conn, stmt, CAMPAIGN)
-    row = conn.execute(stmt).mappings().first()
+    row = store.find_campaign(conn, campaign_id, lock=lock)
     if row is None:
         raise NotFound(f"no materiality campaign {campaign_id}")
-    return dict(row)
+    return row
 
 
 def _accepting(campaign: dict[str, Any], moment: datetime) -> None:
@@ -198,12 +186,6 @@ def _accepting(campaign: dict[str, Any], moment: datetime) -> None:
             f"materiality campaign {campaign['campaign_id']} closed at "
             f"{campaign['closes_at'].isoformat(timespec='minutes')} UTC: the token has expired"
         )
-
-
-def campaign_groups(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
-    """The campaign's stakeholder groups, by group id."""
-    stmt = select(GROUP).where(GROUP.c.campaign_id == campaign_id).order_by(GROUP.c.group_id)
-    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 # -- campaign -----------------------------------------------------------------------------
@@ -233,8 +215,8 @@ def _insert_topics_and_groups(
     conn: Connection, campaign_id: int, topics: Sequence[Topic], groups: Sequence[SurveyGroup]
 ) -> None:
     """The campaign's copy of its topic list (in order) and its stakeholder groups."""
-    conn.execute(
-        insert(TOPIC),
+    store.insert_topics(
+        conn,
         [
             {
                 "campaign_id": campaign_id,
@@ -247,8 +229,8 @@ def _insert_topics_and_groups(
             for i, t in enumerate(topics)
         ],
     )
-    conn.execute(
-        insert(GROUP),
+    store.insert_groups(
+        conn,
         [
             {
                 "campaign_id": campaign_id,
@@ -316,20 +298,15 @@ def create_campaign(
     _check_groups(groups)
     with write_transaction(engine) as conn:
         require_group_wide(conn, who, Permission.MANAGE_CAMPAIGNS)
-        campaign_id = int(
-            conn.execute(
-                insert(CAMPAIGN)
-                .values(
-                    year=year,
-                    title=title.strip(),
-                    closes_at=closes,
-                    status="open",
-                    created_by=who.username,
-                    created_at=stamp,
-                    scales=rule.to_json(),
-                )
-                .returning(CAMPAIGN.c.campaign_id)
-            ).scalar_one()
+        campaign_id = store.insert_campaign(
+            conn,
+            year=year,
+            title=title.strip(),
+            closes_at=closes,
+            status="open",
+            created_by=who.username,
+            created_at=stamp,
+            scales=rule.to_json(),
         )
         _insert_topics_and_groups(conn, campaign_id, topics, groups)
         audit.append(
@@ -363,15 +340,10 @@ def issue_tokens(
         campaign = campaign_row(conn, campaign_id, lock=True)
         stamp = utc_now()
         _accepting(campaign, stamp)
-        known = conn.scalar(
-            select(GROUP.c.group_id).where(
-                GROUP.c.campaign_id == campaign_id, GROUP.c.group_id == group_id
-            )
-        )
-        if known is None:
+        if not store.has_group(conn, campaign_id, group_id):
             raise NotFound(f"materiality campaign {campaign_id} has no group {group_id!r}")
-        conn.execute(
-            insert(TOKEN),
+        store.insert_tokens(
+            conn,
             [
                 {
                     "campaign_id": campaign_id,
@@ -445,36 +417,25 @@ def validate_answers(answers: Sequence[Answer], axis: str, topics: frozenset[str
     return problems
 
 
-def _check_answers(conn: Connection, token: RowMapping, answers: Sequence[Answer]) -> None:
+def _check_answers(conn: Connection, token: Mapping[str, Any], answers: Sequence[Answer]) -> None:
     """Refuse (Invalid) the answers that are wrong for the token's group and campaign."""
-    axis = conn.scalar(
-        select(GROUP.c.axis).where(
-            GROUP.c.campaign_id == token["campaign_id"],
-            GROUP.c.group_id == token["group_id"],
-        )
-    )
-    topics = frozenset(
-        conn.scalars(select(TOPIC.c.topic_id).where(TOPIC.c.campaign_id == token["campaign_id"]))
-    )
+    axis = store.group_axis(conn, token["campaign_id"], token["group_id"])
+    topics = store.topic_ids(conn, token["campaign_id"])
     problems = validate_answers(answers, str(axis), topics)
     if problems:
         raise Invalid("; ".join(problems))
 
 
 def _use_token(
-    conn: Connection, token: RowMapping, answers: Sequence[Answer], moment: datetime
+    conn: Connection, token: Mapping[str, Any], answers: Sequence[Answer], moment: datetime
 ) -> None:
     """Mark the token used and store the answers under its group, dated to the day."""
-    used = conn.execute(
-        update(TOKEN)
-        .where(TOKEN.c.token_id == token["token_id"], TOKEN.c.used_at.is_(None))
-        .values(used_at=moment)
-    )
-    if used.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
+    used = store.use_token(conn, token["token_id"], moment)
+    if used != 1:  # pragma: no cover - the row lock makes this unreachable
         raise Conflict("this survey token has already been used: a token answers once")
     day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    conn.execute(
-        insert(RESPONSE),
+    store.insert_responses(
+        conn,
         [
             {
                 "campaign_id": token["campaign_id"],
@@ -505,17 +466,10 @@ def submit_response(
     token cannot be used by two concurrent submissions."""
     moment = _naive_utc(now or datetime.now(UTC), "now")
     with write_transaction(engine) as conn:
-        token = (
-            conn.execute(
-                for_update(conn, select(TOKEN).where(TOKEN.c.token_hash == _digest(secret)), TOKEN)
-            )
-            .mappings()
-            .first()
-        )
+        token = store.token_by_hash(conn, _digest(secret), lock=True)
         if token is None or (campaign_id is not None and token["campaign_id"] != campaign_id):
             raise NotFound("unknown survey token")
-        stmt = select(CAMPAIGN).where(CAMPAIGN.c.campaign_id == token["campaign_id"])
-        campaign = dict(conn.execute(_shared_lock(conn, stmt, CAMPAIGN)).mappings().one())
+        campaign = store.shared_campaign(conn, token["campaign_id"])
         if token["used_at"] is not None:
             raise Conflict("this survey token has already been used: a token answers once")
         _accepting(campaign, moment)
@@ -540,11 +494,7 @@ def survey_form(engine: Engine, secret: str, campaign_id: int) -> dict[str, Any]
     expired or closed) so that a dead link says why at once."""
     moment = utc_now()
     with engine.connect() as conn:
-        token = (
-            conn.execute(select(TOKEN).where(TOKEN.c.token_hash == _digest(secret)))
-            .mappings()
-            .first()
-        )
+        token = store.token_by_hash(conn, _digest(secret))
         if token is None or token["campaign_id"] != campaign_id:
             raise NotFound("unknown survey token")
         found = campaign_row(conn, campaign_id)
@@ -554,8 +504,7 @@ def survey_form(engine: Engine, secret: str, campaign_id: int) -> dict[str, Any]
         group = next(
             g for g in campaign_groups(conn, campaign_id) if g["group_id"] == token["group_id"]
         )
-        stmt = select(TOPIC).where(TOPIC.c.campaign_id == campaign_id).order_by(TOPIC.c.position)
-        topics = [dict(r) for r in conn.execute(stmt).mappings()]
+        topics = store.campaign_topics(conn, campaign_id)
     return {
         "campaign_id": campaign_id,
         "title": found["title"],

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select, update
 
 from esgledger import audit
 from esgledger.assess.materiality import (
@@ -28,15 +27,14 @@ from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.errors import Conflict, Invalid
+from esgledger.store import surveys as store
+from esgledger.store.engine import LedgerConnection as Connection
+from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import now as utc_now
 from esgledger.store.engine import write_transaction
 from esgledger.usecases.survey import (
     AUDIT_TYPE,
-    CAMPAIGN,
-    RESPONSE,
     SCORES,
-    TOKEN,
-    TOPIC,
     campaign_groups,
     campaign_row,
     require_group_wide,
@@ -66,18 +64,7 @@ def response_rate(engine: Engine, who: Principal, campaign_id: int) -> dict[str,
     require(who, Permission.VIEW)
     with engine.connect() as conn:
         campaign = campaign_row(conn, campaign_id)
-        counts = {
-            r.group_id: (int(r.issued), int(r.used))
-            for r in conn.execute(
-                select(
-                    TOKEN.c.group_id,
-                    func.count().label("issued"),
-                    func.count(TOKEN.c.used_at).label("used"),
-                )
-                .where(TOKEN.c.campaign_id == campaign_id)
-                .group_by(TOKEN.c.group_id)
-            )
-        }
+        counts = store.token_counts(conn, campaign_id)
         groups = campaign_groups(conn, campaign_id)
     rows = []
     for group in groups:
@@ -108,17 +95,7 @@ def response_rate(engine: Engine, who: Principal, campaign_id: int) -> dict[str,
 
 
 def _responses(conn: Connection, campaign_id: int) -> pd.DataFrame:
-    rows = conn.execute(
-        select(
-            RESPONSE.c.group_id,
-            RESPONSE.c.topic_id,
-            RESPONSE.c.axis,
-            *(RESPONSE.c[name] for name in SCORES),
-            RESPONSE.c.positive,
-        )
-        .where(RESPONSE.c.campaign_id == campaign_id)
-        .order_by(RESPONSE.c.response_id)
-    ).all()
+    rows = store.response_rows(conn, campaign_id, SCORES)
     frame = pd.DataFrame(
         rows, columns=["group", "topic_id", "axis", *SCORES, "positive"], dtype=object
     )
@@ -155,36 +132,13 @@ def _score(conn: Connection, campaign_id: int) -> tuple[pd.DataFrame, int]:
 def signed_off(engine: Engine, year: int) -> dict[str, Any] | None:
     """The campaign of ``year`` the committee signed off last (what the report uses), or
     None: a campaign still open is a draft and feeds nothing."""
-    stmt = (
-        select(CAMPAIGN)
-        .where(CAMPAIGN.c.year == year, CAMPAIGN.c.status == "closed")
-        .order_by(CAMPAIGN.c.signed_off_at.desc(), CAMPAIGN.c.campaign_id.desc())
-        .limit(1)
-    )
-    with engine.connect() as conn:
-        row = conn.execute(stmt).mappings().first()
-    return None if row is None else dict(row)
+    return store.latest_closed(engine, year)
 
 
 def campaigns(engine: Engine, who: Principal) -> list[dict[str, Any]]:
     """Every campaign, newest first, with its response counts (the survey list page)."""
     require(who, Permission.VIEW)
-    used = (
-        select(
-            TOKEN.c.campaign_id,
-            func.count().label("issued"),
-            func.count(TOKEN.c.used_at).label("used"),
-        )
-        .group_by(TOKEN.c.campaign_id)
-        .subquery()
-    )
-    stmt = (
-        select(CAMPAIGN, used.c.issued, used.c.used)
-        .outerjoin(used, used.c.campaign_id == CAMPAIGN.c.campaign_id)
-        .order_by(CAMPAIGN.c.campaign_id.desc())
-    )
-    with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    rows = store.campaigns_with_counts(engine)
     for row in rows:
         row["issued"], row["used"] = int(row["issued"] or 0), int(row["used"] or 0)
     return rows
@@ -196,16 +150,14 @@ def campaign(engine: Engine, who: Principal, campaign_id: int) -> dict[str, Any]
     with engine.connect() as conn:
         found = campaign_row(conn, campaign_id)
         found["groups"] = campaign_groups(conn, campaign_id)
-        stmt = select(TOPIC).where(TOPIC.c.campaign_id == campaign_id).order_by(TOPIC.c.position)
-        found["topics"] = [dict(r) for r in conn.execute(stmt).mappings()]
+        found["topics"] = store.campaign_topics(conn, campaign_id)
     return found
 
 
 def campaign_topics(engine: Engine, campaign_id: int) -> tuple[Topic, ...]:
     """The topics a campaign copied, in their order (names as copied)."""
-    stmt = select(TOPIC).where(TOPIC.c.campaign_id == campaign_id).order_by(TOPIC.c.position)
     with engine.connect() as conn:
-        rows = conn.execute(stmt).mappings().all()
+        rows = store.campaign_topics(conn, campaign_id)
     return tuple(
         Topic(r["topic_id"], r["name_zh"], r["name_en"], r["dimension"], source="campaign")
         for r in rows
@@ -250,15 +202,9 @@ def sign_off(engine: Engine, who: Principal, campaign_id: int) -> None:
                 f"by {campaign['signed_off_by']}"
             )
         tiered, answers = _score(conn, campaign_id)
-        respondents = conn.scalar(
-            select(func.count(TOKEN.c.used_at)).where(TOKEN.c.campaign_id == campaign_id)
-        )
+        respondents = store.used_count(conn, campaign_id)
         stamp = utc_now()
-        conn.execute(
-            update(CAMPAIGN)
-            .where(CAMPAIGN.c.campaign_id == campaign_id)
-            .values(status="closed", signed_off_by=who.username, signed_off_at=stamp)
-        )
+        store.close_campaign(conn, campaign_id, who.username, stamp)
         counts = tiered["tier"].value_counts()
         audit.append(
             conn,
@@ -269,7 +215,7 @@ def sign_off(engine: Engine, who: Principal, campaign_id: int) -> None:
             before={"status": "open"},
             after={
                 "status": "closed",
-                "respondents": int(respondents or 0),
+                "respondents": respondents,
                 "answers": answers,
                 "tiers": {str(k): int(v) for k, v in counts.items()},
             },

@@ -32,7 +32,6 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from esgledger.assess import climate, results, risks
@@ -46,6 +45,7 @@ from esgledger.figures.assessment_lineage import explain_assessment
 from esgledger.report.charts import svg
 from esgledger.report.materiality_chart import matrix_chart
 from esgledger.store.engine import TABLES
+from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.usecases import registers, survey, survey_results
 from esgledger.web.i18n import translate
 from esgledger.web.pages import render
