@@ -1,6 +1,7 @@
 """The assessment registers as stored (tables ``register_import`` and ``register_entry``,
-migration 0007): reading their rows and imports. Importing a register (validation, access,
-period locks, the audit entry) is :mod:`esgledger.usecases.registers`.
+migration 0007): reading their rows and imports, and writing an import inside the caller's
+transaction. Importing a register (validation, access, period locks, the audit entry) is
+:mod:`esgledger.usecases.registers`.
 
 A row is kept exactly as the file held it (``register_entry.data``: the file's columns as
 strings, JSON); :func:`entry_frame` returns them with ``_import_id`` and ``_line``.
@@ -9,15 +10,26 @@ strings, JSON); :func:`entry_frame` returns them with ``_import_id`` and ``_line
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from esgledger.store.engine import TABLES
+from esgledger.store.engine import TABLES, now
 
-__all__ = ["entries", "entry_frame", "import_row", "imports_of", "stored_frame"]
+__all__ = [
+    "entries",
+    "entry_frame",
+    "import_row",
+    "imports_newest_first",
+    "imports_of",
+    "insert_entries",
+    "insert_import",
+    "register_years",
+    "stored_frame",
+    "supersede_entries",
+]
 
 IMPORT, ENTRY = TABLES["register_import"], TABLES["register_entry"]
 
@@ -81,3 +93,83 @@ def import_row(engine: Engine, import_id: int) -> dict[str, Any]:
         return dict(
             conn.execute(select(IMPORT).where(IMPORT.c.import_id == import_id)).mappings().one()
         )
+
+
+def imports_newest_first(
+    engine: Engine, kind: str | None = None, year: int | None = None
+) -> list[dict[str, Any]]:
+    """Every import (of ``kind`` and of ``year`` when given), newest first; ``entities`` is
+    the stored JSON text (None for a group-level register)."""
+    stmt = select(IMPORT).order_by(IMPORT.c.import_id.desc())
+    if kind is not None:
+        stmt = stmt.where(IMPORT.c.kind == kind)
+    if year is not None:
+        stmt = stmt.where(IMPORT.c.year == year)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def register_years(engine: Engine, kind: str) -> list[int]:
+    """The years with a current row of the register ``kind``, in order."""
+    stmt = (
+        select(ENTRY.c.year, func.count())
+        .where(ENTRY.c.kind == kind, ENTRY.c.superseded_by.is_(None))
+        .group_by(ENTRY.c.year)
+        .order_by(ENTRY.c.year)
+    )
+    with engine.connect() as conn:
+        return [int(y) for y, _ in conn.execute(stmt)]
+
+
+# -- writing (inside the caller's transaction) --------------------------------------------
+
+
+def insert_import(
+    conn: Connection,
+    kind: str,
+    year: int,
+    *,
+    file_name: str,
+    sha256: str,
+    rows: int,
+    entities: list[str] | None,
+    imported_by: str,
+) -> int:
+    """Record an import made now by ``imported_by`` (``entities``: those it replaces, None for
+    a group-level register); its id."""
+    stmt = (
+        insert(IMPORT)
+        .values(
+            kind=kind,
+            year=year,
+            file_name=file_name,
+            sha256=sha256,
+            rows=rows,
+            entities=None if entities is None else json.dumps(entities),
+            imported_by=imported_by,
+            imported_at=now(),
+        )
+        .returning(IMPORT.c.import_id)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def supersede_entries(
+    conn: Connection, kind: str, year: int, entities: Sequence[str] | None, import_id: int
+) -> int:
+    """Mark the current rows of a register and year as superseded by ``import_id``: the rows
+    of ``entities`` (``""`` is the group: rows without an entity), or every row when None;
+    the number of rows superseded."""
+    current = (ENTRY.c.kind == kind) & (ENTRY.c.year == year) & ENTRY.c.superseded_by.is_(None)
+    if entities is not None:
+        named = [e for e in entities if e]
+        held = ENTRY.c.entity_id.in_(named)
+        current = current & (held | ENTRY.c.entity_id.is_(None) if "" in entities else held)
+    replaced = conn.execute(update(ENTRY).where(current).values(superseded_by=import_id)).rowcount
+    return int(replaced or 0)
+
+
+def insert_entries(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Store the rows of an import (``import_id``, ``kind``, ``year``, ``row_key``,
+    ``entity_id``, ``line`` and ``data``, the file's columns as JSON text) in one statement."""
+    conn.execute(insert(ENTRY), list(rows))

@@ -2,9 +2,9 @@
 checking it against the rules, verify the hash chain against the audit log.
 
 The rules, the chain and the balances are the pure library :mod:`esgledger.trading.ledger`;
-this module reads and writes ``carbon_posting`` (with SQLAlchemy, for now: its SQL is to move
-into the store), checks the caller's permission and entity scope on every call and writes
-each posting to the audit log with its hash. Postings are only appended: a mistake is
+this module reads and writes ``carbon_posting`` through :mod:`esgledger.store.carbon_ledger`,
+checks the caller's permission and entity scope on every call and writes each posting to the
+audit log with its hash. Postings are only appended: a mistake is
 corrected by a new posting.
 """
 
@@ -15,15 +15,17 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
 
 from esgledger import audit
 from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.errors import Forbidden, NotFound
-from esgledger.store.engine import TABLES, write_transaction
+from esgledger.store import carbon_ledger as stored
+from esgledger.store.engine import LedgerConnection as Connection
+from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import now as utc_now
+from esgledger.store.engine import write_transaction
 from esgledger.trading.ledger import (
     GENESIS,
     Problem,
@@ -54,53 +56,34 @@ __all__ = [
     "verify",
 ]
 
-POSTING, ENTITY = TABLES["carbon_posting"], TABLES["entity"]
-_PG_LOCK_KEY = 0x63_61_72_62  # 'carb': serialises postings on PostgreSQL
 AUDIT_TYPE = "carbon_posting"
 
 
 def verify(engine: Engine) -> list[Problem]:
     """Recompute the chain (every hash, every link, no gap in the sequence) and compare it
     with the audit log, which recorded each posting's hash when it was made."""
-    with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(select(POSTING).order_by(POSTING.c.seq)).mappings()]
+    rows = stored.posting_rows(engine)
     logged = {
         int(e["object_id"]): json.loads(e["after"])["hash"]
-        for e in _audit_entries(engine)
+        for e in stored.audit_entries(engine, AUDIT_TYPE)
         if e["action"] == "post"
     }
     return chain_problems(rows, logged)
 
 
-def _audit_entries(engine: Engine) -> list[dict[str, Any]]:
-    log = TABLES["audit_log"]
-    with engine.connect() as conn:
-        stmt = select(log.c.object_id, log.c.action, log.c.after).where(
-            log.c.object_type == AUDIT_TYPE
-        )
-        return [dict(r) for r in conn.execute(stmt).mappings()]
-
-
 # -- reading ----------------------------------------------------------------------------------
 
 
-def _frame(conn: Connection, entity_id: str | None = None) -> pd.DataFrame:
-    stmt = select(POSTING).order_by(POSTING.c.seq)
-    if entity_id is not None:
-        stmt = stmt.where(POSTING.c.entity_id == entity_id)
-    rows = [dict(r) for r in conn.execute(stmt).mappings()]
-    return posting_frame(rows, [c.name for c in POSTING.columns])
+def _frame(bind: Engine | Connection, entity_id: str | None = None) -> pd.DataFrame:
+    return posting_frame(stored.posting_rows(bind, entity_id), list(stored.COLUMNS))
 
 
 def _sees(who: Principal, entity_id: str, engine: Engine | None = None) -> None:
     """NotFound unless ``who`` sees the entity and (given the engine) the ledger has it."""
     if not who.sees(entity_id):
         raise NotFound(f"no entity {entity_id!r}")
-    if engine is not None:
-        with engine.connect() as conn:
-            found = conn.scalar(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id == entity_id))
-        if found is None:
-            raise NotFound(f"no entity {entity_id!r} in the ledger")
+    if engine is not None and not stored.has_entity(engine, entity_id):
+        raise NotFound(f"no entity {entity_id!r} in the ledger")
 
 
 def postings(engine: Engine, who: Principal, entity_id: str | None = None) -> pd.DataFrame:
@@ -108,8 +91,7 @@ def postings(engine: Engine, who: Principal, entity_id: str | None = None) -> pd
     require(who, Permission.VIEW)
     if entity_id is not None:
         _sees(who, entity_id, engine)
-    with engine.connect() as conn:
-        frame = _frame(conn, entity_id)
+    frame = _frame(engine, entity_id)
     visible = frame["entity_id"].map(who.sees).astype(bool)
     return frame.loc[visible].reset_index(drop=True)
 
@@ -167,18 +149,15 @@ def post(
     price = None if price_cny is None else finite_number(price_cny, "price_cny")
     validate_posting(kind, unit_type, vintage, compliance_year, quantity, price, note)
     with write_transaction(engine) as conn:
-        if conn.scalar(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id == entity_id)) is None:
+        if not stored.has_entity(conn, entity_id):
             raise NotFound(f"no entity {entity_id!r}")
         if not who.sees(entity_id):
             raise Forbidden(f"{who.username} may not post for {entity_id}")
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+        stored.lock_postings(conn)
         frame = _frame(conn, entity_id)
         check_posting(frame, entity_id, kind, unit_type, vintage, compliance_year, quantity)
-        last = conn.execute(
-            select(POSTING.c.seq, POSTING.c.hash).order_by(POSTING.c.seq.desc()).limit(1)
-        ).first()
-        seq, prev = (1, GENESIS) if last is None else (int(last.seq) + 1, str(last.hash))
+        last = stored.last_posting(conn)
+        seq, prev = (1, GENESIS) if last is None else (last[0] + 1, last[1])
         row: dict[str, Any] = {
             "seq": seq,
             "entity_id": entity_id,
@@ -196,7 +175,7 @@ def post(
             "prev_hash": prev,
         }
         row["hash"] = posting_hash(row)
-        conn.execute(POSTING.insert().values(**row))
+        stored.insert_posting(conn, row)
         audit.append(
             conn,
             who.username,

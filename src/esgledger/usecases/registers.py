@@ -36,7 +36,6 @@ from typing import Any
 
 import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from esgledger import audit
 from esgledger.assess import climate, risks, supplier_rows
@@ -46,8 +45,10 @@ from esgledger.auth.roles import Permission
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.errors import Conflict, Forbidden, Invalid
 from esgledger.store import registers as stored
-from esgledger.store.engine import TABLES, write_transaction
-from esgledger.store.engine import now as utc_now
+from esgledger.store.engine import LedgerConnection as Connection
+from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.store.engine import entity_ids, write_transaction
+from esgledger.store.narratives import period_locked
 
 __all__ = [
     "KINDS",
@@ -65,8 +66,6 @@ __all__ = [
     "years",
 ]
 
-IMPORT, ENTRY = TABLES["register_import"], TABLES["register_entry"]
-ENTITY, LOCK = TABLES["entity"], TABLES["period_lock"]
 AUDIT_TYPE = "register"
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -296,14 +295,14 @@ def _check_entities(
     each exists and that ``who`` may edit it."""
     if spec.entity_column is None:
         if who.scope is not None:
-            everyone = set(conn.scalars(select(ENTITY.c.entity_id)))
+            everyone = set(entity_ids(conn))
             if not everyone <= who.scope:
                 raise Forbidden(
                     f"the {spec.title_en} register covers the whole group: only a group-wide "
                     "user may import it"
                 )
         return None
-    known = set(conn.scalars(select(ENTITY.c.entity_id)))
+    known = set(entity_ids(conn))
     column = frame[spec.entity_column].str.strip()
     or_group = " or empty (the group)" if spec.kind == "suppliers" else ""
     problems = [
@@ -341,15 +340,10 @@ def _replace_rows(
     """Supersede the year's current rows of ``entities`` (all of a group-level register) by
     the import's rows; returns the number of rows replaced."""
     kind = spec.kind
-    current = (ENTRY.c.kind == kind) & (ENTRY.c.year == year) & ENTRY.c.superseded_by.is_(None)
-    if entities is not None:
-        named = [e for e in entities if e]
-        held = ENTRY.c.entity_id.in_(named)
-        current = current & (held | ENTRY.c.entity_id.is_(None) if "" in entities else held)
-    replaced = conn.execute(update(ENTRY).where(current).values(superseded_by=import_id)).rowcount
+    replaced = stored.supersede_entries(conn, kind, year, entities, import_id)
     records = frame.to_dict("records")
-    conn.execute(
-        insert(ENTRY),
+    stored.insert_entries(
+        conn,
         [
             {
                 "import_id": import_id,
@@ -365,7 +359,7 @@ def _replace_rows(
             for i, row in enumerate(records)
         ],
     )
-    return int(replaced or 0)
+    return replaced
 
 
 def import_frame(
@@ -388,27 +382,20 @@ def import_frame(
     if problems:
         raise RegisterRejected(problems)
     with write_transaction(engine) as conn:
-        if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is not None:
+        if period_locked(conn, year):
             raise Conflict(
                 f"period {year} is locked by the ESG committee: its registers take no import"
             )
         entities = _check_entities(conn, who, spec, frame, name)
-        stamp = utc_now()
-        import_id = int(
-            conn.execute(
-                insert(IMPORT)
-                .values(
-                    kind=kind,
-                    year=year,
-                    file_name=name,
-                    sha256=sha256,
-                    rows=len(frame),
-                    entities=None if entities is None else json.dumps(entities),
-                    imported_by=who.username,
-                    imported_at=stamp,
-                )
-                .returning(IMPORT.c.import_id)
-            ).scalar_one()
+        import_id = stored.insert_import(
+            conn,
+            kind,
+            year,
+            file_name=name,
+            sha256=sha256,
+            rows=len(frame),
+            entities=entities,
+            imported_by=who.username,
         )
         replaced = _replace_rows(conn, spec, year, frame, entities, import_id)
         audit.append(
@@ -461,8 +448,7 @@ def current_frame(
     register_kind(kind)
     rows = stored.entries(engine, kind, year, as_of_import=as_of_import)
     if who.scope is not None:
-        with engine.connect() as conn:
-            group_wide = set(conn.scalars(select(ENTITY.c.entity_id))) <= who.scope
+        group_wide = set(entity_ids(engine)) <= who.scope
         rows = [r for r in rows if (who.sees(r[2]) if r[2] is not None else group_wide)]
     return stored.entry_frame(rows)
 
@@ -472,13 +458,8 @@ def imports(
 ) -> list[dict[str, Any]]:
     """The imports (newest first) whose entities ``who`` may see, with their counts."""
     require(who, Permission.VIEW)
-    stmt = select(IMPORT).order_by(IMPORT.c.import_id.desc())
-    if kind is not None:
-        stmt = stmt.where(IMPORT.c.kind == register_kind(kind).kind)
-    if year is not None:
-        stmt = stmt.where(IMPORT.c.year == year)
-    with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    checked = None if kind is None else register_kind(kind).kind
+    rows = stored.imports_newest_first(engine, checked, year)
     out = []
     for row in rows:
         entities = None if row["entities"] is None else json.loads(row["entities"])
@@ -498,11 +479,4 @@ def import_rows(engine: Engine, kind: str, year: int) -> list[dict[str, Any]]:
 
 def years(engine: Engine, kind: str) -> list[int]:
     """The years with a current row of the register."""
-    with engine.connect() as conn:
-        stmt = (
-            select(ENTRY.c.year, func.count())
-            .where(ENTRY.c.kind == register_kind(kind).kind, ENTRY.c.superseded_by.is_(None))
-            .group_by(ENTRY.c.year)
-            .order_by(ENTRY.c.year)
-        )
-        return [int(y) for y, _ in conn.execute(stmt)]
+    return stored.register_years(engine, register_kind(kind).kind)

@@ -27,7 +27,6 @@ from typing import Annotated, Any, Literal, TypeVar, cast
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
 
 from esgledger import audit, report
 from esgledger.auth.accounts import Principal
@@ -36,7 +35,9 @@ from esgledger.book import Book
 from esgledger.report import narrative
 from esgledger.report.model import FORMATS, Report
 from esgledger.report.sections import ReportConfigError
-from esgledger.store.engine import METRIC, write_transaction
+from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.store.engine import write_transaction
+from esgledger.store.metric_years import reported_years
 from esgledger.web.i18n import translate
 from esgledger.web.routes.common import (
     ID_PATTERN,
@@ -205,9 +206,7 @@ def data_years(request: Request) -> set[int]:
     """The years the ledger holds figures of: records (the inventory's years) or reported
     metric figures. A report is built and downloaded only for these."""
     snapshot = inventory_cache(request).get(ledger(request))
-    with engine_of(request).connect() as conn:
-        reported = {int(y) for y in conn.scalars(select(METRIC.c.year).distinct())}
-    return set(snapshot.years) | reported
+    return set(snapshot.years) | reported_years(engine_of(request))
 
 
 def _years(request: Request, year: int | None) -> tuple[int, list[int], bool]:

@@ -24,14 +24,14 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
 
 from esgledger.auth import access
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.report.charts import svg
 from esgledger.report.strategy_charts import macc_chart
-from esgledger.store.engine import TABLES
+from esgledger.store.carbon_ledger import has_entity
+from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.ledger import Ledger
 from esgledger.strategy import abatement
 from esgledger.strategy.choices import Activity, Basis, By
@@ -61,7 +61,6 @@ router = APIRouter()
 Editor = Annotated[Caller, Depends(need(Permission.EDIT))]
 Auditor = Annotated[Caller, Depends(need(Permission.AUDIT_READ))]
 
-ENTITY = TABLES["entity"]
 #: Flash messages of the carbon ledger page (``?done=``).
 FLASHES = frozenset({"carbon_posted", "carbon_emissions_posted"})
 #: Postings shown on the page (newest first); the JSON holds all.
@@ -594,9 +593,7 @@ def _whole(value: Any) -> int | None:
 
 def _known(engine: Engine, who: Principal, entity: str) -> None:
     """NotFound for an entity that does not exist or that ``who`` does not see (the same)."""
-    with engine.connect() as conn:
-        found = conn.scalar(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id == entity))
-    if found is None or not who.sees(entity):
+    if not has_entity(engine, entity) or not who.sees(entity):
         raise NotFound(f"no entity {entity!r}")
 
 
