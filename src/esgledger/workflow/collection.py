@@ -9,8 +9,8 @@ lineage see them like any imported record (:mod:`esgledger.workflow.posting`); e
 are in :mod:`esgledger.workflow.evidence`. Every function checks the caller's permission and
 entity scope itself, whatever door it is called through; every change is audited in the same
 transaction. The helpers that other workflow modules share (:func:`request_row`,
-:func:`editable`) and the table constants are here; the permission check is
-:func:`esgledger.auth.access.require`, the row lock :func:`esgledger.store.engine.for_update`.
+:func:`editable`) are here; the queries are in :mod:`esgledger.store.collection`, the
+permission check is :func:`esgledger.auth.access.require`.
 """
 
 from __future__ import annotations
@@ -22,23 +22,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
-
 from esgledger import audit
 from esgledger.auth.access import require as require  # noqa: PLC0414 - re-export (report)
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.errors import Conflict, Invalid, NotFound
 from esgledger.metrics.catalogue import Aggregation, Kind, Metric, load_catalogue
-from esgledger.store.engine import TABLES, now, write_transaction
-from esgledger.store.engine import for_update as for_update  # noqa: PLC0414 - re-export
+from esgledger.store import collection as store
+from esgledger.store.engine import LedgerConnection as Connection
+from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.store.engine import now, write_transaction
+from esgledger.store.periods import year_locked
 from esgledger.units import UnitError, conversion_factor
 from esgledger.workflow.posting import post_records
-
-CAMPAIGN, CAMPAIGN_METRIC = TABLES["campaign"], TABLES["campaign_metric"]
-REQUEST, VALUE = TABLES["data_request"], TABLES["request_value"]
-COMMENT, EVIDENCE = TABLES["request_comment"], TABLES["evidence"]
-ENTITY, USER, LOCK = TABLES["entity"], TABLES["app_user"], TABLES["period_lock"]
 
 EDITABLE = frozenset({"draft", "returned"})
 STATUSES = ("draft", "submitted", "returned", "approved", "locked")
@@ -55,52 +51,35 @@ def collectable_metrics() -> list[Metric]:
 
 
 def request_row(conn: Connection, who: Principal, request_id: int) -> dict[str, Any]:
-    stmt = (
-        select(REQUEST, CAMPAIGN.c.year, CAMPAIGN.c.name.label("campaign_name"))
-        .join(CAMPAIGN, CAMPAIGN.c.campaign_id == REQUEST.c.campaign_id)
-        .where(REQUEST.c.request_id == request_id)
-    )
-    row = conn.execute(for_update(conn, stmt, REQUEST)).mappings().first()
+    """A request with its campaign's ``year`` and ``campaign_name``, locked for the rest of a
+    write transaction; NotFound when it does not exist or ``who`` does not see its entity."""
+    row = store.request_for_update(conn, request_id)
     if row is None or not who.sees(row["entity_id"]):
         raise NotFound(f"no data request {request_id}")
-    return dict(row)
+    return row
 
 
 def _campaign_row(conn: Connection, campaign_id: int) -> dict[str, Any]:
-    row = conn.execute(select(CAMPAIGN).where(CAMPAIGN.c.campaign_id == campaign_id)).first()
+    row = store.campaign_row(conn, campaign_id)
     if row is None:
         raise NotFound(f"no campaign {campaign_id}")
-    return dict(row._mapping)
-
-
-def _metric_ids(conn: Connection, campaign_id: int) -> list[str]:
-    stmt = (
-        select(CAMPAIGN_METRIC.c.metric_id)
-        .where(CAMPAIGN_METRIC.c.campaign_id == campaign_id)
-        .order_by(CAMPAIGN_METRIC.c.position)
-    )
-    return list(conn.scalars(stmt))
+    return row
 
 
 def list_campaigns(engine: Engine, who: Principal) -> list[dict[str, Any]]:
     """Campaigns with the number of the user's visible requests by status."""
     require(who, Permission.VIEW)
     with engine.connect() as conn:
-        campaigns = [
-            dict(r)
-            for r in conn.execute(
-                select(CAMPAIGN).order_by(CAMPAIGN.c.campaign_id.desc())
-            ).mappings()
-        ]
-        counts = conn.execute(
-            select(REQUEST.c.campaign_id, REQUEST.c.entity_id, REQUEST.c.status)
-        ).all()
+        campaigns = store.campaign_rows(conn)
+        counts = store.request_statuses(conn)
     for campaign in campaigns:
         mine = [
-            c for c in counts if c.campaign_id == campaign["campaign_id"] and who.sees(c.entity_id)
+            c
+            for c in counts
+            if c["campaign_id"] == campaign["campaign_id"] and who.sees(c["entity_id"])
         ]
         campaign["requests"] = len(mine)
-        campaign["by_status"] = {s: sum(1 for c in mine if c.status == s) for s in STATUSES}
+        campaign["by_status"] = {s: sum(1 for c in mine if c["status"] == s) for s in STATUSES}
     return [
         c
         for c in campaigns
@@ -116,29 +95,10 @@ def campaign_detail(
     today = today or date.today()
     with engine.connect() as conn:
         campaign = _campaign_row(conn, campaign_id)
-        rows = conn.execute(
-            select(
-                REQUEST,
-                ENTITY.c.name.label("entity_name"),
-                ENTITY.c.name_zh.label("entity_name_zh"),
-                USER.c.username.label("assignee"),
-            )
-            .join(ENTITY, ENTITY.c.entity_id == REQUEST.c.entity_id)
-            .outerjoin(USER, USER.c.user_id == REQUEST.c.assignee_id)
-            .where(REQUEST.c.campaign_id == campaign_id)
-            .order_by(REQUEST.c.entity_id)
-        ).mappings()
-        requests = [dict(r) for r in rows if who.sees(r["entity_id"])]
-        metric_ids = _metric_ids(conn, campaign_id)
-        counted = conn.execute(
-            select(VALUE.c.request_id, func.count())
-            .where(
-                VALUE.c.request_id.in_([r["request_id"] for r in requests]),
-                VALUE.c.value.is_not(None),
-            )
-            .group_by(VALUE.c.request_id)
-        )
-        filled = {int(request_id): int(n) for request_id, n in counted}
+        rows = store.campaign_requests(conn, campaign_id)
+        requests = [r for r in rows if who.sees(r["entity_id"])]
+        metric_ids = store.campaign_metric_ids(conn, campaign_id)
+        filled = store.filled_counts(conn, [r["request_id"] for r in requests])
     if not requests and who.scope is not None and not who.can(Permission.MANAGE_CAMPAIGNS):
         raise NotFound(f"no campaign {campaign_id}")
     for r in requests:
@@ -156,23 +116,12 @@ def overdue(engine: Engine, who: Principal, today: date | None = None) -> list[d
     require(who, Permission.VIEW)
     today = today or date.today()
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                REQUEST,
-                CAMPAIGN.c.name.label("campaign_name"),
-                CAMPAIGN.c.year,
-                USER.c.username.label("assignee"),
-            )
-            .join(CAMPAIGN, CAMPAIGN.c.campaign_id == REQUEST.c.campaign_id)
-            .outerjoin(USER, USER.c.user_id == REQUEST.c.assignee_id)
-            .where(REQUEST.c.status.in_(sorted(EDITABLE)), REQUEST.c.due_date < today)
-            .order_by(REQUEST.c.due_date)
-        ).mappings()
-        return [
-            {**r, "days_overdue": (today - r["due_date"]).days}
-            for r in rows
-            if who.sees(r["entity_id"])
-        ]
+        rows = store.overdue_requests(conn, EDITABLE, today)
+    return [
+        {**r, "days_overdue": (today - r["due_date"]).days}
+        for r in rows
+        if who.sees(r["entity_id"])
+    ]
 
 
 def request_detail(engine: Engine, who: Principal, request_id: int) -> dict[str, Any]:
@@ -181,31 +130,12 @@ def request_detail(engine: Engine, who: Principal, request_id: int) -> dict[str,
     catalogue = load_catalogue()
     with engine.connect() as conn:
         req = request_row(conn, who, request_id)
-        metric_ids = _metric_ids(conn, req["campaign_id"])
-        values = {
-            r["metric_id"]: dict(r)
-            for r in conn.execute(select(VALUE).where(VALUE.c.request_id == request_id)).mappings()
-        }
-        comments = [
-            dict(r)
-            for r in conn.execute(
-                select(COMMENT)
-                .where(COMMENT.c.request_id == request_id)
-                .order_by(COMMENT.c.comment_id)
-            ).mappings()
-        ]
-        evidence = [
-            dict(r)
-            for r in conn.execute(
-                select(*[c for c in EVIDENCE.columns if c.name != "content"])
-                .where(EVIDENCE.c.request_id == request_id)
-                .order_by(EVIDENCE.c.evidence_id)
-            ).mappings()
-        ]
-        entity = conn.execute(
-            select(ENTITY.c.name, ENTITY.c.name_zh).where(ENTITY.c.entity_id == req["entity_id"])
-        ).first()
-        locked = conn.scalar(select(LOCK.c.year).where(LOCK.c.year == req["year"])) is not None
+        metric_ids = store.campaign_metric_ids(conn, req["campaign_id"])
+        values = store.request_values(conn, request_id)
+        comments = store.request_comments(conn, request_id)
+        evidence = store.request_evidence(conn, request_id)
+        entity = store.entity_name(conn, req["entity_id"])
+        locked = year_locked(conn, req["year"])
     items = []
     for metric_id in metric_ids:
         metric = catalogue.get(metric_id)
@@ -221,8 +151,8 @@ def request_detail(engine: Engine, who: Principal, request_id: int) -> dict[str,
                 "value": values.get(metric_id),
             }
         )
-    req["entity_name"] = entity.name if entity else req["entity_id"]
-    req["entity_name_zh"] = entity.name_zh if entity else None
+    req["entity_name"] = entity["name"] if entity else req["entity_id"]
+    req["entity_name_zh"] = entity["name_zh"] if entity else None
     req["items"] = items
     req["comments"] = comments
     req["evidence"] = evidence
@@ -250,60 +180,33 @@ def create_campaign(
     """A campaign and one draft request per entity (all entities must be in the user's
     scope; metrics must be catalogue inputs)."""
     require(who, Permission.MANAGE_CAMPAIGNS)
-    if not name.strip():
-        raise Invalid("a campaign needs a name")
-    if not 1900 < year < 2200:
-        raise Invalid(f"year {year} is out of range")
-    known = {m.metric_id for m in collectable_metrics()}
-    wrong = [m for m in metric_ids if m not in known]
-    if wrong:
-        raise Invalid(f"not collectable catalogue metrics (inputs): {', '.join(wrong)}")
-    if not metric_ids or not entity_ids:
-        raise Invalid("a campaign needs at least one metric and one entity")
-    foreign = [e for e in entity_ids if not who.sees(e)]
-    if foreign:
-        raise NotFound(f"unknown entities: {', '.join(foreign)}")
+    _check_campaign(who, name, year, metric_ids, entity_ids)
     assignees = assignees or {}
     with write_transaction(engine) as conn:
-        existing = set(
-            conn.scalars(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id.in_(list(entity_ids))))
-        )
+        existing = store.existing_entities(conn, entity_ids)
         missing = [e for e in entity_ids if e not in existing]
         if missing:
             raise NotFound(f"unknown entities: {', '.join(missing)}")
-        stamp = now()
-        campaign_id = int(
-            conn.execute(
-                insert(CAMPAIGN)
-                .values(
-                    name=name.strip(),
-                    year=year,
-                    due_date=due_date,
-                    status="open",
-                    instructions=instructions,
-                    created_by=who.username,
-                    created_at=stamp,
-                )
-                .returning(CAMPAIGN.c.campaign_id)
-            ).scalar_one()
-        )
-        conn.execute(
-            insert(CAMPAIGN_METRIC),
-            [
-                {"campaign_id": campaign_id, "metric_id": m, "position": i}
-                for i, m in enumerate(dict.fromkeys(metric_ids))
-            ],
+        campaign_id = store.insert_campaign(
+            conn,
+            dict.fromkeys(metric_ids),
+            name=name.strip(),
+            year=year,
+            due_date=due_date,
+            status="open",
+            instructions=instructions,
+            created_by=who.username,
+            created_at=now(),
         )
         for entity_id in dict.fromkeys(entity_ids):
-            conn.execute(
-                insert(REQUEST).values(
-                    campaign_id=campaign_id,
-                    entity_id=entity_id,
-                    assignee_id=assignees.get(entity_id),
-                    status="draft",
-                    version=1,
-                    due_date=due_date,
-                )
+            store.insert_request(
+                conn,
+                campaign_id=campaign_id,
+                entity_id=entity_id,
+                assignee_id=assignees.get(entity_id),
+                status="draft",
+                version=1,
+                due_date=due_date,
             )
         audit.append(
             conn,
@@ -320,6 +223,24 @@ def create_campaign(
             },
         )
     return campaign_id
+
+
+def _check_campaign(
+    who: Principal, name: str, year: int, metric_ids: Sequence[str], entity_ids: Sequence[str]
+) -> None:
+    if not name.strip():
+        raise Invalid("a campaign needs a name")
+    if not 1900 < year < 2200:
+        raise Invalid(f"year {year} is out of range")
+    known = {m.metric_id for m in collectable_metrics()}
+    wrong = [m for m in metric_ids if m not in known]
+    if wrong:
+        raise Invalid(f"not collectable catalogue metrics (inputs): {', '.join(wrong)}")
+    if not metric_ids or not entity_ids:
+        raise Invalid("a campaign needs at least one metric and one entity")
+    foreign = [e for e in entity_ids if not who.sees(e)]
+    if foreign:
+        raise NotFound(f"unknown entities: {', '.join(foreign)}")
 
 
 # -- values -------------------------------------------------------------------------------
@@ -380,10 +301,10 @@ def set_values(
     with write_transaction(engine) as conn:
         req = request_row(conn, who, request_id)
         editable(conn, req)
-        asked = set(_metric_ids(conn, req["campaign_id"]))
+        asked = set(store.campaign_metric_ids(conn, req["campaign_id"]))
         versions = {e.metric_id: _set_one(conn, who, req, e, asked) for e in edits}
         if versions:
-            _bump(conn, request_id)
+            store.bump_request(conn, request_id)
     return versions
 
 
@@ -396,13 +317,7 @@ def _set_one(
     metric = load_catalogue().get(metric_id)
     unit = edit.unit.strip() or metric.unit
     number = parse_value(edit.value_text, unit, metric) if edit.value_text.strip() else None
-    current = (
-        conn.execute(
-            select(VALUE).where(VALUE.c.request_id == request_id, VALUE.c.metric_id == metric_id)
-        )
-        .mappings()
-        .first()
-    )
+    current = store.value_row(conn, request_id, metric_id)
     have = 0 if current is None else int(current["version"])
     if edit.base_version != have:
         raise Conflict(
@@ -420,14 +335,10 @@ def _set_one(
         "updated_at": now(),
     }
     if current is None:
-        conn.execute(insert(VALUE).values(request_id=request_id, metric_id=metric_id, **fields))
+        store.insert_value(conn, request_id, metric_id, fields)
     else:
-        updated = conn.execute(
-            update(VALUE)
-            .where(VALUE.c.value_id == current["value_id"], VALUE.c.version == have)
-            .values(**fields)
-        )
-        if updated.rowcount != 1:  # pragma: no cover - guarded by the write lock
+        updated = store.update_value(conn, current["value_id"], fields, version=have)
+        if updated != 1:  # pragma: no cover - guarded by the write lock
             raise Conflict(f"{metric_id} changed while saving: reload", current_version=None)
     kept = ("value_text", "unit", "note", "version")
     audit.append(
@@ -444,18 +355,12 @@ def _set_one(
 
 
 def editable(conn: Connection, req: dict[str, Any]) -> None:
-    if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == req["year"])) is not None:
+    """Conflict unless the request may be edited: its year is not locked, it is a draft or
+    returned."""
+    if year_locked(conn, req["year"]):
         raise Conflict(f"period {req['year']} is locked: figures change only through an adjustment")
     if req["status"] not in EDITABLE:
         raise Conflict(f"request {req['request_id']} is {req['status']}: it cannot be edited")
-
-
-def _bump(conn: Connection, request_id: int) -> None:
-    conn.execute(
-        update(REQUEST)
-        .where(REQUEST.c.request_id == request_id)
-        .values(version=REQUEST.c.version + 1)
-    )
 
 
 def _check_version(req: dict[str, Any], base_version: int) -> None:
@@ -496,20 +401,7 @@ def _comment(
     kind: str,
     metric_id: str | None = None,
 ) -> int:
-    return int(
-        conn.execute(
-            insert(COMMENT)
-            .values(
-                request_id=request_id,
-                metric_id=metric_id,
-                kind=kind,
-                author=who.username,
-                at=now(),
-                body=body.strip(),
-            )
-            .returning(COMMENT.c.comment_id)
-        ).scalar_one()
-    )
+    return store.insert_comment(conn, request_id, who.username, body.strip(), kind, metric_id)
 
 
 # -- transitions ----------------------------------------------------------------------------
@@ -522,18 +414,11 @@ def submit(engine: Engine, who: Principal, request_id: int, *, base_version: int
         req = request_row(conn, who, request_id)
         editable(conn, req)
         _check_version(req, base_version)
-        values = {
-            r.metric_id: r
-            for r in conn.execute(
-                select(VALUE.c.metric_id, VALUE.c.value, VALUE.c.note).where(
-                    VALUE.c.request_id == request_id
-                )
-            )
-        }
+        values = store.value_states(conn, request_id)
         missing = [
             m
-            for m in _metric_ids(conn, req["campaign_id"])
-            if m not in values or (values[m].value is None and not values[m].note)
+            for m in store.campaign_metric_ids(conn, req["campaign_id"])
+            if m not in values or (values[m]["value"] is None and not values[m]["note"])
         ]
         if missing:
             raise Invalid(
@@ -575,17 +460,12 @@ def approve(
         _check_version(req, base_version)
         if req["status"] != "submitted":
             raise Conflict(f"request {request_id} is {req['status']}, not submitted")
-        if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == req["year"])) is not None:
+        if year_locked(conn, req["year"]):
             raise Conflict(f"period {req['year']} is locked")
         if comment and comment.strip():
             _comment(conn, who, request_id, comment, "approve")
-        values = [
-            dict(r)
-            for r in conn.execute(
-                select(VALUE).where(VALUE.c.request_id == request_id, VALUE.c.value.is_not(None))
-            ).mappings()
-        ]
-        region = conn.scalar(select(ENTITY.c.region).where(ENTITY.c.entity_id == req["entity_id"]))
+        values = store.posted_values(conn, request_id)
+        region = store.entity_region(conn, req["entity_id"])
         batch_id = post_records(
             conn,
             kind="form",
@@ -619,11 +499,7 @@ def _transition(
     comment: str | None = None,
     **fields: Any,
 ) -> None:
-    conn.execute(
-        update(REQUEST)
-        .where(REQUEST.c.request_id == req["request_id"], REQUEST.c.version == req["version"])
-        .values(status=status, version=REQUEST.c.version + 1, **fields)
-    )
+    store.set_request_status(conn, req["request_id"], req["version"], status, **fields)
     after: dict[str, Any] = {"status": status}
     if comment:
         after["comment"] = comment
@@ -654,16 +530,13 @@ def apply_upload(
         req = request_row(conn, who, request_id)
         editable(conn, req)
         _check_version(req, base_version)
-        asked = set(_metric_ids(conn, req["campaign_id"]))
+        asked = set(store.campaign_metric_ids(conn, req["campaign_id"]))
         catalogue = load_catalogue()
         for item in values:
             if item.metric_id not in asked:
                 raise Invalid(f"metric {item.metric_id} is not asked for in request {request_id}")
             parse_value(item.value_text, item.unit, catalogue.get(item.metric_id))
-        current = {
-            r["metric_id"]: dict(r)
-            for r in conn.execute(select(VALUE).where(VALUE.c.request_id == request_id)).mappings()
-        }
+        current = store.request_values(conn, request_id)
         stamp = now()
         for item in values:
             old = current.get(item.metric_id)
@@ -677,18 +550,10 @@ def apply_upload(
                 "updated_at": stamp,
             }
             if old is None:
-                conn.execute(
-                    insert(VALUE).values(request_id=request_id, metric_id=item.metric_id, **fields)
-                )
+                store.insert_value(conn, request_id, item.metric_id, fields)
             else:
-                conn.execute(
-                    update(VALUE).where(VALUE.c.value_id == old["value_id"]).values(**fields)
-                )
-        conn.execute(
-            update(REQUEST)
-            .where(REQUEST.c.request_id == request_id)
-            .values(version=REQUEST.c.version + 1)
-        )
+                store.update_value(conn, old["value_id"], fields)
+        store.bump_request(conn, request_id)
         audit.append(
             conn,
             who.username,

@@ -12,45 +12,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
-
 from esgledger import audit
 from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from esgledger.metrics.catalogue import Aggregation, Kind, load_catalogue
-from esgledger.store.engine import TABLES, for_update, now, write_transaction
+from esgledger.store import periods as store
+from esgledger.store.collection import entity_region
+from esgledger.store.engine import LedgerConnection as Connection
+from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.store.engine import entity_ids, now, write_transaction
 from esgledger.units import conversion_factor
-from esgledger.workflow.collection import (
-    CAMPAIGN,
-    ENTITY,
-    LOCK,
-    REQUEST,
-    parse_value,
-)
+from esgledger.workflow.collection import parse_value
 from esgledger.workflow.posting import current_figure, post_records
-
-ADJUSTMENT = TABLES["adjustment"]
 
 
 def periods(engine: Engine, who: Principal) -> list[dict[str, Any]]:
     """Years with campaigns or locks: lock state and request counts by status (visible ones)."""
     require(who, Permission.VIEW)
     with engine.connect() as conn:
-        locks = {int(r["year"]): dict(r) for r in conn.execute(select(LOCK)).mappings()}
-        rows = conn.execute(
-            select(CAMPAIGN.c.year, REQUEST.c.entity_id, REQUEST.c.status).join(
-                CAMPAIGN, CAMPAIGN.c.campaign_id == REQUEST.c.campaign_id
-            )
-        ).all()
-    years = sorted({int(r.year) for r in rows} | set(locks), reverse=True)
+        locks = store.lock_rows(conn)
+        rows = store.request_years(conn)
+    years = sorted({int(r["year"]) for r in rows} | set(locks), reverse=True)
     out = []
     for year in years:
-        mine = [r for r in rows if int(r.year) == year and who.sees(r.entity_id)]
+        mine = [r for r in rows if int(r["year"]) == year and who.sees(r["entity_id"])]
         counts: dict[str, int] = {}
         for r in mine:
-            counts[r.status] = counts.get(r.status, 0) + 1
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
         out.append({"year": year, "lock": locks.get(year), "requests": counts})
     return out
 
@@ -62,33 +52,25 @@ def lock_period(
     (recorded). Returns the number of requests locked."""
     require(who, Permission.LOCK)
     with write_transaction(engine) as conn:
-        everyone = set(conn.scalars(select(ENTITY.c.entity_id)))
+        everyone = entity_ids(conn)
         if who.scope is not None and not everyone <= who.scope:
             raise Forbidden("locking a year locks every entity: only a group-wide approver may")
-        if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is not None:
+        if store.year_locked(conn, year):
             raise Conflict(f"period {year} is already locked")
-        rows = conn.execute(
-            select(REQUEST.c.request_id, REQUEST.c.entity_id, REQUEST.c.status)
-            .join(CAMPAIGN, CAMPAIGN.c.campaign_id == REQUEST.c.campaign_id)
-            .where(CAMPAIGN.c.year == year)
-        ).all()
-        pending = [r for r in rows if r.status != "approved"]
+        rows = store.requests_of_year(conn, year)
+        pending = [r for r in rows if r["status"] != "approved"]
         if pending and not force:
-            listed = ", ".join(f"{r.request_id} ({r.entity_id}: {r.status})" for r in pending[:20])
+            listed = ", ".join(
+                f"{r['request_id']} ({r['entity_id']}: {r['status']})" for r in pending[:20]
+            )
             raise Conflict(
                 f"{len(pending)} request(s) of {year} are not approved: {listed}; "
                 "approve or return them first, or lock anyway with force"
             )
-        conn.execute(
-            insert(LOCK).values(year=year, locked_by=who.username, locked_at=now(), note=note)
-        )
-        approved = [int(r.request_id) for r in rows if r.status == "approved"]
+        store.insert_lock(conn, year, who.username, note)
+        approved = [int(r["request_id"]) for r in rows if r["status"] == "approved"]
         if approved:
-            conn.execute(
-                update(REQUEST)
-                .where(REQUEST.c.request_id.in_(approved))
-                .values(status="locked", version=REQUEST.c.version + 1)
-            )
+            store.lock_requests(conn, approved)
         audit.append(
             conn,
             who.username,
@@ -98,7 +80,7 @@ def lock_period(
             after={
                 "note": note,
                 "locked_requests": approved,
-                "forced_with_pending": [int(r.request_id) for r in pending],
+                "forced_with_pending": [int(r["request_id"]) for r in pending],
             },
         )
     return len(approved)
@@ -136,28 +118,23 @@ def propose_adjustment(
     unit = unit.strip() or metric.unit
     new = parse_value(value_text, unit, metric) * conversion_factor(unit, metric.unit)
     with write_transaction(engine) as conn:
-        if conn.scalar(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id == entity_id)) is None:
+        if not store.entity_exists(conn, entity_id):
             raise NotFound(f"unknown entity {entity_id}")
-        if conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is None:
+        if not store.year_locked(conn, year):
             raise Conflict(f"period {year} is not locked: change the figure in its data request")
         before = current_figure(conn, entity_id, year, metric_id)
-        adjustment_id = int(
-            conn.execute(
-                insert(ADJUSTMENT)
-                .values(
-                    year=year,
-                    entity_id=entity_id,
-                    metric_id=metric_id,
-                    before_value=before,
-                    after_value=new,
-                    unit=metric.unit,
-                    reason=reason.strip(),
-                    status="proposed",
-                    proposed_by=who.username,
-                    proposed_at=now(),
-                )
-                .returning(ADJUSTMENT.c.adjustment_id)
-            ).scalar_one()
+        adjustment_id = store.insert_adjustment(
+            conn,
+            year=year,
+            entity_id=entity_id,
+            metric_id=metric_id,
+            before_value=before,
+            after_value=new,
+            unit=metric.unit,
+            reason=reason.strip(),
+            status="proposed",
+            proposed_by=who.username,
+            proposed_at=now(),
         )
         audit.append(
             conn,
@@ -178,67 +155,23 @@ def decide_adjustment(
     """Approve (posting the difference to the ledger; returns its batch id) or reject."""
     require(who, Permission.DECIDE_ADJUSTMENT)
     with write_transaction(engine) as conn:
-        row = (
-            conn.execute(
-                for_update(
-                    conn,
-                    select(ADJUSTMENT).where(ADJUSTMENT.c.adjustment_id == adjustment_id),
-                    ADJUSTMENT,
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = store.adjustment_for_update(conn, adjustment_id)
         if row is None or not who.sees(row["entity_id"]):
             raise NotFound(f"no adjustment {adjustment_id}")
         if row["status"] != "proposed":
             raise Conflict(f"adjustment {adjustment_id} is already {row['status']}")
         if row["proposed_by"] == who.username:
             raise Forbidden("an adjustment is decided by someone other than its proposer")
-        batch_id = None
-        if approve:
-            current = current_figure(conn, row["entity_id"], int(row["year"]), row["metric_id"])
-            if abs(current - float(row["before_value"])) > 1e-9 * max(1.0, abs(current)):
-                raise Conflict(
-                    f"the figure changed since the adjustment was proposed ({row['before_value']} "
-                    f"then, {current} now): propose it again"
-                )
-            delta = float(row["after_value"]) - current
-            region = conn.scalar(
-                select(ENTITY.c.region).where(ENTITY.c.entity_id == row["entity_id"])
-            )
-            values = [
-                {
-                    "metric_id": row["metric_id"],
-                    "value": delta,
-                    "value_text": f"{delta:+.10g}",
-                    "unit": row["unit"],
-                }
-            ]
-            batch_id = post_records(
-                conn,
-                kind="adjustment",
-                label=f"adjustment:{adjustment_id}",
-                entity_id=row["entity_id"],
-                year=int(row["year"]),
-                region=region,
-                values=values,
-                user=row["proposed_by"],
-                record_prefix=f"ADJ{adjustment_id}",
-                stamp="1",
-                notes=[f"restatement: {row['reason']} (approved by {who.username})"],
-            )
+        batch_id = _post_difference(conn, who, row) if approve else None
         status = "approved" if approve else "rejected"
-        conn.execute(
-            update(ADJUSTMENT)
-            .where(ADJUSTMENT.c.adjustment_id == adjustment_id)
-            .values(
-                status=status,
-                decided_by=who.username,
-                decided_at=now(),
-                decision_note=note,
-                batch_id=batch_id,
-            )
+        store.decide(
+            conn,
+            adjustment_id,
+            status=status,
+            decided_by=who.username,
+            decided_at=now(),
+            decision_note=note,
+            batch_id=batch_id,
         )
         audit.append(
             conn,
@@ -253,22 +186,55 @@ def decide_adjustment(
     return batch_id
 
 
+def _post_difference(conn: Connection, who: Principal, row: dict[str, Any]) -> int:
+    """Post an approved adjustment as a record of the difference; its batch id (Conflict when
+    the figure changed since the adjustment was proposed)."""
+    adjustment_id = row["adjustment_id"]
+    current = current_figure(conn, row["entity_id"], int(row["year"]), row["metric_id"])
+    if abs(current - float(row["before_value"])) > 1e-9 * max(1.0, abs(current)):
+        raise Conflict(
+            f"the figure changed since the adjustment was proposed ({row['before_value']} "
+            f"then, {current} now): propose it again"
+        )
+    delta = float(row["after_value"]) - current
+    region = entity_region(conn, row["entity_id"])
+    values = [
+        {
+            "metric_id": row["metric_id"],
+            "value": delta,
+            "value_text": f"{delta:+.10g}",
+            "unit": row["unit"],
+        }
+    ]
+    return post_records(
+        conn,
+        kind="adjustment",
+        label=f"adjustment:{adjustment_id}",
+        entity_id=row["entity_id"],
+        year=int(row["year"]),
+        region=region,
+        values=values,
+        user=row["proposed_by"],
+        record_prefix=f"ADJ{adjustment_id}",
+        stamp="1",
+        notes=[f"restatement: {row['reason']} (approved by {who.username})"],
+    )
+
+
 def adjustments(
     engine: Engine, who: Principal, *, year: int | None = None, entity_id: str | None = None
 ) -> list[dict[str, Any]]:
+    """The adjustments ``who`` sees (of ``year`` and ``entity_id`` when given), newest first."""
     require(who, Permission.VIEW)
-    stmt = select(ADJUSTMENT).order_by(ADJUSTMENT.c.adjustment_id.desc())
-    if year is not None:
-        stmt = stmt.where(ADJUSTMENT.c.year == year)
-    if entity_id is not None:
-        stmt = stmt.where(ADJUSTMENT.c.entity_id == entity_id)
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings() if who.sees(r["entity_id"])]
+        rows = store.adjustment_rows(conn, year=year, entity_id=entity_id)
+    return [r for r in rows if who.sees(r["entity_id"])]
 
 
 def is_locked(engine: Engine, year: int) -> bool:
+    """Whether the committee locked ``year``."""
     with engine.connect() as conn:
-        return conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is not None
+        return store.year_locked(conn, year)
 
 
 __all__ = [

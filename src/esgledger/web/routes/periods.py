@@ -13,11 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
 
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.metrics.catalogue import Aggregation, Metric, load_catalogue
+from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.web.routes.common import (
     ID_PATTERN,
     MAX_ID,

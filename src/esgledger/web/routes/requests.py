@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -23,6 +22,7 @@ from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.metrics.catalogue import Metric, load_catalogue
+from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.web.i18n import translate
 from esgledger.web.pages import render
 from esgledger.web.routes.common import (
