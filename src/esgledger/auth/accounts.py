@@ -11,19 +11,18 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from esgledger import audit
 from esgledger.auth.roles import GROUP_WIDE, Permission, Role, allowed, permissions
-from esgledger.store.engine import TABLES, new_id, now, write_transaction
-
-USER, GRANT, TOKEN = TABLES["app_user"], TABLES["user_entity"], TABLES["api_token"]
-SESSION, ATTEMPT, ENTITY = TABLES["web_session"], TABLES["login_attempt"], TABLES["entity"]
+from esgledger.store import accounts as store
+from esgledger.store.engine import LedgerConnection as Connection
+from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.store.engine import now, write_transaction
 
 MIN_PASSWORD = 10
 SESSION_HOURS = 12
@@ -84,7 +83,7 @@ def _digest(secret: str) -> str:
 
 def _descendants(conn: Connection, roots: Iterable[str]) -> frozenset[str]:
     children: dict[str, list[str]] = {}
-    for entity_id, parent in conn.execute(select(ENTITY.c.entity_id, ENTITY.c.parent_id)):
+    for entity_id, parent in store.entity_parents(conn):
         children.setdefault(parent or "", []).append(entity_id)
     seen: set[str] = set()
     stack = list(roots)
@@ -97,10 +96,12 @@ def _descendants(conn: Connection, roots: Iterable[str]) -> frozenset[str]:
 
 
 def principal(conn: Connection, user_id: int) -> Principal | None:
-    row = conn.execute(select(USER).where(USER.c.user_id == user_id)).mappings().first()
+    """The active user ``user_id`` with their grants and scope, read in ``conn`` (None when
+    there is no such user or the account is deactivated)."""
+    row = store.user_row(conn, user_id)
     if row is None or not row["active"]:
         return None
-    grants = frozenset(conn.scalars(select(GRANT.c.entity_id).where(GRANT.c.user_id == user_id)))
+    grants = frozenset(store.user_grants(conn, user_id))
     role = Role(row["role"])
     return Principal(
         user_id=int(row["user_id"]),
@@ -136,7 +137,7 @@ def get_principal(engine: Engine, user_id: int) -> Principal | None:
 
 def _check_entities(conn: Connection, entity_ids: Iterable[str]) -> list[str]:
     wanted = sorted(set(entity_ids))
-    known = set(conn.scalars(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id.in_(wanted))))
+    known = store.known_entity_ids(conn, wanted)
     unknown = [e for e in wanted if e not in known]
     if unknown:
         raise AccountError(f"unknown entities: {', '.join(unknown)}")
@@ -164,31 +165,23 @@ def create_user(
     role = Role(role)
     hashed = hash_password(password)
     with write_transaction(engine) as conn:
-        if conn.scalar(select(USER.c.user_id).where(USER.c.username == username)) is not None:
+        if store.user_id_by_name(conn, username) is not None:
             raise AccountError(f"user {username!r} already exists")
         granted = _check_entities(conn, entities)
         stamp = now()
-        user_id = new_id(
-            conn.execute(
-                insert(USER).values(
-                    username=username,
-                    display_name=display_name or username,
-                    role=role.value,
-                    password_hash=hashed,
-                    locale=locale,
-                    active=True,
-                    must_change_password=must_change_password,
-                    created_at=stamp,
-                    password_changed_at=stamp,
-                )
-            )
+        user_id = store.insert_user(
+            conn,
+            username=username,
+            display_name=display_name or username,
+            role=role.value,
+            password_hash=hashed,
+            locale=locale,
+            active=True,
+            must_change_password=must_change_password,
+            created_at=stamp,
+            password_changed_at=stamp,
         )
-        for entity_id in granted:
-            conn.execute(
-                insert(GRANT).values(
-                    user_id=user_id, entity_id=entity_id, granted_by=actor, granted_at=stamp
-                )
-            )
+        store.insert_grants(conn, user_id, granted, actor, stamp)
         audit.append(
             conn,
             actor,
@@ -204,16 +197,10 @@ def set_grants(engine: Engine, actor: str, user_id: int, entities: Iterable[str]
     """Replace a user's entity grants."""
     with write_transaction(engine) as conn:
         _require_user(conn, user_id)
-        before = sorted(conn.scalars(select(GRANT.c.entity_id).where(GRANT.c.user_id == user_id)))
+        before = sorted(store.user_grants(conn, user_id))
         after = _check_entities(conn, entities)
-        conn.execute(delete(GRANT).where(GRANT.c.user_id == user_id))
-        stamp = now()
-        for entity_id in after:
-            conn.execute(
-                insert(GRANT).values(
-                    user_id=user_id, entity_id=entity_id, granted_by=actor, granted_at=stamp
-                )
-            )
+        store.delete_grants(conn, user_id)
+        store.insert_grants(conn, user_id, after, actor, now())
         audit.append(
             conn,
             actor,
@@ -226,7 +213,7 @@ def set_grants(engine: Engine, actor: str, user_id: int, entities: Iterable[str]
 
 
 def _require_user(conn: Connection, user_id: int) -> None:
-    if conn.scalar(select(USER.c.user_id).where(USER.c.user_id == user_id)) is None:
+    if not store.user_exists(conn, user_id):
         raise AccountError(f"no user {user_id}")
 
 
@@ -238,66 +225,43 @@ def set_password(
     hashed = hash_password(password)
     with write_transaction(engine) as conn:
         _require_user(conn, user_id)
-        conn.execute(
-            update(USER)
-            .where(USER.c.user_id == user_id)
-            .values(
-                password_hash=hashed, must_change_password=must_change, password_changed_at=now()
-            )
+        store.update_user(
+            conn,
+            user_id,
+            password_hash=hashed,
+            must_change_password=must_change,
+            password_changed_at=now(),
         )
-        conn.execute(delete(SESSION).where(SESSION.c.user_id == user_id))
+        store.delete_user_sessions(conn, user_id)
         audit.append(
             conn, actor, "reset_password" if must_change else "set_password", "user", user_id
         )
 
 
 def set_active(engine: Engine, actor: str, user_id: int, active: bool) -> None:
+    """Activate or deactivate a user; deactivation ends their sessions and revokes their API
+    tokens."""
     with write_transaction(engine) as conn:
         _require_user(conn, user_id)
-        conn.execute(update(USER).where(USER.c.user_id == user_id).values(active=active))
+        store.update_user(conn, user_id, active=active)
         if not active:
-            conn.execute(delete(SESSION).where(SESSION.c.user_id == user_id))
-            conn.execute(
-                update(TOKEN)
-                .where(TOKEN.c.user_id == user_id, TOKEN.c.revoked_at.is_(None))
-                .values(revoked_at=now())
-            )
+            store.delete_user_sessions(conn, user_id)
+            store.revoke_user_tokens(conn, user_id, now())
         audit.append(conn, actor, "activate" if active else "deactivate", "user", user_id)
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        grants: dict[int, list[str]] = {}
-        for user_id, entity_id in conn.execute(select(GRANT.c.user_id, GRANT.c.entity_id)):
-            grants.setdefault(int(user_id), []).append(entity_id)
-        rows = conn.execute(
-            select(
-                USER.c.user_id,
-                USER.c.username,
-                USER.c.display_name,
-                USER.c.role,
-                USER.c.locale,
-                USER.c.active,
-                USER.c.must_change_password,
-            ).order_by(USER.c.user_id)
-        ).mappings()
-        return [{**r, "entities": sorted(grants.get(int(r["user_id"]), []))} for r in rows]
+    """Every user by id, without the password hash, with the sorted ids of the entities
+    granted (``entities``)."""
+    return store.users_with_grants(engine)
 
 
 def user_id_of(engine: Engine, username: str) -> int | None:
-    with engine.connect() as conn:
-        found = conn.scalar(select(USER.c.user_id).where(USER.c.username == username))
-    return None if found is None else int(found)
+    """The id of the user named ``username`` (None when there is none)."""
+    return store.user_id_by_name(engine, username)
 
 
 # -- sign-in ------------------------------------------------------------------------------
-
-
-def _failures(conn: Connection, column: str, value: str, since: datetime) -> int:
-    stmt = select(func.count()).where(
-        ATTEMPT.c[column] == value, ATTEMPT.c.at >= since, ATTEMPT.c.success.is_(False)
-    )
-    return int(conn.scalar(stmt) or 0)
 
 
 def authenticate(engine: Engine, username: str, password: str, address: str) -> Principal:
@@ -308,8 +272,8 @@ def authenticate(engine: Engine, username: str, password: str, address: str) -> 
     since = stamp - LIMIT_WINDOW
     with write_transaction(engine) as conn:
         if (
-            _failures(conn, "username", username, since) >= LIMIT_PER_USER
-            or _failures(conn, "address", address, since) >= LIMIT_PER_ADDRESS
+            store.failed_attempts(conn, "username", username, since) >= LIMIT_PER_USER
+            or store.failed_attempts(conn, "address", address, since) >= LIMIT_PER_ADDRESS
         ):
             audit.append(conn, username or "?", "login_throttled", "session", address)
             raise RateLimitedError(
@@ -317,7 +281,7 @@ def authenticate(engine: Engine, username: str, password: str, address: str) -> 
             )
     row = None
     with engine.connect() as conn:
-        row = conn.execute(select(USER).where(USER.c.username == username)).mappings().first()
+        row = store.user_row_by_name(conn, username)
     ok = False
     if row is not None and row["active"]:
         try:
@@ -325,9 +289,7 @@ def authenticate(engine: Engine, username: str, password: str, address: str) -> 
         except (VerificationError, InvalidHashError):
             ok = False
     with write_transaction(engine) as conn:
-        conn.execute(
-            insert(ATTEMPT).values(username=username, address=address, at=stamp, success=ok)
-        )
+        store.insert_attempt(conn, username, address, stamp, ok)
         user_id = int(row["user_id"]) if row is not None else None
         audit.append(
             conn,
@@ -338,11 +300,7 @@ def authenticate(engine: Engine, username: str, password: str, address: str) -> 
             after={"address": address},
         )
         if ok and row is not None and _hasher.check_needs_rehash(row["password_hash"]):
-            conn.execute(
-                update(USER)
-                .where(USER.c.user_id == row["user_id"])
-                .values(password_hash=_hasher.hash(password))
-            )
+            store.update_user(conn, row["user_id"], password_hash=_hasher.hash(password))
     if not ok or user_id is None:
         raise AccountError("wrong user name or password")
     found = get_principal(engine, user_id)
@@ -356,15 +314,14 @@ def start_session(engine: Engine, user_id: int) -> tuple[str, str]:
     secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     stamp = now()
     with write_transaction(engine) as conn:
-        conn.execute(delete(SESSION).where(SESSION.c.expires_at < stamp))
-        conn.execute(
-            insert(SESSION).values(
-                session_hash=_digest(secret),
-                user_id=user_id,
-                csrf_token=csrf,
-                created_at=stamp,
-                expires_at=stamp + timedelta(hours=SESSION_HOURS),
-            )
+        store.delete_expired_sessions(conn, stamp)
+        store.insert_session(
+            conn,
+            session_hash=_digest(secret),
+            user_id=user_id,
+            csrf_token=csrf,
+            created_at=stamp,
+            expires_at=stamp + timedelta(hours=SESSION_HOURS),
         )
     return secret, csrf
 
@@ -372,20 +329,17 @@ def start_session(engine: Engine, user_id: int) -> tuple[str, str]:
 def session_principal(engine: Engine, secret: str) -> tuple[Principal, str] | None:
     """The user and CSRF token of a live session cookie."""
     with engine.connect() as conn:
-        row = conn.execute(
-            select(SESSION.c.user_id, SESSION.c.csrf_token, SESSION.c.expires_at).where(
-                SESSION.c.session_hash == _digest(secret)
-            )
-        ).first()
-        if row is None or row.expires_at < now():
+        row = store.session_row(conn, _digest(secret))
+        if row is None or row["expires_at"] < now():
             return None
-        found = principal(conn, int(row.user_id))
-    return None if found is None else (found, str(row.csrf_token))
+        found = principal(conn, int(row["user_id"]))
+    return None if found is None else (found, str(row["csrf_token"]))
 
 
 def end_session(engine: Engine, secret: str, actor: str) -> None:
+    """End the session of a cookie secret (signing out)."""
     with write_transaction(engine) as conn:
-        conn.execute(delete(SESSION).where(SESSION.c.session_hash == _digest(secret)))
+        store.delete_session(conn, _digest(secret))
         audit.append(conn, actor, "logout", "session", actor)
 
 
@@ -397,16 +351,13 @@ def create_token(
     stamp = now()
     with write_transaction(engine) as conn:
         _require_user(conn, user_id)
-        token_id = new_id(
-            conn.execute(
-                insert(TOKEN).values(
-                    user_id=user_id,
-                    name=name,
-                    token_hash=_digest(secret),
-                    created_at=stamp,
-                    expires_at=None if days is None else stamp + timedelta(days=days),
-                )
-            )
+        token_id = store.insert_token(
+            conn,
+            user_id=user_id,
+            name=name,
+            token_hash=_digest(secret),
+            created_at=stamp,
+            expires_at=None if days is None else stamp + timedelta(days=days),
         )
         audit.append(
             conn, actor, "create", "api_token", token_id, after={"user": user_id, "name": name}
@@ -417,32 +368,24 @@ def create_token(
 def revoke_token(engine: Engine, actor: str, token_id: int, *, user_id: int | None = None) -> None:
     """Revoke a token (only one's own when ``user_id`` is given)."""
     with write_transaction(engine) as conn:
-        stmt = update(TOKEN).where(TOKEN.c.token_id == token_id, TOKEN.c.revoked_at.is_(None))
-        if user_id is not None:
-            stmt = stmt.where(TOKEN.c.user_id == user_id)
-        if conn.execute(stmt.values(revoked_at=now())).rowcount != 1:
+        if store.revoke_token(conn, token_id, now(), user_id) != 1:
             raise AccountError(f"no active token {token_id}")
         audit.append(conn, actor, "revoke", "api_token", token_id)
 
 
 def list_tokens(engine: Engine, user_id: int) -> list[dict[str, object]]:
-    cols = [c for c in TOKEN.columns if c.name != "token_hash"]
-    with engine.connect() as conn:
-        rows = conn.execute(select(*cols).where(TOKEN.c.user_id == user_id)).mappings()
-        return [dict(r) for r in rows]
+    """A user's API tokens, every column but the hash."""
+    return store.token_rows(engine, user_id)
 
 
 def token_principal(engine: Engine, secret: str) -> Principal | None:
+    """The user of an unrevoked, unexpired API token (None otherwise)."""
     stamp = now()
     with engine.connect() as conn:
-        row = conn.execute(
-            select(TOKEN.c.token_id, TOKEN.c.user_id, TOKEN.c.expires_at).where(
-                TOKEN.c.token_hash == _digest(secret), TOKEN.c.revoked_at.is_(None)
-            )
-        ).first()
-        if row is None or (row.expires_at is not None and row.expires_at < stamp):
+        row = store.live_token(conn, _digest(secret))
+        if row is None or (row["expires_at"] is not None and row["expires_at"] < stamp):
             return None
-        return principal(conn, int(row.user_id))
+        return principal(conn, int(row["user_id"]))
 
 
 def allowed_permissions(role: Role) -> frozenset[Permission]:

@@ -15,14 +15,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import Engine, select
 
 from esgledger import audit
 from esgledger.audit import canonical
 from esgledger.auth import access, accounts
 from esgledger.auth.accounts import AccountError, Principal
 from esgledger.auth.roles import Permission, Role
-from esgledger.store.engine import write_transaction
+from esgledger.store.accounts import user_exists
+from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.store.engine import entity_names, write_transaction
 from esgledger.web.i18n import language, translate
 from esgledger.web.pages import render
 from esgledger.web.security import Caller, ledger, need
@@ -150,11 +151,7 @@ def _users(engine: Engine) -> list[UserOut]:
 
 
 def _require_user(engine: Engine, user_id: int) -> None:
-    with engine.connect() as conn:
-        found = conn.scalar(
-            select(accounts.USER.c.user_id).where(accounts.USER.c.user_id == user_id)
-        )
-    if found is None:
+    if not user_exists(engine, user_id):
         raise HTTPException(status_code=404, detail=f"no user {user_id}")
 
 
@@ -256,15 +253,6 @@ def api_set_active(
     return {"active": body.active}
 
 
-def _entities(engine: Engine) -> list[dict[str, Any]]:
-    table = accounts.ENTITY
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(table.c.entity_id, table.c.name, table.c.name_zh).order_by(table.c.entity_id)
-        ).mappings()
-        return [dict(r) for r in rows]
-
-
 def _users_page(request: Request, me: Caller, status_code: int = 200, **context: Any) -> Response:
     engine = ledger(request).engine
     done = request.query_params.get("done")
@@ -277,7 +265,7 @@ def _users_page(request: Request, me: Caller, status_code: int = 200, **context:
             status_code,
             caller=me,
             users=_users(engine),
-            entities=_entities(engine),
+            entities=entity_names(engine),
             roles=[r.value for r in Role],
             flash=context.pop("flash", flash),
             **context,

@@ -14,11 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
 
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.metrics.catalogue import Metric, Pillar, load_catalogue
+from esgledger.store.accounts import known_user_ids
+from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.web.routes.common import (
     MAX_ID,
     TEXT_PATTERN,
@@ -106,10 +107,8 @@ def _check_assignees(engine: Engine, body: CampaignBody) -> None:
     stray = sorted(set(assignees) - set(body.entity_ids))
     if stray:
         raise Invalid(f"assignees name entities not in the campaign: {', '.join(stray)}")
-    users = collection.USER
     wanted = set(assignees.values())
-    with engine.connect() as conn:
-        known = set(conn.scalars(select(users.c.user_id).where(users.c.user_id.in_(wanted))))
+    known = known_user_ids(engine, wanted)
     unknown = sorted(wanted - known)
     if unknown:
         raise Invalid(f"unknown assignee user ids: {', '.join(map(str, unknown))}")
