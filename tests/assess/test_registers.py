@@ -7,8 +7,9 @@ import hashlib
 import io
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -20,6 +21,8 @@ from esgledger.assess import results, risks, suppliers
 from esgledger.assess.topics import load_topics
 from esgledger.auth import accounts
 from esgledger.auth.accounts import Principal
+from esgledger.book import current_book
+from esgledger.cli.assess import register_results
 from esgledger.demo.assess import load_demo_assessments
 from esgledger.figures import value as figure_value
 from esgledger.ingest.entities import read_entities
@@ -27,7 +30,8 @@ from esgledger.report import build_report
 from esgledger.report.model import Figure, Table
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
-from esgledger.usecases import registers
+from esgledger.usecases import assessment_results as found
+from esgledger.usecases import registers, survey_results
 from esgledger.usecases.registers import RegisterRejected
 from esgledger.workflow.errors import Conflict, Forbidden
 
@@ -464,3 +468,105 @@ def test_the_report_lists_the_climate_register_changes(ledger: Ledger, tmp_path:
     assert horizons[6:] == ("medium term; long term", "long term")
     assert ("removed", "reputation under stricter disclosure") in rows
     assert figure_value(ledger, "climate:2025:physical_acute:likelihood") == 4
+
+
+# -- results at one data version -----------------------------------------------------------
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
+    """How often each register's results are computed (the libraries are called only here)."""
+    calls = {"supplier_ratings": 0, "bcm_graded": 0, "infosec_assessed": 0}
+
+    def counting(name: str) -> Callable[..., pd.DataFrame]:
+        real: Callable[..., pd.DataFrame] = getattr(results, name)
+
+        def call(*args: Any) -> pd.DataFrame:
+            calls[name] += 1
+            return real(*args)
+
+        return call
+
+    for name in calls:
+        monkeypatch.setattr(results, name, counting(name))
+    yield calls
+
+
+def test_report_cli_and_lineage_share_one_computation_per_register(
+    ledger: Ledger, counted: dict[str, int]
+) -> None:
+    build_report(ledger, 2024, "en")
+    build_report(ledger, 2024, "zh")
+    admin = accounts.operator("admin")
+    shown = register_results(ledger, admin, "bcm", 2024)
+    frame = found.graded(ledger, "bcm", 2024)
+    risk = str(frame["risk_id"].iloc[0])
+    node = figures.explain(ledger, f"bcm:2024:{risk}")
+    # every reader, one computation per register: the report's count tables (two languages),
+    # the CLI's table and the lineage of one row
+    assert counted == {"supplier_ratings": 1, "bcm_graded": 1, "infosec_assessed": 1}
+    assert node.value == pytest.approx(float(frame["score"].iloc[0]), rel=0, abs=0)
+    # likelihood x impact, the rule the lineage states
+    first = frame.iloc[0]
+    assert float(first["score"]) == int(first["likelihood"]) * int(first["impact"])
+    assert list(shown.columns) == [c for c in frame.columns if not str(c).startswith("_")]
+    assert len(shown) == len(frame)
+
+
+def test_signed_off_materiality_is_read_once(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = survey_results.campaign_results
+
+    def counting(engine: Any, campaign_id: int) -> pd.DataFrame:
+        calls.append(campaign_id)
+        return real(engine, campaign_id)
+
+    monkeypatch.setattr(survey_results, "campaign_results", counting)
+    build_report(ledger, 2024, "en")
+    build_report(ledger, 2024, "zh")
+    signed = found.materiality(ledger, 2024)
+    assert signed is not None and calls == [signed.campaign_id]
+    topic = str(signed.results.index[0])
+    score = figures.value(ledger, f"materiality:2024:{topic}:impact")
+    assert score == pytest.approx(float(signed.results.loc[topic, "impact"]), rel=1e-12)
+    assert calls == [signed.campaign_id]
+    assert found.materiality(ledger, 1999) is None
+
+
+def test_a_scoped_caller_sees_their_rows_with_the_groups_results(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    admin = accounts.operator("admin")
+    path = write(
+        tmp_path,
+        "bcm.csv",
+        bcm_row("R-S01", "S01", likelihood="2", impact="5"),
+        bcm_row("R-S02", "S02", likelihood="4", impact="4"),
+    )
+    registers.import_register(ledger.engine, admin, "bcm", 2025, path)
+    group = found.graded(ledger, "bcm", 2025)
+    owner: Principal = who(ledger, "own1")
+    assert owner.scope is not None and "S01" in owner.scope and "S02" not in owner.scope
+    mine = found.visible_results(ledger, owner, "bcm", 2025)
+    assert list(mine["risk_id"]) == ["R-S01"]
+    row = mine.iloc[0]
+    assert float(row["score"]) == 2 * 5  # likelihood x impact
+    expected = group[group["risk_id"] == "R-S01"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, expected)
+    assert found.visible_results(ledger, admin, "bcm", 2025).equals(group)
+    mine.loc[0, "score"] = -1  # a caller's copy: the Book's frame is untouched
+    assert float(found.graded(ledger, "bcm", 2025).iloc[0]["score"]) == 10
+
+
+def test_a_register_import_gives_new_results(ledger: Ledger, tmp_path: Path) -> None:
+    admin = accounts.operator("admin")
+    first = write(tmp_path, "a.csv", bcm_row("R1", "S01", likelihood="1", impact="1"))
+    registers.import_register(ledger.engine, admin, "bcm", 2025, first)
+    book = current_book(ledger)
+    assert list(found.graded(book, "bcm", 2025)["score"]) == [1]
+    second = write(tmp_path, "b.csv", bcm_row("R1", "S01", likelihood="5", impact="5"))
+    registers.import_register(ledger.engine, admin, "bcm", 2025, second)
+    assert current_book(ledger) is not book  # the import moved the data version
+    assert list(found.graded(ledger, "bcm", 2025)["score"]) == [25]

@@ -335,19 +335,12 @@ def register_import(
     console.print(f"{path}: imported as {kind.value} {year} (import {import_id})", markup=False)
 
 
-def register_results(engine: Any, who: Any, kind: str, year: int) -> pd.DataFrame:
-    """A register's rows with their results (what ``register show`` prints)."""
-    from esgledger.assess import results
-    from esgledger.usecases import registers
+def register_results(source: Any, who: Any, kind: str, year: int) -> pd.DataFrame:
+    """A register's rows ``who`` may see with the group's results (what ``register show``
+    prints: :func:`esgledger.usecases.assessment_results.visible_results`)."""
+    from esgledger.usecases.assessment_results import visible_results
 
-    rows = registers.current_frame(engine, who, kind, year)
-    if kind == "supplier_evaluations":
-        listed = registers.current_frame(engine, who, "suppliers", year)
-        return results.supplier_ratings(rows, listed)
-    if kind == "bcm":
-        return results.bcm_graded(rows)
-    if kind == "infosec":
-        return results.infosec_assessed(rows)
+    rows = visible_results(source, who, kind, year)
     return rows.drop(columns=[c for c in rows.columns if str(c).startswith("_")])
 
 
@@ -379,7 +372,7 @@ def register_show(
     from esgledger.workflow.errors import WorkflowError
 
     try:
-        frame = register_results(_open(ledger).engine, _operator("cli"), kind.value, year)
+        frame = register_results(_open(ledger), _operator("cli"), kind.value, year)
     except (WorkflowError, ValueError) as exc:
         raise _fail(f"register show: {exc}") from exc
     if frame.empty:

@@ -131,18 +131,11 @@ def assessments_line(ledger: Ledger) -> str:
     """One paragraph on the demo's assessments: material topics per tier (synthetic survey),
     supplier counts, BCM grades (synthetic registers reproducing the seed's counts)."""
     from esgledger.assess import results  # noqa: PLC0415 (heavy import)
-    from esgledger.usecases import registers  # noqa: PLC0415
-    from esgledger.usecases import survey_results as survey  # noqa: PLC0415
+    from esgledger.usecases import assessment_results as found  # noqa: PLC0415
 
-    signed = survey.signed_off(ledger.engine, YEAR)
-    tiers = (
-        {}
-        if signed is None
-        else survey.campaign_results(ledger.engine, int(signed["campaign_id"]))["tier"]
-        .value_counts()
-        .to_dict()
-    )
-    graded = results.bcm_graded(registers.stored_frame(ledger.engine, "bcm", YEAR))
+    signed = found.materiality(ledger, YEAR)
+    tiers = {} if signed is None else signed.results["tier"].value_counts().to_dict()
+    graded = found.graded(ledger, "bcm", YEAR)
     grades = results.count_by(graded, "grade", ["low", "general", "significant", "major"])
     computed, _ = computed_figures(ledger, YEAR)
     return (
@@ -154,7 +147,7 @@ def assessments_line(ledger: Ledger) -> str:
         f"business-continuity risks {sum(grades.values())} ("
         + ", ".join(f"{n} {g}" for g, n in grades.items())
         + f"). esgledger materiality results --campaign "
-        f"{'-' if signed is None else signed['campaign_id']} lists the scores."
+        f"{'-' if signed is None else signed.campaign_id} lists the scores."
     )
 
 

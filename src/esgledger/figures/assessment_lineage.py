@@ -14,7 +14,8 @@ shows for
 - ``register:<suppliers|bcm|infosec>:<year>:<class>``: the number of rated suppliers of a
   level, of risks of a grade or of a level, with the rows counted.
 
-The values are read from the ledger, so a report's figure and its explanation agree. This is
+The values are the Book's assessment results (:mod:`esgledger.usecases.assessment_results`),
+the frames the report and the pages print, so a report's figure and its explanation agree. This is
 the implementation of the figure registry's assessment provider
 (:mod:`esgledger.figures.assessments`).
 """
@@ -25,13 +26,13 @@ import json
 
 import pandas as pd
 
-from esgledger.assess import results
 from esgledger.assess.materiality import Scales, response_scores
+from esgledger.book.book import Book
 from esgledger.calc.explain import Node
 from esgledger.domain.figure_id import FigureId
 from esgledger.store import registers as stored
 from esgledger.store.engine import LedgerEngine as Engine
-from esgledger.usecases import registers, survey_results
+from esgledger.usecases.assessment_results import graded, materiality
 
 __all__ = ["FORMS", "KINDS", "assessment_value", "explain_assessment"]
 
@@ -44,6 +45,10 @@ FORMS = (
 )
 COUNTED = {"suppliers": "level", "bcm": "grade", "infosec": "risk_level"}
 """The class column of each counted register."""
+_REGISTER = {"supplier": "supplier_evaluations", "suppliers": "supplier_evaluations"} | {
+    k: k for k in ("bcm", "infosec")
+}
+"""The register whose results a figure kind (or a counted register) reads."""
 
 
 def _parse(figure: str) -> tuple[str, int, str, str]:
@@ -71,13 +76,12 @@ def _formula(scales: Scales, axis: str) -> str:
     )
 
 
-def _materiality(engine: Engine, year: int, topic_id: str, axis: str) -> Node:
-    found = survey_results.signed_off(engine, year)
-    if found is None:
+def _materiality(book: Book, year: int, topic_id: str, axis: str) -> Node:
+    signed = materiality(book, year)
+    if signed is None:
         raise ValueError(f"no materiality campaign of {year} was signed off by the committee")
-    cid = int(found["campaign_id"])
-    responses, weights = survey_results.campaign_responses(engine, cid)
-    scales = survey_results.campaign_scales(engine, cid)
+    cid, found = signed.campaign_id, signed.campaign
+    responses, weights, scales = signed.responses, signed.weights, signed.scales
     picked = responses[(responses["topic_id"] == topic_id) & (responses["axis"] == axis)]
     if picked.empty:
         raise ValueError(f"campaign {cid} has no {axis} responses on topic {topic_id!r}")
@@ -115,8 +119,9 @@ def _materiality(engine: Engine, year: int, topic_id: str, axis: str) -> Node:
     )
 
 
-def _climate(engine: Engine, year: int, entry_id: str, axis: str) -> Node:
-    frame = registers.stored_frame(engine, "climate", year)
+def _climate(book: Book, year: int, entry_id: str, axis: str) -> Node:
+    engine = book.ledger.engine
+    frame = graded(book, "climate", year)
     if frame.empty or entry_id not in set(frame["entry_id"].str.strip()):
         raise ValueError(f"the climate register of {year} has no entry {entry_id!r}")
     row = frame[frame["entry_id"].str.strip() == entry_id].iloc[0]
@@ -153,26 +158,9 @@ def _origin(engine: Engine, import_id: int, line: int) -> dict[str, object]:
     }
 
 
-def _computed(engine: Engine, kind: str, year: int) -> pd.DataFrame:
-    """The year's rows of a register with its results and ``_import_id`` / ``_line``."""
-    if kind in ("supplier", "suppliers"):
-        evaluations = registers.stored_frame(engine, "supplier_evaluations", year)
-        listed = registers.stored_frame(engine, "suppliers", year)
-        rated = results.supplier_ratings(evaluations, listed)
-        if not evaluations.empty:
-            rated["_import_id"] = evaluations["_import_id"].to_numpy()
-            rated["_line"] = evaluations["_line"].to_numpy()
-        return rated
-    frame = registers.stored_frame(engine, kind, year)
-    done = results.bcm_graded(frame) if kind == "bcm" else results.infosec_assessed(frame)
-    if not frame.empty:
-        done["_import_id"] = frame["_import_id"].to_numpy()
-        done["_line"] = frame["_line"].to_numpy()
-    return done
-
-
-def _row(engine: Engine, kind: str, year: int, key: str) -> Node:
-    frame = _computed(engine, kind, year)
+def _row(book: Book, kind: str, year: int, key: str) -> Node:
+    engine = book.ledger.engine
+    frame = graded(book, _REGISTER[kind], year)
     column = "supplier_id" if kind == "supplier" else "risk_id"
     picked = frame[frame[column].astype(str) == key] if not frame.empty else frame
     if picked.empty:
@@ -219,8 +207,8 @@ def _row(engine: Engine, kind: str, year: int, key: str) -> Node:
     )
 
 
-def _count(engine: Engine, kind: str, year: int, cls: str) -> Node:
-    frame = _computed(engine, kind, year)
+def _count(book: Book, kind: str, year: int, cls: str) -> Node:
+    frame = graded(book, _REGISTER[kind], year)
     if frame.empty:
         raise ValueError(f"no {kind} register of {year} in the ledger")
     column = COUNTED[kind]
@@ -235,25 +223,25 @@ def _count(engine: Engine, kind: str, year: int, cls: str) -> Node:
     )
 
 
-def explain_assessment(engine: Engine, figure: str) -> Node:
+def explain_assessment(book: Book, figure: str) -> Node:
     """The derivation tree of an assessment figure id (module doc); ValueError when the id is
     malformed or the ledger has no such figure."""
     kind, year, key, axis = _parse(figure)
     if kind == "materiality":
-        return _materiality(engine, year, key, axis)
+        return _materiality(book, year, key, axis)
     if kind == "climate":
-        return _climate(engine, year, key, axis)
+        return _climate(book, year, key, axis)
     if kind == "register":
-        return _count(engine, key, year, axis)
-    return _row(engine, kind, year, key)
+        return _count(book, key, year, axis)
+    return _row(book, kind, year, key)
 
 
-def assessment_value(engine: Engine, figure: str) -> float | None:
+def assessment_value(book: Book, figure: str) -> float | None:
     """The value at the root of :func:`explain_assessment`; None when the ledger has no such
     figure (no signed-off campaign, no such entry, a score not assessed). ValueError on a
     malformed id."""
     _parse(figure)
     try:
-        return explain_assessment(engine, figure).value
+        return explain_assessment(book, figure).value
     except ValueError:
         return None

@@ -1,5 +1,5 @@
 """Provider of the assessment figures (``materiality``, ``climate``, ``supplier``, ``bcm``,
-``infosec``, ``register``): :mod:`esgledger.figures.assessment_lineage` on the Book's ledger."""
+``infosec``, ``register``): :mod:`esgledger.figures.assessment_lineage` on the Book."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from esgledger.figures.assessment_lineage import assessment_value, explain_asses
 
 
 def explain(book: Book, fid: FigureId, rows: int) -> Node:  # noqa: ARG001 - one row per figure
-    return explain_assessment(book.ledger.engine, str(fid))
+    return explain_assessment(book, str(fid))
 
 
 def value(book: Book, fid: FigureId) -> float | None:
-    return assessment_value(book.ledger.engine, str(fid))
+    return assessment_value(book, str(fid))

@@ -2,21 +2,22 @@
 their tiers, the topic changes against the previous year, and the climate risk and
 opportunity register.
 
-The materiality blocks read the campaign of the year the ESG committee signed off last
-(:func:`esgledger.usecases.survey_results.signed_off`); a campaign still open is a draft and feeds
-nothing. The climate register is the year's register as imported into the ledger
-(:mod:`esgledger.usecases.registers`). Every score is a :class:`Figure` whose lineage id
-(``materiality:<year>:<topic>:<axis>``, ``climate:<year>:<entry>:<axis>``) ``esgledger
-explain`` accepts. When the ledger holds no assessment, each block is a table with a note
-saying so (and the content index shows the gap), never invented figures.
+Every block takes the ledger's :class:`~esgledger.book.Book` and reads the assessments' results
+it memoises (:mod:`esgledger.usecases.assessment_results`): the materiality blocks the campaign
+of the year the ESG committee signed off last (a campaign still open is a draft and feeds
+nothing); the climate register and the count tables the year's registers with their results,
+the same frames ``register show``, the web pages and lineage read.
 
-This module is imported by :mod:`esgledger.report.build` when a report is built (the assess
-package imports the report model, so the import is not at the top of ``build``).
+Every score is a :class:`Figure` whose lineage id (``materiality:<year>:<topic>:<axis>``,
+``climate:<year>:<entry>:<axis>``) ``esgledger explain`` accepts. When the ledger holds no
+assessment, each block is a table with a note saying so (and the content index shows the gap),
+never invented figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -24,7 +25,6 @@ from esgledger.assess import results, risks, suppliers
 from esgledger.assess.materiality import TIERS, lineage
 from esgledger.assess.topics import (
     TOPIC_FILES,
-    Topic,
     framework_groups,
     load_topics,
     topic_changes,
@@ -33,8 +33,10 @@ from esgledger.domain.figure_id import FigureId
 from esgledger.report import climate_tables
 from esgledger.report.materiality_chart import matrix_chart
 from esgledger.report.model import Block, Cell, Chart, Figure, Lang, Table
-from esgledger.store.engine import LedgerEngine as Engine
-from esgledger.usecases import registers, survey_results
+from esgledger.usecases.assessment_results import graded, materiality
+
+if TYPE_CHECKING:
+    from esgledger.book import Book
 
 __all__ = [
     "climate_changes",
@@ -49,33 +51,19 @@ __all__ = [
 Label = Callable[[str, Lang], str]
 
 
-def _results(engine: Engine, year: int) -> pd.DataFrame | None:
-    found = survey_results.signed_off(engine, year)
-    if found is None:
-        return None
-    return survey_results.campaign_results(engine, int(found["campaign_id"]))
-
-
-def _topics(engine: Engine, year: int) -> tuple[Topic, ...]:
-    """The topics of the signed-off campaign of ``year``, as it copied them."""
-    found = survey_results.signed_off(engine, year)
-    return (
-        () if found is None else survey_results.campaign_topics(engine, int(found["campaign_id"]))
-    )
-
-
 def materiality_matrix(
-    engine: Engine, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
+    book: Book, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
 ) -> Block:
-    results = _results(engine, year)
-    if results is None:
+    found = materiality(book, year)
+    if found is None:
         return Table.note_only(block_id, title, word("materiality_none", lang), sheet)
-    found = survey_results.signed_off(engine, year)
-    scales = (
-        None if found is None else survey_results.campaign_scales(engine, int(found["campaign_id"]))
-    )
     chart = matrix_chart(
-        results, lang, year=year, topics=_topics(engine, year), block_id=block_id, scales=scales
+        found.results,
+        lang,
+        year=year,
+        topics=found.topics,
+        block_id=block_id,
+        scales=found.scales,
     )
     return Chart(
         chart.block_id,
@@ -101,13 +89,14 @@ def _score(value: float, year: int, topic_id: str, axis: str, name: str) -> Figu
 
 
 def material_topics(
-    engine: Engine, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
+    book: Book, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
 ) -> Block:
     """Topics from the highest tier down (then by list order), with both scores and tier."""
-    results = _results(engine, year)
-    if results is None:
+    found = materiality(book, year)
+    if found is None:
         return Table.note_only(block_id, title, word("materiality_none", lang), sheet)
-    topics = [t for t in _topics(engine, year) if t.topic_id in results.index]
+    results = found.results
+    topics = [t for t in found.topics if t.topic_id in results.index]
     rank = results["tier_rank"].astype(int).to_dict()
     order = sorted(range(len(topics)), key=lambda i: (-rank[topics[i].topic_id], i))
     impact, financial = word("mat_impact", lang), word("mat_financial", lang)
@@ -137,7 +126,7 @@ def material_topics(
 
 
 def materiality_changes(
-    engine: Engine,  # noqa: ARG001 - the packaged lists, not the ledger, hold the topics
+    book: Book,  # noqa: ARG001 - the packaged lists, not the ledger, hold the topics
     year: int,
     lang: Lang,
     block_id: str,
@@ -163,9 +152,9 @@ def materiality_changes(
 
 
 def climate_register(
-    engine: Engine, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
+    book: Book, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
 ) -> Block:
-    frame = registers.stored_frame(engine, "climate", year)
+    frame = graded(book, "climate", year)
     if frame.empty:
         return Table.note_only(block_id, title, word("climate_none", lang), sheet)
     table = climate_tables.register_table(results.climate_entries(frame, year), lang)
@@ -175,11 +164,11 @@ def climate_register(
 
 
 def climate_changes(
-    engine: Engine, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
+    book: Book, year: int, lang: Lang, block_id: str, title: str, sheet: str, word: Label
 ) -> Block:
     """The changes of the climate register from the previous year's register."""
-    current = registers.stored_frame(engine, "climate", year)
-    previous = registers.stored_frame(engine, "climate", year - 1)
+    current = graded(book, "climate", year)
+    previous = graded(book, "climate", year - 1)
     if current.empty or previous.empty:
         return Table.note_only(block_id, title, word("climate_changes_none", lang), sheet)
     table = climate_tables.changes_table(
@@ -188,13 +177,14 @@ def climate_changes(
     return Table(block_id, title or table.title, table.columns, table.rows, (), sheet or "E")
 
 
-def financially_material(engine: Engine, year: int) -> Mapping[str, frozenset[str]]:
+def financially_material(book: Book, year: int) -> Mapping[str, frozenset[str]]:
     """Framework id -> its topics (SZSE guideline No. 17: 1-21) of the topics assessed
     financially material (financial score at or over its threshold) in the signed-off
     campaign of ``year`` (``assess/data/topic_frameworks.csv``)."""
-    results = _results(engine, year)
-    if results is None:
+    found = materiality(book, year)
+    if found is None:
         return {}
+    results = found.results
     high = results.index[results["financial_high"].astype(bool)]
     return {
         fid: frozenset(g for topic in high for g in mapping.get(str(topic), ()))
@@ -226,7 +216,7 @@ def _classes(kind: str, lang: Lang) -> list[tuple[str, str, str]]:
 
 
 def register_counts(
-    engine: Engine,
+    book: Book,
     year: int,
     lang: Lang,
     block_id: str,
@@ -239,17 +229,11 @@ def register_counts(
     risks per grade, information-security risks per level; each count a figure with the
     lineage ``register:<kind>:<year>:<class>``, with the treatment the class triggers."""
     if kind == "suppliers":
-        frame = results.supplier_ratings(
-            registers.stored_frame(engine, "supplier_evaluations", year),
-            registers.stored_frame(engine, "suppliers", year),
-        )
-        column = "level"
+        frame, column = graded(book, "supplier_evaluations", year), "level"
     elif kind == "bcm":
-        frame = results.bcm_graded(registers.stored_frame(engine, "bcm", year))
-        column = "grade"
+        frame, column = graded(book, "bcm", year), "grade"
     else:
-        frame = results.infosec_assessed(registers.stored_frame(engine, "infosec", year))
-        column = "risk_level"
+        frame, column = graded(book, "infosec", year), "risk_level"
     if frame.empty:
         return Table.note_only(block_id, title, word(f"register_none_{kind}", lang), sheet)
     classes = _classes(kind, lang)

@@ -367,7 +367,7 @@ def _assessment(ctx: _Context, spec: BlockSpec) -> Block:
         ("table", "register_counts"): assessments.register_counts,
     }
     return makers[(spec.kind, spec.query)](
-        ctx.ledger.engine,
+        ctx.book,
         ctx.year,
         ctx.lang,
         spec.block_id,
@@ -398,10 +398,6 @@ def _strategy(ctx: _Context, spec: BlockSpec) -> Block:
         label,
         *spec.args,
     )
-
-
-def _financially_material(ledger: Ledger, year: int) -> Mapping[str, frozenset[str]]:
-    return assessments.financially_material(ledger.engine, year)
 
 
 QUERIES: dict[str, Callable[[_Context, BlockSpec], Block]] = {
@@ -472,11 +468,11 @@ def build_report(
 
     roots = [s for s in specs if s.parent is None]
     sections = tuple(make(s, str(i), 1) for i, s in enumerate(roots, start=1))
-    organisation = ledger.organisation().roots()
+    organisation = book.organisation().roots()
     group = organisation[0] if organisation else None
     name = "" if group is None else (group.name_zh or group.name if lang == "zh" else group.name)
     content = indexes.content_indexes(
-        sections, lang, financially_material=_financially_material(ledger, year)
+        sections, lang, financially_material=assessments.financially_material(book, year)
     )
     return Report(
         year=year,

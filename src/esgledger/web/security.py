@@ -19,6 +19,7 @@ from fastapi import Depends, HTTPException, Request
 from esgledger.auth import accounts
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
+from esgledger.book import Book, current_book
 from esgledger.store.ledger import Ledger
 
 SESSION_COOKIE = "esgl_session"
@@ -47,6 +48,12 @@ class LoginRequired(HTTPException):
 def ledger(request: Request) -> Ledger:
     found: Ledger = request.app.state.ledger
     return found
+
+
+def book(request: Request) -> Book:
+    """The Book of the app's ledger at its current data version (one per version, shared by
+    every request and every library call on the ledger)."""
+    return current_book(ledger(request))
 
 
 async def _form_csrf(request: Request) -> str | None:

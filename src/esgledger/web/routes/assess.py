@@ -39,6 +39,7 @@ from esgledger.assess.topics import LIBRARIES
 from esgledger.auth import access
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
+from esgledger.book import Book
 from esgledger.calc.explain import Node
 from esgledger.domain.figure_id import FigureId
 from esgledger.figures.assessment_lineage import explain_assessment
@@ -47,6 +48,7 @@ from esgledger.report.materiality_chart import matrix_chart
 from esgledger.store.engine import TABLES
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.usecases import registers, survey, survey_results
+from esgledger.usecases.assessment_results import visible_results
 from esgledger.web.i18n import translate
 from esgledger.web.pages import render
 from esgledger.web.routes.common import (
@@ -61,6 +63,7 @@ from esgledger.web.routes.common import (
     whole_number,
 )
 from esgledger.web.security import Caller, need
+from esgledger.web.security import book as request_book
 from esgledger.workflow import export
 from esgledger.workflow.errors import Conflict, Invalid, NotFound, WorkflowError
 
@@ -659,30 +662,22 @@ def _heat(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _register(engine: Engine, who: Principal, kind: str, year: int) -> dict[str, Any]:
-    """The rows ``who`` may see with their results, the heat map (bcm, climate) and the
-    import history."""
-    rows = registers.current_frame(engine, who, kind, year)
+def _register(book: Book, who: Principal, kind: str, year: int) -> dict[str, Any]:
+    """The rows ``who`` may see with their results (the group's results,
+    :func:`~esgledger.usecases.assessment_results.visible_results`), the heat map (bcm,
+    climate) and the import history."""
+    engine = book.ledger.engine
+    computed = visible_results(book, who, kind, year)
     heat = None
     unscored: list[str] = []
-    if kind == "supplier_evaluations":
-        listed = registers.current_frame(engine, who, "suppliers", year)
-        computed = results.supplier_ratings(rows, listed)
-    elif kind == "bcm":
-        computed = results.bcm_graded(rows)
-        if not computed.empty:
-            heat = _heat(risks.bcm_heat_map(computed))
-    elif kind == "infosec":
-        computed = results.infosec_assessed(rows)
+    if kind == "bcm" and not computed.empty:
+        heat = _heat(risks.bcm_heat_map(computed))
     elif kind == "climate":
-        entries = results.climate_entries(rows, year)
-        computed = rows
+        entries = results.climate_entries(computed, year)
         if entries:
             mapped = climate.heat_map(entries)
             heat = _heat(mapped)
             unscored = list(mapped.attrs.get("unscored", ()))
-    else:
-        computed = rows
     records = _records(computed)
     for record in records:
         record["lineage"] = _lineage_of(kind, year, record)
@@ -738,7 +733,7 @@ def register_csv(
 ) -> Response:
     engine = engine_of(request)
     chosen = _year_of(engine, kind.value, year)
-    data = _register(engine, caller.who, kind.value, chosen)
+    data = _register(request_book(request), caller.who, kind.value, chosen)
     rows = [{k: v for k, v in r.items() if k != "lineage"} for r in data["rows"]]
     columns = list(rows[0]) if rows else list(COLUMNS[kind.value])
     content = export.write_csv(rows, columns)
@@ -754,7 +749,7 @@ def _register_page(
     **context: Any,
 ) -> Response:
     engine = engine_of(request)
-    data = _register(engine, caller.who, kind, _year_of(engine, kind, year))
+    data = _register(request_book(request), caller.who, kind, _year_of(engine, kind, year))
     shown = data["rows"][:ROW_CAP]
     columns = [c for c in COLUMNS[kind] if any(c in r for r in shown[:1])] or list(COLUMNS[kind])
     return _page(
@@ -785,7 +780,8 @@ def api_register(
     (supplier levels, BCM grades, GB/T 20984 risk values), the lineage id of each row's
     figure, the heat map (bcm, climate) and the import history."""
     engine = engine_of(request)
-    return _json(_register(engine, caller.who, kind.value, _year_of(engine, kind.value, year)))
+    chosen = _year_of(engine, kind.value, year)
+    return _json(_register(request_book(request), caller.who, kind.value, chosen))
 
 
 def _import(engine: Engine, who: Principal, kind: str, year: int, upload: UploadFile) -> int:
@@ -862,30 +858,32 @@ def api_register_upload(
 ROW_KINDS = {"bcm": "bcm", "infosec": "infosec"}
 
 
-def assessment_lineage(engine: Engine, who: Principal, figure: str) -> Node:
+def assessment_lineage(source: Book, who: Principal, figure: str) -> Node:
     """The derivation of an assessment figure, under the explain pages' rules: a figure of
     an entity's row (bcm, infosec) only for a caller who sees the row; the group's figures
     (materiality, climate, supplier evaluations, register counts) only for a caller who sees
     every entity. Anything else is NotFound, as for a figure that does not exist."""
-    parts = figure.split(":")
-    kind = parts[0]
-    if kind in ROW_KINDS:
-        if len(parts) != 3 or not parts[1].isdigit():
-            raise NotFound(f"no such figure {figure!r}")
-        seen = registers.current_frame(engine, who, ROW_KINDS[kind], int(parts[1]))
-        if seen.empty or parts[2] not in set(seen["risk_id"].astype(str).str.strip()):
+    engine = source.ledger.engine
+    try:
+        fid = FigureId.parse(figure)
+    except ValueError as exc:
+        raise NotFound(f"no such figure {figure!r}") from exc
+    if fid.kind in ROW_KINDS:
+        seen = visible_results(source, who, ROW_KINDS[fid.kind], fid.year)
+        risk_ids = set(seen["risk_id"].astype(str).str.strip()) if not seen.empty else set()
+        if str(fid.get("risk_id")) not in risk_ids:
             raise NotFound(f"no such figure {figure!r}")
     elif not _group_wide(engine, who):
         raise NotFound("no such figure: group figures are shown to those who see every entity")
     try:
-        return explain_assessment(engine, figure)
+        return explain_assessment(source, figure)
     except ValueError as exc:
         raise NotFound(str(exc)) from exc
 
 
 @router.get("/explain/assessment/{lineage_id}", include_in_schema=False)
 def assessment_explain_page(request: Request, lineage_id: LineageId, caller: Tracer) -> Response:
-    tree = assessment_lineage(engine_of(request), caller.who, lineage_id)
+    tree = assessment_lineage(request_book(request), caller.who, lineage_id)
     return _page(request, caller, "assess_explain.html", figure_id=lineage_id, tree=tree)
 
 
@@ -893,5 +891,5 @@ def assessment_explain_page(request: Request, lineage_id: LineageId, caller: Tra
 def api_assessment_explain(request: Request, lineage_id: LineageId, caller: Tracer) -> Response:
     """The derivation of an assessment figure (``materiality:``, ``climate:``,
     ``supplier:``, ``bcm:``, ``infosec:``, ``register:`` ids, as ``esgledger explain``)."""
-    tree = assessment_lineage(engine_of(request), caller.who, lineage_id)
+    tree = assessment_lineage(request_book(request), caller.who, lineage_id)
     return _json({"figure_id": lineage_id, "tree": tree.to_dict()})
