@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from esgledger import audit
+from esgledger.auth import access
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Role
 from esgledger.domain.model import Entity, EntityKind
@@ -182,8 +183,8 @@ def test_only_group_wide_report_editors_may_edit(engine: Engine, who: Principal)
 
 
 def test_a_grant_of_the_root_covers_the_group(engine: Engine) -> None:
-    assert narrative.is_group_wide(engine, REVIEWER)
-    assert not narrative.is_group_wide(engine, principal(Role.REVIEWER, frozenset({"G", "S1"})))
+    assert access.is_group_wide(engine, REVIEWER)
+    assert not access.is_group_wide(engine, principal(Role.REVIEWER, frozenset({"G", "S1"})))
     assert set_narrative(engine, ADMIN, YEAR, "en", "climate", "Text.", 0) == 1
 
 

@@ -48,6 +48,7 @@ from esgledger.store import narratives as store_texts
 from esgledger.store.engine import ConstraintError, now, write_transaction
 from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.store.periods import year_locked
 from esgledger.workflow.collection import require
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid
 
@@ -172,11 +173,6 @@ def narrative_version(engine: Engine, year: int, lang: str) -> tuple[int, int]:
     return len(versions), sum(versions)
 
 
-def is_group_wide(engine: Engine | Connection, who: Principal) -> bool:
-    """Whether the caller sees every entity of the group (the report is the group's)."""
-    return access.is_group_wide(engine, who)
-
-
 # -- writing --------------------------------------------------------------------------------
 
 
@@ -192,11 +188,11 @@ def _check_key(year: int, lang: str, section_id: str) -> None:
 def _may_edit(conn: Connection, who: Principal | None, year: int) -> None:
     if who is not None:
         require(who, Permission.EDIT_REPORT)
-        if not is_group_wide(conn, who):
+        if not access.is_group_wide(conn, who):
             raise Forbidden(
                 "the report is the group's: only a user who sees every entity may edit it"
             )
-    if store_texts.period_locked(conn, year):
+    if year_locked(conn, year):
         raise Conflict(
             f"period {year} is locked: its report text is frozen with its figures",
         )

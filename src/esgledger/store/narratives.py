@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from esgledger.store.engine import TABLES, for_update
 
-NARRATIVE, LOCK = TABLES["report_narrative"], TABLES["period_lock"]
+NARRATIVE = TABLES["report_narrative"]
 
 
 def _key(year: int, lang: str, section_id: str) -> tuple[Any, ...]:
@@ -32,11 +32,6 @@ def versions(engine: Engine, year: int, lang: str) -> list[int]:
     stmt = select(NARRATIVE.c.version).where(NARRATIVE.c.year == year, NARRATIVE.c.lang == lang)
     with engine.connect() as conn:
         return [int(v) for v in conn.scalars(stmt)]
-
-
-def period_locked(conn: Connection, year: int) -> bool:
-    """Whether the committee locked ``year``."""
-    return conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is not None
 
 
 def row_for_update(

@@ -39,6 +39,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from esgledger import audit
 from esgledger.assess import climate, risks, supplier_rows
+from esgledger.auth import access
 from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
@@ -48,7 +49,7 @@ from esgledger.store import registers as stored
 from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import entity_ids, write_transaction
-from esgledger.store.narratives import period_locked
+from esgledger.store.periods import year_locked
 
 __all__ = [
     "KINDS",
@@ -294,13 +295,11 @@ def _check_entities(
     """The entities the file holds (None for a group-level register), after checking that
     each exists and that ``who`` may edit it."""
     if spec.entity_column is None:
-        if who.scope is not None:
-            everyone = set(entity_ids(conn))
-            if not everyone <= who.scope:
-                raise Forbidden(
-                    f"the {spec.title_en} register covers the whole group: only a group-wide "
-                    "user may import it"
-                )
+        if not access.is_group_wide(conn, who):
+            raise Forbidden(
+                f"the {spec.title_en} register covers the whole group: only a group-wide "
+                "user may import it"
+            )
         return None
     known = set(entity_ids(conn))
     column = frame[spec.entity_column].str.strip()
@@ -319,7 +318,7 @@ def _check_entities(
     if problems:
         raise RegisterRejected(problems)
     held = sorted(set(column))
-    group_wide = who.sees_all(known)
+    group_wide = access.is_group_wide(conn, who)
     outside = [e if e else "the group" for e in held if not (who.sees(e) if e else group_wide)]
     if outside:
         raise Forbidden(
@@ -382,7 +381,7 @@ def import_frame(
     if problems:
         raise RegisterRejected(problems)
     with write_transaction(engine) as conn:
-        if period_locked(conn, year):
+        if year_locked(conn, year):
             raise Conflict(
                 f"period {year} is locked by the ESG committee: its registers take no import"
             )
@@ -448,7 +447,7 @@ def current_frame(
     register_kind(kind)
     rows = stored.entries(engine, kind, year, as_of_import=as_of_import)
     if who.scope is not None:
-        group_wide = set(entity_ids(engine)) <= who.scope
+        group_wide = access.is_group_wide(engine, who)
         rows = [r for r in rows if (who.sees(r[2]) if r[2] is not None else group_wide)]
     return stored.entry_frame(rows)
 

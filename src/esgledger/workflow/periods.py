@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from esgledger import audit
+from esgledger.auth import access
 from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
@@ -22,7 +23,7 @@ from esgledger.store import periods as store
 from esgledger.store.collection import entity_region
 from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
-from esgledger.store.engine import entity_ids, now, write_transaction
+from esgledger.store.engine import now, write_transaction
 from esgledger.units import conversion_factor
 from esgledger.workflow.collection import parse_value
 from esgledger.workflow.posting import current_figure, post_records
@@ -52,8 +53,7 @@ def lock_period(
     (recorded). Returns the number of requests locked."""
     require(who, Permission.LOCK)
     with write_transaction(engine) as conn:
-        everyone = entity_ids(conn)
-        if who.scope is not None and not everyone <= who.scope:
+        if not access.is_group_wide(conn, who):
             raise Forbidden("locking a year locks every entity: only a group-wide approver may")
         if store.year_locked(conn, year):
             raise Conflict(f"period {year} is already locked")

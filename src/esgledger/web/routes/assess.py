@@ -147,10 +147,6 @@ def _public(request: Request, name: str, status_code: int = 200, **context: Any)
     return response
 
 
-def _group_wide(engine: Engine, who: Principal) -> bool:
-    return access.is_group_wide(engine, who)
-
-
 def _plain(value: Any) -> Any:
     """A cell as JSON and a page show it (NaN as None, timestamps as dates)."""
     if value is None:
@@ -873,7 +869,7 @@ def assessment_lineage(source: Book, who: Principal, figure: str) -> Node:
         risk_ids = set(seen["risk_id"].astype(str).str.strip()) if not seen.empty else set()
         if str(fid.get("risk_id")) not in risk_ids:
             raise NotFound(f"no such figure {figure!r}")
-    elif not _group_wide(engine, who):
+    elif not access.is_group_wide(engine, who):
         raise NotFound("no such figure: group figures are shown to those who see every entity")
     try:
         return explain_assessment(source, figure)

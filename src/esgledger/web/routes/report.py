@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from esgledger import audit, report
+from esgledger.auth import access
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.book import Book
@@ -245,7 +246,7 @@ def _sections(engine: Engine, year: int, lang: ReportLang, shown: bool) -> list[
 def report_data(request: Request, who: Principal, year: int | None, lang: ReportLang) -> ReportOut:
     engine = engine_of(request)
     chosen, years, has_data = _years(request, year)
-    wide = narrative.is_group_wide(engine, who)
+    wide = access.is_group_wide(engine, who)
     locked = periods.is_locked(engine, chosen)
     can_edit = wide and not locked and who.can(Permission.EDIT_REPORT)
     sections = _sections(engine, chosen, lang, wide)
@@ -341,7 +342,7 @@ def api_download(
     for callers who see every entity, and for years the ledger holds figures of (404 else).
     The download is recorded in the audit log."""
     engine, who = engine_of(request), caller.who
-    if not narrative.is_group_wide(engine, who):
+    if not access.is_group_wide(engine, who):
         raise Forbidden(GROUP_ONLY)
     if year not in data_years(request):
         raise NotFound(f"the ledger holds no figures of {year}: there is no report of it")
