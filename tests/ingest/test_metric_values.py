@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from esgledger.demo import DEMO_DATA
 from esgledger.ingest import import_file
 from esgledger.ingest.entities import read_entities
 from esgledger.store.ledger import Ledger
+from esgledger.usecases.years import data_years, default_year
 
 HEADER = (
     "record_id,entity_id,period,metric_id,value,unit,numerator,denominator,"
@@ -78,3 +80,18 @@ def test_a_record_id_already_stored_is_refused(ledger: Ledger, tmp_path: Path) -
         ledger, _file(tmp_path, "M1,G00,2024,workforce.headcount,4,persons,,,,,\n", "b.csv")
     )
     assert [(d.code, d.row) for d in again.diagnostics] == [("duplicate", 2)]
+
+
+def test_the_default_year_is_the_latest_with_figures(ledger: Ledger, tmp_path: Path) -> None:
+    """One rule for the dashboard, the report page and the commands: the latest year of the
+    inventory or of the reported figures; with none, the campaigns' year, else last year."""
+    today = date(2026, 12, 7)
+    assert data_years(ledger) == frozenset()
+    assert default_year(ledger, today=today) == 2025  # nothing yet: the previous year
+    assert default_year(ledger, otherwise=[2026], today=today) == 2026  # a campaign under way
+    report = import_file(
+        ledger, _file(tmp_path, "M1,G00,2023,community.donations,140,10k CNY,,,reported,,\n")
+    )
+    assert report.ok, report.diagnostics
+    assert data_years(ledger) == {2023}  # a reported figure is a year with figures
+    assert default_year(ledger, otherwise=[2026], today=today) == 2023

@@ -20,7 +20,6 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -35,6 +34,7 @@ from esgledger.domain.figure_id import FigureId
 from esgledger.domain.model import Entity
 from esgledger.store import provenance
 from esgledger.store.ledger import Ledger
+from esgledger.usecases.years import default_year
 from esgledger.workflow import collection
 from esgledger.workflow.errors import NotFound
 
@@ -397,7 +397,7 @@ def dashboard(
     snapshot = cache.get(ledger)
     listed = collection.list_campaigns(ledger.engine, who)
     campaign_years = {int(c["year"]) for c in listed}
-    year = year or snapshot.latest_year or max(campaign_years, default=date.today().year)
+    year = year or default_year(cache.book(ledger), otherwise=campaign_years)
     shown = visible_entities(who, snapshot)
     wide = group_wide(who, snapshot)
     entities = [

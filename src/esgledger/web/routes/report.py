@@ -21,7 +21,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
@@ -38,7 +38,8 @@ from esgledger.report.model import FORMATS, Report
 from esgledger.report.sections import ReportConfigError
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import write_transaction
-from esgledger.store.metric_years import reported_years
+from esgledger.usecases.years import data_years as ledger_years
+from esgledger.usecases.years import default_year
 from esgledger.web.i18n import translate
 from esgledger.web.routes.common import (
     ID_PATTERN,
@@ -51,7 +52,7 @@ from esgledger.web.routes.common import (
     page,
     whole_number,
 )
-from esgledger.web.routes.dashboard import cache_of, inventory_cache
+from esgledger.web.routes.dashboard import cache_of
 from esgledger.web.security import Caller, ledger, need
 from esgledger.workflow import periods
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
@@ -203,18 +204,17 @@ class ReportOut(BaseModel):
 # -- the report's data for a caller -------------------------------------------------------
 
 
-def data_years(request: Request) -> set[int]:
-    """The years the ledger holds figures of: records (the inventory's years) or reported
-    metric figures. A report is built and downloaded only for these."""
-    snapshot = inventory_cache(request).get(ledger(request))
-    return set(snapshot.years) | reported_years(engine_of(request))
+def data_years(request: Request) -> frozenset[int]:
+    """The years the ledger holds figures of (:func:`esgledger.usecases.years.data_years`).
+    A report is built and downloaded only for these."""
+    return ledger_years(_book(request))
 
 
 def _years(request: Request, year: int | None) -> tuple[int, list[int], bool]:
-    """The year shown (default: the latest with data), the years to pick from, and whether
-    the ledger holds figures of the year shown."""
+    """The year shown (default: :func:`esgledger.usecases.years.default_year`), the years to
+    pick from, and whether the ledger holds figures of the year shown."""
     found = data_years(request)
-    chosen = year or max(found, default=date.today().year - 1)
+    chosen = year or default_year(_book(request))
     listed = found | set(ledger(request).locked_years()) | {chosen}
     return chosen, sorted(listed, reverse=True), chosen in found
 
