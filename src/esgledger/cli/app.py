@@ -21,6 +21,7 @@ from rich.tree import Tree
 
 from esgledger.calc.explain import Node
 from esgledger.domain.diagnostics import Diagnostic, Severity, exit_code
+from esgledger.domain.display import short_number
 from esgledger.domain.model import ConsolidationApproach
 from esgledger.factors import load_library
 
@@ -105,10 +106,8 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic], as_json: bool = False)
 
 
 def _number(value: float | None) -> str:
-    """A table cell: 2 decimals from 1,000 up, else 4 significant digits (0.0102, -0.003466)."""
-    if value is None or pd.isna(value):
-        return "n/a"
-    return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
+    """A table cell (:func:`esgledger.domain.display.short_number`)."""
+    return short_number(None if value is None or pd.isna(value) else float(value))
 
 
 @app.command()

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from esgledger.auth.roles import Permission
+from esgledger.domain.display import short_number
 from esgledger.web import dashboard_data
 from esgledger.web.dashboard_data import FIGURES, GROUP, InventoryCache
 from esgledger.web.pages import render
@@ -275,10 +276,8 @@ def number(value: float | None, decimals: int = 2) -> str:
 
 
 def tree_number(value: float | None) -> str:
-    """A lineage value: 2 decimals from 1,000 up, else 4 significant digits (as the CLI)."""
-    if value is None:
-        return ""
-    return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
+    """A lineage value (:func:`esgledger.domain.display.short_number`, as the CLI)."""
+    return short_number(value, missing="")
 
 
 def _explain_href(figure: str, year: int, entity: str | None) -> str:
