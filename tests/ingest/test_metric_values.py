@@ -95,3 +95,25 @@ def test_the_default_year_is_the_latest_with_figures(ledger: Ledger, tmp_path: P
     assert report.ok, report.diagnostics
     assert data_years(ledger) == {2023}  # a reported figure is a year with figures
     assert default_year(ledger, otherwise=[2026], today=today) == 2023
+
+
+def test_a_file_gives_one_figure_of_a_metric_entity_and_period(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    path = _file(
+        tmp_path,
+        "M1,S01,2024,water.withdrawal,1000,t,,,reported,,\n"
+        "M2,S01,2024-06,water.withdrawal,80,t,,,reported,,\n"  # a month is another figure
+        "M3,S01,2024,water.withdrawal,1100,t,,,reported,,\n",
+    )
+    report = import_file(ledger, path)
+    assert not report.ok
+    texts = [str(d) for d in report.diagnostics]
+    assert any(
+        t.startswith(
+            "m.csv:4:metric_id: expected one figure of water.withdrawal for S01 2024 in a file: "
+            "row 2 gives it too"
+        )
+        for t in texts
+    ), texts
+    assert ledger.metric_frame().empty  # nothing imported

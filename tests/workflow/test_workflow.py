@@ -289,3 +289,74 @@ def test_import_into_a_locked_year_is_a_located_error(ledger: Ledger, tmp_path: 
         "through an approved adjustment, not by import [locked]"
     ]
     assert len(ledger.activity_frame()) == before
+
+
+# -- one current value per figure (issue 15) --------------------------------------------------
+
+WATER = "water.withdrawal"
+
+
+def _collect(ledger: Ledger, name: str, metrics: list[str], entity: str = "S01") -> int:
+    cid = collection.create_campaign(
+        ledger.engine, who(ledger, "rev"), name, 2025, date(2026, 1, 31), metrics, [entity]
+    )
+    detail = collection.campaign_detail(ledger.engine, who(ledger, "rev"), cid)
+    return int(detail["requests"][0]["request_id"])
+
+
+def _approve(ledger: Ledger, request_id: int, metric: str, text: str, unit: str) -> int:
+    engine, own = ledger.engine, who(ledger, "own")
+    collection.set_value(engine, own, request_id, metric, text, unit, base_version=0)
+    collection.submit(engine, own, request_id, base_version=version(ledger, "own", request_id))
+    rev = who(ledger, "rev")
+    return collection.approve(
+        engine, rev, request_id, base_version=version(ledger, "rev", request_id)
+    )
+
+
+def test_a_figure_is_collected_by_one_request(ledger: Ledger) -> None:
+    """A second campaign asking S01 for its 2025 electricity again is refused, naming the
+    request that collects it: two approved requests would count the electricity twice."""
+    first = _collect(ledger, "energy", [ELECTRICITY])
+    with pytest.raises(Conflict, match=rf"S01 {ELECTRICITY} 2025 .*request {first}"):
+        _collect(ledger, "energy again", [ELECTRICITY, GAS])
+    _collect(ledger, "gas", [GAS])  # another metric of the same entity and year is fine
+    _collect(ledger, "S02", [ELECTRICITY], entity="S02")  # and another entity
+
+
+def test_approving_an_overlapping_request_is_refused(ledger: Ledger) -> None:
+    """Ledgers made before the rule may hold two requests for one figure: the second one
+    cannot be approved (it would add 1,000 MWh to the 1,200 already posted)."""
+    from esgledger.store import collection as stored  # noqa: PLC0415 - an old ledger's state
+
+    first = _collect(ledger, "energy", [ELECTRICITY])
+    with ledger.engine.begin() as conn:  # the second campaign as an older version created it
+        cid = stored.insert_campaign(
+            conn,
+            [ELECTRICITY],
+            name="old duplicate",
+            year=2025,
+            due_date=date(2026, 1, 31),
+            status="open",
+            instructions=None,
+            created_by="rev",
+            created_at=pd.Timestamp("2026-01-01").to_pydatetime(),
+        )
+        stored.insert_request(
+            conn,
+            campaign_id=cid,
+            entity_id="S01",
+            assignee_id=None,
+            status="draft",
+            version=1,
+            due_date=date(2026, 1, 31),
+        )
+    second = int(
+        collection.campaign_detail(ledger.engine, who(ledger, "rev"), cid)["requests"][0][
+            "request_id"
+        ]
+    )
+    _approve(ledger, first, ELECTRICITY, "1,200", "MWh")
+    with pytest.raises(Conflict, match=rf"request {first}"):
+        _approve(ledger, second, ELECTRICITY, "1,000", "MWh")
+    assert current_figure(ledger.engine, "S01", 2025, ELECTRICITY) == 1200.0

@@ -41,6 +41,28 @@ def _notes(notes: pd.Series, lower_bound: pd.Series) -> pd.Series:
     return text.where(~lower_bound, with_remark).replace("", None)
 
 
+def _one_figure_each(
+    frame: pd.DataFrame, metric: pd.Series, period: pd.Series, problems: Collector
+) -> None:
+    """A file gives one figure of a metric, entity and period: a second row of the same is a
+    located error (a later file restates a figure, as a new version of it)."""
+    entity = frame["entity_id"].astype(str).str.strip()
+    key = metric + "|" + entity + "|" + period
+    filled = metric.ne("") & entity.ne("") & period.ne("")
+    repeated = key.duplicated(keep="first") & filled
+    firsts = key[filled].drop_duplicates()
+    first_row = {k: int(i) + 2 for i, k in zip(firsts.index.to_list(), firsts, strict=True)}
+    problems.cells(
+        repeated,
+        "metric_id",
+        "duplicate",
+        lambda k: "expected one figure of {} for {} {} in a file: row {} gives it too".format(
+            *k.split("|"), first_row.get(k)
+        ),
+        key,
+    )
+
+
 def metric_frame(
     table: Table, entity_ids: frozenset[str], problems: Collector, user: str | None
 ) -> pd.DataFrame | None:
@@ -56,6 +78,7 @@ def metric_frame(
     years, months = parse_periods(frame["period"], problems)
     ids = catalogue.ids()
     metric = frame["metric_id"].astype(str).str.strip()
+    _one_figure_each(frame, metric, frame["period"].astype(str).str.strip(), problems)
     known = metric.isin(ids)
     problems.cells(
         metric.ne("") & ~known,

@@ -136,6 +136,44 @@ def insert_request(conn: Connection, **fields: Any) -> None:
     conn.execute(insert(REQUEST).values(**fields))
 
 
+def collecting_requests(
+    conn: Connection,
+    year: int,
+    entity_ids: Iterable[str],
+    metric_ids: Iterable[str],
+    *,
+    statuses: Iterable[str] | None = None,
+    exclude_request: int | None = None,
+) -> list[dict[str, Any]]:
+    """The requests of ``year``'s campaigns that ask one of ``entity_ids`` for one of
+    ``metric_ids`` (with ``statuses``: only those), one row per (request, metric):
+    ``request_id``, ``status``, ``entity_id``, ``metric_id``, ``campaign_id``,
+    ``campaign_name``; by entity, metric and request."""
+    stmt = (
+        select(
+            REQUEST.c.request_id,
+            REQUEST.c.status,
+            REQUEST.c.entity_id,
+            CAMPAIGN_METRIC.c.metric_id,
+            CAMPAIGN.c.campaign_id,
+            CAMPAIGN.c.name.label("campaign_name"),
+        )
+        .join(CAMPAIGN, CAMPAIGN.c.campaign_id == REQUEST.c.campaign_id)
+        .join(CAMPAIGN_METRIC, CAMPAIGN_METRIC.c.campaign_id == CAMPAIGN.c.campaign_id)
+        .where(
+            CAMPAIGN.c.year == year,
+            REQUEST.c.entity_id.in_(sorted(set(entity_ids))),
+            CAMPAIGN_METRIC.c.metric_id.in_(sorted(set(metric_ids))),
+        )
+        .order_by(REQUEST.c.entity_id, CAMPAIGN_METRIC.c.metric_id, REQUEST.c.request_id)
+    )
+    if statuses is not None:
+        stmt = stmt.where(REQUEST.c.status.in_(sorted(set(statuses))))
+    if exclude_request is not None:
+        stmt = stmt.where(REQUEST.c.request_id != exclude_request)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
 # -- requests -----------------------------------------------------------------------------
 
 

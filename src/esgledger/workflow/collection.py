@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -187,6 +187,7 @@ def create_campaign(
         missing = [e for e in entity_ids if e not in existing]
         if missing:
             raise NotFound(f"unknown entities: {', '.join(missing)}")
+        _refuse_collected(store.collecting_requests(conn, year, entity_ids, metric_ids), year)
         campaign_id = store.insert_campaign(
             conn,
             dict.fromkeys(metric_ids),
@@ -223,6 +224,23 @@ def create_campaign(
             },
         )
     return campaign_id
+
+
+def _refuse_collected(found: Sequence[Mapping[str, Any]], year: int) -> None:
+    """Conflict when a figure (entity, metric, year) is already asked for by a request: a
+    figure is collected by one request, so that two approvals never post it twice."""
+    if not found:
+        return
+    listed = [
+        f"{r['entity_id']} {r['metric_id']} {year} by request {r['request_id']} "
+        f"({r['status']}) of campaign {r['campaign_id']} '{r['campaign_name']}'"
+        for r in found[:10]
+    ]
+    more = f"; and {len(found) - 10} more" if len(found) > 10 else ""
+    raise Conflict(
+        "a figure is collected by one request: " + "; ".join(listed) + more + ". Leave these "
+        "out, or correct the value in that request (a locked year: propose an adjustment)"
+    )
 
 
 def _check_campaign(
@@ -462,9 +480,18 @@ def approve(
             raise Conflict(f"request {request_id} is {req['status']}, not submitted")
         if year_locked(conn, req["year"]):
             raise Conflict(f"period {req['year']} is locked")
+        values = store.posted_values(conn, request_id)
+        posted = store.collecting_requests(
+            conn,
+            int(req["year"]),
+            [req["entity_id"]],
+            [v["metric_id"] for v in values],
+            statuses=("approved", "locked"),
+            exclude_request=request_id,
+        )
+        _refuse_collected(posted, int(req["year"]))
         if comment and comment.strip():
             _comment(conn, who, request_id, comment, "approve")
-        values = store.posted_values(conn, request_id)
         region = store.entity_region(conn, req["entity_id"])
         batch_id = post_records(
             conn,
