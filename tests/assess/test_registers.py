@@ -570,3 +570,30 @@ def test_a_register_import_gives_new_results(ledger: Ledger, tmp_path: Path) -> 
     registers.import_register(ledger.engine, admin, "bcm", 2025, second)
     assert current_book(ledger) is not book  # the import moved the data version
     assert list(found.graded(ledger, "bcm", 2025)["score"]) == [25]
+
+
+def test_a_row_id_of_another_entity_is_refused_with_its_place(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """An owner of S01 importing a BCM row whose id is a current row of S02 is refused,
+    located; before, the import was accepted and the register pages failed for everyone."""
+    owner2 = who(ledger, "own2")
+    registers.import_register(
+        ledger.engine, owner2, "bcm", 2025, write(tmp_path, "s02.csv", bcm_row("R-1", "S02"))
+    )
+    before = counts(ledger)
+    path = write(tmp_path, "s01.csv", bcm_row("R-0", "S01"), bcm_row("R-1", "S01"))
+    with pytest.raises(RegisterRejected) as rejected:
+        registers.import_register(ledger.engine, who(ledger, "own1"), "bcm", 2025, path)
+    (problem,) = rejected.value.diagnostics
+    assert str(problem).startswith(
+        "s01.csv:3:risk_id: expected an id unique in the business-continuity"
+    ), str(problem)
+    assert "'R-1' is a row of S02" in str(problem)
+    assert counts(ledger) == before
+    # S02 re-importing its own row (a new version of it) is no collision
+    registers.import_register(
+        ledger.engine, owner2, "bcm", 2025, write(tmp_path, "s02b.csv", bcm_row("R-1", "S02", "5"))
+    )
+    graded = found.graded(ledger, "bcm", 2025)
+    assert list(graded["risk_id"]) == ["R-1"] and list(graded["score"]) == [5 * 4]

@@ -13,6 +13,9 @@ line per row, in primary-key order), so that a restore can prove it put back wha
   added by later migrations included, nothing is listed by hand), read in primary-key order
   inside one REPEATABLE READ, read-only transaction, i.e. one consistent snapshot.
 
+A backup file is created with mode 0600 (owner only), like a new SQLite ledger
+(``engine.private_file``), so is a new SQLite file a backup is restored into.
+
 ``restore`` refuses a target holding rows unless ``force`` (which drops the ledger's tables),
 creates the schema with the migrations up to the backup's revision, inserts every table in
 foreign-key order in one transaction, moves PostgreSQL sequences past the restored keys and
@@ -61,7 +64,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from esgledger.store.engine import alembic_config, make_engine
+from esgledger.store.engine import alembic_config, make_engine, private_file
 from esgledger.store.ledger import Ledger
 from esgledger.store.models import Base
 
@@ -288,13 +291,17 @@ def _read_only_engine(path: Path) -> Engine:
 
 @contextmanager
 def _new_file(destination: Path) -> Iterator[Path]:
-    """A temporary file beside ``destination``, renamed to it when the block succeeds."""
+    """A temporary file beside ``destination``, renamed to it when the block succeeds. It is
+    created empty with mode 0600 before SQLite opens it (a backup holds the whole ledger: its
+    owner only may read it; SQLite gives its journal the same mode), and keeps the mode when
+    renamed."""
     destination = destination.expanduser()
     if destination.exists():
         raise BackupError(f"{destination} exists: a backup never overwrites a file")
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)
     try:
         yield partial
         partial.rename(destination)

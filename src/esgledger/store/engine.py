@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -85,12 +86,17 @@ def shown_url(url: str) -> str:
 
 
 def make_engine(target: str | Path) -> Engine:
-    """A ``Path`` or plain string is a SQLite file; a string with ``://`` is a URL."""
+    """A ``Path`` or plain string is a SQLite file; a string with ``://`` is a URL. A new
+    SQLite file is created readable and writable by its owner only (:func:`private_file`)."""
     if isinstance(target, str) and "://" in target:
         engine = create_engine(target)
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            private_file(Path(database).expanduser())
     else:
         path = Path(target).expanduser().resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         engine = create_engine(
             URL.create("sqlite", database=str(path)),
             connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
@@ -98,6 +104,32 @@ def make_engine(target: str | Path) -> Engine:
     if engine.dialect.name == "sqlite":
         _sqlite_pragmas(engine)
     return engine
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (owner only) unless it exists; an existing file
+    keeps its mode (an administrator may have shared it on purpose).
+
+    SQLite takes an empty file as an empty database, and creates the ``-wal``, ``-shm`` and
+    ``-journal`` files of a database with the permission bits of the database file itself
+    (its unix VFS, ``findCreateFileMode``, and it resets them past the umask), so creating
+    the database file 0600 before SQLite first opens it makes all of them 0600. This is
+    chosen over setting the process umask around the engine's creation: the umask is
+    process-wide (a threaded server would create its other files under it meanwhile), and
+    SQLite creates the ``-wal`` and ``-shm`` files later, at the first connection."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # no such folder, no permission: SQLite reports it when it opens the file
+    try:
+        os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask took away
+    finally:
+        os.close(fd)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def alembic_config(url: str = "", connection: Connection | None = None) -> Config:

@@ -16,9 +16,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from esgledger.store.engine import TABLES, now
+from esgledger.store.engine import ID_CHUNK, TABLES, now
 
 __all__ = [
+    "current_keys",
     "entries",
     "entry_frame",
     "import_row",
@@ -173,3 +174,22 @@ def insert_entries(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Store the rows of an import (``import_id``, ``kind``, ``year``, ``row_key``,
     ``entity_id``, ``line`` and ``data``, the file's columns as JSON text) in one statement."""
     conn.execute(insert(ENTRY), list(rows))
+
+
+def current_keys(
+    conn: Connection, kind: str, year: int, keys: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The current rows of a register and year among ``keys`` (row ids): key -> its
+    ``entity_id``, ``import_id`` and ``line``."""
+    found: dict[str, dict[str, Any]] = {}
+    wanted = sorted(set(keys))
+    for start in range(0, len(wanted), ID_CHUNK):
+        stmt = select(ENTRY.c.row_key, ENTRY.c.entity_id, ENTRY.c.import_id, ENTRY.c.line).where(
+            ENTRY.c.kind == kind,
+            ENTRY.c.year == year,
+            ENTRY.c.superseded_by.is_(None),
+            ENTRY.c.row_key.in_(wanted[start : start + ID_CHUNK]),
+        )
+        for row in conn.execute(stmt).mappings():
+            found[str(row["row_key"])] = dict(row)
+    return found

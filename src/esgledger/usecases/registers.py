@@ -25,17 +25,15 @@ Rules:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl.utils.exceptions import InvalidFileException
 
 from esgledger import audit
 from esgledger.assess import climate, risks, supplier_rows
@@ -45,6 +43,9 @@ from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.errors import Conflict, Forbidden, Invalid
+from esgledger.ingest import limits as ingest_limits
+from esgledger.ingest.limits import Limits
+from esgledger.ingest.reader import ReadError, read_rows, string_frame
 from esgledger.store import registers as stored
 from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
@@ -68,7 +69,8 @@ __all__ = [
 ]
 
 AUDIT_TYPE = "register"
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = ingest_limits.UPLOAD.max_bytes
+"""A register file's size (the web route reads at most one byte more)."""
 
 Validator = Callable[[pd.DataFrame, str, Engine, int], list[Diagnostic]]
 """The library's check of a frame of strings from the file ``name``, for a year of a ledger
@@ -230,44 +232,25 @@ def register_kind(kind: str) -> RegisterKind:
 # -- reading files ----------------------------------------------------------------------------
 
 
-def read_table_file(content: bytes, name: str) -> pd.DataFrame:
-    """The rows of a CSV (UTF-8, with or without BOM) or XLSX file as strings, exactly as
-    written (surrounding blanks are the library's to judge). Unreadable files are rejected
-    with a located diagnostic."""
-    if len(content) > MAX_BYTES:
-        raise RegisterRejected(
-            [Diagnostic("file", f"expected at most {MAX_BYTES} bytes", file=name)]
-        )
+def read_table_file(content: bytes, name: str, limits: Limits | None = None) -> pd.DataFrame:
+    """The rows of a CSV (UTF-8, with or without BOM; else GB18030) or XLSX file (its first
+    sheet; a formula cell gives its cached value) as strings, exactly as written (surrounding
+    blanks are the library's to judge), read by the shared reader within ``limits`` (the
+    uploads', :data:`esgledger.ingest.limits.UPLOAD`, by default: size, expansion, rows,
+    columns). Unreadable or over-limit files are rejected with a located diagnostic."""
     try:
-        if name.lower().endswith(".xlsx"):
-            frame = pd.read_excel(
-                io.BytesIO(content), dtype=str, keep_default_na=False, engine="openpyxl"
+        where, rows = read_rows(content, name, limits or ingest_limits.UPLOAD)
+        return string_frame(rows, where)
+    except ReadError as exc:
+        found = exc.diagnostic
+        if found.code in _UNREADABLE:
+            found = dataclasses.replace(
+                found, code="file", message=f"expected a readable CSV or XLSX file: {found.message}"
             )
-        else:
-            frame = pd.read_csv(
-                io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8-sig"
-            )
-    except (
-        ValueError,
-        OSError,
-        KeyError,
-        UnicodeDecodeError,
-        pd.errors.ParserError,
-        zipfile.BadZipFile,
-        InvalidFileException,
-    ) as exc:
-        raise RegisterRejected(
-            [Diagnostic("file", f"expected a readable CSV or XLSX file: {exc}", file=name)]
-        ) from exc
-    frame = frame.astype(str)
-    if name.lower().endswith(".xlsx"):
-        # a date typed into a spreadsheet is a date cell: written back as the date it shows
-        frame = frame.replace(to_replace=r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", value=r"\1", regex=True)
-    # a spreadsheet's formatted but empty rows after the data are not rows (blank rows
-    # between data rows are kept: they are located errors, and keep the row numbers true)
-    filled = (frame.apply(lambda column: column.str.strip()) != "").any(axis=1).to_numpy()
-    last = int(filled.nonzero()[0].max()) + 1 if filled.any() else 0
-    return frame.iloc[:last]
+        raise RegisterRejected([found]) from exc
+
+
+_UNREADABLE = frozenset({"xlsx", "csv", "encoding", "empty", "sheet", "header"})
 
 
 # -- import -----------------------------------------------------------------------------------
@@ -328,6 +311,34 @@ def _check_entities(
     return held
 
 
+def _refuse_taken_keys(
+    conn: Connection, spec: RegisterKind, year: int, keys: list[str], name: str
+) -> None:
+    """A row id is unique in a register and year across the group: an id the import reuses
+    from another entity's current rows (the import's own entities' rows are superseded by
+    then) is a located error, and nothing is imported."""
+    taken = stored.current_keys(conn, spec.kind, year, keys)
+    if not taken:
+        return
+    problems = []
+    for i, key in enumerate(keys):
+        if key in taken:
+            held = taken[key]
+            owner = held["entity_id"] or "the group"
+            problems.append(
+                Diagnostic(
+                    "duplicate",
+                    f"expected an id unique in the {spec.title_en} register of {year}: "
+                    f"{key!r} is a row of {owner} (import {held['import_id']}, line "
+                    f"{held['line']})",
+                    file=name,
+                    row=i + 2,
+                    column=spec.key,
+                )
+            )
+    raise RegisterRejected(problems)
+
+
 def _replace_rows(
     conn: Connection,
     spec: RegisterKind,
@@ -335,12 +346,14 @@ def _replace_rows(
     frame: pd.DataFrame,
     entities: list[str] | None,
     import_id: int,
+    name: str,
 ) -> int:
     """Supersede the year's current rows of ``entities`` (all of a group-level register) by
     the import's rows; returns the number of rows replaced."""
     kind = spec.kind
     replaced = stored.supersede_entries(conn, kind, year, entities, import_id)
     records = frame.to_dict("records")
+    _refuse_taken_keys(conn, spec, year, [str(r[spec.key]).strip() for r in records], name)
     stored.insert_entries(
         conn,
         [
@@ -396,7 +409,7 @@ def import_frame(
             entities=entities,
             imported_by=who.username,
         )
-        replaced = _replace_rows(conn, spec, year, frame, entities, import_id)
+        replaced = _replace_rows(conn, spec, year, frame, entities, import_id, name)
         audit.append(
             conn,
             who.username,

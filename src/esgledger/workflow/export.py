@@ -2,9 +2,19 @@
 
 A cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read
 by Excel, WPS and LibreOffice as a formula when the file is opened (CSV) or re-saved, so an
-exported note such as ``=HYPERLINK("http://evil","click")`` would become a live link. Following
-the OWASP guidance on CSV injection, :func:`safe_cell` prefixes such text with a single quote
-``'`` (shown as text, never evaluated); numbers stay numbers, negative ones included.
+exported note such as ``=HYPERLINK("http://evil","click")`` would become a live link. A
+spreadsheet whose locale separates CSV cells with ``;`` (or a tab) reads ``y;=1+1`` as two
+cells, the second a formula. Following the OWASP guidance on CSV injection, one rule
+(:func:`neutralise`, through :func:`safe_cell`) prefixes with a single quote ``'`` (shown as
+text, never evaluated) any text that starts like a formula or holds a separator (``,`` ``;``
+tab) followed, after any double quotes, by such a start; :func:`write_csv` also quotes every
+such cell, and every cell holding a separator, so that a reader of any of these separators
+takes it as one cell. Numbers stay numbers, negative ones included (the rule looks at the
+Python type: a number is never text).
+
+Known limit: a ``;`` reader sees a quoted cell as one cell only when it starts its line (the
+quote opens a field only at a field's start), so ``x,"'y;=1+1;z"`` still reads ``=1+1`` in a
+``;`` locale; neutralising inside the text would change the text beyond a leading ``'``.
 
 :func:`write_csv` writes UTF-8 with a byte order mark, so that Excel opens Chinese text
 correctly; :func:`write_xlsx` writes every string cell with the string data type, so nothing is
@@ -13,7 +23,6 @@ ever stored as a formula.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import re
@@ -30,6 +39,11 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 QUOTE = "'"
 
+SEPARATORS = (",", ";", "\t")
+"""Characters some spreadsheet locale reads as the separator of CSV cells."""
+_SEPARATED_FORMULA = re.compile('[,;\t]"*[=+\\-@\t\r]')
+_NEEDS_QUOTES = re.compile('[,;\t"\r\n]')
+
 EXCEL_SHEET_TITLE_MAX = 31
 
 # Characters XML 1.0 cannot carry (an XLSX is XML): control characters other than tab, line
@@ -38,9 +52,16 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CR = re.compile("\r\n?")
 
 
+def starts_a_formula(text: str) -> bool:
+    """Whether a spreadsheet of some locale would read a formula in ``text``: it starts with
+    one of :data:`FORMULA_PREFIXES`, or a separator is followed by one (``y;=1+1``)."""
+    return text.startswith(FORMULA_PREFIXES) or _SEPARATED_FORMULA.search(text) is not None
+
+
 def neutralise(text: str) -> str:
-    """``text`` with a leading ``'`` when it starts like a formula; unchanged otherwise."""
-    return QUOTE + text if text.startswith(FORMULA_PREFIXES) else text
+    """``text`` with a leading ``'`` when some locale would read a formula in it
+    (:func:`starts_a_formula`); unchanged otherwise."""
+    return QUOTE + text if starts_a_formula(text) else text
 
 
 def safe_cell(value: object) -> object:
@@ -48,8 +69,8 @@ def safe_cell(value: object) -> object:
 
     ``None``, booleans, numbers (``int``, ``float``, ``Decimal``, negative ones included),
     dates and times are returned as they are; text starting with ``=``, ``+``, ``-``, ``@``,
-    a tab or a carriage return gets a leading ``'``; any other object is turned into its
-    ``str`` and neutralised the same way.
+    a tab or a carriage return, or holding a separator followed by one, gets a leading
+    ``'``; any other object is turned into its ``str`` and neutralised the same way.
     """
     if value is None or isinstance(value, bool | int | float | Decimal | date | time):
         return value
@@ -67,27 +88,40 @@ def xlsx_text(text: str) -> str:
     return _CR.sub("\n", neutralise(_XML_ILLEGAL.sub("", text)))
 
 
-def _csv_text(value: object) -> str:
+def _csv_field(value: object) -> str:
+    """One CSV field: a number as written; text through :func:`safe_cell`, quoted when it
+    was neutralised or holds a separator, a quote or a line break."""
     safe = safe_cell(value)
     if safe is None:
         return ""
     if isinstance(safe, datetime | date | time):
         return safe.isoformat()
-    return str(safe)
+    if not isinstance(safe, str):
+        return str(safe)  # a number (a negative one too) or a boolean: never text
+    neutralised = safe.startswith(QUOTE) and starts_a_formula(safe[len(QUOTE) :])
+    if neutralised or _NEEDS_QUOTES.search(safe):
+        return '"' + safe.replace('"', '""') + '"'
+    return safe
+
+
+def _csv_line(values: Sequence[object]) -> str:
+    fields = [_csv_field(v) for v in values]
+    if fields == [""]:
+        return '""\r\n'  # a lone empty field (a blank line would be no row)
+    return ",".join(fields) + "\r\n"
 
 
 def write_csv(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> bytes:
-    """CSV (UTF-8 with BOM, CRLF line ends) of ``rows`` in the order of ``columns``.
+    """CSV (UTF-8 with BOM, CRLF line ends, ``,`` between cells) of ``rows`` in the order of
+    ``columns``.
 
     A missing key or ``None`` is an empty cell; every cell, the header included, passes
-    through :func:`safe_cell`.
+    through :func:`safe_cell`; a neutralised cell, or one holding a separator of any locale,
+    a quote or a line break, is quoted.
     """
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow([_csv_text(c) for c in columns])
-    for row in rows:
-        writer.writerow([_csv_text(row.get(c)) for c in columns])
-    return buffer.getvalue().encode("utf-8-sig")
+    out = [_csv_line(columns)]
+    out.extend(_csv_line([row.get(c) for c in columns]) for row in rows)
+    return "".join(out).encode("utf-8-sig")
 
 
 def _xlsx_value(value: object) -> tuple[object, bool]:

@@ -3,28 +3,38 @@
 :func:`read_request_upload` reads back the workbook of
 :mod:`esgledger.workflow.request_template`: either every value with no error, or no value and
 every error found as a located :class:`~esgledger.domain.diagnostics.Diagnostic`
-(``file[sheet]:row:column: cell D12: ...``). The bytes are checked before any parsing (size,
-zip signature, expanded size); the hidden ``_meta`` sheet must name the expected request;
+(``file[sheet]:row:column: cell D12: ...``). The file is read by the shared reader
+(:mod:`esgledger.ingest.reader`) within the uploads' limits (:mod:`esgledger.ingest.limits`):
+the bytes are checked before any parsing (size, zip signature, expanded size and compression
+ratio of the parts), rows and columns are counted while reading, and at most
+``max_problems`` located problems are listed; the hidden ``_meta`` sheet must name the
+expected request;
 formulas and text that a spreadsheet would run as a formula are refused; every value is a
 number in a unit that converts to the metric's unit (:mod:`esgledger.units`).
 """
 
 from __future__ import annotations
 
-import io
 import math
 import re
-import warnings
-import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Literal
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
+from esgledger.ingest.limits import UPLOAD, Limits
+from esgledger.ingest.reader import (
+    ReadError,
+    cap_problems,
+    check_size,
+    open_workbook,
+    sheet_rows,
+)
 from esgledger.metrics.catalogue import Metric, load_catalogue
 from esgledger.workflow.request_template import (
     COLUMNS,
@@ -40,10 +50,13 @@ from esgledger.workflow.request_template import (
     resolve_unit,
 )
 
-MAX_EXPANDED_BYTES = 100_000_000
-"""Refuse a workbook whose parts expand beyond this (a zip bomb), before opening it."""
+MAX_EXPANDED_BYTES = UPLOAD.max_expanded_bytes
+"""Refuse a workbook whose parts expand beyond this (a zip bomb), before opening it (the
+uploads' limit of :mod:`esgledger.ingest.limits`)."""
 MAX_ROWS = 10_000
 """Rows read below the table header; a request has one row per metric."""
+META_ROWS = 100
+"""Rows of the hidden ``_meta`` sheet read (the rest is not read)."""
 HEADER_SEARCH_ROWS = 40
 FORMULA_MESSAGE = "formulas are not accepted; type the value"
 REQUIRED_COLUMNS: tuple[str, ...] = ("metric_id", "unit", "value", "note")
@@ -105,16 +118,39 @@ class _UploadError(Exception):
         self.diagnostic = diagnostic
 
 
-def _check_bytes(data: bytes, file_name: str, max_bytes: int) -> None:
-    if len(data) > max_bytes:
-        raise _UploadError(
-            Diagnostic(
-                "upload.too_large",
-                f"the file has {len(data):,} bytes, over the limit of {max_bytes:,}: expected "
-                "the request's XLSX template (one row per metric)",
-                file=file_name,
-            )
+_CODES: Mapping[str, str] = {
+    "too-large": "upload.too_large",
+    "too-many-rows": "upload.too_many_rows",
+    "too-many-columns": "upload.too_many_columns",
+    "xlsx": "upload.not_xlsx",
+}
+
+
+def _upload_error(exc: ReadError) -> _UploadError:
+    """The shared reader's refusal as this upload's diagnostic."""
+    found = exc.diagnostic
+    code = _CODES.get(found.code, f"upload.{found.code}")
+    message = found.message
+    if code == "upload.not_xlsx":
+        message += "; expected the request's template saved as Excel Workbook (.xlsx)"
+    elif code == "upload.too_many_rows":
+        message = (
+            f"more than {MAX_ROWS:,} rows below the header: expected one row per metric of "
+            "the request"
         )
+    return _UploadError(replace(found, code=code, message=message))
+
+
+def _limits(max_bytes: int) -> Limits:
+    """The uploads' limits for a request template (read when called: tests change them)."""
+    return UPLOAD.replace(
+        max_bytes=max_bytes,
+        max_expanded_bytes=MAX_EXPANDED_BYTES,
+        max_rows=HEADER_SEARCH_ROWS + MAX_ROWS,
+    )
+
+
+def _check_bytes(data: bytes, file_name: str) -> None:
     if not data:
         raise _UploadError(
             Diagnostic(
@@ -141,55 +177,19 @@ def _check_bytes(data: bytes, file_name: str, max_bytes: int) -> None:
     )
 
 
-def _check_archive(data: bytes, file_name: str) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
-    except Exception as exc:  # zipfile raises assorted errors on damaged archives
-        raise _UploadError(
-            Diagnostic(
-                "upload.not_xlsx",
-                f"not an XLSX workbook: the zip archive is damaged ({_short(exc)}); expected "
-                "the request's template saved as Excel Workbook (.xlsx)",
-                file=file_name,
-            )
-        ) from exc
-    if expanded > MAX_EXPANDED_BYTES:
-        raise _UploadError(
-            Diagnostic(
-                "upload.too_large",
-                f"the workbook expands to {expanded:,} bytes, over the limit of "
-                f"{MAX_EXPANDED_BYTES:,}: expected the request's template",
-                file=file_name,
-            )
-        )
-
-
 def _short(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text if len(text) <= 200 else text[:200] + "..."
 
 
-def _open(data: bytes, file_name: str) -> Workbook:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
-            return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises assorted errors on damaged or foreign files
-        raise _UploadError(
-            Diagnostic(
-                "upload.not_xlsx",
-                f"not a readable XLSX workbook ({_short(exc)}); expected the request's template "
-                "saved as Excel Workbook (.xlsx)",
-                file=file_name,
-            )
-        ) from exc
-
-
-def _rows(book: Workbook, title: str, limit: int) -> Iterator[tuple[int, list[_Cell]]]:
-    """(row number, cells) of a sheet, at most ``limit`` rows."""
-    sheet = book[title]
-    for number, row in enumerate(sheet.iter_rows(max_row=limit), start=1):
+def _rows(
+    book: Workbook, file_name: str, title: str, limits: Limits, *, ignore_beyond: bool = False
+) -> Iterator[tuple[int, list[_Cell]]]:
+    """(row number, cells) of a sheet, within ``limits`` (the shared reader: a value past
+    the last row refuses the file, or is not read with ``ignore_beyond``)."""
+    where = f"{file_name}[{title}]"
+    beyond: Literal["refuse", "ignore"] = "ignore" if ignore_beyond else "refuse"
+    for number, row in sheet_rows(book[title], where, limits, values_only=False, beyond=beyond):
         cells = []
         for col, cell in enumerate(row, start=1):
             cells.append(
@@ -236,13 +236,22 @@ def _meta_int(value: object) -> int | None:
     return None
 
 
-def _check_meta(book: Workbook, file_name: str, expected: RequestSheet) -> list[Diagnostic]:
-    """Errors when the template is not the one of ``expected``; a warning when the request's
-    metric list changed since the template was generated."""
+def _meta(book: Workbook, file_name: str, limits: Limits) -> dict[str, tuple[int, object]]:
+    """(row, value) of each key of the first :data:`META_ROWS` rows of the ``_meta`` sheet."""
     meta: dict[str, tuple[int, object]] = {}
-    for number, cells in _rows(book, META_SHEET, 100):
+    first = limits.replace(max_rows=META_ROWS - 1)
+    for number, cells in _rows(book, file_name, META_SHEET, first, ignore_beyond=True):
         if cells and isinstance(cells[0].value, str) and len(cells) > 1:
             meta.setdefault(cells[0].value.strip(), (number, cells[1].value))
+    return meta
+
+
+def _check_meta(
+    book: Workbook, file_name: str, expected: RequestSheet, limits: Limits
+) -> list[Diagnostic]:
+    """Errors when the template is not the one of ``expected``; a warning when the request's
+    metric list changed since the template was generated."""
+    meta = _meta(book, file_name, limits)
     where = f"{file_name}[{META_SHEET}]"
     version = meta.get("format_version", (1, None))
     if version[1] != FORMAT_VERSION:
@@ -565,14 +574,19 @@ def read_request_upload(
     Blank value rows are skipped; warnings (a note without a value, a blank unit, a metric
     list changed since download) do not stop the values.
     """
+    limits = _limits(max_bytes)
     try:
-        _check_bytes(data, file_name, max_bytes)
-        _check_archive(data, file_name)
-        book = _open(data, file_name)
+        check_size(data, file_name, limits)  # the size decides before anything is looked at
+        _check_bytes(data, file_name)
+        book = open_workbook(data, file_name, limits)
+    except ReadError as exc:
+        return [], [_upload_error(exc).diagnostic]
     except _UploadError as exc:
         return [], [exc.diagnostic]
     try:
-        return _read_book(book, file_name, expected)
+        return _read_book(book, file_name, expected, limits)
+    except ReadError as exc:
+        return [], [_upload_error(exc).diagnostic]
     except _UploadError as exc:
         return [], [exc.diagnostic]
     except Exception as exc:  # a damaged part of the workbook found while reading it
@@ -589,11 +603,11 @@ def read_request_upload(
 
 
 def _read_book(
-    book: Workbook, file_name: str, expected: RequestSheet
+    book: Workbook, file_name: str, expected: RequestSheet, limits: Limits
 ) -> tuple[list[UploadedValue], list[Diagnostic]]:
     _check_sheets(book, file_name, expected)
-    warnings_found = _check_meta(book, file_name, expected)
-    rows = list(_rows(book, REQUEST_SHEET, HEADER_SEARCH_ROWS + MAX_ROWS + 1))
+    warnings_found = _check_meta(book, file_name, expected, limits)
+    rows = list(_rows(book, file_name, REQUEST_SHEET, limits))
     columns = _find_header(rows, file_name)
     header_row = columns.pop("_row")
     reader = _Reader(file_name, expected, columns)
@@ -613,7 +627,9 @@ def _read_book(
                 )
             continue
         reader.row(number, cells)
-    problems = warnings_found + reader.problems
+    problems = cap_problems(
+        warnings_found + reader.problems, limits.max_problems, f"{file_name}[{REQUEST_SHEET}]"
+    )
     if has_errors(problems):
         return [], problems
     return reader.values, problems
