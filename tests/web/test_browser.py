@@ -75,7 +75,7 @@ def test_collect_review_lock_and_see_the_dashboard(
         page.wait_for_url(re.compile(r".*/login.*"))
 
     page = browser.new_page(accept_downloads=True)
-    page.set_default_timeout(10000)
+    page.set_default_timeout(30000)  # an upper bound: a cold first page on a loaded machine
 
     # the owner fills the electricity value in the form (saved by htmx, row by row)
     sign_in(page, "owner", f"/campaigns/{campaign_id}")
