@@ -16,6 +16,19 @@ from esgledger.demo import build_demo
 from esgledger.store.ledger import Ledger
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One audit key for the session (``ESGLEDGER_AUDIT_KEY_FILE``, created on first use): the
+    tests copy, back up and restore ledgers to new paths and use PostgreSQL databases, whose
+    entries verify only with the key that wrote them. Tests of the default location (a key
+    beside an SQLite ledger) unset it."""
+    path = tmp_path_factory.mktemp("audit") / "audit-key"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ESGLEDGER_AUDIT_KEY_FILE", str(path))
+        patch.delenv("ESGLEDGER_AUDIT_CHECKPOINTS", raising=False)
+        yield path
+
+
 @pytest.fixture(scope="session")
 def demo_ledger_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"

@@ -1,10 +1,13 @@
-"""The hash-chained audit log: the hash layout by hand, and every tampering that verification
-must catch (edits, deletions in the middle and at the end, a rewritten head, reordering),
-as examples and as a property; concurrent appends keep one chain."""
+"""The hash-chained audit log: the hash layouts by hand (plain SHA-256 of the entries written
+before the key, HMAC-SHA256 of keyed ones), and every tampering that verification must catch
+(edits, deletions in the middle and at the end, a rewritten head, reordering), as examples and
+as a property; concurrent appends keep one chain. The anchor outside the database (key file,
+checkpoints) is tested in test_anchor.py and test_key.py."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -19,7 +22,8 @@ from sqlalchemy import Engine, create_engine, delete, select, update
 from sqlalchemy.pool import StaticPool
 
 from esgledger import audit
-from esgledger.store.audit_log import AUDIT, GENESIS, HEAD, canonical, entry_hash
+from esgledger.store.audit_key import anchor_of, verifying_keys
+from esgledger.store.audit_log import AUDIT, GENESIS, HEAD, canonical, entry_hash, entry_mac
 from esgledger.store.engine import write_transaction
 from esgledger.store.ledger import Ledger
 
@@ -94,16 +98,47 @@ def rows(engine: Engine) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(select(AUDIT).order_by(AUDIT.c.seq)).mappings()]
 
 
+def test_entry_mac_known_answer() -> None:
+    """A keyed entry: the same layout with ``key_id`` added, HMAC-SHA256 under the key."""
+    entry = {
+        "seq": 1,
+        "at": datetime(2026, 1, 2, 3, 4, 5, 6),
+        "actor": "alice",
+        "action": "lock",
+        "object_type": "period",
+        "object_id": "2025",
+        "entity_id": None,
+        "before": None,
+        "after": '{"locked":true}',
+        "prev_hash": GENESIS,
+        "key_id": "0a1b2c3d",
+    }
+    text = (
+        '{"action":"lock","actor":"alice","after":"{\\"locked\\":true}",'
+        '"at":"2026-01-02T03:04:05.000006","before":null,"entity_id":null,'
+        f'"key_id":"0a1b2c3d","object_id":"2025","object_type":"period","prev_hash":"{GENESIS}",'
+        '"seq":1}'
+    )
+    key = bytes(range(32))
+    by_hand = hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    assert entry_mac(entry, key) == by_hand
+    assert by_hand == "2af537629ce4dd5db7631982dcbcc07922516c248103f528cfbd80e74836540c"
+    assert entry_mac({**entry, "key_id": "ffffffff"}, key) != by_hand  # the key id is covered
+    assert entry_hash(entry) != by_hand
+
+
 def test_appended_entries_hash_as_documented() -> None:
     engine = memory_engine()
     append(engine, 3)
     stored = rows(engine)
+    keys = verifying_keys(anchor_of(engine.url))
     prev = GENESIS
     for row in stored:
-        fields = {k: row[k] for k in ("seq", *FIELDS, "prev_hash")}
+        fields = {k: row[k] for k in ("seq", *FIELDS, "prev_hash", "key_id")}
         fields["at"] = row["at"].isoformat(timespec="microseconds")
         layout = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        text = hashlib.sha256(layout.encode("utf-8")).hexdigest()
+        key = keys[row["key_id"]]
+        text = hmac.new(key, layout.encode("utf-8"), hashlib.sha256).hexdigest()
         assert row["prev_hash"] == prev
         assert row["hash"] == text
         prev = row["hash"]

@@ -215,7 +215,9 @@ def audit_verify(
         str | None, typer.Option(help="a head saved earlier by `audit head`, as SEQ:HASH")
     ] = None,
 ) -> None:
-    """Recompute the audit chain; exit 1 when any entry was modified, deleted or reordered."""
+    """Recompute the audit chain (every HMAC with the audit key, every link, the head) and
+    compare it with the checkpoints outside the database; exit 1 when any entry was modified,
+    deleted or reordered, the tail deleted, or the chain recomputed without the key."""
     from esgledger import audit
 
     store = _open(ledger)
@@ -227,12 +229,19 @@ def audit_verify(
             raise typer.Exit(2)
         anchor = (int(seq), digest)
     result = audit.verify(store.engine, anchor)
+    for note in result.notes:
+        errors.print(f"note: {note}", style="yellow", markup=False, highlight=False)
     for problem in result.problems:
-        errors.print(str(problem), style="red", markup=False)
+        errors.print(str(problem), style="red", markup=False, highlight=False)
     if not result.ok:
         errors.print(f"audit log: {len(result.problems)} problem(s) in {result.entries} entries")
         raise typer.Exit(1)
-    console.print(f"audit log intact: {result.entries} entries, head {result.head_seq}")
+    console.print(
+        f"audit log intact: {result.entries} entries, head {result.head_seq}; "
+        f"key {result.key_id or 'none yet'}, {result.checkpoints} checkpoint(s) matched",
+        markup=False,
+        highlight=False,
+    )
 
 
 @audit_app.command("head")
@@ -243,6 +252,30 @@ def audit_head(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
     store = _open(ledger)
     result = audit.verify(store.engine)
     console.print(f"{result.head_seq}:{result.head_hash}")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
+    """Verify the chain and append its head to the checkpoint file outside the database
+    (ESGLEDGER_AUDIT_CHECKPOINTS, else beside the ledger); prints SEQ:HASH. The platform also
+    writes one every few entries; run this from a scheduler to anchor quiet periods."""
+    from esgledger import audit
+
+    store = _open(ledger)
+    result, point = audit.checkpoint(store.engine)
+    if not result.ok:
+        for problem in result.problems:
+            errors.print(str(problem), style="red", markup=False, highlight=False)
+        errors.print("audit log: not checkpointed, the chain does not verify")
+        raise typer.Exit(1)
+    if point is None:
+        errors.print(
+            f"audit log: no checkpoint file for this ledger (set {audit.CHECKPOINTS_VARIABLE})"
+        )
+        raise typer.Exit(2)
+    where = audit.anchor_of(store.engine.url).checkpoints
+    console.print(f"{point.seq}:{point.hash}", markup=False, highlight=False)
+    errors.print(f"checkpoint written to {where}", markup=False, highlight=False)
 
 
 @audit_app.command("show")

@@ -228,7 +228,9 @@ class AdjustmentRow(Base):
 
 
 class AuditEntryRow(Base):
-    """One entry of the append-only audit log; ``hash`` covers the entry and ``prev_hash``."""
+    """One entry of the append-only audit log; ``hash`` covers the entry and ``prev_hash``:
+    HMAC-SHA256 under the audit key named by ``key_id`` (migration 0011), or plain SHA-256
+    for the entries written before the log had a key (``key_id`` NULL)."""
 
     __tablename__ = "audit_log"
 
@@ -243,6 +245,7 @@ class AuditEntryRow(Base):
     after: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(Text)
     hash: Mapped[str] = mapped_column(Text, unique=True)
+    key_id: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditHeadRow(Base):

@@ -141,6 +141,15 @@ class VerificationOut(BaseModel):
     head_seq: int
     head_hash: str
     problems: list[ProblemOut]
+    key_id: str | None = Field(
+        default=None, description="id of the audit key that signs new entries (outside the ledger)"
+    )
+    checkpoints: int = Field(
+        default=0, description="checkpoints of the head, kept outside the ledger, compared"
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="what could not be checked, without being a problem"
+    )
 
 
 # -- users ----------------------------------------------------------------------------------
@@ -488,21 +497,41 @@ def api_audit(
     return page
 
 
-def _verification(engine: Engine) -> VerificationOut:
-    result = audit.verify(engine)
+def _verification(engine: Engine, expect: str | None = None) -> VerificationOut:
+    anchor = None
+    if expect:
+        seq, _, digest = expect.partition(":")
+        anchor = (int(seq), digest)
+    result = audit.verify(engine, anchor)
     return VerificationOut(
         ok=result.ok,
         entries=result.entries,
         head_seq=result.head_seq,
         head_hash=result.head_hash,
         problems=[ProblemOut(seq=p.seq, message=p.message) for p in result.problems],
+        key_id=result.key_id,
+        checkpoints=result.checkpoints,
+        notes=list(result.notes),
     )
 
 
 @router.get("/api/audit/verify", tags=["audit"])
-def api_audit_verify(request: Request, _me: Auditor) -> VerificationOut:
-    """Recompute the hash chain: every entry's hash, the links, the sequence and the head."""
-    return _verification(ledger(request).engine)
+def api_audit_verify(
+    request: Request,
+    _me: Auditor,
+    expect: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{1,10}:[0-9a-f]{64}$",
+            description="a head saved elsewhere (`esgledger audit head`), as SEQ:HASH",
+        ),
+    ] = None,
+) -> VerificationOut:
+    """Recompute the hash chain: every entry's HMAC under the audit key, the links, the
+    sequence and the head, and compare it with the checkpoints of the head kept outside the
+    database (and with ``expect`` when given): a deleted tail or a chain recomputed without
+    the key fails."""
+    return _verification(ledger(request).engine, expect)
 
 
 @router.get("/audit", include_in_schema=False)
