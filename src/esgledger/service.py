@@ -20,10 +20,12 @@ from esgledger.calc.workforce import COLUMNS as WORKFORCE_COLUMNS
 from esgledger.calc.workforce import METRICS as WORKFORCE
 from esgledger.calc.workforce import aggregate_totals, compute_workforce
 from esgledger.checks import Finding, TargetStatus, load_targets, run_checks, target_status
+from esgledger.checks.consistency import published_number
 from esgledger.domain.diagnostics import Diagnostic, has_errors
 from esgledger.factors import CalcSettings
 from esgledger.metrics import ledger_sources as ledger_sources  # noqa: PLC0414 - re-export
 from esgledger.metrics import load_catalogue
+from esgledger.metrics.catalogue import Aggregation, Metric
 from esgledger.store import registers
 from esgledger.units import conversion_factor
 
@@ -145,7 +147,7 @@ def reported_figures(source: Source, years: list[int] | None = None) -> pd.DataF
     as written, so a trailing ``+`` (a published lower bound) and the printed decimals reach
     the checks.
     """
-    stored = metric_frame(source, years)
+    stored = _annual(metric_frame(source, years))
     roots = set(_roots(source))
     return pd.DataFrame(
         {
@@ -158,6 +160,28 @@ def reported_figures(source: Source, years: list[int] | None = None) -> pd.DataF
             "published": stored["value_text"],
         }
     )
+
+
+def _annual(stored: pd.DataFrame) -> pd.DataFrame:
+    """One figure per metric, entity and year from the current values (:func:`stored_value`'s
+    rule): the annual value; for a figure given only by months, their sum when the metric
+    adds up (the months of any other metric make no year)."""
+    annual = stored[stored["month"].isna()]
+    months = stored[stored["month"].notna()]
+    keys = ["metric_id", "entity_id", "year"]
+    if months.empty:
+        return annual
+    given = pd.MultiIndex.from_frame(annual[keys])
+    only = months[~pd.MultiIndex.from_frame(months[keys]).isin(given)]
+    catalogue = load_catalogue()
+    adds = only["metric_id"].map(
+        lambda m: m in catalogue and catalogue.get(m).aggregation == Aggregation.SUM
+    )
+    summed: pd.DataFrame = (
+        only[adds.astype(bool)].groupby(keys, sort=False)["value"].sum().reset_index()
+    )
+    summed["value_text"] = summed["value"].map("{:.10g}".format)
+    return pd.concat([annual, summed], ignore_index=True)
 
 
 def monthly_series(source: Source) -> pd.DataFrame:
@@ -325,23 +349,20 @@ def _register_counts(book: Book, year: int) -> tuple[dict[str, int], dict[str, A
     return kpi_counts(rows, year), origin
 
 
-def adjustment_batches(source: Source) -> frozenset[int]:
-    """The batches that posted approved adjustments (restatement deltas, workflow/periods.py)."""
-    book = book_of(source)
-    return book.memo(("adjustment_batches",), book.ledger.adjustment_batches)
-
-
-def stored_value(records: pd.DataFrame, adjustments: frozenset[int]) -> float | None:
-    """The stored figure of one metric, entity and year from its records (ordered by ``rid``):
-    the last record entered or imported, plus every adjustment delta posted after it. A new
-    import replaces what came before; an approved adjustment adds its difference to it."""
+def stored_value(records: pd.DataFrame, metric: Metric) -> float | None:
+    """The stored figure of one metric, entity and year from its current values (the store
+    keeps one current value per metric, entity, year and month; a restatement supersedes it,
+    ``Ledger.metric_history``): the annual value; without one, the months' values summed when
+    the metric adds up (``aggregation`` sum), else none (a ratio's months do not make a year)."""
     if records.empty:
         return None
-    adjusting = records["batch_id"].isin(list(adjustments))
-    bases = records.loc[~adjusting, "rid"]
-    after = records if bases.empty else records[records["rid"] >= bases.max()]
-    values = after["value"].dropna()
-    return None if values.empty else float(values.sum())
+    annual = records.loc[records["month"].isna(), "value"].dropna()
+    if not annual.empty:
+        return float(annual.iloc[-1])
+    months = records["value"].dropna()
+    if months.empty or metric.aggregation != Aggregation.SUM:
+        return None
+    return float(months.sum())
 
 
 def group_reported_values(source: Source, year: int) -> dict[str, float]:
@@ -349,10 +370,12 @@ def group_reported_values(source: Source, year: int) -> dict[str, float]:
     stored = metric_frame(source, [year])
     roots = set(_roots(source))
     group = stored[stored["entity_id"].isin(roots)]
-    adjustments = adjustment_batches(source)
+    catalogue = load_catalogue()
     out = {}
     for metric_id, records in group.groupby("metric_id", sort=False):
-        value = stored_value(records, adjustments)
+        if str(metric_id) not in catalogue:
+            continue
+        value = stored_value(records, catalogue.get(str(metric_id)))
         if value is not None:
             out[str(metric_id)] = value
     return out
@@ -370,13 +393,15 @@ def kpi_table(source: Source, year: int, lang: str = "en") -> tuple[pd.DataFrame
     the diagnostics of the computation."""
     catalogue = load_catalogue()
     stored = reported_figures(source, [year])
-    group = stored[stored["entity_id"] == "*"].drop_duplicates("metric_id", keep="last")
-    reported = dict(zip(group["metric_id"], group["published"], strict=True))
+    group = stored[stored["entity_id"] == "*"]
+    texts = dict(zip(group["metric_id"], group["published"], strict=True))
     values = group_reported_values(source, year)
-    for metric_id, value in values.items():  # an approved adjustment restates the published
-        last = group.loc[group["metric_id"] == metric_id, "value"]
-        if not last.empty and last.iloc[-1] != value:
-            reported[metric_id] = f"{value:.10g}"
+    reported = {  # the figure as published where it was written as a number, else its value
+        metric_id: str(texts[metric_id])
+        if published_number(str(texts.get(metric_id, "")))
+        else f"{value:.10g}"
+        for metric_id, value in values.items()
+    }
     computed, problems = computed_figures(source, year)
     rows = []
     for number, metric in sorted(catalogue.seed_rows().items()):

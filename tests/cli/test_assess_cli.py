@@ -65,7 +65,7 @@ def test_a_survey_from_the_command_line(db: str, tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0, out
     assert stat.S_IMODE(links.stat().st_mode) == 0o600
-    rows = list(csv.DictReader(links.open(encoding="utf-8")))
+    rows = list(csv.DictReader(links.open(encoding="utf-8-sig")))  # with a BOM, for Excel
     assert [r["group"] for r in rows] == ["staff", "staff"]
     url = urlparse(rows[0]["link"])
     assert (url.scheme, url.netloc, url.path) == ("https", "esg.example", "/survey/2")

@@ -292,14 +292,18 @@ def test_form_and_adjustment_records_say_who_and_why(workflow_ledger: Ledger) ->
 def test_an_adjustment_restates_the_reported_figure_it_follows(
     workflow_ledger: Ledger,
 ) -> None:
-    # an adjustment of a reported figure posts the difference as a second record: the group
-    # figure of kpi_table, the report and the tree is the form's 9,000 plus the +500 delta
+    # an approved adjustment of a reported figure is its new version: the group figure of
+    # kpi_table, the report and the tree is the restated 9,500 t; the form's 9,000 t is the
+    # earlier version it supersedes, shown under it
     node = explain_metric(workflow_ledger, f"metric:2025:{WATER}")
-    form, adjustment = _records(node)
-    assert (form.value, adjustment.value) == (9000, 500)
-    assert "missed a meter" in adjustment.detail["adjustment"]
-    assert "used" in adjustment.detail and "used" in form.detail
-    assert "2 records stored" in node.detail["rule"]
+    (current,) = _records(node)
+    (earlier,) = [c for c in node.children if c.label.startswith("earlier version: record ")]
+    assert (current.value, earlier.value) == (9500, 9000)
+    assert "missed a meter" in current.detail["adjustment"]
+    assert "used" in current.detail and "used" not in earlier.detail
+    assert earlier.detail["entered"].endswith("by gown")
+    assert earlier.detail["superseded by"] == f"batch {int(current.detail['batch'])}"
+    assert "1 earlier version(s) superseded" in node.detail["restated"]
     assert node.value == 9500
     assert figure_value(workflow_ledger, f"metric:2025:{WATER}") == 9500
     table, _ = service.kpi_table(workflow_ledger, 2025)

@@ -51,6 +51,9 @@ ENTITIES = (
     ),
 )
 
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+"""The newest migration: a new ledger is at it, an old one is upgraded to it."""
+
 
 def _activity(n: int = 5, prefix: str = "a") -> pd.DataFrame:
     """A frame with every writable column, including missing values and Chinese text."""
@@ -125,7 +128,7 @@ def test_init_is_idempotent_and_at_head(tmp_path: Path) -> None:
         ledger.init()
         assert ledger.is_initialised()
         with ledger.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_heads() == ("0010",)
+            assert MigrationContext.configure(conn).get_current_heads() == (HEAD,)
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert set(ledger.counts().values()) == {0}
@@ -144,9 +147,71 @@ def test_a_ledger_at_0001_upgrades_and_keeps_its_rows(tmp_path: Path) -> None:
         assert "activity_record" in tables and "metric_value" not in tables
         ledger.init()
         with ledger.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_heads() == ("0010",)
+            assert MigrationContext.configure(conn).get_current_heads() == (HEAD,)
         assert ledger.counts()["metric_value"] == 0
         assert ledger.counts()["entity"] == len(ENTITIES)
+
+
+def _at_0011(path: Path) -> Ledger:
+    ledger = Ledger.open(path)
+    with ledger.engine.begin() as conn:
+        command.upgrade(alembic_config(connection=conn), "0011")
+        conn.exec_driver_sql(
+            "INSERT INTO entity (entity_id, name, kind, equity_share, operational_control, "
+            "financial_control) VALUES ('S1', 'Sub', 'subsidiary', 1, 1, 1), "
+            "('S2', 'Sub 2', 'subsidiary', 1, 1, 1)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO import_batch (batch_id, kind, file_name, sha256, rows, imported_at) "
+            "VALUES (1, 'form', 'request:1', 'a', 1, '2026-01-01'), "
+            "(2, 'adjustment', 'adjustment:1', 'b', 1, '2026-02-01')"
+        )
+    return ledger
+
+
+def test_an_older_ledgers_repeated_figures_become_versions(tmp_path: Path) -> None:
+    """Before 0012 an approved adjustment of a reported figure posted its difference (+100 t
+    on 1,000 t): the upgrade makes it the restated figure, 1,100 t, a version superseding the
+    first; the difference stays in its note."""
+    ledger = _at_0011(tmp_path / "old.db")
+    with ledger.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO metric_value (record_id, batch_id, entity_id, year, metric_id, value, "
+            "value_text, unit, data_quality, source_kind, source_file, note) VALUES "
+            "('R1', 1, 'S1', 2025, 'water.withdrawal', 1000, '1,000 t', 't', 'reported', "
+            "'form', 'request:1', NULL), "
+            "('A1', 2, 'S1', 2025, 'water.withdrawal', 100, '+100 t', 't', 'reported', "
+            "'adjustment', 'adjustment:1', 'restatement: meter re-read')"
+        )
+    ledger.init()
+    current = ledger.metric_frame([2025])
+    assert list(current["value"]) == [1000.0 + 100.0]
+    history = ledger.metric_history("water.withdrawal", "S1", 2025)
+    assert list(history["value"]) == [1000.0, 1100.0]
+    assert int(history["superseded_by"].iloc[0]) == 2  # superseded by the adjustment batch
+    assert history["superseded_by"].isna().tolist() == [False, True]
+    assert history["note"].iloc[1] == "restatement: meter re-read; posted as the difference +100 t"
+    assert history["value_text"].iloc[1] == "1100 t"
+    ledger.close()
+
+
+def test_an_older_ledgers_register_id_twice_stops_the_upgrade(tmp_path: Path) -> None:
+    ledger = _at_0011(tmp_path / "old.db")
+    with ledger.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO register_import (import_id, kind, year, file_name, sha256, rows, "
+            "imported_by, imported_at) VALUES (1, 'bcm', 2024, 'a.csv', 'a', 1, 'x', "
+            "'2026-01-01'), (2, 'bcm', 2024, 'b.csv', 'b', 1, 'y', '2026-01-02')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO register_entry (import_id, kind, year, row_key, entity_id, line, data) "
+            "VALUES (1, 'bcm', 2024, 'R-1', 'S1', 2, '{}'), (2, 'bcm', 2024, 'R-1', 'S2', 2, '{}')"
+        )
+    with pytest.raises(RuntimeError, match=r"bcm 2024 'R-1': S1 import 1 line 2; bcm 2024 'R-1'"):
+        ledger.init()
+    with ledger.engine.connect() as conn:  # nothing changed: still at 0011
+        assert MigrationContext.configure(conn).get_current_heads() == ("0011",)
+    ledger.close()
 
 
 def test_init_on_postgresql_is_idempotent_and_at_head(pg_url: str) -> None:

@@ -360,3 +360,31 @@ def test_approving_an_overlapping_request_is_refused(ledger: Ledger) -> None:
     with pytest.raises(Conflict, match=rf"request {first}"):
         _approve(ledger, second, ELECTRICITY, "1,000", "MWh")
     assert current_figure(ledger.engine, "S01", 2025, ELECTRICITY) == 1200.0
+
+
+def test_a_restated_reported_figure_is_a_new_version(ledger: Ledger) -> None:
+    """An approved adjustment of a reported figure (water, a metric value) makes one current
+    value, the restated one; the figure read before is kept as its previous version, and the
+    KPI table and targets read the current one (they stopped on 'two values' before)."""
+    from esgledger import service  # noqa: PLC0415
+
+    engine = ledger.engine
+    _approve(ledger, _collect(ledger, "water", [WATER]), WATER, "1,000", "t")
+    periods.lock_period(engine, who(ledger, "com"), 2025)
+    adjustment = periods.propose_adjustment(
+        engine, who(ledger, "own"), "S01", 2025, WATER, "1,100", "t", "meter re-read"
+    )
+    batch = periods.decide_adjustment(engine, who(ledger, "com"), adjustment, True)
+    assert current_figure(engine, "S01", 2025, WATER) == 1100.0
+    current = ledger.metric_frame([2025])
+    water = current[(current["metric_id"] == WATER) & (current["entity_id"] == "S01")]
+    assert list(water["value"]) == [1100.0]  # the full figure, not the +100 difference
+    history = ledger.metric_history(WATER, "S01", 2025)
+    assert list(history["value"]) == [1000.0, 1100.0]
+    assert list(history["superseded_by"].isna()) == [False, True]
+    assert int(history["batch_id"].iloc[1]) == batch
+    service.targets(ledger, 2025)  # raised ValueError: two values for water.withdrawal S01 2025
+    table, _ = service.kpi_table(ledger, 2025)
+    row = table[table["metric_id"] == WATER]
+    assert not row.empty
+    assert audit.verify(engine).ok

@@ -119,6 +119,13 @@ _NOTE = re.compile(r"\(([^()]*)\)\s*$")
 _PUBLISHED = r"-?\d+(?:\.\d*)?"
 
 
+def published_number(text: str) -> bool:
+    """Whether a figure's text as written is a published number (``1,234.5``, ``140+``,
+    ``99.11%``), not text with a unit or words (a form's ``9,000 t``)."""
+    core = re.sub(r"[,\s+%]", "", text.strip())
+    return re.fullmatch(_PUBLISHED, core) is not None
+
+
 # ------------------------------------------------------------------------------------ settings
 
 

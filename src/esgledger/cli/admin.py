@@ -1,30 +1,29 @@
-"""Ledger administration commands: entities, parameters, settings, overrides, context, base year."""
+"""Ledger administration commands: entities, parameters, settings, overrides, context, base year.
+
+Every change goes through :mod:`esgledger.usecases.reference` as the operator (``--actor``,
+default ``cli``): refused when it would alter a locked year's figures, written with its audit
+entry in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import pandas as pd
 import typer
 from rich.table import Table
 
-from esgledger.calc.workforce import TURNOVER_BASES
 from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _open, console, errors
 from esgledger.domain.model import StructuralChange
+from esgledger.usecases.reference import SETTINGS
 
-SETTINGS = {
-    "gwp_set": "AR4, AR5 or AR6",
-    "approach": "operational_control, financial_control or equity_share",
-    "grid_level": "province, region or national: finest grid-factor geography tried first",
-    "factor_as_of": "YYYY-MM-DD: only factors published by then are used (empty: latest)",
-    "natural_gas_tce": "high (1.33), low (1.10), gasfield_2008 (1.2143) or oilfield_2008",
-    "ch4_convention": "split (AR6 27.0 for combustion CH4) or generic (AR6 27.9)",
-    "scope2_total_basis": "location or market: which scope 2 enters the total",
-    "turnover_basis": "closing (GRI 401-1), average or closing_plus_leavers: turnover denominator",
-    "base_year": "base year of the inventory (YYYY)",
-    "base_year_threshold": "significance threshold of base-year recalculation (0.05 = 5 %)",
-}
+if TYPE_CHECKING:
+    from esgledger.auth.accounts import Principal
+
+T = TypeVar("T")
+
+ActorOption = Annotated[str, typer.Option("--actor", help="who makes the change (audit log)")]
 
 entities_app = typer.Typer(help="The organisation tree.", no_args_is_help=True)
 parameter_app = typer.Typer(
@@ -51,6 +50,19 @@ def _print(frame: pd.DataFrame, title: str) -> None:
     console.print(table)
 
 
+def _change(what: str, call: Callable[[Principal], T], actor: str) -> T:
+    """Run a reference change as the operator ``actor``: a refusal is printed, exit 2 for
+    input that is wrong, 1 for a change refused (a locked period, no permission)."""
+    from esgledger.auth.accounts import operator
+    from esgledger.domain.errors import Invalid, WorkflowError
+
+    try:
+        return call(operator(actor))
+    except WorkflowError as exc:
+        errors.print(f"{what}: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2 if isinstance(exc, Invalid) else 1) from exc
+
+
 @entities_app.command("list")
 def entities_list(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
     """List the entities with their consolidation shares."""
@@ -72,9 +84,12 @@ def entities_list(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
 
 
 @entities_app.command("import")
-def entities_import(file: Path, ledger: LedgerOption = DEFAULT_LEDGER) -> None:
+def entities_import(
+    file: Path, ledger: LedgerOption = DEFAULT_LEDGER, actor: ActorOption = "cli"
+) -> None:
     """Add or update entities from a CSV (columns as in docs/user-guide.md)."""
     from esgledger.ingest.entities import read_entities
+    from esgledger.usecases import reference
 
     store = _open(ledger)
     found, problems = read_entities(file, store.organisation())
@@ -82,8 +97,13 @@ def entities_import(file: Path, ledger: LedgerOption = DEFAULT_LEDGER) -> None:
         errors.print(str(d), highlight=False)
     if problems:
         raise typer.Exit(1)
-    store.upsert_entities(found)
-    console.print(f"{len(found)} entities stored")
+    changes = _change(
+        f"entities import {file.name}",
+        lambda who: reference.import_entities(store.engine, who, found),
+        actor,
+    )
+    changed = sum(c.seq is not None for c in changes)
+    console.print(f"{len(found)} entities stored ({changed} added or changed)")
 
 
 @parameter_app.command("set")
@@ -94,9 +114,17 @@ def parameter_set(
     source: Annotated[str, typer.Option(help="where the value comes from")],
     year: Annotated[int | None, typer.Option(help="year (default: all)")] = None,
     ledger: LedgerOption = DEFAULT_LEDGER,
+    actor: ActorOption = "cli",
 ) -> None:
     """Set a parameter, e.g. density.gasoline 0.73 kg/L or fx.CNY_per_USD 7.1 CNY/USD."""
-    _open(ledger).set_parameter(name, year, value, unit, source)
+    from esgledger.usecases import reference
+
+    engine = _open(ledger).engine
+    _change(
+        f"parameter set {name}",
+        lambda who: reference.set_parameter(engine, who, name, year, value, unit, source),
+        actor,
+    )
     console.print(f"{name} = {value} {unit} ({'all years' if year is None else year})")
 
 
@@ -107,30 +135,18 @@ def parameter_list(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
 
 
 @setting_app.command("set")
-def setting_set(key: str, value: str, ledger: LedgerOption = DEFAULT_LEDGER) -> None:
+def setting_set(
+    key: str, value: str, ledger: LedgerOption = DEFAULT_LEDGER, actor: ActorOption = "cli"
+) -> None:
     """Set an inventory setting (see `esgledger setting list`)."""
-    if key not in SETTINGS:
-        errors.print(f"unknown setting {key!r}; known: {', '.join(SETTINGS)}")
-        raise typer.Exit(2)
-    from esgledger.factors import load_library
-    from esgledger.service import settings_from_ledger
+    from esgledger.usecases import reference
 
-    store = _open(ledger)
-    before = store.get_setting(key)
-    store.set_setting(key, value)
-    try:
-        problems = [str(p) for p in settings_from_ledger(store).validate(load_library())]
-    except ValueError as exc:
-        problems = [str(exc)]
-    if key == "turnover_basis" and value not in TURNOVER_BASES:
-        problems.append(f"turnover_basis must be one of {', '.join(TURNOVER_BASES)}")
-    if problems:
-        if before is None:
-            store.delete_setting(key)
-        else:
-            store.set_setting(key, before)
-        errors.print(f"{key} = {value!r} refused: {'; '.join(problems)}")
-        raise typer.Exit(2)
+    engine = _open(ledger).engine
+    _change(
+        f"setting set {key}",
+        lambda who: reference.set_setting(engine, who, key, value),
+        actor,
+    )
     console.print(f"{key} = {value}")
 
 
@@ -153,25 +169,31 @@ def override_add(
     source: Annotated[str, typer.Option(help="provenance of the factor")],
     region: Annotated[str | None, typer.Option(help="region code")] = None,
     year: Annotated[int | None, typer.Option(help="year")] = None,
-    user: Annotated[str | None, typer.Option(help="who enters it")] = None,
+    user: Annotated[str | None, typer.Option(help="who enters it (default: --actor)")] = None,
     ledger: LedgerOption = DEFAULT_LEDGER,
+    actor: ActorOption = "cli",
 ) -> None:
     """Add a factor override, e.g. electricity CO2 0.42 kgCO2/kWh --region CN-HK."""
-    from esgledger.factors import load_library
-    from esgledger.factors.library import ef_to_tonnes_per
-    from esgledger.units import UnitError
+    from esgledger.usecases import reference
 
-    library = load_library()
-    if activity_type not in library.known_activity_types():
-        errors.print(f"unknown activity type {activity_type!r}")
-        raise typer.Exit(2)
-    try:
-        ef_to_tonnes_per(unit, str(library.activity_types.at[activity_type, "basis_unit"]))
-    except UnitError as exc:
-        errors.print(f"unit {unit!r}: {exc}")
-        raise typer.Exit(2) from exc
-    oid = _open(ledger).add_override(activity_type, region, year, gas, value, unit, source, user)
-    console.print(f"override {oid} stored")
+    engine = _open(ledger).engine
+    change = _change(
+        f"override add {activity_type} {gas}",
+        lambda who: reference.add_override(
+            engine,
+            who,
+            activity_type,
+            gas,
+            value,
+            unit,
+            source,
+            region=region,
+            year=year,
+            entered_by=user,
+        ),
+        actor,
+    )
+    console.print(f"override {change.object_id} stored")
 
 
 @override_app.command("list")
@@ -189,9 +211,19 @@ def context_set(
     unit: str,
     source: Annotated[str, typer.Option(help="where the figure comes from")],
     ledger: LedgerOption = DEFAULT_LEDGER,
+    actor: ActorOption = "cli",
 ) -> None:
     """Set a denominator, e.g. G00 2024 revenue 313.16 亿元 or G00 2024 employees 90759 person."""
-    _open(ledger).set_context(entity_id, year, metric, value, unit, source)
+    from esgledger.usecases import reference
+
+    engine = _open(ledger).engine
+    _change(
+        f"context set {entity_id} {year} {metric}",
+        lambda who: reference.set_context(
+            engine, who, entity_id, year, metric, value, unit, source
+        ),
+        actor,
+    )
     console.print(f"{entity_id} {year} {metric} = {value} {unit}")
 
 
@@ -212,10 +244,17 @@ def baseyear_add_change(
     ] = None,
     entity: Annotated[str | None, typer.Option()] = None,
     ledger: LedgerOption = DEFAULT_LEDGER,
+    actor: ActorOption = "cli",
 ) -> None:
     """Record a structural or methodology change (acquisition, divestment, methodology...)."""
-    _open(ledger).add_structural_change(
-        StructuralChange(change_id, year, kind, description, entity, impact)
+    from esgledger.usecases import reference
+
+    engine = _open(ledger).engine
+    change = StructuralChange(change_id, year, kind, description, entity, impact)
+    _change(
+        f"baseyear add-change {change_id}",
+        lambda who: reference.add_structural_change(engine, who, change),
+        actor,
     )
     console.print(f"change {change_id} recorded")
 

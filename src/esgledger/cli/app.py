@@ -119,13 +119,20 @@ def init(
     store = _open(ledger, must_exist=False)
     store.init()
     if entities is not None:
+        from esgledger.auth.accounts import operator
+        from esgledger.domain.errors import WorkflowError
         from esgledger.ingest.entities import read_entities
+        from esgledger.usecases.reference import import_entities
 
-        found, problems = read_entities(entities)
+        found, problems = read_entities(entities, store.organisation())
         _print_diagnostics(problems)
         if exit_code(problems):
             raise typer.Exit(1)
-        store.upsert_entities(found)
+        try:  # the same door as `entities import`: lock check and audit entries
+            import_entities(store.engine, operator("cli"), found)
+        except WorkflowError as exc:
+            errors.print(f"init --entities: {exc}", markup=False, highlight=False)
+            raise typer.Exit(1) from exc
     console.print(f"ledger ready: {shown(ledger)} ({len(store.organisation())} entities)")
 
 
@@ -357,6 +364,20 @@ def show_table(table: pd.DataFrame, title: str) -> None:
     console.print(out)
 
 
+def _write_kpi_xlsx(store: Any, table: pd.DataFrame, year: int, path: Path) -> None:
+    """Write the KPI table to an XLSX file, recorded in the audit log as an export."""
+    import io
+
+    from esgledger.auth.accounts import operator
+    from esgledger.usecases.exports import record_export
+
+    buffer = io.BytesIO()
+    table.to_excel(buffer, index=False, sheet_name=f"KPI {year}")
+    content = buffer.getvalue()
+    record_export(store.engine, operator("cli"), "kpi", year, content, fmt="xlsx", rows=len(table))
+    path.write_bytes(content)
+
+
 @app.command()
 def kpi(
     year: Annotated[int, typer.Option("--year", "-y", help="reporting year")],
@@ -374,7 +395,7 @@ def kpi(
     store = _open(ledger)
     table, problems = kpi_table(store, year, lang)  # problems: how subsidiaries' totals combined
     if xlsx is not None:
-        table.to_excel(xlsx, index=False, sheet_name=f"KPI {year}")
+        _write_kpi_xlsx(store, table, year, xlsx)
     _emit(table, as_json, False, f"Key performance table {year}", problems)
 
 

@@ -211,12 +211,13 @@ def materiality_links(
         secrets = survey.issue_tokens(store.engine, _operator(actor), campaign, group, count)
     except WorkflowError as exc:
         raise _fail(f"materiality links: {exc}") from exc
+    from esgledger.store.engine import private_file
+    from esgledger.workflow.export import write_csv
+
     root = base_url.rstrip("/")
-    with out.open("x", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["group", "link"])
-        writer.writerows([group, f"{root}/survey/{campaign}?token={s}"] for s in secrets)
-    out.chmod(0o600)
+    rows = [{"group": group, "link": f"{root}/survey/{campaign}?token={s}"} for s in secrets]
+    private_file(out)  # one-time links are secrets: owner only, from creation
+    out.write_bytes(write_csv(rows, ["group", "link"]))
     console.print(f"{count} link(s) for {group} written to {out}", markup=False)
 
 

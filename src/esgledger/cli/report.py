@@ -81,6 +81,23 @@ def _build(store: Any, year: int, lang: Lang) -> Report:
         raise _fail(f"report {year} ({lang}): cannot be built: {exc}") from exc
 
 
+def _audited(store: Any, year: int, lang: Lang, kind: str, content: bytes, built: Report) -> None:
+    """Record the file in the audit log, as the web download does (one export each)."""
+    from esgledger.auth.accounts import operator
+    from esgledger.usecases.exports import record_export
+
+    record_export(
+        store.engine,
+        operator("cli"),
+        "report",
+        f"{year}/{lang}.{kind}",
+        content,
+        fmt=kind,
+        data_version=built.meta.get("data_version"),
+        built_at=built.meta.get("built_at"),
+    )
+
+
 @report_app.command("build")
 def build(
     year: YearOption,
@@ -109,6 +126,7 @@ def build(
             except (ValueError, ImportError, OSError) as exc:
                 raise _fail(f"report {year} ({code}, {kind}): cannot be rendered: {exc}") from exc
             target = out / report.file_name(year, code, kind)
+            _audited(store, year, code, kind, content, built)
             target.write_bytes(content)
             table.add_row(str(target), code, _size(len(content)), str(len(built.gaps)))
     console.print(table)

@@ -5,9 +5,10 @@ lineage id. Without an entity the figure is the group's, with the value the repo
 ``service.kpi_table`` show: the figure the ledger computes itself where it computes one
 (``service.computed_figures``: the activity sums and inventory keys of
 ``metrics/data/ledger_sources.csv``, the workforce figures of the latest roster combined with
-the totals subsidiaries report), else the figure stored as reported for the root entity (the
-last record entered or imported plus the approved adjustments after it,
-``service.stored_value``: the rule of ``kpi_table`` and of the report). With an entity, the same
+the totals subsidiaries report), else the figure stored as reported for the root entity (its
+current version: a restatement, by an approved adjustment or a later import, supersedes the
+value before it, which stays as its history; ``service.stored_value``: the rule of
+``kpi_table`` and of the report). With an entity, the same
 rules on that entity's records, inventory lines, roster rows and stored figures.
 
 :func:`explain_metric` returns the derivation tree (:class:`esgledger.calc.explain.Node`, the
@@ -20,8 +21,8 @@ shape of the ``ghg:`` and ``energy:`` trees, so the CLI prints it and ``--json``
   part (its roster rows, or the total a subsidiary reported, with file and row);
 - ratio: the value with its numerator and denominator as children, each explained the same
   way (group ratios are recomputed from summed parts, never averaged);
-- reported: the stored record(s): value, unit, entity, file and row (or data request /
-  adjustment with reason and who), batch.
+- reported: the current stored record: value, unit, entity, file and row (or data request /
+  adjustment with reason and who), batch; then the earlier versions it restates.
 
 :func:`metric_value` returns the value a tree's root shows; it is the ``metric`` provider of the
 figure registry (:mod:`esgledger.figures`), which a report's printed figures are checked
@@ -161,10 +162,6 @@ class _Context:
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[Diagnostic]]:
         return service.workforce_frame(self.book, year)
 
-    @property
-    def adjustments(self) -> frozenset[int]:
-        return service.adjustment_batches(self.book)
-
     def records(self, fig: MetricFigure) -> pd.DataFrame:
         """Stored figures of a metric, year and entity (the root entities' for the group)."""
         stored = self.stored(fig.year)
@@ -250,7 +247,7 @@ def _resolve(ctx: _Context, fig: MetricFigure) -> _Found | None:
         value = _entity_computed(ctx, metric, fig)
     if value is not None:
         return _Found(source["source"] if source else "workforce", float(value))
-    stored = service.stored_value(ctx.records(fig), ctx.adjustments)
+    stored = service.stored_value(ctx.records(fig), metric)
     return None if stored is None else _Found("reported", stored)
 
 
@@ -578,6 +575,38 @@ def _record_node(row: dict[str, Any], origin: dict[str, Any], used: bool) -> Nod
     )
 
 
+def _earlier_versions(ctx: _Context, current: pd.DataFrame) -> pd.DataFrame:
+    """The superseded versions of the current values ``current`` (oldest first)."""
+    ledger = ctx.book.ledger
+    parts = [
+        history[history["superseded_by"].notna()]
+        for history in (
+            ledger.metric_history(
+                str(r["metric_id"]),
+                str(r["entity_id"]),
+                int(r["year"]),
+                None if pd.isna(r["month"]) else int(r["month"]),
+            )
+            for r in table_rows(current)
+        )
+    ]
+    kept = [p for p in parts if not p.empty]
+    return pd.concat(kept, ignore_index=True) if kept else current.iloc[0:0]
+
+
+def _version_node(row: dict[str, Any], origin: dict[str, Any]) -> Node:
+    """An earlier version of a reported figure: what it was, and the batch that restated it."""
+    node = _record_node(row, origin, False)
+    node.detail["superseded by"] = f"batch {int(row['superseded_by'])}"
+    return Node(
+        "earlier version: " + node.label,
+        node.value,
+        node.unit,
+        node.detail,
+        record=node.record,
+    )
+
+
 def _reported(ctx: _Context, fig: MetricFigure, metric: Metric, root: Node, depth: int) -> None:
     stored = ctx.records(fig)
     owner = f"the root entity {', '.join(sorted(ctx.roots))}" if fig.entity is None else fig.entity
@@ -587,20 +616,27 @@ def _reported(ctx: _Context, fig: MetricFigure, metric: Metric, root: Node, dept
         else "the ledger computes none for this year"
     )
     root.detail["source"] = f"reported: the figure of {owner} stored in the ledger ({computed})"
-    adjusting = stored["batch_id"].isin(list(ctx.adjustments))
-    bases = stored.loc[~adjusting, "rid"]
-    first_used = int(bases.max()) if not bases.empty else int(stored["rid"].min())
-    if len(stored) > 1:
-        root.detail["rule"] = (
-            f"{len(stored)} records stored: the figure is the last one entered or imported"
-            " plus the approved adjustments posted after it (service.stored_value)"
+    annual = stored[stored["month"].isna()]
+    used = annual if not annual.empty else stored
+    earlier = _earlier_versions(ctx, used)
+    if len(used) > 1:
+        root.detail["rule"] = f"the months' {len(used)} current values summed"
+    if not earlier.empty:
+        root.detail["restated"] = (
+            f"{len(earlier)} earlier version(s) superseded: the figure is the current one "
+            "(service.stored_value; Ledger.metric_history)"
         )
-    shown = stored.tail(ctx.rows)
-    root.children.extend(_more(len(stored), len(shown), "earlier records"))
+    shown = used.tail(ctx.rows)
+    root.children.extend(_more(len(used), len(shown), "records"))
     origins = ctx.origins("metric_value", [int(r) for r in shown["rid"]])
     root.children.extend(
-        _record_node(r, origins.get(int(r["rid"]), {}), int(r["rid"]) >= first_used)
-        for r in table_rows(shown)
+        _record_node(r, origins.get(int(r["rid"]), {}), True) for r in table_rows(shown)
+    )
+    before = earlier.tail(ctx.rows)
+    root.children.extend(_more(len(earlier), len(before), "earlier versions"))
+    origins = ctx.origins("metric_value", [int(r) for r in before["rid"]])
+    root.children.extend(
+        _version_node(r, origins.get(int(r["rid"]), {})) for r in table_rows(before)
     )
     if not (metric.is_ratio and metric.numerator and metric.denominator) or depth >= MAX_DEPTH:
         return

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import load_workbook
 
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.factors.library import FactorLibrary, load_library
 from esgledger.ingest.metric_values import metric_frame
-from esgledger.ingest.reader import ReadError, Table, read_csv, read_xlsx
+from esgledger.ingest.reader import ReadError, Table, read_csv, read_xlsx, sheet_names
 from esgledger.ingest.schema import TEMPLATES
 from esgledger.ingest.validate import (
     Collector,
@@ -58,12 +56,7 @@ def _detect_kind(path: Path, data: bytes, kind: str | None) -> tuple[str, Table]
     if fmt == "xlsx":
         if kind is not None:
             return kind, read_xlsx(path, data, kind)
-        try:
-            names = load_workbook(io.BytesIO(data), read_only=True).sheetnames
-        except Exception as exc:
-            raise ReadError(
-                Diagnostic("xlsx", f"not a readable XLSX workbook: {exc}", file=path.name)
-            ) from exc
+        names = sheet_names(path, data)
         tables = {n: read_xlsx(path, data, n) for n in TEMPLATES if n in names}
         filled = {n: t for n, t in tables.items() if t.rows}
         if len(filled) == 1:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.factors.library import FactorLibrary
+from esgledger.ingest.limits import IMPORT
 from esgledger.ingest.reader import Table
 from esgledger.ingest.schema import DATA_QUALITY, INSTRUMENT_TYPES, TEMPLATES
 from esgledger.units import UnitError, parse_unit
@@ -22,7 +23,8 @@ from esgledger.units import UnitError, parse_unit
 _NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 _GROUPED = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 _PERIOD = re.compile(r"^([0-9]{4})(?:-([0-9]{1,2}))?$")
-MAX_DIAGNOSTICS = 1000
+MAX_DIAGNOSTICS = IMPORT.max_problems
+"""How many problems of an import are listed (the bulk import's limit, ingest/limits.py)."""
 
 
 class Collector:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -154,7 +155,18 @@ class RegisterEntryRow(Base):
     register, year and entity sets ``superseded_by`` instead of deleting the row."""
 
     __tablename__ = "register_entry"
-    __table_args__ = (Index("ix_register_entry_kind_year", "kind", "year", "superseded_by"),)
+    __table_args__ = (
+        Index("ix_register_entry_kind_year", "kind", "year", "superseded_by"),
+        Index(
+            "ux_register_entry_current_key",
+            "kind",
+            "year",
+            "row_key",
+            unique=True,
+            sqlite_where=text("superseded_by IS NULL"),
+            postgresql_where=text("superseded_by IS NULL"),
+        ),
+    )
 
     row_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("register_import.import_id"))

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, selec
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
 from esgledger.store import audit_log as audit
-from esgledger.store import frames
+from esgledger.store import frames, records
 from esgledger.store.engine import (
     ACTIVITY,
     BATCH,
@@ -58,6 +58,84 @@ class PeriodLockedError(ValueError):
 
 ROSTER_COLUMNS = [c.name for c in ROSTER.columns if c.name not in ("rid", "batch_id")]
 _RECORD_TABLES = {"activity": ACTIVITY, "direct": DIRECT, "metrics": METRIC}
+
+
+# -- entities and the years with data, in the caller's transaction ---------------------------
+
+ENTITY_COLUMNS = (
+    "entity_id",
+    "name",
+    "name_zh",
+    "parent_id",
+    "kind",
+    "equity_share",
+    "operational_control",
+    "financial_control",
+    "region",
+    "acquired_on",
+    "divested_on",
+)
+
+
+def entity_row(entity: Entity) -> dict[str, Any]:
+    """The stored row of an entity (the columns ``ENTITY_COLUMNS``, typed as stored)."""
+    return {
+        "entity_id": entity.entity_id,
+        "name": entity.name,
+        "name_zh": entity.name_zh,
+        "parent_id": entity.parent_id,
+        "kind": EntityKind(entity.kind).value,
+        "equity_share": float(entity.equity_share),
+        "operational_control": bool(entity.operational_control),
+        "financial_control": bool(entity.financial_control),
+        "region": entity.region,
+        "acquired_on": entity.acquired_on,
+        "divested_on": entity.divested_on,
+    }
+
+
+def entity_rows(conn: Connection, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The stored rows of the entities of ``entity_ids`` that exist, by id (typed like
+    :func:`entity_row`, so that a row read and a row to write compare equal when equal)."""
+    found: dict[str, dict[str, Any]] = {}
+    cols = [ENTITY.c[n] for n in ENTITY_COLUMNS]
+    for chunk in chunks(sorted(set(entity_ids))):
+        for r in conn.execute(select(*cols).where(ENTITY.c.entity_id.in_(chunk))).mappings():
+            row = dict(r)
+            row["equity_share"] = float(row["equity_share"])
+            row["operational_control"] = bool(row["operational_control"])
+            row["financial_control"] = bool(row["financial_control"])
+            found[str(row["entity_id"])] = row
+    return found
+
+
+def write_entities(conn: Connection, entities: Sequence[Entity]) -> None:
+    """Insert new entities and replace the attributes of known ones, in the caller's
+    transaction."""
+    rows = [entity_row(e) for e in entities]
+    existing = set(entity_rows(conn, (r["entity_id"] for r in rows)))
+    updates = [{**r, "b_entity_id": r["entity_id"]} for r in rows if r["entity_id"] in existing]
+    inserts = [r for r in rows if r["entity_id"] not in existing]
+    if updates:
+        stmt = update(ENTITY).where(ENTITY.c.entity_id == bindparam("b_entity_id"))
+        conn.execute(stmt, updates)
+    if inserts:
+        conn.execute(insert(ENTITY), inserts)
+
+
+def data_years(conn: Connection, entity_ids: Iterable[str] | None = None) -> frozenset[int]:
+    """The years with records (activity, direct emissions, reported metric figures), of the
+    entities of ``entity_ids`` only when given."""
+    wanted = None if entity_ids is None else sorted(set(entity_ids))
+    years: set[int] = set()
+    for table in (ACTIVITY, DIRECT, METRIC):
+        if wanted is None:
+            years.update(int(y) for y in conn.scalars(select(table.c.year).distinct()))
+            continue
+        for chunk in chunks(wanted):
+            stmt = select(table.c.year).where(table.c.entity_id.in_(chunk)).distinct()
+            years.update(int(y) for y in conn.scalars(stmt))
+    return frozenset(years)
 
 
 class Ledger(ReferenceData):
@@ -106,41 +184,10 @@ class Ledger(ReferenceData):
 
     # -- entities -------------------------------------------------------------------------
 
-    @staticmethod
-    def _upsert_entities(conn: Connection, entities: Sequence[Entity]) -> None:
-        rows = [
-            {
-                "entity_id": e.entity_id,
-                "name": e.name,
-                "name_zh": e.name_zh,
-                "parent_id": e.parent_id,
-                "kind": EntityKind(e.kind).value,
-                "equity_share": float(e.equity_share),
-                "operational_control": bool(e.operational_control),
-                "financial_control": bool(e.financial_control),
-                "region": e.region,
-                "acquired_on": e.acquired_on,
-                "divested_on": e.divested_on,
-            }
-            for e in entities
-        ]
-        existing: set[str] = set()
-        for chunk in chunks(r["entity_id"] for r in rows):
-            existing.update(
-                conn.scalars(select(ENTITY.c.entity_id).where(ENTITY.c.entity_id.in_(chunk)))
-            )
-        updates = [{**r, "b_entity_id": r["entity_id"]} for r in rows if r["entity_id"] in existing]
-        inserts = [r for r in rows if r["entity_id"] not in existing]
-        if updates:
-            stmt = update(ENTITY).where(ENTITY.c.entity_id == bindparam("b_entity_id"))
-            conn.execute(stmt, updates)
-        if inserts:
-            conn.execute(insert(ENTITY), inserts)
-
     def upsert_entities(self, entities: Sequence[Entity]) -> None:
         """Insert new entities and replace the attributes of known ones."""
         with write_transaction(self.engine) as conn:
-            self._upsert_entities(conn, entities)
+            write_entities(conn, entities)
 
     def organisation(self) -> Organisation:
         with self.engine.connect() as conn:
@@ -253,11 +300,13 @@ class Ledger(ReferenceData):
             )
         )
         if entities:
-            cls._upsert_entities(conn, entities)
+            write_entities(conn, entities)
         done = 0
         for table, cols in columns:
             n = len(next(iter(cols.values()), []))
             cols["batch_id"] = [batch_id] * n
+            if table is METRIC:
+                records.supersede_metric_values(conn, cols, batch_id)
             for rows in frames.chunked_rows(cols, CHUNK):
                 conn.execute(insert(table), rows)
                 done += len(rows)
@@ -376,11 +425,25 @@ class Ledger(ReferenceData):
         return frame
 
     def metric_frame(self, years: Sequence[int] | None = None) -> pd.DataFrame:
-        """Reported metric figures (columns ``frames.METRIC_FRAME``) ordered by ``rid``."""
-        stmt = select(*(METRIC.c[n] for n in frames.METRIC_FRAME)).order_by(METRIC.c.rid)
+        """The current reported metric figures (columns ``frames.METRIC_FRAME``), one per
+        metric, entity, year and month, ordered by ``rid``; earlier versions are in
+        :meth:`metric_history`."""
+        stmt = (
+            select(*(METRIC.c[n] for n in frames.METRIC_FRAME))
+            .where(METRIC.c.superseded_by.is_(None))
+            .order_by(METRIC.c.rid)
+        )
         if years is not None:
             stmt = stmt.where(METRIC.c.year.in_([int(y) for y in years]))
         return self._frame(stmt, frames.METRIC_FRAME)
+
+    def metric_history(
+        self, metric_id: str, entity_id: str, year: int, month: int | None = None
+    ) -> pd.DataFrame:
+        """Every version of one reported figure, oldest first: the columns of
+        :meth:`metric_frame` and ``superseded_by`` (the batch that restated it; NA on the
+        current one), ``imported_at``, ``imported_by`` and ``batch_kind``."""
+        return records.metric_history(self.engine, metric_id, entity_id, year, month)
 
     def entered_records(self) -> frozenset[tuple[str, int]]:
         """(table, rid) of the records not imported from a file (forms, adjustments)."""
@@ -398,12 +461,6 @@ class Ledger(ReferenceData):
                 select(func.count(BATCH.c.batch_id), func.max(BATCH.c.batch_id))
             ).one()
         return int(count), None if newest is None else int(newest)
-
-    def adjustment_batches(self) -> frozenset[int]:
-        """The batches that posted approved adjustments (restatement deltas)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(BATCH.c.batch_id).where(BATCH.c.kind == "adjustment"))
-            return frozenset(int(r) for (r,) in rows)
 
     def direct_frame(self, years: Sequence[int] | None = None) -> pd.DataFrame:
         """Direct emissions (columns ``frames.DIRECT_FRAME``) ordered by ``rid``."""

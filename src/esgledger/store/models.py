@@ -18,10 +18,14 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from esgledger.store.base import NAMING_CONVENTION, Base
+
+_CURRENT = "superseded_by IS NULL"
+_ANNUAL, _MONTHLY = f"{_CURRENT} AND month IS NULL", f"{_CURRENT} AND month IS NOT NULL"
 
 
 class EntityRow(Base):
@@ -121,10 +125,33 @@ class MetricValueRow(SourceColumns, Base):
     """A reported figure of a catalogue metric (an S&G input, or an entity-level total).
 
     Ratios may carry the numerator and denominator they were computed from, so that group
-    figures are recomputed from parts rather than summed (migration 0002)."""
+    figures are recomputed from parts rather than summed (migration 0002). A figure (metric,
+    entity, year, month) has one current row (``superseded_by`` NULL); a later batch's row of
+    the same figure supersedes it, and the superseded rows are its history (migration 0012)."""
 
     __tablename__ = "metric_value"
-    __table_args__ = (Index("ix_metric_value_year_metric_id", "year", "metric_id"),)
+    __table_args__ = (
+        Index("ix_metric_value_year_metric_id", "year", "metric_id"),
+        Index(
+            "ux_metric_value_current_annual",
+            "metric_id",
+            "entity_id",
+            "year",
+            unique=True,
+            sqlite_where=text(_ANNUAL),
+            postgresql_where=text(_ANNUAL),
+        ),
+        Index(
+            "ux_metric_value_current_monthly",
+            "metric_id",
+            "entity_id",
+            "year",
+            "month",
+            unique=True,
+            sqlite_where=text(_MONTHLY),
+            postgresql_where=text(_MONTHLY),
+        ),
+    )
 
     rid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     record_id: Mapped[str] = mapped_column(Text, unique=True)
@@ -141,6 +168,7 @@ class MetricValueRow(SourceColumns, Base):
     data_quality: Mapped[str] = mapped_column(Text)
     provenance: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("import_batch.batch_id"))
 
 
 class RosterEmployeeRow(Base):

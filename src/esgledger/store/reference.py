@@ -1,5 +1,11 @@
 """Reference data of the ledger: parameters, factor overrides, context metrics,
-structural changes and settings (a base class of ``Ledger``)."""
+structural changes and settings (a base class of ``Ledger``).
+
+Each write is a function of the caller's connection (``write_parameter``, ``insert_override``,
+``write_context``, ``write_change``, ``write_setting``) with a reader of the row it replaces,
+so that a use case (:mod:`esgledger.usecases.reference`) checks the period lock, writes the
+change and its audit entry in one transaction; the ``ReferenceData`` methods are the same
+writes in a transaction of their own (the demo build and the store tests)."""
 
 from __future__ import annotations
 
@@ -41,6 +47,116 @@ def replace_context(conn: Connection, cols: dict[str, list[Any]]) -> None:
         conn.execute(insert(CONTEXT), rows)
 
 
+def _one(conn: Connection, stmt: Select[Any]) -> dict[str, Any] | None:
+    row = conn.execute(stmt).mappings().first()
+    return None if row is None else dict(row)
+
+
+# -- parameters ---------------------------------------------------------------------------
+
+
+def _parameter_key(name: str, year: int | None) -> list[Any]:
+    year_cond = PARAMETER.c.year.is_(None) if year is None else PARAMETER.c.year == int(year)
+    return [PARAMETER.c.name == name, year_cond]
+
+
+def parameter_row(conn: Connection, name: str, year: int | None) -> dict[str, Any] | None:
+    """The stored parameter ``name`` of ``year`` (None: of every year): ``name``, ``year``,
+    ``value``, ``unit``, ``source``; None when there is none."""
+    cols = [PARAMETER.c[n] for n in ("name", "year", "value", "unit", "source")]
+    return _one(conn, select(*cols).where(*_parameter_key(name, year)))
+
+
+def write_parameter(
+    conn: Connection, name: str, year: int | None, value: float, unit: str, source: str
+) -> None:
+    """Set (or replace) a parameter in the caller's transaction."""
+    conn.execute(delete(PARAMETER).where(*_parameter_key(name, year)))
+    conn.execute(
+        insert(PARAMETER).values(
+            name=name,
+            year=None if year is None else int(year),
+            value=float(value),
+            unit=unit,
+            source=source,
+        )
+    )
+
+
+# -- factor overrides ---------------------------------------------------------------------
+
+
+def insert_override(conn: Connection, **fields: Any) -> int:
+    """Store a factor override (``activity_type``, ``region``, ``year``, ``gas``, ``value``,
+    ``unit``, ``source``, ``entered_by``) entered now, in the caller's transaction; its id."""
+    return new_id(conn.execute(insert(OVERRIDE).values(**fields, entered_at=now())))
+
+
+# -- context metrics ----------------------------------------------------------------------
+
+
+def context_row(conn: Connection, entity_id: str, year: int, metric: str) -> dict[str, Any] | None:
+    """The stored context figure of an entity, year and metric (``value``, ``unit``,
+    ``source``), None when there is none."""
+    stmt = select(CONTEXT.c["value"], CONTEXT.c.unit, CONTEXT.c.source).where(
+        CONTEXT.c.entity_id == entity_id, CONTEXT.c.year == int(year), CONTEXT.c.metric == metric
+    )
+    return _one(conn, stmt)
+
+
+def write_context(
+    conn: Connection, entity_id: str, year: int, metric: str, value: float, unit: str, source: str
+) -> None:
+    """Set (or replace) a context metric of an entity and year in the caller's transaction."""
+    cols: dict[str, list[Any]] = {
+        "entity_id": [entity_id],
+        "year": [int(year)],
+        "metric": [metric],
+        "value": [float(value)],
+        "unit": [unit],
+        "source": [source],
+    }
+    replace_context(conn, cols)
+
+
+# -- structural changes -------------------------------------------------------------------
+
+
+def change_row(conn: Connection, change_id: str) -> dict[str, Any] | None:
+    """The stored structural change ``change_id`` (every column), None when there is none."""
+    return _one(conn, select(CHANGE).where(CHANGE.c.change_id == change_id))
+
+
+def write_change(conn: Connection, change: StructuralChange) -> None:
+    """Add a change, replacing one with the same ``change_id``, in the caller's transaction."""
+    conn.execute(delete(CHANGE).where(CHANGE.c.change_id == change.change_id))
+    conn.execute(
+        insert(CHANGE).values(
+            change_id=change.change_id,
+            year=int(change.year),
+            kind=change.kind,
+            description=change.description,
+            entity_id=change.entity_id,
+            base_year_impact_tco2e=change.base_year_impact_tco2e,
+        )
+    )
+
+
+# -- settings -----------------------------------------------------------------------------
+
+
+def stored_settings(conn: Connection) -> dict[str, str]:
+    """Every stored setting, by key."""
+    rows = conn.execute(select(SETTING.c.key, SETTING.c["value"]).order_by(SETTING.c.key))
+    return {str(k): str(v) for k, v in rows}
+
+
+def write_setting(conn: Connection, key: str, value: str) -> None:
+    """Set (or replace) a setting in the caller's transaction."""
+    conn.execute(delete(SETTING).where(SETTING.c.key == key))
+    conn.execute(insert(SETTING).values(key=key, value=str(value)))
+
+
 class ReferenceData:
     """Small tables edited one row at a time."""
 
@@ -58,14 +174,8 @@ class ReferenceData:
         self, name: str, year: int | None, value: float, unit: str, source: str
     ) -> None:
         """Set (or replace) a parameter; ``year=None`` applies to every year."""
-        year_cond = PARAMETER.c.year.is_(None) if year is None else PARAMETER.c.year == year
         with write_transaction(self.engine) as conn:
-            conn.execute(delete(PARAMETER).where(PARAMETER.c.name == name, year_cond))
-            conn.execute(
-                insert(PARAMETER).values(
-                    name=name, year=year, value=float(value), unit=unit, source=source
-                )
-            )
+            write_parameter(conn, name, year, value, unit, source)
 
     def parameters(self) -> pd.DataFrame:
         stmt = select(*(PARAMETER.c[n] for n in frames.PARAMETER_FRAME)).order_by(
@@ -86,20 +196,17 @@ class ReferenceData:
     ) -> int:
         """Record a user emission factor; returns its id (later ids win on ties)."""
         with write_transaction(self.engine) as conn:
-            result = conn.execute(
-                insert(OVERRIDE).values(
-                    activity_type=activity_type,
-                    region=region,
-                    year=year,
-                    gas=gas,
-                    value=float(value),
-                    unit=unit,
-                    source=source,
-                    entered_by=entered_by,
-                    entered_at=now(),
-                )
+            return insert_override(
+                conn,
+                activity_type=activity_type,
+                region=region,
+                year=year,
+                gas=gas,
+                value=float(value),
+                unit=unit,
+                source=source,
+                entered_by=entered_by,
             )
-            return new_id(result)
 
     def overrides(self) -> pd.DataFrame:
         stmt = select(*(OVERRIDE.c[n] for n in frames.OVERRIDE_FRAME)).order_by(OVERRIDE.c.id)
@@ -109,16 +216,8 @@ class ReferenceData:
         self, entity_id: str, year: int, metric: str, value: float, unit: str, source: str
     ) -> None:
         """Set (or replace) a context metric of an entity and year."""
-        cols: dict[str, list[Any]] = {
-            "entity_id": [entity_id],
-            "year": [int(year)],
-            "metric": [metric],
-            "value": [float(value)],
-            "unit": [unit],
-            "source": [source],
-        }
         with write_transaction(self.engine) as conn:
-            replace_context(conn, cols)
+            write_context(conn, entity_id, year, metric, value, unit, source)
 
     def context_frame(self) -> pd.DataFrame:
         stmt = select(*(CONTEXT.c[n] for n in frames.CONTEXT_FRAME)).order_by(
@@ -131,17 +230,7 @@ class ReferenceData:
     def add_structural_change(self, change: StructuralChange) -> None:
         """Add a change, replacing one with the same ``change_id``."""
         with write_transaction(self.engine) as conn:
-            conn.execute(delete(CHANGE).where(CHANGE.c.change_id == change.change_id))
-            conn.execute(
-                insert(CHANGE).values(
-                    change_id=change.change_id,
-                    year=change.year,
-                    kind=change.kind,
-                    description=change.description,
-                    entity_id=change.entity_id,
-                    base_year_impact_tco2e=change.base_year_impact_tco2e,
-                )
-            )
+            write_change(conn, change)
 
     def structural_changes(self) -> list[StructuralChange]:
         """All changes ordered by year, then id."""
@@ -170,8 +259,7 @@ class ReferenceData:
 
     def set_setting(self, key: str, value: str) -> None:
         with write_transaction(self.engine) as conn:
-            conn.execute(delete(SETTING).where(SETTING.c.key == key))
-            conn.execute(insert(SETTING).values(key=key, value=str(value)))
+            write_setting(conn, key, value)
 
     def delete_setting(self, key: str) -> None:
         with write_transaction(self.engine) as conn:
@@ -179,5 +267,4 @@ class ReferenceData:
 
     def settings(self) -> dict[str, str]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(SETTING.c.key, SETTING.c["value"]).order_by(SETTING.c.key))
-            return {str(k): str(v) for k, v in rows}
+            return stored_settings(conn)

@@ -44,8 +44,8 @@ from esgledger.auth.roles import Permission
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.errors import Conflict, Forbidden, Invalid
 from esgledger.ingest import limits as ingest_limits
-from esgledger.ingest.limits import Limits
-from esgledger.ingest.reader import ReadError, read_rows, string_frame
+from esgledger.ingest.limits import UPLOAD, Limits
+from esgledger.ingest.reader import ReadError, cap_problems, read_rows, string_frame
 from esgledger.store import registers as stored
 from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
@@ -81,11 +81,12 @@ class RegisterRejected(Invalid):
     """A register file with problems: nothing was imported; ``diagnostics`` locates each."""
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
-        self.diagnostics = tuple(diagnostics)
+        found = len(diagnostics)
+        self.diagnostics = tuple(cap_problems(diagnostics, UPLOAD.max_problems))
         shown = "; ".join(str(d) for d in self.diagnostics[:20])
-        more = len(self.diagnostics) - 20
+        more = found - 20
         super().__init__(
-            f"nothing imported, {len(self.diagnostics)} problem(s): {shown}"
+            f"nothing imported, {found} problem(s): {shown}"
             + (f"; and {more} more" if more > 0 else "")
         )
 

@@ -98,10 +98,11 @@ def add_evidence(
 
 
 def get_evidence(engine: Engine, who: Principal, evidence_id: int) -> dict[str, Any]:
+    """The evidence row (with its request's ``entity_id``) when ``who`` sees the request."""
     require(who, Permission.VIEW)
     with engine.connect() as conn:
         row = evidence_row(conn, evidence_id)
         if row is None:
             raise NotFound(f"no evidence {evidence_id}")
-        request_row(conn, who, int(row["request_id"]))
-        return row
+        request = request_row(conn, who, int(row["request_id"]))
+        return {**row, "entity_id": request["entity_id"]}

@@ -26,7 +26,7 @@ from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import now, write_transaction
 from esgledger.units import conversion_factor
 from esgledger.workflow.collection import parse_value
-from esgledger.workflow.posting import current_figure, post_records
+from esgledger.workflow.posting import current_figure, is_activity_metric, post_records
 
 
 def periods(engine: Engine, who: Principal) -> list[dict[str, Any]]:
@@ -187,8 +187,10 @@ def decide_adjustment(
 
 
 def _post_difference(conn: Connection, who: Principal, row: dict[str, Any]) -> int:
-    """Post an approved adjustment as a record of the difference; its batch id (Conflict when
-    the figure changed since the adjustment was proposed)."""
+    """Post an approved adjustment; its batch id (Conflict when the figure changed since the
+    adjustment was proposed). A figure of activity records (the inventory sums them) gets a
+    record of the difference; a reported figure (a metric value) gets its restated value, a
+    new version that supersedes the current one (one current value per figure)."""
     adjustment_id = row["adjustment_id"]
     current = current_figure(conn, row["entity_id"], int(row["year"]), row["metric_id"])
     if abs(current - float(row["before_value"])) > 1e-9 * max(1.0, abs(current)):
@@ -197,12 +199,14 @@ def _post_difference(conn: Connection, who: Principal, row: dict[str, Any]) -> i
             f"then, {current} now): propose it again"
         )
     delta = float(row["after_value"]) - current
+    additive = is_activity_metric(row["metric_id"])
+    posted = delta if additive else float(row["after_value"])
     region = entity_region(conn, row["entity_id"])
     values = [
         {
             "metric_id": row["metric_id"],
-            "value": delta,
-            "value_text": f"{delta:+.10g}",
+            "value": posted,
+            "value_text": f"{posted:+.10g}" if additive else f"{posted:.10g}",
             "unit": row["unit"],
         }
     ]

@@ -5,7 +5,8 @@ approved adjustment, :mod:`esgledger.workflow.periods`) as one ledger batch insi
 caller's transaction: metrics measured by activity records (``ledger_sources.csv``) become
 activity records that the inventory reads, the others metric values in the metric's unit, so
 that the calculation and lineage see them like any imported record.
-:func:`current_figure` sums an input metric's stored records of an entity and year.
+:func:`current_figure` reads an input metric's stored figure of an entity and year (the sum
+of its activity records, or its current reported value).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ from esgledger.units import conversion_factor
 def _sources() -> dict[str, str]:
     """Catalogue metrics stored as activity records (``ledger_sources.csv``, source activity)."""
     return {s["metric_id"]: s["key"] for s in ledger_sources() if s["source"] == "activity"}
+
+
+def is_activity_metric(metric_id: str) -> bool:
+    """Whether a metric is stored as activity records (which add up) rather than as reported
+    figures (one current value per entity and period, restated by new versions)."""
+    return metric_id in _sources()
 
 
 def post_records(

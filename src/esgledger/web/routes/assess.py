@@ -1,7 +1,8 @@
 """Assessment pages and their JSON twins: the double-materiality campaigns (list, new
 campaign, detail with response rates, results and matrix, one-time links, sign-off), the
 respondent's survey page (public: the one-time token is the credential), the assessment
-registers (rows with their computed results, heat maps, import history, upload) and the
+registers (rows with their computed results, heat maps, import history, upload, the CSV
+download recorded in the audit log) and the
 lineage of assessment figures (``/explain/assessment/<id>``).
 
 Every route is a thin layer over :mod:`esgledger.usecases.survey`,
@@ -49,6 +50,7 @@ from esgledger.store.engine import TABLES
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.usecases import registers, survey, survey_results
 from esgledger.usecases.assessment_results import visible_results
+from esgledger.usecases.exports import record_export
 from esgledger.web.i18n import translate
 from esgledger.web.pages import render
 from esgledger.web.routes.common import (
@@ -733,6 +735,8 @@ def register_csv(
     rows = [{k: v for k, v in r.items() if k != "lineage"} for r in data["rows"]]
     columns = list(rows[0]) if rows else list(COLUMNS[kind.value])
     content = export.write_csv(rows, columns)
+    target = f"{kind.value}/{chosen}"
+    record_export(engine, caller.who, "register", target, content, fmt="csv", rows=len(rows))
     return attachment(content, "text/csv; charset=utf-8", f"{kind.value}-{chosen}.csv")
 
 

@@ -1,8 +1,9 @@
 """Campaign pages and their JSON twins: the list of campaigns with the overdue reminders,
 a new campaign (one draft request per entity, assignees checked), a campaign's detail with
-its completeness, and the export of its visible requests' values as CSV or XLSX. Every route
-is a thin layer over :mod:`esgledger.workflow.collection`, which checks the caller's
-permission and entity scope itself and writes the audit log.
+its completeness, and the export of its visible requests' values as CSV or XLSX (recorded in
+the audit log by :mod:`esgledger.usecases.exports`). Every route is a thin layer over
+:mod:`esgledger.workflow.collection`, which checks the caller's permission and entity scope
+itself and writes the audit log.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from esgledger.auth.roles import Permission
 from esgledger.metrics.catalogue import Metric, Pillar, load_catalogue
 from esgledger.store.accounts import known_user_ids
 from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.usecases.exports import record_export
 from esgledger.web.routes.common import (
     MAX_ID,
     TEXT_PATTERN,
@@ -248,26 +250,46 @@ def _export_rows(
     return rows
 
 
+def _export(
+    request: Request, caller: Caller, campaign_id: int, lang: str | None, fmt: str
+) -> Response:
+    """The visible requests' values in ``fmt`` (csv or xlsx), recorded in the audit log."""
+    engine, chosen = engine_of(request), lang or lang_of(request, caller)
+    rows = _export_rows(engine, caller.who, campaign_id, chosen)
+    if fmt == "csv":
+        content = export.write_csv(rows, EXPORT_COLUMNS)
+        media_type = "text/csv; charset=utf-8"
+    else:
+        content = export.write_xlsx({"values": (EXPORT_COLUMNS, rows)})
+        media_type = XLSX_TYPE
+    entities = sorted({str(r["entity_id"]) for r in rows})
+    record_export(
+        engine,
+        caller.who,
+        "campaign",
+        campaign_id,
+        content,
+        fmt=fmt,
+        rows=len(rows),
+        lang=chosen,
+        entities=entities,
+    )
+    return attachment(content, media_type, f"campaign-{campaign_id}.{fmt}")
+
+
 @router.get("/api/campaigns/{campaign_id}/export.csv", tags=["collection"])
 def api_export_csv(
     request: Request, campaign_id: CampaignId, caller: Exporter, lang: Lang = None
 ) -> Response:
     """The visible requests' values as CSV (UTF-8 with BOM; text that a spreadsheet would run
-    as a formula is quoted)."""
-    rows = _export_rows(
-        engine_of(request), caller.who, campaign_id, lang or lang_of(request, caller)
-    )
-    content = export.write_csv(rows, EXPORT_COLUMNS)
-    return attachment(content, "text/csv; charset=utf-8", f"campaign-{campaign_id}.csv")
+    as a formula is quoted). The download is recorded in the audit log."""
+    return _export(request, caller, campaign_id, lang, "csv")
 
 
 @router.get("/api/campaigns/{campaign_id}/export.xlsx", tags=["collection"])
 def api_export_xlsx(
     request: Request, campaign_id: CampaignId, caller: Exporter, lang: Lang = None
 ) -> Response:
-    """The visible requests' values as XLSX (no cell is ever a formula)."""
-    rows = _export_rows(
-        engine_of(request), caller.who, campaign_id, lang or lang_of(request, caller)
-    )
-    content = export.write_xlsx({"values": (EXPORT_COLUMNS, rows)})
-    return attachment(content, XLSX_TYPE, f"campaign-{campaign_id}.xlsx")
+    """The visible requests' values as XLSX (no cell is ever a formula). The download is
+    recorded in the audit log."""
+    return _export(request, caller, campaign_id, lang, "xlsx")

@@ -23,6 +23,7 @@ from esgledger.auth.roles import Permission
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.metrics.catalogue import Metric, load_catalogue
 from esgledger.store.engine import LedgerEngine as Engine
+from esgledger.usecases.exports import record_export
 from esgledger.web.i18n import translate
 from esgledger.web.pages import render
 from esgledger.web.routes.common import (
@@ -498,9 +499,23 @@ def api_evidence(
 
 @router.get("/api/evidence/{evidence_id}", tags=["collection"])
 def api_evidence_file(request: Request, evidence_id: EvidenceId, caller: Viewer) -> Response:
-    """Download an evidence file (as an attachment, never rendered by the browser)."""
-    found = get_evidence(engine_of(request), caller.who, evidence_id)
-    return attachment(bytes(found["content"]), str(found["content_type"]), found["file_name"])
+    """Download an evidence file (as an attachment, never rendered by the browser); the
+    download is recorded in the audit log."""
+    engine = engine_of(request)
+    found = get_evidence(engine, caller.who, evidence_id)
+    content = bytes(found["content"])
+    record_export(
+        engine,
+        caller.who,
+        "evidence",
+        evidence_id,
+        content,
+        fmt=str(found["file_name"]).rsplit(".", 1)[-1].lower(),
+        entity_id=str(found["entity_id"]),
+        request_id=int(found["request_id"]),
+        file=str(found["file_name"]),
+    )
+    return attachment(content, str(found["content_type"]), found["file_name"])
 
 
 # -- the XLSX template ----------------------------------------------------------------------
@@ -528,14 +543,28 @@ def _sheet(req: Mapping[str, Any], lang: str) -> RequestSheet:
 def api_template(
     request: Request, request_id: RequestId, caller: Viewer, lang: Lang = None
 ) -> Response:
-    """The request's XLSX template (prefilled with the values entered so far)."""
-    chosen = lang or lang_of(request, caller)
-    req = collection.request_detail(engine_of(request), caller.who, request_id)
+    """The request's XLSX template (prefilled with the values entered so far); the download is
+    recorded in the audit log."""
+    chosen, engine = lang or lang_of(request, caller), engine_of(request)
+    req = collection.request_detail(engine, caller.who, request_id)
     try:
-        content = request_template(_sheet(req, chosen), chosen)
+        sheet = _sheet(req, chosen)
+        content = request_template(sheet, chosen)
     except ValueError as exc:
         raise Invalid(str(exc)) from exc
     name = f"request-{request_id}-{req['entity_id']}-{req['year']}-{chosen}.xlsx"
+    record_export(
+        engine,
+        caller.who,
+        "request_template",
+        request_id,
+        content,
+        fmt="xlsx",
+        rows=len(sheet.metric_ids),
+        entity_id=str(req["entity_id"]),
+        year=int(req["year"]),
+        lang=chosen,
+    )
     return attachment(content, XLSX_TYPE, name)
 
 
