@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import time
 from collections.abc import Callable
 
@@ -363,3 +364,38 @@ def test_pathway_progress_is_the_strategy_figure(client_for: Clients, web_ledger
     assert (
         client_for("admin").get("/api/dashboard", params={"year": 2150}).json()["pathway"] is None
     )
+
+
+def test_during_a_rebuild_the_previous_complete_figures_are_served_labelled(
+    app: FastAPI, web_ledger: Ledger, client_for: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``fresh_wait`` (``esgledger serve --fresh-wait``), a request arriving while the
+    figures of new data are computed gets the previous complete ones, with their version and
+    time, instead of waiting; then the new ones, once built. Never a partial computation."""
+    app.state.fresh_wait = 0.0  # what serve sets: the cache is made on first use
+    admin = client_for("admin")
+    first = admin.get("/api/dashboard", params={"year": 2023}).json()
+    assert first["as_of"]["current"] is True
+    release = threading.Event()
+    real = dashboard_data.build_snapshot
+
+    def slow(book: object) -> object:
+        release.wait(30)
+        return real(book)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dashboard_data, "build_snapshot", slow)
+    web_ledger.write_batch("activity", "more.csv", "sha-more", activity=_batch("S01", 2023, 1000))
+    during = admin.get("/api/dashboard", params={"year": 2023}).json()
+    assert during["as_of"] == first["as_of"] | {"current": False}
+    assert during["group"] == first["group"]  # the previous version's figures, whole
+    release.set()
+    cache: InventoryCache = app.state.inventory_cache
+    for _ in range(300):  # the background build finishes
+        if cache.current is not None:
+            break
+        time.sleep(0.05)
+    after = admin.get("/api/dashboard", params={"year": 2023}).json()
+    assert after["as_of"]["current"] is True
+    assert after["as_of"]["version"] != first["as_of"]["version"]
+    # 1,000 L of gasoline more at S01: about 2.3 tCO2e more in scope 1
+    assert after["group"]["figures"]["scope1"] > first["group"]["figures"]["scope1"] + 2

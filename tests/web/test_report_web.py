@@ -213,3 +213,36 @@ def test_a_year_without_figures_has_no_report_but_takes_text(client_for: Clients
     page = admin.get("/report", params={"year": 2031, "report_lang": "en"})
     assert 'id="report-no-data"' in page.text and "Early draft." in page.text
     assert admin.get("/api/report").json()["year"] == YEAR  # default: the latest with data
+
+
+def test_a_register_import_gives_a_new_report_and_its_hash_in_the_log(
+    client_for: Callable[[str], TestClient], web_ledger: Ledger
+) -> None:
+    """The built report was cached without the register imports in its key: after a new
+    register the XLSX still showed the old counts, and its download was audited with the
+    stale file's hash. The cache is keyed by the data version, which an import moves."""
+    import hashlib  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    from esgledger.assess.risks import BCM_COLUMNS  # noqa: PLC0415
+    from esgledger.usecases import registers  # noqa: PLC0415
+
+    admin = client_for("admin")
+    url = f"/api/report/{YEAR}/en.xlsx"
+    before = admin.get(url)
+    assert admin.get(url).content == before.content  # the same version: the cached file
+    row = "R-NEW,S01,data centre flood,facilities,5,5,BCP-9,2024-03-01,2024-06-01,2025-06-01,ops,,t"
+    csv = f"{','.join(BCM_COLUMNS)}\n{row}\n".encode()
+    registers.import_frame(
+        web_ledger.engine,
+        accounts.operator("admin"),
+        "bcm",
+        YEAR,
+        registers.read_table_file(csv, "bcm.csv"),
+        "bcm.csv",
+        hashlib.sha256(csv).hexdigest(),
+    )
+    after = admin.get(url)
+    assert after.status_code == 200 and after.content != before.content  # built again
+    (entry,) = audit.entries(web_ledger.engine, object_type="report", limit=1)
+    assert json.loads(entry["after"])["sha256"] == hashlib.sha256(after.content).hexdigest()

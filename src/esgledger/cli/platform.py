@@ -59,6 +59,14 @@ def serve(
     secure_cookies: Annotated[
         bool, typer.Option(help="mark cookies Secure (behind HTTPS)")
     ] = False,
+    fresh_wait: Annotated[
+        float,
+        typer.Option(
+            help="seconds a page waits for figures of newly arrived data before it shows the "
+            "previous complete ones, labelled with their version and time",
+            min=0,
+        ),
+    ] = 0.2,
 ) -> None:
     """Start the web platform on a ledger (by default the demo group's, built when missing)."""
     import uvicorn
@@ -80,7 +88,9 @@ def serve(
         if accounts_file.exists():
             console.print(f"demo accounts and their passwords: {accounts_file}")
     console.print(f"esgledger is at http://{host}:{port}/ (API: http://{host}:{port}/api/docs)")
-    uvicorn.run(create_app(store, secure_cookies=secure_cookies), host=host, port=port)
+    app = create_app(store, secure_cookies=secure_cookies)
+    app.state.fresh_wait = fresh_wait
+    uvicorn.run(app, host=host, port=port)
 
 
 @user_app.command("add")

@@ -20,6 +20,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -88,6 +89,8 @@ class Snapshot:
     by_entity: dict[tuple[int, str], dict[str, float]]
     group: dict[int, dict[str, float]]
     years: list[int]
+    computed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """When the snapshot was made (shown beside a previous version served during a rebuild)."""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     """Guards ``explained`` (short holds)."""
     extras_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -172,12 +175,21 @@ SNAPSHOT = ("dashboard.snapshot",)
 class InventoryCache:
     """The panorama's :class:`Snapshot` of the ledger's current Book (made once per Book).
 
-    Thread-safe (the Book's memo): requests of one version share one snapshot; a new version
-    gives a new Book, whose first request builds the next snapshot while the others wait.
+    Thread-safe (the Book's memo): requests of one version share one snapshot. When a write
+    has made a new version, ``wait`` says how a request gets its snapshot: None (the default)
+    waits for the new one, built by the first request; a number of seconds starts the build
+    in the background and waits at most that long, then answers with the previous complete
+    snapshot, whose ``version`` and ``computed_at`` the page shows (fresh or honest: a page
+    never shows a partial computation, and data arriving in bursts does not make every reader
+    wait for every rebuild). ``esgledger serve`` sets it (``--fresh-wait``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, wait: float | None = None) -> None:
+        self.wait = wait
         self._book: Book | None = None
+        self._ready: Snapshot | None = None
+        self._building: dict[Book, threading.Event] = {}
+        self._guard = threading.Lock()
         self.computations = 0
         """Snapshots built (one per data version asked for)."""
 
@@ -194,13 +206,67 @@ class InventoryCache:
         return book
 
     def get(self, ledger: Ledger) -> Snapshot:
+        """The snapshot of the current version, or, under ``wait``, the previous complete one
+        while the current one is being built (see the class text)."""
         book = self.book(ledger)
+        found: Snapshot | None = book.peek(SNAPSHOT)
+        if found is not None:
+            return self._keep(found)
+        previous = self._ready
+        if self.wait is None or previous is None or previous.book.ledger is not ledger:
+            return self._build(book)
+        if self._background(book).wait(self.wait):
+            return self._build(book)  # ready: the memoised snapshot
+        return previous
 
+    def is_current(self, snapshot: Snapshot, ledger: Ledger) -> bool:
+        """Whether ``snapshot`` is of the ledger's current data version."""
+        return snapshot.book is self.book(ledger)
+
+    def _build(self, book: Book) -> Snapshot:
         def build() -> Snapshot:
             self.computations += 1
             return build_snapshot(book)
 
-        return book.memo(SNAPSHOT, build)
+        return self._keep(book.memo(SNAPSHOT, build))
+
+    def _keep(self, snapshot: Snapshot) -> Snapshot:
+        with self._guard:
+            held = self._ready
+            if (
+                held is None
+                or held.book.ledger is not snapshot.book.ledger
+                or (held.version != snapshot.version and _newer(snapshot, held))
+            ):
+                self._ready = snapshot
+        return snapshot
+
+    def _background(self, book: Book) -> threading.Event:
+        """The event set when ``book``'s snapshot is built, the build started once."""
+        with self._guard:
+            event = self._building.get(book)
+            if event is not None:
+                return event
+            event = self._building[book] = threading.Event()
+
+        def run() -> None:
+            try:
+                self._build(book)
+            finally:
+                event.set()
+                with self._guard:
+                    self._building.pop(book, None)
+
+        threading.Thread(target=run, name=f"snapshot {book.version}", daemon=True).start()
+        return event
+
+
+def _newer(snapshot: Snapshot, held: Snapshot) -> bool:
+    """Whether ``snapshot`` is of a later data version than ``held`` (the same ledger)."""
+    try:
+        return bool(snapshot.version > held.version)  # type: ignore[operator]
+    except TypeError:
+        return True
 
 
 # -- who sees what --------------------------------------------------------------------------
@@ -397,7 +463,7 @@ def dashboard(
     snapshot = cache.get(ledger)
     listed = collection.list_campaigns(ledger.engine, who)
     campaign_years = {int(c["year"]) for c in listed}
-    year = year or default_year(cache.book(ledger), otherwise=campaign_years)
+    year = year or default_year(snapshot.book, otherwise=campaign_years)
     shown = visible_entities(who, snapshot)
     wide = group_wide(who, snapshot)
     entities = [
@@ -426,6 +492,11 @@ def dashboard(
         "targets": None,
         "warnings": None,
         "pathway": None,
+        "as_of": {
+            "version": str(snapshot.version),
+            "computed_at": snapshot.computed_at.isoformat(timespec="seconds"),
+            "current": cache.is_current(snapshot, ledger),
+        },
     }
     if wide:
         # years with figures or campaigns only: any other year has nothing to report, and

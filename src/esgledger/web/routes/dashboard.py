@@ -177,6 +177,15 @@ class PathwayProgress(BaseModel):
     milestones: Milestones
 
 
+class AsOf(BaseModel):
+    version: str = Field(description="the data version the figures are of")
+    computed_at: str = Field(description="when they were computed (UTC, ISO 8601)")
+    current: bool = Field(
+        description="false while a newer version is being computed: the figures shown are "
+        "the previous complete ones"
+    )
+
+
 class Dashboard(BaseModel):
     year: int
     years: list[int]
@@ -192,6 +201,7 @@ class Dashboard(BaseModel):
     pathway: PathwayProgress | None = Field(
         description="group-wide callers only; None when the ledger has no inventory of the year"
     )
+    as_of: AsOf
 
 
 class Adjustment(BaseModel):
@@ -257,7 +267,7 @@ def cache_of(app: FastAPI) -> InventoryCache:
     with _CACHE_LOCK:
         cache = getattr(state, "inventory_cache", None)
         if cache is None:
-            cache = InventoryCache()
+            cache = InventoryCache(wait=getattr(state, "fresh_wait", None))
             state.inventory_cache = cache
     found: InventoryCache = cache
     return found
