@@ -225,7 +225,10 @@ def workforce_frame(source: Source, year: int) -> Workforce:
 
 
 def _workforce(book: Book, year: int) -> Workforce:
-    roster = book.memo(("roster",), book.ledger.roster_frame)
+    # a locked year's figures come from the roster that was current when it was locked: a
+    # later snapshot changes the open years only (nothing changes a locked period)
+    locked = book.memo(("locked_at", year), lambda: book.ledger.locked_at(year))
+    roster = book.memo(("roster", locked), lambda: book.ledger.roster_frame(locked))
     basis = book.stored_settings().get("turnover_basis") or "closing"
     computed = (
         compute_workforce(roster, date(year, 1, 1), date(year, 12, 31), basis)

@@ -113,3 +113,35 @@ def test_subsidiary_totals_combine_with_the_roster(tmp_path: Path) -> None:
     assert rows["workforce.headcount"]["computed"] == 11
     # the group rate is recomputed from the parts, (2 + 3) / (7 + 4), not averaged
     assert rows["workforce.turnover_rate"]["computed"] == round(5 / 11 * 100, 2)
+
+
+def test_a_later_roster_leaves_a_locked_year_and_is_audited(tmp_path: Path) -> None:
+    """A new roster snapshot changed every year's workforce figures, a locked year's too, with
+    no audit entry. A locked year keeps the roster that was current when it was locked."""
+    from esgledger import audit  # noqa: PLC0415
+    from esgledger.auth import accounts  # noqa: PLC0415
+    from esgledger.workflow import periods  # noqa: PLC0415
+
+    ledger = _ledger(tmp_path)
+    first, later = tmp_path / "roster.csv", tmp_path / "later.csv"
+    first.write_bytes(roster_csv())
+    later.write_bytes(roster_csv(ROWS[:5], HEADER))  # five employees left in the file
+
+    def headcount(year: int) -> float:
+        out = runner.invoke(app, ["kpi", "--year", str(year), "--ledger", str(ledger), "--json"])
+        rows = {r["metric_id"]: r for r in json.loads(out.stdout)["rows"]}
+        return float(rows["workforce.headcount"]["computed"])
+
+    args = ["roster", "import", "--as-of", "2024-12-31", "--ledger", str(ledger)]
+    assert runner.invoke(app, [*args[:2], str(first), *args[2:]]).exit_code == 0
+    assert headcount(2024) == 11  # 7 in G01 + 4 in G02
+    with Ledger.open(ledger) as store:
+        periods.lock_period(store.engine, accounts.operator("admin"), 2024, force=True)
+    assert runner.invoke(app, [*args[:2], str(later), *args[2:]]).exit_code == 0
+    assert headcount(2024) == 11  # locked: the roster of the lock
+    assert headcount(2025) <= 5  # open: the later snapshot
+    with Ledger.open(ledger) as store:
+        imports = [
+            e for e in audit.entries(store.engine, object_type="batch") if '"roster"' in e["after"]
+        ]
+        assert len(imports) == 2 and audit.verify(store.engine).ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -338,6 +339,12 @@ class Ledger(ReferenceData):
         with self.engine.connect() as conn:
             return sorted(int(y) for y in conn.scalars(select(LOCK.c.year)))
 
+    def locked_at(self, year: int) -> datetime | None:
+        """When the committee locked ``year`` (None: it is open)."""
+        with self.engine.connect() as conn:
+            found = conn.scalar(select(LOCK.c.locked_at).where(LOCK.c.year == year))
+        return None if found is None else found
+
     def existing_record_ids(self, ids: Iterable[str], table: str = "activity") -> set[str]:
         """Which of ``ids`` are already stored in ``table`` ('activity' or 'direct')."""
         if table not in _RECORD_TABLES:
@@ -398,12 +405,25 @@ class Ledger(ReferenceData):
             for start in range(0, len(records), CHUNK):
                 chunk = records[start : start + CHUNK]
                 conn.execute(insert(ROSTER), [{**r, "batch_id": batch_id} for r in chunk])
+            audit.append(
+                conn,
+                imported_by or "cli",
+                "import",
+                "batch",
+                batch_id,
+                after={"kind": "roster", "file": file_name, "sha256": sha256, "rows": len(records)},
+            )
         return batch_id
 
-    def roster_frame(self) -> pd.DataFrame:
-        """The latest roster snapshot, typed as ``ingest.roster.validate_roster`` returns it."""
+    def roster_frame(self, before: datetime | None = None) -> pd.DataFrame:
+        """The latest roster snapshot (imported before ``before`` when given: the roster a year
+        locked then was computed from), typed as ``ingest.roster.validate_roster`` returns it;
+        empty when there is none."""
         with self.engine.connect() as conn:
-            latest = conn.scalar(select(func.max(ROSTER.c.batch_id)))
+            stmt = select(func.max(BATCH.c.batch_id)).where(BATCH.c.kind == "roster")
+            if before is not None:
+                stmt = stmt.where(BATCH.c.imported_at <= before)
+            latest = conn.scalar(stmt)
             rows = conn.execute(
                 select(*(ROSTER.c[n] for n in ROSTER_COLUMNS))
                 .where(ROSTER.c.batch_id == latest)
