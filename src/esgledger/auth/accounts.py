@@ -2,6 +2,7 @@
 
 Passwords are hashed with Argon2id (argon2-cffi's defaults, rehashed when they change);
 session cookies and API tokens are random secrets of which only the SHA-256 is stored.
+A password change or reset ends the user's sessions and revokes their API tokens.
 Every change and every sign-in is written to the audit log in the same transaction.
 """
 
@@ -12,6 +13,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -26,9 +28,12 @@ from esgledger.store.engine import now, write_transaction
 
 MIN_PASSWORD = 10
 SESSION_HOURS = 12
-#: Failed sign-ins allowed in the window, per user name and per address.
+#: Failed sign-ins allowed in the window: per user name from one address, per user name from
+#: all addresses together (against guessing spread over many addresses: a flood from one
+#: address does not lock the user out elsewhere), and per address.
 LIMIT_WINDOW = timedelta(minutes=15)
 LIMIT_PER_USER = 5
+LIMIT_USER_TOTAL = 100
 LIMIT_PER_ADDRESS = 30
 LOCALES = ("zh", "en")
 
@@ -41,6 +46,10 @@ class AccountError(ValueError):
 
 class RateLimitedError(AccountError):
     pass
+
+
+class WrongPasswordError(AccountError):
+    """The current password given to change it is wrong."""
 
 
 @dataclass(frozen=True)
@@ -221,7 +230,7 @@ def set_password(
     engine: Engine, actor: str, user_id: int, password: str, *, must_change: bool = False
 ) -> None:
     """Set a new password (an administrator's reset sets ``must_change``); ends the user's
-    sessions."""
+    sessions and revokes their API tokens."""
     hashed = hash_password(password)
     with write_transaction(engine) as conn:
         _require_user(conn, user_id)
@@ -233,8 +242,14 @@ def set_password(
             password_changed_at=now(),
         )
         store.delete_user_sessions(conn, user_id)
+        revoked = store.revoke_user_tokens(conn, user_id, now())
         audit.append(
-            conn, actor, "reset_password" if must_change else "set_password", "user", user_id
+            conn,
+            actor,
+            "reset_password" if must_change else "set_password",
+            "user",
+            user_id,
+            after={"tokens_revoked": revoked},
         )
 
 
@@ -265,32 +280,24 @@ def user_id_of(engine: Engine, username: str) -> int | None:
 
 
 def authenticate(engine: Engine, username: str, password: str, address: str) -> Principal:
-    """Check a password; raise :class:`RateLimitedError` after too many recent failures (the
-    check comes first, so a correct password does not help a flooded account) and
-    :class:`AccountError` on a wrong name or password (one message for both)."""
-    stamp = now()
-    since = stamp - LIMIT_WINDOW
+    """Check a password; raise :class:`RateLimitedError` after too many recent failures and
+    :class:`AccountError` on a wrong name or password (one message for both).
+
+    The throttle is checked and the attempt recorded (as failed until the password is judged)
+    in one serialised transaction, so concurrent guesses cannot pass it together; the limits
+    count failures of the user name from the caller's address (``LIMIT_PER_USER``), of the
+    user name from any address (``LIMIT_USER_TOTAL``) and of the address
+    (``LIMIT_PER_ADDRESS``). Every attempt that passes verifies exactly one Argon2 hash: an
+    unknown or deactivated user's against a fixed dummy hash, so that the answer takes as long
+    as for a real user."""
+    attempt_id, row = _admit(engine, username, address)
+    active = row is not None and bool(row["active"])
+    ok = _verify(row["password_hash"] if row is not None and active else _dummy_hash(), password)
+    ok = ok and active
+    user_id = int(row["user_id"]) if row is not None else None
     with write_transaction(engine) as conn:
-        if (
-            store.failed_attempts(conn, "username", username, since) >= LIMIT_PER_USER
-            or store.failed_attempts(conn, "address", address, since) >= LIMIT_PER_ADDRESS
-        ):
-            audit.append(conn, username or "?", "login_throttled", "session", address)
-            raise RateLimitedError(
-                "too many failed sign-ins: wait 15 minutes or ask an administrator"
-            )
-    row = None
-    with engine.connect() as conn:
-        row = store.user_row_by_name(conn, username)
-    ok = False
-    if row is not None and row["active"]:
-        try:
-            ok = _hasher.verify(row["password_hash"], password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-    with write_transaction(engine) as conn:
-        store.insert_attempt(conn, username, address, stamp, ok)
-        user_id = int(row["user_id"]) if row is not None else None
+        if ok:
+            store.set_attempt_success(conn, attempt_id)
         audit.append(
             conn,
             username,
@@ -305,6 +312,67 @@ def authenticate(engine: Engine, username: str, password: str, address: str) -> 
         raise AccountError("wrong user name or password")
     found = get_principal(engine, user_id)
     if found is None:  # pragma: no cover - deactivated between the two transactions
+        raise AccountError("wrong user name or password")
+    return found
+
+
+def _admit(engine: Engine, username: str, address: str) -> tuple[int, dict[str, Any] | None]:
+    """Check the throttle and record the attempt in one step: the attempt's id and the user
+    row (None for an unknown name); :class:`RateLimitedError` (audited) when throttled."""
+    stamp = now()
+    attempt_id, row = 0, None
+    with write_transaction(engine) as conn:
+        store.lock_sign_ins(conn)
+        failed = store.failed_attempts(conn, username, address, stamp - LIMIT_WINDOW)
+        throttled = (
+            failed.pair >= LIMIT_PER_USER
+            or failed.user >= LIMIT_USER_TOTAL
+            or failed.address >= LIMIT_PER_ADDRESS
+        )
+        if throttled:
+            audit.append(conn, username or "?", "login_throttled", "session", address)
+        else:
+            attempt_id = store.insert_attempt(conn, username, address, stamp, False)
+            row = store.user_row_by_name(conn, username)
+    if throttled:
+        raise RateLimitedError("too many failed sign-ins: wait 15 minutes or ask an administrator")
+    return attempt_id, row
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(hashed, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@cache
+def _dummy_hash() -> str:
+    """An Argon2id hash of a random secret, with the parameters of the users' hashes: what an
+    unknown user name's password is verified against."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
+def change_password(
+    engine: Engine, username: str, current: str, new: str, address: str
+) -> Principal:
+    """The signed-in user ``username`` changes their own password: the current one is checked
+    like a sign-in (throttled, from ``address``); the new one must differ from it. Clears a
+    forced change and, as every password change does, ends the user's sessions and revokes
+    their API tokens. The user after the change."""
+    if len(new) < MIN_PASSWORD:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    if new == current:
+        raise AccountError("the new password must differ from the current one")
+    try:
+        who = authenticate(engine, username, current, address)
+    except RateLimitedError:
+        raise
+    except AccountError as exc:
+        raise WrongPasswordError("the current password is wrong") from exc
+    set_password(engine, username, who.user_id, new)
+    found = get_principal(engine, who.user_id)
+    if found is None:  # pragma: no cover - deactivated meanwhile
         raise AccountError("wrong user name or password")
     return found
 

@@ -5,10 +5,23 @@ the rules, hashes the passwords and secrets, and writes the audit log)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from esgledger.store.engine import TABLES, new_id
 
@@ -124,20 +137,55 @@ def users_with_grants(engine: Engine) -> list[dict[str, Any]]:
 # -- sign-in attempts and sessions ----------------------------------------------------------
 
 
-def failed_attempts(conn: Connection, column: str, value: str, since: datetime) -> int:
-    """How many sign-ins failed since ``since`` with ``column`` (``username`` or ``address``)
-    equal to ``value``."""
-    stmt = select(func.count()).where(
-        ATTEMPT.c[column] == value, ATTEMPT.c.at >= since, ATTEMPT.c.success.is_(False)
-    )
-    return int(conn.scalar(stmt) or 0)
+#: Serialises the sign-in throttle's count-then-insert on PostgreSQL ('esgllgn'); SQLite's
+#: ``BEGIN IMMEDIATE`` (``write_transaction``) already serialises writers.
+_PG_SIGN_IN_LOCK = 0x65_73_67_6C_6C_67_6E
+
+
+@dataclass(frozen=True)
+class FailedAttempts:
+    """Failed (or not yet judged) sign-ins in a window: of one user name from one address,
+    of the user name from any address, and of the address for any user name."""
+
+    pair: int
+    user: int
+    address: int
+
+
+def lock_sign_ins(conn: Connection) -> None:
+    """Inside a write transaction, wait until no other transaction counts or records sign-in
+    attempts (released at its end), so that a count and the insert after it are one step."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_SIGN_IN_LOCK})")
+
+
+def failed_attempts(
+    conn: Connection, username: str, address: str, since: datetime
+) -> FailedAttempts:
+    """How many sign-ins failed (or are still being judged) since ``since``: of ``username``
+    from ``address``, of ``username``, and from ``address``."""
+    same_user, same_address = ATTEMPT.c.username == username, ATTEMPT.c.address == address
+    stmt = select(
+        func.coalesce(func.sum(case((and_(same_user, same_address), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((same_user, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((same_address, 1), else_=0)), 0),
+    ).where(ATTEMPT.c.at >= since, ATTEMPT.c.success.is_(False), or_(same_user, same_address))
+    pair, user, by_address = conn.execute(stmt).one()
+    return FailedAttempts(int(pair), int(user), int(by_address))
 
 
 def insert_attempt(
     conn: Connection, username: str, address: str, at: datetime, success: bool
-) -> None:
-    """Record one sign-in attempt."""
-    conn.execute(insert(ATTEMPT).values(username=username, address=address, at=at, success=success))
+) -> int:
+    """Record one sign-in attempt (recorded as failed before the password is judged, then
+    marked by :func:`set_attempt_success`); its id."""
+    values = {"username": username, "address": address, "at": at, "success": success}
+    return new_id(conn.execute(insert(ATTEMPT).values(**values)))
+
+
+def set_attempt_success(conn: Connection, attempt_id: int) -> None:
+    """Mark the attempt ``attempt_id`` as a successful sign-in."""
+    conn.execute(update(ATTEMPT).where(ATTEMPT.c.id == attempt_id).values(success=True))
 
 
 def delete_expired_sessions(conn: Connection, before: datetime) -> None:
@@ -189,13 +237,14 @@ def revoke_token(conn: Connection, token_id: int, at: datetime, user_id: int | N
     return int(conn.execute(stmt.values(revoked_at=at)).rowcount)
 
 
-def revoke_user_tokens(conn: Connection, user_id: int, at: datetime) -> None:
-    """Revoke at ``at`` every token of the user ``user_id`` not revoked yet."""
-    conn.execute(
+def revoke_user_tokens(conn: Connection, user_id: int, at: datetime) -> int:
+    """Revoke at ``at`` every token of the user ``user_id`` not revoked yet; how many."""
+    result = conn.execute(
         update(TOKEN)
         .where(TOKEN.c.user_id == user_id, TOKEN.c.revoked_at.is_(None))
         .values(revoked_at=at)
     )
+    return int(result.rowcount)
 
 
 def token_rows(engine: Engine, user_id: int) -> list[dict[str, object]]:

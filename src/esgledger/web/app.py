@@ -7,15 +7,21 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from esgledger.auth import accounts
 from esgledger.auth.accounts import AccountError
@@ -24,7 +30,13 @@ from esgledger.store.ledger import Ledger, PeriodLockedError
 from esgledger.web.pages import render, wants_html
 from esgledger.web.routes import ROUTERS
 from esgledger.web.routes.assess import redact_access_log
-from esgledger.web.security import SESSION_COOKIE, Caller, LoginRequired
+from esgledger.web.security import (
+    ACCOUNT_PAGE,
+    SESSION_COOKIE,
+    Caller,
+    LoginRequired,
+    PasswordChangeRequired,
+)
 from esgledger.workflow.errors import Conflict, WorkflowError
 
 WEB = resources.files("esgledger.web")
@@ -52,10 +64,18 @@ def create_app(target: str | Path | Ledger, *, secure_cookies: bool = False) -> 
     )
     app.state.ledger = store
     app.state.secure_cookies = secure_cookies
+    app.add_middleware(SecurityHeaders, hsts=secure_cookies, docs_url=app.docs_url)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     for router in ROUTERS:
         app.include_router(router)
     redact_access_log()  # survey links carry their secret in the query string
+    _handle_errors(app)
+    _declare_validation_error(app)
+    return app
+
+
+def _handle_errors(app: FastAPI) -> None:
+    """The app's answers to the errors routes raise: a page for a browser, JSON otherwise."""
 
     @app.exception_handler(WorkflowError)
     async def _workflow(request: Request, exc: WorkflowError) -> Response:
@@ -87,6 +107,8 @@ def create_app(target: str | Path | Ledger, *, secure_cookies: bool = False) -> 
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if isinstance(exc, LoginRequired) and wants_html(request):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        if isinstance(exc, PasswordChangeRequired) and wants_html(request):
+            return RedirectResponse(ACCOUNT_PAGE, status_code=303)
         if wants_html(request) and exc.status_code >= 400:
             return render(
                 request,
@@ -105,8 +127,80 @@ def create_app(target: str | Path | Ledger, *, secure_cookies: bool = False) -> 
         ]
         return JSONResponse({"detail": "invalid request", "problems": problems}, 422)
 
-    _declare_validation_error(app)
-    return app
+
+#: The Content-Security-Policy of every response: scripts and styles from the app's origin
+#: only (no inline script, no ``eval``; inline styles stay allowed for the charts), no
+#: plugins, forms posting to the app only, and no framing of the app.
+POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "content-security-policy": POLICY,
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "x-content-type-options": "nosniff",
+}
+HSTS = "max-age=31536000"
+#: Where FastAPI's API documentation page (Swagger UI) loads its script and style from.
+DOCS_CDN = "https://cdn.jsdelivr.net"
+
+
+def docs_policy(app: FastAPI, root_path: str) -> str:
+    """The policy of the API documentation page: FastAPI's Swagger UI page loads its bundle
+    from a CDN and starts it with one inline script, allowed by its hash (nothing else)."""
+    page = get_swagger_ui_html(
+        openapi_url=root_path + str(app.openapi_url),
+        title=f"{app.title} - Swagger UI",
+        oauth2_redirect_url=(
+            root_path + app.swagger_ui_oauth2_redirect_url
+            if app.swagger_ui_oauth2_redirect_url
+            else None
+        ),
+        init_oauth=app.swagger_ui_init_oauth,
+        swagger_ui_parameters=app.swagger_ui_parameters,
+    )
+    inline = re.findall(r"<script>(.*?)</script>", bytes(page.body).decode("utf-8"), re.S)
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() + "'"
+        for s in inline
+    )
+    return POLICY.replace("script-src 'self'", f"script-src 'self' {DOCS_CDN} {hashes}").replace(
+        "style-src 'self'", f"style-src 'self' {DOCS_CDN}"
+    )
+
+
+class SecurityHeaders:
+    """ASGI middleware: the security headers on every response (a header a route set itself
+    is kept), and ``Strict-Transport-Security`` when the app runs with secure cookies (behind
+    HTTPS)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool, docs_url: str | None) -> None:
+        self.app, self.docs_url = app, docs_url
+        self.headers = {**HEADERS, **({"strict-transport-security": HSTS} if hsts else {})}
+        self.docs: dict[str, str] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        added = self.headers
+        if self.docs_url is not None and scope["path"] == self.docs_url:
+            root = str(scope.get("root_path", "")).rstrip("/")
+            if root not in self.docs:
+                self.docs[root] = docs_policy(scope["app"], root)
+            added = {**added, "content-security-policy": self.docs[root]}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in added.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 #: The body ``_validation`` sends, declared in the spec in place of FastAPI's default (whose

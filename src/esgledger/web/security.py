@@ -45,6 +45,18 @@ class LoginRequired(HTTPException):
         super().__init__(status_code=401, detail="sign in first")
 
 
+#: The page where a signed-in user changes their own password.
+ACCOUNT_PAGE = "/account/password"
+
+
+class PasswordChangeRequired(HTTPException):
+    """403 for the API while the caller must change their password; pages turn it into a
+    redirect to the password page (see ``web.app``)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=403, detail=f"change your password first ({ACCOUNT_PAGE})")
+
+
 def ledger(request: Request) -> Ledger:
     found: Ledger = request.app.state.ledger
     return found
@@ -65,9 +77,11 @@ async def _form_csrf(request: Request) -> str | None:
     return None
 
 
-async def caller(request: Request) -> Caller:
+async def account_caller(request: Request) -> Caller:
     """Authenticate the request: ``Authorization: Bearer`` token or session cookie. A cookie
-    request that changes something must carry the session's CSRF token (header or form)."""
+    request that changes something must carry the session's CSRF token (header or form).
+    A caller who must change their password passes: only for the routes of their own account
+    (``signed_in(password_change=True)``)."""
     store = ledger(request)
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -89,6 +103,15 @@ async def caller(request: Request) -> Caller:
     return Caller(who, csrf, secret)
 
 
+async def caller(request: Request) -> Caller:
+    """The authenticated caller (:func:`account_caller`), refused with
+    :class:`PasswordChangeRequired` while they must change their password."""
+    found = await account_caller(request)
+    if found.who.must_change_password:
+        raise PasswordChangeRequired()
+    return found
+
+
 def need(permission: Permission) -> Callable[..., Awaitable[Caller]]:
     """Dependency: the caller, who must hold ``permission`` (entity scope is checked by the
     library call the route makes)."""
@@ -105,14 +128,20 @@ def need(permission: Permission) -> Callable[..., Awaitable[Caller]]:
     return dependency
 
 
-def signed_in() -> Callable[..., Awaitable[Caller]]:
-    """Dependency for routes every signed-in user may call (their own account)."""
+def signed_in(*, password_change: bool = False) -> Callable[..., Awaitable[Caller]]:
+    """Dependency for routes every signed-in user may call (their own account); with
+    ``password_change`` also while the user must change their password (their account's
+    page, the password change itself, signing out)."""
 
     async def dependency(found: Annotated[Caller, Depends(caller)]) -> Caller:
         return found
 
-    dependency.permission = "signed_in"  # type: ignore[attr-defined]
-    return dependency
+    async def during_change(found: Annotated[Caller, Depends(account_caller)]) -> Caller:
+        return found
+
+    chosen = during_change if password_change else dependency
+    chosen.permission = "signed_in"  # type: ignore[attr-defined]
+    return chosen
 
 
 def new_login_csrf() -> str:

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, the caller's own account and API tokens."""
+"""Sign-in, sign-out, the caller's own account (its password page) and API tokens."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from esgledger.auth import accounts
-from esgledger.auth.accounts import AccountError, Principal, RateLimitedError
+from esgledger.auth.accounts import AccountError, Principal, RateLimitedError, WrongPasswordError
+from esgledger.web.i18n import translate
 from esgledger.web.pages import render
+from esgledger.web.routes.common import lang_of, page
 from esgledger.web.security import (
+    ACCOUNT_PAGE,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Caller,
@@ -24,6 +27,8 @@ from esgledger.web.security import (
 
 router = APIRouter()
 Me = Annotated[Caller, Depends(signed_in())]
+#: The caller, also while they must change their password (their account's own routes).
+Account = Annotated[Caller, Depends(signed_in(password_change=True))]
 
 
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
@@ -58,15 +63,30 @@ def me_json(who: Principal) -> dict[str, Any]:
     }
 
 
+def _secure(request: Request) -> bool:
+    return bool(request.app.state.secure_cookies)
+
+
 def _set_session(request: Request, response: Response, secret: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         secret,
         httponly=True,
         samesite="strict",
-        secure=bool(request.app.state.secure_cookies),
+        secure=_secure(request),
         max_age=accounts.SESSION_HOURS * 3600,
         path="/",
+    )
+
+
+def _set_login_csrf(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path="/login",
     )
 
 
@@ -91,7 +111,7 @@ def healthz() -> dict[str, str]:
 def login_page(request: Request, next: str = "/") -> Response:
     token = new_login_csrf()
     response = render(request, "login.html", next=_safe_next(next), login_csrf=token)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
+    _set_login_csrf(request, response, token)
     return response
 
 
@@ -124,9 +144,7 @@ def login_form(
             error=str(exc.detail),
             username=username,
         )
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login"
-        )
+        _set_login_csrf(request, response, token)
         return response
     secret, _csrf = accounts.start_session(ledger(request).engine, who.user_id)
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -136,7 +154,7 @@ def login_form(
 
 
 @router.post("/logout", include_in_schema=False)
-def logout_form(request: Request, me: Me) -> Response:
+def logout_form(request: Request, me: Account) -> Response:
     if me.session:
         accounts.end_session(ledger(request).engine, me.session, me.who.username)
     response = RedirectResponse("/login", status_code=303)
@@ -156,7 +174,7 @@ def api_login(request: Request, body: LoginBody) -> JSONResponse:
 
 
 @router.post("/api/logout", tags=["account"])
-def api_logout(request: Request, me: Me) -> JSONResponse:
+def api_logout(request: Request, me: Account) -> JSONResponse:
     if me.session:
         accounts.end_session(ledger(request).engine, me.session, me.who.username)
     response = JSONResponse({"signed_out": True})
@@ -165,16 +183,31 @@ def api_logout(request: Request, me: Me) -> JSONResponse:
 
 
 @router.get("/api/me", tags=["account"])
-def api_me(me: Me) -> dict[str, Any]:
+def api_me(me: Account) -> dict[str, Any]:
     return {**me_json(me.who), "csrf_token": me.csrf}
 
 
 @router.post("/api/me/password", tags=["account"])
-def api_change_password(request: Request, body: PasswordBody, me: Me) -> dict[str, bool]:
-    store = ledger(request)
-    _sign_in(request, me.who.username, body.current_password)
-    accounts.set_password(store.engine, me.who.username, me.who.user_id, body.new_password)
-    return {"changed": True}
+def api_change_password(request: Request, body: PasswordBody, me: Account) -> JSONResponse:
+    """Change one's own password (also while a change is required). Every session and API
+    token of the user ends; a caller signed in by cookie gets a new session (cookie and
+    ``csrf_token``)."""
+    try:
+        who = accounts.change_password(
+            ledger(request).engine,
+            me.who.username,
+            body.current_password,
+            body.new_password,
+            client_address(request),
+        )
+    except RateLimitedError as exc:
+        raise HTTPException(status_code=429, detail=str(exc)) from exc
+    if me.session is None:
+        return JSONResponse({"changed": True})
+    secret, csrf = accounts.start_session(ledger(request).engine, who.user_id)
+    response = JSONResponse({"changed": True, "csrf_token": csrf})
+    _set_session(request, response, secret)
+    return response
 
 
 @router.get("/api/tokens", tags=["account"])
@@ -202,3 +235,72 @@ def api_revoke_token(
     except AccountError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     return {"revoked": True}
+
+
+# -- the caller's own password page ------------------------------------------------------------
+
+PASSWORD_FLASHES = frozenset({"password_changed"})
+PasswordField = Annotated[str, Form(max_length=1024)]
+
+
+def _password_page(request: Request, me: Caller, status: int = 200, error: str = "") -> Response:
+    return page(
+        request,
+        me,
+        "password.html",
+        status,
+        flashes=PASSWORD_FLASHES,
+        error=error,
+        min_length=accounts.MIN_PASSWORD,
+    )
+
+
+@router.get(ACCOUNT_PAGE, include_in_schema=False)
+def password_page(request: Request, me: Account) -> Response:
+    """The form to change one's own password (the only page while a change is required)."""
+    return _password_page(request, me)
+
+
+def _new_password_problem(current: str, new: str, repeat: str) -> str | None:
+    """The message key of what is wrong with the new password typed, before checking the
+    current one (so that a refused form records no sign-in attempt)."""
+    if new != repeat:
+        return "password_mismatch"
+    if len(new) < accounts.MIN_PASSWORD:
+        return "password_short"
+    if new == current:
+        return "password_same"
+    return None
+
+
+@router.post(ACCOUNT_PAGE, include_in_schema=False)
+def password_form(
+    request: Request,
+    me: Account,
+    current_password: PasswordField = "",
+    new_password: PasswordField = "",
+    repeat_password: PasswordField = "",
+) -> Response:
+    """Change one's own password from the form; on success the caller gets a new session
+    (every other session and API token of theirs ends)."""
+    status, problem = 400, _new_password_problem(current_password, new_password, repeat_password)
+    if problem is None:
+        try:
+            who = accounts.change_password(
+                ledger(request).engine,
+                me.who.username,
+                current_password,
+                new_password,
+                client_address(request),
+            )
+        except RateLimitedError:
+            status, problem = 429, "password_throttled"
+        except WrongPasswordError:
+            problem = "password_wrong_current"
+    if problem is not None:
+        message = translate(lang_of(request, me), problem).format(n=accounts.MIN_PASSWORD)
+        return _password_page(request, me, status, message)
+    secret, _csrf = accounts.start_session(ledger(request).engine, who.user_id)
+    response = RedirectResponse(f"{ACCOUNT_PAGE}?done=password_changed", status_code=303)
+    _set_session(request, response, secret)
+    return response
