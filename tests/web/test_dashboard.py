@@ -399,3 +399,20 @@ def test_during_a_rebuild_the_previous_complete_figures_are_served_labelled(
     assert after["as_of"]["version"] != first["as_of"]["version"]
     # 1,000 L of gasoline more at S01: about 2.3 tCO2e more in scope 1
     assert after["group"]["figures"]["scope1"] > first["group"]["figures"]["scope1"] + 2
+
+
+def test_the_page_says_when_its_figures_are_of_a_previous_version(
+    app: FastAPI, web_ledger: Ledger, client_for: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.state.fresh_wait = 0.0
+    admin = client_for("admin")
+    assert 'id="as-of"' not in admin.get("/", params={"year": 2023}).text
+    release = threading.Event()
+    real = dashboard_data.build_snapshot
+    monkeypatch.setattr(
+        dashboard_data, "build_snapshot", lambda book: (release.wait(30), real(book))[1]
+    )
+    web_ledger.write_batch("activity", "more.csv", "sha-more", activity=_batch("S01", 2023, 10))
+    page = admin.get("/", params={"year": 2023}).text
+    release.set()
+    assert 'id="as-of"' in page and "新数据正在计算中" in page  # the page is in Chinese by default
