@@ -27,7 +27,7 @@ from esgledger.metrics import ledger_sources as ledger_sources  # noqa: PLC0414 
 from esgledger.metrics import load_catalogue
 from esgledger.metrics.catalogue import Aggregation, Metric
 from esgledger.store import registers
-from esgledger.units import conversion_factor
+from esgledger.units import UnitError, conversion_factor
 
 
 def settings_from_ledger(source: Source, **overrides: object) -> CalcSettings:
@@ -310,7 +310,11 @@ def _computed(book: Book, year: int) -> tuple[dict[str, float], list[Diagnostic]
     for source_row in ledger_sources():
         metric = catalogue.get(source_row["metric_id"])
         if source_row["source"] == "activity":
-            found = result.activity_quantity(source_row["key"], metric.unit, year)
+            try:
+                found = result.activity_quantity(source_row["key"], metric.unit, year)
+            except UnitError as exc:  # a figure left out, said, rather than a wrong one
+                problems.append(Diagnostic("unit", f"{metric.metric_id}: {exc}"))
+                continue
             if found is not None:
                 out[metric.metric_id] = found
         elif source_row["source"] == "suppliers":

@@ -421,3 +421,20 @@ def test_the_page_says_when_its_figures_are_of_a_previous_version(
             break
         time.sleep(0.05)
     assert 'id="as-of"' in page and "新数据正在计算中" in page  # the page is in Chinese by default
+
+
+def test_gasoline_in_tonnes_counts_in_litres_and_breaks_no_page(
+    client_for: Clients, web_ledger: Ledger
+) -> None:
+    """A valid import of gasoline in tonnes (its basis unit) made the group dashboard, kpi and
+    targets fail: the KPI in litres had no route from tonnes. It converts through the density
+    the calculation uses (0.73 kg/L in the demo): 2.5 t = 2,500 kg / 0.73 kg/L = 3,424.66 L."""
+    before = service.computed_figures(web_ledger, 2024)[0]["energy.gasoline"]
+    batch = _batch("S01", 2024, 2.5).assign(unit="t", record_id="TONNES-1")
+    web_ledger.write_batch("activity", "tonnes.csv", "sha-tonnes", activity=batch)
+    admin = client_for("admin")
+    assert admin.get("/api/dashboard", params={"year": 2024}).status_code == 200
+    assert admin.get("/", params={"year": 2024}).status_code == 200
+    after, problems = service.computed_figures(web_ledger, 2024)
+    assert after["energy.gasoline"] == pytest.approx(before + 2500 / 0.73, rel=1e-9)
+    assert not [p for p in problems if p.code == "unit"]

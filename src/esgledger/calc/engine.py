@@ -172,8 +172,11 @@ class InventoryResult:
     def activity_quantity(
         self, activity_type: str, unit: str, year: int, entity_id: str | None = None
     ) -> float | None:
-        """Consolidated activity of a type in ``unit`` (each recorded unit converted once by
-        the unit registry); None when the type has no record that year."""
+        """Consolidated activity of a type in ``unit``; None when the type has no record that
+        year. Each recorded unit is converted once: by the unit registry where the dimensions
+        match, else through the inventory's own route for the year (the density of a liquid
+        fuel: litres and tonnes of gasoline), so that the figure agrees with the calculation.
+        UnitError when neither applies (no density of that year, say)."""
         a = self.activity
         rows = a[(a["activity_type"] == activity_type) & (a["year"] == year)]
         if entity_id is not None:
@@ -181,7 +184,33 @@ class InventoryResult:
         if rows.empty:
             return None
         per_unit = rows.groupby("unit", sort=True)["quantity"].sum()
-        return float(sum(q * conversion_factor(str(u), unit) for u, q in per_unit.items()))
+        return float(
+            sum(
+                q * self._unit_factor(activity_type, str(u), unit, year)
+                for u, q in per_unit.items()
+            )
+        )
+
+    def _unit_factor(self, activity_type: str, unit: str, target: str, year: int) -> float:
+        """The factor from ``unit`` to ``target`` for records of a type and year."""
+        try:
+            return conversion_factor(unit, target)
+        except UnitError:
+            pass
+        c = self.conversions
+        known = c[(c["activity_type"] == activity_type) & (c["year"] == year)]
+        to_basis = dict(zip(known["unit"], known["factor"], strict=True))
+        if unit in to_basis:  # unit -> basis, then basis -> target through a unit of target's kind
+            for other, factor in to_basis.items():
+                try:
+                    per_target = conversion_factor(str(other), target)
+                except UnitError:
+                    continue
+                return float(to_basis[unit]) / float(factor) * per_target
+        raise UnitError(
+            f"{activity_type} {year}: records in {unit} cannot be shown in {target}: the "
+            f"calculation converts {unit} but holds no route to {target} for that year"
+        )
 
     def by(self, dims: list[str], basis: str = "location") -> pd.DataFrame:
         """Totals of tCO2e by any line columns (entity_id, scope, category, gas, year...)."""

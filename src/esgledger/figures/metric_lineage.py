@@ -54,7 +54,7 @@ from esgledger.metrics.catalogue import Catalogue, Metric
 from esgledger.store import provenance
 from esgledger.store.ledger import Ledger
 from esgledger.tables import rows as table_rows
-from esgledger.units import conversion_factor
+from esgledger.units import UnitError, conversion_factor
 
 INVENTORY_FIGURES = {
     "scope1": "ghg:{year}:S1",
@@ -216,7 +216,10 @@ def _entity_computed(  # noqa: PLR0911 - one return per kind of source
         return None  # a group figure (distinct suppliers are not summed over entities)
     if source is not None and source["source"] == "activity":
         result = ctx.inventory(fig.year)
-        return result.activity_quantity(source["key"], metric.unit, fig.year, fig.entity)
+        try:
+            return result.activity_quantity(source["key"], metric.unit, fig.year, fig.entity)
+        except UnitError:  # the KPI table says why (service._computed's diagnostic)
+            return None
     if source is not None:
         result, key = ctx.inventory(fig.year), source["key"]
         totals = result.scope_totals(fig.year, entity_id=fig.entity)
@@ -374,8 +377,16 @@ def _activity(ctx: _Context, fig: MetricFigure, metric: Metric, root: Node) -> N
     for entity, group in records.groupby("entity_id", sort=True):
         share = float(shares.get(entity, 0.0))
         # the entity's consolidated activity: the rule of the figure itself (one conversion)
-        value = result.activity_quantity(key, metric.unit, fig.year, str(entity))
+        try:
+            value = result.activity_quantity(key, metric.unit, fig.year, str(entity))
+        except UnitError as exc:
+            value = None
+            problem = str(exc)
+        else:
+            problem = None
         node = Node(str(entity), value, metric.unit)
+        if problem is not None:
+            node.detail["problem"] = problem
         node.detail["records"] = len(group)
         node.detail["share"] = share
         sample = group.head(ctx.rows)
