@@ -8,6 +8,9 @@ a few rows always shows them.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import Any
+
 import pandas as pd
 
 from esgledger.book.book import Book
@@ -30,6 +33,34 @@ def effective_records(book: Book) -> pd.DataFrame:
     return frame
 
 
+Groups = dict[Hashable, Any]
+"""Row positions of a frame by key (``DataFrame.groupby(keys).indices``)."""
+ACTIVITY_KEYS = ["entity_id", "year", "activity_type"]
+DIRECT_KEYS = ["entity_id", "year", "category"]
+
+
+def record_groups(book: Book) -> tuple[Groups, Groups]:
+    """The positions of the effective records by (entity, year, activity type) and of the
+    direct records by (entity, year, category), computed once per Book: a group figure's
+    tree looks up each of its lines' records instead of scanning every record per line
+    (thousands of lines x hundreds of thousands of records)."""
+
+    def compute() -> tuple[Groups, Groups]:
+        records, direct = effective_records(book), book.inventory_input().direct
+        return (
+            dict(records.groupby(ACTIVITY_KEYS, sort=False).indices) if len(records) else {},
+            dict(direct.groupby(DIRECT_KEYS, sort=False).indices) if len(direct) else {},
+        )
+
+    found: tuple[Groups, Groups] = book.memo(("effective_records.groups",), compute)
+    return found
+
+
+def _take(frame: pd.DataFrame, groups: Groups, key: tuple[object, ...]) -> pd.DataFrame:
+    positions = groups.get(key)
+    return frame.take([] if positions is None else list(positions))
+
+
 def line_records(
     records: pd.DataFrame,
     direct_records: pd.DataFrame,
@@ -39,17 +70,24 @@ def line_records(
     region: str | None,
     direct: bool,
     category: str | None,
+    groups: tuple[Groups, Groups] | None = None,
 ) -> pd.DataFrame:
     """The records an inventory line aggregated: direct records of its entity, year and
     category, or activity records of its entity, year, activity type and effective region
-    (``eff_region``: the record's region, else its entity's; none when neither had one)."""
+    (``eff_region``: the record's region, else its entity's; none when neither had one).
+    ``groups`` (:func:`record_groups` of the same frames) finds them without a scan."""
     if direct:
         d = direct_records
+        if groups is not None:
+            return _take(d, groups[1], (entity, year, category))
         return d[(d["entity_id"] == entity) & (d["year"] == year) & (d["category"] == category)]
     r = records
-    match = r[
-        (r["entity_id"] == entity) & (r["year"] == year) & (r["activity_type"] == activity_type)
-    ]
+    if groups is not None:
+        match = _take(r, groups[0], (entity, year, activity_type))
+    else:
+        match = r[
+            (r["entity_id"] == entity) & (r["year"] == year) & (r["activity_type"] == activity_type)
+        ]
     if region is None or pd.isna(region):
         return match[match["eff_region"].isna()]
     return match[match["eff_region"] == region]
@@ -70,6 +108,7 @@ def explain(book: Book, fid: FigureId, rows: int) -> Node:
     result = book.inventory_of(fid.year)
     direct = book.inventory_input().direct
     records = effective_records(book)
+    groups = record_groups(book)
     entered = book.memo(("entered_records",), book.ledger.entered_records)
 
     def lineage(
@@ -82,7 +121,7 @@ def explain(book: Book, fid: FigureId, rows: int) -> Node:
         category: str | None,
     ) -> tuple[pd.DataFrame, int]:
         match = line_records(
-            records, direct, entity, year, activity_type, region, is_direct, category
+            records, direct, entity, year, activity_type, region, is_direct, category, groups
         )
         ordered = _entered_first(match, "direct" if is_direct else "activity", entered)
         return ordered.head(limit), len(match)
