@@ -14,6 +14,8 @@ from esgledger.store.engine import TABLES, write_transaction
 from esgledger.store.ledger import Ledger
 
 MIGRATION = importlib.import_module("esgledger.store.migrations.versions.0010_data_version")
+LATER = importlib.import_module("esgledger.store.migrations.versions.0013_collection_unversioned")
+VERSIONED = set(MIGRATION.VERSIONED) - set(LATER.UNVERSIONED)
 
 UNVERSIONED = {
     # written only with their import_batch row, whose trigger moves the version
@@ -30,13 +32,15 @@ UNVERSIONED = {
     "survey_token",
     "audit_log",
     "audit_head",
+    # the collection's working rows: a figure changes when an approval posts a batch
+    *LATER.UNVERSIONED,
 }
 
 
 def test_every_table_is_versioned_or_listed_as_not() -> None:
     """A table added by a later migration must say whether its writes move the version."""
-    assert set(MIGRATION.VERSIONED).isdisjoint(UNVERSIONED)
-    assert set(TABLES) == set(MIGRATION.VERSIONED) | UNVERSIONED
+    assert VERSIONED.isdisjoint(UNVERSIONED)
+    assert set(TABLES) == VERSIONED | UNVERSIONED
 
 
 def _ledger(url: str) -> Ledger:

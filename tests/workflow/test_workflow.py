@@ -388,3 +388,20 @@ def test_a_restated_reported_figure_is_a_new_version(ledger: Ledger) -> None:
     row = table[table["metric_id"] == WATER]
     assert not row.empty
     assert audit.verify(engine).ok
+
+
+def test_form_edits_leave_the_figures_version_and_an_approval_moves_it(ledger: Ledger) -> None:
+    """A draft value, a comment or a submission changes no figure, so the Book (the report,
+    the dashboard) is not recomputed while owners type; the approval posts a batch and moves
+    the data version."""
+    request = campaign(ledger, ["S01"])["S01"]
+    start = ledger.data_version()
+    engine, own = ledger.engine, who(ledger, "own")
+    collection.set_value(engine, own, request, ELECTRICITY, "1,200", "MWh", base_version=0)
+    collection.set_value(engine, own, request, GAS, "", "m3", base_version=0, note="no gas")
+    collection.add_comment(engine, own, request, "meter read on 31 December")
+    collection.submit(engine, own, request, base_version=version(ledger, "own", request))
+    assert ledger.data_version() == start
+    rev = who(ledger, "rev")
+    collection.approve(engine, rev, request, base_version=version(ledger, "rev", request))
+    assert ledger.data_version() > start
