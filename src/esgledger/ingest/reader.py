@@ -86,7 +86,8 @@ def check_size(data: bytes, name: str, limits: Limits) -> None:
         )
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
+    """An exception's message for a diagnostic: its text, at most 200 characters."""
     text = str(exc).strip() or type(exc).__name__
     return text if len(text) <= 200 else text[:200] + "..."
 
@@ -102,7 +103,7 @@ def check_archive(data: bytes, name: str, limits: Limits) -> None:
             parts = archive.infolist()
     except Exception as exc:  # zipfile raises assorted errors on damaged archives
         raise ReadError(
-            Diagnostic("xlsx", f"not a readable XLSX workbook: {_short(exc)}", file=name)
+            Diagnostic("xlsx", f"not a readable XLSX workbook: {short_error(exc)}", file=name)
         ) from exc
     expanded = sum(part.file_size for part in parts)
     if expanded > limits.max_expanded_bytes:
@@ -141,7 +142,7 @@ def open_workbook(data: bytes, name: str, limits: Limits, *, data_only: bool = F
             return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
     except Exception as exc:  # openpyxl raises assorted errors on damaged or foreign files
         raise ReadError(
-            Diagnostic("xlsx", f"not a readable XLSX workbook: {_short(exc)}", file=name)
+            Diagnostic("xlsx", f"not a readable XLSX workbook: {short_error(exc)}", file=name)
         ) from exc
 
 

@@ -34,6 +34,7 @@ from esgledger.ingest.reader import (
     check_size,
     open_workbook,
     sheet_rows,
+    short_error,
 )
 from esgledger.metrics.catalogue import Metric, load_catalogue
 from esgledger.workflow.request_template import (
@@ -175,11 +176,6 @@ def _check_bytes(data: bytes, file_name: str) -> None:
             file=file_name,
         )
     )
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def _rows(
@@ -593,7 +589,7 @@ def read_request_upload(
         return [], [
             Diagnostic(
                 "upload.not_xlsx",
-                f"not a readable XLSX workbook ({_short(exc)}); expected the request's "
+                f"not a readable XLSX workbook ({short_error(exc)}); expected the request's "
                 "template saved as Excel Workbook (.xlsx)",
                 file=file_name,
             )
