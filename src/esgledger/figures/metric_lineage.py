@@ -377,13 +377,11 @@ def _activity(ctx: _Context, fig: MetricFigure, metric: Metric, root: Node) -> N
     for entity, group in records.groupby("entity_id", sort=True):
         share = float(shares.get(entity, 0.0))
         # the entity's consolidated activity: the rule of the figure itself (one conversion)
+        problem: str | None = None
         try:
             value = result.activity_quantity(key, metric.unit, fig.year, str(entity))
         except UnitError as exc:
-            value = None
-            problem = str(exc)
-        else:
-            problem = None
+            value, problem = None, str(exc)
         node = Node(str(entity), value, metric.unit)
         if problem is not None:
             node.detail["problem"] = problem
