@@ -139,6 +139,35 @@ def data_years(conn: Connection, entity_ids: Iterable[str] | None = None) -> fro
     return frozenset(years)
 
 
+def _insert_batch(
+    conn: Connection, kind: str, file_name: str, sha256: str, rows: int, imported_by: str | None
+) -> int:
+    """The ``import_batch`` row of an import (its trigger moves the data version); its id."""
+    stmt = insert(BATCH).values(
+        kind=kind,
+        file_name=file_name,
+        sha256=sha256,
+        rows=rows,
+        imported_at=now(),
+        imported_by=imported_by,
+    )
+    return new_id(conn.execute(stmt))
+
+
+def _audit_batch(
+    conn: Connection,
+    batch_id: int,
+    kind: str,
+    file_name: str,
+    sha256: str,
+    rows: int,
+    imported_by: str | None,
+) -> None:
+    """The audit entry of an import, in its transaction."""
+    after = {"kind": kind, "file": file_name, "sha256": sha256, "rows": rows}
+    audit.append(conn, imported_by or "cli", "import", "batch", batch_id, after=after)
+
+
 class Ledger(ReferenceData):
     """Repository over one database (SQLite file or any SQLAlchemy URL)."""
 
@@ -288,18 +317,7 @@ class Ledger(ReferenceData):
         locked = cls._locked(conn, years)
         if locked and kind != "adjustment":
             raise PeriodLockedError(locked)
-        batch_id = new_id(
-            conn.execute(
-                insert(BATCH).values(
-                    kind=kind,
-                    file_name=file_name,
-                    sha256=sha256,
-                    rows=total,
-                    imported_at=now(),
-                    imported_by=imported_by,
-                )
-            )
-        )
+        batch_id = _insert_batch(conn, kind, file_name, sha256, total, imported_by)
         if entities:
             write_entities(conn, entities)
         done = 0
@@ -315,14 +333,7 @@ class Ledger(ReferenceData):
                     progress(done)
         if context is not None and n_context:
             replace_context(conn, frames.bind_columns(context, CONTEXT, {}))
-        audit.append(
-            conn,
-            imported_by or "cli",
-            "import",
-            "batch",
-            batch_id,
-            after={"kind": kind, "file": file_name, "sha256": sha256, "rows": total},
-        )
+        _audit_batch(conn, batch_id, kind, file_name, sha256, total, imported_by)
         return batch_id
 
     # -- period locks ---------------------------------------------------------------------
@@ -390,29 +401,11 @@ class Ledger(ReferenceData):
                     record[column] = None
             records.append(record)
         with write_transaction(self.engine) as conn:
-            batch_id = new_id(
-                conn.execute(
-                    insert(BATCH).values(
-                        kind="roster",
-                        file_name=file_name,
-                        sha256=sha256,
-                        rows=len(records),
-                        imported_at=now(),
-                        imported_by=imported_by,
-                    )
-                )
-            )
+            batch_id = _insert_batch(conn, "roster", file_name, sha256, len(records), imported_by)
             for start in range(0, len(records), CHUNK):
                 chunk = records[start : start + CHUNK]
                 conn.execute(insert(ROSTER), [{**r, "batch_id": batch_id} for r in chunk])
-            audit.append(
-                conn,
-                imported_by or "cli",
-                "import",
-                "batch",
-                batch_id,
-                after={"kind": "roster", "file": file_name, "sha256": sha256, "rows": len(records)},
-            )
+            _audit_batch(conn, batch_id, "roster", file_name, sha256, len(records), imported_by)
         return batch_id
 
     def roster_frame(self, before: datetime | None = None) -> pd.DataFrame:

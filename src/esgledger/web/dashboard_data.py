@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +35,7 @@ from esgledger.domain.figure_id import FigureId
 from esgledger.domain.model import Entity
 from esgledger.store import provenance
 from esgledger.store.ledger import Ledger
+from esgledger.store.version import DataVersion
 from esgledger.usecases.years import default_year
 from esgledger.workflow import collection
 from esgledger.workflow.errors import NotFound
@@ -80,7 +81,7 @@ class GroupExtras:
 class Snapshot:
     """The inventory of every year at one data version, with what the pages derive from it."""
 
-    version: Hashable
+    version: DataVersion
     result: InventoryResult
     entities: dict[str, EntityInfo]
     roots: tuple[str, ...]
@@ -236,7 +237,7 @@ class InventoryCache:
             if (
                 held is None
                 or held.book.ledger is not snapshot.book.ledger
-                or (held.version != snapshot.version and _newer(snapshot, held))
+                or snapshot.version > held.version
             ):
                 self._ready = snapshot
         return snapshot
@@ -259,14 +260,6 @@ class InventoryCache:
 
         threading.Thread(target=run, name=f"snapshot {book.version}", daemon=True).start()
         return event
-
-
-def _newer(snapshot: Snapshot, held: Snapshot) -> bool:
-    """Whether ``snapshot`` is of a later data version than ``held`` (the same ledger)."""
-    try:
-        return bool(snapshot.version > held.version)  # type: ignore[operator]
-    except TypeError:
-        return True
 
 
 # -- who sees what --------------------------------------------------------------------------
