@@ -9,6 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -145,29 +146,85 @@ def test_lineage_is_refused_outside_the_callers_entities(client_for: Clients) ->
     assert client_for("admin").get("/api/explain/scope4").status_code == 422
 
 
+def _branches(tree: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["label"]: c for c in tree["children"]}
+
+
 def test_lineage_equals_the_service_explanation(client_for: Clients, web_ledger: Ledger) -> None:
+    """The page's tree lists the service's whole tree (``esgledger explain``) one level at a
+    time: a group figure's entities, each the sum of its categories' branches of the whole
+    tree; an entity's categories with their lines, the same values."""
     admin = client_for("admin")
-    for figure, figure_id, entity in (
-        ("total", "ghg:2024:TOTAL", None),
+    body = admin.get("/api/explain/total", params={"year": 2024}).json()
+    whole = figures.explain(web_ledger, "ghg:2024:TOTAL", rows=10).to_dict()
+    assert body["figure_id"] == "ghg:2024:TOTAL"
+    assert body["tree"]["kind"] == "figure"
+    assert body["tree"]["value"] == pytest.approx(whole["value"])
+    entities = body["tree"]["children"]
+    assert {e["kind"] for e in entities} == {"entity"}
+    for entity in entities:
+        of_entity = [b for b in whole["children"] if b["label"].startswith(entity["label"] + " /")]
+        assert entity["value"] == pytest.approx(sum(b["value"] for b in of_entity))
+        assert entity["figure_id"] == f"ghg:2024:TOTAL:{entity['label']}"
+        assert entity["entity_id"] == entity["label"]
+        assert [c["label"] for c in entity["children"]] == [b["label"] for b in of_entity]
+        assert all(c["children"] == [] for c in entity["children"])  # lines on the entity's page
+    assert round(body["tree"]["value"], 2) == 31925.01
+    assert round(sum(e["value"] for e in entities), 2) == 31925.01
+    for figure, figure_id, entity_id in (
         ("scope2_market", "ghg:2022:S2M:S03", "S03"),
-        ("energy_tce", "energy:2024:S01", "S01"),
+        ("total", "ghg:2024:TOTAL:S01", "S01"),
     ):
-        params = {"year": int(figure_id.split(":")[1]), **({"entity": entity} if entity else {})}
+        params = {"year": int(figure_id.split(":")[1]), "entity": entity_id}
         body = admin.get(f"/api/explain/{figure}", params=params).json()
-        reference = figures.explain(web_ledger, figure_id, rows=10).to_dict()
+        whole = figures.explain(web_ledger, figure_id, rows=10).to_dict()
         assert body["figure_id"] == figure_id
-        assert body["tree"]["value"] == pytest.approx(reference["value"])
-        assert [c["label"] for c in body["tree"]["children"]] == [
-            c["label"] for c in reference["children"]
-        ]
-        assert body["tree"]["kind"] == "figure"
-    total = admin.get("/api/explain/total", params={"year": 2024}).json()
-    assert round(total["tree"]["value"], 2) == 31925.01
-    line = total["tree"]["children"][0]["children"][0]
+        assert body["tree"]["value"] == pytest.approx(whole["value"])
+        shown, reference = _branches(body["tree"]), _branches(whole)
+        assert list(shown) == list(reference)
+        for label, branch in shown.items():
+            assert branch["kind"] == "group"
+            lines = {(c["label"], round(c["value"], 9)) for c in branch["children"]}
+            assert lines == {
+                (c["label"], round(c["value"], 9)) for c in reference[label]["children"]
+            }
+    energy = admin.get("/api/explain/energy_tce", params={"year": 2024, "entity": "S01"}).json()
+    whole = figures.explain(web_ledger, "energy:2024:S01", rows=10).to_dict()
+    assert energy["tree"]["value"] == pytest.approx(whole["value"])
+    assert sorted(c["label"] for c in energy["tree"]["children"]) == sorted(
+        c["label"] for c in whole["children"]
+    )
+    line = next(c for c in body["tree"]["children"][0]["children"] if c["kind"] == "line")
     record = next(c for c in line["children"] if c["kind"] == "record")
     assert record["source"]["source_kind"] == "file"
     assert record["source"]["source_file"].endswith(".csv")
     assert record["source"]["source_row"] is not None
+
+
+def test_an_entitys_lines_are_listed_largest_first_up_to_the_limit(
+    client_for: Clients, web_ledger: Ledger
+) -> None:
+    """``lines`` caps the lines of each category, largest (absolute) first; a ``more`` node
+    counts the others, and the page links to more of them."""
+    admin = client_for("admin")
+    params = {"year": 2024, "entity": "S01", "lines": 1}
+    body = admin.get("/api/explain/total", params=params).json()
+    whole = _branches(figures.explain(web_ledger, "ghg:2024:TOTAL:S01", rows=10).to_dict())
+    for label, branch in _branches(body["tree"]).items():
+        every = whole[label]["children"]
+        lines = [c for c in branch["children"] if c["kind"] == "line"]
+        assert len(lines) == 1
+        assert abs(lines[0]["value"]) == max(abs(c["value"]) for c in every)
+        more = [c for c in branch["children"] if c["kind"] == "more"]
+        if len(every) > 1:
+            assert more[0]["detail"] == {"lines": len(every) - 1}
+            assert more[0]["label"] == f"... {len(every) - 1} more lines"
+        else:
+            assert more == []
+        assert branch["value"] == pytest.approx(sum(c["value"] for c in every))
+    page = admin.get("/explain/total", params=params)
+    assert page.status_code == 200
+    assert "lines=4" in page.text  # the link to more lines
 
 
 def test_the_page_shows_every_figure_cell_with_its_lineage_link(client_for: Clients) -> None:

@@ -20,7 +20,7 @@ from esgledger.tables import rows
 
 SCOPES = {"S1": (1, "both"), "S2L": (2, "location"), "S2M": (2, "market"), "S3": (3, "both")}
 # (entity, year, activity_type, region, limit, is_direct, category) -> (sample rows, count)
-RecordLookup = Callable[[str, int, str, Any, int, bool, Any], tuple[pd.DataFrame, int]]
+RecordLookup = Callable[[str, int, str, Any, int, bool, Any], tuple[list[dict[str, Any]], int]]
 
 
 @dataclass
@@ -32,6 +32,12 @@ class Node:
     children: list[Node] = field(default_factory=list)
     record: str | None = None
     """The ``record_id`` of the source row a leaf stands for (data, never read from labels)."""
+    kind: str = ""
+    """What the node is: figure, entity, group (a category or carrier), line, record, more
+    (the rows or lines not shown); empty when not said."""
+    figure: str | None = None
+    """The figure id this node is on its own (an entity's part of a group figure), whose tree
+    shows what is below it."""
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -71,7 +77,7 @@ def parse_figure(figure: str) -> tuple[str, int, str | None, str | None]:
     )
 
 
-def _lines_for(result: InventoryResult, year: int, scope: str, entity: str | None) -> pd.DataFrame:
+def ghg_lines(result: InventoryResult, year: int, scope: str, entity: str | None) -> pd.DataFrame:
     lines = result.lines[result.lines["year"] == year]
     if entity:
         lines = lines[lines["entity_id"] == entity]
@@ -85,13 +91,29 @@ def _lines_for(result: InventoryResult, year: int, scope: str, entity: str | Non
 SUMMED = ["quantity_basis", "quantity_gross", "n_records", "t_gas", "tco2e_gross", "tco2e"]
 
 
-def _over_months(lines: pd.DataFrame) -> pd.DataFrame:
+def over_months(lines: pd.DataFrame) -> pd.DataFrame:
     """Lines of a year with their months added up (the tree lists a line once per year)."""
     keys = [c for c in lines.columns if c not in (*SUMMED, "month")]
     return pd.DataFrame(lines.groupby(keys, as_index=False, dropna=False, sort=True)[SUMMED].sum())
 
 
-def _factor_detail(result: InventoryResult, line: dict[str, Any]) -> dict[str, Any]:
+FactorDetails = dict[tuple[Any, Any, Any], dict[str, Any]]
+"""Factor details already looked up in one tree, by (method, factor id, activity type)."""
+
+
+def _factor_detail(
+    result: InventoryResult, line: dict[str, Any], seen: FactorDetails | None = None
+) -> dict[str, Any]:
+    key = (line["method"], line["factor_id"], line["activity_type"])
+    if seen is not None and key in seen:
+        return dict(seen[key])
+    detail = _factor_detail_of(result, line)
+    if seen is not None:
+        seen[key] = detail
+    return dict(detail)
+
+
+def _factor_detail_of(result: InventoryResult, line: dict[str, Any]) -> dict[str, Any]:
     if line["method"] == "direct":
         return {"formula": "direct CO2e entry: the figure as provided, with its provenance"}
     if line["method"] == "instrument":
@@ -117,6 +139,91 @@ def _factor_detail(result: InventoryResult, line: dict[str, Any]) -> dict[str, A
     return detail
 
 
+def ghg_line_node(
+    result: InventoryResult,
+    line: dict[str, Any],
+    records: RecordLookup | None,
+    max_rows: int,
+    seen: FactorDetails | None = None,
+) -> Node:
+    """The node of one inventory line (its months added up), with its source rows."""
+    label = (
+        f"{line['activity_type']} {line['gas']}: {line['quantity_gross']:,.6g} "
+        f"{line['basis_unit']} -> {line['t_gas']:,.6g} t x GWP {line['gwp']:g} "
+        f"x share {line['share']:g}"
+    )
+    node = Node(label, float(line["tco2e"]), "tCO2e", _factor_detail(result, line, seen))
+    node.detail["records"] = int(line["n_records"])
+    node.kind = "line"
+    if records is not None:
+        sample, count = records(
+            str(line["entity_id"]),
+            int(line["year"]),
+            line["activity_type"],
+            line["region"],
+            max_rows,
+            line["method"] == "direct",
+            line["category"],
+        )
+        node.children.extend(_record_nodes(sample, count, max_rows))
+    return node
+
+
+def energy_line_node(line: dict[str, Any], records: RecordLookup | None, max_rows: int) -> Node:
+    """The node of one energy line (its months added up), with its source rows."""
+    node = Node(
+        f"{line['entity_id']} / {line['activity_type']}: {line['quantity_gross']:,.6g} "
+        f"{line['basis_unit']} x {line['coef_kgce_per_basis']:g} kgce [{line['coef_id']}] "
+        f"x share {line['share']:g}",
+        float(line["tce"]),
+        "tce",
+        {"records": int(line["n_records"])},
+        kind="line",
+    )
+    if records is not None:
+        sample, count = records(
+            str(line["entity_id"]),
+            int(line["year"]),
+            line["activity_type"],
+            line["region"],
+            max_rows,
+            False,
+            None,
+        )
+        node.children.extend(_record_nodes(sample, count, max_rows))
+    return node
+
+
+def ghg_root(result: InventoryResult, figure: str, value: float) -> Node:
+    """The root of a GHG figure's tree: its value with the settings it was computed in."""
+    s = result.settings
+    return Node(
+        figure,
+        value,
+        "tCO2e",
+        {
+            "settings": f"GWP {s.gwp_set}, {s.approach.value}, grid factor {s.grid_level}, "
+            f"factors as of {s.factor_as_of or 'latest'}, library {result.library_version}",
+            "formula": "sum of lines; line = quantity x factor x GWP x consolidation share",
+        },
+        kind="figure",
+    )
+
+
+def energy_root(figure: str, value: float) -> Node:
+    """The root of an energy figure's tree."""
+    return Node(
+        figure,
+        value,
+        "tce",
+        {
+            "formula": "sum of quantity x GB/T 2589 coefficient (当量值, kgce per unit) / 1000 "
+            "x share"
+        },
+        kind="figure",
+    )
+
+
 def explain_figure(
     result: InventoryResult, figure: str, records: RecordLookup | None = None, max_rows: int = 5
 ) -> Node:
@@ -137,47 +244,20 @@ def explain_figure(
     kind, year, scope, entity = parse_figure(figure)
     if kind == "energy" or scope is None:
         return _explain_energy(result, year, entity, records, max_rows, str(fid))
-    lines = _over_months(_lines_for(result, year, scope, entity))
-    s = result.settings
-    root = Node(
-        figure,
-        float(lines["tco2e"].sum()),
-        "tCO2e",
-        {
-            "settings": f"GWP {s.gwp_set}, {s.approach.value}, grid factor {s.grid_level}, "
-            f"factors as of {s.factor_as_of or 'latest'}, library {result.library_version}",
-            "formula": "sum of lines; line = quantity x factor x GWP x consolidation share",
-        },
-    )
+    lines = over_months(ghg_lines(result, year, scope, entity))
+    root = ghg_root(result, figure, float(lines["tco2e"].sum()))
+    seen: FactorDetails = {}
     for (ent, category), group in lines.groupby(["entity_id", "category"], sort=True):
-        branch = Node(f"{ent} / {category}", float(group["tco2e"].sum()), "tCO2e")
+        branch = Node(f"{ent} / {category}", float(group["tco2e"].sum()), "tCO2e", kind="group")
         for line in rows(group):
-            label = (
-                f"{line['activity_type']} {line['gas']}: {line['quantity_gross']:,.6g} "
-                f"{line['basis_unit']} -> {line['t_gas']:,.6g} t x GWP {line['gwp']:g} "
-                f"x share {line['share']:g}"
-            )
-            node = Node(label, float(line["tco2e"]), "tCO2e", _factor_detail(result, line))
-            node.detail["records"] = int(line["n_records"])
-            if records is not None:
-                sample, count = records(
-                    str(ent),
-                    year,
-                    line["activity_type"],
-                    line["region"],
-                    max_rows,
-                    line["method"] == "direct",
-                    category,
-                )
-                node.children.extend(_record_nodes(sample, count, max_rows))
-            branch.children.append(node)
+            branch.children.append(ghg_line_node(result, line, records, max_rows, seen))
         root.children.append(branch)
     return root
 
 
-def _record_nodes(sample: pd.DataFrame, count: int, max_rows: int) -> list[Node]:
+def _record_nodes(sample: list[dict[str, Any]], count: int, max_rows: int) -> list[Node]:
     nodes = []
-    for row in rows(sample):
+    for row in sample:
         period = f"{row['year']}" + ("" if pd.isna(row.get("month")) else f"-{row['month']:02d}")
         if "quantity_text" in row:
             amount = f"{row['quantity_text']} {row['unit']}"
@@ -193,11 +273,39 @@ def _record_nodes(sample: pd.DataFrame, count: int, max_rows: int) -> list[Node]
                 "",
                 detail,
                 record=str(row["record_id"]),
+                kind="record",
             )
         )
     if count > max_rows:
-        nodes.append(Node(f"... {count - max_rows} more records (--rows N shows more)"))
+        nodes.append(
+            Node(f"... {count - max_rows} more records (--rows N shows more)", kind="more")
+        )
     return nodes
+
+
+ENERGY_SUMMED = [
+    "quantity_basis",
+    "quantity_gross",
+    "n_records",
+    "tce_gross",
+    "tce_primary_gross",
+    "tce",
+    "tce_primary",
+    "mwh",
+]
+
+
+def energy_lines(
+    result: InventoryResult, year: int, entity: str | None, carrier: str | None = None
+) -> pd.DataFrame:
+    """The energy lines of a year (of an entity, of a carrier), their months added up."""
+    energy = result.energy[result.energy["year"] == year]
+    if entity:
+        energy = energy[energy["entity_id"] == entity]
+    if carrier is not None:
+        energy = energy[energy["activity_type"] == carrier]
+    keys = [c for c in energy.columns if c not in (*ENERGY_SUMMED, "month")]
+    return pd.DataFrame(energy.groupby(keys, as_index=False, dropna=False)[ENERGY_SUMMED].sum())
 
 
 def _explain_energy(
@@ -209,51 +317,8 @@ def _explain_energy(
     figure: str,
     carrier: str | None = None,
 ) -> Node:
-    energy = result.energy[result.energy["year"] == year]
-    if entity:
-        energy = energy[energy["entity_id"] == entity]
-    if carrier is not None:
-        energy = energy[energy["activity_type"] == carrier]
-    summed = [
-        "quantity_basis",
-        "quantity_gross",
-        "n_records",
-        "tce_gross",
-        "tce_primary_gross",
-        "tce",
-        "tce_primary",
-        "mwh",
-    ]
-    keys = [c for c in energy.columns if c not in (*summed, "month")]
-    energy = pd.DataFrame(energy.groupby(keys, as_index=False, dropna=False)[summed].sum())
-    root = Node(
-        figure,
-        float(energy["tce"].sum()),
-        "tce",
-        {
-            "formula": "sum of quantity x GB/T 2589 coefficient (当量值, kgce per unit) / 1000 "
-            "x share"
-        },
-    )
+    energy = energy_lines(result, year, entity, carrier)
+    root = energy_root(figure, float(energy["tce"].sum()))
     for line in rows(energy):
-        node = Node(
-            f"{line['entity_id']} / {line['activity_type']}: {line['quantity_gross']:,.6g} "
-            f"{line['basis_unit']} x {line['coef_kgce_per_basis']:g} kgce [{line['coef_id']}] "
-            f"x share {line['share']:g}",
-            float(line["tce"]),
-            "tce",
-            {"records": int(line["n_records"])},
-        )
-        if records is not None:
-            sample, count = records(
-                line["entity_id"],
-                year,
-                line["activity_type"],
-                line["region"],
-                max_rows,
-                False,
-                None,
-            )
-            node.children.extend(_record_nodes(sample, count, max_rows))
-        root.children.append(node)
+        root.children.append(energy_line_node(line, records, max_rows))
     return root

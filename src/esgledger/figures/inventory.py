@@ -14,8 +14,10 @@ from typing import Any
 import pandas as pd
 
 from esgledger.book.book import Book
-from esgledger.calc.explain import Node, explain_figure
+from esgledger.calc.explain import Node, RecordLookup, explain_figure
+from esgledger.calc.outline import MAX_LINES, outline_figure
 from esgledger.domain.figure_id import FigureId
+from esgledger.tables import rows
 
 
 def effective_records(book: Book) -> pd.DataFrame:
@@ -56,60 +58,53 @@ def record_groups(book: Book) -> tuple[Groups, Groups]:
     return found
 
 
-def _take(frame: pd.DataFrame, groups: Groups, key: tuple[object, ...]) -> pd.DataFrame:
-    positions = groups.get(key)
-    return frame.take([] if positions is None else list(positions))
+Rows = list[dict[str, Any]]
+LineKey = tuple[object, ...]
+"""A line's records by (activity type, effective region) or, for direct entries, (category,)."""
+Entered = frozenset[tuple[str, int]]
+"""Records entered in forms or posted by adjustments, by (table, row id)."""
 
 
-def line_records(
-    records: pd.DataFrame,
-    direct_records: pd.DataFrame,
-    entity: str,
-    year: int,
-    activity_type: str,
-    region: str | None,
-    direct: bool,
-    category: str | None,
-    groups: tuple[Groups, Groups] | None = None,
-) -> pd.DataFrame:
-    """The records an inventory line aggregated: direct records of its entity, year and
-    category, or activity records of its entity, year, activity type and effective region
-    (``eff_region``: the record's region, else its entity's; none when neither had one).
-    ``groups`` (:func:`record_groups` of the same frames) finds them without a scan."""
-    if direct:
-        d = direct_records
-        if groups is not None:
-            return _take(d, groups[1], (entity, year, category))
-        return d[(d["entity_id"] == entity) & (d["year"] == year) & (d["category"] == category)]
-    r = records
-    if groups is not None:
-        match = _take(r, groups[0], (entity, year, activity_type))
-    else:
-        match = r[
-            (r["entity_id"] == entity) & (r["year"] == year) & (r["activity_type"] == activity_type)
-        ]
-    if region is None or pd.isna(region):
-        return match[match["eff_region"].isna()]
-    return match[match["eff_region"] == region]
+def _region(value: object) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)  # type: ignore[call-overload]
 
 
-def _entered_first(
-    match: pd.DataFrame, table: str, entered: frozenset[tuple[str, int]]
-) -> pd.DataFrame:
-    if not entered or match.empty:
-        return match
-    later = pd.Series([(table, int(r)) not in entered for r in match["rid"]], index=match.index)
-    ordered = match.assign(_later=later).sort_values(["_later", "rid"], kind="stable")
-    return ordered.drop(columns="_later")
+def _of_entity_year(
+    frame: pd.DataFrame, groups: Groups, entity: str, year: int, table: str, entered: Entered
+) -> dict[LineKey, Rows]:
+    """The records of one entity and year by line key, forms and adjustments first (then by
+    row id) when there are any, else in the ledger's order: one read of the frame per tree
+    instead of one per line."""
+    wanted = (entity, year)
+    positions = [
+        p
+        for key, found in groups.items()
+        if tuple(key)[:2] == wanted
+        for p in found  # type: ignore[arg-type]
+    ]
+    by_line: dict[LineKey, Rows] = {}
+    if not positions:
+        return by_line
+    for row in rows(frame.take(sorted(positions))):
+        if table == "direct":
+            key: LineKey = (row["category"],)
+        else:
+            key = (row["activity_type"], _region(row["eff_region"]))
+        by_line.setdefault(key, []).append(row)
+    if entered:
+        for found in by_line.values():
+            found.sort(key=lambda r: ((table, int(r["rid"])) not in entered, int(r["rid"])))
+    return by_line
 
 
-def explain(book: Book, fid: FigureId, rows: int) -> Node:
-    """The tree of a ``ghg:`` or ``energy:`` figure with the source rows of each line."""
-    result = book.inventory_of(fid.year)
-    direct = book.inventory_input().direct
-    records = effective_records(book)
-    groups = record_groups(book)
-    entered = book.memo(("entered_records",), book.ledger.entered_records)
+def record_lookup(book: Book) -> RecordLookup:
+    """How a tree of the Book's inventory finds a line's source rows and their number: the
+    records it aggregated (direct entries of its entity, year and category; activity records
+    of its entity, year, activity type and effective region, the record's region else its
+    entity's), forms and adjustments first, so that a sample of a few rows shows them. What
+    it reads is the Book's (memoised), at the first line looked up: a tree that lists no
+    line reads no record."""
+    seen: dict[tuple[str, int, bool], dict[LineKey, Rows]] = {}
 
     def lineage(
         entity: str,
@@ -119,14 +114,37 @@ def explain(book: Book, fid: FigureId, rows: int) -> Node:
         limit: int,
         is_direct: bool,
         category: str | None,
-    ) -> tuple[pd.DataFrame, int]:
-        match = line_records(
-            records, direct, entity, year, activity_type, region, is_direct, category, groups
-        )
-        ordered = _entered_first(match, "direct" if is_direct else "activity", entered)
-        return ordered.head(limit), len(match)
+    ) -> tuple[Rows, int]:
+        part = seen.get((entity, year, is_direct))
+        if part is None:
+            entered: Entered = book.memo(("entered_records",), book.ledger.entered_records)
+            activity, direct = record_groups(book)
+            if is_direct:
+                frame, groups, table = book.inventory_input().direct, direct, "direct"
+            else:
+                frame, groups, table = effective_records(book), activity, "activity"
+            part = _of_entity_year(frame, groups, entity, year, table, entered)
+            seen[(entity, year, is_direct)] = part
+        key: LineKey = (category,) if is_direct else (activity_type, _region(region))
+        match = part.get(key, [])
+        return match[:limit], len(match)
 
-    return explain_figure(result, str(fid), records=lineage, max_rows=rows)
+    return lineage
+
+
+def explain(book: Book, fid: FigureId, rows: int) -> Node:
+    """The tree of a ``ghg:`` or ``energy:`` figure with the source rows of each line
+    (:func:`record_lookup`)."""
+    result = book.inventory_of(fid.year)
+    return explain_figure(result, str(fid), records=record_lookup(book), max_rows=rows)
+
+
+def outline(book: Book, fid: FigureId, rows: int, lines: int = MAX_LINES) -> Node:
+    """The tree of a ``ghg:`` or ``energy:`` figure as a page lists it, one level at a time
+    (:func:`esgledger.calc.outline.outline_figure`): a group figure's entities and their
+    categories; an entity's largest ``lines`` lines of each category with their rows."""
+    result = book.inventory_of(fid.year)
+    return outline_figure(result, str(fid), record_lookup(book), max_rows=rows, max_lines=lines)
 
 
 def value(book: Book, fid: FigureId) -> float | None:

@@ -25,14 +25,16 @@ from typing import Any
 
 import pandas as pd
 
-from esgledger import figures, service
+from esgledger import service
 from esgledger.auth.accounts import Principal
 from esgledger.book import Book, current_book
 from esgledger.calc import InventoryResult
 from esgledger.calc.explain import Node
+from esgledger.calc.outline import MAX_LINES
 from esgledger.checks import evaluate, load_rules
 from esgledger.domain.figure_id import FigureId
 from esgledger.domain.model import Entity
+from esgledger.figures.inventory import outline
 from esgledger.store import provenance
 from esgledger.store.ledger import Ledger
 from esgledger.store.version import DataVersion
@@ -97,7 +99,7 @@ class Snapshot:
     extras_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     """Held while the group extras of a year are computed."""
     extras: dict[int, GroupExtras] = field(default_factory=dict, repr=False)
-    explained: OrderedDict[tuple[str, int], dict[str, Any]] = field(
+    explained: OrderedDict[tuple[str, int, int], dict[str, Any]] = field(
         default_factory=OrderedDict, repr=False
     )
 
@@ -558,23 +560,31 @@ def _sources(ledger: Ledger, record_ids: set[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _node_json(node: Node, sources: Mapping[str, dict[str, Any]], depth: int) -> dict[str, Any]:
+def _kind(node: Node, depth: int) -> str:
+    if node.kind:
+        return node.kind
     if node.record is not None:
-        kind = "record"
-    elif node.label.startswith("... "):
-        kind = "more"
-    elif depth == 0:
-        kind = "figure"
-    else:  # a line names the number of records it sums; an entity/category branch does not
-        kind = "line" if "records" in node.detail else "group"
+        return "record"
+    if node.label.startswith("... "):
+        return "more"
+    if depth == 0:
+        return "figure"
+    # a line names the number of records it sums; an entity/category branch does not
+    return "line" if "records" in node.detail else "group"
+
+
+def _node_json(node: Node, sources: Mapping[str, dict[str, Any]], depth: int) -> dict[str, Any]:
     value = None if node.value is None or not math.isfinite(node.value) else float(node.value)
+    entity = None if node.figure is None else FigureId.parse(node.figure).get("entity")
     return {
         "label": node.label,
-        "kind": kind,
+        "kind": _kind(node, depth),
         "value": value,
         "unit": node.unit,
         "detail": {str(k): v for k, v in node.detail.items()},
         "source": None if node.record is None else sources.get(node.record),
+        "figure_id": node.figure,
+        "entity_id": None if entity is None else str(entity),
         "children": [_node_json(c, sources, depth + 1) for c in node.children],
     }
 
@@ -588,8 +598,12 @@ def lineage(
     year: int | None = None,
     entity_id: str | None = None,
     rows: int = 10,
+    lines: int = MAX_LINES,
 ) -> dict[str, Any]:
-    """The derivation tree of a panorama figure, down to factors and source records.
+    """The derivation tree of a panorama figure, one level at a time
+    (:func:`esgledger.figures.inventory.outline`): a group figure's entities and their
+    categories, each entity leading to its own figure; an entity's figure down to its largest
+    ``lines`` lines per category, their factors and ``rows`` source records each.
 
     A group figure (no entity, or ``*``) is explained only to a caller who sees every entity;
     an entity's figure only to a caller who sees that entity. Anything else is NotFound, as
@@ -605,13 +619,13 @@ def lineage(
     if entity is not None and (entity not in snapshot.entities or not who.sees(entity)):
         raise NotFound(f"unknown entity {entity}")
     fid = figure_id(figure, year, entity)
-    key = (fid, rows)
+    key = (fid, rows, lines)
     with snapshot.lock:
         tree = snapshot.explained.get(key)
         if tree is not None:
             snapshot.explained.move_to_end(key)
     if tree is None:
-        node = figures.explain(snapshot.book, fid, rows)
+        node = outline(snapshot.book, FigureId.parse(fid), rows, lines)
         tree = _node_json(node, _sources(ledger, node.records()), 0)
         with snapshot.lock:
             snapshot.explained[key] = tree

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from esgledger.auth.roles import Permission
+from esgledger.calc.outline import MAX_LINES
 from esgledger.domain.display import short_number
 from esgledger.web import dashboard_data
 from esgledger.web.dashboard_data import FIGURES, GROUP, InventoryCache
@@ -64,6 +65,9 @@ EntityQuery = Annotated[
     ),
 ]
 RowsQuery = Annotated[int, Query(ge=1, le=200, description="source records shown per line")]
+LinesQuery = Annotated[
+    int, Query(ge=1, le=1000, description="lines shown per category of an entity's figure")
+]
 
 _CACHE_LOCK = threading.Lock()
 
@@ -231,11 +235,15 @@ class RecordSource(BaseModel):
 
 class LineageNode(BaseModel):
     label: str
-    kind: Literal["figure", "group", "line", "record", "more"]
+    kind: Literal["figure", "entity", "group", "line", "record", "more"]
     value: float | None
     unit: str
     detail: dict[str, Any]
     source: RecordSource | None
+    figure_id: str | None = Field(
+        description="an entity node's own figure id, whose lineage lists its lines"
+    )
+    entity_id: str | None = Field(description="the entity of an entity node")
     children: list[LineageNode]
 
 
@@ -349,6 +357,7 @@ def _lineage(
     year: int | None,
     entity: str | None,
     rows: int,
+    lines: int,
 ) -> dict[str, Any]:
     return dashboard_data.lineage(
         ledger(request),
@@ -358,6 +367,7 @@ def _lineage(
         year=year,
         entity_id=entity,
         rows=rows,
+        lines=lines,
     )
 
 
@@ -369,14 +379,16 @@ def explain_page(
     year: YearQuery = None,
     entity: EntityQuery = None,
     rows: RowsQuery = 10,
+    lines: LinesQuery = MAX_LINES,
 ) -> Response:
-    found = _lineage(request, caller, figure, year, entity, rows)
+    found = _lineage(request, caller, figure, year, entity, rows, lines)
     return render(
         request,
         "explain.html",
         caller=caller,
         found=found,
         rows=rows,
+        lines=lines,
         number=tree_number,
     )
 
@@ -389,9 +401,13 @@ def api_explain(
     year: YearQuery = None,
     entity: EntityQuery = None,
     rows: RowsQuery = 10,
+    lines: LinesQuery = MAX_LINES,
 ) -> Response:
-    """The derivation of a figure: lines with their factors, down to the source records
-    (file and row, form request or adjustment with its reason). Group figures (no entity or
-    ``*``) only for callers who see every entity; an entity's figures only for callers who
-    see it (404 otherwise)."""
-    return as_json(_lineage(request, caller, figure, year, entity, rows))
+    """The derivation of a figure one level at a time. A group figure (no entity or ``*``):
+    its entities (each with the figure id of its own part) and their categories or carriers.
+    An entity's figure: its categories, the largest ``lines`` lines of each with their
+    factors, down to ``rows`` source records per line (file and row, form request or
+    adjustment with its reason); a ``more`` node counts what is not listed. Group figures
+    only for callers who see every entity; an entity's figures only for callers who see it
+    (404 otherwise). ``esgledger explain`` prints the whole tree."""
+    return as_json(_lineage(request, caller, figure, year, entity, rows, lines))
