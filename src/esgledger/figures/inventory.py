@@ -79,8 +79,8 @@ def _of_entity_year(
     positions = [
         p
         for key, found in groups.items()
-        if tuple(key)[:2] == wanted
-        for p in found  # type: ignore[arg-type]
+        if isinstance(key, tuple) and key[:2] == wanted
+        for p in found
     ]
     by_line: dict[LineKey, Rows] = {}
     if not positions:
