@@ -39,6 +39,7 @@ from esgledger.store import provenance
 from esgledger.store.ledger import Ledger
 from esgledger.store.version import DataVersion
 from esgledger.usecases.years import default_year
+from esgledger.web.fresh import Latest
 from esgledger.workflow import collection
 from esgledger.workflow.errors import NotFound
 
@@ -179,22 +180,23 @@ class InventoryCache:
     """The panorama's :class:`Snapshot` of the ledger's current Book (made once per Book).
 
     Thread-safe (the Book's memo): requests of one version share one snapshot. When a write
-    has made a new version, ``wait`` says how a request gets its snapshot: None (the default)
-    waits for the new one, built by the first request; a number of seconds starts the build
-    in the background and waits at most that long, then answers with the previous complete
-    snapshot, whose ``version`` and ``computed_at`` the page shows (fresh or honest: a page
-    never shows a partial computation, and data arriving in bursts does not make every reader
-    wait for every rebuild). ``esgledger serve`` sets it (``--fresh-wait``).
+    has made a new version, ``wait`` says how a request gets its snapshot
+    (:class:`esgledger.web.fresh.Latest`): None (the default) waits for the new one; a number
+    of seconds builds it in the background and waits at most that long, then answers with the
+    previous complete snapshot, whose ``version`` and ``computed_at`` the page shows (fresh or
+    honest: a page never shows a partial computation, and data arriving in bursts makes one
+    rebuild after the other, of the newest version, not one per version). ``esgledger serve``
+    sets it (``--fresh-wait``).
     """
 
     def __init__(self, wait: float | None = None) -> None:
         self.wait = wait
         self._book: Book | None = None
-        self._ready: Snapshot | None = None
-        self._building: dict[Book, threading.Event] = {}
+        self._ledger: Ledger | None = None
+        self._latest: Latest[Snapshot] = Latest(wait, "snapshot")
         self._guard = threading.Lock()
         self.computations = 0
-        """Snapshots built (one per data version asked for)."""
+        """Snapshots built (one per data version built)."""
 
     @property
     def current(self) -> Snapshot | None:
@@ -214,54 +216,26 @@ class InventoryCache:
         book = self.book(ledger)
         found: Snapshot | None = book.peek(SNAPSHOT)
         if found is not None:
-            return self._keep(found)
-        previous = self._ready
-        if self.wait is None or previous is None or previous.book.ledger is not ledger:
-            return self._build(book)
-        if self._background(book).wait(self.wait):
-            return self._build(book)  # ready: the memoised snapshot
-        return previous
+            return found
+        return self._slot(ledger).get(book.version, lambda: self._build(book)).value
 
     def is_current(self, snapshot: Snapshot, ledger: Ledger) -> bool:
         """Whether ``snapshot`` is of the ledger's current data version."""
         return snapshot.book is self.book(ledger)
+
+    def _slot(self, ledger: Ledger) -> Latest[Snapshot]:
+        with self._guard:
+            if self._ledger is not ledger:  # another ledger: nothing of the last one applies
+                self._ledger, self._latest = ledger, Latest(self.wait, "snapshot")
+            return self._latest
 
     def _build(self, book: Book) -> Snapshot:
         def build() -> Snapshot:
             self.computations += 1
             return build_snapshot(book)
 
-        return self._keep(book.memo(SNAPSHOT, build))
-
-    def _keep(self, snapshot: Snapshot) -> Snapshot:
-        with self._guard:
-            held = self._ready
-            if (
-                held is None
-                or held.book.ledger is not snapshot.book.ledger
-                or snapshot.version > held.version
-            ):
-                self._ready = snapshot
-        return snapshot
-
-    def _background(self, book: Book) -> threading.Event:
-        """The event set when ``book``'s snapshot is built, the build started once."""
-        with self._guard:
-            event = self._building.get(book)
-            if event is not None:
-                return event
-            event = self._building[book] = threading.Event()
-
-        def run() -> None:
-            try:
-                self._build(book)
-            finally:
-                event.set()
-                with self._guard:
-                    self._building.pop(book, None)
-
-        threading.Thread(target=run, name=f"snapshot {book.version}", daemon=True).start()
-        return event
+        found: Snapshot = book.memo(SNAPSHOT, build)
+        return found
 
 
 # -- who sees what --------------------------------------------------------------------------

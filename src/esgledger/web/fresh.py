@@ -1,0 +1,143 @@
+"""Fresh or honest: the value of the newest data version, or the previous complete one while
+the newest is being built, never a partial one.
+
+A :class:`Latest` holds one slot (the dashboard's snapshot, the report of a year and
+language): the last value built, with the data version it was built from and when. A request
+names the current version and how to build its value. When the held value is of that version
+it is the answer. Otherwise:
+
+- with ``wait`` None (the library default, and the tests), the request waits for the value
+  of its version, built once whoever asks;
+- with a number of seconds (``esgledger serve --fresh-wait``), the build runs in the
+  background and the request waits at most that long, then answers with the previous value,
+  labelled by its version and time (:class:`Made`). A request that finds no value at all
+  waits, as there is nothing complete to show.
+
+One build runs at a time per slot, and it builds the newest version asked for: data arriving
+in bursts (back-to-back imports) makes one rebuild after the other, not one per version, and
+a version overtaken while it waited is skipped. A build that fails is reported to the
+requests waiting for it, and raised again to the requests of its version for
+:data:`RETRY_AFTER` seconds without building it again; then, or at the next version, it is
+built anew.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+from esgledger.store.version import DataVersion
+
+T = TypeVar("T")
+RETRY_AFTER = 30.0
+"""Seconds a failed build's error is given to the requests of its version before the next
+one builds it again (a failure may be passing, such as a busy database)."""
+
+
+@dataclass(frozen=True)
+class Made(Generic[T]):
+    """A value with the data version it was built from and when."""
+
+    value: T
+    version: DataVersion
+    made_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class Latest(Generic[T]):
+    """One slot of values by data version (see the module text).
+
+    Versions are compared for equality only (a restored ledger starts a new epoch, so no
+    order between versions is assumed): "newer" is "asked for later". Each request takes a
+    ticket; a build carries the ticket of the request it was started for, and settles every
+    request with that ticket or an earlier one.
+    """
+
+    def __init__(self, wait: float | None = None, name: str = "value") -> None:
+        self.wait = wait
+        self.name = name
+        self.builds = 0
+        """Values built (one per version built, whoever asked)."""
+        self._changed = threading.Condition()
+        self._ready: Made[T] | None = None
+        self._ready_ticket = 0
+        self._tickets = 0
+        self._wanted: tuple[int, DataVersion, Callable[[], T]] | None = None
+        self._failed: tuple[int, DataVersion, Exception, float] | None = None
+        """The last failed build: its ticket, version, error and when (monotonic)."""
+        self._running = False
+
+    @property
+    def ready(self) -> Made[T] | None:
+        """The last value built (None before the first)."""
+        return self._ready
+
+    def get(self, version: DataVersion, make: Callable[[], T]) -> Made[T]:
+        """The value of ``version`` (built by ``make`` once), or under ``wait`` the previous
+        one while it is built."""
+        with self._changed:
+            ready = self._ready
+            if ready is not None and ready.version == version:
+                return ready
+            failed = self._failed
+            if failed is not None and failed[1] == version and self._recent(failed[3]):
+                raise failed[2]  # not built again at once
+            self._tickets += 1
+            ticket = self._tickets
+            self._want(ticket, version, make)
+            if self.wait is not None and ready is not None:
+                self._changed.wait_for(lambda: self._settled(ticket), self.wait)
+            else:
+                self._changed.wait_for(lambda: self._settled(ticket))
+            now, failed = self._ready, self._failed
+            if self._ready_ticket < ticket and failed is not None and failed[0] >= ticket:
+                raise failed[2]
+            assert now is not None  # built for this request or later, or the previous one
+            return now
+
+    @staticmethod
+    def _recent(when: float) -> bool:
+        return time.monotonic() - when < RETRY_AFTER
+
+    def _settled(self, ticket: int) -> bool:
+        failed = self._failed
+        return self._ready_ticket >= ticket or (failed is not None and failed[0] >= ticket)
+
+    def _want(self, ticket: int, version: DataVersion, make: Callable[[], T]) -> None:
+        self._wanted = (ticket, version, make)
+        if not self._running:
+            self._running = True
+            threading.Thread(target=self._run, name=f"build {self.name}", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                wanted = self._wanted
+                self._wanted = None
+                if wanted is None:
+                    self._running = False
+                    self._changed.notify_all()
+                    return
+                ticket, version, make = wanted
+                ready = self._ready
+                if ready is not None and ready.version == version:  # built meanwhile
+                    self._ready_ticket = max(self._ready_ticket, ticket)
+                    self._changed.notify_all()
+                    continue
+            try:
+                value = make()
+            except Exception as exc:  # given to the requests waiting for it
+                with self._changed:
+                    self._failed = (ticket, version, exc, time.monotonic())
+                    self._changed.notify_all()
+                continue
+            with self._changed:
+                self.builds += 1
+                self._ready = Made(value, version)
+                self._ready_ticket = max(self._ready_ticket, ticket)
+                if self._failed is not None and self._failed[1] == version:
+                    self._failed = None
+                self._changed.notify_all()

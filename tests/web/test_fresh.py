@@ -1,0 +1,131 @@
+"""Fresh or honest (:class:`esgledger.web.fresh.Latest`): the value of the current version, or
+the previous complete one while it is built; one build at a time, of the newest version."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from esgledger.store.version import DataVersion
+from esgledger.web import fresh
+from esgledger.web.fresh import Latest
+
+
+def v(counter: int) -> DataVersion:
+    return DataVersion("epoch-a", counter)
+
+
+class Builds:
+    """``make`` callables that record what they built and can be held until released."""
+
+    def __init__(self) -> None:
+        self.built: list[int] = []
+        self.release = threading.Event()
+        self.release.set()
+        self.started = threading.Event()
+
+    def of(self, counter: int) -> Callable[[], str]:
+        def make() -> str:
+            self.started.set()
+            assert self.release.wait(10)
+            self.built.append(counter)
+            return f"value {counter}"
+
+        return make
+
+
+def test_a_version_is_built_once_and_served_until_the_next() -> None:
+    latest: Latest[str] = Latest()
+    builds = Builds()
+    assert latest.get(v(1), builds.of(1)).value == "value 1"
+    assert latest.get(v(1), builds.of(1)).value == "value 1"
+    made = latest.get(v(2), builds.of(2))
+    assert (made.value, made.version) == ("value 2", v(2))
+    assert builds.built == [1, 2]
+    assert latest.builds == 2
+
+
+def test_under_wait_the_previous_value_is_served_labelled_while_the_next_builds() -> None:
+    latest: Latest[str] = Latest(wait=0.0)
+    builds = Builds()
+    first = latest.get(v(1), builds.of(1))  # nothing complete yet: the first request waits
+    assert first.value == "value 1"
+    builds.release.clear()
+    builds.started.clear()
+    during = latest.get(v(2), builds.of(2))
+    assert during is first  # the previous complete value, with its version and time
+    assert during.version == v(1)
+    assert builds.started.wait(10)
+    builds.release.set()
+    deadline = time.monotonic() + 10
+    while latest.ready is first and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert latest.get(v(2), builds.of(2)).value == "value 2"
+    assert builds.built == [1, 2]
+
+
+def test_versions_arriving_during_a_build_make_one_more_build_of_the_newest() -> None:
+    """Back-to-back imports: while version 2 builds, versions 3, 4 and 5 are asked for; then
+    5 is built, and 3 and 4 never are."""
+    latest: Latest[str] = Latest(wait=0.0)
+    builds = Builds()
+    latest.get(v(1), builds.of(1))
+    builds.release.clear()
+    builds.started.clear()
+    latest.get(v(2), builds.of(2))
+    assert builds.started.wait(10)
+    for counter in (3, 4, 5):
+        assert latest.get(v(counter), builds.of(counter)).version == v(1)
+    builds.release.set()
+    deadline = time.monotonic() + 10
+    while (latest.ready is None or latest.ready.version != v(5)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert builds.built == [1, 2, 5]
+
+
+def test_a_waiting_request_overtaken_by_a_newer_version_gets_the_newer_value() -> None:
+    """Without ``wait`` a request waits until a value at least as new as its version is
+    built; a newer version asked for meanwhile is built instead, and answers it."""
+    latest: Latest[str] = Latest()
+    builds = Builds()
+    latest.get(v(1), builds.of(1))
+    builds.release.clear()
+    builds.started.clear()
+    answers: list[str] = []
+    first = threading.Thread(target=lambda: answers.append(latest.get(v(2), builds.of(2)).value))
+    first.start()
+    assert builds.started.wait(10)  # 2 is building
+    second = threading.Thread(target=lambda: answers.append(latest.get(v(3), builds.of(3)).value))
+    second.start()
+    time.sleep(0.05)
+    builds.release.set()
+    first.join(10)
+    second.join(10)
+    assert sorted(answers) == ["value 2", "value 3"] or answers == ["value 3", "value 3"]
+    assert builds.built == [1, 2, 3]
+
+
+def test_a_failed_build_is_reported_then_built_again_after_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    latest: Latest[str] = Latest(wait=0.0)
+    calls: list[int] = []
+
+    def broken() -> str:
+        calls.append(1)
+        raise ValueError("factor missing")
+
+    with pytest.raises(ValueError, match="factor missing"):  # nothing to fall back to
+        latest.get(v(1), broken)
+    with pytest.raises(ValueError, match="factor missing"):  # the same version: not again
+        latest.get(v(1), broken)
+    assert len(calls) == 1
+    monkeypatch.setattr(fresh, "RETRY_AFTER", 0.0)
+    with pytest.raises(ValueError, match="factor missing"):
+        latest.get(v(1), broken)
+    assert len(calls) == 2
+    assert latest.get(v(1), lambda: "mended").value == "mended"
+    assert latest.ready is not None and latest.ready.version == v(1)
