@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from esgledger import audit
@@ -246,3 +247,58 @@ def test_a_register_import_gives_a_new_report_and_its_hash_in_the_log(
     assert after.status_code == 200 and after.content != before.content  # built again
     (entry,) = audit.entries(web_ledger.engine, object_type="report", limit=1)
     assert json.loads(entry["after"])["sha256"] == hashlib.sha256(after.content).hexdigest()
+
+
+def test_during_a_rebuild_the_page_shows_the_previous_report_labelled(
+    app: FastAPI, client_for: Clients, web_ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under ``esgledger serve --fresh-wait`` the report page does not wait for the report of
+    new data: it shows the previous complete report's gaps with its data version and time,
+    and the new one once built (the load test's report pages waited for whole rebuilds)."""
+    import threading  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    import pandas as pd  # noqa: PLC0415
+
+    from esgledger import report  # noqa: PLC0415
+
+    app.state.fresh_wait = 0.0  # what serve sets: the caches are made on first use
+    admin = client_for("admin")
+    first = admin.get("/api/report", params={"year": YEAR, "lang": "en"}).json()
+    assert first["as_of"]["current"] is True and first["gaps"] is not None
+    release = threading.Event()
+    real = report.build_report
+    monkeypatch.setattr(
+        report, "build_report", lambda *a, **k: (release.wait(30), real(*a, **k))[1]
+    )
+    batch = pd.DataFrame(
+        {
+            "record_id": ["REPORT-REBUILD-1"],
+            "entity_id": ["S01"],
+            "year": [YEAR],
+            "activity_type": ["gasoline_vehicle"],
+            "quantity": [10.0],
+            "quantity_text": ["10"],
+            "unit": ["L"],
+            "data_quality": ["measured"],
+            "source_row": [2],
+        }
+    )
+    web_ledger.write_batch("activity", "more.csv", "sha-more", activity=batch)
+    try:
+        during = admin.get("/api/report", params={"year": YEAR, "lang": "en"}).json()
+        page = admin.get("/report", params={"year": YEAR, "report_lang": "en", "lang": "en"})
+    finally:
+        release.set()
+    assert during["as_of"]["current"] is False
+    assert during["as_of"]["version"] == first["as_of"]["version"]
+    assert during["gaps"] == first["gaps"]
+    assert 'id="report-as-of"' in page.text
+    assert first["as_of"]["version"] in page.text
+    deadline = time.monotonic() + 60
+    after = during
+    while time.monotonic() < deadline and not after["as_of"]["current"]:
+        time.sleep(0.1)
+        after = admin.get("/api/report", params={"year": YEAR, "lang": "en"}).json()
+    assert after["as_of"]["current"] is True
+    assert after["as_of"]["version"] != first["as_of"]["version"]

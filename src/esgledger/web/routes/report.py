@@ -40,6 +40,7 @@ from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import write_transaction
 from esgledger.usecases.years import data_years as ledger_years
 from esgledger.usecases.years import default_year
+from esgledger.web.fresh import Latest, Made
 from esgledger.web.i18n import translate
 from esgledger.web.routes.common import (
     ID_PATTERN,
@@ -52,7 +53,7 @@ from esgledger.web.routes.common import (
     page,
     whole_number,
 )
-from esgledger.web.routes.dashboard import cache_of
+from esgledger.web.routes.dashboard import AsOf, cache_of
 from esgledger.web.security import Caller, ledger, need
 from esgledger.workflow import periods
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
@@ -87,13 +88,28 @@ T = TypeVar("T")
 
 class ReportCache:
     """Built reports and rendered files by key (which includes the data version), the
-    least recently used dropped past ``size``. Thread-safe; one key is built once at a time."""
+    least recently used dropped past ``size``. Thread-safe; one key is built once at a time.
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
+    The page's report of each (year, language) is a :class:`~esgledger.web.fresh.Latest`
+    slot (``shown``): under ``esgledger serve --fresh-wait`` the report of new data is built
+    in the background while the page shows the previous complete one, labelled with its data
+    version and time; downloads are always built from the current data."""
+
+    def __init__(self, size: int = CACHE_SIZE, wait: float | None = None) -> None:
         self._size = size
+        self._wait = wait
         self._lock = threading.Lock()
         self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._building: dict[Hashable, threading.Lock] = {}
+        self._shown: dict[tuple[int, str], Latest[Report]] = {}
+
+    def shown(self, year: int, lang: str) -> Latest[Report]:
+        """The slot of the page's report of ``year`` in ``lang``."""
+        with self._lock:
+            found = self._shown.get((year, lang))
+            if found is None:
+                found = self._shown[(year, lang)] = Latest(self._wait, f"report {year} {lang}")
+            return found
 
     def get(self, key: Hashable, make: Callable[[], T]) -> T:
         with self._lock:
@@ -121,7 +137,7 @@ def report_cache(app: FastAPI) -> ReportCache:
     with _CACHE_LOCK:
         found = getattr(app.state, "report_cache", None)
         if found is None:
-            found = ReportCache()
+            found = ReportCache(wait=getattr(app.state, "fresh_wait", None))
             app.state.report_cache = found
     return cast(ReportCache, found)
 
@@ -131,11 +147,31 @@ def _book(request: Request) -> Book:
 
 
 def built_report(request: Request, year: int, lang: ReportLang) -> Report:
-    """The report of a year and language at the ledger's current data (cached)."""
+    """The report of a year and language at the ledger's current data (cached; the page's,
+    when it is of the current version)."""
     store = ledger(request)
     book = cache_of(request.app).book(store)
+    cache = report_cache(request.app)
+    shown = cache.shown(year, lang).ready
+    if shown is not None and shown.version == book.version:
+        return shown.value
     key = ("report", year, lang, book.version)
-    return report_cache(request.app).get(key, lambda: report.build_report(book, year, lang))
+    return cache.get(key, lambda: report.build_report(book, year, lang))
+
+
+def served_book(request: Request) -> Book:
+    """The Book of the figures the pages show: the current one, or under ``--fresh-wait`` the
+    previous complete one while the current one is computed (the dashboard's snapshot)."""
+    return cache_of(request.app).get(ledger(request)).book
+
+
+def shown_report(request: Request, year: int, lang: ReportLang) -> Made[Report]:
+    """The page's report of a year and language: of the figures the pages show
+    (:func:`served_book`), or under ``--fresh-wait`` the previous complete report while it is
+    built, with the data version and time it was built from."""
+    book = served_book(request)
+    slot = report_cache(request.app).shown(year, lang)
+    return slot.get(book.version, lambda: report.build_report(book, year, lang))
 
 
 def rendered(request: Request, year: int, lang: ReportLang, fmt: str) -> tuple[bytes, Report]:
@@ -199,6 +235,9 @@ class ReportOut(BaseModel):
     gaps: list[GapOut] | None = Field(description="mandatory items without data or text")
     build_error: str | None = Field(description="why the report cannot be built now")
     downloads: dict[str, str] | None = Field(description="format -> URL")
+    as_of: AsOf | None = Field(
+        description="the data version and time of the built report the gaps are of"
+    )
 
 
 # -- the report's data for a caller -------------------------------------------------------
@@ -212,9 +251,11 @@ def data_years(request: Request) -> frozenset[int]:
 
 def _years(request: Request, year: int | None) -> tuple[int, list[int], bool]:
     """The year shown (default: :func:`esgledger.usecases.years.default_year`), the years to
-    pick from, and whether the ledger holds figures of the year shown."""
-    found = data_years(request)
-    chosen = year or default_year(_book(request))
+    pick from, and whether the ledger holds figures of the year shown: of the figures the
+    pages show (:func:`served_book`)."""
+    book = served_book(request)
+    found = ledger_years(book)
+    chosen = year or default_year(book)
     listed = found | set(ledger(request).locked_years()) | {chosen}
     return chosen, sorted(listed, reverse=True), chosen in found
 
@@ -255,10 +296,17 @@ def report_data(request: Request, who: Principal, year: int | None, lang: Report
             s.edit_url = f"/api/report/{chosen}/{lang}/narratives/{s.section_id}"
     gaps: list[GapOut] | None = None
     problem = None
+    as_of = None
     if wide and has_data:
         try:
-            built = built_report(request, chosen, lang)
+            made = shown_report(request, chosen, lang)
+            built = made.value
             gaps = [GapOut(framework=g.framework, item=g.item, what=g.what) for g in built.gaps]
+            as_of = AsOf(
+                version=str(made.version),
+                computed_at=made.made_at.isoformat(timespec="seconds"),
+                current=made.version == _book(request).version,
+            )
         except BUILD_ERRORS as exc:
             log.exception("building the report of %s (%s) failed", chosen, lang)
             problem = str(exc) or type(exc).__name__
@@ -278,6 +326,7 @@ def report_data(request: Request, who: Principal, year: int | None, lang: Report
         downloads={f: f"/api/report/{chosen}/{lang}.{f}" for f in FORMATS}
         if can_download
         else None,
+        as_of=as_of,
     )
 
 
