@@ -78,11 +78,21 @@ def parse_figure(figure: str) -> tuple[str, int, str | None, str | None]:
 
 
 def ghg_lines(result: InventoryResult, year: int, scope: str, entity: str | None) -> pd.DataFrame:
-    lines = result.lines[result.lines["year"] == year]
+    """The inventory lines of a GHG figure (:func:`select_ghg` of the result's lines)."""
+    return select_ghg(result.lines, result.settings.scope2_total_basis, year, scope, entity)
+
+
+def select_ghg(
+    lines: pd.DataFrame, total_basis: str, year: int, scope: str, entity: str | None
+) -> pd.DataFrame:
+    """The rows of a frame of lines (or of their sums by year, entity, scope and basis) that
+    a GHG figure adds up: its year, its entity when it names one, its scope, and of scope 2
+    the basis it names (``TOTAL``: the total's basis, ``total_basis``)."""
+    lines = lines[lines["year"] == year]
     if entity:
         lines = lines[lines["entity_id"] == entity]
     if scope == "TOTAL":
-        return lines[lines["basis"].isin(("both", result.settings.scope2_total_basis))]
+        return lines[lines["basis"].isin(("both", total_basis))]
     number, basis = SCOPES[scope]
     lines = lines[lines["scope"] == number]
     return lines[lines["basis"].isin(("both", basis))]

@@ -18,6 +18,8 @@ listed differs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from esgledger.calc.engine import InventoryResult
@@ -33,6 +35,7 @@ from esgledger.calc.explain import (
     ghg_root,
     over_months,
     parse_figure,
+    select_ghg,
 )
 from esgledger.domain.figure_id import FigureId
 from esgledger.tables import rows
@@ -41,20 +44,44 @@ MAX_LINES = 25
 """Lines of a category (or of an entity's energy) listed before the ``more`` node."""
 
 
+GHG_PARTS = ["year", "entity_id", "category", "scope", "basis"]
+ENERGY_PARTS = ["year", "entity_id", "activity_type"]
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The inventory's sums by (year, entity, category, scope, basis) of tCO2e and by (year,
+    entity, carrier) of tce: what a group figure's tree lists, summed once per inventory
+    instead of once per figure."""
+
+    ghg: pd.DataFrame
+    energy: pd.DataFrame
+
+
+def parts_of(result: InventoryResult) -> Parts:
+    """The :class:`Parts` of an inventory."""
+    ghg = result.lines.groupby(GHG_PARTS, as_index=False, dropna=False, sort=True)["tco2e"].sum()
+    energy = result.energy.groupby(ENERGY_PARTS, as_index=False, dropna=False, sort=True)
+    return Parts(pd.DataFrame(ghg), pd.DataFrame(energy["tce"].sum()))
+
+
 def outline_figure(
     result: InventoryResult,
     figure: str,
     records: RecordLookup | None = None,
     max_rows: int = 10,
     max_lines: int = MAX_LINES,
+    parts: Parts | None = None,
 ) -> Node:
-    """The tree of ``figure`` as a page lists it (see the module text)."""
+    """The tree of ``figure`` as a page lists it (see the module text); ``parts`` (of the
+    same inventory) spares a group figure summing the lines again."""
     kind, year, scope, entity = parse_figure(figure)
     if kind == "energy" or scope is None:
-        return _energy(result, figure, year, entity, records, max_rows, max_lines)
-    lines = ghg_lines(result, year, scope, entity)
-    root = ghg_root(result, figure, float(lines["tco2e"].sum()))
+        return _energy(result, figure, year, entity, records, max_rows, max_lines, parts)
     if entity is None:
+        found = parts_of(result) if parts is None else parts
+        lines = select_ghg(found.ghg, result.settings.scope2_total_basis, year, scope, None)
+        root = ghg_root(result, figure, float(lines["tco2e"].sum()))
         for ent, of_entity in lines.groupby("entity_id", sort=True):
             node = _entity_node(str(ent), of_entity, "tco2e", "tCO2e")
             node.figure = str(FigureId.of("ghg", year, scope, str(ent)))
@@ -62,6 +89,8 @@ def outline_figure(
                 node.children.append(_part(f"{ent} / {category}", part, "tco2e", "tCO2e"))
             root.children.append(node)
         return root
+    lines = ghg_lines(result, year, scope, entity)
+    root = ghg_root(result, figure, float(lines["tco2e"].sum()))
     seen: FactorDetails = {}
     for key, group in over_months(lines).groupby(["entity_id", "category"], sort=True):
         branch = _part(" / ".join(str(k) for k in key), group, "tco2e", "tCO2e")
@@ -102,9 +131,11 @@ def _energy(
     records: RecordLookup | None,
     max_rows: int,
     max_lines: int,
+    parts: Parts | None,
 ) -> Node:
-    energy = result.energy[result.energy["year"] == year]
     if entity is None:
+        found = parts_of(result) if parts is None else parts
+        energy = found.energy[found.energy["year"] == year]
         root = energy_root(figure, float(energy["tce"].sum()))
         for ent, of_entity in energy.groupby("entity_id", sort=True):
             node = _entity_node(str(ent), of_entity, "tce", "tce")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from esgledger.book.book import Book
 from esgledger.calc.explain import Node, RecordLookup, explain_figure
-from esgledger.calc.outline import MAX_LINES, outline_figure
+from esgledger.calc.outline import MAX_LINES, Parts, outline_figure, parts_of
 from esgledger.domain.figure_id import FigureId
 from esgledger.tables import rows
 
@@ -144,7 +144,17 @@ def outline(book: Book, fid: FigureId, rows: int, lines: int = MAX_LINES) -> Nod
     (:func:`esgledger.calc.outline.outline_figure`): a group figure's entities and their
     categories; an entity's largest ``lines`` lines of each category with their rows."""
     result = book.inventory_of(fid.year)
-    return outline_figure(result, str(fid), record_lookup(book), max_rows=rows, max_lines=lines)
+    return outline_figure(
+        result, str(fid), record_lookup(book), rows, lines, outline_parts(book, fid.year)
+    )
+
+
+def outline_parts(book: Book, year: int) -> Parts:
+    """The sums a group figure's tree lists (:func:`esgledger.calc.outline.parts_of`), once
+    per Book."""
+    result = book.inventory_of(year)
+    found: Parts = book.memo(("outline.parts", result.settings), lambda: parts_of(result))
+    return found
 
 
 def value(book: Book, fid: FigureId) -> float | None:

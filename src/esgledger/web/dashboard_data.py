@@ -15,6 +15,7 @@ recomputes it, and the inventory behind it is the Book's, shared with every othe
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import Counter, OrderedDict
@@ -27,14 +28,14 @@ import pandas as pd
 
 from esgledger import service
 from esgledger.auth.accounts import Principal
-from esgledger.book import Book, current_book
+from esgledger.book import Book, Source, current_book
 from esgledger.calc import InventoryResult
 from esgledger.calc.explain import Node
 from esgledger.calc.outline import MAX_LINES
 from esgledger.checks import evaluate, load_rules
 from esgledger.domain.figure_id import FigureId
 from esgledger.domain.model import Entity
-from esgledger.figures.inventory import outline
+from esgledger.figures.inventory import outline, outline_parts
 from esgledger.store import provenance
 from esgledger.store.ledger import Ledger
 from esgledger.store.version import DataVersion
@@ -56,6 +57,7 @@ UNITS = {**dict.fromkeys(GHG_CODES, "tCO2e"), "energy_tce": "tce"}
 GROUP = "*"
 DONE = ("approved", "locked")
 EXPLAIN_CACHE_SIZE = 64
+log = logging.getLogger(__name__)
 
 
 # -- the cached inventory -------------------------------------------------------------------
@@ -232,7 +234,14 @@ class InventoryCache:
     def _build(self, book: Book) -> Snapshot:
         def build() -> Snapshot:
             self.computations += 1
-            return build_snapshot(book)
+            made = build_snapshot(book)
+            if made.latest_year is not None:
+                outline_parts(book, made.latest_year)  # what a group figure's tree lists
+                try:  # with the figures, so that no group page computes them on its own
+                    group_extras(made, made.latest_year)
+                except Exception:  # a group page asks again and shows the error
+                    log.exception("the group material of %s failed", made.latest_year)
+            return made
 
         found: Snapshot = book.memo(SNAPSHOT, build)
         return found
@@ -352,7 +361,7 @@ def _kri_row(warning: Any) -> dict[str, Any]:
     }
 
 
-def pathway_row(ledger: Ledger, year: int) -> dict[str, Any] | None:
+def pathway_row(source: Source, year: int) -> dict[str, Any] | None:
     """The year's inventory total against the group's pathway to its milestones
     (:func:`esgledger.usecases.strategy_figures.pathway_progress`), with the lineage ids of both
     figures; None when the ledger cannot give one (no inventory of the year)."""
@@ -360,7 +369,7 @@ def pathway_row(ledger: Ledger, year: int) -> dict[str, Any] | None:
     from esgledger.usecases.strategy_figures import pathway_progress  # noqa: PLC0415
 
     try:
-        found = pathway_progress(ledger, year)
+        found = pathway_progress(source, year)
         marks = milestones()
     except (ValueError, ArithmeticError):
         return None
@@ -384,24 +393,25 @@ def pathway_row(ledger: Ledger, year: int) -> dict[str, Any] | None:
     }
 
 
-def compute_extras(ledger: Ledger, year: int) -> GroupExtras:
+def compute_extras(source: Source, year: int) -> GroupExtras:
     """Targets (``service.targets``), consistency findings (``service.check``), the KRI
     warnings of the year's months (the CLI's ``kri`` on the ledger's monthly series) and the
     progress on the group's pathway."""
-    statuses, _problems = service.targets(ledger, year)
-    findings = service.check(ledger, [year])
+    statuses, _problems = service.targets(source, year)
+    findings = service.check(source, [year])
     rules, problems = load_rules()
-    warnings = [] if problems else evaluate(service.monthly_series(ledger), rules)
+    warnings = [] if problems else evaluate(service.monthly_series(source), rules)
     return GroupExtras(
         targets=[_target_row(s) for s in statuses],
         findings=[_finding_row(f) for f in findings],
         kri=[_kri_row(w) for w in warnings if str(w.period).startswith(f"{year}-")],
-        pathway=pathway_row(ledger, year),
+        pathway=pathway_row(source, year),
     )
 
 
-def group_extras(ledger: Ledger, snapshot: Snapshot, year: int) -> GroupExtras:
-    """:func:`compute_extras` once per snapshot and year."""
+def group_extras(snapshot: Snapshot, year: int) -> GroupExtras:
+    """:func:`compute_extras` once per snapshot and year, from the snapshot's Book: the
+    material of the figures shown (the latest year's is made with the snapshot)."""
     found = snapshot.extras.get(year)
     if found is not None:
         return found
@@ -410,7 +420,7 @@ def group_extras(ledger: Ledger, snapshot: Snapshot, year: int) -> GroupExtras:
         if found is None and not snapshot.entities:  # a new ledger: nothing to check yet
             found = GroupExtras([], [], [])
         if found is None:
-            found = compute_extras(ledger, year)
+            found = compute_extras(snapshot.book, year)
             snapshot.extras[year] = found
     return found
 
@@ -471,7 +481,7 @@ def dashboard(
         # years with figures or campaigns only: any other year has nothing to report, and
         # computing it (several inventories) for every year a URL names would be a waste
         known = year in snapshot.years or year in campaign_years
-        extras = group_extras(ledger, snapshot, year) if known else GroupExtras([], [], [])
+        extras = group_extras(snapshot, year) if known else GroupExtras([], [], [])
         counts = Counter(t["status"] for t in extras.targets)
         out["targets"] = {"counts": dict(sorted(counts.items())), "items": extras.targets}
         out["warnings"] = [*extras.findings, *extras.kri]
@@ -483,7 +493,7 @@ def warm(ledger: Ledger, cache: InventoryCache) -> None:
     """Fill the cache: the inventory, and the group material of the latest year."""
     snapshot = cache.get(ledger)
     if snapshot.latest_year is not None:
-        group_extras(ledger, snapshot, snapshot.latest_year)
+        group_extras(snapshot, snapshot.latest_year)
 
 
 # -- lineage --------------------------------------------------------------------------------
