@@ -157,6 +157,10 @@ def write_setting(conn: Connection, key: str, value: str) -> None:
     conn.execute(insert(SETTING).values(key=key, value=str(value)))
 
 
+READ_CHUNK = 50_000
+"""Rows read into one table at a time (:meth:`_frame`)."""
+
+
 class ReferenceData:
     """Small tables edited one row at a time."""
 
@@ -164,9 +168,19 @@ class ReferenceData:
         self.engine = engine
 
     def _frame(self, stmt: Select[Any], spec: dict[str, str]) -> pd.DataFrame:
+        """The rows of ``stmt`` typed by ``spec``, read in chunks: building one table of a
+        million rows holds the interpreter for seconds in one call, during which a server's
+        other threads answer nothing; chunks let them in between."""
         with self.engine.connect() as conn:
-            frame = pd.read_sql_query(stmt, conn)
-        return frames.typed_frame(frame, spec)
+            parts = [
+                frames.typed_frame(part, spec)
+                for part in pd.read_sql_query(stmt, conn, chunksize=READ_CHUNK)
+            ]
+        if not parts:
+            return frames.typed_frame(None, spec)
+        if len(parts) == 1:
+            return parts[0]
+        return pd.concat(parts, ignore_index=True)  # typed alike: the dtypes stay
 
     # -- parameters, overrides, context ---------------------------------------------------
 

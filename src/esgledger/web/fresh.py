@@ -9,9 +9,10 @@ it is the answer. Otherwise:
 - with ``wait`` None (the library default, and the tests), the request waits for the value
   of its version, built once whoever asks;
 - with a number of seconds (``esgledger serve --fresh-wait``), the build runs in the
-  background and the request waits at most that long, then answers with the previous value,
-  labelled by its version and time (:class:`Made`). A request that finds no value at all
-  waits, as there is nothing complete to show.
+  background and the requests wait until that long after the first request of the version,
+  then answer with the previous value, labelled by its version and time (:class:`Made`): a
+  quick build shows the new figures at once, and during a long one requests answer at once.
+  A request that finds no value at all waits, as there is nothing complete to show.
 
 One build runs at a time per slot, and it builds the newest version asked for: data arriving
 in bursts (back-to-back imports) makes one rebuild after the other, not one per version, and
@@ -56,9 +57,16 @@ class Latest(Generic[T]):
     request with that ticket or an earlier one.
     """
 
-    def __init__(self, wait: float | None = None, name: str = "value") -> None:
+    def __init__(self, wait: float | None = None, name: str = "value", rest: float = 1.0) -> None:
         self.wait = wait
         self.name = name
+        self.rest = rest
+        """Under ``wait``, the pause before the next build, as a multiple of the last one's
+        time: background builds take at most ``1 / (1 + rest)`` of the time (of one core),
+        so that requests keep their share of the server process while data keeps coming."""
+        self._rest_until = 0.0
+        self._first_asked: tuple[DataVersion | None, float] = (None, 0.0)
+        """The last version asked for that was not built, and when it was first asked for."""
         self.builds = 0
         """Values built (one per version built, whoever asked)."""
         self._changed = threading.Condition()
@@ -89,7 +97,10 @@ class Latest(Generic[T]):
             ticket = self._tickets
             self._want(ticket, version, make)
             if self.wait is not None and ready is not None:
-                self._changed.wait_for(lambda: self._settled(ticket), self.wait)
+                # the wait runs from the first request of the version: one that arrives
+                # during a long build answers at once instead of waiting ``wait`` in vain
+                left = self._first_asked[1] + self.wait - time.monotonic()
+                self._changed.wait_for(lambda: self._settled(ticket), max(left, 0.0))
             else:
                 self._changed.wait_for(lambda: self._settled(ticket))
             now, failed = self._ready, self._failed
@@ -108,6 +119,8 @@ class Latest(Generic[T]):
 
     def _want(self, ticket: int, version: DataVersion, make: Callable[[], T]) -> None:
         self._wanted = (ticket, version, make)
+        if self._first_asked[0] != version:
+            self._first_asked = (version, time.monotonic())
         if not self._running:
             self._running = True
             threading.Thread(target=self._run, name=f"build {self.name}", daemon=True).start()
@@ -115,6 +128,9 @@ class Latest(Generic[T]):
     def _run(self) -> None:
         while True:
             with self._changed:
+                pause = self._rest_until - time.monotonic()
+                if pause > 0:  # requests are answered with the previous value meanwhile
+                    self._changed.wait(pause)
                 wanted = self._wanted
                 self._wanted = None
                 if wanted is None:
@@ -127,6 +143,7 @@ class Latest(Generic[T]):
                     self._ready_ticket = max(self._ready_ticket, ticket)
                     self._changed.notify_all()
                     continue
+            began = time.monotonic()
             try:
                 value = make()
             except Exception as exc:  # given to the requests waiting for it
@@ -135,6 +152,9 @@ class Latest(Generic[T]):
                     self._changed.notify_all()
                 continue
             with self._changed:
+                took = time.monotonic() - began
+                if self.wait is not None:
+                    self._rest_until = time.monotonic() + took * self.rest
                 self.builds += 1
                 self._ready = Made(value, version)
                 self._ready_ticket = max(self._ready_ticket, ticket)
