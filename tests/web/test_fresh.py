@@ -129,3 +129,17 @@ def test_a_failed_build_is_reported_then_built_again_after_a_while(
     assert len(calls) == 2
     assert latest.get(v(1), lambda: "mended").value == "mended"
     assert latest.ready is not None and latest.ready.version == v(1)
+
+
+def test_a_slot_with_no_value_yet_can_answer_none_while_it_builds() -> None:
+    latest: Latest[str] = Latest(wait=0.0)
+    builds = Builds()
+    builds.release.clear()
+    assert latest.get_or_none(v(1), builds.of(1)) is None
+    builds.release.set()
+    deadline = time.monotonic() + 10
+    while latest.ready is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    found = latest.get_or_none(v(1), builds.of(1))
+    assert found is not None and found.value == "value 1"
+    assert Latest[str]().get_or_none(v(1), lambda: "at once") is not None  # no wait: waits

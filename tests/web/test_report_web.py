@@ -265,6 +265,10 @@ def test_during_a_rebuild_the_page_shows_the_previous_report_labelled(
     app.state.fresh_wait = 0.0  # what serve sets: the caches are made on first use
     admin = client_for("admin")
     first = admin.get("/api/report", params={"year": YEAR, "lang": "en"}).json()
+    deadline = time.monotonic() + 60
+    while first["building"] and time.monotonic() < deadline:  # the first report of the year
+        time.sleep(0.1)
+        first = admin.get("/api/report", params={"year": YEAR, "lang": "en"}).json()
     assert first["as_of"]["current"] is True and first["gaps"] is not None
     release = threading.Event()
     real = report.build_report
@@ -302,3 +306,37 @@ def test_during_a_rebuild_the_page_shows_the_previous_report_labelled(
         after = admin.get("/api/report", params={"year": YEAR, "lang": "en"}).json()
     assert after["as_of"]["current"] is True
     assert after["as_of"]["version"] != first["as_of"]["version"]
+
+
+def test_the_first_report_of_a_year_is_built_while_the_page_says_so(
+    app: FastAPI, client_for: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under ``--fresh-wait`` the page does not wait for the first report of a year and
+    language either: it says the report is being built, then shows its gaps."""
+    import threading  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from esgledger import report  # noqa: PLC0415
+
+    app.state.fresh_wait = 0.0
+    release = threading.Event()
+    real = report.build_report
+    monkeypatch.setattr(
+        report, "build_report", lambda *a, **k: (release.wait(30), real(*a, **k))[1]
+    )
+    admin = client_for("admin")
+    try:
+        first = admin.get("/api/report", params={"year": YEAR, "lang": "en"}).json()
+        page = admin.get("/report", params={"year": YEAR, "report_lang": "en", "lang": "en"})
+    finally:
+        release.set()
+    assert first["building"] is True
+    assert first["gaps"] is None and first["as_of"] is None and first["build_error"] is None
+    assert 'id="report-building"' in page.text
+    deadline = time.monotonic() + 60
+    after = first
+    while time.monotonic() < deadline and after["building"]:
+        time.sleep(0.1)
+        after = admin.get("/api/report", params={"year": YEAR, "lang": "en"}).json()
+    assert after["building"] is False and after["gaps"] is not None
+    assert after["as_of"]["current"] is True

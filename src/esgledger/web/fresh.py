@@ -86,6 +86,16 @@ class Latest(Generic[T]):
     def get(self, version: DataVersion, make: Callable[[], T]) -> Made[T]:
         """The value of ``version`` (built by ``make`` once), or under ``wait`` the previous
         one while it is built."""
+        found = self._get(version, make, first=True)
+        assert found is not None  # a first value is waited for
+        return found
+
+    def get_or_none(self, version: DataVersion, make: Callable[[], T]) -> Made[T] | None:
+        """As :meth:`get`, but under ``wait`` a slot with no value yet answers None after the
+        wait instead of waiting for the first build (the caller says it is being built)."""
+        return self._get(version, make, first=False)
+
+    def _get(self, version: DataVersion, make: Callable[[], T], first: bool) -> Made[T] | None:
         with self._changed:
             ready = self._ready
             if ready is not None and ready.version == version:
@@ -96,7 +106,7 @@ class Latest(Generic[T]):
             self._tickets += 1
             ticket = self._tickets
             self._want(ticket, version, make)
-            if self.wait is not None and ready is not None:
+            if self.wait is not None and (ready is not None or not first):
                 # the wait runs from the first request of the version: one that arrives
                 # during a long build answers at once instead of waiting ``wait`` in vain
                 left = self._first_asked[1] + self.wait - time.monotonic()
@@ -106,7 +116,6 @@ class Latest(Generic[T]):
             now, failed = self._ready, self._failed
             if self._ready_ticket < ticket and failed is not None and failed[0] >= ticket:
                 raise failed[2]
-            assert now is not None  # built for this request or later, or the previous one
             return now
 
     @staticmethod

@@ -165,13 +165,14 @@ def served_book(request: Request) -> Book:
     return cache_of(request.app).get(ledger(request)).book
 
 
-def shown_report(request: Request, year: int, lang: ReportLang) -> Made[Report]:
+def shown_report(request: Request, year: int, lang: ReportLang) -> Made[Report] | None:
     """The page's report of a year and language: of the figures the pages show
     (:func:`served_book`), or under ``--fresh-wait`` the previous complete report while it is
-    built, with the data version and time it was built from."""
+    built, with the data version and time it was built from; None while the first one of the
+    year and language is built (the page says so)."""
     book = served_book(request)
     slot = report_cache(request.app).shown(year, lang)
-    return slot.get(book.version, lambda: report.build_report(book, year, lang))
+    return slot.get_or_none(book.version, lambda: report.build_report(book, year, lang))
 
 
 def rendered(request: Request, year: int, lang: ReportLang, fmt: str) -> tuple[bytes, Report]:
@@ -238,6 +239,10 @@ class ReportOut(BaseModel):
     as_of: AsOf | None = Field(
         description="the data version and time of the built report the gaps are of"
     )
+    building: bool = Field(
+        description="the report of the year and language is being built for the first time: "
+        "no gaps yet (under esgledger serve --fresh-wait; reload in a moment)"
+    )
 
 
 # -- the report's data for a caller -------------------------------------------------------
@@ -297,16 +302,20 @@ def report_data(request: Request, who: Principal, year: int | None, lang: Report
     gaps: list[GapOut] | None = None
     problem = None
     as_of = None
+    building = False
     if wide and has_data:
         try:
             made = shown_report(request, chosen, lang)
-            built = made.value
-            gaps = [GapOut(framework=g.framework, item=g.item, what=g.what) for g in built.gaps]
-            as_of = AsOf(
-                version=str(made.version),
-                computed_at=made.made_at.isoformat(timespec="seconds"),
-                current=made.version == _book(request).version,
-            )
+            building = made is None
+            if made is not None:
+                gaps = [
+                    GapOut(framework=g.framework, item=g.item, what=g.what) for g in made.value.gaps
+                ]
+                as_of = AsOf(
+                    version=str(made.version),
+                    computed_at=made.made_at.isoformat(timespec="seconds"),
+                    current=made.version == _book(request).version,
+                )
         except BUILD_ERRORS as exc:
             log.exception("building the report of %s (%s) failed", chosen, lang)
             problem = str(exc) or type(exc).__name__
@@ -327,6 +336,7 @@ def report_data(request: Request, who: Principal, year: int | None, lang: Report
         if can_download
         else None,
         as_of=as_of,
+        building=building,
     )
 
 
