@@ -12,9 +12,13 @@ such cell, and every cell holding a separator, so that a reader of any of these 
 takes it as one cell. Numbers stay numbers, negative ones included (the rule looks at the
 Python type: a number is never text).
 
-Known limit: a ``;`` reader sees a quoted cell as one cell only when it starts its line (the
-quote opens a field only at a field's start), so ``x,"'y;=1+1;z"`` still reads ``=1+1`` in a
-``;`` locale; neutralising inside the text would change the text beyond a leading ``'``.
+A ``;`` or tab reader sees a quoted cell as one cell only when it starts its line (a quote
+opens a field only at a field's start; an unquoted field ends at a line break, and a quote
+in the middle of one may then open a field that runs into the next line), so in CSV
+:func:`csv_cell` also puts a ``'`` after each ``;``, tab or line break that is followed (after
+any double quotes) by a formula start: ``y;=1+1;z`` is written ``'y;'=1+1;z``, which a ``;``
+reader takes as cells that start with ``'`` wherever the cell stands. XLSX cells keep the text
+with one leading ``'`` at most.
 
 :func:`write_csv` writes UTF-8 with a byte order mark, so that Excel opens Chinese text
 correctly; :func:`write_xlsx` writes every string cell with the string data type, so nothing is
@@ -43,6 +47,7 @@ SEPARATORS = (",", ";", "\t")
 """Characters some spreadsheet locale reads as the separator of CSV cells."""
 _SEPARATED_FORMULA = re.compile('[,;\t]"*[=+\\-@\t\r]')
 _NEEDS_QUOTES = re.compile('[,;\t"\r\n]')
+_INNER_FORMULA = re.compile('([;\t\r\n])(?="*[=+\\-@\t\r])')
 
 EXCEL_SHEET_TITLE_MAX = 31
 
@@ -88,10 +93,20 @@ def xlsx_text(text: str) -> str:
     return _CR.sub("\n", neutralise(_XML_ILLEGAL.sub("", text)))
 
 
-def _csv_field(value: object) -> str:
-    """One CSV field: a number as written; text through :func:`safe_cell`, quoted when it
-    was neutralised or holds a separator, a quote or a line break."""
+def csv_cell(value: object) -> object:
+    """The value a ``,`` reader reads from a CSV export's cell: :func:`safe_cell`, with a
+    ``'`` after each ``;``, tab or line break followed by a formula start, for the readers of
+    the other locales."""
     safe = safe_cell(value)
+    if not isinstance(safe, str):
+        return safe
+    return _INNER_FORMULA.sub(r"\1" + QUOTE, safe)
+
+
+def _csv_field(value: object) -> str:
+    """One CSV field: a number as written; text through :func:`csv_cell`, quoted when it
+    was neutralised or holds a separator, a quote or a line break."""
+    safe = csv_cell(value)
     if safe is None:
         return ""
     if isinstance(safe, datetime | date | time):
@@ -116,7 +131,7 @@ def write_csv(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> b
     ``columns``.
 
     A missing key or ``None`` is an empty cell; every cell, the header included, passes
-    through :func:`safe_cell`; a neutralised cell, or one holding a separator of any locale,
+    through :func:`csv_cell`; a neutralised cell, or one holding a separator of any locale,
     a quote or a line break, is quoted.
     """
     out = [_csv_line(columns)]

@@ -15,10 +15,8 @@ and is never logged: :class:`RedactSurveyTokens` masks it in the access log.
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import hmac
-import io
 import logging
 import math
 import re
@@ -68,6 +66,7 @@ from esgledger.web.security import Caller, need
 from esgledger.web.security import book as request_book
 from esgledger.workflow import export
 from esgledger.workflow.errors import Conflict, Invalid, NotFound, WorkflowError
+from esgledger.workflow.export import write_csv
 
 router = APIRouter()
 
@@ -361,11 +360,7 @@ def _links(request: Request, cid: int, issued: Sequence[str]) -> list[str]:
 
 
 def _links_csv(group_id: str, links: Sequence[str]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["group", "link"])
-    writer.writerows([group_id, link] for link in links)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return write_csv([{"group": group_id, "link": link} for link in links], ["group", "link"])
 
 
 @router.post("/materiality/{materiality_id}/links", include_in_schema=False)
