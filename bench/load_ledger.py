@@ -32,7 +32,7 @@ from sqlalchemy.pool import NullPool
 
 from esgledger.auth import accounts
 from esgledger.demo import build_demo
-from esgledger.ingest import import_file
+from esgledger.ingest.importer import import_file
 from esgledger.store.backup import backup, restore
 from esgledger.store.ledger import Ledger
 from esgledger.workflow import collection

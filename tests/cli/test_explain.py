@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from esgledger.cli import app
 from esgledger.domain import Entity
 from esgledger.figures import explain
-from esgledger.ingest import import_file
+from esgledger.ingest.importer import import_file
 from esgledger.store.ledger import Ledger
 
 runner = CliRunner()

@@ -12,8 +12,8 @@ from esgledger.demo.build import DEMO_DATA
 from esgledger.domain.model import Entity
 from esgledger.factors import load_library
 from esgledger.factors.library import FactorLibrary
-from esgledger.ingest import import_file
 from esgledger.ingest.entities import read_entities
+from esgledger.ingest.importer import import_file
 from esgledger.store.ledger import Ledger
 
 CORPUS = Path(__file__).resolve().parent / "corpus"

@@ -16,7 +16,8 @@ from typer.testing import CliRunner, Result
 
 from esgledger.cli import app
 from esgledger.factors.library import FactorLibrary
-from esgledger.ingest import TEMPLATES, import_file
+from esgledger.ingest.importer import import_file
+from esgledger.ingest.schema import TEMPLATES
 from esgledger.store.ledger import Ledger
 
 CORPUS = Path(__file__).resolve().parent / "corpus"

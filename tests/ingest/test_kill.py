@@ -22,7 +22,7 @@ from pandas.testing import assert_frame_equal
 from sqlalchemy import text
 
 from esgledger.factors.library import FactorLibrary
-from esgledger.ingest import import_file
+from esgledger.ingest.importer import import_file
 from esgledger.store.engine import CHUNK
 from esgledger.store.ledger import Ledger
 
@@ -33,7 +33,7 @@ DRIVER = """\
 import sys
 from pathlib import Path
 
-from esgledger.ingest import import_file
+from esgledger.ingest.importer import import_file
 from esgledger.store.ledger import Ledger
 
 

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from esgledger.cli import app
 from esgledger.domain.diagnostics import Severity
 from esgledger.factors.library import FactorLibrary
-from esgledger.ingest import import_file
+from esgledger.ingest.importer import import_file
 from esgledger.store.ledger import Ledger
 
 CORPUS = Path(__file__).resolve().parent / "corpus"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from esgledger.demo import DEMO_DATA
-from esgledger.ingest import import_file
 from esgledger.ingest.entities import read_entities
+from esgledger.ingest.importer import import_file
 from esgledger.store.ledger import Ledger
 from esgledger.usecases.years import data_years, default_year
 

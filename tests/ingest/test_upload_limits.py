@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from esgledger.auth.accounts import operator
 from esgledger.domain.diagnostics import Diagnostic, Severity
-from esgledger.ingest import import_file
+from esgledger.ingest.importer import import_file
 from esgledger.ingest.limits import IMPORT, UPLOAD, from_environment
 from esgledger.ingest.reader import ReadError, cap_problems, read_csv, read_xlsx
 from esgledger.ingest.schema import TEMPLATES

@@ -24,7 +24,7 @@ from esgledger.book.book import current_book
 from esgledger.cli import app
 from esgledger.demo.build import DEMO_DATA
 from esgledger.domain.errors import Forbidden, NotFound
-from esgledger.ingest import import_file
+from esgledger.ingest.importer import import_file
 from esgledger.store.ledger import Ledger
 from esgledger.usecases import reference
 from esgledger.workflow.periods import lock_period

@@ -150,7 +150,7 @@ def import_(
     as_json: Annotated[bool, typer.Option("--json", help="diagnostics as JSON")] = False,
 ) -> None:
     """Validate and import activity or direct-emission files, each all or nothing."""
-    from esgledger.ingest import import_file
+    from esgledger.ingest.importer import import_file
 
     store = _open(ledger)
     reports = []
@@ -668,7 +668,7 @@ def template(
     ),
 ) -> None:
     """Write the blank XLSX import template (headers, unit drop-downs, instructions)."""
-    from esgledger.ingest import write_template
+    from esgledger.ingest.template import write_template
 
     write_template(output)
     console.print(f"wrote {output}")

@@ -9,9 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from esgledger.domain.model import StructuralChange
-from esgledger.ingest import import_file
 from esgledger.ingest.entities import read_entities
-from esgledger.ingest.importer import ImportReport
+from esgledger.ingest.importer import ImportReport, import_file
 from esgledger.store.ledger import Ledger
 
 DEMO_DATA = Path(str(resources.files("esgledger.demo").joinpath("data")))

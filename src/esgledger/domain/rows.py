@@ -1,20 +1,20 @@
 """Located checks of one row of a CSV file a user supplies (a register, a measure catalogue:
 ``file:row:column: expected ...``), shared by the libraries that read such files; each adds
-the checks of its own columns. (:mod:`esgledger.domain.datafile` reads the data files the
-project ships, from text, with its own problem codes.)"""
+the checks of its own columns (the file itself is read by
+:func:`esgledger.ingest.files.read_csv_strings`). (:mod:`esgledger.domain.datafile` reads
+the data files the project ships, from text, with its own problem codes.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
 
 from esgledger.domain.diagnostics import Diagnostic
 
-__all__ = ["RowCheck", "missing_columns", "read_csv_strings"]
+__all__ = ["RowCheck", "missing_columns"]
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -53,23 +53,6 @@ class RowCheck:
         except ValueError:
             self.error("date", column, f"expected a date YYYY-MM-DD or empty, got {text!r}")
             return None
-
-
-def read_csv_strings(
-    path: Path | str, code: str
-) -> tuple[pd.DataFrame | None, str, list[Diagnostic]]:
-    """A register CSV as strings exactly as written (empty cells ``""``), its file name, and
-    the located diagnostic of a file that cannot be read (then no frame)."""
-    path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        return (
-            None,
-            path.name,
-            [Diagnostic(code, f"expected a readable CSV: {exc}", file=path.name)],
-        )
-    return frame, path.name, []
 
 
 def missing_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> list[Diagnostic]:

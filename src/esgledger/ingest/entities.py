@@ -9,6 +9,7 @@ import pandas as pd
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
+from esgledger.ingest.files import read_csv_strings
 
 ENTITY_COLUMNS = (
     "entity_id",
@@ -33,10 +34,9 @@ def read_entities(
     The tree is validated as a whole: the file's entities together with ``existing`` ones
     (those of the ledger), the file's version of an entity replacing the stored one.
     """
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        return [], [Diagnostic("entities", f"cannot read: {exc}", file=path.name)]
+    frame, _, unreadable = read_csv_strings(path, "entities")
+    if frame is None:
+        return [], unreadable
     missing = [c for c in ENTITY_COLUMNS if c not in frame.columns]
     if missing:
         return [], [

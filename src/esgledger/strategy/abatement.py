@@ -46,7 +46,8 @@ from scipy.optimize import (
 )
 
 from esgledger.domain.diagnostics import Diagnostic
-from esgledger.domain.rows import missing_columns, read_csv_strings
+from esgledger.domain.rows import missing_columns
+from esgledger.ingest.files import read_csv_strings
 
 if TYPE_CHECKING:
     from esgledger.calc import InventoryResult
