@@ -181,6 +181,10 @@ def test_audit_pages_newest_first(client_for: Clients, web_ledger: Ledger) -> No
     seqs = [e["seq"] for e in page["entries"]]
     assert seqs == sorted(seqs, reverse=True)
     assert len(seqs) == 2
+    # each entry names the audit key whose HMAC is its hash (the ledger's one key here)
+    keys = {e["key_id"] for e in page["entries"]}
+    assert len(keys) == 1 and None not in keys
+    assert {e["key_id"] for e in audit.entries(web_ledger.engine, limit=2)} == keys
     older = verifier.get("/api/audit", params={"limit": 2, "before_seq": page["next_before_seq"]})
     assert all(e["seq"] < seqs[-1] for e in older.json()["entries"])
     only = verifier.get("/api/audit", params={"object_type": "thing", "object_id": "S02"}).json()
@@ -207,6 +211,10 @@ def test_audit_hides_entries_of_entities_outside_the_scope(
     assert "S01" in {e["entity_id"] for e in everything}
 
 
+def newest_key(ledger: Ledger) -> str | None:
+    return audit.entries(ledger.engine, limit=1)[0]["key_id"]  # type: ignore[no-any-return]
+
+
 def test_audit_csv_export_is_audited_and_neutralised(
     client_for: Clients, web_ledger: Ledger
 ) -> None:
@@ -219,6 +227,7 @@ def test_audit_csv_export_is_audited_and_neutralised(
     rows = list(csv.DictReader(io.StringIO(got.content.decode("utf-8-sig"))))
     touched = next(r for r in rows if r["action"] == "touch")
     assert touched["actor"] == "'=cmd|' /C calc'!A0"
+    assert touched["key_id"] and touched["key_id"] == newest_key(web_ledger)
     newest = verifier.get("/api/audit", params={"limit": 1}).json()["entries"][0]
     assert (newest["actor"], newest["action"], newest["object_type"]) == (
         "verifier",

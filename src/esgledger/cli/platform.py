@@ -304,6 +304,7 @@ def audit_show(
     for e in audit.entries(store.engine, limit=limit):
         console.print(
             f"{e['seq']}\t{e['at']:%Y-%m-%d %H:%M:%S}\t{e['actor']}\t{e['action']}\t"
-            f"{e['object_type']}:{e['object_id']}\t{e['entity_id'] or ''}",
+            f"{e['object_type']}:{e['object_id']}\t{e['entity_id'] or ''}\t"
+            f"key {e.get('key_id') or '-'}",
             markup=False,
         )

@@ -50,6 +50,7 @@ AUDIT_COLUMNS = (
     "after",
     "prev_hash",
     "hash",
+    "key_id",
 )
 #: Flash messages a redirect may ask for (by key: no free text from the URL is shown).
 FLASHES = frozenset({"users_grants_saved", "users_activated", "users_deactivated"})
@@ -123,6 +124,10 @@ class AuditEntryOut(BaseModel):
     after: Any = None
     prev_hash: str
     hash: str
+    key_id: str | None = Field(
+        None,
+        description="the audit key whose HMAC is the hash (null: plain SHA-256, before the key)",
+    )
 
 
 class AuditPage(BaseModel):
