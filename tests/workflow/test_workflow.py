@@ -203,6 +203,21 @@ def test_lock_refuses_edits_and_imports_then_adjustment_restates(ledger: Ledger)
     )
     with pytest.raises(PeriodLockedError):
         ledger.write_batch("activity", "late.csv", "x" * 64, activity=record)
+    revenue = pd.DataFrame(
+        [
+            {
+                "entity_id": "S01",
+                "year": 2025,
+                "metric": "revenue",
+                "value": 9.0,
+                "unit": "CNY",
+                "source": "late.csv",
+            }
+        ]
+    )  # a normalising figure changes the year's intensities: locked as well
+    with pytest.raises(PeriodLockedError):
+        ledger.write_batch("context", "late.csv", "y" * 64, context=revenue)
+    assert 2025 not in set(ledger.context_frame()["year"])
     adjustment = periods.propose_adjustment(
         engine, who(ledger, "own"), "S01", 2025, ELECTRICITY, "1150", "MWh", "meter re-read"
     )

@@ -300,8 +300,8 @@ class Ledger(ReferenceData):
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """:meth:`write_batch` inside the caller's transaction (the workflow posts approved
-        forms and adjustments together with their own state change). Records of a locked
-        year are refused unless the batch is an ``adjustment``."""
+        forms and adjustments together with their own state change). Records and context
+        figures of a locked year are refused unless the batch is an ``adjustment``."""
         if kind not in BATCH_KINDS:
             raise ValueError(f"batch kind {kind!r} is not one of {sorted(BATCH_KINDS)}")
         defaults = {"source_kind": "file", "source_file": file_name}
@@ -314,6 +314,8 @@ class Ledger(ReferenceData):
         n_context = 0 if context is None else len(context)
         total = sum(len(f) for _, f in frames_in) + len(entities) + n_context
         years = {int(y) for _, f in frames_in for y in pd.unique(f["year"])}
+        if context is not None and n_context:
+            years |= {int(y) for y in pd.unique(context["year"])}  # intensities of the year
         locked = cls._locked(conn, years)
         if locked and kind != "adjustment":
             raise PeriodLockedError(locked)
