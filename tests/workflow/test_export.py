@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from esgledger.workflow.export import (
     FORMULA_PREFIXES,
+    csv_cell,
     safe_cell,
     write_csv,
     write_xlsx,
@@ -136,7 +137,7 @@ def test_csv_cells() -> None:
 def test_csv_reads_back_neutralised(cells: list[list[str]], columns: list[str]) -> None:
     rows = [dict(zip(columns, row, strict=True)) for row in cells]
     data = write_csv(rows, columns)
-    expected = [[safe_cell(c) for c in columns]] + [[safe_cell(c) for c in row] for row in cells]
+    expected = [[csv_cell(c) for c in columns]] + [[csv_cell(c) for c in row] for row in cells]
     assert read_csv(data) == expected
     for row in read_csv(data):
         assert not any(cell.startswith(DANGEROUS) for cell in row)

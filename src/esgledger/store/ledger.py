@@ -36,6 +36,7 @@ from esgledger.store.engine import (
     now,
     write_transaction,
 )
+from esgledger.store.periods import guard_years
 from esgledger.store.reference import ReferenceData, replace_context
 from esgledger.store.version import DataVersion, read_version
 
@@ -345,6 +346,7 @@ class Ledger(ReferenceData):
         wanted = sorted(set(years))
         if not wanted:
             return []
+        guard_years(conn, wanted)
         stmt = select(LOCK.c.year).where(LOCK.c.year.in_(wanted))
         return sorted(int(y) for y in conn.scalars(stmt))
 

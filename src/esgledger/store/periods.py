@@ -4,11 +4,12 @@ the decision rules first, and audits)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
-from esgledger.store.engine import TABLES, for_update, now
+from esgledger.store.engine import TABLES, WRITE_OPTION, for_update, now
 
 CAMPAIGN, REQUEST = TABLES["campaign"], TABLES["data_request"]
 ENTITY, LOCK, ADJUSTMENT = TABLES["entity"], TABLES["period_lock"], TABLES["adjustment"]
@@ -17,8 +18,27 @@ ENTITY, LOCK, ADJUSTMENT = TABLES["entity"], TABLES["period_lock"], TABLES["adju
 # -- locks --------------------------------------------------------------------------------
 
 
+PERIOD_LOCK_CLASS = 0x45534C  # 'ESL': the advisory lock class of a year's period lock
+
+
+def guard_years(conn: Connection, years: Iterable[int], *, exclusive: bool = False) -> None:
+    """On PostgreSQL, in a write transaction, hold each year's advisory lock until the
+    transaction ends: shared by a writer that checked the year is open, exclusive by the
+    committee locking it. A lock then waits for the writes that found the year open to commit,
+    and a write that starts during a lock waits for it and then sees the year locked (READ
+    COMMITTED would otherwise let a write checked just before the lock commit after it).
+    SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
+    if conn.dialect.name != "postgresql" or not conn.get_execution_options().get(WRITE_OPTION):
+        return
+    name = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    for year in sorted(set(years)):
+        conn.execute(select(getattr(func, name)(PERIOD_LOCK_CLASS, int(year))))
+
+
 def year_locked(conn: Connection, year: int) -> bool:
-    """Whether the committee locked ``year``."""
+    """Whether the committee locked ``year`` (in a write transaction on PostgreSQL, the year's
+    advisory lock is held shared from here: :func:`guard_years`)."""
+    guard_years(conn, [year])
     return conn.scalar(select(LOCK.c.year).where(LOCK.c.year == year)) is not None
 
 
@@ -46,7 +66,8 @@ def requests_of_year(conn: Connection, year: int) -> list[dict[str, Any]]:
 
 
 def insert_lock(conn: Connection, year: int, locked_by: str, note: str | None) -> None:
-    """Lock ``year`` now, by ``locked_by``."""
+    """Lock ``year`` now, by ``locked_by`` (the caller holds the year exclusively first:
+    :func:`guard_years`)."""
     conn.execute(insert(LOCK).values(year=year, locked_by=locked_by, locked_at=now(), note=note))
 
 

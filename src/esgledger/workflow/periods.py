@@ -55,6 +55,7 @@ def lock_period(
     with write_transaction(engine) as conn:
         if not access.is_group_wide(conn, who):
             raise Forbidden("locking a year locks every entity: only a group-wide approver may")
+        store.guard_years(conn, [year], exclusive=True)  # waits for writes that found it open
         if store.year_locked(conn, year):
             raise Conflict(f"period {year} is already locked")
         rows = store.requests_of_year(conn, year)
