@@ -207,6 +207,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--label", default="", help="name of the case (in the JSON)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--timeline",
+        type=Path,
+        help="also write every timed request (start s, endpoint, ms, status) to this JSON file",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     if args.group_users is None:
@@ -330,6 +335,11 @@ def finish(
     print(f"dashboard JSON answers with the previous figures (stale): {stats.stale_dashboards}\n")
     print_table(rows)
     worst = slowest(stats, began_wall)
+    if args.timeline:
+        every = [
+            [round(at - began_wall, 3), n, round(ms, 1), st] for at, n, ms, st in stats.timeline
+        ]
+        args.timeline.write_text(json.dumps({"requests": every, "imports": imports}))
     if worst:
         shown = ", ".join(
             f"{w['endpoint']} {w['ms']:.0f} ms at {w['at_s']:.1f} s" for w in worst[:8]

@@ -23,8 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from esgledger.domain.model import Entity, EntityKind, StructuralChange
 from esgledger.domain.organisation import Organisation
-from esgledger.store import Ledger
-from esgledger.store import ledger as ledger_module
+from esgledger.store import Ledger, batches
 from esgledger.store.engine import alembic_config
 from esgledger.store.frames import ACTIVITY_FRAME, DIRECT_FRAME
 from esgledger.store.models import Base
@@ -313,7 +312,7 @@ def test_direct_round_trip_and_year_filter(ledger: Ledger) -> None:
 
 
 def test_chunks_and_progress(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ledger_module, "CHUNK", 4)
+    monkeypatch.setattr(batches, "CHUNK", 4)
     seen: list[int] = []
     ledger.write_batch("activity", "a.csv", "sha-c", activity=_activity(10), progress=seen.append)
     assert seen == [4, 8, 10]
@@ -324,7 +323,7 @@ def test_chunks_and_progress(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) ->
 def test_failing_batch_leaves_nothing(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch, problem: str
 ) -> None:
-    monkeypatch.setattr(ledger_module, "CHUNK", 3)  # the error comes after a written chunk
+    monkeypatch.setattr(batches, "CHUNK", 3)  # the error comes after a written chunk
     frame = _activity(8)
     if problem == "duplicate":
         frame.loc[6, "record_id"] = frame.loc[1, "record_id"]

@@ -143,3 +143,56 @@ def test_a_slot_with_no_value_yet_can_answer_none_while_it_builds() -> None:
     found = latest.get_or_none(v(1), builds.of(1))
     assert found is not None and found.value == "value 1"
     assert Latest[str]().get_or_none(v(1), lambda: "at once") is not None  # no wait: waits
+
+
+def test_slots_share_one_budget_one_build_at_a_time() -> None:
+    """Under ``wait`` the builds of all slots take turns (the dashboard's snapshot and the
+    report never build at once), and a request of a slot whose build cannot start now
+    (another slot's runs) answers with its previous value at once instead of waiting."""
+    budget = fresh.Budget(rest=0.0)
+    events: list[str] = []
+    held = threading.Event()
+    started = threading.Event()
+
+    def make(name: str, hold: bool = False) -> Callable[[], str]:
+        def build() -> str:
+            events.append(f"{name} start")
+            if hold:
+                started.set()
+                assert held.wait(10)
+            events.append(f"{name} end")
+            return name
+
+        return build
+
+    a: Latest[str] = Latest(wait=30.0, name="a", budget=budget)
+    b: Latest[str] = Latest(wait=30.0, name="b", budget=budget)
+    assert a.get(v(1), make("a1")).value == "a1"
+    assert b.get(v(1), make("b1")).value == "b1"
+    answers: list[str] = []
+    waiting = threading.Thread(target=lambda: answers.append(a.get(v(2), make("a2", True)).value))
+    waiting.start()  # a's last build was quick: its request waits for the new value
+    assert started.wait(10)
+    quick = threading.Thread(target=lambda: answers.append(b.get(v(2), make("b2")).value))
+    quick.start()
+    quick.join(5)  # b cannot build while a builds: it answers at once, not after 30 s
+    assert not quick.is_alive() and answers == ["b1"]
+    held.set()
+    waiting.join(10)
+    assert answers == ["b1", "a2"]
+    deadline = time.monotonic() + 10
+    while "b2 end" not in events and time.monotonic() < deadline:
+        time.sleep(0.01)
+    first, second = ["a1 start", "a1 end", "b1 start", "b1 end"], ["a2 start", "a2 end"]
+    assert events == [*first, *second, "b2 start", "b2 end"]
+
+
+def test_after_a_build_the_budget_rests_as_long_as_it_took_times_rest() -> None:
+    budget = fresh.Budget(rest=10.0)
+    assert budget.free_in() == 0.0
+    def build() -> str:
+        time.sleep(0.5)
+        return "built"
+
+    assert budget.run(build) == "built"
+    assert budget.free_in() > 4.0  # about 10 × 0.5 s

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ from esgledger import audit
 from esgledger.auth import accounts
 from esgledger.auth.accounts import Principal
 from esgledger.ingest.importer import import_file
+from esgledger.store.engine import write_transaction
 from esgledger.store.ledger import Ledger, PeriodLockedError
 from esgledger.workflow import collection, periods
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid, NotFound
@@ -119,6 +121,37 @@ def test_stale_version_is_refused_and_nothing_is_lost(ledger: Ledger) -> None:
     assert caught.value.current_version == 1
     value = collection.request_detail(ledger.engine, own, request_id)["items"][0]["value"]
     assert (value["value_text"], value["version"]) == ("10", 1)
+
+
+def test_a_refused_edit_does_not_wait_for_the_write_lock(ledger: Ledger) -> None:
+    """A stale version or an invalid value is refused from a read; the write lock (held here
+    by a bulk import's transaction, say) is taken only by an edit that will be written."""
+    request_id = campaign(ledger)["S01"]
+    own = who(ledger, "own")
+    collection.set_value(ledger.engine, own, request_id, ELECTRICITY, "10", "MWh", base_version=0)
+    holding, release, waited = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        with write_transaction(ledger.engine):
+            holding.set()
+            waited.append(not release.wait(10))  # True: the edits below waited for the lock
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(10)
+    try:
+        with pytest.raises(Conflict):
+            collection.set_value(
+                ledger.engine, own, request_id, ELECTRICITY, "20", "MWh", base_version=0
+            )
+        with pytest.raises(Invalid):
+            collection.set_value(
+                ledger.engine, own, request_id, ELECTRICITY, "12,000吨", "MWh", base_version=1
+            )
+    finally:
+        release.set()
+        holder.join(10)
+    assert waited == [False]
 
 
 def test_values_are_checked_against_the_metric(ledger: Ledger) -> None:

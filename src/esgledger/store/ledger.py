@@ -18,12 +18,11 @@ from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, selec
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
 from esgledger.store import audit_log as audit
-from esgledger.store import frames, records
+from esgledger.store import batches, frames, records
 from esgledger.store.engine import (
     ACTIVITY,
     BATCH,
     CHUNK,
-    CONTEXT,
     DIRECT,
     ENTITY,
     METRIC,
@@ -269,19 +268,19 @@ class Ledger(ReferenceData):
         ``progress`` receives the running count of record rows after each chunk.
         Any error rolls back the batch row and every row written with it.
         """
+        if kind not in BATCH_KINDS:
+            raise ValueError(f"batch kind {kind!r} is not one of {sorted(BATCH_KINDS)}")
+        staged = batches.stage(  # before the transaction: on SQLite it holds the write lock
+            self.engine.dialect,
+            file_name,
+            activity=activity,
+            direct=direct,
+            metrics=metrics,
+            context=context,
+        )
         with write_transaction(self.engine) as conn:
-            return self.post_batch(
-                conn,
-                kind,
-                file_name,
-                sha256,
-                activity=activity,
-                direct=direct,
-                metrics=metrics,
-                entities=entities,
-                context=context,
-                imported_by=imported_by,
-                progress=progress,
+            return self.post_staged(
+                conn, kind, file_name, sha256, staged, entities, imported_by, progress
             )
 
     @classmethod
@@ -303,39 +302,43 @@ class Ledger(ReferenceData):
         """:meth:`write_batch` inside the caller's transaction (the workflow posts approved
         forms and adjustments together with their own state change). Records and context
         figures of a locked year are refused unless the batch is an ``adjustment``."""
+        staged = batches.stage(
+            conn.dialect,
+            file_name,
+            activity=activity,
+            direct=direct,
+            metrics=metrics,
+            context=context,
+        )
+        return cls.post_staged(
+            conn, kind, file_name, sha256, staged, entities, imported_by, progress
+        )
+
+    @classmethod
+    def post_staged(
+        cls,
+        conn: Connection,
+        kind: str,
+        file_name: str,
+        sha256: str,
+        staged: batches.Staged,
+        entities: Sequence[Entity] = (),
+        imported_by: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Write a batch made ready by :func:`esgledger.store.batches.stage`."""
         if kind not in BATCH_KINDS:
             raise ValueError(f"batch kind {kind!r} is not one of {sorted(BATCH_KINDS)}")
-        defaults = {"source_kind": "file", "source_file": file_name}
-        frames_in = [
-            (t, f)
-            for t, f in ((ACTIVITY, activity), (DIRECT, direct), (METRIC, metrics))
-            if f is not None
-        ]
-        columns = [(t, frames.bind_columns(f, t, defaults)) for t, f in frames_in]
-        n_context = 0 if context is None else len(context)
-        total = sum(len(f) for _, f in frames_in) + len(entities) + n_context
-        years = {int(y) for _, f in frames_in for y in pd.unique(f["year"])}
-        if context is not None and n_context:
-            years |= {int(y) for y in pd.unique(context["year"])}  # intensities of the year
-        locked = cls._locked(conn, years)
+        total = staged.rows + len(entities)
+        locked = cls._locked(conn, staged.years)
         if locked and kind != "adjustment":
             raise PeriodLockedError(locked)
         batch_id = _insert_batch(conn, kind, file_name, sha256, total, imported_by)
         if entities:
             write_entities(conn, entities)
-        done = 0
-        for table, cols in columns:
-            n = len(next(iter(cols.values()), []))
-            cols["batch_id"] = [batch_id] * n
-            if table is METRIC:
-                records.supersede_metric_values(conn, cols, batch_id)
-            for rows in frames.chunked_rows(cols, CHUNK):
-                conn.execute(insert(table), rows)
-                done += len(rows)
-                if progress is not None:
-                    progress(done)
-        if context is not None and n_context:
-            replace_context(conn, frames.bind_columns(context, CONTEXT, {}))
+        batches.insert_rows(conn, staged, batch_id, progress)
+        if staged.context is not None:
+            replace_context(conn, staged.context)
         _audit_batch(conn, batch_id, kind, file_name, sha256, total, imported_by)
         return batch_id
 

@@ -14,16 +14,25 @@ it is the answer. Otherwise:
   quick build shows the new figures at once, and during a long one requests answer at once.
   A request that finds no value at all waits, as there is nothing complete to show.
 
+A request waits only when the new value can come within the wait: when the slot's last build
+took longer, or background builds are busy or resting, it answers with the previous value at
+once (waiting would add the wait to its time and still show the previous value).
+
 One build runs at a time per slot, and it builds the newest version asked for: data arriving
 in bursts (back-to-back imports) makes one rebuild after the other, not one per version, and
-a version overtaken while it waited is skipped. A build that fails is reported to the
-requests waiting for it, and raised again to the requests of its version for
-:data:`RETRY_AFTER` seconds without building it again; then, or at the next version, it is
-built anew.
+a version overtaken while it waited is skipped. Under ``wait`` the builds of all slots share
+one :class:`Budget` (:data:`BACKGROUND`): one background build at a time in the process, each
+followed by a pause as long as it took times ``rest``, so that background builds take at most
+``1 / (1 + rest)`` of the server process and requests keep the rest while data keeps coming.
+
+A build that fails is reported to the requests waiting for it, and raised again to the
+requests of its version for :data:`RETRY_AFTER` seconds without building it again; then, or at
+the next version, it is built anew.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +46,44 @@ T = TypeVar("T")
 RETRY_AFTER = 30.0
 """Seconds a failed build's error is given to the requests of its version before the next
 one builds it again (a failure may be passing, such as a busy database)."""
+
+
+class Budget:
+    """The share of the process that background builds may take: one build at a time, and
+    after each a pause of ``rest`` times its duration before the next starts."""
+
+    def __init__(self, rest: float = 1.0) -> None:
+        self.rest = rest
+        self._changed = threading.Condition()
+        self._busy = False
+        self._rest_until = 0.0
+
+    def free_in(self) -> float:
+        """Seconds until a build could start (``inf`` while one runs: its end is unknown)."""
+        with self._changed:
+            if self._busy:
+                return math.inf
+            return max(self._rest_until - time.monotonic(), 0.0)
+
+    def run(self, make: Callable[[], T]) -> T:
+        """``make()`` when no other build runs and the pause after the last is over."""
+        with self._changed:
+            while self._busy or time.monotonic() < self._rest_until:
+                left = self._rest_until - time.monotonic()
+                self._changed.wait(None if self._busy else max(left, 0.0))
+            self._busy = True
+        began = time.monotonic()
+        try:
+            return make()
+        finally:
+            with self._changed:
+                self._rest_until = time.monotonic() + (time.monotonic() - began) * self.rest
+                self._busy = False
+                self._changed.notify_all()
+
+
+BACKGROUND = Budget()
+"""The budget the slots of the server process share (under ``wait``)."""
 
 
 @dataclass(frozen=True)
@@ -57,14 +104,17 @@ class Latest(Generic[T]):
     request with that ticket or an earlier one.
     """
 
-    def __init__(self, wait: float | None = None, name: str = "value", rest: float = 1.0) -> None:
+    def __init__(
+        self, wait: float | None = None, name: str = "value", budget: Budget | None = None
+    ) -> None:
         self.wait = wait
         self.name = name
-        self.rest = rest
-        """Under ``wait``, the pause before the next build, as a multiple of the last one's
-        time: background builds take at most ``1 / (1 + rest)`` of the time (of one core),
-        so that requests keep their share of the server process while data keeps coming."""
-        self._rest_until = 0.0
+        self.budget = budget or BACKGROUND
+        """Under ``wait``, what the builds share with the other slots (:class:`Budget`)."""
+        self._took = 0.0
+        """How long the last build took (what the next is expected to take)."""
+        self._began: float | None = None
+        """When the running build began (None: none runs)."""
         self._first_asked: tuple[DataVersion | None, float] = (None, 0.0)
         """The last version asked for that was not built, and when it was first asked for."""
         self.builds = 0
@@ -110,6 +160,8 @@ class Latest(Generic[T]):
                 # the wait runs from the first request of the version: one that arrives
                 # during a long build answers at once instead of waiting ``wait`` in vain
                 left = self._first_asked[1] + self.wait - time.monotonic()
+                if self._expected() > left:  # it cannot come in time: answer at once
+                    left = 0.0
                 self._changed.wait_for(lambda: self._settled(ticket), max(left, 0.0))
             else:
                 self._changed.wait_for(lambda: self._settled(ticket))
@@ -117,6 +169,13 @@ class Latest(Generic[T]):
             if self._ready_ticket < ticket and failed is not None and failed[0] >= ticket:
                 raise failed[2]
             return now
+
+    def _expected(self) -> float:
+        """Seconds until the value of the version asked for can be expected (the last
+        build's time from when the build starts or started)."""
+        if self._began is not None:
+            return self._began + self._took - time.monotonic()
+        return self.budget.free_in() + self._took
 
     @staticmethod
     def _recent(when: float) -> bool:
@@ -134,12 +193,23 @@ class Latest(Generic[T]):
             self._running = True
             threading.Thread(target=self._run, name=f"build {self.name}", daemon=True).start()
 
+    def _build(self, make: Callable[[], T]) -> T:
+        """``make()``, under ``wait`` within the budget; its time is kept as :attr:`_took`."""
+
+        def timed() -> T:
+            began = time.monotonic()
+            with self._changed:
+                self._began = began
+            try:
+                return make()
+            finally:
+                self._took = time.monotonic() - began
+
+        return timed() if self.wait is None else self.budget.run(timed)
+
     def _run(self) -> None:
         while True:
             with self._changed:
-                pause = self._rest_until - time.monotonic()
-                if pause > 0:  # requests are answered with the previous value meanwhile
-                    self._changed.wait(pause)
                 wanted = self._wanted
                 self._wanted = None
                 if wanted is None:
@@ -152,18 +222,16 @@ class Latest(Generic[T]):
                     self._ready_ticket = max(self._ready_ticket, ticket)
                     self._changed.notify_all()
                     continue
-            began = time.monotonic()
             try:
-                value = make()
+                value = self._build(make)
             except Exception as exc:  # given to the requests waiting for it
                 with self._changed:
+                    self._began = None
                     self._failed = (ticket, version, exc, time.monotonic())
                     self._changed.notify_all()
                 continue
             with self._changed:
-                took = time.monotonic() - began
-                if self.wait is not None:
-                    self._rest_until = time.monotonic() + took * self.rest
+                self._began = None
                 self.builds += 1
                 self._ready = Made(value, version)
                 self._ready_ticket = max(self._ready_ticket, ticket)

@@ -316,7 +316,13 @@ def set_values(
     """Enter several values in one transaction: any invalid value or stale version and none is
     written. Returns each metric's new version."""
     require(who, Permission.EDIT)
-    with write_transaction(engine) as conn:
+    with engine.connect() as conn:  # refused edits answer without waiting for the write lock
+        req = request_row(conn, who, request_id)
+        editable(conn, req)
+        asked = set(store.campaign_metric_ids(conn, req["campaign_id"]))
+        for edit in edits:
+            _checked(conn, req, edit, asked)
+    with write_transaction(engine) as conn:  # checked again: it may have changed meanwhile
         req = request_row(conn, who, request_id)
         editable(conn, req)
         asked = set(store.campaign_metric_ids(conn, req["campaign_id"]))
@@ -326,9 +332,12 @@ def set_values(
     return versions
 
 
-def _set_one(
-    conn: Connection, who: Principal, req: dict[str, Any], edit: ValueEdit, asked: set[str]
-) -> int:
+def _checked(
+    conn: Connection, req: dict[str, Any], edit: ValueEdit, asked: set[str]
+) -> tuple[float | None, str, dict[str, Any] | None, int]:
+    """An edit's number, unit, the stored value row and its version, or the edit's refusal:
+    NotFound (a metric not asked for), Invalid (a value that is no number of the unit) or
+    Conflict (a stale ``base_version``)."""
     request_id, metric_id = int(req["request_id"]), edit.metric_id
     if metric_id not in asked:
         raise NotFound(f"metric {metric_id} is not asked for in request {request_id}")
@@ -343,6 +352,14 @@ def _set_one(
             f"(version {have}, you edited version {edit.base_version}): reload and re-enter",
             current_version=have,
         )
+    return number, unit, current, have
+
+
+def _set_one(
+    conn: Connection, who: Principal, req: dict[str, Any], edit: ValueEdit, asked: set[str]
+) -> int:
+    request_id, metric_id = int(req["request_id"]), edit.metric_id
+    number, unit, current, have = _checked(conn, req, edit, asked)
     fields = {
         "value": number,
         "value_text": edit.value_text.strip(),

@@ -1,0 +1,115 @@
+"""An import batch's rows, made ready before its write transaction and written inside it.
+
+A batch is written in one transaction (all or nothing). On SQLite that transaction holds the
+database's one write lock, so every other writer (a data owner saving a value, a comment)
+waits for it: what can be done before it begins is done before. :func:`stage` turns the
+frames into the values of each column (and, on SQLite, into the rows the driver takes, with
+each column type's conversion applied), and :func:`insert_rows` writes them in chunks; on
+SQLite straight through the driver's ``executemany``, which is what remains under the lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Dialect, Table, insert
+
+from esgledger.store import frames, records
+from esgledger.store.engine import ACTIVITY, CHUNK, CONTEXT, DIRECT, METRIC
+
+__all__ = ["Staged", "insert_rows", "stage"]
+
+
+@dataclass(frozen=True)
+class Staged:
+    """The rows of one batch, ready to write."""
+
+    columns: list[tuple[Table, dict[str, list[Any]]]]
+    """Per record table, the values of each column (``batch_id`` not yet known)."""
+    driver_rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    """On SQLite, per table name, the rows as the driver takes them (columns in the order of
+    :attr:`columns`, each value converted by its column type)."""
+    context: dict[str, list[Any]] | None = None
+    years: frozenset[int] = frozenset()
+    """The years of the records and context figures (a locked one refuses the batch)."""
+    rows: int = 0
+    """Record rows and context figures."""
+
+
+def stage(
+    dialect: Dialect,
+    file_name: str,
+    *,
+    activity: pd.DataFrame | None = None,
+    direct: pd.DataFrame | None = None,
+    metrics: pd.DataFrame | None = None,
+    context: pd.DataFrame | None = None,
+) -> Staged:
+    """The batch's frames as :class:`Staged` rows (a missing ``source_kind`` is ``'file'``,
+    a missing ``source_file`` ``file_name``)."""
+    defaults = {"source_kind": "file", "source_file": file_name}
+    given = [(t, f) for t, f in ((ACTIVITY, activity), (DIRECT, direct), (METRIC, metrics))]
+    columns = [(t, frames.bind_columns(f, t, defaults)) for t, f in given if f is not None]
+    years = {int(y) for t, f in given if f is not None for y in pd.unique(f["year"])}
+    context_columns = None
+    if context is not None and len(context):
+        years |= {int(y) for y in pd.unique(context["year"])}  # the year's intensities
+        context_columns = frames.bind_columns(context, CONTEXT, {})
+    driver_rows = {}
+    if dialect.name == "sqlite":
+        driver_rows = {t.name: _driver_rows(dialect, t, cols) for t, cols in columns}
+    count = sum(len(next(iter(c.values()), [])) for _, c in columns)
+    count += 0 if context is None else len(context)
+    return Staged(columns, driver_rows, context_columns, frozenset(years), count)
+
+
+def _driver_rows(
+    dialect: Dialect, table: Table, cols: dict[str, list[Any]]
+) -> list[tuple[Any, ...]]:
+    converted = []
+    for name, values in cols.items():
+        process = table.c[name].type.bind_processor(dialect)
+        converted.append(values if process is None else [process(v) for v in values])
+    return list(zip(*converted, strict=True))
+
+
+def insert_rows(
+    conn: Connection,
+    staged: Staged,
+    batch_id: int,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Write the staged record rows of ``batch_id`` (a metric batch first marks the values it
+    restates as superseded); ``progress`` gets the running count after each chunk."""
+    done = 0
+    for table, cols in staged.columns:
+        n = len(next(iter(cols.values()), []))
+        if table is METRIC:
+            records.supersede_metric_values(conn, cols, batch_id)
+        ready = staged.driver_rows.get(table.name)
+        if ready is not None:
+            sql = _insert_sql(conn.dialect, table, list(cols), batch_id)
+            chunks = (ready[i : i + CHUNK] for i in range(0, n, CHUNK))
+            for chunk in chunks:
+                conn.exec_driver_sql(sql, chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done)
+            continue
+        for rows in frames.chunked_rows({**cols, "batch_id": [batch_id] * n}, CHUNK):
+            conn.execute(insert(table), rows)
+            done += len(rows)
+            if progress is not None:
+                progress(done)
+
+
+def _insert_sql(dialect: Dialect, table: Table, names: list[str], batch_id: int) -> str:
+    """``INSERT`` of one row of ``names`` with ``?`` placeholders (SQLite's parameter style)
+    and the batch's id as a literal (an integer the ledger made)."""
+    quote = dialect.identifier_preparer.quote
+    listed = ", ".join([*map(quote, names), "batch_id"])
+    marks = ", ".join(["?"] * len(names) + [str(int(batch_id))])
+    return f"INSERT INTO {quote(table.name)} ({listed}) VALUES ({marks})"
