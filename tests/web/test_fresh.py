@@ -190,6 +190,7 @@ def test_slots_share_one_budget_one_build_at_a_time() -> None:
 def test_after_a_build_the_budget_rests_as_long_as_it_took_times_rest() -> None:
     budget = fresh.Budget(rest=10.0)
     assert budget.free_in() == 0.0
+
     def build() -> str:
         time.sleep(0.5)
         return "built"
