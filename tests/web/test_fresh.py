@@ -197,3 +197,21 @@ def test_after_a_build_the_budget_rests_as_long_as_it_took_times_rest() -> None:
 
     assert budget.run(build) == "built"
     assert budget.free_in() > 4.0  # about 10 × 0.5 s
+
+
+def test_a_slot_with_a_rest_serves_the_previous_value_while_it_rests() -> None:
+    """A heavy slot (the report page's) pauses ``rest`` times its last build's time before
+    the next; a request meanwhile gets the previous value at once, labelled."""
+    latest: Latest[str] = Latest(wait=5.0, budget=fresh.Budget(rest=0.0), rest=1000.0)
+
+    def slow() -> str:
+        time.sleep(0.05)
+        return "value 1"
+
+    first = latest.get(v(1), slow)  # about 50 s of rest follow
+    began = time.monotonic()
+    during = latest.get(v(2), lambda: "value 2")
+    assert during is first and during.version == v(1)
+    assert time.monotonic() - began < 4.0  # not the 5 s wait: v2 cannot come within it
+    time.sleep(0.2)
+    assert latest.builds == 1  # resting: v2 is not built yet

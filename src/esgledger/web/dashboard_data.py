@@ -176,6 +176,10 @@ def build_snapshot(book: Book) -> Snapshot:
 
 
 SNAPSHOT = ("dashboard.snapshot",)
+SNAPSHOT_REST = 2.0
+"""Under ``--fresh-wait``, the pause after a snapshot build, as a multiple of its time (on top
+of the shared budget's): while data arrives in bursts the figures are rebuilt at most a third
+of the time, the pages showing the previous complete ones, labelled, meanwhile."""
 
 
 class InventoryCache:
@@ -195,7 +199,7 @@ class InventoryCache:
         self.wait = wait
         self._book: Book | None = None
         self._ledger: Ledger | None = None
-        self._latest: Latest[Snapshot] = Latest(wait, "snapshot")
+        self._latest: Latest[Snapshot] = Latest(wait, "snapshot", rest=SNAPSHOT_REST)
         self._guard = threading.Lock()
         self.computations = 0
         """Snapshots built (one per data version built)."""
@@ -228,7 +232,10 @@ class InventoryCache:
     def _slot(self, ledger: Ledger) -> Latest[Snapshot]:
         with self._guard:
             if self._ledger is not ledger:  # another ledger: nothing of the last one applies
-                self._ledger, self._latest = ledger, Latest(self.wait, "snapshot")
+                self._ledger, self._latest = (
+                    ledger,
+                    Latest(self.wait, "snapshot", rest=SNAPSHOT_REST),
+                )
             return self._latest
 
     def _build(self, book: Book) -> Snapshot:

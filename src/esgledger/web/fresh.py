@@ -105,12 +105,21 @@ class Latest(Generic[T]):
     """
 
     def __init__(
-        self, wait: float | None = None, name: str = "value", budget: Budget | None = None
+        self,
+        wait: float | None = None,
+        name: str = "value",
+        budget: Budget | None = None,
+        rest: float = 0.0,
     ) -> None:
         self.wait = wait
         self.name = name
         self.budget = budget or BACKGROUND
         """Under ``wait``, what the builds share with the other slots (:class:`Budget`)."""
+        self.rest = rest
+        """Under ``wait``, the slot's own pause after a build, as a multiple of its time: a
+        heavy value seldom looked at (the report page's) is rebuilt less often than the
+        budget alone allows, and shows the previous one, labelled, meanwhile."""
+        self._rest_until = 0.0
         self._took = 0.0
         """How long the last build took (what the next is expected to take)."""
         self._began: float | None = None
@@ -175,7 +184,8 @@ class Latest(Generic[T]):
         build's time from when the build starts or started)."""
         if self._began is not None:
             return self._began + self._took - time.monotonic()
-        return self.budget.free_in() + self._took
+        resting = self._rest_until - time.monotonic()
+        return max(self.budget.free_in(), resting) + self._took
 
     @staticmethod
     def _recent(when: float) -> bool:
@@ -210,6 +220,9 @@ class Latest(Generic[T]):
     def _run(self) -> None:
         while True:
             with self._changed:
+                pause = self._rest_until - time.monotonic()
+                if pause > 0:  # the slot's own rest: requests get the previous value
+                    self._changed.wait(pause)
                 wanted = self._wanted
                 self._wanted = None
                 if wanted is None:
@@ -232,6 +245,8 @@ class Latest(Generic[T]):
                 continue
             with self._changed:
                 self._began = None
+                if self.wait is not None:
+                    self._rest_until = time.monotonic() + self._took * self.rest
                 self.builds += 1
                 self._ready = Made(value, version)
                 self._ready_ticket = max(self._ready_ticket, ticket)

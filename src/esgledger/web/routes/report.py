@@ -108,7 +108,9 @@ class ReportCache:
         with self._lock:
             found = self._shown.get((year, lang))
             if found is None:
-                found = self._shown[(year, lang)] = Latest(self._wait, f"report {year} {lang}")
+                found = self._shown[(year, lang)] = Latest(
+                    self._wait, f"report {year} {lang}", rest=REPORT_REST
+                )
             return found
 
     def get(self, key: Hashable, make: Callable[[], T]) -> T:
@@ -129,6 +131,11 @@ class ReportCache:
                 self._building.pop(key, None)
         return value
 
+
+REPORT_REST = 4.0
+"""Under ``--fresh-wait``, the report page's rebuilds pause four times as long as they took:
+a report is the heaviest build (every section, for every new data version); while data arrives
+in bursts its page shows the previous complete one, labelled, and downloads are current."""
 
 _CACHE_LOCK = threading.Lock()
 
