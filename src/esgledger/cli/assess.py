@@ -8,7 +8,6 @@ The command line acts as the ledger's operator (a group-wide administrator named
 
 from __future__ import annotations
 
-import csv
 import sys
 from datetime import UTC, datetime, time
 from enum import StrEnum
@@ -65,39 +64,37 @@ def _operator(actor: str) -> Any:
 
 def _groups_file(path: Path) -> list[Any]:
     """Stakeholder groups of a CSV: group_id, axis, weight, name_en, name_zh, internal."""
+    from esgledger.ingest.files import read_csv_strings
     from esgledger.usecases.survey import SurveyGroup
 
+    frame, name, unreadable = read_csv_strings(path, "groups")  # the shared reader
+    if frame is None:
+        raise _fail("; ".join(str(d) for d in unreadable))
+    missing = {"group_id", "axis", "weight"} - set(frame.columns)
+    if missing:
+        raise _fail(f"{name}:1: expected the columns {', '.join(sorted(missing))}")
     problems: list[str] = []
     groups = []
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"group_id", "axis", "weight"} - set(reader.fieldnames or ())
-        if missing:
-            raise _fail(f"{path.name}:1: expected the columns {', '.join(sorted(missing))}")
-        for line, row in enumerate(reader, start=2):
-            try:
-                weight = float(row["weight"])
-            except ValueError:
-                problems.append(
-                    f"{path.name}:{line}:weight: expected a number, got {row['weight']!r}"
-                )
-                continue
-            internal = (row.get("internal") or "").strip().lower()
-            if internal not in ("", "yes", "no", "true", "false", "1", "0"):
-                problems.append(
-                    f"{path.name}:{line}:internal: expected yes or no, got {internal!r}"
-                )
-                continue
-            groups.append(
-                SurveyGroup(
-                    row["group_id"].strip(),
-                    row["axis"].strip(),  # type: ignore[arg-type]
-                    weight,
-                    (row.get("name_en") or "").strip(),
-                    (row.get("name_zh") or "").strip(),
-                    internal in ("yes", "true", "1"),
-                )
+    for line, row in enumerate(frame.to_dict("records"), start=2):
+        try:
+            weight = float(row["weight"])
+        except ValueError:
+            problems.append(f"{name}:{line}:weight: expected a number, got {row['weight']!r}")
+            continue
+        internal = str(row.get("internal") or "").strip().lower()
+        if internal not in ("", "yes", "no", "true", "false", "1", "0"):
+            problems.append(f"{name}:{line}:internal: expected yes or no, got {internal!r}")
+            continue
+        groups.append(
+            SurveyGroup(
+                str(row["group_id"]).strip(),
+                str(row["axis"]).strip(),  # type: ignore[arg-type]
+                weight,
+                str(row.get("name_en") or "").strip(),
+                str(row.get("name_zh") or "").strip(),
+                internal in ("yes", "true", "1"),
             )
+        )
     if problems:
         raise _fail("; ".join(problems) + "; nothing created")
     return groups
