@@ -131,7 +131,8 @@ class InventoryResult:
         return not has_errors(self.diagnostics)
 
     def years(self) -> list[int]:
-        return sorted({int(y) for y in self.lines["year"]} | {int(y) for y in self.energy["year"]})
+        found = {*pd.unique(self.lines["year"]), *pd.unique(self.energy["year"])}
+        return sorted({int(y) for y in found})  # distinct years first: lines are many
 
     def basis_lines(self, basis: str = "location") -> pd.DataFrame:
         """Lines entering a location- or market-based view (scope 1 and 3 enter both)."""
