@@ -184,23 +184,18 @@ def test_a_template_filled_in_imports(db: str, tmp_path: Path, suffix: str) -> N
 def test_a_groups_file_saved_by_a_chinese_excel_is_read(db: str, tmp_path: Path) -> None:
     """The groups file goes through the shared reader: GB18030 as well as UTF-8."""
     groups = tmp_path / "groups.csv"
-    groups.write_bytes(
-        "group_id,axis,weight,name_en,name_zh,internal\r\nstaff,impact,0.5,staff,员工,是\r\n".encode(
-            "gb18030"
+
+    def create(internal: str) -> tuple[int, str, str]:
+        header = "group_id,axis,weight,name_en,name_zh,internal\r\n"
+        groups.write_bytes(
+            (header + f"staff,impact,0.5,staff,员工,{internal}\r\n").encode("gb18030")
         )
-    )
-    code, _, err = run(
-        "materiality", "create", "--year", "2024", "--title", "t", "--closes", "2099-01-31",
-        "--groups", str(groups), "--ledger", db,
-    )  # fmt: skip
+        return run(
+            "materiality", "create", "--year", "2024", "--title", "t", "--closes", "2099-01-31",
+            "--groups", str(groups), "--ledger", db,
+        )  # fmt: skip
+
+    code, _, err = create("是")
     assert code == 1 and "groups.csv:2:internal: expected yes or no, got '是'" in err
-    groups.write_bytes(
-        "group_id,axis,weight,name_en,name_zh,internal\r\nstaff,impact,0.5,staff,员工,yes\r\n".encode(
-            "gb18030"
-        )
-    )
-    code, out, _ = run(
-        "materiality", "create", "--year", "2024", "--title", "t", "--closes", "2099-01-31",
-        "--groups", str(groups), "--ledger", db,
-    )  # fmt: skip
+    code, out, _ = create("yes")
     assert code == 0, out
