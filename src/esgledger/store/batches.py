@@ -51,7 +51,7 @@ def stage(
     """The batch's frames as :class:`Staged` rows (a missing ``source_kind`` is ``'file'``,
     a missing ``source_file`` ``file_name``)."""
     defaults = {"source_kind": "file", "source_file": file_name}
-    given = [(t, f) for t, f in ((ACTIVITY, activity), (DIRECT, direct), (METRIC, metrics))]
+    given = ((ACTIVITY, activity), (DIRECT, direct), (METRIC, metrics))
     columns = [(t, frames.bind_columns(f, t, defaults)) for t, f in given if f is not None]
     years = {int(y) for t, f in given if f is not None for y in pd.unique(f["year"])}
     context_columns = None

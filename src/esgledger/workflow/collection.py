@@ -317,19 +317,24 @@ def set_values(
     written. Returns each metric's new version."""
     require(who, Permission.EDIT)
     with engine.connect() as conn:  # refused edits answer without waiting for the write lock
-        req = request_row(conn, who, request_id)
-        editable(conn, req)
-        asked = set(store.campaign_metric_ids(conn, req["campaign_id"]))
+        req, asked = _editable_request(conn, who, request_id)
         for edit in edits:
             _checked(conn, req, edit, asked)
     with write_transaction(engine) as conn:  # checked again: it may have changed meanwhile
-        req = request_row(conn, who, request_id)
-        editable(conn, req)
-        asked = set(store.campaign_metric_ids(conn, req["campaign_id"]))
+        req, asked = _editable_request(conn, who, request_id)
         versions = {e.metric_id: _set_one(conn, who, req, e, asked) for e in edits}
         if versions:
             store.bump_request(conn, request_id)
     return versions
+
+
+def _editable_request(
+    conn: Connection, who: Principal, request_id: int
+) -> tuple[dict[str, Any], set[str]]:
+    """The request (which ``who`` sees and may edit now) and the metrics it asks for."""
+    req = request_row(conn, who, request_id)
+    editable(conn, req)
+    return req, set(store.campaign_metric_ids(conn, req["campaign_id"]))
 
 
 def _checked(
