@@ -421,6 +421,10 @@ def test_kri_warns_on_a_planted_jump_only(tmp_path: Path) -> None:
     # 2.1) / 6 = 2.0167, 4.1 is 2.03x > 1.5x: a jump (and no other month moves that much)
     assert {(w["rule_id"], w["period"]) for w in warnings} == {("KRI-TURN-JUMP", "2024-10")}
     assert "is 2.03x the trailing 6-month mean 2.017" in warnings[0]["reason"]
+    # read by the shared reader: a malformed file is one located diagnostic
+    series.write_text('entity_id,metric_id\n"open,1\n', encoding="utf-8")
+    code, _, err = run("kri", str(series))
+    assert code == 1 and "kri.csv:2" in err  # located: the row of the unclosed quote
 
 
 def test_kri_reads_the_ledgers_monthly_figures(ledger: Path, tmp_path: Path) -> None:

@@ -459,8 +459,14 @@ def kri(
             from esgledger.service import monthly_series
 
             frame = monthly_series(_open(ledger))
-        else:
-            frame = pd.read_csv(series, dtype={"entity_id": str, "metric_id": str, "period": str})
+        else:  # the shared reader: GB18030 and XLSX too, within the upload limits
+            from esgledger.ingest.files import read_csv_strings
+
+            read, _, unreadable = read_csv_strings(series, "series")
+            if read is None:
+                _print_diagnostics(unreadable, as_json)
+                raise typer.Exit(1)
+            frame = read
         warnings = evaluate(frame, found)
     except (OSError, ValueError, KeyError, pd.errors.ParserError) as exc:
         errors.print(f"{series.name if series else shown(ledger)}: {exc}", markup=False)
