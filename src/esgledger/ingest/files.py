@@ -17,11 +17,15 @@ import pandas as pd
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.ingest import limits as _limits
 from esgledger.ingest.limits import Limits
-from esgledger.ingest.reader import ReadError, read_rows, string_frame
+from esgledger.ingest.reader import (
+    UNREADABLE,
+    ReadError,
+    check_file_size,
+    read_rows,
+    string_frame,
+)
 
 __all__ = ["read_csv_strings"]
-
-_UNREADABLE = frozenset({"xlsx", "csv", "encoding", "empty", "sheet", "header"})
 
 
 def read_csv_strings(
@@ -33,16 +37,7 @@ def read_csv_strings(
     path = Path(path)
     limits = limits or _limits.UPLOAD
     try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:  # refused before a byte is read
-            raise ReadError(
-                Diagnostic(
-                    "too-large",
-                    f"the file has {size:,} bytes, over the limit of {limits.max_bytes:,} "
-                    "bytes: nothing read",
-                    file=path.name,
-                )
-            )
+        check_file_size(path, limits)
         where, rows = read_rows(path.read_bytes(), path.name, limits)
         return string_frame(rows, where), where, []
     except OSError as exc:
@@ -53,7 +48,7 @@ def read_csv_strings(
         )
     except ReadError as exc:
         found = exc.diagnostic
-        if found.code in _UNREADABLE:
+        if found.code in UNREADABLE:
             found = dataclasses.replace(
                 found, code=code, message=f"expected a readable CSV: {found.message}"
             )

@@ -38,10 +38,12 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 
 __all__ = [
     "ENCODINGS",
+    "UNREADABLE",
     "ReadError",
     "Table",
     "cap_problems",
     "check_archive",
+    "check_file_size",
     "check_size",
     "csv_rows",
     "open_workbook",
@@ -73,13 +75,26 @@ class ReadError(Exception):
 # -- limits before parsing ----------------------------------------------------------------------
 
 
+UNREADABLE = frozenset({"xlsx", "csv", "encoding", "empty", "sheet", "header"})
+"""Codes of a file that cannot be read as a table at all (as opposed to one over a limit)."""
+
+
 def check_size(data: bytes, name: str, limits: Limits) -> None:
     """Refuse a file larger than ``limits.max_bytes``."""
-    if len(data) > limits.max_bytes:
+    _refuse_size(len(data), name, limits)
+
+
+def check_file_size(path: Path, limits: Limits) -> None:
+    """Refuse a file on disk larger than ``limits.max_bytes`` before a byte of it is read."""
+    _refuse_size(path.stat().st_size, path.name, limits)
+
+
+def _refuse_size(size: int, name: str, limits: Limits) -> None:
+    if size > limits.max_bytes:
         raise ReadError(
             Diagnostic(
                 "too-large",
-                f"the file has {len(data):,} bytes, over the limit of {limits.max_bytes:,} "
+                f"the file has {size:,} bytes, over the limit of {limits.max_bytes:,} "
                 "bytes: nothing read",
                 file=name,
             )

@@ -43,6 +43,7 @@ from esgledger.auth.roles import Permission
 from esgledger.domain.datafile import read_rows
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.ingest.limits import UPLOAD
+from esgledger.ingest.reader import ReadError, check_file_size
 from esgledger.report.model import LANGS, Lang
 from esgledger.report.sections import SectionSpec, load_sections
 from esgledger.store import narratives as store_texts
@@ -292,10 +293,10 @@ def _decode(data: bytes, name: str, problems: list[Diagnostic]) -> str | None:
 
 
 def _read_csv(path: Path, problems: list[Diagnostic]) -> list[_Entry]:
-    size, limit = path.stat().st_size, UPLOAD.max_bytes
-    if size > limit:  # the upload limit of every file a user gives (esgledger.ingest.limits)
-        message = f"the file has {size:,} bytes, over the limit of {limit:,} bytes: nothing read"
-        problems.append(Diagnostic("too-large", message, file=path.name))
+    try:
+        check_file_size(path, UPLOAD)  # the upload limit of every file a user gives
+    except ReadError as exc:
+        problems.append(exc.diagnostic)
         return []
     text = _decode(path.read_bytes(), path.name, problems)
     if text is None:

@@ -10,8 +10,9 @@ SQLite straight through the driver's ``executemany``, which is what remains unde
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -90,18 +91,17 @@ def insert_rows(
         if table is METRIC:
             records.supersede_metric_values(conn, cols, batch_id)
         ready = staged.driver_rows.get(table.name)
-        if ready is not None:
+        chunks: Iterable[Sequence[Any]]
+        if ready is not None:  # SQLite: the driver's executemany, no per-row binding
             sql = _insert_sql(conn.dialect, table, list(cols), batch_id)
             chunks = (ready[i : i + CHUNK] for i in range(0, n, CHUNK))
-            for chunk in chunks:
-                conn.exec_driver_sql(sql, chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done)
-            continue
-        for rows in frames.chunked_rows({**cols, "batch_id": [batch_id] * n}, CHUNK):
-            conn.execute(insert(table), rows)
-            done += len(rows)
+            write = partial(conn.exec_driver_sql, sql)
+        else:
+            chunks = frames.chunked_rows({**cols, "batch_id": [batch_id] * n}, CHUNK)
+            write = partial(conn.execute, insert(table))
+        for chunk in chunks:
+            write(chunk)
+            done += len(chunk)
             if progress is not None:
                 progress(done)
 

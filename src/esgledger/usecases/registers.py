@@ -45,7 +45,7 @@ from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.errors import Conflict, Forbidden, Invalid
 from esgledger.ingest import limits as ingest_limits
 from esgledger.ingest.limits import UPLOAD, Limits
-from esgledger.ingest.reader import ReadError, cap_problems, read_rows, string_frame
+from esgledger.ingest.reader import UNREADABLE, ReadError, cap_problems, read_rows, string_frame
 from esgledger.store import registers as stored
 from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
@@ -244,14 +244,11 @@ def read_table_file(content: bytes, name: str, limits: Limits | None = None) -> 
         return string_frame(rows, where)
     except ReadError as exc:
         found = exc.diagnostic
-        if found.code in _UNREADABLE:
+        if found.code in UNREADABLE:
             found = dataclasses.replace(
                 found, code="file", message=f"expected a readable CSV or XLSX file: {found.message}"
             )
         raise RegisterRejected([found]) from exc
-
-
-_UNREADABLE = frozenset({"xlsx", "csv", "encoding", "empty", "sheet", "header"})
 
 
 # -- import -----------------------------------------------------------------------------------

@@ -199,7 +199,7 @@ class InventoryCache:
         self.wait = wait
         self._book: Book | None = None
         self._ledger: Ledger | None = None
-        self._latest: Latest[Snapshot] = Latest(wait, "snapshot", rest=SNAPSHOT_REST)
+        self._latest = self._new_slot()
         self._guard = threading.Lock()
         self.computations = 0
         """Snapshots built (one per data version built)."""
@@ -232,11 +232,11 @@ class InventoryCache:
     def _slot(self, ledger: Ledger) -> Latest[Snapshot]:
         with self._guard:
             if self._ledger is not ledger:  # another ledger: nothing of the last one applies
-                self._ledger, self._latest = (
-                    ledger,
-                    Latest(self.wait, "snapshot", rest=SNAPSHOT_REST),
-                )
+                self._ledger, self._latest = ledger, self._new_slot()
             return self._latest
+
+    def _new_slot(self) -> Latest[Snapshot]:
+        return Latest(self.wait, "snapshot", rest=SNAPSHOT_REST)
 
     def _build(self, book: Book) -> Snapshot:
         def build() -> Snapshot:
