@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from esgledger.calc.market import market_based_scope2
 from esgledger.calc.normalise import conversions, lookup, parameter_table
@@ -376,6 +378,21 @@ class Stage:
     diagnostics: list[Diagnostic]
 
 
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """The result of ``sql`` as a DataFrame, through Arrow: DuckDB's own conversion makes a
+    Python string of every text cell while holding the interpreter lock (hundreds of
+    milliseconds at half a million lines, during which a server's requests wait); Arrow's
+    columns are handed to pandas' Arrow-backed strings whole. Sums of whole numbers (DuckDB's
+    HUGEINT, a 38-digit decimal in Arrow) become floats, as DuckDB's own conversion makes them.
+    """
+    table = con.sql(sql).to_arrow_table()
+    for i, column in enumerate(table.schema):
+        if pa.types.is_decimal(column.type):
+            table = table.set_column(i, column.name, pc.cast(table[column.name], pa.float64()))
+    frame: pd.DataFrame = table.to_pandas()
+    return frame
+
+
 def _unknown(
     con: duckdb.DuckDBPyConnection, column: str, table: str, what: str
 ) -> list[Diagnostic]:
@@ -433,10 +450,13 @@ def _relational_stage(
                    sum(quantity) AS quantity, count(*) AS n_records
             FROM raw {where} GROUP BY ALL
         """)
-        instruments = con.execute(f"""
+        instruments = _fetch(
+            con,
+            f"""
             SELECT entity_id, year, activity_type, unit, quantity{extra} FROM raw
             WHERE activity_type IN ({listed}) {where.replace("WHERE", "AND")}
-        """).df()
+        """,
+        )
         problems = _unknown(con, "activity_type", "types", "activity type")
         problems += _unknown(con, "entity_id", "ents", "entity")
         con.execute("""
@@ -448,13 +468,14 @@ def _relational_stage(
             WHERE t.method <> 'instrument'
             GROUP BY ALL
         """)
-        unit_keys = con.execute(
+        unit_keys = _fetch(
+            con,
             "SELECT activity_type, unit, year, sum(n_records) AS n_records "
-            "FROM agg GROUP BY ALL ORDER BY ALL"
-        ).df()
+            "FROM agg GROUP BY ALL ORDER BY ALL",
+        )
         conv, found = conversions(unit_keys, library, data.parameters)
         problems += found
-        keys = con.execute("SELECT DISTINCT activity_type, region, year FROM agg ORDER BY ALL").df()
+        keys = _fetch(con, "SELECT DISTINCT activity_type, region, year FROM agg ORDER BY ALL")
         resolved, found = resolve_factors(keys, library, settings, data.overrides)
         problems += found
         con.register("conv", conv)
@@ -462,12 +483,13 @@ def _relational_stage(
             "resolved", resolved[["activity_type", "region", "year", "gas", "ef", "factor_id"]]
         )
         con.register("energy_types", coefs[["activity_type"]])
-        lines = con.execute(EMISSION_SQL).df()
-        energy = con.execute(ENERGY_SQL).df()
-        activity = con.execute(
+        lines = _fetch(con, EMISSION_SQL)
+        energy = _fetch(con, ENERGY_SQL)
+        activity = _fetch(
+            con,
             "SELECT entity_id, year, activity_type, unit, sum(n_records) AS n_records, "
-            "sum(quantity) AS quantity_gross FROM agg GROUP BY ALL ORDER BY ALL"
-        ).df()
+            "sum(quantity) AS quantity_gross FROM agg GROUP BY ALL ORDER BY ALL",
+        )
     finally:
         con.close()
     return Stage(lines, energy, resolved, conv, instruments, activity, problems)

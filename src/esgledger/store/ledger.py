@@ -387,7 +387,7 @@ class Ledger(ReferenceData):
         stmt = select(*(ACTIVITY.c[n] for n in frames.ACTIVITY_FRAME)).order_by(ACTIVITY.c.rid)
         if years is not None:
             stmt = stmt.where(ACTIVITY.c.year.in_([int(y) for y in years]))
-        return self._frame(stmt, frames.ACTIVITY_FRAME)
+        return self._records(stmt, frames.ACTIVITY_FRAME)
 
     def write_roster(
         self, file_name: str, sha256: str, roster: pd.DataFrame, imported_by: str | None = None
@@ -455,7 +455,7 @@ class Ledger(ReferenceData):
         )
         if years is not None:
             stmt = stmt.where(METRIC.c.year.in_([int(y) for y in years]))
-        return self._frame(stmt, frames.METRIC_FRAME)
+        return self._records(stmt, frames.METRIC_FRAME)
 
     def metric_history(
         self, metric_id: str, entity_id: str, year: int, month: int | None = None
@@ -487,7 +487,7 @@ class Ledger(ReferenceData):
         stmt = select(*(DIRECT.c[n] for n in frames.DIRECT_FRAME)).order_by(DIRECT.c.rid)
         if years is not None:
             stmt = stmt.where(DIRECT.c.year.in_([int(y) for y in years]))
-        return self._frame(stmt, frames.DIRECT_FRAME)
+        return self._records(stmt, frames.DIRECT_FRAME)
 
     def records_by_rid(self, rids: Sequence[int]) -> pd.DataFrame:
         """Every column of the activity records with these ``rid``s, ordered by ``rid``."""

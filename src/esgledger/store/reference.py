@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Select, bindparam, delete, insert, select
 
 from esgledger.domain.model import StructuralChange
-from esgledger.store import frames
+from esgledger.store import arrow_read, frames
 from esgledger.store.engine import (
     CHANGE,
     CHUNK,
@@ -181,6 +181,14 @@ class ReferenceData:
         if len(parts) == 1:
             return parts[0]
         return pd.concat(parts, ignore_index=True)  # typed alike: the dtypes stay
+
+    def _records(self, stmt: Select[Any], spec: dict[str, str]) -> pd.DataFrame:
+        """The record rows of ``stmt`` (ordered by ``rid``) typed by ``spec``: the bulk reads
+        of a build, read in C into Arrow where the database allows
+        (:mod:`esgledger.store.arrow_read`), else as :meth:`_frame`."""
+        if arrow_read.readable(self.engine, spec):
+            return arrow_read.read_records(self.engine, stmt, spec)
+        return self._frame(stmt, spec)
 
     # -- parameters, overrides, context ---------------------------------------------------
 
