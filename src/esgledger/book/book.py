@@ -28,9 +28,19 @@ class Book:
     by every caller of the version: never mutate one (copy a frame before changing it).
     """
 
-    def __init__(self, ledger: Ledger, version: DataVersion | None = None) -> None:
+    def __init__(
+        self, ledger: Ledger, version: DataVersion | None = None, earlier: Book | None = None
+    ) -> None:
         self.ledger = ledger
         self.version = ledger.data_version() if version is None else version
+        self._earlier_records: pd.DataFrame | None = None
+        """The activity records an earlier Book of this ledger read (see :meth:`_records`)."""
+        same = earlier is not None and earlier.ledger is ledger
+        if earlier is not None and same and earlier.version.epoch == self.version.epoch:
+            found = earlier.peek(("input", None))  # a Book no one computed hands on its own
+            self._earlier_records = earlier._earlier_records if found is None else found.records
+        self.records_appended = 0
+        """Activity records read as appended to an earlier Book's (0: none or read whole)."""
         self._values: dict[Hashable, Any] = {}
         self._locks: dict[Hashable, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -84,12 +94,31 @@ class Book:
     def _read_input(self, years: tuple[int, ...] | None) -> InventoryInput:
         wanted = list(years) if years else None
         return InventoryInput(
-            records=self.ledger.activity_frame(wanted),
+            records=self._records(years),
             organisation=self.organisation(),
             direct=self.ledger.direct_frame(wanted),
             parameters=self.ledger.parameters(),
             overrides=self.ledger.overrides(),
         )
+
+    def _records(self, years: tuple[int, ...] | None) -> pd.DataFrame:
+        """The activity records of ``years`` (all when None or empty). Imports only append records
+        (no write updates or deletes one; a restore is a new epoch), so the records of all
+        years are those an earlier Book of the epoch read followed by the ones above its last
+        ``rid``, when the database still holds exactly that frame's records up to that
+        ``rid``: as many, of the same batches. Otherwise (a PostgreSQL import that committed
+        after a later one, whose rows sit below the last ``rid``) they are read whole."""
+        earlier, self._earlier_records = self._earlier_records, None
+        if years or earlier is None:
+            return self.ledger.activity_frame(list(years) if years else None)
+        last = int(earlier["rid"].iloc[-1]) if len(earlier) else 0
+        appended = self.ledger.activity_after(last)
+        if self.ledger.activity_upto(last) != (len(earlier), int(earlier["batch_id"].sum())):
+            return self.ledger.activity_frame()
+        self.records_appended = len(appended)
+        if appended.empty:
+            return earlier
+        return pd.concat([earlier, appended], ignore_index=True)
 
     # -- the inventory --------------------------------------------------------------------
 
@@ -145,7 +174,7 @@ class BookCache:
         with self._lock:
             held = self._book
             if held is None or held.version != version or held.ledger is not ledger:
-                held = Book(ledger, version)
+                held = Book(ledger, version, earlier=held)
                 self._book = held
                 self.books += 1
             return held

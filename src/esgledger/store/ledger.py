@@ -389,6 +389,26 @@ class Ledger(ReferenceData):
             stmt = stmt.where(ACTIVITY.c.year.in_([int(y) for y in years]))
         return self._records(stmt, frames.ACTIVITY_FRAME)
 
+    def activity_after(self, rid: int) -> pd.DataFrame:
+        """The activity records whose ``rid`` is above ``rid`` (columns
+        ``frames.ACTIVITY_FRAME``), ordered by ``rid``: what an import appended."""
+        stmt = (
+            select(*(ACTIVITY.c[n] for n in frames.ACTIVITY_FRAME))
+            .where(ACTIVITY.c.rid > int(rid))
+            .order_by(ACTIVITY.c.rid)
+        )
+        return self._records(stmt, frames.ACTIVITY_FRAME)
+
+    def activity_upto(self, rid: int) -> tuple[int, int]:
+        """(how many, the sum of their batch ids) of the activity records whose ``rid`` is at
+        most ``rid``: a frame read earlier still holds them when both are its own."""
+        stmt = select(func.count(), func.coalesce(func.sum(ACTIVITY.c.batch_id), 0)).where(
+            ACTIVITY.c.rid <= int(rid)
+        )
+        with self.engine.connect() as conn:
+            count, batches = conn.execute(stmt).one()
+        return int(count), int(batches)
+
     def write_roster(
         self, file_name: str, sha256: str, roster: pd.DataFrame, imported_by: str | None = None
     ) -> int:
