@@ -9,8 +9,10 @@ whole read of the ledger; only plain appends are read as such.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import count
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+import esgledger
 from esgledger.book import current_book
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.store import Ledger
@@ -144,3 +147,22 @@ def test_a_year_selection_is_read_whole(ledger: Ledger) -> None:
     got = book.inventory_input((2024,)).records
     pd.testing.assert_frame_equal(got, ledger.activity_frame([2024]))
     assert book.records_appended == 0
+
+
+def test_no_code_updates_or_deletes_an_activity_record() -> None:
+    """The appended read rests on activity records never changing in place: the count check
+    sees a deleted record, not an updated one. A restore makes a new epoch."""
+    src = Path(esgledger.__file__).parent
+    pattern = re.compile(
+        r"(update|delete)\(\s*(ACTIVITY|TABLES\[\"activity_record\"\])\b"
+        r"|(UPDATE|DELETE FROM)\s+activity_record",
+        re.IGNORECASE,
+    )
+    found = [
+        f"{path.relative_to(src)}:{n}"
+        for path in src.rglob("*.py")
+        if "migrations" not in path.parts
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert found == []
