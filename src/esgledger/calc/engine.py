@@ -16,6 +16,7 @@ effective region) in the stored ledger.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import duckdb
 import pandas as pd
@@ -140,13 +141,38 @@ class InventoryResult:
         """Lines entering a location- or market-based view (scope 1 and 3 enter both)."""
         return self.lines[self.lines["basis"].isin(("both", basis))]
 
+    @cached_property
+    def _scope_sums(self) -> pd.DataFrame:
+        """tCO2e and number of lines per year, entity, scope and basis: what the totals read
+        (one pass over the lines, however many totals a report or page asks for)."""
+        keys = ["year", "entity_id", "scope", "basis"]
+        if self.lines.empty:
+            return pd.DataFrame(columns=[*keys, "tco2e", "n"])
+        grouped = self.lines.groupby(keys, sort=False, observed=True, dropna=False)["tco2e"]
+        return grouped.agg(tco2e="sum", n="size").reset_index()
+
+    def _sums_of(self, year: int, entity_id: str | None) -> pd.DataFrame:
+        sums = self._scope_sums
+        sums = sums[sums["year"] == year]
+        return sums if entity_id is None else sums[sums["entity_id"] == entity_id]
+
+    def scope_present(self, year: int) -> dict[str, bool]:
+        """Whether a year has any line of scope 1, scope 2 (location, market), scope 3, any."""
+        lines = self._sums_of(year, None)
+        scope2 = lines[lines["scope"] == 2]
+        return {
+            "scope1": bool((lines["scope"] == 1).any()),
+            "scope2_location": bool(scope2["basis"].isin(("both", "location")).any()),
+            "scope2_market": bool(scope2["basis"].isin(("both", "market")).any()),
+            "scope3": bool((lines["scope"] == 3).any()),
+            "total": not lines.empty,
+        }
+
     def scope_totals(
         self, year: int, basis: str | None = None, entity_id: str | None = None
     ) -> dict[str, float]:
         """Scope 1, 2 (location and market), 3 and total of a year, consolidated."""
-        lines = self.lines[self.lines["year"] == year]
-        if entity_id is not None:
-            lines = lines[lines["entity_id"] == entity_id]
+        lines = self._sums_of(year, entity_id)
         total_basis = basis or self.settings.scope2_total_basis
         s1 = float(lines.loc[lines["scope"] == 1, "tco2e"].sum())
         s3 = float(lines.loc[lines["scope"] == 3, "tco2e"].sum())
