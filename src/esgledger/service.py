@@ -133,11 +133,39 @@ def intensity_table(source: Source, result: InventoryResult) -> pd.DataFrame:
 
 
 def metric_frame(source: Source, years: list[int] | None = None) -> pd.DataFrame:
-    """The stored metric figures of ``years`` (all when None), read once per Book."""
+    """The stored metric figures of ``years`` (all when None), read once per Book, each in
+    its metric's catalogue unit (:func:`in_metric_units`)."""
     book = book_of(source)
     key = None if years is None else tuple(years)
-    frame: pd.DataFrame = book.memo(("metric_frame", key), lambda: book.ledger.metric_frame(years))
+    frame: pd.DataFrame = book.memo(
+        ("metric_frame", key), lambda: in_metric_units(book.ledger.metric_frame(years))
+    )
     return frame
+
+
+def in_metric_units(stored: pd.DataFrame) -> pd.DataFrame:
+    """Stored figures with ``value`` in the catalogue unit of their metric (a figure entered
+    as 1 万千瓦时 is 10 MWh beside the activity's 10 MWh, not 1). The entry is kept as
+    written in the ledger; here ``unit`` becomes the metric's, ``value_text`` the converted
+    number (with the ``+`` of a published lower bound) and ``unit_entered`` the unit as
+    entered. The import refused units of another dimension; a metric no longer in the
+    catalogue keeps its figures as they are."""
+    out = stored.assign(unit_entered=stored["unit"])
+    catalogue = load_catalogue()
+    for (metric_id, unit), rows in stored.groupby(["metric_id", "unit"], sort=False):
+        if str(metric_id) not in catalogue:
+            continue
+        target = catalogue.get(str(metric_id)).unit
+        factor = conversion_factor(str(unit), target)
+        if str(unit) == target:
+            continue
+        index = rows.index
+        out.loc[index, "value"] = rows["value"] * factor
+        out.loc[index, "unit"] = target
+        bound = rows["value_text"].astype(str).str.strip().str.endswith("+")
+        text = (rows["value"] * factor).map("{:.10g}".format)
+        out.loc[index, "value_text"] = text.where(~bound, text + "+")
+    return out
 
 
 def reported_figures(source: Source, years: list[int] | None = None) -> pd.DataFrame:
@@ -270,15 +298,7 @@ def inventory_figures(
     0) for a scope without any line that year, energy without energy lines, and a total or
     intensity of a year without any line."""
     totals = result.scope_totals(year)
-    lines = result.lines[result.lines["year"] == year]
-    scope2 = lines[lines["scope"] == 2]
-    present = {
-        "scope1": bool((lines["scope"] == 1).any()),
-        "scope2_location": bool(scope2["basis"].isin(("both", "location")).any()),
-        "scope2_market": bool(scope2["basis"].isin(("both", "market")).any()),
-        "scope3": bool((lines["scope"] == 3).any()),
-        "total": not lines.empty,
-    }
+    present = result.scope_present(year)
     out: dict[str, float | None] = {k: (v if present[k] else None) for k, v in totals.items()}
     energy = result.energy[result.energy["year"] == year]
     out["energy_tce"] = None if energy.empty else float(energy["tce"].sum())

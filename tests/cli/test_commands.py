@@ -444,3 +444,51 @@ def test_kri_reads_the_ledgers_monthly_figures(ledger: Path, tmp_path: Path) -> 
     assert [(w["rule_id"], w["entity_id"], w["period"]) for w in json.loads(out)] == [
         ("KRI-TURN-JUMP", "S01", "2024-10")
     ]
+
+
+def test_a_failing_inventory_prints_no_partial_total(ledger: Path) -> None:
+    """Issue 16 (e): with a factor missing (no grid factor published by --as-of 2010), the
+    command printed the rows it could compute and exited 1: a script reading its CSV took a
+    partial total. Now it prints the errors only; JSON says rows null."""
+    args = ("inventory", "--ledger", str(ledger), "--year", "2024", "--as-of", "2010-01-01")
+    code, out, err = run(*args, "--csv")
+    assert code == 1
+    assert out == ""
+    assert "factor-missing" in err and "nothing printed" in err
+    code, out, _ = run(*args, "--json")
+    assert code == 1
+    found = json.loads(out)
+    assert found["rows"] is None
+    assert "factor-missing" in {d["code"] for d in found["diagnostics"]}
+    code, out, err = run(*args)
+    assert code == 1 and "tCO2e" not in out
+
+
+def test_kpi_compares_reported_and_computed_figures_in_one_unit(
+    ledger: Path, tmp_path: Path
+) -> None:
+    """Issue 16 (c): 1 万千瓦时 reported beside 10 MWh of activity showed a difference of 9.0.
+    Reported figures are taken in the metric's unit: 1 万千瓦时 = 10,000 kWh = 10 MWh."""
+    activity = tmp_path / "activity.csv"
+    activity.write_text(
+        "record_id,entity_id,period,activity_type,quantity,unit,region,data_quality,"
+        "activity_date,instrument_id,ef_value,ef_unit,note\n"
+        "U-1,S01,2026-03,electricity,10,MWh,,measured,,,,,\n",
+        encoding="utf-8",
+    )
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text(
+        "record_id,entity_id,period,metric_id,value,unit,numerator,denominator,data_quality,"
+        "provenance,note\n"
+        "U-M1,G00,2026,energy.electricity_purchased,1,万千瓦时,,,reported,,\n",
+        encoding="utf-8",
+    )
+    for path, kind in ((activity, "activity"), (metrics, "metrics")):
+        code, _, err = run("import", str(path), "--kind", kind, "--ledger", str(ledger))
+        assert code == 0, err
+    code, out, err = run("kpi", "--year", "2026", "--ledger", str(ledger), "--json")
+    rows = {r["metric_id"]: r for r in json.loads(out)["rows"]}
+    row = rows["energy.electricity_purchased"]
+    assert float(row["reported"]) == pytest.approx(10.0)  # MWh
+    assert row["computed"] == pytest.approx(10.0)
+    assert row["difference"] == pytest.approx(0.0)

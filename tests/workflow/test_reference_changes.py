@@ -397,3 +397,62 @@ def test_no_command_or_route_writes_reference_data_around_the_use_case() -> None
         for match in writes.finditer(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+def test_an_override_names_a_known_gas_and_region_or_is_refused(unlocked: Path) -> None:
+    """Issue 16: a gas typo (C02) was stored and counted 0; --region HK was stored and never
+    matched the CN-HK records. Now both are refused, nothing is written, and a region's name
+    is stored as the code the records carry."""
+    head = _head(unlocked)
+    factor = ("override", "add", "electricity")
+    code, _, err = run(*factor, "C02", "0.9", "kgCO2/kWh", "--source", "x", "-l", str(unlocked))
+    assert code == 2 and "unknown gas 'C02'" in err and "CO2" in err
+    code, _, err = run(
+        *factor, "CO2", "0.7", "kgCO2/kWh", "--source", "x", "--region", "HK", "-l", str(unlocked)
+    )
+    assert code == 2 and "unknown region 'HK'" in err
+    with Ledger.open(unlocked) as ledger:
+        assert ledger.overrides().empty
+    assert _entries(unlocked, head) == []
+    code, _, err = run(
+        *factor, "CO2", "0.7", "kgCO2/kWh", "--source", "CLP 2025", "--region", "香港",
+        "--year", "2025", "-l", str(unlocked),
+    )  # fmt: skip
+    assert code == 0, err
+    with Ledger.open(unlocked) as ledger:
+        assert ledger.overrides()["region"].tolist() == ["CN-HK"]
+
+
+def test_a_revenue_in_another_currency_is_refused_where_it_is_entered(unlocked: Path) -> None:
+    """Issue 16: revenue in HKD was accepted and later crashed kpi, intensity and report gaps
+    with a traceback; an unknown entity printed a raw IntegrityError."""
+    head = _head(unlocked)
+    code, _, err = run("context", "set", "G00", "2025", "revenue", "100", "HKD", "--source",
+                       "annual report", "-l", str(unlocked))  # fmt: skip
+    assert code == 2 and "context revenue: unit 'HKD' is not Chinese yuan" in err
+    code, _, err = run("context", "set", "NOPE", "2025", "revenue", "1", "亿元", "--source",
+                       "x", "-l", str(unlocked))  # fmt: skip
+    assert code == 1 and "unknown entity 'NOPE'" in err and "IntegrityError" not in err
+    assert _entries(unlocked, head) == []
+    code, _, err = run("context", "set", "G00", "2025", "revenue", "2.5", "亿元", "--source",
+                       "annual report", "-l", str(unlocked))  # fmt: skip
+    assert code == 0, err
+    code, _, err = run("intensity", "-l", str(unlocked))
+    assert "Traceback" not in err
+
+
+def test_a_fuel_density_outside_its_standard_is_refused(unlocked: Path) -> None:
+    """Issue 16 (d): density.gasoline 740 kg/L (meant kg/m3) was accepted and only the report
+    appendix noticed. GB 17930 gasoline: 0.720-0.775 kg/L (densities.csv)."""
+    head = _head(unlocked)
+    code, _, err = run("parameter", "set", "density.gasoline", "740", "kg/L", "--source", "x",
+                       "--year", "2025", "-l", str(unlocked))  # fmt: skip
+    assert code == 2 and "740 kg/L, outside the fuel standard's range 0.72-0.775 kg/L" in err
+    assert _entries(unlocked, head) == []
+    code, _, err = run("parameter", "set", "density.gasoline", "740", "kg/m3", "--source",
+                       "supplier", "--year", "2025", "-l", str(unlocked))  # fmt: skip
+    assert code == 0, err  # 740 kg/m3 = 0.740 kg/L
+    with Ledger.open(unlocked) as ledger:
+        found = ledger.parameters()
+    mine = found[(found["name"] == "density.gasoline") & (found["year"] == 2025)]
+    assert mine[["value", "unit"]].values.tolist() == [[740.0, "kg/m3"]]  # kept as entered

@@ -52,14 +52,27 @@ def _density_route(
             f"set parameter density.{fuel or name} (kg/L) for {year}"
         )
     density, density_unit = found
-    per, _, volume = density_unit.partition("/")
-    per_liter = density * conversion_factor(per, "kg") / conversion_factor(volume, "L")
+    per_liter = kg_per_litre(density, density_unit)
     factor = conversion_factor(unit, "L") * per_liter * conversion_factor("kg", at["basis_unit"])
-    bounds = library.densities[library.densities["fuel"] == fuel]["value"]
+    bounds = density_range(library, str(fuel))
     note = f"{unit} -> L x density {density:g} {density_unit} -> {at['basis_unit']}"
-    if not bounds.empty and not bounds.min() <= per_liter <= bounds.max():
-        note += f" (outside the fuel-standard range {bounds.min():g}-{bounds.max():g} kg/L)"
+    if bounds is not None and not bounds[0] <= per_liter <= bounds[1]:
+        note += f" (outside the fuel-standard range {bounds[0]:g}-{bounds[1]:g} kg/L)"
     return factor, note
+
+
+def kg_per_litre(density: float, unit: str) -> float:
+    """A density given in ``unit`` (mass/volume: kg/L, kg/m3, t/m3...) in kg/L."""
+    per, _, volume = unit.partition("/")
+    return density * conversion_factor(per, "kg") / conversion_factor(volume, "L")
+
+
+def density_range(library: FactorLibrary, fuel: str) -> tuple[float, float] | None:
+    """(lowest, highest) density of ``fuel`` in kg/L allowed by its fuel standard
+    (densities.csv rows with a value), None when the library has none."""
+    values = library.densities[library.densities["fuel"] == fuel]["value"]
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    return None if numbers.empty else (float(numbers.min()), float(numbers.max()))
 
 
 def _fx_route(unit: str, year: int, parameters: Parameters) -> tuple[float, str]:

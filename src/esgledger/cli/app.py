@@ -305,11 +305,15 @@ def _emit(
     title: str,
     diagnostics: Sequence[Diagnostic],
 ) -> None:
+    """Print a result, or, when a diagnostic is an error, no row of it (a partial total read
+    by a script would be a wrong number): the diagnostics, and JSON ``rows`` null."""
+    failed = exit_code(diagnostics) != 0
     if as_json:
+        rows = table.astype(object).where(table.notna(), None).to_dict("records")
         print(
             json.dumps(
                 {
-                    "rows": table.astype(object).where(table.notna(), None).to_dict("records"),
+                    "rows": None if failed else rows,
                     "diagnostics": [d.to_dict() for d in diagnostics],
                 },
                 ensure_ascii=False,
@@ -318,6 +322,9 @@ def _emit(
                 allow_nan=False,  # missing figures are null, never the non-standard NaN
             )
         )
+    elif failed:
+        _print_diagnostics(diagnostics)
+        errors.print(f"{title}: nothing printed, the errors above leave the figures incomplete")
     elif as_csv:
         table.to_csv(sys.stdout, index=False)
         _print_diagnostics(diagnostics)
@@ -603,7 +610,9 @@ def explain(
 
 @factors_app.command("list")
 def factors_list(
-    kind: Annotated[str, typer.Option(help="ef, tce, fuel, gwp or types")] = "ef",
+    kind: Annotated[
+        str, typer.Option(help="ef, tce, fuel, gwp, types, regions or densities")
+    ] = "ef",
     key: Annotated[str | None, typer.Option(help="filter by key prefix")] = None,
     as_csv: Annotated[bool, typer.Option("--csv")] = False,
 ) -> None:
@@ -630,6 +639,10 @@ def factors_list(
         "types": library.activity_types.reset_index()[
             ["activity_type", "scope", "category", "method", "basis_unit", "emission_key"]
         ],
+        "regions": library.regions.reset_index()[
+            ["code", "name_zh", "name_en", "aliases", "grid_region"]
+        ],
+        "densities": library.densities[["density_id", "fuel", "value", "unit", "verification"]],
     }
     if kind not in frames:
         errors.print(f"--kind must be one of {', '.join(frames)}")

@@ -149,6 +149,8 @@ def pick_factor(
     ):
         where = "fallback" if best.geography in chain else "proxy geography"
         notes.append(f"{where} {region} -> {best.geography}")
+    if region is None and any(g.startswith("CN-") for g in geographies):
+        notes.append(f"no region (neither the record nor its entity names one) -> {best.geography}")
     outside = region not in (None, "CN", "GLOBAL") and library.region_parent.get(region) == ""
     if outside and geography_specific and best.geography != region and not notes:
         notes.append(
@@ -335,9 +337,17 @@ def _gwp_mass(
     ]
 
 
+def gas_slot(gas: str) -> str:
+    """What an override of ``gas`` replaces: that gas, every CH4 variant for a CH4 one (the
+    library's CH4 row is fossil, generic or non-fossil by the GWP set)."""
+    return "CH4" if gas.startswith("CH4") else gas
+
+
 def _override_rows(
     overrides: pd.DataFrame, at: Mapping[str, Any], name: str, region: str | None, year: int
 ) -> list[dict[str, Any]]:
+    """The overrides of a key's gases: for each gas the most specific (region and year over
+    year over region over neither), the latest entered on a tie."""
     match = overrides[
         (overrides["activity_type"] == name)
         & (overrides["region"].isna() | (overrides["region"] == region))
@@ -345,8 +355,11 @@ def _override_rows(
     ]
     if match.empty:
         return []
-    specificity = match["region"].notna().astype(int) * 2 + match["year"].notna().astype(int)
-    best = match[specificity == specificity.max()]
+    ranked = match.assign(
+        _slot=match["gas"].map(gas_slot),
+        _specific=match["region"].notna().astype(int) * 2 + match["year"].notna().astype(int),
+    ).sort_values(["_slot", "_specific", "id"], kind="stable")
+    best = ranked.drop_duplicates("_slot", keep="last")
     return [
         _row(
             name,
@@ -368,9 +381,77 @@ def _override_rows(
     ]
 
 
+def _overridden(
+    library_rows: list[dict[str, Any]], override_rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the rows of a key, the library rows they replace): an override replaces the library
+    rows of the gases it names and no other; a CO2e override, or a library factor given as
+    CO2e (all gases in one), is replaced whole."""
+    named = {gas_slot(str(o["gas"])) for o in override_rows}
+    whole = "CO2e" in named or any(r["gas"] == "CO2e" for r in library_rows)
+    replaced = [r for r in library_rows if whole or gas_slot(str(r["gas"])) in named]
+    kept = [r for r in library_rows if not any(r is x for x in replaced)]
+    return [*kept, *override_rows], replaced
+
+
 def _without_region(fallback: str, region: str | None) -> str:
     """A fallback note with the region left out, so that regions can be grouped."""
     return fallback.replace(f"{region} -> ", "-> ") if region else fallback
+
+
+def _library_rows(
+    library: FactorLibrary,
+    at: Mapping[str, Any],
+    name: str,
+    region: str | None,
+    year: int,
+    settings: CalcSettings,
+    invariant: dict[tuple[str, int], list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """The library's factor rows of a key (``invariant`` memoises the methods blind to
+    region)."""
+    method = at["method"]
+    if method not in ("combustion", "heat", "gwp"):
+        return _by_factor_key(library, at, name, region, year, settings)
+    if (name, year) not in invariant:
+        invariant[(name, year)] = (
+            _combustion(library, at, name, None, year, settings)
+            if method == "combustion"
+            else _heat(library, at, name, None, year)
+            if method == "heat"
+            else _gwp_mass(at, name, None, year)
+        )
+    return [{**row, "region": region} for row in invariant[(name, year)]]
+
+
+def _override_notes(
+    overridden: dict[tuple[str, int, str], list[str]], user: pd.DataFrame, used: set[str]
+) -> list[Diagnostic]:
+    """One warning per override used (with the library gases it replaced), one per override
+    that matched no record."""
+    out = [
+        Diagnostic(
+            "factor-override",
+            f"{name} {year}: user override {label} used for {len(regions)} region(s): "
+            f"{', '.join(sorted(regions))}",
+            Severity.WARNING,
+        )
+        for (name, year, label), regions in overridden.items()
+    ]
+    for o in user.to_dict("records"):
+        if f"override:{o['id']}" not in used:
+            named = [str(o[k]) for k in ("region", "year") if not pd.isna(o[k])]
+            where = "".join(f" {v}" for v in named)
+            out.append(
+                Diagnostic(
+                    "override-unused",
+                    f"override {o['id']} ({o['activity_type']} {o['gas']}{where}) is used for "
+                    "no record (no activity of that type, region and year, or a more specific "
+                    "or later override of the gas wins): it changes nothing",
+                    Severity.WARNING,
+                )
+            )
+    return out
 
 
 def resolve_factors(
@@ -382,44 +463,34 @@ def resolve_factors(
     """Resolve every distinct (activity_type, region, year) of ``keys``.
 
     Returns one row per key and gas with ``ef`` in tonnes of gas per basis unit, and the
-    diagnostics: a warning for each fallback or override, an error for a key with no factor.
+    diagnostics: a warning for each fallback, override used or override unused, an error for
+    a key with no factor. An override replaces the library factor of the gases it names only
+    (:func:`_overridden`).
     """
     rows: list[dict[str, Any]] = []
     diagnostics: list[Diagnostic] = []
     fallbacks: dict[tuple[str, int, str, str], list[str]] = {}
     distinct = keys[["activity_type", "region", "year"]].drop_duplicates()
-    invariant: dict[tuple[str, int], list[dict[str, Any]]] = {}  # methods blind to region
+    invariant: dict[tuple[str, int], list[dict[str, Any]]] = {}
     user = overrides if overrides is not None else pd.DataFrame()
-    has_overrides = not user.empty
-    overridden_types = set(user["activity_type"]) if has_overrides else set()
+    overridden_types = set(user["activity_type"]) if not user.empty else set()
     overridden: dict[tuple[str, int, str], list[str]] = {}
+    used: set[str] = set()
     for name, region_value, year_value in distinct.itertuples(index=False):
         region = None if pd.isna(region_value) else str(region_value)
         year = int(year_value)
         at = library.type_rows[str(name)]
-        method = at["method"]
-        if method == "instrument":
+        if at["method"] == "instrument":
             continue  # contractual instruments act only in market-based scope 2
-        found = (
-            _override_rows(user, at, name, region, year)
-            if has_overrides and name in overridden_types
-            else []
-        )
-        if found:
-            label = f"{found[0]['factor_id']} ({found[0]['source']})"
-            overridden.setdefault((name, year, label), []).append(region or "-")
-        elif method in ("combustion", "heat", "gwp"):
-            if (name, year) not in invariant:
-                invariant[(name, year)] = (
-                    _combustion(library, at, name, None, year, settings)
-                    if method == "combustion"
-                    else _heat(library, at, name, None, year)
-                    if method == "heat"
-                    else _gwp_mass(at, name, None, year)
-                )
-            found = [{**row, "region": region} for row in invariant[(name, year)]]
-        else:
-            found = _by_factor_key(library, at, name, region, year, settings)
+        found = _library_rows(library, at, name, region, year, settings, invariant)
+        if name in overridden_types:
+            users = _override_rows(user, at, name, region, year)
+            found, replaced = _overridden(found, users)
+            for o in users:
+                used.add(str(o["factor_id"]))
+                gone = ", ".join(sorted({str(r["gas"]) for r in replaced})) or "no library factor"
+                label = f"{o['factor_id']} {o['gas']} ({o['source']}; replaces {gone})"
+                overridden.setdefault((name, year, label), []).append(region or "-")
         if not found:
             diagnostics.append(
                 Diagnostic(
@@ -430,27 +501,24 @@ def resolve_factors(
                 )
             )
             continue
-        fallback = found[0]["fallback"]
-        if fallback and fallback != "user override":
-            key = (name, year, str(found[0]["factor_id"]), _without_region(fallback, region))
+        library_found = [r for r in found if r["fallback"] != "user override"]
+        fallback = library_found[0]["fallback"] if library_found else ""
+        if fallback:
+            key = (
+                name,
+                year,
+                str(library_found[0]["factor_id"]),
+                _without_region(fallback, region),
+            )
             fallbacks.setdefault(key, []).append(region or "-")
         rows.extend(found)
-    for (name, year, label), regions in overridden.items():
-        diagnostics.append(
-            Diagnostic(
-                "factor-override",
-                f"{name} {year}: user override {label} used for {len(regions)} region(s): "
-                f"{', '.join(sorted(regions))}",
-                Severity.WARNING,
-            )
-        )
+    diagnostics += _override_notes(overridden, user, used)
     for (name, year, factor_id, text), regions in fallbacks.items():
+        named = sorted(r for r in regions if r != "-")
+        where = f" for {len(named)} region(s): {', '.join(named)}" if named else ""
         diagnostics.append(
             Diagnostic(
-                "factor-fallback",
-                f"{name} {year}: {text} ({factor_id}) for {len(regions)} region(s): "
-                f"{', '.join(sorted(regions))}",
-                Severity.WARNING,
+                "factor-fallback", f"{name} {year}: {text} ({factor_id}){where}", Severity.WARNING
             )
         )
     frame = pd.DataFrame(rows, columns=RESOLVED_COLUMNS)

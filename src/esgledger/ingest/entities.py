@@ -9,6 +9,7 @@ import pandas as pd
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
+from esgledger.factors.library import load_library
 from esgledger.ingest.files import read_csv_strings
 
 ENTITY_COLUMNS = (
@@ -24,6 +25,28 @@ ENTITY_COLUMNS = (
 OPTIONAL = ("name_zh", "acquired_on", "divested_on", "note")
 TRUE = {"true", "yes", "1", "y"}
 FALSE = {"false", "no", "0", "n"}
+
+
+def _region(text: str, file: str, line: int, problems: list[Diagnostic]) -> str | None:
+    """The region code of an entity's ``region`` as written (a code, name or alias, by the
+    same rule as an activity row's: ``FactorLibrary.normalise_region``); unknown is an error,
+    never a silent national factor."""
+    written = str(text).strip()
+    if not written:
+        return None
+    code = load_library().normalise_region(written)
+    if code is None:
+        problems.append(
+            Diagnostic(
+                "region",
+                f"unknown region {written!r}: use a province code (CN-GD) or name (广东), a grid "
+                "region (华北), CN or GLOBAL (esgledger factors list --kind regions)",
+                file=file,
+                row=line,
+                column="region",
+            )
+        )
+    return code
 
 
 def read_entities(
@@ -107,7 +130,7 @@ def read_entities(
                 equity_share=share,
                 operational_control=flag("operational_control"),
                 financial_control=flag("financial_control"),
-                region=row["region"].strip() or None,
+                region=_region(row["region"], path.name, line, problems),
                 name_zh=str(row.get("name_zh", "")).strip() or None,
                 **dates,
             )

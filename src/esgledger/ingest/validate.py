@@ -266,7 +266,10 @@ def check_activity(frame: pd.DataFrame, library: FactorLibrary, problems: Collec
         regions.ne("") & codes.isna(),
         "region",
         "region",
-        lambda v: f"unknown region {v!r}: use a province code (CN-BJ) or name",
+        lambda v: (
+            f"unknown region {v!r}: use a province code (CN-BJ) or name "
+            "(esgledger factors list --kind regions)"
+        ),
         regions,
     )
     frame["region_code"] = codes

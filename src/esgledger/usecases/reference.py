@@ -34,7 +34,9 @@ from esgledger.auth import access
 from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Permission
+from esgledger.calc.normalise import density_range, kg_per_litre
 from esgledger.calc.workforce import TURNOVER_BASES
+from esgledger.domain.context_metrics import context_units
 from esgledger.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from esgledger.domain.model import Entity, StructuralChange
 from esgledger.factors import load_library
@@ -46,7 +48,7 @@ from esgledger.store import reference as stored
 from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import write_transaction
-from esgledger.units import UnitError
+from esgledger.units import UnitError, conversion_factor
 
 __all__ = [
     "SETTINGS",
@@ -224,6 +226,22 @@ def set_setting(engine: Engine, who: Principal, key: str, value: str) -> Change:
 # -- parameters, overrides, context -----------------------------------------------------------
 
 
+def _check_density(fuel: str, value: float, unit: str) -> None:
+    """A fuel density in a mass/volume unit and within its fuel standard's range (a density
+    of 740 kg/L, meant as kg/m3, would make a litre weigh 1,000 times too much)."""
+    try:
+        per_litre = kg_per_litre(value, unit)
+    except UnitError as exc:
+        raise Invalid(f"density.{fuel}: unit {unit!r} is not a mass per volume ({exc})") from exc
+    bounds = density_range(load_library(), fuel)
+    if bounds is not None and not bounds[0] <= per_litre <= bounds[1]:
+        raise Invalid(
+            f"density.{fuel} {value:g} {unit} is {per_litre:g} kg/L, outside the fuel "
+            f"standard's range {bounds[0]:g}-{bounds[1]:g} kg/L (esgledger factors list --kind "
+            "densities): check the unit (740 kg/m3 = 0.74 kg/L)"
+        )
+
+
 def set_parameter(
     engine: Engine,
     who: Principal,
@@ -235,6 +253,8 @@ def set_parameter(
 ) -> Change:
     """Set (or replace) a parameter of a year (None: of every year)."""
     number = _number(value, f"parameter {name}")
+    if name.startswith("density."):
+        _check_density(name.removeprefix("density."), number, unit)
     after = {"name": name, "year": year, "value": number, "unit": unit, "source": source}
     with write_transaction(engine) as conn:
         _group_editor(conn, who, f"the parameter {name}")
@@ -253,7 +273,9 @@ def set_parameter(
         )
 
 
-def _check_override(activity_type: str, unit: str) -> None:
+def _check_override(activity_type: str, unit: str, gas: str, region: str | None) -> str | None:
+    """Refuse what an override could not mean; returns its region as a code (a name or alias
+    is written as the code the records carry, so that it matches them)."""
     library = load_library()
     if activity_type not in library.known_activity_types():
         raise Invalid(f"unknown activity type {activity_type!r}")
@@ -261,6 +283,18 @@ def _check_override(activity_type: str, unit: str) -> None:
         ef_to_tonnes_per(unit, str(library.activity_types.at[activity_type, "basis_unit"]))
     except UnitError as exc:
         raise Invalid(f"unit {unit!r}: {exc}") from exc
+    gases = sorted(set(library.gwp["gas"]))
+    if gas not in gases:
+        raise Invalid(f"unknown gas {gas!r}: one of {', '.join(gases)}")
+    if region is None or not region.strip():
+        return None
+    code = library.normalise_region(region)
+    if code is None:
+        raise Invalid(
+            f"unknown region {region!r}: use a province code (CN-GD) or name, a grid region, CN "
+            "or GLOBAL (esgledger factors list --kind regions)"
+        )
+    return code
 
 
 def add_override(
@@ -280,7 +314,7 @@ def add_override(
     ``entered_by`` names someone else); its id is the change's ``object_id``."""
     after: dict[str, Any] = {
         "activity_type": activity_type,
-        "region": region,
+        "region": _check_override(activity_type, unit, gas, region),
         "year": None if year is None else int(year),
         "gas": gas,
         "value": _number(value, f"override {activity_type} {gas}"),
@@ -288,7 +322,6 @@ def add_override(
         "source": source,
         "entered_by": entered_by or who.username,
     }
-    _check_override(activity_type, unit)
     with write_transaction(engine) as conn:
         _group_editor(conn, who, "a factor override")
         plan = _Plan(
@@ -302,6 +335,19 @@ def add_override(
             years=_covered(conn, year),
         )
         return _apply(conn, who, plan, lambda: stored.insert_override(conn, **after))
+
+
+def _check_context_unit(metric: str, unit: str) -> None:
+    """A context figure the calculations read (revenue, employees) in a unit they convert;
+    else refused here, not a traceback in ``kpi`` or ``intensity`` later."""
+    found = context_units().get(metric)
+    if found is None:
+        return
+    expected, accepts = found
+    try:
+        conversion_factor(unit, expected)
+    except UnitError as exc:
+        raise Invalid(f"context {metric}: unit {unit!r} is not {accepts}") from exc
 
 
 def set_context(
@@ -319,6 +365,7 @@ def set_context(
     if not who.sees(entity_id):
         raise NotFound(f"unknown entity {entity_id!r}")
     number = _number(value, f"context {metric}")
+    _check_context_unit(metric, unit)
     after = {"value": number, "unit": unit, "source": source}
     with write_transaction(engine) as conn:
         if not periods.entity_exists(conn, entity_id):
