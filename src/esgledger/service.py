@@ -156,9 +156,9 @@ def in_metric_units(stored: pd.DataFrame) -> pd.DataFrame:
         if str(metric_id) not in catalogue:
             continue
         target = catalogue.get(str(metric_id)).unit
-        factor = conversion_factor(str(unit), target)
         if str(unit) == target:
             continue
+        factor = conversion_factor(str(unit), target)
         index = rows.index
         out.loc[index, "value"] = rows["value"] * factor
         out.loc[index, "unit"] = target

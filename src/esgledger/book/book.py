@@ -35,8 +35,11 @@ class Book:
         self.version = ledger.data_version() if version is None else version
         self._earlier_records: pd.DataFrame | None = None
         """The activity records an earlier Book of this ledger read (see :meth:`_records`)."""
-        same = earlier is not None and earlier.ledger is ledger
-        if earlier is not None and same and earlier.version.epoch == self.version.epoch:
+        if (
+            earlier is not None
+            and earlier.ledger is ledger
+            and earlier.version.epoch == self.version.epoch
+        ):
             found = earlier.peek(("input", None))  # a Book no one computed hands on its own
             self._earlier_records = earlier._earlier_records if found is None else found.records
         self.records_appended = 0

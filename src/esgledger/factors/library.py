@@ -119,6 +119,15 @@ class FactorLibrary:
         return float(rows["value"].iloc[0])
 
 
+def unknown_region(text: str) -> str:
+    """What is said of a region :meth:`FactorLibrary.normalise_region` does not know (an
+    activity row's, an entity's, an override's)."""
+    return (
+        f"unknown region {text!r}: use a province code (CN-GD) or name (广东), a grid region "
+        "(华北), CN or GLOBAL (esgledger factors list --kind regions)"
+    )
+
+
 def _read(name: str) -> pd.DataFrame:
     path = resources.files("esgledger.factors").joinpath("data", name)
     with path.open("r", encoding="utf-8") as fh:

@@ -389,8 +389,9 @@ def _overridden(
     CO2e (all gases in one), is replaced whole."""
     named = {gas_slot(str(o["gas"])) for o in override_rows}
     whole = "CO2e" in named or any(r["gas"] == "CO2e" for r in library_rows)
-    replaced = [r for r in library_rows if whole or gas_slot(str(r["gas"])) in named]
-    kept = [r for r in library_rows if not any(r is x for x in replaced)]
+    gone = [whole or gas_slot(str(r["gas"])) in named for r in library_rows]
+    kept = [r for r, out in zip(library_rows, gone, strict=True) if not out]
+    replaced = [r for r, out in zip(library_rows, gone, strict=True) if out]
     return [*kept, *override_rows], replaced
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
-from esgledger.factors.library import load_library
+from esgledger.factors.library import load_library, unknown_region
 from esgledger.ingest.files import read_csv_strings
 
 ENTITY_COLUMNS = (
@@ -39,8 +39,7 @@ def _region(text: str, file: str, line: int, problems: list[Diagnostic]) -> str 
         problems.append(
             Diagnostic(
                 "region",
-                f"unknown region {written!r}: use a province code (CN-GD) or name (广东), a grid "
-                "region (华北), CN or GLOBAL (esgledger factors list --kind regions)",
+                unknown_region(written),
                 file=file,
                 row=line,
                 column="region",

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from esgledger.domain.diagnostics import Diagnostic
-from esgledger.factors.library import FactorLibrary
+from esgledger.factors.library import FactorLibrary, unknown_region
 from esgledger.ingest.limits import IMPORT
 from esgledger.ingest.reader import Table
 from esgledger.ingest.schema import DATA_QUALITY, INSTRUMENT_TYPES, TEMPLATES
@@ -266,10 +266,7 @@ def check_activity(frame: pd.DataFrame, library: FactorLibrary, problems: Collec
         regions.ne("") & codes.isna(),
         "region",
         "region",
-        lambda v: (
-            f"unknown region {v!r}: use a province code (CN-BJ) or name "
-            "(esgledger factors list --kind regions)"
-        ),
+        unknown_region,
         regions,
     )
     frame["region_code"] = codes

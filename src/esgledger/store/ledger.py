@@ -59,6 +59,8 @@ class PeriodLockedError(ValueError):
 
 ROSTER_COLUMNS = [c.name for c in ROSTER.columns if c.name not in ("rid", "batch_id")]
 _RECORD_TABLES = {"activity": ACTIVITY, "direct": DIRECT, "metrics": METRIC}
+_ACTIVITY_BY_RID = select(*(ACTIVITY.c[n] for n in frames.ACTIVITY_FRAME)).order_by(ACTIVITY.c.rid)
+"""The columns of ``Ledger.activity_frame``, ordered by ``rid`` (narrowed by its callers)."""
 
 
 # -- entities and the years with data, in the caller's transaction ---------------------------
@@ -384,7 +386,7 @@ class Ledger(ReferenceData):
 
     def activity_frame(self, years: Sequence[int] | None = None) -> pd.DataFrame:
         """Activity records (columns ``frames.ACTIVITY_FRAME``) ordered by ``rid``."""
-        stmt = select(*(ACTIVITY.c[n] for n in frames.ACTIVITY_FRAME)).order_by(ACTIVITY.c.rid)
+        stmt = _ACTIVITY_BY_RID
         if years is not None:
             stmt = stmt.where(ACTIVITY.c.year.in_([int(y) for y in years]))
         return self._records(stmt, frames.ACTIVITY_FRAME)
@@ -392,11 +394,7 @@ class Ledger(ReferenceData):
     def activity_after(self, rid: int) -> pd.DataFrame:
         """The activity records whose ``rid`` is above ``rid`` (columns
         ``frames.ACTIVITY_FRAME``), ordered by ``rid``: what an import appended."""
-        stmt = (
-            select(*(ACTIVITY.c[n] for n in frames.ACTIVITY_FRAME))
-            .where(ACTIVITY.c.rid > int(rid))
-            .order_by(ACTIVITY.c.rid)
-        )
+        stmt = _ACTIVITY_BY_RID.where(ACTIVITY.c.rid > int(rid))
         return self._records(stmt, frames.ACTIVITY_FRAME)
 
     def activity_upto(self, rid: int) -> tuple[int, int]:

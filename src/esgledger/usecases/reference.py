@@ -40,7 +40,7 @@ from esgledger.domain.context_metrics import context_units
 from esgledger.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from esgledger.domain.model import Entity, StructuralChange
 from esgledger.factors import load_library
-from esgledger.factors.library import FactorLibrary, ef_to_tonnes_per
+from esgledger.factors.library import FactorLibrary, ef_to_tonnes_per, unknown_region
 from esgledger.factors.settings import settings_from_stored
 from esgledger.store import ledger as records
 from esgledger.store import periods
@@ -290,10 +290,7 @@ def _check_override(activity_type: str, unit: str, gas: str, region: str | None)
         return None
     code = library.normalise_region(region)
     if code is None:
-        raise Invalid(
-            f"unknown region {region!r}: use a province code (CN-GD) or name, a grid region, CN "
-            "or GLOBAL (esgledger factors list --kind regions)"
-        )
+        raise Invalid(unknown_region(region))
     return code
 
 
