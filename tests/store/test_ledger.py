@@ -18,6 +18,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
@@ -317,6 +319,35 @@ def test_chunks_and_progress(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) ->
     ledger.write_batch("activity", "a.csv", "sha-c", activity=_activity(10), progress=seen.append)
     assert seen == [4, 8, 10]
     assert ledger.counts()["activity_record"] == 10
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    notes=st.lists(
+        st.none() | st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00")),
+        min_size=1,
+        max_size=6,
+    ),
+    quantities=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=6, max_size=6),
+)
+def test_written_text_and_numbers_read_back_unchanged(
+    ledger: Ledger, notes: list[str | None], quantities: list[float]
+) -> None:
+    """Whatever the write path (SQLite's executemany, PostgreSQL's COPY): text with tabs,
+    line breaks, backslashes and ``\\N`` stays text (``None`` stays NULL) and every float
+    reads back bit for bit."""
+    n = len(notes)
+    prefix = f"p{ledger.counts()['import_batch']}-"
+    frame = _activity(n, prefix).assign(note=notes, quantity=quantities[:n], instrument_id=None)
+    frame.loc[0, "quantity_text"] = "\\N\t\\"
+    ledger.write_batch("activity", "a.csv", prefix, activity=frame)
+    stored = ledger.activity_frame()
+    stored = stored[stored["record_id"].str.startswith(prefix)].reset_index(drop=True)
+    assert _values(stored, "note") == notes
+    assert stored["quantity"].tolist() == quantities[:n]
+    assert stored.loc[0, "quantity_text"] == "\\N\t\\"
 
 
 @pytest.mark.parametrize("problem", ["duplicate", "unknown_entity"])

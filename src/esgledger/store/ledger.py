@@ -13,7 +13,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, any_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
@@ -378,6 +379,9 @@ class Ledger(ReferenceData):
     def _existing(self, column: ColumnElement[Any], ids: Iterable[str]) -> set[str]:
         found: set[str] = set()
         with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":  # one statement with the ids as one array
+                wanted = bindparam("ids", list(dict.fromkeys(ids)), type_=ARRAY(column.type))
+                return set(conn.scalars(select(column).where(column == any_(wanted))))
             for chunk in chunks(ids):
                 found.update(conn.scalars(select(column).where(column.in_(chunk))))
         return found
