@@ -21,7 +21,8 @@ from esgledger.calc.workforce import METRICS as WORKFORCE
 from esgledger.calc.workforce import aggregate_totals, compute_workforce
 from esgledger.checks import Finding, TargetStatus, load_targets, run_checks, target_status
 from esgledger.checks.consistency import published_number
-from esgledger.domain.diagnostics import Diagnostic, has_errors
+from esgledger.checks.targets import NO_TARGETS
+from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.factors import CalcSettings
 from esgledger.metrics import ledger_sources as ledger_sources  # noqa: PLC0414 - re-export
 from esgledger.metrics import load_catalogue
@@ -454,11 +455,14 @@ def kpi_table(source: Source, year: int, lang: str = "en") -> tuple[pd.DataFrame
 def targets(
     source: Source, year: int, path: Path | None = None
 ) -> tuple[list[TargetStatus], list[Diagnostic]]:
-    """Status of the targets (the packaged seed targets, or a file's) against the ledger's
-    figures: the reported ones, and the ones it computes itself, which win."""
-    found, problems = load_targets(path)
+    """Status of the targets (the ledger's, or a file's) against the ledger's figures: the
+    reported ones, and the ones it computes itself, which win. A ledger without targets gives
+    none and a warning saying how to enter them (:data:`NO_TARGETS`)."""
+    found, problems = book_of(source).targets() if path is None else load_targets(path)
     if has_errors(problems):
         return [], problems
+    if not found and path is None:
+        return [], [*problems, Diagnostic("targets-none", NO_TARGETS, Severity.WARNING)]
     reported = reported_figures(source)
     figures = reported[["metric_id", "entity_id", "year", "value"]]
     for y in sorted({int(v) for v in reported["year"]} | {year}):

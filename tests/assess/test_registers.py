@@ -20,10 +20,11 @@ from esgledger import audit, figures, service
 from esgledger.assess import results, risks, suppliers
 from esgledger.assess.topics import load_topics
 from esgledger.auth import accounts
-from esgledger.auth.accounts import Principal
+from esgledger.auth.accounts import Principal, operator
 from esgledger.book import current_book
 from esgledger.cli.assess import register_results
 from esgledger.demo.assess import load_demo_assessments
+from esgledger.demo.build import DEMO_DATA
 from esgledger.figures import value as figure_value
 from esgledger.ingest.entities import read_entities
 from esgledger.report import build_report
@@ -33,6 +34,7 @@ from esgledger.store.ledger import Ledger
 from esgledger.usecases import assessment_results as found
 from esgledger.usecases import registers, survey_results
 from esgledger.usecases.registers import RegisterRejected
+from esgledger.usecases.targets import import_targets
 from esgledger.workflow.errors import Conflict, Forbidden
 
 USERS = {
@@ -412,10 +414,35 @@ def test_climate_entries_link_to_known_targets(tmp_path: Path) -> None:
     )
     frame = climate.read_data_csv(climate.SEED_REGISTER)
     frame.loc[0, "targets"] = "climate.carbon_peak;no.such.target"
-    _, problems = climate.read_register_frame(frame, "c.csv")
+    known = frozenset({"climate.carbon_peak", "climate.carbon_neutrality", "climate.net_zero"})
+    _, problems = climate.read_register_frame(frame, "c.csv", known)
     assert [str(p) for p in problems] == [
-        "c.csv:2:targets: expected a target id of the targets, got 'no.such.target' [target]"
+        "c.csv:2:targets: expected the id of a target in the ledger (climate.carbon_neutrality, "
+        "climate.carbon_peak, climate.net_zero), got 'no.such.target' [target]"
     ]
+    # rows read back from a ledger keep links to a target removed since their import
+    assert climate.read_register_frame(frame, "c.csv")[1] == []
+
+
+def test_a_climate_register_links_only_the_ledgers_targets(tmp_path: Path) -> None:
+    """Importing the demo register into a ledger without targets is refused, located; with
+    the demo's targets entered it is accepted."""
+    from esgledger.assess import climate  # noqa: PLC0415
+
+    ledger = Ledger.open(tmp_path / "new.db")
+    ledger.init()
+    frame = climate.read_data_csv(climate.SEED_REGISTER)
+    with pytest.raises(registers.RegisterRejected) as refused:
+        registers.import_frame(ledger.engine, operator("t"), "climate", 2024, frame, "r.csv", "s")
+    assert (
+        "r.csv:4:targets: expected the id of a target in the ledger (none is entered), got "
+        "'climate.carbon_peak'" in str(refused.value)
+    )
+    text = (DEMO_DATA / "targets.csv").read_text(encoding="utf-8")
+    import_targets(ledger.engine, operator("t"), text, "targets.csv")
+    registers.import_frame(ledger.engine, operator("t"), "climate", 2024, frame, "r.csv", "s")
+    assert registers.years(ledger.engine, "climate") == [2024]
+    ledger.close()
 
 
 def test_xlsx_date_cells_read_as_dates_and_trailing_blank_rows_are_not_rows(

@@ -1,6 +1,6 @@
 """Targets and their status: hand-calculated cases of every kind and status, the seed's targets.
 
-Seed: ``../shared/seed/targets.csv`` (21 rows) mapped in ``checks/data/targets_seed.csv`` and
+Seed: ``../shared/seed/targets.csv`` (21 rows) mapped in the demo's ``demo/data/targets.csv`` and
 ``../shared/seed/kpi_2024.csv`` (the 2024 key performance table, mapped to metrics by the
 catalogue's ``seed_row``).
 """
@@ -18,6 +18,7 @@ import pytest
 
 from esgledger.checks import Target, TargetStatus, load_targets, parse_targets, target_status
 from esgledger.checks.targets import TARGET_COLUMNS, Figure, Status
+from esgledger.demo.build import DEMO_DATA
 from esgledger.domain.diagnostics import Severity
 from esgledger.metrics import load_catalogue
 
@@ -27,6 +28,8 @@ needs_seed = pytest.mark.skipif(
     not (SEED / "kpi_2024.csv").exists(), reason="../shared is not beside the project"
 )
 HEADER = ",".join(TARGET_COLUMNS)
+DEMO_TARGETS = DEMO_DATA / "targets.csv"
+"""The demo group's targets (the seed report's), which the demo build enters."""
 
 
 def target(**fields: Any) -> Target:
@@ -66,7 +69,7 @@ def seed_figures() -> list[tuple[str, str, int, float]]:
 
 @pytest.fixture(scope="module")
 def seed_targets() -> dict[str, Target]:
-    targets, diagnostics = load_targets()
+    targets, diagnostics = load_targets(DEMO_TARGETS)
     assert not [d for d in diagnostics if d.severity is Severity.ERROR]
     return {t.target_id: t for t in targets}
 
@@ -92,7 +95,7 @@ def test_seed_targets_load_with_every_row_of_the_seed_kept(
 
 
 def test_seed_targets_without_a_metric_are_kept_and_announced() -> None:
-    targets, diagnostics = load_targets()
+    targets, diagnostics = load_targets(DEMO_TARGETS)
     no_metric = {t.row for t in targets if not t.metric_id and t.kind != "qualitative"}
     assert {d.row for d in diagnostics if d.code == "target.no_metric"} == no_metric
     assert all(d.severity is Severity.INFO for d in diagnostics)

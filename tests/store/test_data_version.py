@@ -15,7 +15,8 @@ from esgledger.store.ledger import Ledger
 
 MIGRATION = importlib.import_module("esgledger.store.migrations.versions.0010_data_version")
 LATER = importlib.import_module("esgledger.store.migrations.versions.0013_collection_unversioned")
-VERSIONED = set(MIGRATION.VERSIONED) - set(LATER.UNVERSIONED)
+TARGETS = importlib.import_module("esgledger.store.migrations.versions.0014_targets")
+VERSIONED = (set(MIGRATION.VERSIONED) - set(LATER.UNVERSIONED)) | set(TARGETS.VERSIONED)
 
 UNVERSIONED = {
     # written only with their import_batch row, whose trigger moves the version

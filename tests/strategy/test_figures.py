@@ -8,7 +8,7 @@ import pytest
 
 from esgledger import figures, service
 from esgledger.store.ledger import Ledger
-from esgledger.strategy.pathways import absolute_contraction, load_pathway_parameters, milestones
+from esgledger.strategy.pathways import absolute_contraction, load_pathway_parameters
 from esgledger.usecases.strategy import forecast_from_ledger, kaya_decomposition
 from esgledger.usecases.strategy_figures import (
     decomposition,
@@ -17,6 +17,7 @@ from esgledger.usecases.strategy_figures import (
     pathway_table,
     strategy_value,
 )
+from esgledger.usecases.targets import ledger_milestones
 
 
 def test_lmdi_ids_are_the_decomposition(demo_ledger: Ledger) -> None:
@@ -40,7 +41,7 @@ def test_lmdi_ids_are_the_decomposition(demo_ledger: Ledger) -> None:
 
 def test_pathway_ids_are_the_table(demo_ledger: Ledger) -> None:
     frame, notes = pathway_table(demo_ledger, 2024)
-    marks = milestones()
+    marks = ledger_milestones(demo_ledger)
     assert frame["year"].min() == 2024
     assert frame["year"].max() == marks.net_zero
     base = service.run_inventory(demo_ledger, service.settings_from_ledger(demo_ledger))
@@ -119,8 +120,8 @@ def test_pathway_from_an_earlier_base_forecasts_from_its_own_history(demo_ledger
 def test_progress_is_actual_against_the_group_pathway(demo_ledger: Ledger) -> None:
     base = service.run_inventory(demo_ledger, service.settings_from_ledger(demo_ledger))
     actual = float(base.scope_totals(2024)["total"])
-    # the milestones were set in 2024 (targets_seed.csv start_year): 2024 is the base year
-    assert milestones().set_in == 2024
+    # the milestones were set in 2024 (the demo targets' start_year): 2024 is the base year
+    assert ledger_milestones(demo_ledger).set_in == 2024
     first = pathway_progress(demo_ledger, 2024)
     assert first.status == "base year"
     assert first.actual_tco2e == pytest.approx(actual)

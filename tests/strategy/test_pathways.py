@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
+from esgledger.checks.targets import load_targets
+from esgledger.demo.build import DEMO_DATA
 from esgledger.store.ledger import Ledger
 from esgledger.strategy.pathways import (
     absolute_contraction,
@@ -125,10 +129,14 @@ def test_progress_shows_the_arithmetic() -> None:
         progress(actuals, pathway, 2040)
 
 
-def test_milestones_are_the_seed_targets() -> None:
-    marks = milestones()
+def test_milestones_are_the_targets_that_mark_them() -> None:
+    found, _ = load_targets(DEMO_DATA / "targets.csv")
+    marks = milestones(found)
     assert (marks.peak, marks.neutrality, marks.net_zero) == (2028, 2040, 2050)
     assert "climate.carbon_peak" in marks.sources["peak"]
+    unmarked = [replace(t, milestone="") if t.milestone == "net_zero" else t for t in found]
+    with pytest.raises(ValueError, match="no target marks the milestone net_zero"):
+        milestones(unmarked)
 
 
 def test_demo_pathway_from_the_2024_inventory(demo_ledger: Ledger) -> None:

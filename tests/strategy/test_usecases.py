@@ -20,6 +20,7 @@ from esgledger.strategy.kaya import KayaSource, kaya_decomposition
 from esgledger.strategy.pathways import pathway_from_inventory
 from esgledger.strategy.uncertainty import uncertainty_from_inventory
 from esgledger.usecases import strategy as usecase
+from esgledger.usecases.targets import ledger_milestones
 from esgledger.web.routes import strategy as web
 
 STRATEGY = ("abatement", "choices", "forecast", "kaya", "lmdi", "pathways", "uncertainty")
@@ -52,7 +53,7 @@ def test_the_pure_functions_on_the_books_data_are_the_use_cases(demo_ledger: Led
     pd.testing.assert_frame_equal(
         history_from_inventory(result), usecase.history_from_ledger(demo_ledger)
     )
-    frame, notes = pathway_from_inventory(result, 2024)
+    frame, notes = pathway_from_inventory(result, 2024, ledger_milestones(demo_ledger))
     default_frame, default_notes = usecase.ledger_pathway(demo_ledger)  # the latest year
     pd.testing.assert_frame_equal(frame, default_frame)
     assert notes == default_notes

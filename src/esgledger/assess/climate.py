@@ -71,8 +71,8 @@ REGISTER_COLUMNS = (
     "source",
 )
 OPTIONAL_COLUMNS = ("targets", "measures")
-"""Optional columns: ``targets`` (``;``-separated ids of the packaged targets,
-``checks/data/targets_seed.csv``) and ``measures`` (``;``-separated reduction measures or
+"""Optional columns: ``targets`` (``;``-separated ids of the targets in the ledger,
+``esgledger targets import``) and ``measures`` (``;``-separated reduction measures or
 projects the entry's responses rely on)."""
 VALUE_CHAIN = ("upstream", "operations", "downstream")
 SCORES = (1, 2, 3, 4, 5)
@@ -109,7 +109,7 @@ class RegisterEntry:
     notes: str = ""
     source: str = ""
     targets: tuple[str, ...] = ()
-    """Ids of the targets the entry is linked to (``checks/data/targets_seed.csv``)."""
+    """Ids of the ledger's targets the entry is linked to."""
     measures: tuple[str, ...] = ()
     file: str = ""
     row: int = 0
@@ -190,19 +190,18 @@ class _RowCheck(RowCheck):
         return value
 
 
-@cache
-def _target_ids() -> frozenset[str]:
-    from esgledger.checks.targets import load_targets  # noqa: PLC0415 (heavy import)
-
-    return frozenset(t.target_id for t in load_targets()[0])
-
-
-def _check_targets(text: str, check: _RowCheck) -> tuple[str, ...]:
+def _check_targets(text: str, check: _RowCheck, known: frozenset[str] | None) -> tuple[str, ...]:
     targets = _split(text)
-    known = _target_ids()
+    if known is None:
+        return targets
     for target in targets:
         if target not in known:
-            check.error("target", "targets", f"expected a target id of the targets, got {target!r}")
+            listed = ", ".join(sorted(known)[:8]) if known else "none is entered"
+            check.error(
+                "target",
+                "targets",
+                f"expected the id of a target in the ledger ({listed}), got {target!r}",
+            )
     return targets
 
 
@@ -211,6 +210,7 @@ def _check_row(
     check: _RowCheck,
     taxonomy: Sequence[tuple[str, str, str]],
     horizons: Sequence[str],
+    known_targets: frozenset[str] | None,
 ) -> RegisterEntry | None:
     before = len(check.problems)
     entry_id = row["entry_id"]
@@ -249,7 +249,7 @@ def _check_row(
     if low is not None and high is not None and low > high:
         check.error("amount", "financial_high_cny", f"expected an amount >= the low {low:g}")
     review = check.date("review_date", row["review_date"])
-    targets = _check_targets(row.get("targets", ""), check)
+    targets = _check_targets(row.get("targets", ""), check, known_targets)
     if len(check.problems) > before:
         return None
     return RegisterEntry(
@@ -299,10 +299,12 @@ def read_register(
 
 
 def read_register_frame(
-    frame: pd.DataFrame, name: str
+    frame: pd.DataFrame, name: str, known_targets: frozenset[str] | None = None
 ) -> tuple[tuple[RegisterEntry, ...], list[Diagnostic]]:
     """:func:`read_register` of a frame of strings read from the file ``name`` (the rows of a
-    register stored in the ledger are checked again this way)."""
+    register stored in the ledger are checked again this way). ``known_targets``: the ids of
+    the ledger's targets, which the ``targets`` column may name (an import checks them); None
+    reads the column as written (rows read back keep links to a target removed since)."""
     missing = missing_columns(frame, name, REGISTER_COLUMNS)
     if missing:
         return (), missing
@@ -323,7 +325,7 @@ def read_register_frame(
                 f"expected a unique entry id, {entry_id!r} is on row {first_row[entry_id]}",
             )
         first_row.setdefault(entry_id, line)
-        entry = _check_row(row, check, taxonomy, horizons)
+        entry = _check_row(row, check, taxonomy, horizons, known_targets)
         if entry is not None:
             entries.append(entry)
     if problems:

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from esgledger.calc import InventoryInput, InventoryResult, compute_inventory
+from esgledger.checks.targets import Target, parse_target_rows
+from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.organisation import Organisation
 from esgledger.factors import CalcSettings, load_library
 from esgledger.factors.settings import settings_from_stored
@@ -18,6 +20,8 @@ from esgledger.store.ledger import Ledger
 from esgledger.store.version import DataVersion
 
 T = TypeVar("T")
+STORED_TARGETS = "targets (ledger)"
+"""The file name of the located diagnostics of the targets read back from a ledger."""
 
 
 class Book:
@@ -84,6 +88,16 @@ class Book:
 
     def organisation(self) -> Organisation:
         return self.memo(("organisation",), self.ledger.organisation)
+
+    def targets(self) -> tuple[list[Target], list[Diagnostic]]:
+        """The company's targets entered in the ledger, parsed (rows numbered as in an export,
+        the header being row 1), and the diagnostics of the parse; none entered: no targets
+        and no diagnostic (the callers say what that means for them)."""
+        return self.memo(("targets",), self._targets)
+
+    def _targets(self) -> tuple[list[Target], list[Diagnostic]]:
+        rows = self.ledger.target_rows()
+        return parse_target_rows(enumerate(rows, start=2), STORED_TARGETS)
 
     def context_frame(self) -> pd.DataFrame:
         """The context metrics (revenue, employees...) of every entity and year."""

@@ -1,14 +1,19 @@
 """Targets per metric and their status per period, with the arithmetic shown.
 
-Targets are data (``checks/data/targets_seed.csv``: the seed group's 2024 and 2025 targets),
-one row per target, header
+Targets are the company's own data, kept in its ledger (``esgledger targets import``; the demo
+group's are ``demo/data/targets.csv``), one row per target, header
 ``target_id,metric_id,entity_id,kind,direction,value,unit,baseline_year,baseline_value,
-start_year,deadline_year,name_en,name_zh,source,note``. :func:`load_targets` reads and validates
-a file: all targets, or none and the located diagnostics (``file:row:column``, the header is
-row 1). ``metric_id`` is a catalogue id, a sum of catalogue ids of one unit
-(``ghg.scope1+ghg.scope2``: a total the catalogue does not hold), or blank: a target with no
-catalogue metric is kept, reported ``not measurable`` (an info diagnostic says so at load).
-``entity_id`` ``*`` is the group.
+start_year,deadline_year,name_en,name_zh,source,note`` and an optional ``milestone``.
+:func:`parse_targets` (a CSV text) and :func:`parse_target_rows` (rows read back from a
+ledger) validate them: all targets, or none and the located diagnostics (``file:row:column``,
+the header is row 1). No target ships with the product.
+
+``metric_id`` is a catalogue id, a sum of catalogue ids of one unit (``ghg.scope1+ghg.scope2``:
+a total the catalogue does not hold), or blank: a target with no catalogue metric is kept,
+reported ``not measurable`` (an info diagnostic says so at load).
+``entity_id`` ``*`` is the group. ``milestone`` (``peak``, ``neutrality`` or ``net_zero``, at
+most one target each) marks the target whose deadline is that climate milestone of the
+group's pathway (:func:`esgledger.strategy.pathways.milestones`).
 
 Kinds and directions:
 
@@ -58,7 +63,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -71,10 +75,11 @@ from esgledger.metrics import Aggregation, Catalogue, load_catalogue
 from esgledger.units import UnitError, parse_unit, registry
 
 __all__ = [
+    "ALL_COLUMNS",
     "DIRECTIONS",
     "GROUP",
+    "MILESTONES",
     "PREVIOUS_YEAR",
-    "TARGETS_FILE",
     "TARGET_COLUMNS",
     "Figure",
     "Status",
@@ -82,12 +87,15 @@ __all__ = [
     "TargetKind",
     "TargetStatus",
     "load_targets",
+    "parse_target_rows",
     "parse_targets",
+    "read_target_rows",
     "target_status",
 ]
 
-TARGETS_FILE = "targets_seed.csv"
 GROUP = "*"
+MILESTONES = ("peak", "neutrality", "net_zero")
+"""The climate milestones a target can mark (the optional ``milestone`` column)."""
 PREVIOUS_YEAR = "< previous year"
 DIRECTIONS = (">=", "<=", "=", ">", "<", PREVIOUS_YEAR)
 TARGET_COLUMNS = (
@@ -107,6 +115,16 @@ TARGET_COLUMNS = (
     "source",
     "note",
 )
+"""The required columns, in the order an export writes them (``milestone`` follows)."""
+NO_TARGETS = (
+    "no targets entered in this ledger: write the company's targets in a targets file "
+    "(columns target_id, metric_id, entity_id, kind, direction, value, unit, baseline_year, "
+    "baseline_value, start_year, deadline_year, name_en, name_zh, source, note, and an "
+    "optional milestone) and enter them with `esgledger targets import FILE`"
+)
+"""What a ledger without targets answers where its targets are asked for."""
+ALL_COLUMNS = (*TARGET_COLUMNS, "milestone")
+"""Every column of a targets file, in the order an export writes them."""
 _REQUIRED = ("target_id", "entity_id", "kind", "start_year", "deadline_year", "source")
 _YEARS = (1900, 2200)
 _PERCENT = parse_unit("%")
@@ -168,6 +186,8 @@ class Target:
     name_en: str = ""
     name_zh: str = ""
     note: str = ""
+    milestone: str = ""
+    """One of :data:`MILESTONES`, or ``''``."""
     file: str = field(default="", compare=False)
     row: int = field(default=0, compare=False)
 
@@ -281,6 +301,14 @@ class _Row:
         unit = self.metric_and_unit(kind, value)
         if kind is not None:
             self.kind_rules(kind, direction, value)
+        milestone = self.text("milestone")
+        if milestone not in ("", *MILESTONES):
+            self.error(
+                "unknown_milestone",
+                "milestone",
+                f"unknown milestone {milestone!r}: expected one of {', '.join(MILESTONES)} "
+                "or blank",
+            )
         start, deadline, baseline_year = years
         failed = any(p.severity is Severity.ERROR for p in self.problems)
         if failed or kind is None or start is None or deadline is None:
@@ -301,6 +329,7 @@ class _Row:
             name_en=self.text("name_en"),
             name_zh=self.text("name_zh"),
             note=self.text("note"),
+            milestone=milestone,
             file=self.file,
             row=self.row,
         )
@@ -426,19 +455,56 @@ def _converts(a: pint.Unit, b: pint.Unit) -> bool:
     return True
 
 
-def parse_targets(
-    text: str, name: str = TARGETS_FILE, catalogue: Catalogue | None = None
-) -> tuple[list[Target], list[Diagnostic]]:
-    """Targets of a CSV text: all of them, or none when any error; with every diagnostic
-    (errors, and info for targets without a catalogue metric) located ``name:row:column``."""
-    cat = load_catalogue() if catalogue is None else catalogue
+def read_target_rows(
+    text: str, name: str = "targets.csv"
+) -> tuple[list[tuple[int, dict[str, str]]], list[Diagnostic]]:
+    """The ``(row number, cells)`` of a targets CSV text and the problems of its shape: a
+    required column missing (then no rows), a column no target has (a misspelt ``milestone``
+    would be lost), a row with another number of fields than the header."""
     lines, problems = read_rows(
         text, name, TARGET_COLUMNS, "target.missing_column", "target.fields"
     )
+    header = lines[0][1].keys() if lines else ()
+    problems += [
+        Diagnostic(
+            "target.unknown_column",
+            f"unknown column {c!r}: expected only {', '.join(ALL_COLUMNS)}",
+            file=name,
+            row=1,
+            column=c,
+        )
+        for c in header
+        if c not in ALL_COLUMNS
+    ]
+    return lines, problems
+
+
+def parse_targets(
+    text: str, name: str = "targets.csv", catalogue: Catalogue | None = None
+) -> tuple[list[Target], list[Diagnostic]]:
+    """Targets of a CSV text: all of them, or none when any error; with every diagnostic
+    (errors, and info for targets without a catalogue metric) located ``name:row:column``."""
+    lines, problems = read_target_rows(text, name)
     if not lines and problems:
         return [], problems
+    targets, more = parse_target_rows(lines, name, catalogue)
+    problems += more
+    failed = any(p.severity is Severity.ERROR for p in problems)
+    return ([] if failed else targets), problems
+
+
+def parse_target_rows(
+    lines: Iterable[tuple[int, Mapping[str, str]]],
+    name: str,
+    catalogue: Catalogue | None = None,
+) -> tuple[list[Target], list[Diagnostic]]:
+    """Targets of ``(row number, cells)`` pairs (a file's rows, or a ledger's stored ones);
+    as :func:`parse_targets`: all of them or none, and every diagnostic."""
+    cat = load_catalogue() if catalogue is None else catalogue
     targets: list[Target] = []
+    problems: list[Diagnostic] = []
     seen: dict[str, int] = {}
+    marked: dict[str, int] = {}
     for line, cells in lines:
         parser = _Row(cells, name, line, cat)
         target = parser.parse()
@@ -450,7 +516,17 @@ def parse_targets(
                 f"target_id {target_id!r} already on row {seen[target_id]}",
             )
             target = None
+        milestone = parser.text("milestone")
+        if milestone in marked:
+            parser.error(
+                "duplicate_milestone",
+                "milestone",
+                f"milestone {milestone!r} already marked on row {marked[milestone]}",
+            )
+            target = None
         seen.setdefault(target_id, line)
+        if milestone:
+            marked.setdefault(milestone, line)
         problems += parser.problems
         if target is not None:
             targets.append(target)
@@ -459,13 +535,9 @@ def parse_targets(
 
 
 def load_targets(
-    path: str | Path | None = None, catalogue: Catalogue | None = None
+    path: str | Path, catalogue: Catalogue | None = None
 ) -> tuple[list[Target], list[Diagnostic]]:
-    """The packaged seed targets (``checks/data/targets_seed.csv``) or a file's; see
-    :func:`parse_targets`."""
-    if path is None:
-        resource = resources.files("esgledger.checks").joinpath("data", TARGETS_FILE)
-        return parse_targets(resource.read_text(encoding="utf-8"), TARGETS_FILE, catalogue)
+    """The targets of a CSV file (UTF-8); see :func:`parse_targets`."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ from esgledger.cli.carbon import register as _register_carbon
 from esgledger.cli.platform import register as _register_platform
 from esgledger.cli.report import register as _register_report
 from esgledger.cli.strategy import register as _register_strategy
+from esgledger.cli.targets import register as _register_targets
 
 _register_admin(app)
 _register_platform(app)
@@ -16,6 +17,7 @@ _register_report(app)
 _register_assess(app)
 _register_carbon(app)
 _register_strategy(app)
+_register_targets(app)
 
 
 def main() -> None:

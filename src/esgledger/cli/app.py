@@ -407,38 +407,6 @@ def kpi(
 
 
 @app.command()
-def targets(
-    year: Annotated[int, typer.Option("--year", "-y", help="reporting year")],
-    ledger: LedgerOption = DEFAULT_LEDGER,
-    file: Annotated[
-        Path | None,
-        typer.Option("--file", help="targets CSV (default: the packaged seed group targets)"),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Status of each target in a year (achieved, on track, off track...) with the arithmetic."""
-    from esgledger.service import targets as target_report
-
-    store = _open(ledger)
-    statuses, problems = target_report(store, year, file)
-    # targets without a metric are reported in their status; the info lines would repeat it
-    _print_diagnostics([d for d in problems if d.severity is not Severity.INFO], as_json)
-    if as_json:
-        print(
-            json.dumps([s.to_dict() for s in statuses], ensure_ascii=False, indent=2, default=str)
-        )
-    else:
-        for status in statuses:
-            console.print(
-                f"{status.target.target_id}: {status.status}: {status.reason}",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
-    raise typer.Exit(exit_code(problems))
-
-
-@app.command()
 def kri(
     series: Annotated[
         Path | None,

@@ -1,9 +1,10 @@
 """The demo group's assessments: the 2024 double-materiality survey (SYNTHETIC responses, see
 :mod:`esgledger.assess.demo`) taken through one-time tokens and signed off, the seed's
-climate risk and opportunity register, and SYNTHETIC registers of suppliers (reproducing the
-seed's counts: 2,605 suppliers, 2,405 mainland, 200 elsewhere, 652 newly certified), their
-2024 evaluations, business-continuity risks (reproducing the seed's 6/33/13/14 grades) and
-information-security risks, each imported into the ledger as a register file would be.
+climate risk and opportunity register (with the seed group's targets it links), and SYNTHETIC
+registers of suppliers (reproducing the seed's counts: 2,605 suppliers, 2,405 mainland, 200
+elsewhere, 652 newly certified), their 2024 evaluations, business-continuity risks
+(reproducing the seed's 6/33/13/14 grades) and information-security risks, each imported into
+the ledger as a register file would be.
 
 Idempotent like :func:`esgledger.demo.build_demo`: a year that already has a signed-off
 campaign, or a register, is left as it is. The actor is the demo's own administrator
@@ -24,6 +25,7 @@ from esgledger.assess.topics import read_data_csv
 from esgledger.auth.accounts import operator
 from esgledger.store.ledger import Ledger
 from esgledger.usecases import registers, survey, survey_results
+from esgledger.usecases.targets import import_targets
 
 __all__ = ["DEMO_ACTOR", "load_demo_assessments"]
 
@@ -59,6 +61,10 @@ def _materiality(ledger: Ledger) -> None:
 
 
 def _climate(ledger: Ledger) -> None:
+    """The demo's climate register, after the demo group's targets that its rows link to (the
+    same targets again change nothing)."""
+    text = resources.files("esgledger.demo").joinpath("data", "targets.csv").read_text("utf-8")
+    import_targets(ledger.engine, DEMO_ACTOR, text, "targets.csv")
     if YEAR in registers.years(ledger.engine, "climate"):
         return
     name = "climate_register_seed.csv"

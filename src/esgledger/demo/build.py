@@ -70,7 +70,7 @@ def build_demo(target: Path) -> tuple[Ledger, list[ImportReport]]:
     ]
     from esgledger.demo.assess import load_demo_assessments  # noqa: PLC0415 (heavy import)
 
-    load_demo_assessments(ledger)
+    load_demo_assessments(ledger)  # with the demo group's targets, which its register links
     return ledger, reports
 
 

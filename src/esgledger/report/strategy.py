@@ -19,8 +19,9 @@ from typing import Literal
 from esgledger.book import Source as Ledger
 from esgledger.domain.figure_id import FigureId
 from esgledger.report.model import Block, Cell, Figure, Lang, Table
-from esgledger.strategy.pathways import milestones
+from esgledger.strategy.pathways import Milestones
 from esgledger.usecases import strategy_figures as figures
+from esgledger.usecases.targets import MilestonesMissingError, ledger_milestones
 
 __all__ = ["lmdi_effects", "pathway_progress", "pathway_years"]
 
@@ -78,10 +79,18 @@ def lmdi_effects(
     return Table(block_id, title, columns, tuple(rows), notes=tuple(notes), sheet=sheet or "E")
 
 
-def _pathway_years(first: int, last: int) -> list[int]:
+def _no_pathway(
+    exc: ValueError, block_id: str, title: str, sheet: str, word: Label, lang: Lang, year: int
+) -> Block:
+    """The note of a pathway block the ledger cannot give: no milestones among its targets,
+    or no inventory of the year."""
+    key = "pathway_no_milestones" if isinstance(exc, MilestonesMissingError) else "pathway_none"
+    return Table.note_only(block_id, title, word(key, lang).format(year=year), sheet)
+
+
+def _pathway_years(first: int, last: int, marks: Milestones) -> list[int]:
     """The years the table prints: the base year and the next, the milestones, and 2030-style
     round years in between (every fifth)."""
-    marks = milestones()
     wanted = {first, first + 1, marks.peak, marks.neutrality, marks.net_zero}
     wanted |= set(range(first - first % 5 + 5, last + 1, 5))
     return sorted(y for y in wanted if first <= y <= last)
@@ -99,15 +108,15 @@ def pathway_years(
     """From the year's inventory total: business as usual (the forecast to the peak year), the
     1.5 °C absolute contraction, the group's pathway and the gap, at the milestone years."""
     try:
+        marks = ledger_milestones(ledger)
         frame, _ = figures.pathway_table(ledger, year)
-    except ValueError:
-        return Table.note_only(block_id, title, word("pathway_none", lang).format(year=year), sheet)
-    marks = milestones()
+    except ValueError as exc:
+        return _no_pathway(exc, block_id, title, sheet, word, lang, year)
     series = ("bau", "contraction", "group", "gap")
     names = {s: word(f"pathway_{s}", lang) for s in series}
     rows: list[tuple[Cell, ...]] = []
     indexed = frame.set_index("year")
-    for y in _pathway_years(year, int(frame["year"].max())):
+    for y in _pathway_years(year, int(frame["year"].max()), marks):
         cells: list[Cell] = [str(y)]
         for s in series:
             value = float(indexed[s].loc[y])
@@ -138,8 +147,8 @@ def pathway_progress(
     the milestones were set, with the status."""
     try:
         found = figures.pathway_progress(ledger, year)
-    except ValueError:
-        return Table.note_only(block_id, title, word("pathway_none", lang).format(year=year), sheet)
+    except ValueError as exc:
+        return _no_pathway(exc, block_id, title, sheet, word, lang, year)
     base = found.base_year
     actual_name = word("progress_actual", lang)
     group_name = word("pathway_group", lang)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
 from esgledger.store import audit_log as audit
-from esgledger.store import batches, frames, records
+from esgledger.store import batches, frames, records, targets
 from esgledger.store.engine import (
     ACTIVITY,
     BATCH,
@@ -221,6 +221,10 @@ class Ledger(ReferenceData):
         """Insert new entities and replace the attributes of known ones."""
         with write_transaction(self.engine) as conn:
             write_entities(conn, entities)
+
+    def target_rows(self) -> list[dict[str, str]]:
+        """The company's targets as entered (:func:`esgledger.store.targets.target_rows`)."""
+        return targets.target_rows(self.engine)
 
     def organisation(self) -> Organisation:
         with self.engine.connect() as conn:

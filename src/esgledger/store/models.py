@@ -274,6 +274,7 @@ class SettingRow(Base):
 from esgledger.store import assess_models as _assess_models  # noqa: E402, F401
 from esgledger.store import platform_models as _platform_models  # noqa: E402
 from esgledger.store import report_models as _report_models  # noqa: E402, F401
+from esgledger.store import target_models as _target_models  # noqa: E402, F401
 from esgledger.store import trading_models as _trading_models  # noqa: E402, F401
 
 __all__ = ["NAMING_CONVENTION", "Base", "_platform_models"]

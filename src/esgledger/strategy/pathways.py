@@ -13,20 +13,20 @@ row per calendar year from the base year to the last target year:
 - :func:`intensity_pathway`: intensity (tCO2e per unit of activity) contracting linearly from
   its base, times an activity forecast.
 
-The group's milestones (peak ~2028, neutrality ~2040, net zero ~2050) are read from the
-targets of :mod:`esgledger.checks.targets` (``targets_seed.csv``), never repeated here.
+The group's milestones (carbon peak, neutrality, net zero) are the deadlines of the company's
+own targets that mark them (:func:`milestones`); the product has none of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
+from esgledger.checks.targets import MILESTONES, Target
 from esgledger.strategy.lmdi import _read_data
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from esgledger.calc import InventoryResult
 
 __all__ = [
-    "MILESTONE_TARGETS",
     "Milestones",
     "PathwayParameters",
     "Progress",
@@ -52,12 +51,6 @@ __all__ = [
 Ambition = Literal["1.5C", "wb2c"]
 Shape = Literal["linear", "rate"]
 PARAMETERS_FILE = "pathway_parameters.csv"
-MILESTONE_TARGETS: Mapping[str, str] = {
-    "peak": "climate.carbon_peak",
-    "neutrality": "climate.carbon_neutrality",
-    "net_zero": "climate.net_zero",
-}
-"""Milestone -> target id in ``checks/data/targets_seed.csv`` (the years are read there)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,26 +103,23 @@ class Milestones:
     pathway's progress is measured from."""
 
 
-def milestones(path: str | Path | None = None) -> Milestones:
-    """Peak, neutrality and net-zero years from the targets file (default: the seed's)."""
-    from esgledger.checks.targets import load_targets  # noqa: PLC0415
-
-    found, problems = load_targets(path)
-    by_id = {t.target_id: t for t in found}
-    lacking = [t for t in MILESTONE_TARGETS.values() if t not in by_id]
+def milestones(targets: Sequence[Target]) -> Milestones:
+    """Peak, neutrality and net-zero years: the deadlines of the targets that mark them (the
+    ``milestone`` column of the company's targets); ValueError naming what is not marked."""
+    by_mark = {t.milestone: t for t in targets if t.milestone}
+    lacking = [m for m in MILESTONES if m not in by_mark]
     if lacking:
-        extra = "; ".join(str(p) for p in problems[:3])
         raise ValueError(
-            f"targets {', '.join(lacking)} not found: expected them in the targets file"
-            + (f" ({extra})" if extra else "")
+            f"no target marks the milestone {', '.join(lacking)}: expected the targets' "
+            "milestone column to mark peak, neutrality and net_zero"
         )
-    years = {k: by_id[t].deadline_year for k, t in MILESTONE_TARGETS.items()}
+    years = {m: by_mark[m].deadline_year for m in MILESTONES}
     return Milestones(
         peak=years["peak"],
         neutrality=years["neutrality"],
         net_zero=years["net_zero"],
-        sources={k: f"{t}: {by_id[t].source}" for k, t in MILESTONE_TARGETS.items()},
-        set_in=by_id[MILESTONE_TARGETS["peak"]].start_year,
+        sources={m: f"{by_mark[m].target_id}: {by_mark[m].source}" for m in MILESTONES},
+        set_in=by_mark["peak"].start_year,
     )
 
 
@@ -417,14 +407,14 @@ def progress(
 def pathway_from_inventory(
     result: InventoryResult,
     base_year: int,
+    marks: Milestones,
     growth: float | None = None,
     shape: Shape = "linear",
-    targets_path: str | Path | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The group's peak-neutrality-net-zero pathway from an inventory's total.
+    """The group's peak-neutrality-net-zero pathway to ``marks`` from an inventory's total.
 
     The base is the consolidated total of ``base_year`` (tCO2e, scope 2 on the inventory's
-    total basis); the milestones come from the targets file. ``growth`` to the peak defaults
+    total basis). ``growth`` to the peak defaults
     to the compound annual growth of the totals from the inventory's first year to the base
     year (a stated assumption, in the notes). Returns the frame and the notes.
     (:func:`esgledger.usecases.strategy.ledger_pathway` reads the ledger's inventory.)
@@ -433,7 +423,6 @@ def pathway_from_inventory(
     if base_year not in years:
         raise ValueError(f"no inventory for {base_year}: expected the base year in the ledger")
     base = result.scope_totals(base_year)["total"]
-    marks = milestones(targets_path)
     notes = [
         f"base: {base_year} inventory total {base:,.2f} tCO2e",
         *(f"{k} {getattr(marks, k)} ({s})" for k, s in marks.sources.items()),

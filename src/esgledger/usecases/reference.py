@@ -57,6 +57,7 @@ __all__ = [
     "add_override",
     "add_structural_change",
     "import_entities",
+    "require_group_editor",
     "set_context",
     "set_parameter",
     "set_setting",
@@ -127,7 +128,7 @@ class _Plan:
 # -- the three steps --------------------------------------------------------------------------
 
 
-def _group_editor(conn: Connection, who: Principal, what: str) -> None:
+def require_group_editor(conn: Connection, who: Principal, what: str) -> None:
     """Refuse unless ``who`` may edit and sees the whole group (``what`` covers it)."""
     require(who, Permission.EDIT)
     if not access.is_group_wide(conn, who):
@@ -204,7 +205,7 @@ def set_setting(engine: Engine, who: Principal, key: str, value: str) -> Change:
         raise Invalid(f"unknown setting {key!r}; known: {', '.join(SETTINGS)}")
     library = load_library()  # loaded before the write transaction begins
     with write_transaction(engine) as conn:
-        _group_editor(conn, who, f"the setting {key}")
+        require_group_editor(conn, who, f"the setting {key}")
         current = stored.stored_settings(conn)
         problems = _setting_problems({**current, key: value}, key, value, library)
         if problems:
@@ -257,7 +258,7 @@ def set_parameter(
         _check_density(name.removeprefix("density."), number, unit)
     after = {"name": name, "year": year, "value": number, "unit": unit, "source": source}
     with write_transaction(engine) as conn:
-        _group_editor(conn, who, f"the parameter {name}")
+        require_group_editor(conn, who, f"the parameter {name}")
         plan = _Plan(
             what=f"parameter {name} ({'every year' if year is None else year})",
             why=EVERY_YEAR if year is None else ITS_YEAR.format(year=year),
@@ -320,7 +321,7 @@ def add_override(
         "entered_by": entered_by or who.username,
     }
     with write_transaction(engine) as conn:
-        _group_editor(conn, who, "a factor override")
+        require_group_editor(conn, who, "a factor override")
         plan = _Plan(
             what=f"factor override {after['activity_type']} {after['gas']}",
             why=EVERY_YEAR if year is None else ITS_YEAR.format(year=year),
@@ -404,7 +405,7 @@ def import_entities(engine: Engine, who: Principal, entities: Sequence[Entity]) 
     :func:`esgledger.ingest.entities.read_entities`): one audit entry per entity added or
     changed; entities given with their stored values are left alone. All or nothing."""
     with write_transaction(engine) as conn:
-        _group_editor(conn, who, "the organisation tree")
+        require_group_editor(conn, who, "the organisation tree")
         stored_rows = records.entity_rows(conn, (e.entity_id for e in entities))
         plans = [
             (e, _entity_plan(conn, stored_rows.get(e.entity_id), records.entity_row(e)))
@@ -446,7 +447,7 @@ def add_structural_change(engine: Engine, who: Principal, change: StructuralChan
         _number(change.base_year_impact_tco2e, "base-year impact")
     after = asdict(change)
     with write_transaction(engine) as conn:
-        _group_editor(conn, who, "a base-year change")
+        require_group_editor(conn, who, "a base-year change")
         before = stored.change_row(conn, change.change_id)
         years = {int(change.year)} | ({int(before["year"])} if before else set())
         plan = _Plan(

@@ -47,6 +47,7 @@ from esgledger.ingest import limits as ingest_limits
 from esgledger.ingest.limits import UPLOAD, Limits
 from esgledger.ingest.reader import UNREADABLE, ReadError, cap_problems, read_rows, string_frame
 from esgledger.store import registers as stored
+from esgledger.store import targets as stored_targets
 from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import entity_ids, write_transaction
@@ -108,8 +109,9 @@ class RegisterKind:
     """The file's columns, in template order."""
 
 
-def _climate(frame: pd.DataFrame, name: str, _engine: Engine, _year: int) -> list[Diagnostic]:
-    return climate.read_register_frame(frame, name)[1]
+def _climate(frame: pd.DataFrame, name: str, engine: Engine, _year: int) -> list[Diagnostic]:
+    known = frozenset(row["target_id"] for row in stored_targets.target_rows(engine))
+    return climate.read_register_frame(frame, name, known)[1]
 
 
 def _suppliers(frame: pd.DataFrame, name: str, _engine: Engine, _year: int) -> list[Diagnostic]:

@@ -261,11 +261,23 @@ def ledger_pathway(
     targets_path: str | Path | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """The group's peak-neutrality-net-zero pathway from the ledger's inventory total of
-    ``base_year`` (default: :func:`default_base_year`), with its notes
+    ``base_year`` (default: :func:`default_base_year`) to the milestones its targets mark (or
+    those of the targets file ``targets_path``), with its notes
     (:func:`esgledger.strategy.pathways.pathway_from_inventory`)."""
+    from esgledger.checks.targets import load_targets  # noqa: PLC0415
+    from esgledger.domain.diagnostics import Severity, has_errors  # noqa: PLC0415
+    from esgledger.usecases.targets import ledger_milestones  # noqa: PLC0415
+
     book = _book(source)
     year = base_year_of(book, base_year)
-    return pathways.pathway_from_inventory(book.inventory(), year, growth, shape, targets_path)
+    if targets_path is None:
+        marks = ledger_milestones(book)
+    else:
+        found, problems = load_targets(targets_path)
+        if has_errors(problems):
+            raise ValueError("; ".join(str(p) for p in problems if p.severity is Severity.ERROR))
+        marks = pathways.milestones(found)
+    return pathways.pathway_from_inventory(book.inventory(), year, marks, growth, shape)
 
 
 # -- abatement -------------------------------------------------------------------------------

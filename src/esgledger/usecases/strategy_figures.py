@@ -31,11 +31,11 @@ from esgledger.strategy.lmdi import Decomposition
 from esgledger.strategy.pathways import (
     absolute_contraction,
     load_pathway_parameters,
-    milestones,
     peak_decline,
     progress,
 )
 from esgledger.usecases.strategy import forecast_from_ledger, kaya_decomposition
+from esgledger.usecases.targets import ledger_milestones
 
 __all__ = [
     "KINDS",
@@ -88,7 +88,7 @@ def _pathway(source: Source, base_year: int) -> tuple[pd.DataFrame, list[str]]:
     if base_year not in result.years():
         raise ValueError(f"no inventory for {base_year}: expected the base year in the ledger")
     base = float(result.scope_totals(base_year)["total"])
-    marks = milestones()
+    marks = ledger_milestones(book)
     horizon = max(marks.net_zero - base_year, 1)
     predicted = forecast_from_ledger(book, horizon, through=base_year, result=result)
     total = predicted.forecasts[predicted.forecasts["series"] == "total"].set_index("year")
@@ -113,7 +113,7 @@ def _pathway(source: Source, base_year: int) -> tuple[pd.DataFrame, list[str]]:
         f"business as usual: forecast of the total ({', '.join(models)}; esgledger strategy "
         "forecast)",
         f"milestones: peak {marks.peak}, neutrality {marks.neutrality}, net zero "
-        f"{marks.net_zero} (checks/data/targets_seed.csv)",
+        f"{marks.net_zero} (the ledger's targets: " + "; ".join(marks.sources.values()) + ")",
     ]
     return frame, notes
 
@@ -139,7 +139,7 @@ def pathway_progress(source: Source, year: int, base_year: int | None = None) ->
     """Progress of ``year`` on the group's pathway from ``base_year`` (default: the year the
     milestones were set, or ``year`` when that is later; see :class:`PathwayProgress`)."""
     if base_year is None:
-        marks = milestones()
+        marks = ledger_milestones(source)
         set_in = marks.set_in
         base = set_in if set_in is not None and set_in <= year else year
     elif base_year > year:

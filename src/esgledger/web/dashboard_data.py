@@ -372,12 +372,12 @@ def pathway_row(source: Source, year: int) -> dict[str, Any] | None:
     """The year's inventory total against the group's pathway to its milestones
     (:func:`esgledger.usecases.strategy_figures.pathway_progress`), with the lineage ids of both
     figures; None when the ledger cannot give one (no inventory of the year)."""
-    from esgledger.strategy.pathways import milestones  # noqa: PLC0415
     from esgledger.usecases.strategy_figures import pathway_progress  # noqa: PLC0415
+    from esgledger.usecases.targets import ledger_milestones  # noqa: PLC0415
 
     try:
         found = pathway_progress(source, year)
-        marks = milestones()
+        marks = ledger_milestones(source)
     except (ValueError, ArithmeticError):
         return None
     base = found.base_year

@@ -35,11 +35,11 @@ from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.ledger import Ledger
 from esgledger.strategy import abatement
 from esgledger.strategy.choices import Activity, Basis, By
-from esgledger.strategy.pathways import milestones
 from esgledger.trading import ledger as carbon
 from esgledger.usecases import carbon_ledger
 from esgledger.usecases import strategy as usecase
 from esgledger.usecases.strategy_figures import pathway_table
+from esgledger.usecases.targets import ledger_milestones
 from esgledger.web.routes.assess import _json, _records
 from esgledger.web.routes.common import (
     ID_PATTERN,
@@ -192,15 +192,15 @@ def decomposition_data(
     }
 
 
-def _milestones() -> dict[str, int]:
-    marks = milestones()
+def _milestones(store: Ledger) -> dict[str, int]:
+    marks = ledger_milestones(store)
     return {"peak": marks.peak, "neutrality": marks.neutrality, "net_zero": marks.net_zero}
 
 
 def pathway_data(store: Ledger, base_year: int) -> dict[str, Any]:
     try:
         frame, notes = pathway_table(store, base_year)
-        marks = _milestones()
+        marks = _milestones(store)
     except (ValueError, ArithmeticError) as exc:
         raise _refused(exc) from exc
     return {

@@ -1,0 +1,141 @@
+"""``esgledger targets``: the company's targets, their status in a year, and their file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from esgledger.cli.admin import ActorOption, _change, _print
+from esgledger.cli.app import (
+    DEFAULT_LEDGER,
+    LedgerOption,
+    _open,
+    _print_diagnostics,
+    console,
+    errors,
+)
+from esgledger.domain.diagnostics import Severity, exit_code
+
+targets_app = typer.Typer(
+    help="The company's targets: their status in a year (--year), and the targets file "
+    "(import, export, list).",
+    invoke_without_command=True,
+)
+
+
+@targets_app.callback()
+def targets(
+    ctx: typer.Context,
+    year: Annotated[
+        int | None, typer.Option("--year", "-y", help="reporting year of the status")
+    ] = None,
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="a targets CSV to evaluate instead of the ledger's targets"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Status of each target in a year (achieved, on track, off track...) with the arithmetic."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if year is None:
+        errors.print("targets: give --year YEAR for the status, or a command (see --help)")
+        raise typer.Exit(2)
+    from esgledger.service import targets as target_report
+
+    store = _open(ledger)
+    statuses, problems = target_report(store, year, file)
+    # targets without a metric are reported in their status; the info lines would repeat it
+    _print_diagnostics([d for d in problems if d.severity is not Severity.INFO])
+    if as_json:
+        print(
+            json.dumps([s.to_dict() for s in statuses], ensure_ascii=False, indent=2, default=str)
+        )
+    else:
+        for status in statuses:
+            console.print(
+                f"{status.target.target_id}: {status.status}: {status.reason}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+    raise typer.Exit(exit_code(problems))
+
+
+@targets_app.command("import")
+def targets_import(
+    file: Annotated[Path, typer.Argument(help="targets CSV (UTF-8), the columns of `export`")],
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    actor: ActorOption = "cli",
+) -> None:
+    """Replace the ledger's targets with a file's: all or nothing, every problem located."""
+    from esgledger.ingest.limits import UPLOAD
+    from esgledger.ingest.reader import ReadError, check_file_size
+    from esgledger.usecases.targets import import_targets
+
+    try:
+        check_file_size(file, UPLOAD)  # the upload limit of every file a user gives
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ReadError) as exc:
+        errors.print(f"{file}: cannot read: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    engine = _open(ledger).engine
+    done = _change(
+        f"targets import {file.name}",
+        lambda who: import_targets(engine, who, text, file.name),
+        actor,
+    )
+    _print_diagnostics([d for d in done.diagnostics if d.severity is not Severity.INFO])
+    if done.seq is None:
+        console.print(f"{done.count} targets: the same as the ledger's, nothing changed")
+        return
+    console.print(
+        f"{done.count} targets entered ({len(done.added)} new, {len(done.changed)} changed, "
+        f"{len(done.removed)} removed)",
+        markup=False,
+    )
+
+
+@targets_app.command("export")
+def targets_export(
+    out: Annotated[Path, typer.Argument(help="CSV file to write")],
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    actor: ActorOption = "cli",
+) -> None:
+    """Write the ledger's targets as a targets file (the cells as entered)."""
+    from esgledger.auth.accounts import operator
+    from esgledger.usecases.exports import record_export
+    from esgledger.usecases.targets import targets_csv
+
+    store = _open(ledger)
+    text = targets_csv(store)
+    content = text.encode("utf-8")
+    rows = text.count("\n") - 1
+    record_export(store.engine, operator(actor), "targets", "all", content, fmt="csv", rows=rows)
+    out.write_bytes(content)
+    console.print(f"{rows} targets written to {out}", markup=False)
+
+
+@targets_app.command("list")
+def targets_list(ledger: LedgerOption = DEFAULT_LEDGER) -> None:
+    """The ledger's targets (id, metric, entity, kind, deadline, milestone)."""
+    import pandas as pd
+
+    from esgledger.checks.targets import NO_TARGETS
+    from esgledger.usecases.targets import ledger_targets
+
+    found, problems = ledger_targets(_open(ledger))
+    _print_diagnostics([d for d in problems if d.severity is not Severity.INFO])
+    if not found:
+        errors.print(NO_TARGETS, markup=False, highlight=False, soft_wrap=True)
+        return
+    columns = ["target_id", "metric_id", "entity_id", "kind", "deadline_year", "milestone"]
+    _print(pd.DataFrame([{c: getattr(t, c) for c in columns} for t in found]), "targets")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(targets_app, name="targets")

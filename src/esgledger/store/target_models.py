@@ -1,0 +1,54 @@
+"""The company's targets (migration 0014): one row per target, the cells as the user wrote
+them in the targets file (``esgledger targets import``), so that an export gives them back
+unchanged; :mod:`esgledger.checks.targets` validates them when they are written and parses
+them when they are read. No target ships with the product."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from esgledger.store.base import Base
+
+TARGET_TEXT_COLUMNS = (
+    "metric_id",
+    "entity_id",
+    "kind",
+    "direction",
+    "value",
+    "unit",
+    "baseline_year",
+    "baseline_value",
+    "start_year",
+    "deadline_year",
+    "name_en",
+    "name_zh",
+    "source",
+    "note",
+    "milestone",
+)
+"""The cells of a target besides its id (text, as entered)."""
+
+
+class TargetRow(Base):
+    """One target of the company; ``position`` keeps the order of the file it came from."""
+
+    __tablename__ = "target"
+
+    target_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    metric_id: Mapped[str | None] = mapped_column(Text)
+    entity_id: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    direction: Mapped[str | None] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(Text)
+    baseline_year: Mapped[str | None] = mapped_column(Text)
+    baseline_value: Mapped[str | None] = mapped_column(Text)
+    start_year: Mapped[str] = mapped_column(Text)
+    deadline_year: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    name_zh: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    milestone: Mapped[str | None] = mapped_column(Text)
