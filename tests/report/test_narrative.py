@@ -1,6 +1,7 @@
 """Narratives in the ledger: versions and conflicts, the text kept as typed, locked years,
 permissions and scope, the audit trail, file import (all or nothing, located errors) and
-export, and the packaged defaults. On SQLite and, with ESGLEDGER_TEST_PG_URL, PostgreSQL."""
+export, the prompts of sections not written and the demo's texts. On SQLite and, with
+ESGLEDGER_TEST_PG_URL, PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,16 +16,18 @@ from esgledger import audit
 from esgledger.auth import access
 from esgledger.auth.accounts import Principal
 from esgledger.auth.roles import Role
+from esgledger.demo.build import DEMO_DATA
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.report import narrative
 from esgledger.report.narrative import (
     MAX_TEXT,
     NarrativeFileError,
-    default_narratives,
     export_narratives,
     import_narratives,
     narrative_for,
     narratives,
+    prompts,
+    read_narrative_file,
     section_ids,
     set_narrative,
 )
@@ -79,9 +82,9 @@ def _narrative_entries(engine: Engine) -> list[dict[str, object]]:
 # -- versions and conflicts -----------------------------------------------------------------
 
 
-def test_versions_increase_and_the_ledger_text_replaces_the_default(engine: Engine) -> None:
+def test_versions_increase_and_the_ledger_text_replaces_the_prompt(engine: Engine) -> None:
     before = narrative_for(engine, YEAR, "en")
-    assert before["climate"][1] == "default"
+    assert before["climate"] == (prompts("en")["climate"], "prompt")
     assert set(before) == set(section_ids())
 
     assert set_narrative(engine, REVIEWER, YEAR, "en", "climate", "First draft.", 0) == 1
@@ -90,7 +93,7 @@ def test_versions_increase_and_the_ledger_text_replaces_the_default(engine: Engi
     assert (stored.text, stored.version, stored.updated_by) == ("Second draft.", 2, "reviewer")
     assert narrative_for(engine, YEAR, "en")["climate"] == ("Second draft.", "ledger")
     # the other language and year are untouched
-    assert narrative_for(engine, YEAR, "zh")["climate"][1] == "default"
+    assert narrative_for(engine, YEAR, "zh")["climate"][1] == "prompt"
     assert narratives(engine, YEAR - 1, "en") == {}
 
 
@@ -273,12 +276,12 @@ def test_a_folder_of_markdown_files_is_imported_and_stray_files_are_located(
     assert import_narratives(engine, ADMIN, folder, YEAR) == 0  # nothing new
 
 
-def test_import_overwrites_stored_text_and_skips_text_equal_to_the_default(
+def test_import_overwrites_stored_text_and_skips_text_equal_to_the_prompt(
     engine: Engine, tmp_path: Path
 ) -> None:
     set_narrative(engine, REVIEWER, YEAR, "en", "tax", "Edited in the app.", 0)
-    default = default_narratives()["climate", "en"]
-    file = _csv(tmp_path / "n.csv", [("tax", "en", "From the file."), ("climate", "en", default)])
+    prompt = prompts("en")["climate"]
+    file = _csv(tmp_path / "n.csv", [("tax", "en", "From the file."), ("climate", "en", prompt)])
     assert import_narratives(engine, None, file, YEAR, actor="ops") == 1
     stored = narratives(engine, YEAR, "en")
     assert (stored["tax"].text, stored["tax"].version, stored["tax"].updated_by) == (
@@ -302,27 +305,56 @@ def test_export_and_import_round_trip(engine: Engine, tmp_path: Path, target: st
     assert narrative_for(engine, YEAR + 1, "en") == narrative_for(engine, YEAR, "en")
 
 
-# -- the packaged defaults ------------------------------------------------------------------
+# -- prompts and the demo's texts ----------------------------------------------------------
 
 
-def test_every_section_has_a_default_in_both_languages() -> None:
-    defaults = default_narratives()
-    missing = [
-        (s, lang) for s in section_ids() for lang in ("zh", "en") if (s, lang) not in defaults
-    ]
+def test_every_section_not_written_shows_its_prompt_in_both_languages() -> None:
+    """A section without text says it is to be written and what its disclosures ask, with
+    each clause's title (a sub-clause under its article); nothing of any company."""
+    for lang, head in (("zh", "【待撰写】"), ("en", "[To be written]")):
+        asked = prompts(lang)
+        assert set(asked) == set(section_ids())
+        assert all(text.startswith(head) for text in asked.values())
+    climate = prompts("zh")["climate"].split("\n\n")
+    assert climate[1].startswith("GRI：2-12 Role of the highest governance body")
+    assert "305-1 Direct (Scope 1) GHG emissions" in climate[1]
+    assert climate[2].startswith("深交所自律监管指引第17号：第十一条")  # 11(1)..11(4)
+    assert climate[2].count("第十一条") == 1
+    assert "第二十一条 应对气候变化" in climate[2]
+    en = prompts("en")["about"]
+    assert en.startswith(
+        "[To be written] The company has not written this section yet. Write it to what these "
+        "disclosures ask.\n\nGRI: 2-2 Entities included in the organization's sustainability "
+        "reporting; "
+    )
+
+
+def test_the_prompt_is_not_a_text_of_the_company(engine: Engine) -> None:
+    with pytest.raises(Invalid, match="the section's prompt"):
+        set_narrative(engine, REVIEWER, YEAR, "en", "climate", prompts("en")["climate"], 0)
+    assert _rows(engine) == 0
+
+
+def _demo_texts() -> dict[tuple[str, str], str]:
+    entries, problems = read_narrative_file(DEMO_DATA / "narratives.csv")
+    assert not problems
+    return {(e.section_id, e.lang): e.text for e in entries}
+
+
+def test_the_demo_has_a_text_for_every_section_in_both_languages() -> None:
+    texts = _demo_texts()
+    missing = [(s, lang) for s in section_ids() for lang in ("zh", "en") if (s, lang) not in texts]
     assert not missing
-    assert len(defaults) == 2 * len(section_ids())
+    assert len(texts) == 2 * len(section_ids())
 
 
-def test_defaults_hold_no_digit_numbers_come_only_from_the_ledger() -> None:
-    with_digits = {
-        key: text for key, text in default_narratives().items() if any(c.isdigit() for c in text)
-    }
+def test_demo_texts_hold_no_digit_numbers_come_only_from_the_ledger() -> None:
+    with_digits = {k: text for k, text in _demo_texts().items() if any(c.isdigit() for c in text)}
     assert not with_digits
 
 
-def test_defaults_are_short_paragraphs_of_plain_text() -> None:
-    for (section, lang), text in default_narratives().items():
+def test_demo_texts_are_short_paragraphs_of_plain_text() -> None:
+    for (section, lang), text in _demo_texts().items():
         assert narrative.text_problem(text) is None, (section, lang)
         assert len(text) < 2000, (section, lang)
         assert text == text.strip(), (section, lang)

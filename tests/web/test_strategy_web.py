@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from esgledger import service
+from esgledger.ingest.importer import import_file
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
 from esgledger.strategy import abatement
@@ -502,3 +504,28 @@ def test_every_message_of_the_templates_exists_in_both_languages(lang: str) -> N
     used |= {f"dash_pathway_{s}" for s in ("on_track", "off_track", "no_data", "base_year")}
     missing = sorted(k for k in used if not table.get(k, {}).get(lang, "").strip())
     assert not missing, f"messages without {lang}: {missing}"
+
+
+def test_a_new_year_without_revenue_leaves_the_default_decomposition_working(
+    client_for: Callable[[str], TestClient], web_ledger: Ledger, tmp_path: Path
+) -> None:
+    """One record of a new year (no group revenue yet) made the page's default pair (the
+    latest year and the one before) a 422 for every group-wide user; the default now shows
+    the latest pair that can be decomposed and says why (issue 15's property test found it)."""
+    records = tmp_path / "late.csv"
+    records.write_text(
+        "record_id,entity_id,period,activity_type,quantity,unit\n"
+        f"N-1,S01,{LATEST + 1},electricity,10,MWh\n",
+        encoding="utf-8",
+    )
+    assert import_file(web_ledger, records, kind="activity", user="t").ok
+    client = client_for("verifier")
+    data = client.get("/api/strategy/decomposition").json()
+    assert (data["year_from"], data["year_to"]) == (LATEST - 1, LATEST)
+    assert data["notes"][0].startswith(f"{LATEST}-{LATEST + 1} not decomposed (no group revenue")
+    page = client.get("/strategy/decomposition", headers=HTML)
+    assert page.status_code == 200
+    assert f'name="year_to" type="number" min="1901" max="2199" value="{LATEST}"' in page.text
+    # asked for explicitly, the pair is still refused with its reason
+    refused = client.get("/api/strategy/decomposition", params={"year_to": LATEST + 1})
+    assert refused.status_code == 422

@@ -71,6 +71,10 @@ def build_demo(target: Path) -> tuple[Ledger, list[ImportReport]]:
     from esgledger.demo.assess import load_demo_assessments  # noqa: PLC0415 (heavy import)
 
     load_demo_assessments(ledger)  # with the demo group's targets, which its register links
+    from esgledger.report.narrative import import_narratives  # noqa: PLC0415
+
+    # the demo group's report text (a summary of the seed report, no digit in it) for 2024
+    import_narratives(ledger.engine, None, DEMO_DATA / "narratives.csv", 2024, actor="demo")
     return ledger, reports
 
 

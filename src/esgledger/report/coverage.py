@@ -178,7 +178,7 @@ def facts(sections: Sequence[Section], lang: str, catalogue: Catalogue) -> tuple
     def has_content(section: Section) -> bool:
         if id(section) not in content:
             own = any(
-                (isinstance(b, Narrative) and bool(b.paragraphs()))
+                (isinstance(b, Narrative) and b.origin != "prompt" and bool(b.paragraphs()))
                 or any(not f.missing for f in block_figures(b))
                 for b in section.blocks
             )

@@ -67,12 +67,13 @@ figures."""
 class Narrative:
     """Text of a section in the report's language: paragraphs separated by blank lines,
     plain text with ``**bold**`` allowed. Stored per year and language in the ledger
-    (:mod:`esgledger.report.narrative`), or read from the packaged defaults."""
+    (:mod:`esgledger.report.narrative`), or the section's prompt where none is."""
 
     block_id: str
     text: str
     origin: str = "ledger"
-    """``ledger`` (edited in the web app or imported from a file) or ``default`` (packaged)."""
+    """``ledger`` (edited in the web app or imported from a file) or ``prompt`` (not written:
+    printed set apart, not counted as disclosure)."""
 
     def paragraphs(self) -> tuple[str, ...]:
         return tuple(p.strip() for p in self.text.split("\n\n") if p.strip())

@@ -1,9 +1,15 @@
 """The narrative text of the report: stored in the ledger per (year, language, section), edited
-in the web app or imported from files, and packaged defaults for every section.
+in the web app or imported from files; a section without text shows a prompt.
 
-The report's numbers never come from here: a narrative is text, and the packaged defaults
-(``data/narrative_default.csv``, written from the seed group's published report) contain no
-digit at all; figures come only from the ledger (:mod:`esgledger.report.build`).
+The product holds no company's text. A section the company has not written is printed as a
+visible prompt (origin ``prompt``): "to be written", and what the disclosures the section
+answers ask for (its references in ``data/section_refs.csv``, titled from the framework
+tables), so that an unedited report cannot be mistaken for a finished one and the gap list
+does not count it as disclosed. The demo group's texts (from the seed group's published
+report) are demo data, entered into the demo ledger by the demo build.
+
+The report's numbers never come from here: a narrative is text; figures come only from the
+ledger (:mod:`esgledger.report.build`).
 
 Rules of an edit (:func:`set_narrative`, :func:`import_narratives`), whatever door it comes
 through (web form, JSON API, command line):
@@ -15,7 +21,8 @@ through (web form, JSON API, command line):
 - optimistic locking: the caller sends the version it read (0: not stored yet); any other
   version is refused with :class:`Conflict` carrying the current version. File imports carry
   no version and replace what is stored (a row equal to what the report already shows writes
-  nothing);
+  nothing), and a row holding the section's prompt is not a text of the company: it is
+  skipped (an exported report's sections that nobody wrote come back as prompts);
 - a locked year (:mod:`esgledger.workflow.periods`) refuses any edit with :class:`Conflict`:
   the committee's lock freezes the report's text together with its figures;
 - the report is the group's, so a signed-in caller needs the ``edit_report`` permission and
@@ -29,11 +36,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from esgledger import audit
@@ -44,8 +51,9 @@ from esgledger.domain.datafile import read_rows
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.ingest.limits import UPLOAD
 from esgledger.ingest.reader import ReadError, check_file_size
+from esgledger.metrics.frameworks import load_frameworks
 from esgledger.report.model import LANGS, Lang
-from esgledger.report.sections import SectionSpec, load_sections
+from esgledger.report.sections import SectionSpec, data_rows, data_text, load_sections
 from esgledger.store import narratives as store_texts
 from esgledger.store.engine import ConstraintError, now, write_transaction
 from esgledger.store.engine import LedgerConnection as Connection
@@ -54,10 +62,12 @@ from esgledger.store.periods import year_locked
 from esgledger.workflow.collection import require
 from esgledger.workflow.errors import Conflict, Forbidden, Invalid
 
+_SUB_CLAUSE = re.compile(r"\(\d+\)$")
+"""A numbered item of a clause (``11(1)``): the prompt names its clause."""
 MAX_TEXT = 20_000
 """Characters of one section's text (the longest section of the seed report has about 4,000)."""
 FILE_COLUMNS = ("section_id", "lang", "text")
-DEFAULT_ORIGIN, LEDGER_ORIGIN = "default", "ledger"
+PROMPT_ORIGIN, LEDGER_ORIGIN = "prompt", "ledger"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +89,7 @@ class NarrativeFileError(Invalid):
         super().__init__("; ".join(str(d) for d in self.diagnostics))
 
 
-# -- sections and defaults ------------------------------------------------------------------
+# -- sections and prompts -------------------------------------------------------------------
 
 
 def _sections() -> tuple[SectionSpec, ...]:
@@ -108,33 +118,39 @@ def text_problem(text: str) -> str | None:
 
 
 @cache
-def default_narratives() -> Mapping[tuple[str, str], str]:
-    """(section_id, lang) -> the packaged default text (``data/narrative_default.csv``)."""
-    name = "narrative_default.csv"
-    text = resources.files("esgledger.report").joinpath("data", name).read_text("utf-8-sig")
-    rows, problems = read_rows(
-        text, name, (*FILE_COLUMNS, "source"), "narrative.columns", "narrative.fields"
-    )
-    known = set(section_ids())
-    found: dict[tuple[str, str], str] = {}
-    for line, row in rows:
-        key = (row["section_id"].strip(), row["lang"].strip())
-        problem = (
-            f"no section {key[0]!r}"
-            if key[0] not in known
-            else f"language {key[1]!r}"
-            if key[1] not in LANGS
-            else f"{key} repeated"
-            if key in found
-            else None
-        )
-        if problem is None:
-            found[key] = normalise(row["text"])
-        else:
-            problems.append(Diagnostic("narrative.default", problem, file=name, row=line))
-    if problems:
-        raise ValueError("; ".join(str(p) for p in problems))
-    return found
+def _prompt_words() -> Mapping[str, Mapping[str, str]]:
+    rows = data_rows(data_text("build_labels.csv"), "build_labels.csv", ("key", "en", "zh"))
+    return {r["key"]: {"en": r["en"], "zh": r["zh"]} for r in rows if r["key"].startswith("prompt")}
+
+
+@cache
+def prompts(lang: str) -> Mapping[str, str]:
+    """section_id -> the prompt a section without text shows in ``lang``: "to be written",
+    then a paragraph per framework listing the clauses the section answers (a sub-clause such
+    as SZSE ``11(1)`` under its article), each with its title."""
+    words = _prompt_words()
+    frameworks = load_frameworks()
+    out: dict[str, str] = {}
+    for spec in _sections():
+        asked: dict[str, dict[str, str]] = {}
+        for framework_id, clause in spec.refs:
+            if framework_id not in frameworks:
+                continue
+            framework = frameworks[framework_id]
+            article = clause if framework.has(clause) else _SUB_CLAUSE.sub("", clause)
+            shown = framework.clause_text(article, lang)
+            title = framework.clause_title(article, lang)
+            asked.setdefault(framework.name(lang), {})[shown] = f"{shown} {title}".strip()
+        paragraphs = [words["prompt"][lang]]
+        if asked:
+            paragraphs[0] += ("" if lang == "zh" else " ") + words["prompt_asks"][lang]
+            separator, colon, end = ("；", "：", "。") if lang == "zh" else ("; ", ": ", ".")
+            paragraphs += [
+                f"{name}{colon}{separator.join(items.values())}{end}"
+                for name, items in asked.items()
+            ]
+        out[spec.section_id] = "\n\n".join(paragraphs)
+    return out
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -156,15 +172,15 @@ def narratives(engine: Engine, year: int, lang: str) -> dict[str, StoredNarrativ
 
 def narrative_for(engine: Engine, year: int, lang: Lang) -> dict[str, tuple[str, str]]:
     """section_id -> (text, origin) of every section of the tree: the ledger's text
-    (``ledger``) where one is stored, else the packaged default (``default``)."""
+    (``ledger``) where one is stored, else the section's prompt (``prompt``)."""
     stored = narratives(engine, year, lang)
-    defaults = default_narratives()
+    asked = prompts(lang)
     out: dict[str, tuple[str, str]] = {}
     for section_id in section_ids():
         if section_id in stored:
             out[section_id] = (stored[section_id].text, LEDGER_ORIGIN)
-        elif (section_id, lang) in defaults:
-            out[section_id] = (defaults[section_id, lang], DEFAULT_ORIGIN)
+        else:
+            out[section_id] = (asked[section_id], PROMPT_ORIGIN)
     return out
 
 
@@ -260,6 +276,8 @@ def set_narrative(
     problem = text_problem(text)
     if problem:
         raise Invalid(f"{section_id}: {problem}")
+    if text == prompts(lang).get(section_id):
+        raise Invalid(f"{section_id}: this is the section's prompt; write the company's text")
     name = who.username if who is not None else actor
     try:
         with write_transaction(engine) as conn:
@@ -382,21 +400,19 @@ def import_narratives(
 ) -> int:
     """Import the narratives of a file or folder (:func:`read_narrative_file`) into ``year``,
     all or nothing: any problem raises :class:`NarrativeFileError` with every problem located
-    and nothing is written. A text equal to what the report shows already (the stored text,
-    or the default where none is stored) writes nothing. Returns the number written."""
+    and nothing is written. A text equal to what is stored, or to the section's prompt, writes
+    nothing. Returns the number written."""
     if not 1900 < year < 2200:
         raise Invalid(f"year {year} is out of range")
     entries, problems = read_narrative_file(path)
     if problems:
         raise NarrativeFileError(problems)
-    defaults = default_narratives()
     name = who.username if who is not None else actor
     written = 0
     with write_transaction(engine) as conn:
         _may_edit(conn, who, year)
         for e in entries:
-            kept = store_texts.stored_version(conn, year, e.lang, e.section_id)
-            if kept is None and defaults.get((e.section_id, e.lang)) == e.text:
+            if e.text == prompts(e.lang).get(e.section_id):
                 continue
             before = _version(conn, year, e.lang, e.section_id)
             after = _write(conn, name, year, e.lang, e.section_id, e.text, None, f"import {e.file}")
@@ -418,9 +434,10 @@ def _export_rows(engine: Engine, year: int) -> list[tuple[str, str, str, str]]:
 
 def export_narratives(engine: Engine, year: int, path: Path) -> int:
     """Write the texts the report of ``year`` shows in both languages (the ledger's, else the
-    defaults), to a new CSV file (``path`` ending in ``.csv``: ``section_id``, ``lang``,
-    ``text``, ``origin``; UTF-8 with a byte-order mark) or to a new or empty folder of Markdown
-    files ``<lang>/<section_id>.md``. Never overwrites. Returns the number of texts."""
+    prompts, which an import skips), to a new CSV file (``path`` ending in ``.csv``:
+    ``section_id``, ``lang``, ``text``, ``origin``; UTF-8 with a byte-order mark) or to a new
+    or empty folder of Markdown files ``<lang>/<section_id>.md``. Never overwrites. Returns
+    the number of texts."""
     rows = _export_rows(engine, year)
     if path.suffix.lower() == ".csv":
         if path.exists():

@@ -67,6 +67,8 @@ from esgledger.report.workbook import (
 )
 
 EAST_ASIAN_FONT = "Noto Sans CJK SC"
+PROMPT_COLOUR = RGBColor(0x7A, 0x5C, 0x00)
+"""A section's prompt (not written by the company): set apart as in the HTML/PDF report."""
 EAST_ASIAN_FALLBACK = "SimSun"
 TEXT_WIDTH = Cm(16)
 """A4 (21 cm) less 2.5 cm margins on each side."""
@@ -196,7 +198,11 @@ class _Writer:
 
     def narrative(self, block: Narrative) -> None:
         for text in block.paragraphs():
-            self.paragraph(text)
+            paragraph = self.paragraph(text)
+            if block.origin == "prompt":  # a section not written: its prompt, set apart
+                for run in paragraph.runs:
+                    run.italic = True
+                    run.font.color.rgb = PROMPT_COLOUR
 
     def figure_list(self, block: FigureList) -> None:
         if block.title:

@@ -21,7 +21,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
@@ -217,7 +217,7 @@ class SectionOut(BaseModel):
     title: str
     level: int
     text: str | None = Field(description="None for callers who do not see every entity")
-    origin: Literal["ledger", "default"] | None
+    origin: Literal["ledger", "prompt"] | None
     version: int = Field(description="0: no text stored (the default is shown)")
     updated_by: str | None
     updated_at: datetime | None = Field(description="UTC")
@@ -286,10 +286,10 @@ def _sections(engine: Engine, year: int, lang: ReportLang, shown: bool) -> list[
                 title=title,
                 level=level,
                 text=text,
-                origin=cast(Literal["ledger", "default"] | None, origin),
+                origin=cast(Literal["ledger", "prompt"] | None, origin),
                 version=found.version if found else 0,
                 updated_by=found.updated_by if found else None,
-                updated_at=found.updated_at if found else None,
+                updated_at=found.updated_at.replace(tzinfo=UTC) if found else None,  # naive UTC
                 edit_url=None,
             )
         )

@@ -379,6 +379,31 @@ def _decomposition_years(
     return (last - 1 if year_from is None else year_from), last
 
 
+def _default_decomposition(
+    request: Request, year_from: int | None, year_to: int | None, activity: str, by: str
+) -> dict[str, Any]:
+    """The decomposition of the years asked for; with none asked, of the latest inventory year
+    from the one before, or, when that pair cannot be decomposed (a new year without group
+    revenue yet), of the latest pair that can, with a note saying why: a default view that
+    one new figure cannot break."""
+    first, last = _decomposition_years(request, year_from, year_to)
+    store = ledger(request)
+    try:
+        return decomposition_data(store, first, last, activity, by)
+    except Invalid as refused:
+        if year_from is not None or year_to is not None:
+            raise
+        for to in sorted((y for y in _years(request) if y < last), reverse=True):
+            try:
+                data = decomposition_data(store, to - 1, to, activity, by)
+            except Invalid:
+                continue
+            why = f"{first}-{last} not decomposed ({refused}); shown: {to - 1}-{to}, the latest"
+            data["notes"] = [why, *data["notes"]]
+            return data
+        raise
+
+
 @router.get("/strategy/decomposition", include_in_schema=False)
 def decomposition_page(
     request: Request,
@@ -391,7 +416,8 @@ def decomposition_page(
     first, last = _decomposition_years(request, year_from, year_to)
     form = {"year_from": first, "year_to": last, "activity": activity.value, "by": by.value}
     try:
-        data = decomposition_data(ledger(request), first, last, activity.value, by.value)
+        data = _default_decomposition(request, year_from, year_to, activity.value, by.value)
+        form.update(year_from=data["year_from"], year_to=data["year_to"])
     except Invalid as exc:
         return _page(
             request,
@@ -418,8 +444,7 @@ def api_decomposition(
     latest two): additive effects in tCO2e (they sum to ``change``), shares of the change and
     multiplicative indices (their product is ``ratio``), with the notes."""
     del caller
-    first, last = _decomposition_years(request, year_from, year_to)
-    return _json(decomposition_data(ledger(request), first, last, activity.value, by.value))
+    return _json(_default_decomposition(request, year_from, year_to, activity.value, by.value))
 
 
 @router.get("/strategy/pathway", include_in_schema=False)
