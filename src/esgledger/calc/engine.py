@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esgledger.calc.ghg_basis import on_basis
 from esgledger.calc.market import market_based_scope2
 from esgledger.calc.normalise import conversions, lookup, parameter_table
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
@@ -571,7 +572,8 @@ def compute_inventory(
     coefs = _tce_coefficients(library, settings)
     stage = _relational_stage(data.records, boundary, library, settings, data, coefs)
     diagnostics += stage.diagnostics
-    lines = stage.lines
+    lines, problems = on_basis(stage.lines, settings)
+    diagnostics += problems
     diagnostics += _characterise(lines, settings)
     instruments = stage.instruments if data.instruments is None else data.instruments
     market, problems = market_based_scope2(lines, instruments, library, settings)

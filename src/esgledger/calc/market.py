@@ -77,8 +77,14 @@ def _line(
     }
 
 
+def _region_key(region: Any) -> str | None:
+    """A region as a dictionary key (a missing one, NaN or None, is None)."""
+    return None if pd.isna(region) else str(region)
+
+
 def _residual(
     library: FactorLibrary,
+    residual_key: str,
     region: Any,
     year: int,
     settings: CalcSettings,
@@ -88,7 +94,7 @@ def _residual(
     key = (region, year)
     if key not in cache:
         pick = pick_factor(
-            library, "grid.residual", None if pd.isna(region) else region, year, settings
+            library, residual_key, None if pd.isna(region) else region, year, settings
         )
         cache[key] = (
             None
@@ -120,20 +126,22 @@ def market_based_scope2(
         consumption.setdefault((str(key_row["entity_id"]), int(key_row["year"])), []).append(
             (key_row["region"], float(key_row["mwh"]), int(key_row["n_records"]))
         )
-    # Where the user overrode the location factor (no MEE/NBS series, e.g. Hong Kong), there is
-    # no residual mix either: the override stands for the market-based factor too.
-    override_ef: dict[tuple[str, int, Any], tuple[float, str]] = {}
-    overridden = elec[elec["factor_id"].astype(str).str.startswith("override:")]
-    for (key_entity, key_year, key_region), group in overridden.groupby(
+    # Each key's location-based factor: it stands in for the residual mix where the user
+    # overrode it (no MEE/NBS series, e.g. Hong Kong), where the grid series has no residual
+    # mix, or where none is found (GHG Protocol Scope 2 Guidance: grid-average factors are the
+    # last step of the market-based hierarchy).
+    location_ef: dict[tuple[str, int, str | None], tuple[float, str]] = {}
+    for (key_entity, key_year, key_region), group in elec.groupby(
         ["entity_id", "year", "region"], dropna=False
     ):
         entity_year = (str(key_entity), int(str(key_year)))
-        key_mwh = sum(m for r, m, _ in consumption[entity_year] if r == key_region)
-        key_t = float(group["tco2e_gross"].sum())
-        override_ef[(*entity_year, key_region)] = (
-            key_t / key_mwh if key_mwh else 0.0,
+        region_key = _region_key(key_region)
+        key_mwh = sum(m for r, m, _ in consumption[entity_year] if _region_key(r) == region_key)
+        location_ef[(*entity_year, region_key)] = (
+            float(group["tco2e_gross"].sum()) / key_mwh if key_mwh else 0.0,
             str(group["factor_id"].iloc[0]),
         )
+    residual_key = str(library.grid_series.loc[settings.grid_series, "residual_key"])
     totals = _instrument_totals(instruments)
     claimed = {
         (str(e), int(y), str(k)): (float(m), float(t), int(n))
@@ -178,23 +186,34 @@ def market_based_scope2(
             remaining -= applied
         for region, mwh_region, n in use:
             part = remaining * (mwh_region / total_use) if total_use else 0.0
-            if (entity, year, region) in override_ef:
-                ef, factor_id = override_ef[(entity, year, region)]
-                fallbacks.setdefault(
-                    (year, factor_id, "user override used as residual"), []
-                ).append(str(region))
+            ef_location, location_id = location_ef[(entity, year, _region_key(region))]
+            found = (
+                None
+                if location_id.startswith("override:") or not residual_key
+                else _residual(library, residual_key, region, year, settings, cache)
+            )
+            if found is None:
+                why = (
+                    "user override used as residual"
+                    if location_id.startswith("override:")
+                    else f"grid series {settings.grid_series} has no residual mix: its "
+                    "grid-average factor stands in"
+                    if not residual_key
+                    else f"no residual mix ({residual_key}) for this region and year: the "
+                    "grid-average factor stands in"
+                )
+                fallbacks.setdefault((year, location_id, why), []).append(str(region))
                 rows.append(
                     _line(
-                        entity, year, "electricity", region, factor_id, part, part * ef, n, "grid"
-                    )
-                )
-                continue
-            found = _residual(library, region, year, settings, cache)
-            if found is None:
-                problems.append(
-                    Diagnostic(
-                        "factor-missing",
-                        f"no residual (grid.residual) factor for {region} {year}; add an override",
+                        entity,
+                        year,
+                        "electricity",
+                        region,
+                        location_id,
+                        part,
+                        part * ef_location,
+                        n,
+                        "grid",
                     )
                 )
                 continue

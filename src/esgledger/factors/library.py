@@ -30,6 +30,7 @@ DATA_FILES = (
     "gwp.csv",
     "refrigerant_blends.csv",
     "densities.csv",
+    "grid_series.csv",
 )
 EF_FILES = ("ef_grid.csv", "ef_transport.csv", "ef_defra_extra.csv", "ef_spend.csv")
 GAS_TOKENS = ("CO2e", "CO2", "CH4", "N2O")
@@ -75,6 +76,7 @@ class FactorLibrary:
     gwp: pd.DataFrame  # gas, gwp_set, value (blends computed from their components)
     blends: pd.DataFrame
     densities: pd.DataFrame
+    grid_series: pd.DataFrame  # indexed by series: the factor key of each grid-factor series
     ef_index: dict[str, tuple[Candidate, ...]]  # emission-factor rows by key
     ef_geographies: dict[str, frozenset[str]]  # geographies each key has factors for
     ef_rows: tuple[dict[str, Any], ...]  # emission_factors as plain rows (fast access)
@@ -224,6 +226,8 @@ def load_library() -> FactorLibrary:
     blends = _read("refrigerant_blends.csv")
     gwp = pd.concat([gwp, _blend_gwps(gwp, blends)], ignore_index=True)
 
+    grid_series = _read("grid_series.csv").pipe(_unique_index, "series")
+
     densities = _read("densities.csv")
     densities = densities[densities["value"].ne("")].copy()
     densities["value"] = densities["value"].astype(float)
@@ -257,4 +261,5 @@ def load_library() -> FactorLibrary:
         gwp=gwp,
         blends=blends,
         densities=densities,
+        grid_series=grid_series,
     )

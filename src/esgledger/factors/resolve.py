@@ -43,6 +43,11 @@ RESOLVED_COLUMNS = [
 ]
 
 
+GHG_BASES = ("ghg_protocol", "cn_guideline")
+"""``ghg_protocol``: every gas of every source (GHG Protocol, ISO 14064-1); ``cn_guideline``:
+fuel combustion counts CO2 only, as the MEE industry accounting guidelines do."""
+
+
 @dataclass(frozen=True)
 class CalcSettings:
     """Settings of one inventory calculation (validated by :meth:`validate`)."""
@@ -55,6 +60,10 @@ class CalcSettings:
     factor_as_of: date | None = None
     natural_gas_tce: str = "high"  # variant of the GB/T 2589-2020 natural-gas range
     scope2_total_basis: str = "location"  # which scope 2 enters the total: location | market
+    grid_series: str = (
+        "mee_nbs"  # the grid-factor series of purchased electricity (grid_series.csv)
+    )
+    ghg_basis: str = "ghg_protocol"  # ghg_protocol (all gases) | cn_guideline (combustion: CO2)
     allow_later_year: bool = True
 
     def validate(self, library: FactorLibrary) -> list[Diagnostic]:
@@ -79,7 +88,19 @@ class CalcSettings:
             )
         if self.scope2_total_basis not in ("location", "market"):
             problems.append(Diagnostic("settings", "scope2_total_basis must be location or market"))
+        series = list(library.grid_series.index)
+        if self.grid_series not in series:
+            problems.append(Diagnostic("settings", f"grid_series must be one of {series}"))
+        if self.ghg_basis not in GHG_BASES:
+            problems.append(Diagnostic("settings", f"ghg_basis must be one of {list(GHG_BASES)}"))
         return problems
+
+    def factor_key(self, library: FactorLibrary, at: Mapping[str, Any]) -> str:
+        """The factor key of an activity type: purchased electricity's is the chosen grid
+        series' (``grid_series.csv``), every other type's its own."""
+        if at["method"] == "grid":
+            return str(library.grid_series.loc[self.grid_series, "key"])
+        return str(at["emission_key"])
 
     def ch4_gas(self) -> str:
         return "CH4_generic" if self.ch4_convention == "generic" else "CH4_nonfossil"
@@ -262,7 +283,7 @@ def _by_factor_key(
     year: int,
     settings: CalcSettings,
 ) -> list[dict[str, Any]]:
-    pick = pick_factor(library, at["emission_key"], region, year, settings)
+    pick = pick_factor(library, settings.factor_key(library, at), region, year, settings)
     if pick is None:
         return []
     row = pick.row
@@ -455,6 +476,30 @@ def _override_notes(
     return out
 
 
+def _missing(
+    library: FactorLibrary,
+    settings: CalcSettings,
+    at: Mapping[str, Any],
+    name: str,
+    region: str | None,
+    year: int,
+) -> Diagnostic:
+    """The error of a key without a factor; with ``factor_as_of``, when the key's factors were
+    all published later, say so (and which grid series existed then)."""
+    key = settings.factor_key(library, at)
+    text = f"no factor for {name} in {region or '-'} {year} (key {key})"
+    published = [c.published for c in library.ef_index.get(key, ()) if c.published is not None]
+    if settings.factor_as_of is not None and published:
+        first = min(published).date()
+        text += (
+            f": factor_as_of {settings.factor_as_of} is before the first {key} factor was "
+            f"published ({first})"
+        )
+        if at["method"] == "grid":
+            text += "; reports written before then used another grid series (setting grid_series)"
+    return Diagnostic("factor-missing", f"{text}; add a factor override", Severity.ERROR)
+
+
 def resolve_factors(
     keys: pd.DataFrame,
     library: FactorLibrary,
@@ -493,14 +538,7 @@ def resolve_factors(
                 label = f"{o['factor_id']} {o['gas']} ({o['source']}; replaces {gone})"
                 overridden.setdefault((name, year, label), []).append(region or "-")
         if not found:
-            diagnostics.append(
-                Diagnostic(
-                    "factor-missing",
-                    f"no factor for {name} in {region or '-'} {year} "
-                    f"(key {at['emission_key']}); add a factor override",
-                    Severity.ERROR,
-                )
-            )
+            diagnostics.append(_missing(library, settings, at, name, region, year))
             continue
         library_found = [r for r in found if r["fallback"] != "user override"]
         fallback = library_found[0]["fallback"] if library_found else ""

@@ -9,7 +9,15 @@ from datetime import date
 from esgledger.domain.model import ConsolidationApproach
 from esgledger.factors.resolve import CalcSettings
 
-TEXT_KEYS = ("gwp_set", "grid_level", "natural_gas_tce", "ch4_convention", "scope2_total_basis")
+TEXT_KEYS = (
+    "gwp_set",
+    "grid_level",
+    "natural_gas_tce",
+    "ch4_convention",
+    "scope2_total_basis",
+    "grid_series",
+    "ghg_basis",
+)
 
 
 def settings_from_stored(stored: Mapping[str, str], **overrides: object) -> CalcSettings:

@@ -73,6 +73,10 @@ SETTINGS: Mapping[str, str] = MappingProxyType(
         "natural_gas_tce": "high (1.33), low (1.10), gasfield_2008 (1.2143) or oilfield_2008",
         "ch4_convention": "split (AR6 27.0 for combustion CH4) or generic (AR6 27.9)",
         "scope2_total_basis": "location or market: which scope 2 enters the total",
+        "grid_series": "mee_nbs (MEE/NBS yearly factors), mee_enterprise (MEE enterprise-"
+        "reporting national factor) or ndrc_regional (NDRC regional grid averages)",
+        "ghg_basis": "ghg_protocol (every gas) or cn_guideline (fuel combustion: CO2 only, as "
+        "the MEE industry guidelines)",
         "turnover_basis": "closing (GRI 401-1), average or closing_plus_leavers: turnover "
         "denominator",
         "base_year": "base year of the inventory (YYYY)",
