@@ -492,3 +492,22 @@ def test_kpi_compares_reported_and_computed_figures_in_one_unit(
     assert float(row["reported"]) == pytest.approx(10.0)  # MWh
     assert row["computed"] == pytest.approx(10.0)
     assert row["difference"] == pytest.approx(0.0)
+
+
+def test_a_server_ledger_without_its_audit_key_is_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Writing to a server ledger needs an audit key kept outside the database; without one
+    configured the command says what to set and exits 2 (it printed a traceback)."""
+    from esgledger import cli  # noqa: PLC0415
+    from esgledger.audit import AuditKeyError  # noqa: PLC0415
+
+    def refuse() -> None:
+        raise AuditKeyError("the audit log of db needs a key: set ESGLEDGER_AUDIT_KEY_FILE")
+
+    monkeypatch.setattr(cli, "app", refuse)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == "audit log: the audit log of db needs a key: set ESGLEDGER_AUDIT_KEY_FILE"

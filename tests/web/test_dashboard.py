@@ -495,3 +495,19 @@ def test_gasoline_in_tonnes_counts_in_litres_and_breaks_no_page(
     after, problems = service.computed_figures(web_ledger, 2024)
     assert after["energy.gasoline"] == pytest.approx(before + 2500 / 0.73, rel=1e-9)
     assert not [p for p in problems if p.code == "unit"]
+
+
+def test_a_ledger_without_targets_says_so_on_the_dashboard(
+    client_for: Clients, web_ledger: Ledger
+) -> None:
+    """The targets card of a ledger whose company entered none says how to enter them,
+    instead of an empty table (issue 16)."""
+    from esgledger.store.engine import write_transaction  # noqa: PLC0415
+    from esgledger.store.targets import replace_targets  # noqa: PLC0415
+
+    admin = client_for("admin")
+    assert 'id="targets-none"' not in admin.get("/", params={"year": 2024}).text
+    with write_transaction(web_ledger.engine) as conn:
+        replace_targets(conn, [])
+    page = admin.get("/", params={"year": 2024}).text
+    assert 'id="targets-none"' in page and "esgledger targets import" in page

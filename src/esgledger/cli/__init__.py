@@ -21,7 +21,16 @@ _register_targets(app)
 
 
 def main() -> None:
-    app()
+    """The ``esgledger`` command. A server ledger whose audit key is not configured is a
+    setup step the user must take, not a crash: its message is printed, exit 2."""
+    from esgledger.audit import AuditKeyError
+    from esgledger.cli.app import errors
+
+    try:
+        app()
+    except AuditKeyError as exc:
+        errors.print(f"audit log: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise SystemExit(2) from exc
 
 
 __all__ = ["app", "main"]

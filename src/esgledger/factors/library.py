@@ -22,6 +22,7 @@ DATA_FILES = (
     "activity_types.csv",
     "regions.csv",
     "ef_grid.csv",
+    "ef_grid_ndrc.csv",
     "ef_transport.csv",
     "ef_defra_extra.csv",
     "ef_spend.csv",
@@ -32,7 +33,13 @@ DATA_FILES = (
     "densities.csv",
     "grid_series.csv",
 )
-EF_FILES = ("ef_grid.csv", "ef_transport.csv", "ef_defra_extra.csv", "ef_spend.csv")
+EF_FILES = (
+    "ef_grid.csv",
+    "ef_grid_ndrc.csv",
+    "ef_transport.csv",
+    "ef_defra_extra.csv",
+    "ef_spend.csv",
+)
 GAS_TOKENS = ("CO2e", "CO2", "CH4", "N2O")
 
 
