@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from esgledger.checks.plausibility import plausibility
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.factors.library import FactorLibrary, load_library
 from esgledger.ingest.metric_values import metric_frame
@@ -289,6 +290,8 @@ def import_file(
     diagnostics = problems.all()
     if frame is not None:
         diagnostics = (*diagnostics, *_locked_years(ledger, frame, table.file))
+    if frame is not None and kind == "activity" and not has_errors(diagnostics):
+        diagnostics = (*diagnostics, *_implausible(ledger, frame, library, table.file))
     if frame is None or has_errors(diagnostics) or dry_run:
         return ImportReport(
             table.file, kind, 0 if frame is None else len(frame), None, diagnostics=diagnostics
@@ -322,6 +325,17 @@ def _write(
         locked = Diagnostic("locked", str(exc), file=file)
         return ImportReport(file, kind, len(frame), None, diagnostics=(*diagnostics, locked))
     return ImportReport(file, kind, len(frame), batch, diagnostics=diagnostics)
+
+
+def _implausible(
+    ledger: Ledger, frame: pd.DataFrame, library: FactorLibrary, file: str
+) -> list[Diagnostic]:
+    """Warnings of :func:`esgledger.checks.plausibility.plausibility`: years far above the
+    entity's own history of the activity type (the import goes ahead)."""
+    stored = ledger.activity_sums(
+        frame["entity_id"].unique().tolist(), frame["activity_type"].unique().tolist()
+    )
+    return plausibility(frame, stored, library, file)
 
 
 def _locked_years(ledger: Ledger, frame: pd.DataFrame, file: str) -> list[Diagnostic]:

@@ -405,6 +405,26 @@ class Ledger(ReferenceData):
         stmt = _ACTIVITY_BY_RID.where(ACTIVITY.c.rid > int(rid))
         return self._records(stmt, frames.ACTIVITY_FRAME)
 
+    def activity_sums(
+        self, entity_ids: Sequence[str], activity_types: Sequence[str]
+    ) -> pd.DataFrame:
+        """``entity_id, year, activity_type, unit, quantity``: the stored activity summed per
+        key and unit, of the entities and activity types given."""
+        columns = [ACTIVITY.c[c] for c in ("entity_id", "year", "activity_type", "unit")]
+        stmt = (
+            select(*columns, func.sum(ACTIVITY.c.quantity).label("quantity"))
+            .where(
+                ACTIVITY.c.entity_id.in_(list(entity_ids)),
+                ACTIVITY.c.activity_type.in_(list(activity_types)),
+            )
+            .group_by(*columns)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return pd.DataFrame(
+            rows, columns=["entity_id", "year", "activity_type", "unit", "quantity"]
+        )
+
     def activity_upto(self, rid: int) -> tuple[int, int]:
         """(how many, the sum of their batch ids) of the activity records whose ``rid`` is at
         most ``rid``: a frame read earlier still holds them when both are its own."""

@@ -1,0 +1,71 @@
+"""A year far above the entity's own history is a warning at import (issue 16): 120,000 typed
+with unit MWh instead of kWh gives a 1,000x scope 2 that no one was told about.
+
+The ledger: entity S (Guangdong) with 100 MWh of electricity in 2024. The rule of
+``checks/data/plausibility.csv``: more than 10 times the largest other year is implausible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from esgledger.domain.model import Entity, EntityKind
+from esgledger.ingest.importer import import_file
+from esgledger.store.ledger import Ledger
+
+HEADER = "record_id,entity_id,period,activity_type,quantity,unit,note\n"
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    opened = Ledger.open(tmp_path / "l.db")
+    opened.init()
+    opened.upsert_entities([Entity("S", "Site", kind=EntityKind.GROUP, region="CN-GD")])
+    first = tmp_path / "2024.csv"
+    first.write_text(
+        HEADER + "a1,S,2024-01,electricity,60,MWh,\na2,S,2024-02,electricity,40,MWh,\n"
+    )
+    assert import_file(opened, first, kind="activity").ok
+    yield opened
+    opened.close()
+
+
+def _import(ledger: Ledger, folder: Path, name: str, rows: str) -> list[str]:
+    path = folder / name
+    path.write_text(HEADER + rows, encoding="utf-8")
+    report = import_file(ledger, path, kind="activity")
+    assert report.ok and report.batch_id is not None  # a warning never stops the import
+    return [str(d) for d in report.diagnostics if d.code == "plausibility"]
+
+
+def test_a_unit_typed_wrongly_is_a_warning_that_names_the_arithmetic(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    found = _import(ledger, tmp_path, "b.csv", "b1,S,2025-01,electricity,120000,MWh,\n")
+    # 120,000 MWh / 100 MWh (2024: 60 + 40) = 1,200 times > 10
+    assert found == [
+        "b.csv:2:quantity: warning: S electricity 2025: 120,000 MWh is 1,200 times its "
+        "largest other year (100 MWh in 2024; over 10 times is implausible): a unit typed "
+        "wrongly? If the growth is real, say why in the records' note [plausibility]"
+    ]
+
+
+def test_the_same_quantity_in_kwh_is_plausible(ledger: Ledger, tmp_path: Path) -> None:
+    # 120,000 kWh = 120 MWh: 1.2 times 2024
+    assert _import(ledger, tmp_path, "c.csv", "c1,S,2025-01,electricity,120000,kWh,\n") == []
+
+
+def test_the_year_is_judged_whole_with_what_the_ledger_holds(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    # 2025 so far: 900 MWh (9x 2024, plausible); another 200 MWh makes 1,100 (11x)
+    assert _import(ledger, tmp_path, "d.csv", "d1,S,2025-01,electricity,900,MWh,\n") == []
+    found = _import(ledger, tmp_path, "e.csv", "e1,S,2025-02,electricity,200,MWh,\n")
+    assert len(found) == 1 and "1,100 MWh is 11 times its largest other year" in found[0]
+
+
+def test_a_first_year_has_nothing_to_compare_with(ledger: Ledger, tmp_path: Path) -> None:
+    assert _import(ledger, tmp_path, "f.csv", "f1,S,2025-01,natural_gas,99999,m3,\n") == []
