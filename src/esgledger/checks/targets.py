@@ -503,30 +503,18 @@ def parse_target_rows(
     cat = load_catalogue() if catalogue is None else catalogue
     targets: list[Target] = []
     problems: list[Diagnostic] = []
-    seen: dict[str, int] = {}
-    marked: dict[str, int] = {}
+    # a target id, and a milestone, is given once: the row that repeats one is refused
+    first: dict[str, dict[str, int]] = {"target_id": {}, "milestone": {}}
     for line, cells in lines:
         parser = _Row(cells, name, line, cat)
         target = parser.parse()
-        target_id = parser.text("target_id")
-        if target_id in seen:
-            parser.error(
-                "duplicate_id",
-                "target_id",
-                f"target_id {target_id!r} already on row {seen[target_id]}",
-            )
-            target = None
-        milestone = parser.text("milestone")
-        if milestone in marked:
-            parser.error(
-                "duplicate_milestone",
-                "milestone",
-                f"milestone {milestone!r} already marked on row {marked[milestone]}",
-            )
-            target = None
-        seen.setdefault(target_id, line)
-        if milestone:
-            marked.setdefault(milestone, line)
+        for column, code in (("target_id", "duplicate_id"), ("milestone", "duplicate_milestone")):
+            value, seen = parser.text(column), first[column]
+            if value in seen:
+                parser.error(code, column, f"{column} {value!r} already on row {seen[value]}")
+                target = None
+            elif value:
+                seen[value] = line
         problems += parser.problems
         if target is not None:
             targets.append(target)

@@ -8,25 +8,10 @@ from __future__ import annotations
 from sqlalchemy import Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from esgledger.checks.targets import ALL_COLUMNS
 from esgledger.store.base import Base
 
-TARGET_TEXT_COLUMNS = (
-    "metric_id",
-    "entity_id",
-    "kind",
-    "direction",
-    "value",
-    "unit",
-    "baseline_year",
-    "baseline_value",
-    "start_year",
-    "deadline_year",
-    "name_en",
-    "name_zh",
-    "source",
-    "note",
-    "milestone",
-)
+TARGET_TEXT_COLUMNS = tuple(c for c in ALL_COLUMNS if c != "target_id")
 """The cells of a target besides its id (text, as entered)."""
 
 
