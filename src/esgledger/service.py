@@ -21,9 +21,10 @@ from esgledger.calc.workforce import METRICS as WORKFORCE
 from esgledger.calc.workforce import aggregate_totals, compute_workforce
 from esgledger.checks import Finding, TargetStatus, load_targets, run_checks, target_status
 from esgledger.checks.consistency import published_number
+from esgledger.checks.plausibility import history_findings
 from esgledger.checks.targets import NO_TARGETS
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
-from esgledger.factors import CalcSettings
+from esgledger.factors import CalcSettings, load_library
 from esgledger.metrics import ledger_sources as ledger_sources  # noqa: PLC0414 - re-export
 from esgledger.metrics import load_catalogue
 from esgledger.metrics.catalogue import Aggregation, Metric
@@ -231,10 +232,19 @@ def monthly_series(source: Source) -> pd.DataFrame:
 
 
 def check(source: Source, years: list[int] | None = None) -> list[Finding]:
-    """Consistency findings on the stored figures (rules in esgledger.checks.consistency)."""
+    """Consistency findings on the stored figures (rules in esgledger.checks.consistency) and
+    years of activity implausibly far above the entity's others (esgledger.checks.plausibility)."""
     book = book_of(source)
     key = ("check", None if years is None else tuple(years))
-    return list(book.memo(key, lambda: tuple(run_checks(reported_figures(book, years)))))
+    return list(book.memo(key, lambda: tuple(_check(book, years))))
+
+
+def _check(book: Book, years: list[int] | None) -> list[Finding]:
+    """The consistency rules on the figures, then the plausibility of the stored activity
+    against each entity's own history (:mod:`esgledger.checks.plausibility`)."""
+    found = run_checks(reported_figures(book, years))
+    stored = book.memo(("activity_sums",), book.ledger.activity_sums)
+    return [*found, *history_findings(stored, load_library(), years)]
 
 
 Workforce = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[Diagnostic]]

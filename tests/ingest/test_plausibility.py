@@ -69,3 +69,19 @@ def test_the_year_is_judged_whole_with_what_the_ledger_holds(
 
 def test_a_first_year_has_nothing_to_compare_with(ledger: Ledger, tmp_path: Path) -> None:
     assert _import(ledger, tmp_path, "f.csv", "f1,S,2025-01,natural_gas,99999,m3,\n") == []
+
+
+def test_check_finds_the_same_jump_in_what_the_ledger_holds(ledger: Ledger, tmp_path: Path) -> None:
+    from esgledger import service  # noqa: PLC0415
+
+    assert [f for f in service.check(ledger) if f.rule == "plausibility"] == []
+    _import(ledger, tmp_path, "b.csv", "b1,S,2025-01,electricity,120000,MWh,\n")
+    [found] = [f for f in service.check(ledger) if f.rule == "plausibility"]
+    assert (found.entity_id, found.year, found.metric_id) == ("S", 2025, "activity.electricity")
+    assert found.figures == (
+        ("activity.electricity:2025", 120_000.0),
+        ("activity.electricity:2024", 100.0),
+    )
+    assert str(found).startswith("warning: 2025 S: S electricity 2025: 120,000 MWh is 1,200 times")
+    # the earlier year is not implausible against the later one (it is far below, not above)
+    assert [f.year for f in service.check(ledger, [2024]) if f.rule == "plausibility"] == []

@@ -10,18 +10,27 @@ kWh and 120 MWh are the same year; rows whose unit does not convert to it withou
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 import pandas as pd
 
+from esgledger.checks.consistency import Finding
 from esgledger.domain.datafile import read_rows
 from esgledger.domain.diagnostics import Diagnostic, Severity
 from esgledger.factors.library import FactorLibrary
 from esgledger.units import UnitError, conversion_factor
 
-__all__ = ["in_basis_units", "load_plausibility", "plausibility"]
+__all__ = [
+    "Jump",
+    "history_findings",
+    "in_basis_units",
+    "jumps",
+    "load_plausibility",
+    "plausibility",
+]
 
 RULES_FILE = "plausibility.csv"
 KEYS = ["entity_id", "year", "activity_type"]
@@ -62,15 +71,68 @@ def in_basis_units(frame: pd.DataFrame, library: FactorLibrary) -> pd.DataFrame:
     return summed
 
 
+@dataclass(frozen=True, slots=True)
+class Jump:
+    """An entity's year of an activity type far above its largest other year."""
+
+    entity_id: str
+    year: int
+    activity_type: str
+    total: float
+    top: float
+    top_year: int
+    ratio: float
+    limit: float
+    unit: str
+
+    def message(self) -> str:
+        return (
+            f"{self.entity_id} {self.activity_type} {self.year}: {self.total:,.6g} {self.unit} "
+            f"is {self.ratio:,.0f} times its largest other year ({self.top:,.6g} {self.unit} in "
+            f"{self.top_year}; over {self.limit:g} times is implausible): a unit typed wrongly? "
+            "If the growth is real, say why in the records' note"
+        )
+
+
+def jumps(totals: pd.DataFrame, history: pd.DataFrame, library: FactorLibrary) -> list[Jump]:
+    """The keys of ``totals`` (``entity_id, year, activity_type, quantity`` in basis units)
+    above their rule's ratio times the largest other year of ``history`` (same columns)."""
+    rules = load_plausibility()
+    found = []
+    for entity, year, kind, total in zip(
+        totals["entity_id"].astype(str),
+        totals["year"].astype(int),
+        totals["activity_type"].astype(str),
+        totals["quantity"].to_numpy(dtype=float),
+        strict=True,
+    ):
+        others = history[
+            (history["entity_id"] == entity)
+            & (history["activity_type"] == kind)
+            & (history["year"] != year)
+        ]
+        if others.empty:
+            continue
+        ordered = others.sort_values("quantity", ascending=False, kind="stable")
+        top, top_year = float(ordered["quantity"].iloc[0]), int(ordered["year"].iloc[0])
+        limit = rules.get(kind, rules["*"])
+        if top > 0 and total / top > limit:
+            unit = str(library.type_rows[kind]["basis_unit"])
+            found.append(Jump(entity, year, kind, total, top, top_year, total / top, limit, unit))
+    return found
+
+
 def plausibility(
     new: pd.DataFrame, stored: pd.DataFrame, library: FactorLibrary, file: str | None = None
 ) -> list[Diagnostic]:
     """Warnings (at the first row of the key in ``file``) for each entity, year and activity
     type whose total with ``new`` records (``entity_id, year, activity_type, quantity, unit``,
-    and ``source_row`` when known) exceeds the rule's ratio times the
-    entity's largest total of that type in any other year of ``stored`` (same columns)."""
-    rules = load_plausibility()
+    and ``source_row`` when known) jumps above the entity's other years in ``stored`` (same
+    columns): :func:`jumps`."""
     added = in_basis_units(new, library)
+    before = in_basis_units(stored, library) if len(stored) else added.iloc[0:0]
+    both = pd.concat([added, before], ignore_index=True).groupby(KEYS, as_index=False).sum()
+    totals = added[KEYS].merge(both, on=KEYS)
     first_row: dict[tuple[str, int, str], int] = {}
     if "source_row" in new.columns:
         rows = new.dropna(subset=["source_row"]).groupby(KEYS, as_index=False)["source_row"].min()
@@ -84,38 +146,40 @@ def plausibility(
                 strict=True,
             )
         }
-    before = in_basis_units(stored, library) if len(stored) else added.iloc[0:0]
-    found = []
-    for entity, year, kind, quantity in zip(
-        added["entity_id"].astype(str),
-        added["year"].astype(int),
-        added["activity_type"].astype(str),
-        added["quantity"].to_numpy(dtype=float),
-        strict=True,
-    ):
-        same = before[(before["entity_id"] == entity) & (before["activity_type"] == kind)]
-        others = same[same["year"] != year]
-        if others.empty or float(others["quantity"].max()) <= 0:
-            continue
-        ordered = others.sort_values("quantity", ascending=False, kind="stable")
-        top_quantity, top_year = float(ordered["quantity"].iloc[0]), int(ordered["year"].iloc[0])
-        already = same.loc[same["year"] == year, "quantity"].to_numpy(dtype=float).sum()
-        total = float(quantity) + float(already)
-        ratio = total / top_quantity
-        limit = rules.get(kind, rules["*"])
-        if ratio > limit:
-            unit = library.type_rows[kind]["basis_unit"]
-            found.append(
-                Diagnostic(
-                    "plausibility",
-                    f"{entity} {kind} {year}: {total:,.6g} {unit} is "
-                    f"{ratio:,.0f} times its largest other year ({top_quantity:,.6g} "
-                    f"{unit} in {top_year}; over {limit:g} times is implausible): a unit "
-                    "typed wrongly? If the growth is real, say why in the records' note",
-                    Severity.WARNING,
-                    file=file,
-                    row=first_row.get((entity, year, kind)),
-                    column="quantity",
-                )
-            )
-    return found
+    return [
+        Diagnostic(
+            "plausibility",
+            jump.message(),
+            Severity.WARNING,
+            file=file,
+            row=first_row.get((jump.entity_id, jump.year, jump.activity_type)),
+            column="quantity",
+        )
+        for jump in jumps(totals, before, library)
+    ]
+
+
+def history_findings(
+    stored: pd.DataFrame, library: FactorLibrary, years: Collection[int] | None = None
+) -> list[Finding]:
+    """The same rule over what a ledger holds (``esgledger check``): each year of ``years``
+    (all when None) against the entity's other years, as findings (rule ``plausibility``)."""
+    totals = in_basis_units(stored, library)
+    wanted = totals if years is None else totals[totals["year"].isin(list(years))]
+    return [
+        Finding(
+            rule="plausibility",
+            severity=Severity.WARNING,
+            metric_id=f"activity.{jump.activity_type}",
+            entity_id=jump.entity_id,
+            year=jump.year,
+            message=jump.message(),
+            figures=(
+                (f"activity.{jump.activity_type}:{jump.year}", jump.total),
+                (f"activity.{jump.activity_type}:{jump.top_year}", jump.top),
+            ),
+            difference=jump.total - jump.top,
+            tolerance=jump.limit,
+        )
+        for jump in jumps(wanted, totals, library)
+    ]

@@ -406,19 +406,17 @@ class Ledger(ReferenceData):
         return self._records(stmt, frames.ACTIVITY_FRAME)
 
     def activity_sums(
-        self, entity_ids: Sequence[str], activity_types: Sequence[str]
+        self, entity_ids: Sequence[str] | None = None, activity_types: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """``entity_id, year, activity_type, unit, quantity``: the stored activity summed per
-        key and unit, of the entities and activity types given."""
+        key and unit, of the entities and activity types given (None: all)."""
         columns = [ACTIVITY.c[c] for c in ("entity_id", "year", "activity_type", "unit")]
-        stmt = (
-            select(*columns, func.sum(ACTIVITY.c.quantity).label("quantity"))
-            .where(
-                ACTIVITY.c.entity_id.in_(list(entity_ids)),
-                ACTIVITY.c.activity_type.in_(list(activity_types)),
-            )
-            .group_by(*columns)
-        )
+        stmt = select(*columns, func.sum(ACTIVITY.c.quantity).label("quantity"))
+        if entity_ids is not None:
+            stmt = stmt.where(ACTIVITY.c.entity_id.in_(list(entity_ids)))
+        if activity_types is not None:
+            stmt = stmt.where(ACTIVITY.c.activity_type.in_(list(activity_types)))
+        stmt = stmt.group_by(*columns)
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
         return pd.DataFrame(
