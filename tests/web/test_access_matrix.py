@@ -451,6 +451,12 @@ GROUP_WIDE_ROUTES = frozenset(
         "GET /api/report/{year}/{lang}.{fmt}",
         "PUT /api/report/{year}/{lang}/narratives/{section_id}",
         "POST /report/{year}/{lang}/narratives/{section_id}",
+        # the company's targets (routes/targets.py)
+        "GET /targets",
+        "GET /api/targets",
+        "GET /targets.csv",
+        "POST /targets",
+        "POST /api/targets",
         # the carbon strategy: group aggregates (routes/strategy.py)
         *(
             f"GET {api}/strategy{page}"

@@ -15,6 +15,7 @@ from esgledger.web.routes import (
     report,
     requests,
     strategy,
+    targets,
 )
 
 #: Routes open without signing in: (method, path).
@@ -40,4 +41,5 @@ ROUTERS: list[APIRouter] = [
     report.router,
     assess.router,
     strategy.router,
+    targets.router,
 ]
