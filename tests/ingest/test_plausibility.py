@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.ingest.importer import import_file
@@ -85,3 +88,50 @@ def test_check_finds_the_same_jump_in_what_the_ledger_holds(ledger: Ledger, tmp_
     assert str(found).startswith("warning: 2025 S: S electricity 2025: 120,000 MWh is 1,200 times")
     # the earlier year is not implausible against the later one (it is far below, not above)
     assert [f.year for f in service.check(ledger, [2024]) if f.rule == "plausibility"] == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    history=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B"]),
+            st.integers(2020, 2025),
+            st.floats(min_value=0, max_value=1e6, allow_nan=False),
+        ),
+        max_size=12,
+    ),
+    totals=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B", "C"]),
+            st.integers(2020, 2026),
+            st.floats(min_value=0, max_value=1e9, allow_nan=False),
+        ),
+        max_size=6,
+        unique_by=lambda t: (t[0], t[1]),
+    ),
+)
+def test_the_rule_is_the_largest_other_year_times_ten(
+    history: list[tuple[str, int, float]], totals: list[tuple[str, int, float]]
+) -> None:
+    """The vectorised rule equals its definition: a key is flagged when its total is over 10
+    times the largest total of its entity and type in any other year (ties: the earlier)."""
+    from esgledger.checks.plausibility import jumps  # noqa: PLC0415
+    from esgledger.factors import load_library  # noqa: PLC0415
+
+    def frame(rows: list[tuple[str, int, float]]) -> pd.DataFrame:
+        data = pd.DataFrame(rows, columns=["entity_id", "year", "quantity"])
+        data["activity_type"] = "electricity"
+        return data.groupby(["entity_id", "year", "activity_type"], as_index=False).sum()
+
+    past, now = frame(history), frame(totals)
+    expected = set()
+    for entity, year, total in zip(now["entity_id"], now["year"], now["quantity"], strict=True):
+        others = past[(past["entity_id"] == entity) & (past["year"] != year)]
+        if others.empty:
+            continue
+        top = float(others["quantity"].max())
+        top_year = int(others.loc[others["quantity"] == top, "year"].min())
+        if top > 0 and total / top > 10:
+            expected.add((entity, int(year), top, top_year))
+    found = {(j.entity_id, j.year, j.top, j.top_year) for j in jumps(now, past, load_library())}
+    assert found == expected

@@ -96,30 +96,51 @@ class Jump:
 
 def jumps(totals: pd.DataFrame, history: pd.DataFrame, library: FactorLibrary) -> list[Jump]:
     """The keys of ``totals`` (``entity_id, year, activity_type, quantity`` in basis units)
-    above their rule's ratio times the largest other year of ``history`` (same columns)."""
+    above their rule's ratio times the largest other year of ``history`` (same columns).
+
+    Vectorised: per entity and type, the two largest years of the history; a key's largest
+    other year is the first of them unless that is its own year, then the second."""
     rules = load_plausibility()
-    found = []
-    for entity, year, kind, total in zip(
-        totals["entity_id"].astype(str),
-        totals["year"].astype(int),
-        totals["activity_type"].astype(str),
-        totals["quantity"].to_numpy(dtype=float),
-        strict=True,
-    ):
-        others = history[
-            (history["entity_id"] == entity)
-            & (history["activity_type"] == kind)
-            & (history["year"] != year)
-        ]
-        if others.empty:
-            continue
-        ordered = others.sort_values("quantity", ascending=False, kind="stable")
-        top, top_year = float(ordered["quantity"].iloc[0]), int(ordered["year"].iloc[0])
-        limit = rules.get(kind, rules["*"])
-        if top > 0 and total / top > limit:
-            unit = str(library.type_rows[kind]["basis_unit"])
-            found.append(Jump(entity, year, kind, total, top, top_year, total / top, limit, unit))
-    return found
+    pair = ["entity_id", "activity_type"]
+    ranked = history.sort_values(["quantity", "year"], ascending=[False, True], kind="stable")
+    ranked = ranked.assign(rank=ranked.groupby(pair).cumcount())
+    tops = [
+        ranked.loc[ranked["rank"] == n, [*pair, "year", "quantity"]].rename(
+            columns={"year": f"year{n}", "quantity": f"top{n}"}
+        )
+        for n in (0, 1)
+    ]
+    merged = totals.merge(tops[0], on=pair, how="left").merge(tops[1], on=pair, how="left")
+    own = merged["year0"] == merged["year"]
+    merged["top"] = merged["top1"].where(own, merged["top0"])
+    merged["top_year"] = merged["year1"].where(own, merged["year0"])
+    merged["limit"] = merged["activity_type"].map(lambda k: rules.get(str(k), rules["*"]))
+    valid = merged["top"].notna() & (merged["top"] > 0)
+    merged = merged[valid]
+    merged = merged[merged["quantity"] / merged["top"] > merged["limit"]]
+    return [
+        Jump(
+            str(entity),
+            int(year),
+            str(kind),
+            float(total),
+            float(top),
+            int(top_year),
+            float(total) / float(top),
+            float(limit),
+            str(library.type_rows[str(kind)]["basis_unit"]),
+        )
+        for entity, year, kind, total, top, top_year, limit in zip(
+            merged["entity_id"],
+            merged["year"],
+            merged["activity_type"],
+            merged["quantity"],
+            merged["top"],
+            merged["top_year"],
+            merged["limit"],
+            strict=True,
+        )
+    ]
 
 
 def plausibility(
