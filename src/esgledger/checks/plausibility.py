@@ -114,7 +114,8 @@ def jumps(totals: pd.DataFrame, history: pd.DataFrame, library: FactorLibrary) -
     own = merged["year0"] == merged["year"]
     merged["top"] = merged["top1"].where(own, merged["top0"])
     merged["top_year"] = merged["year1"].where(own, merged["year0"])
-    merged["limit"] = merged["activity_type"].map(lambda k: rules.get(str(k), rules["*"]))
+    # a list, not Series.map: on Arrow-backed text (the stored frames) map keeps a text dtype
+    merged["limit"] = [float(rules.get(str(k), rules["*"])) for k in merged["activity_type"]]
     valid = merged["top"].notna() & (merged["top"] > 0)
     merged = merged[valid]
     merged = merged[merged["quantity"] / merged["top"] > merged["limit"]]
