@@ -187,19 +187,18 @@ def market_based_scope2(
         for region, mwh_region, n in use:
             part = remaining * (mwh_region / total_use) if total_use else 0.0
             ef_location, location_id = location_ef[(entity, year, _region_key(region))]
-            found = (
-                None
-                if location_id.startswith("override:") or not residual_key
-                else _residual(library, residual_key, region, year, settings, cache)
+            why = (
+                "user override used as residual"
+                if location_id.startswith("override:")
+                else f"grid series {settings.grid_series} has no residual mix: its "
+                "grid-average factor stands in"
+                if not residual_key
+                else None
             )
+            found = None if why else _residual(library, residual_key, region, year, settings, cache)
             if found is None:
-                why = (
-                    "user override used as residual"
-                    if location_id.startswith("override:")
-                    else f"grid series {settings.grid_series} has no residual mix: its "
-                    "grid-average factor stands in"
-                    if not residual_key
-                    else f"no residual mix ({residual_key}) for this region and year: the "
+                why = why or (
+                    f"no residual mix ({residual_key}) for this region and year: the "
                     "grid-average factor stands in"
                 )
                 fallbacks.setdefault((year, location_id, why), []).append(str(region))

@@ -46,6 +46,7 @@ __all__ = [
     "pathway_from_inventory",
     "peak_decline",
     "progress",
+    "unmarked",
 ]
 
 Ambition = Literal["1.5C", "wb2c"]
@@ -103,11 +104,17 @@ class Milestones:
     pathway's progress is measured from."""
 
 
+def unmarked(targets: Sequence[Target]) -> list[str]:
+    """The climate milestones (peak, neutrality, net zero) no target marks."""
+    marked = {t.milestone for t in targets}
+    return [m for m in MILESTONES if m not in marked]
+
+
 def milestones(targets: Sequence[Target]) -> Milestones:
     """Peak, neutrality and net-zero years: the deadlines of the targets that mark them (the
     ``milestone`` column of the company's targets); ValueError naming what is not marked."""
     by_mark = {t.milestone: t for t in targets if t.milestone}
-    lacking = [m for m in MILESTONES if m not in by_mark]
+    lacking = unmarked(targets)
     if lacking:
         raise ValueError(
             f"no target marks the milestone {', '.join(lacking)}: expected the targets' "

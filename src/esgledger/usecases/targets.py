@@ -24,7 +24,6 @@ from esgledger import audit
 from esgledger.auth.accounts import Principal
 from esgledger.book import Source, book_of
 from esgledger.checks.targets import (
-    MILESTONES,
     NO_TARGETS,
     Target,
     parse_target_rows,
@@ -36,7 +35,7 @@ from esgledger.store import periods
 from esgledger.store import targets as stored
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import write_transaction
-from esgledger.strategy.pathways import Milestones, milestones
+from esgledger.strategy.pathways import Milestones, milestones, unmarked
 from esgledger.usecases.reference import LockedPeriodChange, require_group_editor
 
 __all__ = [
@@ -106,8 +105,7 @@ def ledger_milestones(source: Source) -> Milestones:
     """The climate milestones marked among the ledger's targets;
     :class:`MilestonesMissingError` when any of peak, neutrality and net zero is not marked."""
     found, _ = ledger_targets(source)
-    marked = {t.milestone for t in found}
-    lacking = [m for m in MILESTONES if m not in marked]
+    lacking = unmarked(found)
     if lacking:
         raise MilestonesMissingError(lacking, len(found))
     return milestones(found)
