@@ -16,7 +16,12 @@ from esgledger.store.ledger import Ledger
 MIGRATION = importlib.import_module("esgledger.store.migrations.versions.0010_data_version")
 LATER = importlib.import_module("esgledger.store.migrations.versions.0013_collection_unversioned")
 TARGETS = importlib.import_module("esgledger.store.migrations.versions.0014_targets")
-VERSIONED = (set(MIGRATION.VERSIONED) - set(LATER.UNVERSIONED)) | set(TARGETS.VERSIONED)
+FUEL = importlib.import_module("esgledger.store.migrations.versions.0015_fuel_property")
+VERSIONED = (
+    (set(MIGRATION.VERSIONED) - set(LATER.UNVERSIONED))
+    | set(TARGETS.VERSIONED)
+    | set(FUEL.VERSIONED)
+)
 
 UNVERSIONED = {
     # written only with their import_batch row, whose trigger moves the version

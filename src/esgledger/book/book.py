@@ -116,6 +116,7 @@ class Book:
             direct=self.ledger.direct_frame(wanted),
             parameters=self.ledger.parameters(),
             overrides=self.ledger.overrides(),
+            fuel_properties=self.ledger.fuel_properties(),
         )
 
     def _records(self, years: tuple[int, ...] | None) -> pd.DataFrame:

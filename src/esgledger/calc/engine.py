@@ -28,6 +28,7 @@ from esgledger.calc.market import market_based_scope2
 from esgledger.calc.normalise import conversions, lookup, parameter_table
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.domain.organisation import Organisation
+from esgledger.factors.fuel_properties import FuelProperties
 from esgledger.factors.library import FactorLibrary
 from esgledger.factors.resolve import CalcSettings, resolve_factors
 from esgledger.units import UnitError, conversion_factor
@@ -100,6 +101,7 @@ class InventoryInput:
     )
     overrides: pd.DataFrame = field(default_factory=pd.DataFrame)
     instruments: pd.DataFrame | None = None  # split from records when None
+    fuel_properties: pd.DataFrame = field(default_factory=pd.DataFrame)  # measured NCV...
 
 
 @dataclass(frozen=True)
@@ -213,22 +215,27 @@ class InventoryResult:
             rows = rows[rows["entity_id"] == entity_id]
         if rows.empty:
             return None
-        per_unit = rows.groupby("unit", sort=True)["quantity"].sum()
+        per_unit = rows.groupby(["entity_id", "unit"], sort=True, as_index=False)["quantity"].sum()
         return float(
             sum(
-                q * self._unit_factor(activity_type, str(u), unit, year)
-                for u, q in per_unit.items()
+                q * self._unit_factor(activity_type, str(u), unit, year, str(e))
+                for e, u, q in per_unit.itertuples(index=False)
             )
         )
 
-    def _unit_factor(self, activity_type: str, unit: str, target: str, year: int) -> float:
-        """The factor from ``unit`` to ``target`` for records of a type and year."""
+    def _unit_factor(
+        self, activity_type: str, unit: str, target: str, year: int, entity_id: str
+    ) -> float:
+        """The factor from ``unit`` to ``target`` for an entity's records of a type and year
+        (the entity's own route where its measured fuel properties give it one)."""
         try:
             return conversion_factor(unit, target)
         except UnitError:
             pass
         c = self.conversions
         known = c[(c["activity_type"] == activity_type) & (c["year"] == year)]
+        own = known["prop_entity"] == entity_id
+        known = known[own] if own.any() else known[known["prop_entity"].isna()]
         to_basis = dict(zip(known["unit"], known["factor"], strict=True))
         if unit in to_basis:  # unit -> basis, then basis -> target through a unit of target's kind
             for other, factor in to_basis.items():
@@ -272,9 +279,10 @@ EMISSION_SQL = """
                g.gwp, b.share
         FROM agg a
         JOIN conv c ON a.activity_type = c.activity_type AND a.unit = c.unit
-             AND a.year = c.year
+             AND a.year = c.year AND a.prop_entity IS NOT DISTINCT FROM c.prop_entity
         JOIN resolved f ON a.activity_type = f.activity_type
              AND a.region IS NOT DISTINCT FROM f.region AND a.year = f.year
+             AND a.prop_entity IS NOT DISTINCT FROM f.prop_entity
         JOIN types t ON a.activity_type = t.activity_type
         JOIN shares b ON a.entity_id = b.entity_id
         LEFT JOIN gwp g ON f.gas = g.gas
@@ -287,6 +295,7 @@ ENERGY_SQL = """
            sum(a.quantity * c.factor) AS quantity_gross, sum(a.n_records) AS n_records
     FROM agg a
     JOIN conv c ON a.activity_type = c.activity_type AND a.unit = c.unit AND a.year = c.year
+         AND a.prop_entity IS NOT DISTINCT FROM c.prop_entity
     WHERE a.activity_type IN (SELECT activity_type FROM energy_types)
     GROUP BY ALL
 """
@@ -317,6 +326,25 @@ def _tce_coefficients(library: FactorLibrary, settings: CalcSettings) -> pd.Data
     return pd.DataFrame(rows, columns=["activity_type", "coef_id", "coef_kgce_per_basis"])
 
 
+def _measured_coefficients(energy: pd.DataFrame, props: FuelProperties) -> pd.DataFrame:
+    """The energy lines with the standard-coal coefficient of a fuel's stated coefficient or
+    measured NCV where the ledger holds one for the line's entity and year
+    (:meth:`FuelProperties.tce`); the library's GB/T 2589 coefficient elsewhere."""
+    if not props or energy.empty:
+        return energy
+    out = energy.copy()
+    keys = out[["activity_type", "entity_id", "year"]].drop_duplicates()
+    for name, entity, year in keys.itertuples(index=False):
+        found = props.tce(str(name), str(entity), int(year))
+        if found is None:
+            continue
+        value, row = found
+        rows = (out["activity_type"] == name) & (out["entity_id"] == entity) & (out["year"] == year)
+        out.loc[rows, "coef_kgce_per_basis"] = value
+        out.loc[rows, "coef_id"] = f"fuelprop:{row.row_id}"
+    return out
+
+
 def _energy_unit_to_mwh(unit: str) -> float | None:
     try:
         return conversion_factor(unit, "MWh")
@@ -330,10 +358,14 @@ def _finish_energy(
     library: FactorLibrary,
     boundary: pd.DataFrame,
     parameters: pd.DataFrame,
+    props: FuelProperties,
 ) -> pd.DataFrame:
     """tce (当量值), tce on the primary-energy basis (等价值) and MWh per energy line."""
-    energy = raw.merge(coefs, on="activity_type").merge(
-        boundary[["entity_id", "share"]], on="entity_id"
+    energy = _measured_coefficients(
+        raw.merge(coefs, on="activity_type").merge(
+            boundary[["entity_id", "share"]], on="entity_id"
+        ),
+        props,
     )
     energy["basis_unit"] = energy["activity_type"].map(library.activity_types["basis_unit"])
     energy["tce_gross"] = energy["quantity_gross"] * energy["coef_kgce_per_basis"] / 1000.0
@@ -436,6 +468,24 @@ def _unknown(
     ]
 
 
+def _flag_measured(con: duckdb.DuckDBPyConnection, props: FuelProperties) -> None:
+    """Table ``measured_keys``: the (activity type, entity, year) of the scan that an entity's
+    own measured fuel property covers. Their records are calculated apart (``prop_entity``);
+    every other record reads the group's properties or the library's."""
+    con.execute(
+        "CREATE TEMP TABLE measured (activity_type VARCHAR, entity_id VARCHAR, year BIGINT)"
+    )
+    keys = props.entity_keys()
+    if keys:
+        con.executemany("INSERT INTO measured VALUES (?, ?, ?)", keys)
+    con.execute("""
+        CREATE TEMP TABLE measured_keys AS
+        SELECT DISTINCT s.activity_type, s.entity_id, s.year FROM scan s
+        JOIN measured m ON m.activity_type = s.activity_type AND m.entity_id = s.entity_id
+             AND (m.year IS NULL OR m.year = s.year)
+    """)
+
+
 def _relational_stage(
     records: pd.DataFrame,
     boundary: pd.DataFrame,
@@ -443,6 +493,7 @@ def _relational_stage(
     settings: CalcSettings,
     data: InventoryInput,
     coefs: pd.DataFrame,
+    props: FuelProperties,
 ) -> Stage:
     """One scan of the record table, then joins of its aggregate to the factor tables.
 
@@ -486,28 +537,34 @@ def _relational_stage(
         )
         problems = _unknown(con, "activity_type", "types", "activity type")
         problems += _unknown(con, "entity_id", "ents", "entity")
+        _flag_measured(con, props)
         con.execute("""
             CREATE TEMP TABLE agg AS
             SELECT s.entity_id, s.year, s.month, s.activity_type, s.unit,
-                   coalesce(s.region, e.region) AS region,
+                   coalesce(s.region, e.region) AS region, p.entity_id AS prop_entity,
                    sum(s.quantity) AS quantity, sum(s.n_records) AS n_records
             FROM scan s JOIN ents e USING (entity_id) JOIN types t USING (activity_type)
+            LEFT JOIN measured_keys p ON p.activity_type = s.activity_type
+                 AND p.entity_id = s.entity_id AND p.year = s.year
             WHERE t.method <> 'instrument'
             GROUP BY ALL
         """)
         unit_keys = _fetch(
             con,
-            "SELECT activity_type, unit, year, sum(n_records) AS n_records "
+            "SELECT activity_type, unit, year, prop_entity, sum(n_records) AS n_records "
             "FROM agg GROUP BY ALL ORDER BY ALL",
         )
-        conv, found = conversions(unit_keys, library, data.parameters)
+        conv, found = conversions(unit_keys, library, data.parameters, props)
         problems += found
-        keys = _fetch(con, "SELECT DISTINCT activity_type, region, year FROM agg ORDER BY ALL")
-        resolved, found = resolve_factors(keys, library, settings, data.overrides)
+        keys = _fetch(
+            con, "SELECT DISTINCT activity_type, region, year, prop_entity FROM agg ORDER BY ALL"
+        )
+        resolved, found = resolve_factors(keys, library, settings, data.overrides, props)
         problems += found
         con.register("conv", conv)
         con.register(
-            "resolved", resolved[["activity_type", "region", "year", "gas", "ef", "factor_id"]]
+            "resolved",
+            resolved[["activity_type", "region", "year", "prop_entity", "gas", "ef", "factor_id"]],
         )
         con.register("energy_types", coefs[["activity_type"]])
         lines = _fetch(con, EMISSION_SQL)
@@ -570,7 +627,8 @@ def compute_inventory(
     diagnostics: list[Diagnostic] = list(settings.validate(library))
     boundary = boundary_table(data.organisation, settings)
     coefs = _tce_coefficients(library, settings)
-    stage = _relational_stage(data.records, boundary, library, settings, data, coefs)
+    props = FuelProperties(data.fuel_properties, library)
+    stage = _relational_stage(data.records, boundary, library, settings, data, coefs, props)
     diagnostics += stage.diagnostics
     lines, problems = on_basis(stage.lines, settings)
     diagnostics += problems
@@ -581,7 +639,7 @@ def compute_inventory(
     direct = _direct_lines(data.direct, settings.years)
     consolidated, problems = _consolidate(lines, [market, direct], boundary, settings)
     diagnostics += problems
-    energy = _finish_energy(stage.energy, coefs, library, boundary, data.parameters)
+    energy = _finish_energy(stage.energy, coefs, library, boundary, data.parameters, props)
     activity = stage.activity.merge(boundary[["entity_id", "share"]], on="entity_id")
     activity["quantity"] = activity["quantity_gross"] * activity["share"]
     return InventoryResult(

@@ -7,15 +7,17 @@ factors needs an exchange-rate parameter; both are user-supplied, year-keyed par
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from esgledger.domain.diagnostics import Diagnostic
+from esgledger.factors.fuel_properties import FuelProperties, library_defaults
 from esgledger.factors.library import FactorLibrary
 from esgledger.units import UnitError, conversion_factor, parse_unit
 
-CONVERSION_COLUMNS = ["activity_type", "unit", "year", "factor", "route"]
+CONVERSION_COLUMNS = ["activity_type", "unit", "year", "prop_entity", "factor", "route"]
 
 
 Parameters = dict[tuple[str, int | None], tuple[float, str]]
@@ -83,43 +85,127 @@ def _fx_route(unit: str, year: int, parameters: Parameters) -> tuple[float, str]
     return conversion_factor(unit, "CNY") / rate, f"{unit} -> CNY / {rate:g} CNY per USD"
 
 
+def _energy_route(
+    library: FactorLibrary,
+    name: str,
+    unit: str,
+    year: int,
+    entity: str | None,
+    props: FuelProperties | None,
+) -> tuple[float, str]:
+    """A fuel recorded in an energy unit (GJ, MWh, kWh: the HKEX guide asks for kWh) to its
+    basis unit through its NCV: the measured one of the entity and year where stored, else the
+    library's (the same NCV its CO2 and standard coal are calculated with)."""
+    basis = str(library.type_rows[name]["basis_unit"])
+    found = props.get(name, entity, year, "ncv") if props else None
+    if found is not None:
+        ncv, source = found.value, f"measured NCV {found.entered} ({found.scope})"
+    else:
+        ncv = library_defaults(library, name)["ncv"]
+        source = f"NCV {ncv:g} GJ/{basis} ({library.type_rows[name]['emission_key']})"
+    return conversion_factor(unit, "GJ") / ncv, f"{unit} -> GJ / {source} -> {basis}"
+
+
+STEAM_RETURN_KJ_PER_KG = 83.74
+"""Enthalpy of the condensate returned (water at 20 °C), the reference of the MEE guidelines'
+steam formula: heat = mass x (enthalpy - 83.74 kJ/kg) x 10^-3 GJ/t."""
+
+
+def _steam_route(unit: str, basis: str, year: int, parameters: Parameters) -> tuple[float, str]:
+    """Steam in tonnes to heat (GJ), with the steam's enthalpy of the year (parameter
+    ``enthalpy.steam`` in kJ/kg, read from the steam tables at its temperature and pressure)."""
+    found = lookup(parameters, "enthalpy.steam", year)
+    if found is None:
+        raise UnitError(
+            f"steam in {unit!r} needs its enthalpy: set parameter enthalpy.steam (kJ/kg, from "
+            f"the steam tables at its temperature and pressure) for {year}"
+        )
+    value, enthalpy_unit = found
+    kj_per_kg = value * conversion_factor(enthalpy_unit, "kJ/kg")
+    gj_per_t = (kj_per_kg - STEAM_RETURN_KJ_PER_KG) * 1e-3
+    factor = conversion_factor(unit, "t") * gj_per_t * conversion_factor("GJ", basis)
+    route = (
+        f"{unit} steam -> t x (enthalpy {kj_per_kg:g} - {STEAM_RETURN_KJ_PER_KG:g}) kJ/kg "
+        f"x 1e-3 -> {basis}"
+    )
+    return factor, route
+
+
+def _route(
+    library: FactorLibrary,
+    key: Mapping[Any, Any],
+    table: Parameters,
+    props: FuelProperties | None,
+) -> tuple[float, str]:
+    """The factor and route of one (activity type, unit, year, entity) to the basis unit."""
+    name, unit, year = str(key["activity_type"]), str(key["unit"]), int(key["year"])
+    at = library.type_rows[name]
+    basis = str(at["basis_unit"])
+    source = parse_unit(unit).dimensionality
+    target = parse_unit(basis).dimensionality
+    if source == target:
+        return conversion_factor(unit, basis), f"{unit} -> {basis}"
+    if source == parse_unit("L").dimensionality and at["density_fuel"]:
+        return _density_route(library, name, at, unit, year, table)
+    if basis == "USD" and source == parse_unit("CNY").dimensionality:
+        return _fx_route(unit, year, table)
+    if at["method"] == "combustion" and source == parse_unit("GJ").dimensionality:
+        entity = key.get("prop_entity")
+        return _energy_route(
+            library, name, unit, year, None if _blank(entity) else str(entity), props
+        )
+    if at["method"] == "heat" and source == parse_unit("t").dimensionality:
+        return _steam_route(unit, basis, year, table)
+    return conversion_factor(unit, basis), ""  # raises, naming both dimensions
+
+
+def _blank(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value))
+
+
 def conversions(
-    keys: pd.DataFrame, library: FactorLibrary, parameters: pd.DataFrame
+    keys: pd.DataFrame,
+    library: FactorLibrary,
+    parameters: pd.DataFrame,
+    props: FuelProperties | None = None,
 ) -> tuple[pd.DataFrame, list[Diagnostic]]:
-    """Conversion table for distinct (activity_type, unit, year) keys with their record count."""
+    """Conversion table for distinct (activity_type, unit, year[, prop_entity]) keys with their
+    record count; ``prop_entity`` names the entity whose measured fuel properties route its
+    records (NULL: the group's)."""
     rows: list[dict[str, Any]] = []
     problems: list[Diagnostic] = []
-    volume = parse_unit("L").dimensionality
-    money = parse_unit("CNY").dimensionality
     counted = keys if "n_records" in keys.columns else keys.assign(n_records=1)
+    if "prop_entity" not in counted.columns:
+        counted = counted.assign(prop_entity=None)
     distinct = pd.DataFrame(
-        counted.groupby(["activity_type", "unit", "year"], as_index=False, sort=True)[
-            "n_records"
-        ].sum()
+        counted.groupby(
+            ["activity_type", "unit", "year", "prop_entity"],
+            as_index=False,
+            sort=True,
+            dropna=False,
+        )["n_records"].sum()
     )
     table = parameter_table(parameters)
     for key in distinct.to_dict("records"):
         name, unit, year = str(key["activity_type"]), str(key["unit"]), int(key["year"])
-        at = library.type_rows[name]
-        basis = str(at["basis_unit"])
         try:
-            source = parse_unit(unit)
-            target = parse_unit(basis)
-            if source.dimensionality == target.dimensionality:
-                factor, route = conversion_factor(unit, basis), f"{unit} -> {basis}"
-            elif source.dimensionality == volume and at["density_fuel"]:
-                factor, route = _density_route(library, name, at, unit, year, table)
-            elif basis == "USD" and source.dimensionality == money:
-                factor, route = _fx_route(unit, year, table)
-            else:
-                factor, route = conversion_factor(unit, basis), ""  # raises with both dimensions
+            factor, route = _route(library, key, table, props)
         except UnitError as exc:
             count = int(key["n_records"])
             problems.append(Diagnostic("unit", f"{name} {year}: {exc} ({count} records)"))
             continue
+        entity = None if _blank(key["prop_entity"]) else str(key["prop_entity"])
         rows.append(
-            {"activity_type": name, "unit": unit, "year": year, "factor": factor, "route": route}
+            {
+                "activity_type": name,
+                "unit": unit,
+                "year": year,
+                "prop_entity": entity,
+                "factor": factor,
+                "route": route,
+            }
         )
     frame = pd.DataFrame(rows, columns=CONVERSION_COLUMNS)
     frame["year"] = frame["year"].astype("int64")
+    frame["prop_entity"] = frame["prop_entity"].astype("object")
     return frame, problems

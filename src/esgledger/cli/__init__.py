@@ -5,6 +5,7 @@ from esgledger.cli.app import app
 from esgledger.cli.assess import register as _register_assess
 from esgledger.cli.backup import register as _register_backup
 from esgledger.cli.carbon import register as _register_carbon
+from esgledger.cli.fuel import register as _register_fuel
 from esgledger.cli.platform import register as _register_platform
 from esgledger.cli.report import register as _register_report
 from esgledger.cli.strategy import register as _register_strategy
@@ -18,6 +19,7 @@ _register_assess(app)
 _register_carbon(app)
 _register_strategy(app)
 _register_targets(app)
+_register_fuel(app)
 
 
 def main() -> None:

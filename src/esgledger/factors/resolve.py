@@ -20,6 +20,12 @@ import pandas as pd
 
 from esgledger.domain.diagnostics import Diagnostic, Severity
 from esgledger.domain.model import ConsolidationApproach
+from esgledger.factors.fuel_properties import (
+    FuelProperties,
+    Measured,
+    library_defaults,
+    measured_id,
+)
 from esgledger.factors.library import Candidate, FactorLibrary, ef_to_tonnes_per
 from esgledger.units import conversion_factor
 
@@ -29,6 +35,7 @@ RESOLVED_COLUMNS = [
     "activity_type",
     "region",
     "year",
+    "prop_entity",
     "gas",
     "ef",
     "factor_id",
@@ -217,38 +224,47 @@ def _row(
     }
 
 
+def _measured_text(prop: str, found: Measured) -> str:
+    return f"{prop} {found.entered}, {found.scope}, row {found.row_id}"
+
+
 def _combustion(
     library: FactorLibrary,
     at: Mapping[str, Any],
     name: str,
-    region: str | None,
     year: int,
     settings: CalcSettings,
+    measured: tuple[dict[str, float], dict[str, Measured]] | None = None,
 ) -> list[dict[str, Any]]:
+    """CO2 from NCV x carbon content x oxidation x 44/12, CH4 and N2O per TJ of the NCV: the
+    library's defaults, or the measured properties of ``measured`` (values, rows used)."""
     cn = library.fuel_rows[at["emission_key"]]
-    ncv_unit = cn["ncv_unit"].removeprefix("GJ/")
-    ncv = float(cn["ncv"]) * conversion_factor(at["basis_unit"], ncv_unit)  # GJ per basis unit
-    cc, of = float(cn["carbon_content"]), float(cn["oxidation_rate"])
+    values, used = measured if measured is not None else (library_defaults(library, name), {})
+    ncv, cc, of = values["ncv"], values["carbon_content"], values["oxidation_rate"]
     co2 = ncv * cc * of * C_TO_CO2
+    basis = at["basis_unit"]
+    formula = f"AD[{basis}] x NCV {ncv:g} GJ/{basis} x CC {cc:g} tC/GJ x OF {of:g} x 44/12"
+    if used:
+        formula += " (measured: " + "; ".join(_measured_text(p, m) for p, m in used.items()) + ")"
     rows = [
         _row(
             name,
-            region,
+            None,
             year,
             "CO2",
             co2,
-            cn["param_id"],
+            measured_id(list(used.values())) if used else cn["param_id"],
             at["emission_key"],
             None,
             "CN",
-            cn["source"],
-            cn["edition"],
-            cn["verification"],
-            f"AD[{at['basis_unit']}] x NCV {ncv:g} GJ/{at['basis_unit']} x CC {cc:g} tC/GJ"
-            f" x OF {of:g} x 44/12",
+            "; ".join(dict.fromkeys(m.source for m in used.values())) if used else cn["source"],
+            "company-measured (GB/T 32150)" if used else cn["edition"],
+            "company-measured" if used else cn["verification"],
+            formula,
             "",
         )
     ]
+    ncv_row = used.get("ncv")
     if at["ch4n2o_key"]:
         ipcc = library.fuel_rows[at["ch4n2o_key"]]
         for gas, column in ((settings.ch4_gas(), "ch4_kg_per_tj"), ("N2O", "n2o_kg_per_tj")):
@@ -256,19 +272,19 @@ def _combustion(
             rows.append(
                 _row(
                     name,
-                    region,
+                    None,
                     year,
                     gas,
                     ncv * 1e-3 * per_tj * 1e-3,
-                    ipcc["param_id"],
+                    f"{measured_id([ncv_row])}/{ipcc['param_id']}" if ncv_row else ipcc["param_id"],
                     at["ch4n2o_key"],
                     None,
                     "GLOBAL",
                     ipcc["source"],
                     ipcc["edition"],
                     ipcc["verification"],
-                    f"AD[{at['basis_unit']}] x NCV {ncv:g} GJ x 1e-3 TJ/GJ x {per_tj:g} kg/TJ"
-                    " x 1e-3",
+                    f"AD[{basis}] x NCV {ncv:g} GJ x 1e-3 TJ/GJ x {per_tj:g} kg/TJ x 1e-3"
+                    + (f" (measured: {_measured_text('ncv', ncv_row)})" if ncv_row else ""),
                     "",
                 )
             )
@@ -424,26 +440,33 @@ def _without_region(fallback: str, region: str | None) -> str:
 def _library_rows(
     library: FactorLibrary,
     at: Mapping[str, Any],
-    name: str,
-    region: str | None,
-    year: int,
+    key: tuple[str, str | None, int, str | None],
     settings: CalcSettings,
-    invariant: dict[tuple[str, int], list[dict[str, Any]]],
+    props: FuelProperties,
+    invariant: dict[tuple[str, int, str | None], list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
-    """The library's factor rows of a key (``invariant`` memoises the methods blind to
-    region)."""
+    """The factor rows of a key (activity type, region, year, entity of its measured fuel
+    properties): the library's, or a fuel's measured properties (``invariant`` memoises the
+    methods blind to region)."""
+    name, region, year, prop_entity = key
     method = at["method"]
     if method not in ("combustion", "heat", "gwp"):
-        return _by_factor_key(library, at, name, region, year, settings)
-    if (name, year) not in invariant:
-        invariant[(name, year)] = (
-            _combustion(library, at, name, None, year, settings)
-            if method == "combustion"
-            else _heat(library, at, name, None, year)
-            if method == "heat"
-            else _gwp_mass(at, name, None, year)
-        )
-    return [{**row, "region": region} for row in invariant[(name, year)]]
+        rows = _by_factor_key(library, at, name, region, year, settings)
+        return [{**row, "prop_entity": prop_entity} for row in rows]
+    memo = (name, year, prop_entity)
+    if memo not in invariant:
+        if method == "combustion":
+            measured = (
+                props.combustion(name, prop_entity, year, library_defaults(library, name))
+                if props
+                else None
+            )
+            invariant[memo] = _combustion(library, at, name, year, settings, measured)
+        elif method == "heat":
+            invariant[memo] = _heat(library, at, name, None, year)
+        else:
+            invariant[memo] = _gwp_mass(at, name, None, year)
+    return [{**row, "region": region, "prop_entity": prop_entity} for row in invariant[memo]]
 
 
 def _override_notes(
@@ -500,58 +523,101 @@ def _missing(
     return Diagnostic("factor-missing", f"{text}; add a factor override", Severity.ERROR)
 
 
+def _measured_notes(rows: list[dict[str, Any]], replaced: list[dict[str, Any]]) -> list[str]:
+    """What is said of the measured properties of a key: the rows used, and those an override
+    of the same gas makes unused for CO2."""
+    notes = []
+    for row in rows:
+        if str(row["factor_id"]).startswith("fuelprop:") and row["gas"] == "CO2":
+            notes.append(
+                f"measured properties {row['factor_id'].removeprefix('fuelprop:')} "
+                f"used: {row['formula']}"
+            )
+    for row in replaced:
+        if str(row["factor_id"]).startswith("fuelprop:"):
+            notes.append(
+                f"measured properties {row['factor_id'].removeprefix('fuelprop:')} not used for "
+                f"{row['gas']}: a factor override of the gas replaces them (energy still uses "
+                "the measured NCV)"
+            )
+    return notes
+
+
 def resolve_factors(
     keys: pd.DataFrame,
     library: FactorLibrary,
     settings: CalcSettings,
     overrides: pd.DataFrame | None = None,
+    props: FuelProperties | None = None,
 ) -> tuple[pd.DataFrame, list[Diagnostic]]:
-    """Resolve every distinct (activity_type, region, year) of ``keys``.
+    """Resolve every distinct (activity_type, region, year[, prop_entity]) of ``keys``.
 
     Returns one row per key and gas with ``ef`` in tonnes of gas per basis unit, and the
     diagnostics: a warning for each fallback, override used or override unused, an error for
-    a key with no factor. An override replaces the library factor of the gases it names only
-    (:func:`_overridden`).
+    a key with no factor, a note for measured fuel properties used. An override replaces the
+    library factor of the gases it names only (:func:`_overridden`); a combustion key of an
+    entity with measured fuel properties (``prop_entity``) is calculated with them.
     """
     rows: list[dict[str, Any]] = []
     diagnostics: list[Diagnostic] = []
     fallbacks: dict[tuple[str, int, str, str], list[str]] = {}
-    distinct = keys[["activity_type", "region", "year"]].drop_duplicates()
-    invariant: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    columns = ["activity_type", "region", "year", "prop_entity"]
+    distinct = (keys if "prop_entity" in keys.columns else keys.assign(prop_entity=None))[
+        columns
+    ].drop_duplicates()
+    invariant: dict[tuple[str, int, str | None], list[dict[str, Any]]] = {}
+    measured: dict[tuple[str, int, str], list[str]] = {}
     user = overrides if overrides is not None else pd.DataFrame()
     overridden_types = set(user["activity_type"]) if not user.empty else set()
     overridden: dict[tuple[str, int, str], list[str]] = {}
     used: set[str] = set()
-    for name, region_value, year_value in distinct.itertuples(index=False):
+    found_props = props if props is not None else FuelProperties(None, library)
+    for name, region_value, year_value, entity_value in distinct.itertuples(index=False):
         region = None if pd.isna(region_value) else str(region_value)
+        prop_entity = None if pd.isna(entity_value) else str(entity_value)
         year = int(year_value)
         at = library.type_rows[str(name)]
         if at["method"] == "instrument":
             continue  # contractual instruments act only in market-based scope 2
-        found = _library_rows(library, at, name, region, year, settings, invariant)
+        key = (str(name), region, year, prop_entity)
+        found = _library_rows(library, at, key, settings, found_props, invariant)
+        replaced: list[dict[str, Any]] = []
         if name in overridden_types:
-            users = _override_rows(user, at, name, region, year)
+            users = [
+                {**o, "prop_entity": prop_entity}
+                for o in _override_rows(user, at, name, region, year)
+            ]
             found, replaced = _overridden(found, users)
             for o in users:
                 used.add(str(o["factor_id"]))
                 gone = ", ".join(sorted({str(r["gas"]) for r in replaced})) or "no library factor"
                 label = f"{o['factor_id']} {o['gas']} ({o['source']}; replaces {gone})"
                 overridden.setdefault((name, year, label), []).append(region or "-")
+        for note in _measured_notes(found, replaced):
+            measured.setdefault((name, year, note), []).append(prop_entity or "group")
         if not found:
             diagnostics.append(_missing(library, settings, at, name, region, year))
             continue
         library_found = [r for r in found if r["fallback"] != "user override"]
         fallback = library_found[0]["fallback"] if library_found else ""
         if fallback:
-            key = (
+            fkey = (
                 name,
                 year,
                 str(library_found[0]["factor_id"]),
                 _without_region(fallback, region),
             )
-            fallbacks.setdefault(key, []).append(region or "-")
+            fallbacks.setdefault(fkey, []).append(region or "-")
         rows.extend(found)
     diagnostics += _override_notes(overridden, user, used)
+    diagnostics += [
+        Diagnostic(
+            "fuel-property",
+            f"{name} {year}: {note} (for {', '.join(sorted(set(who)))})",
+            Severity.INFO,
+        )
+        for (name, year, note), who in measured.items()
+    ]
     for (name, year, factor_id, text), regions in fallbacks.items():
         named = sorted(r for r in regions if r != "-")
         where = f" for {len(named)} region(s): {', '.join(named)}" if named else ""
@@ -562,4 +628,5 @@ def resolve_factors(
         )
     frame = pd.DataFrame(rows, columns=RESOLVED_COLUMNS)
     frame["year"] = frame["year"].astype("int64")
+    frame["prop_entity"] = frame["prop_entity"].astype("object")
     return frame, diagnostics

@@ -317,6 +317,34 @@ def _scope2(
     return MethodologyItem(_t("topic.scope2", lang), text, (_doc("scope2", lang),))
 
 
+def _measured_coefficient(
+    library: FactorLibrary,
+    energy: pd.DataFrame,
+    measured: pd.DataFrame,
+    activity_type: str,
+    coef_id: str,
+    lang: str,
+) -> str:
+    """The paragraph of a standard-coal coefficient from a company-measured property."""
+    row = measured.loc[int(coef_id.removeprefix("fuelprop:"))]
+    lines = energy[(energy["activity_type"] == activity_type) & (energy["coef_id"] == coef_id)]
+    entity: str = "group" if pd.isna(row["entity_id"]) else str(row["entity_id"])
+    year: str = "" if pd.isna(row["year"]) else str(int(row["year"]))
+    return _t(
+        "coefficient_measured",
+        lang,
+        activity=_activity_name(library, activity_type, lang),
+        factor_id=coef_id,
+        value=_num(round(float(lines["coef_kgce_per_basis"].iloc[0]), 2)),
+        unit=library.type_rows[activity_type]["basis_unit"],
+        property=row["property"],
+        entered=f"{row['value_text']} {row['unit']}",
+        scope=f"{entity} {year}".strip(),
+        source=row["source"],
+        standard="GB/T 2589",
+    )
+
+
 def _energy(
     ledger: Ledger, library: FactorLibrary, result: InventoryResult, year: int, lang: str
 ) -> MethodologyItem | None:
@@ -326,7 +354,20 @@ def _energy(
     used = energy[["activity_type", "coef_id"]].drop_duplicates().sort_values("activity_type")
     tce = library.tce.set_index("factor_id")
     paragraphs, standards = [], []
+    measured = (
+        ledger.fuel_properties().set_index("id")
+        if used["coef_id"].str.startswith("fuelprop:").any()
+        else None
+    )
     for activity_type, coef_id in zip(used["activity_type"], used["coef_id"], strict=True):
+        if measured is not None and str(coef_id).startswith("fuelprop:"):
+            standards.append("GB/T 2589")
+            paragraphs.append(
+                _measured_coefficient(
+                    library, energy, measured, str(activity_type), str(coef_id), lang
+                )
+            )
+            continue
         row = tce.loc[str(coef_id)]
         standard = f"{row['standard']}-{row['edition']}"  # GB/T 2589 + 2020: GB/T 2589-2020
         standards.append(str(row["standard"]))

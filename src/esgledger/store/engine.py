@@ -50,6 +50,7 @@ ENTITY, BATCH, ACTIVITY, DIRECT = (
     _T["direct_emission"],
 )
 CONTEXT, PARAMETER, OVERRIDE = _T["context_metric"], _T["parameter"], _T["factor_override"]
+FUEL_PROPERTY = _T["fuel_property"]
 CHANGE, SETTING = _T["structural_change"], _T["setting"]
 METRIC, ROSTER = _T["metric_value"], _T["roster_employee"]
 

@@ -88,6 +88,20 @@ PARAMETER_FRAME: dict[str, str] = {
     "source": "str",
 }
 
+FUEL_PROPERTY_FRAME: dict[str, str] = {
+    "id": "int64",
+    "activity_type": "str",
+    "entity_id": "str",
+    "year": "Int64",
+    "property": "str",
+    "value": "float64",
+    "value_text": "str",
+    "unit": "str",
+    "source": "str",
+    "entered_by": "str",
+    "entered_at": "datetime64[us]",
+}
+
 OVERRIDE_FRAME: dict[str, str] = {
     "activity_type": "str",
     "region": "str",

@@ -247,6 +247,26 @@ class FactorOverrideRow(Base):
     entered_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class FuelPropertyRow(Base):
+    """A company-measured property of a fuel (NCV, carbon content, oxidation rate, tce
+    coefficient) of an entity (NULL: the group) and a year (NULL: every year), as entered:
+    :mod:`esgledger.factors.fuel_properties` converts it when it is used."""
+
+    __tablename__ = "fuel_property"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    activity_type: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)
+    property: Mapped[str] = mapped_column(Text)
+    value: Mapped[float] = mapped_column(Float)
+    value_text: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    entered_by: Mapped[str | None] = mapped_column(Text)
+    entered_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class StructuralChangeRow(Base):
     """An event that may trigger base-year recalculation."""
 

@@ -20,6 +20,7 @@ from esgledger.store.engine import (
     CHANGE,
     CHUNK,
     CONTEXT,
+    FUEL_PROPERTY,
     OVERRIDE,
     PARAMETER,
     SETTING,
@@ -90,6 +91,34 @@ def insert_override(conn: Connection, **fields: Any) -> int:
     """Store a factor override (``activity_type``, ``region``, ``year``, ``gas``, ``value``,
     ``unit``, ``source``, ``entered_by``) entered now, in the caller's transaction; its id."""
     return new_id(conn.execute(insert(OVERRIDE).values(**fields, entered_at=now())))
+
+
+# -- measured fuel properties -------------------------------------------------------------
+
+FUEL_PROPERTY_KEY = ("activity_type", "entity_id", "year", "property")
+FUEL_PROPERTY_SHOWN = (*FUEL_PROPERTY_KEY, "value_text", "unit", "source")
+
+
+def _fuel_key(key: dict[str, Any]) -> list[Any]:
+    c = FUEL_PROPERTY.c
+    return [c[k].is_(None) if key[k] is None else c[k] == key[k] for k in FUEL_PROPERTY_KEY]
+
+
+def fuel_property_row(conn: Connection, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored fuel property of a key (activity type, entity or None, year or None,
+    property): its cells as entered, None when there is none."""
+    cols = [FUEL_PROPERTY.c[n] for n in FUEL_PROPERTY_SHOWN]
+    return _one(conn, select(*cols).where(*_fuel_key(key)))
+
+
+def write_fuel_property(conn: Connection, **fields: Any) -> int:
+    """Set (or replace) the fuel property of a key in the caller's transaction; its id."""
+    conn.execute(delete(FUEL_PROPERTY).where(*_fuel_key(fields)))
+    return new_id(conn.execute(insert(FUEL_PROPERTY).values(**fields, entered_at=now())))
+
+
+def delete_fuel_property(conn: Connection, key: dict[str, Any]) -> None:
+    conn.execute(delete(FUEL_PROPERTY).where(*_fuel_key(key)))
 
 
 # -- context metrics ----------------------------------------------------------------------
@@ -233,6 +262,14 @@ class ReferenceData:
     def overrides(self) -> pd.DataFrame:
         stmt = select(*(OVERRIDE.c[n] for n in frames.OVERRIDE_FRAME)).order_by(OVERRIDE.c.id)
         return self._frame(stmt, frames.OVERRIDE_FRAME)
+
+    def fuel_properties(self) -> pd.DataFrame:
+        """The measured fuel properties (:data:`frames.FUEL_PROPERTY_FRAME`), by fuel."""
+        c = FUEL_PROPERTY.c
+        stmt = select(*(c[n] for n in frames.FUEL_PROPERTY_FRAME)).order_by(
+            c.activity_type, c.property, c.entity_id, c.year, c.id
+        )
+        return self._frame(stmt, frames.FUEL_PROPERTY_FRAME)
 
     def set_context(
         self, entity_id: str, year: int, metric: str, value: float, unit: str, source: str
