@@ -313,6 +313,7 @@ def inventory_figures(
     out: dict[str, float | None] = {k: (v if present[k] else None) for k, v in totals.items()}
     energy = result.energy[result.energy["year"] == year]
     out["energy_tce"] = None if energy.empty else float(energy["tce"].sum())
+    out["removals"] = result.removal_total(year)
     out["intensity_per_wan_yuan"] = (
         totals["total"] / revenue if revenue and present["total"] else None
     )

@@ -23,9 +23,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esgledger.calc.energy import ENERGY_COLUMNS, finish_energy, removal_notes, tce_coefficients
 from esgledger.calc.ghg_basis import on_basis
 from esgledger.calc.market import market_based_scope2
-from esgledger.calc.normalise import conversions, lookup, parameter_table
+from esgledger.calc.normalise import conversions
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.domain.organisation import Organisation
 from esgledger.factors.fuel_properties import FuelProperties
@@ -55,25 +56,19 @@ LINE_COLUMNS = [
     "share",
     "tco2e",
 ]
-ENERGY_COLUMNS = [
+REMOVAL_COLUMNS = [
     "entity_id",
     "year",
     "month",
     "activity_type",
     "region",
-    "quantity_basis",
-    "quantity_gross",
-    "basis_unit",
-    "coef_id",
-    "coef_kgce_per_basis",
     "n_records",
-    "tce_gross",
-    "tce_primary_gross",
+    "tco2_gross",
     "share",
-    "tce",
-    "tce_primary",
-    "mwh",
+    "tco2",
 ]
+"""GHG removals (ISO 14064-1 5.2.4): tonnes of CO2 removed, consolidated like emissions, kept
+apart from every scope and total (never netted)."""
 ACTIVITY_COLUMNS = [
     "entity_id",
     "year",
@@ -117,6 +112,7 @@ class InventoryResult:
     boundary: pd.DataFrame
     diagnostics: tuple[Diagnostic, ...]
     activity: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACTIVITY_COLUMNS))
+    removals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REMOVAL_COLUMNS))
 
     @classmethod
     def empty(cls, settings: CalcSettings, library_version: str) -> InventoryResult:
@@ -190,6 +186,14 @@ class InventoryResult:
             "scope3": s3,
             "total": s1 + s2 + s3,
         }
+
+    def removal_total(self, year: int, entity_id: str | None = None) -> float | None:
+        """Consolidated tCO2 removed in a year (never part of a scope or total); None when
+        no removal is recorded that year."""
+        r = self.removals[self.removals["year"] == year]
+        if entity_id is not None:
+            r = r[r["entity_id"] == entity_id]
+        return None if r.empty else float(r["tco2"].sum())
 
     def energy_totals(self, year: int, entity_id: str | None = None) -> dict[str, float]:
         energy = self.energy[self.energy["year"] == year]
@@ -301,100 +305,17 @@ ENERGY_SQL = """
 """
 
 
-def _tce_coefficients(library: FactorLibrary, settings: CalcSettings) -> pd.DataFrame:
-    """kgce per basis unit of each activity type with an energy key (GB/T 2589 当量值)."""
-    rows = []
-    types = library.activity_types
-    for name, at in types[types["energy_key"].ne("")].iterrows():
-        coefs = library.tce[library.tce["key"] == at["energy_key"]]
-        if at["energy_key"] == "tce.natural_gas":
-            coefs = coefs[coefs["variant"] == settings.natural_gas_tce]
-        else:
-            coefs = coefs[coefs["variant"] == "default"]
-        if coefs.empty:
-            continue
-        coef = coefs.iloc[0]
-        per, _, denominator = coef["unit"].partition("/")
-        value = (
-            float(coef["value"])
-            * conversion_factor(per, "kgce")
-            * conversion_factor(at["basis_unit"], denominator)
-        )
-        rows.append(
-            {"activity_type": name, "coef_id": coef["factor_id"], "coef_kgce_per_basis": value}
-        )
-    return pd.DataFrame(rows, columns=["activity_type", "coef_id", "coef_kgce_per_basis"])
-
-
-def _measured_coefficients(energy: pd.DataFrame, props: FuelProperties) -> pd.DataFrame:
-    """The energy lines with the standard-coal coefficient of a fuel's stated coefficient or
-    measured NCV where the ledger holds one for the line's entity and year
-    (:meth:`FuelProperties.tce`); the library's GB/T 2589 coefficient elsewhere."""
-    if not props or energy.empty:
-        return energy
-    out = energy.copy()
-    keys = out[["activity_type", "entity_id", "year"]].drop_duplicates()
-    for name, entity, year in keys.itertuples(index=False):
-        found = props.tce(str(name), str(entity), int(year))
-        if found is None:
-            continue
-        value, row = found
-        rows = (out["activity_type"] == name) & (out["entity_id"] == entity) & (out["year"] == year)
-        out.loc[rows, "coef_kgce_per_basis"] = value
-        out.loc[rows, "coef_id"] = f"fuelprop:{row.row_id}"
-    return out
-
-
-def _energy_unit_to_mwh(unit: str) -> float | None:
-    try:
-        return conversion_factor(unit, "MWh")
-    except UnitError:
-        return None
-
-
-def _finish_energy(
-    raw: pd.DataFrame,
-    coefs: pd.DataFrame,
-    library: FactorLibrary,
-    boundary: pd.DataFrame,
-    parameters: pd.DataFrame,
-    props: FuelProperties,
-) -> pd.DataFrame:
-    """tce (当量值), tce on the primary-energy basis (等价值) and MWh per energy line."""
-    energy = _measured_coefficients(
-        raw.merge(coefs, on="activity_type").merge(
-            boundary[["entity_id", "share"]], on="entity_id"
-        ),
-        props,
-    )
-    energy["basis_unit"] = energy["activity_type"].map(library.activity_types["basis_unit"])
-    energy["tce_gross"] = energy["quantity_gross"] * energy["coef_kgce_per_basis"] / 1000.0
-    # 等价值 of electricity: a user-supplied kgce/kWh per year; 当量值 where none is given.
-    energy["tce_primary_gross"] = energy["tce_gross"]
-    electricity = energy["activity_type"] == "electricity"
-    table = parameter_table(parameters)
-    for year in energy.loc[electricity, "year"].unique():
-        found = lookup(table, "tce.electricity_primary", int(year))
-        if found is not None:
-            value, unit = found
-            per, _, denominator = unit.partition("/")
-            tce_per_mwh = (
-                value * conversion_factor(per, "tce") * conversion_factor("MWh", denominator)
-            )
-            rows = electricity & (energy["year"] == year)
-            energy.loc[rows, "tce_primary_gross"] = energy.loc[rows, "quantity_gross"] * tce_per_mwh
-    energy["quantity_basis"] = energy["quantity_gross"] * energy["share"]
-    energy["tce"] = energy["tce_gross"] * energy["share"]
-    energy["tce_primary"] = energy["tce_primary_gross"] * energy["share"]
-    # Energy content in MWh: the metered energy itself where the basis is an energy unit
-    # (electricity, heat), else the standard-coal figure at 29.3076 GJ/tce.
-    to_mwh = {u: _energy_unit_to_mwh(u) for u in energy["basis_unit"].unique()}
-    direct_mwh = energy["basis_unit"].map(to_mwh).astype("float64")
-    energy["mwh"] = (energy["quantity_gross"] * direct_mwh).where(
-        direct_mwh.notna(), energy["tce_gross"] * conversion_factor("tce", "MWh")
-    ) * energy["share"]
-    order = ["year", "month", "entity_id", "activity_type", "region"]
-    return energy[ENERGY_COLUMNS].sort_values(order, kind="stable").reset_index(drop=True)
+REMOVAL_SQL = """
+    SELECT a.entity_id, a.year, a.month, a.activity_type, a.region,
+           sum(a.n_records) AS n_records, sum(a.quantity * c.factor) AS tco2_gross
+    FROM agg a
+    JOIN conv c ON a.activity_type = c.activity_type AND a.unit = c.unit AND a.year = c.year
+         AND a.prop_entity IS NOT DISTINCT FROM c.prop_entity
+    JOIN types t ON a.activity_type = t.activity_type
+    WHERE t.method = 'removal'
+    GROUP BY ALL
+    ORDER BY year, month, entity_id, activity_type, region
+"""
 
 
 def _direct_lines(direct: pd.DataFrame, years: tuple[int, ...] | None) -> pd.DataFrame:
@@ -435,6 +356,7 @@ class Stage:
     instruments: pd.DataFrame
     activity: pd.DataFrame
     diagnostics: list[Diagnostic]
+    removals: pd.DataFrame
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
@@ -569,6 +491,7 @@ def _relational_stage(
         con.register("energy_types", coefs[["activity_type"]])
         lines = _fetch(con, EMISSION_SQL)
         energy = _fetch(con, ENERGY_SQL)
+        removals = _fetch(con, REMOVAL_SQL)
         activity = _fetch(
             con,
             "SELECT entity_id, year, activity_type, unit, sum(n_records) AS n_records, "
@@ -576,7 +499,7 @@ def _relational_stage(
         )
     finally:
         con.close()
-    return Stage(lines, energy, resolved, conv, instruments, activity, problems)
+    return Stage(lines, energy, resolved, conv, instruments, activity, problems, removals)
 
 
 def _characterise(lines: pd.DataFrame, settings: CalcSettings) -> list[Diagnostic]:
@@ -626,7 +549,7 @@ def compute_inventory(
     """Run the stages in order; never mutates its inputs."""
     diagnostics: list[Diagnostic] = list(settings.validate(library))
     boundary = boundary_table(data.organisation, settings)
-    coefs = _tce_coefficients(library, settings)
+    coefs = tce_coefficients(library, settings)
     props = FuelProperties(data.fuel_properties, library)
     stage = _relational_stage(data.records, boundary, library, settings, data, coefs, props)
     diagnostics += stage.diagnostics
@@ -639,9 +562,12 @@ def compute_inventory(
     direct = _direct_lines(data.direct, settings.years)
     consolidated, problems = _consolidate(lines, [market, direct], boundary, settings)
     diagnostics += problems
-    energy = _finish_energy(stage.energy, coefs, library, boundary, data.parameters, props)
+    energy = finish_energy(stage.energy, coefs, library, boundary, data.parameters, props)
     activity = stage.activity.merge(boundary[["entity_id", "share"]], on="entity_id")
     activity["quantity"] = activity["quantity_gross"] * activity["share"]
+    removals = stage.removals.merge(boundary[["entity_id", "share"]], on="entity_id")
+    removals["tco2"] = removals["tco2_gross"] * removals["share"]
+    diagnostics += removal_notes(removals)
     return InventoryResult(
         settings=settings,
         library_version=library.version,
@@ -652,4 +578,5 @@ def compute_inventory(
         boundary=boundary,
         diagnostics=tuple(diagnostics),
         activity=activity[ACTIVITY_COLUMNS],
+        removals=removals[REMOVAL_COLUMNS],
     )

@@ -175,7 +175,7 @@ def ghg_line_node(
             line["method"] == "direct",
             line["category"],
         )
-        node.children.extend(_record_nodes(sample, count, max_rows))
+        node.children.extend(record_nodes(sample, count, max_rows))
     return node
 
 
@@ -200,7 +200,7 @@ def energy_line_node(line: dict[str, Any], records: RecordLookup | None, max_row
             False,
             None,
         )
-        node.children.extend(_record_nodes(sample, count, max_rows))
+        node.children.extend(record_nodes(sample, count, max_rows))
     return node
 
 
@@ -265,7 +265,7 @@ def explain_figure(
     return root
 
 
-def _record_nodes(sample: list[dict[str, Any]], count: int, max_rows: int) -> list[Node]:
+def record_nodes(sample: list[dict[str, Any]], count: int, max_rows: int) -> list[Node]:
     nodes = []
     for row in sample:
         period = f"{row['year']}" + ("" if pd.isna(row.get("month")) else f"-{row['month']:02d}")

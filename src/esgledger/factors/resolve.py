@@ -577,8 +577,8 @@ def resolve_factors(
         prop_entity = None if pd.isna(entity_value) else str(entity_value)
         year = int(year_value)
         at = library.type_rows[str(name)]
-        if at["method"] == "instrument":
-            continue  # contractual instruments act only in market-based scope 2
+        if at["method"] in ("instrument", "removal"):
+            continue  # instruments act only in market-based scope 2; removals are apart
         key = (str(name), region, year, prop_entity)
         found = _library_rows(library, at, key, settings, found_props, invariant)
         replaced: list[dict[str, Any]] = []
