@@ -17,10 +17,12 @@ MIGRATION = importlib.import_module("esgledger.store.migrations.versions.0010_da
 LATER = importlib.import_module("esgledger.store.migrations.versions.0013_collection_unversioned")
 TARGETS = importlib.import_module("esgledger.store.migrations.versions.0014_targets")
 FUEL = importlib.import_module("esgledger.store.migrations.versions.0015_fuel_property")
+PACKS = importlib.import_module("esgledger.store.migrations.versions.0016_user_factor")
 VERSIONED = (
     (set(MIGRATION.VERSIONED) - set(LATER.UNVERSIONED))
     | set(TARGETS.VERSIONED)
     | set(FUEL.VERSIONED)
+    | set(PACKS.VERSIONED)
 )
 
 UNVERSIONED = {

@@ -15,6 +15,7 @@ from esgledger.checks.targets import Target, parse_target_rows
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.organisation import Organisation
 from esgledger.factors import CalcSettings, load_library
+from esgledger.factors.library import FactorLibrary, with_user_factors
 from esgledger.factors.settings import settings_from_stored
 from esgledger.store.ledger import Ledger
 from esgledger.store.version import DataVersion
@@ -146,9 +147,16 @@ class Book:
         chosen = self.settings() if settings is None else settings
         return self.memo(("inventory", chosen), lambda: self._compute(chosen))
 
+    def library(self) -> FactorLibrary:
+        """The factor library the ledger calculates with: the packaged one with the ledger's
+        factor packs beside it (:func:`esgledger.factors.library.with_user_factors`)."""
+        return self.memo(
+            ("library",), lambda: with_user_factors(load_library(), self.ledger.user_factors())
+        )
+
     def _compute(self, settings: CalcSettings) -> InventoryResult:
         data = self.inventory_input(settings.years)
-        library = load_library()
+        library = self.library()
         if not len(data.organisation):
             return InventoryResult.empty(settings, library.version)
         self.inventory_runs += 1

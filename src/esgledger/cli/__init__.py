@@ -5,6 +5,7 @@ from esgledger.cli.app import app
 from esgledger.cli.assess import register as _register_assess
 from esgledger.cli.backup import register as _register_backup
 from esgledger.cli.carbon import register as _register_carbon
+from esgledger.cli.factor_packs import register as _register_factor_packs
 from esgledger.cli.fuel import register as _register_fuel
 from esgledger.cli.platform import register as _register_platform
 from esgledger.cli.report import register as _register_report
@@ -20,6 +21,7 @@ _register_carbon(app)
 _register_strategy(app)
 _register_targets(app)
 _register_fuel(app)
+_register_factor_packs(app)
 
 
 def main() -> None:

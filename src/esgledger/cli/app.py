@@ -23,7 +23,7 @@ from esgledger.calc.explain import Node
 from esgledger.domain.diagnostics import Diagnostic, Severity, exit_code
 from esgledger.domain.display import short_number
 from esgledger.domain.model import ConsolidationApproach
-from esgledger.factors import load_library
+from esgledger.factors import FactorLibrary, load_library
 
 app = typer.Typer(
     help="esgledger: GHG and energy ledger with lineage.",
@@ -576,6 +576,12 @@ def explain(
     console.print(tree)
 
 
+def _ledger_library(ledger: str) -> FactorLibrary:
+    from esgledger.book import book_of
+
+    return book_of(_open(ledger)).library()
+
+
 @factors_app.command("list")
 def factors_list(
     kind: Annotated[
@@ -583,12 +589,26 @@ def factors_list(
     ] = "ef",
     key: Annotated[str | None, typer.Option(help="filter by key prefix")] = None,
     as_csv: Annotated[bool, typer.Option("--csv")] = False,
+    ledger: Annotated[
+        str | None,
+        typer.Option("--ledger", "-l", help="also the factor packs of this ledger"),
+    ] = None,
 ) -> None:
-    """List factors of the packaged library (enabled rows)."""
-    library = load_library()
+    """List factors of the packaged library (enabled rows), and a ledger's factor packs."""
+    library = load_library() if ledger is None else _ledger_library(ledger)
     frames = {
         "ef": library.emission_factors[
-            ["factor_id", "key", "geography", "year", "gas", "value", "unit", "verification"]
+            [
+                "factor_id",
+                "key",
+                "geography",
+                "year",
+                "gas",
+                "value",
+                "unit",
+                "pack",
+                "verification",
+            ]
         ],
         "tce": library.tce[["factor_id", "key", "variant", "value", "unit", "verification"]],
         "fuel": library.fuel.reset_index()[

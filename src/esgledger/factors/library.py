@@ -9,7 +9,7 @@ name exactly the factor data it used.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -191,6 +191,109 @@ def _blend_gwps(gwp: pd.DataFrame, blends: pd.DataFrame) -> pd.DataFrame:
     return computed
 
 
+def _ef_index(ef: pd.DataFrame) -> dict[str, Any]:
+    """The per-key index of an emission-factor table (``ef_index``, ``ef_geographies``,
+    ``ef_rows``): what factor resolution reads."""
+    index: dict[str, list[Candidate]] = {}
+    for i, key, geography, year, published in zip(
+        ef.index, ef["key"], ef["geography"], ef["year"], ef["published"], strict=True
+    ):
+        index.setdefault(str(key), []).append(
+            Candidate(int(i), str(geography), int(year), None if pd.isna(published) else published)
+        )
+    return {
+        "ef_index": {k: tuple(v) for k, v in index.items()},
+        "ef_geographies": {k: frozenset(c.geography for c in v) for k, v in index.items()},
+        "ef_rows": tuple({str(k): v for k, v in r.items()} for r in ef.to_dict("records")),
+    }
+
+
+USER_PACK = "user"
+"""The ``pack`` of the factors a user imported into a ledger."""
+
+
+def with_user_factors(library: FactorLibrary, factors: pd.DataFrame) -> FactorLibrary:
+    """The library with a ledger's factor packs beside the packaged factors (the same library
+    when there are none). Its version names the packs' content too, and equal packs give the
+    same library object (so that the memoised resolution is shared)."""
+    if factors is None or factors.empty:
+        return library
+    digest = hashlib.sha256(
+        factors.sort_values("factor_id").to_csv(index=False).encode("utf-8")
+    ).hexdigest()[:8]
+    return _extended(library, digest, _user_rows(factors))
+
+
+def _user_rows(factors: pd.DataFrame) -> tuple[tuple[Any, ...], ...]:
+    columns = [
+        "factor_id",
+        "key",
+        "geography",
+        "year",
+        "published",
+        "gas",
+        "value",
+        "unit",
+        "source",
+        "edition",
+        "notes",
+    ]
+    return tuple(tuple(r) for r in factors[columns].itertuples(index=False))
+
+
+@lru_cache(maxsize=32)
+def _extended(
+    library: FactorLibrary, digest: str, rows: tuple[tuple[Any, ...], ...]
+) -> FactorLibrary:
+    columns = [
+        "factor_id",
+        "key",
+        "geography",
+        "year",
+        "published",
+        "gas",
+        "value",
+        "unit",
+        "source",
+        "edition",
+        "notes",
+    ]
+    user = pd.DataFrame(list(rows), columns=columns)
+    user["edition"] = user["edition"].fillna("").replace("", "user factor pack")
+    user["notes"] = user["notes"].fillna("")
+    user["table"] = ""
+    user["verification"] = "user-supplied"
+    user["enabled"] = "true"
+    user["pack"] = USER_PACK
+    user["year"] = user["year"].astype(int)
+    user["value"] = user["value"].astype(float)
+    published = pd.to_datetime(user["published"], errors="coerce")
+    user["published"] = published.fillna(pd.to_datetime(user["year"].astype(str) + "-01-01"))
+    ef = pd.concat(
+        [library.emission_factors, user[library.emission_factors.columns]], ignore_index=True
+    )
+    return replace(
+        library, version=f"{library.version}+{digest}", emission_factors=ef, **_ef_index(ef)
+    )
+
+
+def reachable_keys(library: FactorLibrary) -> dict[str, list[str]]:
+    """Factor keys an activity type reads, with those activity types: its emission key, and
+    every grid series' keys for purchased electricity."""
+    out: dict[str, list[str]] = {}
+    for name, row in library.type_rows.items():
+        if row["method"] == "grid":
+            keys = [*library.grid_series["key"], *library.grid_series["residual_key"]]
+        elif row["method"] in ("emission_factor",):
+            keys = [str(row["emission_key"])]
+        else:
+            continue
+        for key in keys:
+            if key:
+                out.setdefault(str(key), []).append(name)
+    return out
+
+
 @lru_cache(maxsize=1)
 def load_library() -> FactorLibrary:
     """The packaged library (cached: it is immutable)."""
@@ -239,23 +342,14 @@ def load_library() -> FactorLibrary:
     densities = densities[densities["value"].ne("")].copy()
     densities["value"] = densities["value"].astype(float)
 
-    index: dict[str, list[Candidate]] = {}
     ef = ef.reset_index(drop=True)
-    for i, key, geography, year, published in zip(
-        ef.index, ef["key"], ef["geography"], ef["year"], ef["published"], strict=True
-    ):
-        index.setdefault(str(key), []).append(
-            Candidate(int(i), str(geography), int(year), None if pd.isna(published) else published)
-        )
     return FactorLibrary(
         version=_hash_files(),
         activity_types=types,
         regions=regions,
         region_aliases=aliases,
         emission_factors=ef,
-        ef_index={k: tuple(v) for k, v in index.items()},
-        ef_geographies={k: frozenset(c.geography for c in v) for k, v in index.items()},
-        ef_rows=tuple({str(k): v for k, v in r.items()} for r in ef.to_dict("records")),
+        **_ef_index(ef),
         fuel_rows={
             str(k): {str(c): v for c, v in r.items()} for k, r in fuel.to_dict("index").items()
         },

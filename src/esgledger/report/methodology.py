@@ -28,8 +28,9 @@ from typing import Any
 import pandas as pd
 
 from esgledger import service
+from esgledger.book import book_of
 from esgledger.calc import InventoryResult
-from esgledger.factors import FactorLibrary, load_library
+from esgledger.factors import FactorLibrary
 from esgledger.report.model import MethodologyItem
 from esgledger.store.ledger import Ledger
 
@@ -471,7 +472,7 @@ def methodology(
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"language {lang!r}: expected zh or en")
-    library = load_library()
+    library = book_of(ledger).library()
     if result is None:
         result = service.run_inventory(ledger, service.settings_from_ledger(ledger))
     has_year = bool((result.lines["year"] == year).any() or (result.energy["year"] == year).any())

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
 from esgledger.store import audit_log as audit
-from esgledger.store import batches, frames, records, targets
+from esgledger.store import batches, frames, records, targets, user_factors
 from esgledger.store.engine import (
     ACTIVITY,
     BATCH,
@@ -221,6 +221,10 @@ class Ledger(ReferenceData):
         """Insert new entities and replace the attributes of known ones."""
         with write_transaction(self.engine) as conn:
             write_entities(conn, entities)
+
+    def user_factors(self) -> pd.DataFrame:
+        """The factors of the ledger's factor packs (:mod:`esgledger.store.user_factors`)."""
+        return user_factors.user_factors(self.engine)
 
     def target_rows(self) -> list[dict[str, str]]:
         """The company's targets as entered (:func:`esgledger.store.targets.target_rows`)."""

@@ -267,6 +267,30 @@ class FuelPropertyRow(Base):
     entered_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class UserFactorRow(Base):
+    """An emission factor of a factor pack the user imported (``esgledger factors import``):
+    the cells as entered and the value read, with its own source; the calculation sees it
+    beside the packaged factors of its key (:func:`esgledger.factors.library.with_user_factors`).
+    """
+
+    __tablename__ = "user_factor"
+
+    factor_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text)
+    geography: Mapped[str] = mapped_column(Text)
+    year: Mapped[int] = mapped_column(Integer)
+    published: Mapped[date | None] = mapped_column(Date)
+    gas: Mapped[str] = mapped_column(Text)
+    value: Mapped[float] = mapped_column(Float)
+    value_text: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    edition: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    entered_by: Mapped[str | None] = mapped_column(Text)
+    entered_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class StructuralChangeRow(Base):
     """An event that may trigger base-year recalculation."""
 
