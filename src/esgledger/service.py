@@ -27,7 +27,8 @@ from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.factors import CalcSettings, load_library
 from esgledger.metrics import ledger_sources as ledger_sources  # noqa: PLC0414 - re-export
 from esgledger.metrics import load_catalogue
-from esgledger.metrics.catalogue import Aggregation, Metric
+from esgledger.metrics.catalogue import Aggregation, Catalogue, Metric
+from esgledger.metrics.ledger_catalogue import LEDGER_FILE
 from esgledger.store import registers
 from esgledger.units import UnitError, conversion_factor
 
@@ -140,12 +141,13 @@ def metric_frame(source: Source, years: list[int] | None = None) -> pd.DataFrame
     book = book_of(source)
     key = None if years is None else tuple(years)
     frame: pd.DataFrame = book.memo(
-        ("metric_frame", key), lambda: in_metric_units(book.ledger.metric_frame(years))
+        ("metric_frame", key),
+        lambda: in_metric_units(book.ledger.metric_frame(years), book.catalogue()),
     )
     return frame
 
 
-def in_metric_units(stored: pd.DataFrame) -> pd.DataFrame:
+def in_metric_units(stored: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.DataFrame:
     """Stored figures with ``value`` in the catalogue unit of their metric (a figure entered
     as 1 万千瓦时 is 10 MWh beside the activity's 10 MWh, not 1). The entry is kept as
     written in the ledger; here ``unit`` becomes the metric's, ``value_text`` the converted
@@ -153,7 +155,7 @@ def in_metric_units(stored: pd.DataFrame) -> pd.DataFrame:
     entered. The import refused units of another dimension; a metric no longer in the
     catalogue keeps its figures as they are."""
     out = stored.assign(unit_entered=stored["unit"])
-    catalogue = load_catalogue()
+    catalogue = load_catalogue() if catalogue is None else catalogue
     for (metric_id, unit), rows in stored.groupby(["metric_id", "unit"], sort=False):
         if str(metric_id) not in catalogue:
             continue
@@ -177,7 +179,7 @@ def reported_figures(source: Source, years: list[int] | None = None) -> pd.DataF
     as written, so a trailing ``+`` (a published lower bound) and the printed decimals reach
     the checks.
     """
-    stored = _annual(metric_frame(source, years))
+    stored = _annual(metric_frame(source, years), book_of(source).catalogue())
     roots = set(_roots(source))
     return pd.DataFrame(
         {
@@ -192,7 +194,7 @@ def reported_figures(source: Source, years: list[int] | None = None) -> pd.DataF
     )
 
 
-def _annual(stored: pd.DataFrame) -> pd.DataFrame:
+def _annual(stored: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """One figure per metric, entity and year from the current values (:func:`stored_value`'s
     rule): the annual value; for a figure given only by months, their sum when the metric
     adds up (the months of any other metric make no year)."""
@@ -203,7 +205,6 @@ def _annual(stored: pd.DataFrame) -> pd.DataFrame:
         return annual
     given = pd.MultiIndex.from_frame(annual[keys])
     only = months[~pd.MultiIndex.from_frame(months[keys]).isin(given)]
-    catalogue = load_catalogue()
     adds = only["metric_id"].map(
         lambda m: m in catalogue and catalogue.get(m).aggregation == Aggregation.SUM
     )
@@ -331,7 +332,7 @@ def computed_figures(source: Source, year: int) -> tuple[dict[str, float], list[
 
 
 def _computed(book: Book, year: int) -> tuple[dict[str, float], list[Diagnostic]]:
-    catalogue = load_catalogue()
+    catalogue = book.catalogue()
     result = book.inventory_of(year)
     inventory = inventory_figures(result, year, revenue_wan_yuan(book, year))
     out: dict[str, float] = {}
@@ -409,7 +410,7 @@ def group_reported_values(source: Source, year: int) -> dict[str, float]:
     stored = metric_frame(source, [year])
     roots = set(_roots(source))
     group = stored[stored["entity_id"].isin(roots)]
-    catalogue = load_catalogue()
+    catalogue = book_of(source).catalogue()
     out = {}
     for metric_id, records in group.groupby("metric_id", sort=False):
         if str(metric_id) not in catalogue:
@@ -427,10 +428,12 @@ def _source(computed: bool, reported: bool) -> str:
 
 
 def kpi_table(source: Source, year: int, lang: str = "en") -> tuple[pd.DataFrame, list[Diagnostic]]:
-    """Every metric of the seed KPI table: the reported figure, the ledger's own figure where
-    it computes one, and their difference (rows in the order of the published table); with
-    the diagnostics of the computation."""
-    catalogue = load_catalogue()
+    """Every metric of the packaged key table, then the company's own metrics: the reported
+    figure, the ledger's own figure where it computes one, and their difference (rows in the
+    order of the key table, the company's own in the order they were entered); with the
+    diagnostics of the computation."""
+    book = book_of(source)
+    catalogue = book.catalogue()
     stored = reported_figures(source, [year])
     group = stored[stored["entity_id"] == "*"]
     texts = dict(zip(group["metric_id"], group["published"], strict=True))
@@ -443,7 +446,11 @@ def kpi_table(source: Source, year: int, lang: str = "en") -> tuple[pd.DataFrame
     }
     computed, problems = computed_figures(source, year)
     rows = []
-    for number, metric in sorted(catalogue.seed_rows().items()):
+    listed = sorted(catalogue.seed_rows().items())
+    own = [m for m in catalogue if m.file == LEDGER_FILE]
+    listed += [(len(listed) + i, m) for i, m in enumerate(own, start=1)]
+    problems = [*problems, *book.catalogue_problems()]
+    for number, metric in listed:
         mine = computed.get(metric.metric_id)
         published = values.get(metric.metric_id)
         rows.append(

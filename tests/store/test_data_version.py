@@ -18,11 +18,13 @@ LATER = importlib.import_module("esgledger.store.migrations.versions.0013_collec
 TARGETS = importlib.import_module("esgledger.store.migrations.versions.0014_targets")
 FUEL = importlib.import_module("esgledger.store.migrations.versions.0015_fuel_property")
 PACKS = importlib.import_module("esgledger.store.migrations.versions.0016_user_factor")
+METRICS = importlib.import_module("esgledger.store.migrations.versions.0017_metric_definition")
 VERSIONED = (
     (set(MIGRATION.VERSIONED) - set(LATER.UNVERSIONED))
     | set(TARGETS.VERSIONED)
     | set(FUEL.VERSIONED)
     | set(PACKS.VERSIONED)
+    | set(METRICS.VERSIONED)
 )
 
 UNVERSIONED = {

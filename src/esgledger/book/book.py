@@ -17,6 +17,8 @@ from esgledger.domain.organisation import Organisation
 from esgledger.factors import CalcSettings, load_library
 from esgledger.factors.library import FactorLibrary, with_user_factors
 from esgledger.factors.settings import settings_from_stored
+from esgledger.metrics import Catalogue, load_catalogue
+from esgledger.metrics.ledger_catalogue import LEDGER_FILE, extend
 from esgledger.store.ledger import Ledger
 from esgledger.store.version import DataVersion
 
@@ -146,6 +148,22 @@ class Book:
         setting set. A ledger without entities gives the empty inventory."""
         chosen = self.settings() if settings is None else settings
         return self.memo(("inventory", chosen), lambda: self._compute(chosen))
+
+    def catalogue(self) -> Catalogue:
+        """The metric catalogue of the ledger: the packaged one with the company's own metrics
+        (:func:`esgledger.metrics.ledger_catalogue.extend`; rows a product upgrade no longer
+        accepts are left out, see :meth:`catalogue_problems`)."""
+        return self._catalogue()[0]
+
+    def catalogue_problems(self) -> tuple[Diagnostic, ...]:
+        """What the stored metric definitions no longer pass (normally nothing)."""
+        return self._catalogue()[1]
+
+    def _catalogue(self) -> tuple[Catalogue, tuple[Diagnostic, ...]]:
+        return self.memo(
+            ("catalogue",),
+            lambda: extend(load_catalogue(), self.ledger.metric_definition_rows(), LEDGER_FILE),
+        )
 
     def library(self) -> FactorLibrary:
         """The factor library the ledger calculates with: the packaged one with the ledger's

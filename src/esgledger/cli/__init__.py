@@ -7,6 +7,7 @@ from esgledger.cli.backup import register as _register_backup
 from esgledger.cli.carbon import register as _register_carbon
 from esgledger.cli.factor_packs import register as _register_factor_packs
 from esgledger.cli.fuel import register as _register_fuel
+from esgledger.cli.metrics import register as _register_metrics
 from esgledger.cli.platform import register as _register_platform
 from esgledger.cli.report import register as _register_report
 from esgledger.cli.strategy import register as _register_strategy
@@ -22,6 +23,7 @@ _register_strategy(app)
 _register_targets(app)
 _register_fuel(app)
 _register_factor_packs(app)
+_register_metrics(app)
 
 
 def main() -> None:

@@ -49,7 +49,6 @@ from esgledger.checks.consistency import _ratio_factor  # the checks' rule: one 
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.figure_id import FigureId
 from esgledger.figures import registry
-from esgledger.metrics import load_catalogue
 from esgledger.metrics.catalogue import Catalogue, Metric
 from esgledger.store import provenance
 from esgledger.store.ledger import Ledger
@@ -115,7 +114,7 @@ class _Context:
 
     book: Book
     rows: int = 5
-    catalogue: Catalogue = field(default_factory=load_catalogue)
+    catalogue: Catalogue = field(init=False)
     sources: dict[str, dict[str, str]] = field(
         default_factory=lambda: {s["metric_id"]: s for s in service.ledger_sources()}
     )
@@ -123,6 +122,7 @@ class _Context:
 
     def __post_init__(self) -> None:
         self.ledger: Ledger = self.book.ledger
+        self.catalogue = self.book.catalogue()  # the packaged one with the company's own
         organisation = self.book.organisation()
         self.roots = frozenset(e.entity_id for e in organisation.roots())
         self.entities = organisation.ids()

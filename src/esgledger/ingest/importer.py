@@ -25,6 +25,8 @@ from esgledger.ingest.validate import (
     parse_periods,
     required_text,
 )
+from esgledger.metrics import load_catalogue
+from esgledger.metrics.ledger_catalogue import extend
 from esgledger.store.ledger import Ledger, PeriodLockedError
 
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
@@ -284,7 +286,8 @@ def import_file(
     elif kind == "direct":
         frame = _direct_frame(table, entity_ids, problems, user)
     else:
-        frame = metric_frame(table, entity_ids, problems, user)
+        own = extend(load_catalogue(), ledger.metric_definition_rows())[0]
+        frame = metric_frame(table, entity_ids, problems, user, own)
     if frame is not None and not problems.items:
         _ledger_conflicts(ledger, frame, kind, problems)
     diagnostics = problems.all()

@@ -21,7 +21,7 @@ from esgledger.ingest.validate import (
     parse_periods,
     required_text,
 )
-from esgledger.metrics import load_catalogue
+from esgledger.metrics import Catalogue, load_catalogue
 from esgledger.units import UnitError, conversion_factor
 
 
@@ -64,13 +64,18 @@ def _one_figure_each(
 
 
 def metric_frame(
-    table: Table, entity_ids: frozenset[str], problems: Collector, user: str | None
+    table: Table,
+    entity_ids: frozenset[str],
+    problems: Collector,
+    user: str | None,
+    catalogue: Catalogue | None = None,
 ) -> pd.DataFrame | None:
-    """Typed rows of a ``metrics`` file, or None when its header is wrong."""
+    """Typed rows of a ``metrics`` file, or None when its header is wrong; ``catalogue``: the
+    ledger's (the packaged one with the company's own metrics; default the packaged)."""
     frame = frame_of(table, "metrics", problems)
     if frame is None:
         return None
-    catalogue = load_catalogue()
+    catalogue = load_catalogue() if catalogue is None else catalogue
     for column in ("record_id", "entity_id", "metric_id", "value", "unit"):
         required_text(frame, column, problems)
     duplicates(frame, "record_id", problems)
@@ -84,7 +89,10 @@ def metric_frame(
         metric.ne("") & ~known,
         "metric_id",
         "metric",
-        lambda v: f"unknown metric {v!r} (see the catalogue in src/esgledger/metrics/data)",
+        lambda v: (
+            f"unknown metric {v!r} (esgledger metrics list: the catalogue and the "
+            "company's own metrics, added with esgledger metrics import)"
+        ),
         metric,
     )
     text = frame["value"].astype(str).str.strip()

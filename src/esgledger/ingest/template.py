@@ -23,6 +23,7 @@ UNITS_BY_BASIS = {
     "km": "km",
     "room_night": "room_night",
     "USD": "CNY, 万元, USD (CNY with fx.CNY_per_USD)",
+    "tCO2e": "tCO2e, kgCO2e (removals: CO2 removed)",
 }
 UNIT_CHOICES = (
     "MWh",
@@ -49,6 +50,8 @@ UNIT_CHOICES = (
     "CNY",
     "万元",
     "USD",
+    "tCO2e",
+    "kgCO2e",
 )
 
 

@@ -372,7 +372,9 @@ class _RowReader:
     def refs(self, column: str) -> tuple[str, ...]:
         return tuple(part.strip() for part in self.text(column).split(_SEP) if part.strip())
 
-    def parse(self, file_pillar: Pillar) -> Metric | None:
+    def parse(self, file_pillar: Pillar | None) -> Metric | None:
+        """The metric of the row (None when a cell is wrong); ``file_pillar``: the pillar of
+        the file it is in (None: a file of any pillar, as a ledger's own metrics)."""
         for column in REQUIRED:
             if not self.text(column):
                 self.error("catalogue.missing_value", column, f"{column} is blank")
@@ -384,7 +386,7 @@ class _RowReader:
                 f"metric id {metric_id!r} is not dotted lowercase (e.g. workforce.headcount)",
             )
         pillar = self.choice("pillar", Pillar, "catalogue.unknown_pillar")
-        if pillar is not None and pillar is not file_pillar:
+        if pillar is not None and file_pillar is not None and pillar is not file_pillar:
             self.error(
                 "catalogue.pillar_mismatch",
                 "pillar",

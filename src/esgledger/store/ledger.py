@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
 from esgledger.store import audit_log as audit
-from esgledger.store import batches, frames, records, targets, user_factors
+from esgledger.store import batches, frames, metric_definitions, records, targets, user_factors
 from esgledger.store.engine import (
     ACTIVITY,
     BATCH,
@@ -221,6 +221,10 @@ class Ledger(ReferenceData):
         """Insert new entities and replace the attributes of known ones."""
         with write_transaction(self.engine) as conn:
             write_entities(conn, entities)
+
+    def metric_definition_rows(self) -> list[dict[str, str]]:
+        """The company's own metrics as entered (:mod:`esgledger.store.metric_definitions`)."""
+        return metric_definitions.metric_rows(self.engine)
 
     def user_factors(self) -> pd.DataFrame:
         """The factors of the ledger's factor packs (:mod:`esgledger.store.user_factors`)."""

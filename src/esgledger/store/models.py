@@ -291,6 +291,18 @@ class UserFactorRow(Base):
     entered_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class MetricDefinitionRow(Base):
+    """A metric of the company's own (``esgledger metrics import``): the cells of its
+    catalogue row as entered (JSON), read by :mod:`esgledger.metrics.ledger_catalogue`;
+    ``position`` keeps the order of the file it came from."""
+
+    __tablename__ = "metric_definition"
+
+    metric_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[str] = mapped_column(Text)
+
+
 class StructuralChangeRow(Base):
     """An event that may trigger base-year recalculation."""
 
