@@ -314,6 +314,7 @@ def inventory_figures(
     out: dict[str, float | None] = {k: (v if present[k] else None) for k, v in totals.items()}
     energy = result.energy[result.energy["year"] == year]
     out["energy_tce"] = None if energy.empty else float(energy["tce"].sum())
+    out["energy_mwh"] = None if energy.empty else float(energy["mwh"].sum())
     out["removals"] = result.removal_total(year)
     out["intensity_per_wan_yuan"] = (
         totals["total"] / revenue if revenue and present["total"] else None
@@ -344,12 +345,16 @@ def _computed(book: Book, year: int) -> tuple[dict[str, float], list[Diagnostic]
         metric = catalogue.get(source_row["metric_id"])
         if source_row["source"] == "activity":
             try:
-                found = result.activity_quantity(source_row["key"], metric.unit, year)
+                parts = [
+                    result.activity_quantity(key, metric.unit, year)
+                    for key in source_row["key"].split("|")
+                ]
             except UnitError as exc:  # a figure left out, said, rather than a wrong one
                 problems.append(Diagnostic("unit", f"{metric.metric_id}: {exc}"))
                 continue
-            if found is not None:
-                out[metric.metric_id] = found
+            found = [p for p in parts if p is not None]
+            if found:
+                out[metric.metric_id] = float(sum(found))
         elif source_row["source"] == "suppliers":
             if suppliers is None:
                 suppliers = register_counts(book, year) or ({}, {})

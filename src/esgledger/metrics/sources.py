@@ -1,6 +1,7 @@
 """Where the ledger finds the catalogue figures it computes itself
 (``metrics/data/ledger_sources.csv``): ``activity`` metrics are sums of the activity records
-of type ``key`` (collected values are stored as such records), ``inventory`` metrics are the
+of type ``key`` (``|``-separated: of any of the types; collected values are stored as such
+records), ``inventory`` metrics are the
 inventory total ``key``, ``suppliers`` metrics the supplier register's count ``key``."""
 
 from __future__ import annotations
