@@ -151,10 +151,10 @@ def in_metric_units(stored: pd.DataFrame, catalogue: Catalogue | None = None) ->
     """Stored figures with ``value`` in the catalogue unit of their metric (a figure entered
     as 1 万千瓦时 is 10 MWh beside the activity's 10 MWh, not 1). The entry is kept as
     written in the ledger; here ``unit`` becomes the metric's, ``value_text`` the converted
-    number (with the ``+`` of a published lower bound) and ``unit_entered`` the unit as
-    entered. The import refused units of another dimension; a metric no longer in the
-    catalogue keeps its figures as they are."""
-    out = stored.assign(unit_entered=stored["unit"])
+    number (with the ``+`` of a published lower bound), ``text_entered`` and ``unit_entered``
+    the number and unit as entered. The import refused units of another dimension; a metric
+    no longer in the catalogue keeps its figures as they are."""
+    out = stored.assign(unit_entered=stored["unit"], text_entered=stored["value_text"])
     catalogue = load_catalogue() if catalogue is None else catalogue
     for (metric_id, unit), rows in stored.groupby(["metric_id", "unit"], sort=False):
         if str(metric_id) not in catalogue:

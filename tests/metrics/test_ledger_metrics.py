@@ -14,7 +14,7 @@ from esgledger.auth.accounts import operator
 from esgledger.book import Book
 from esgledger.domain.errors import Invalid
 from esgledger.domain.model import Entity, EntityKind
-from esgledger.figures.registry import value
+from esgledger.figures.registry import explain, value
 from esgledger.ingest.importer import import_file
 from esgledger.metrics.catalogue import COLUMNS
 from esgledger.store.ledger import Ledger
@@ -54,6 +54,9 @@ def test_an_own_metric_takes_figures_converted_listed_and_traced(
     assert _values(ledger, tmp_path, "g1,G,2024,materials.packaging_paper,0.205,万吨\n")
     # 0.205 万吨 x 10,000 t per 万吨 = 2,050 t, in the metric's unit
     assert value(ledger, "metric:2024:materials.packaging_paper") == pytest.approx(2050)
+    tree = explain(ledger, "metric:2024:materials.packaging_paper")
+    written = [c.detail.get("as written") for c in tree.children if c.detail.get("as written")]
+    assert written == ["0.205 万吨"]  # the entry as written, beside the converted figure
     table, _ = service.kpi_table(ledger, 2024, "en")
     row = table.set_index("metric_id").loc["materials.packaging_paper"]
     assert (row["reported"], row["unit"], row["source"]) == ("2050", "t", "reported")

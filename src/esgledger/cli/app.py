@@ -651,9 +651,15 @@ def factors_list(
 
 
 @factors_app.command("show")
-def factors_show(factor_id: str) -> None:
+def factors_show(
+    factor_id: str,
+    ledger: Annotated[
+        str | None,
+        typer.Option("--ledger", "-l", help="also the factor packs of this ledger"),
+    ] = None,
+) -> None:
     """Every column of one factor (id from `factors list`), with its source."""
-    library = load_library()
+    library = load_library() if ledger is None else _ledger_library(ledger)
     for frame, column in (
         (library.emission_factors, "factor_id"),
         (library.tce, "factor_id"),

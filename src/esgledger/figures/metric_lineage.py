@@ -567,7 +567,12 @@ def _suppliers(ctx: _Context, fig: MetricFigure, root: Node) -> None:
 
 
 def _record_node(row: dict[str, Any], origin: dict[str, Any], used: bool) -> Node:
-    detail: dict[str, Any] = {"entity": row["entity_id"], "as written": row["value_text"]}
+    written = row.get("text_entered", row["value_text"])
+    entered_unit = row.get("unit_entered", row.get("unit"))
+    shown = (
+        f"{written} {entered_unit}" if entered_unit and entered_unit != row.get("unit") else written
+    )
+    detail: dict[str, Any] = {"entity": row["entity_id"], "as written": shown}
     for part in ("numerator", "denominator"):
         if pd.notna(row[part]):
             detail[part] = float(row[part])
