@@ -132,7 +132,8 @@ def _pairs() -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
     """Flattened (activity type, unit) pairs with joint probabilities and typical sizes."""
     types = load_library().activity_types
     names, units, probs, sizes = [], [], [], []
-    regular = [t for t in types.index if types.at[t, "method"] != "instrument"]
+    # instruments come as a trickle below; removals are not emissions (never in a total)
+    regular = [t for t in types.index if types.at[t, "method"] not in ("instrument", "removal")]
     weights = {t: _TYPE_WEIGHT.get(t, 1.0) for t in regular}
     total = sum(weights.values())
     type_prob = {t: (1.0 - INSTRUMENT_SHARE) * w / total for t, w in weights.items()}
