@@ -5,6 +5,7 @@ data version whoever asks for it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -432,13 +433,33 @@ def _source(computed: bool, reported: bool) -> str:
     return "reported" if reported else "missing"
 
 
-def kpi_table(source: Source, year: int, lang: str = "en") -> tuple[pd.DataFrame, list[Diagnostic]]:
-    """Every metric of the packaged key table, then the company's own metrics: the reported
-    figure, the ledger's own figure where it computes one, and their difference (rows in the
-    order of the key table, the company's own in the order they were entered); with the
-    diagnostics of the computation."""
+def key_metrics(source: Source, years: Sequence[int]) -> list[Metric]:
+    """The metrics of the key performance table (`kpi` and the report's KPI tables, one rule):
+    the packaged key table (the catalogue's ``seed_row`` metrics, in their order), then every
+    other packaged metric the ledger has a figure of in one of ``years`` (computed or reported
+    for the group; a coal-burning company's coal, say), in catalogue order, then the company's
+    own metrics in the order it entered them."""
     book = book_of(source)
     catalogue = book.catalogue()
+    listed = [m for _, m in sorted(catalogue.seed_rows().items())]
+    chosen = {m.metric_id for m in listed}
+    with_figure: set[str] = set()
+    for year in years:
+        with_figure |= set(computed_figures(book, year)[0]) | set(group_reported_values(book, year))
+    listed += [
+        m
+        for m in catalogue
+        if m.metric_id not in chosen and m.file != LEDGER_FILE and m.metric_id in with_figure
+    ]
+    listed += [m for m in catalogue if m.file == LEDGER_FILE]
+    return listed
+
+
+def kpi_table(source: Source, year: int, lang: str = "en") -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """Every metric of the key performance table (:func:`key_metrics`): the reported figure,
+    the ledger's own figure where it computes one, and their difference; with the diagnostics
+    of the computation."""
+    book = book_of(source)
     stored = reported_figures(source, [year])
     group = stored[stored["entity_id"] == "*"]
     texts = dict(zip(group["metric_id"], group["published"], strict=True))
@@ -451,11 +472,8 @@ def kpi_table(source: Source, year: int, lang: str = "en") -> tuple[pd.DataFrame
     }
     computed, problems = computed_figures(source, year)
     rows = []
-    listed = sorted(catalogue.seed_rows().items())
-    own = [m for m in catalogue if m.file == LEDGER_FILE]
-    listed += [(len(listed) + i, m) for i, m in enumerate(own, start=1)]
     problems = [*problems, *book.catalogue_problems()]
-    for number, metric in listed:
+    for number, metric in enumerate(key_metrics(book, [year]), start=1):
         mine = computed.get(metric.metric_id)
         published = values.get(metric.metric_id)
         rows.append(

@@ -176,8 +176,11 @@ class _Context:
     book: Book
     year: int
     lang: Lang
-    catalogue: Catalogue = field(default_factory=load_catalogue)
+    catalogue: Catalogue = field(init=False)
     _values: dict[int, dict[str, tuple[float, str]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.catalogue = self.book.catalogue()  # the packaged one with the company's own
 
     @property
     def ledger(self) -> Ledger:
@@ -343,10 +346,10 @@ def _breakdown(ctx: _Context, spec: BlockSpec) -> Block:
 
 def _kpi(ctx: _Context, spec: BlockSpec) -> Block:
     pillar = spec.args[0] if spec.args else ""
-    metrics: list[Metric] = [
-        m for m in ctx.catalogue.seed_rows().values() if not pillar or m.pillar.value == pillar
-    ]
     years = [ctx.year - 1, ctx.year]
+    metrics: list[Metric] = [
+        m for m in service.key_metrics(ctx.book, years) if not pillar or m.pillar.value == pillar
+    ]
     shown = [y for y in years if any(m.metric_id in ctx.values(y) for m in metrics)] or [ctx.year]
     head = (label("indicator", ctx.lang), label("unit", ctx.lang), *(str(y) for y in shown))
     rows: tuple[tuple[Cell, ...], ...] = tuple(
