@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from esgledger import service
 from esgledger.auth.accounts import operator
 from esgledger.book import Book
 from esgledger.calc import InventoryInput, compute_inventory
@@ -405,3 +406,15 @@ def test_the_methodology_and_the_explanation_name_the_measured_values(
         formulas.append(str(node.detail.get("formula", "")))
         stack.extend(node.children)
     assert any("NCV 23 GJ/t" in f and "measured: ncv 23.0 GJ/t, F1 2024" in f for f in formulas)
+
+
+def test_the_key_table_lists_the_coal_a_company_burns(ledger: Ledger) -> None:
+    """Issue 16: a manufacturer's main energy carrier appears in its KPI table."""
+    table, _ = service.kpi_table(ledger, 2024, "en")
+    rows = table.set_index("metric_id")
+    # 1,000 t (F1) + 500 t (F2) of raw coal in 2024
+    assert rows.loc["energy.raw_coal", "computed"] == pytest.approx(1500.0)
+    # energy of a fuel in MWh is its standard coal: 1,500 t x 0.7143 tce/t (GB/T 2589) x
+    # 29.3076 GJ/tce / 3.6 GJ/MWh = 8,722.67 MWh (no measured property entered)
+    expected = 1500 * 0.7143 * 29.3076 / 3.6
+    assert rows.loc["energy.total_mwh", "computed"] == pytest.approx(expected, abs=0.01)
