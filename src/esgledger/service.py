@@ -346,16 +346,12 @@ def _computed(book: Book, year: int) -> tuple[dict[str, float], list[Diagnostic]
         metric = catalogue.get(source_row["metric_id"])
         if source_row["source"] == "activity":
             try:
-                parts = [
-                    result.activity_quantity(key, metric.unit, year)
-                    for key in source_row["key"].split("|")
-                ]
+                found = result.activity_sum(source_row["key"].split("|"), metric.unit, year)
             except UnitError as exc:  # a figure left out, said, rather than a wrong one
                 problems.append(Diagnostic("unit", f"{metric.metric_id}: {exc}"))
                 continue
-            found = [p for p in parts if p is not None]
-            if found:
-                out[metric.metric_id] = float(sum(found))
+            if found is not None:
+                out[metric.metric_id] = found
         elif source_row["source"] == "suppliers":
             if suppliers is None:
                 suppliers = register_counts(book, year) or ({}, {})

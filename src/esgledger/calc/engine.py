@@ -15,6 +15,7 @@ effective region) in the stored ledger.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -226,6 +227,15 @@ class InventoryResult:
                 for e, u, q in per_unit.itertuples(index=False)
             )
         )
+
+    def activity_sum(
+        self, activity_types: Sequence[str], unit: str, year: int, entity_id: str | None = None
+    ) -> float | None:
+        """:meth:`activity_quantity` of several types added up (a fuel recorded as stationary
+        and mobile); None when none of them has a record that year."""
+        found = [self.activity_quantity(t, unit, year, entity_id) for t in activity_types]
+        present = [q for q in found if q is not None]
+        return float(sum(present)) if present else None
 
     def _unit_factor(
         self, activity_type: str, unit: str, target: str, year: int, entity_id: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import pandas as pd
 import typer
@@ -61,6 +61,34 @@ def _change(what: str, call: Callable[[Principal], T], actor: str) -> T:
     except WorkflowError as exc:
         errors.print(f"{what}: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2 if isinstance(exc, Invalid) else 1) from exc
+
+
+def read_upload(file: Path) -> str:
+    """The text of a file a user gives (UTF-8, within the upload size limit); its problem
+    printed and exit 2 when it cannot be read."""
+    from esgledger.ingest.limits import UPLOAD
+    from esgledger.ingest.reader import ReadError, check_file_size
+
+    try:
+        check_file_size(file, UPLOAD)
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ReadError) as exc:
+        errors.print(f"{file}: cannot read: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+
+
+def write_export(
+    engine: Any, actor: str, object_type: str, text: str, out: Path, what: str
+) -> None:
+    """Write a CSV export to ``out`` with its audit entry (rows and SHA-256) as ``actor``."""
+    from esgledger.auth.accounts import operator
+    from esgledger.usecases.exports import record_export
+
+    content = text.encode("utf-8")
+    rows = text.count("\n") - 1
+    record_export(engine, operator(actor), object_type, "all", content, fmt="csv", rows=rows)
+    out.write_bytes(content)
+    console.print(f"{rows} {what} written to {out}", markup=False)
 
 
 @entities_app.command("list")

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from esgledger.cli.admin import ActorOption, _change
-from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _open, console, errors, factors_app
+from esgledger.cli.admin import ActorOption, _change, read_upload, write_export
+from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _open, console, factors_app
 
 
 @factors_app.command("import")
@@ -19,16 +19,9 @@ def factors_import(
     actor: ActorOption = "cli",
 ) -> None:
     """Import a factor pack into the ledger: all or nothing, every problem located."""
-    from esgledger.ingest.limits import UPLOAD
-    from esgledger.ingest.reader import ReadError, check_file_size
     from esgledger.usecases.factor_packs import import_factor_pack
 
-    try:
-        check_file_size(file, UPLOAD)
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ReadError) as exc:
-        errors.print(f"{file}: cannot read: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+    text = read_upload(file)
     engine = _open(ledger).engine
     done = _change(
         f"factors import {file.name}",
@@ -45,19 +38,11 @@ def factors_export(
     actor: ActorOption = "cli",
 ) -> None:
     """Write the ledger's factor packs as a pack file (the values as entered)."""
-    from esgledger.auth.accounts import operator
-    from esgledger.usecases.exports import record_export
     from esgledger.usecases.factor_packs import factor_pack_csv
 
     store = _open(ledger)
     text = factor_pack_csv(store.user_factors().to_dict("records"))
-    content = text.encode("utf-8")
-    rows = text.count("\n") - 1
-    record_export(
-        store.engine, operator(actor), "user_factor", "all", content, fmt="csv", rows=rows
-    )
-    out.write_bytes(content)
-    console.print(f"{rows} factors written to {out}", markup=False)
+    write_export(store.engine, actor, "user_factor", text, out, "factors")
 
 
 @factors_app.command("remove")

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from esgledger.cli.admin import ActorOption, _change, _print
-from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _open, console, errors
+from esgledger.cli.admin import ActorOption, _change, _print, read_upload, write_export
+from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _open, console
 
 fuel_app = typer.Typer(
     help="Company-measured fuel properties (NCV, carbon content, oxidation rate, tce "
@@ -100,16 +100,9 @@ def fuel_import(
     actor: ActorOption = "cli",
 ) -> None:
     """Set every row of a fuel-properties file: all or nothing, every problem located."""
-    from esgledger.ingest.limits import UPLOAD
-    from esgledger.ingest.reader import ReadError, check_file_size
     from esgledger.usecases.fuel_properties import import_fuel_properties
 
-    try:
-        check_file_size(file, UPLOAD)
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ReadError) as exc:
-        errors.print(f"{file}: cannot read: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+    text = read_upload(file)
     engine = _open(ledger).engine
     done = _change(
         f"fuel import {file.name}",
@@ -126,19 +119,11 @@ def fuel_export(
     actor: ActorOption = "cli",
 ) -> None:
     """Write the measured properties as a fuel-properties file (the values as entered)."""
-    from esgledger.auth.accounts import operator
-    from esgledger.usecases.exports import record_export
     from esgledger.usecases.fuel_properties import fuel_properties_csv
 
     store = _open(ledger)
     text = fuel_properties_csv(store.fuel_properties().to_dict("records"))
-    content = text.encode("utf-8")
-    rows = text.count("\n") - 1
-    record_export(
-        store.engine, operator(actor), "fuel_properties", "all", content, fmt="csv", rows=rows
-    )
-    out.write_bytes(content)
-    console.print(f"{rows} fuel properties written to {out}", markup=False)
+    write_export(store.engine, actor, "fuel_properties", text, out, "fuel properties")
 
 
 def register(app: typer.Typer) -> None:

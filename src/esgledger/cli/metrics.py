@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from esgledger.cli.admin import ActorOption, _change, _print
+from esgledger.cli.admin import ActorOption, _change, _print, read_upload, write_export
 from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _open, console, errors
 
 metrics_app = typer.Typer(
@@ -24,16 +24,9 @@ def metrics_import(
     actor: ActorOption = "cli",
 ) -> None:
     """Replace the company's own metrics with a file's: all or nothing, every problem located."""
-    from esgledger.ingest.limits import UPLOAD
-    from esgledger.ingest.reader import ReadError, check_file_size
     from esgledger.usecases.metric_definitions import import_metrics
 
-    try:
-        check_file_size(file, UPLOAD)
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ReadError) as exc:
-        errors.print(f"{file}: cannot read: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+    text = read_upload(file)
     engine = _open(ledger).engine
     done = _change(
         f"metrics import {file.name}",
@@ -57,19 +50,11 @@ def metrics_export(
     actor: ActorOption = "cli",
 ) -> None:
     """Write the company's own metrics as a metrics file (the cells as entered)."""
-    from esgledger.auth.accounts import operator
-    from esgledger.usecases.exports import record_export
     from esgledger.usecases.metric_definitions import metrics_csv
 
     store = _open(ledger)
     text = metrics_csv(store.metric_definition_rows())
-    content = text.encode("utf-8")
-    rows = text.count("\n") - 1
-    record_export(
-        store.engine, operator(actor), "metric_definitions", "all", content, fmt="csv", rows=rows
-    )
-    out.write_bytes(content)
-    console.print(f"{rows} metrics written to {out}", markup=False)
+    write_export(store.engine, actor, "metric_definitions", text, out, "metrics")
 
 
 @metrics_app.command("list")

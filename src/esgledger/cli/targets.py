@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from esgledger.cli.admin import ActorOption, _change, _print
+from esgledger.cli.admin import ActorOption, _change, _print, read_upload, write_export
 from esgledger.cli.app import (
     DEFAULT_LEDGER,
     LedgerOption,
@@ -73,16 +73,9 @@ def targets_import(
     actor: ActorOption = "cli",
 ) -> None:
     """Replace the ledger's targets with a file's: all or nothing, every problem located."""
-    from esgledger.ingest.limits import UPLOAD
-    from esgledger.ingest.reader import ReadError, check_file_size
     from esgledger.usecases.targets import import_targets
 
-    try:
-        check_file_size(file, UPLOAD)  # the upload limit of every file a user gives
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ReadError) as exc:
-        errors.print(f"{file}: cannot read: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+    text = read_upload(file)
     engine = _open(ledger).engine
     done = _change(
         f"targets import {file.name}",
@@ -107,17 +100,11 @@ def targets_export(
     actor: ActorOption = "cli",
 ) -> None:
     """Write the ledger's targets as a targets file (the cells as entered)."""
-    from esgledger.auth.accounts import operator
-    from esgledger.usecases.exports import record_export
     from esgledger.usecases.targets import targets_csv
 
     store = _open(ledger)
     text = targets_csv(store)
-    content = text.encode("utf-8")
-    rows = text.count("\n") - 1
-    record_export(store.engine, operator(actor), "targets", "all", content, fmt="csv", rows=rows)
-    out.write_bytes(content)
-    console.print(f"{rows} targets written to {out}", markup=False)
+    write_export(store.engine, actor, "targets", text, out, "targets")
 
 
 @targets_app.command("list")

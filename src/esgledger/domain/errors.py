@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from esgledger.domain.diagnostics import Diagnostic
+
 
 class WorkflowError(Exception):
     """Base class; ``str(error)`` is the message shown to the user."""
@@ -25,6 +29,16 @@ class Forbidden(WorkflowError):  # noqa: N818
     """The user's role does not allow the action."""
 
     status = 403
+
+
+class Rejected(Invalid):
+    """A file refused whole: ``problems`` lists every located problem, nothing was written."""
+
+    def __init__(self, what: str, problems: Sequence[Diagnostic]) -> None:
+        self.problems = list(problems)
+        shown = "; ".join(f"{p.location()}: {p.message}" for p in self.problems[:20])
+        more = f" (and {len(self.problems) - 20} more)" if len(self.problems) > 20 else ""
+        super().__init__(f"{what} refused, nothing written: {shown}{more}")
 
 
 class Conflict(WorkflowError):  # noqa: N818

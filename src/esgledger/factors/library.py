@@ -224,41 +224,31 @@ def with_user_factors(library: FactorLibrary, factors: pd.DataFrame) -> FactorLi
     return _extended(library, digest, _user_rows(factors))
 
 
+USER_FACTOR_COLUMNS = (
+    "factor_id",
+    "key",
+    "geography",
+    "year",
+    "published",
+    "gas",
+    "value",
+    "unit",
+    "source",
+    "edition",
+    "notes",
+)
+"""The columns of a factor of a pack (a pack file's, in this order)."""
+
+
 def _user_rows(factors: pd.DataFrame) -> tuple[tuple[Any, ...], ...]:
-    columns = [
-        "factor_id",
-        "key",
-        "geography",
-        "year",
-        "published",
-        "gas",
-        "value",
-        "unit",
-        "source",
-        "edition",
-        "notes",
-    ]
-    return tuple(tuple(r) for r in factors[columns].itertuples(index=False))
+    return tuple(tuple(r) for r in factors[list(USER_FACTOR_COLUMNS)].itertuples(index=False))
 
 
 @lru_cache(maxsize=32)
 def _extended(
     library: FactorLibrary, digest: str, rows: tuple[tuple[Any, ...], ...]
 ) -> FactorLibrary:
-    columns = [
-        "factor_id",
-        "key",
-        "geography",
-        "year",
-        "published",
-        "gas",
-        "value",
-        "unit",
-        "source",
-        "edition",
-        "notes",
-    ]
-    user = pd.DataFrame(list(rows), columns=columns)
+    user = pd.DataFrame(list(rows), columns=list(USER_FACTOR_COLUMNS))
     user["edition"] = user["edition"].fillna("").replace("", "user factor pack")
     user["notes"] = user["notes"].fillna("")
     user["table"] = ""

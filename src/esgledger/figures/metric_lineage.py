@@ -62,6 +62,8 @@ INVENTORY_FIGURES = {
     "scope3": "ghg:{year}:S3",
     "total": "ghg:{year}:TOTAL",
     "energy_tce": "energy:{year}",
+    "energy_mwh": "energy:{year}",
+    "removals": "removals:{year}",
 }
 """Inventory key of ``ledger_sources.csv`` -> the figure id whose tree explains it."""
 _T = TypeVar("_T")
@@ -217,7 +219,7 @@ def _entity_computed(  # noqa: PLR0911 - one return per kind of source
     if source is not None and source["source"] == "activity":
         result = ctx.inventory(fig.year)
         try:
-            return result.activity_quantity(source["key"], metric.unit, fig.year, fig.entity)
+            return result.activity_sum(source["key"].split("|"), metric.unit, fig.year, fig.entity)
         except UnitError:  # the KPI table says why (service._computed's diagnostic)
             return None
     if source is not None:
@@ -226,8 +228,10 @@ def _entity_computed(  # noqa: PLR0911 - one return per kind of source
         if key == INTENSITY:
             revenue, _ = ctx.revenue(fig.year, fig.entity)
             return totals["total"] / revenue if revenue else None
-        if key == "energy_tce":
-            return result.energy_totals(fig.year, fig.entity)["tce"]
+        if key in ("energy_tce", "energy_mwh"):
+            return result.energy_totals(fig.year, fig.entity)[key.removeprefix("energy_")]
+        if key == "removals":
+            return result.removal_total(fig.year, fig.entity)
         return totals.get(key)
     if metric.metric_id in WORKFORCE:
         figures, roster, _, _ = ctx.workforce(fig.year)

@@ -31,16 +31,17 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from esgledger.auth.accounts import Principal
 from esgledger.domain.diagnostics import Diagnostic
-from esgledger.domain.errors import Invalid
+from esgledger.domain.errors import Invalid, Rejected
 from esgledger.factors import load_library
 from esgledger.factors.library import (
+    USER_FACTOR_COLUMNS,
     USER_PACK,
     FactorLibrary,
     ef_to_tonnes_per,
@@ -56,32 +57,17 @@ from esgledger.store.engine import write_transaction
 from esgledger.units import UnitError
 from esgledger.usecases.reference import Change, _apply, _Plan, require_group_editor
 
-COLUMNS = (
-    "factor_id",
-    "key",
-    "geography",
-    "year",
-    "published",
-    "gas",
-    "value",
-    "unit",
-    "source",
-    "edition",
-    "notes",
-)
+COLUMNS = USER_FACTOR_COLUMNS
 REQUIRED = ("factor_id", "key", "geography", "year", "gas", "value", "unit", "source")
 PLAUSIBLE = 5.0
 """A factor is refused outside 1/5 to 5 times the range of the packaged factors of its key."""
 
 
-class FactorPackRejected(Invalid):
+class FactorPackRejected(Rejected):
     """A factor pack with problems: nothing of it was written."""
 
-    def __init__(self, problems: list[Diagnostic]) -> None:
-        self.problems = problems
-        shown = "; ".join(f"{p.location()}: {p.message}" for p in problems[:20])
-        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-        super().__init__(f"factor pack refused, nothing written: {shown}{more}")
+    def __init__(self, problems: Sequence[Diagnostic]) -> None:
+        super().__init__("factor pack", problems)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,13 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from esgledger.auth.accounts import Principal
 from esgledger.domain.diagnostics import Diagnostic
-from esgledger.domain.errors import Invalid
+from esgledger.domain.errors import Invalid, Rejected
 from esgledger.factors import load_library
 from esgledger.factors.fuel_properties import (
     EXAMPLE_UNITS,
@@ -62,14 +62,11 @@ COLUMNS = ("activity_type", "property", "value", "unit", "entity_id", "year", "s
 REQUIRED = ("activity_type", "property", "value", "unit", "source")
 
 
-class FuelPropertiesRejected(Invalid):
+class FuelPropertiesRejected(Rejected):
     """A fuel-properties file with problems: nothing of it was written."""
 
-    def __init__(self, problems: list[Diagnostic]) -> None:
-        self.problems = problems
-        shown = "; ".join(f"{p.location()}: {p.message}" for p in problems[:20])
-        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-        super().__init__(f"fuel properties refused, nothing written: {shown}{more}")
+    def __init__(self, problems: Sequence[Diagnostic]) -> None:
+        super().__init__("fuel properties", problems)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from esgledger import audit
 from esgledger.auth.accounts import Principal
 from esgledger.domain.diagnostics import Diagnostic, has_errors
-from esgledger.domain.errors import Invalid
+from esgledger.domain.errors import Invalid, Rejected
 from esgledger.metrics import load_catalogue, load_frameworks
 from esgledger.metrics.catalogue import COLUMNS
 from esgledger.metrics.ledger_catalogue import extend, header_problems
@@ -36,14 +36,11 @@ from esgledger.store.engine import write_transaction
 from esgledger.usecases.reference import LockedPeriodChange, require_group_editor
 
 
-class MetricsRejected(Invalid):
+class MetricsRejected(Rejected):
     """A metrics file with problems: nothing of it was written."""
 
     def __init__(self, problems: Sequence[Diagnostic]) -> None:
-        self.problems = list(problems)
-        shown = "; ".join(f"{p.location()}: {p.message}" for p in self.problems[:20])
-        more = f" (and {len(self.problems) - 20} more)" if len(self.problems) > 20 else ""
-        super().__init__(f"metrics refused, nothing written: {shown}{more}")
+        super().__init__("metrics", problems)
 
 
 @dataclass(frozen=True, slots=True)
