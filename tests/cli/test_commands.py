@@ -373,8 +373,16 @@ def test_kpi_prints_every_row_of_the_published_table(ledger: Path, tmp_path: Pat
     )
     assert code == 0
     rows = json.loads(out)["rows"]
-    assert [r["row"] for r in rows] == list(range(1, 67))
-    assert all(r["reported"] is not None for r in rows)
+    # the 66 rows of the published table, then the packaged metrics the ledger computes
+    # beyond it (service.key_metrics): figures only esgledger has, none reported
+    assert [r["row"] for r in rows] == list(range(1, 67 + 3))
+    assert all(r["reported"] is not None for r in rows[:66])
+    assert [r["metric_id"] for r in rows[66:]] == [
+        "ghg.scope2_market",
+        "energy.total_mwh",
+        "supply.suppliers_new_certified",
+    ]
+    assert all(r["source"] == "computed" for r in rows[66:])
     by_id = {r["metric_id"]: r for r in rows}
     # computed by esgledger: 5,580.8706 tce vs 5,580.86; 24,186.91 vs 24,197.00 tCO2e
     assert by_id["energy.total_tce"]["difference"] == pytest.approx(0.0106, abs=1e-4)
