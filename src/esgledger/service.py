@@ -408,7 +408,16 @@ def stored_value(records: pd.DataFrame, metric: Metric) -> float | None:
 
 
 def group_reported_values(source: Source, year: int) -> dict[str, float]:
-    """metric id -> the group's stored figure of a year (:func:`stored_value` per metric)."""
+    """metric id -> the group's stored figure of a year (:func:`stored_value` per metric),
+    computed once per Book (the key table, `kpi` and the report all ask)."""
+    book = book_of(source)
+    found: dict[str, float] = book.memo(
+        ("group_reported", year), lambda: _group_reported(book, year)
+    )
+    return dict(found)
+
+
+def _group_reported(source: Source, year: int) -> dict[str, float]:
     stored = metric_frame(source, [year])
     roots = set(_roots(source))
     group = stored[stored["entity_id"].isin(roots)]

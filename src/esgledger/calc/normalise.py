@@ -15,6 +15,7 @@ import pandas as pd
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.factors.fuel_properties import FuelProperties, library_defaults
 from esgledger.factors.library import FactorLibrary
+from esgledger.tables import blank
 from esgledger.units import UnitError, conversion_factor, parse_unit
 
 CONVERSION_COLUMNS = ["activity_type", "unit", "year", "prop_entity", "factor", "route"]
@@ -152,15 +153,11 @@ def _route(
     if at["method"] == "combustion" and source == parse_unit("GJ").dimensionality:
         entity = key.get("prop_entity")
         return _energy_route(
-            library, name, unit, year, None if _blank(entity) else str(entity), props
+            library, name, unit, year, None if blank(entity) else str(entity), props
         )
     if at["method"] == "heat" and source == parse_unit("t").dimensionality:
         return _steam_route(unit, basis, year, table)
     return conversion_factor(unit, basis), ""  # raises, naming both dimensions
-
-
-def _blank(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value))
 
 
 def conversions(
@@ -194,7 +191,7 @@ def conversions(
             count = int(key["n_records"])
             problems.append(Diagnostic("unit", f"{name} {year}: {exc} ({count} records)"))
             continue
-        entity = None if _blank(key["prop_entity"]) else str(key["prop_entity"])
+        entity = None if blank(key["prop_entity"]) else str(key["prop_entity"])
         rows.append(
             {
                 "activity_type": name,

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from esgledger.factors.library import FactorLibrary
+from esgledger.tables import blank
 from esgledger.units import UnitError, conversion_factor
 
 PROPERTIES = ("ncv", "carbon_content", "oxidation_rate", "tce")
@@ -156,8 +157,8 @@ class FuelProperties:
     def _add(self, row: Mapping[Any, Any], library: FactorLibrary) -> None:
         name = str(row["activity_type"])
         basis = str(library.type_rows[name]["basis_unit"])
-        entity = None if _blank(row["entity_id"]) else str(row["entity_id"])
-        year = None if _blank(row["year"]) else int(row["year"])
+        entity = None if blank(row["entity_id"]) else str(row["entity_id"])
+        year = None if blank(row["year"]) else int(row["year"])
         value = canonical(str(row["property"]), float(row["value"]), str(row["unit"]), basis)
         text = row.get("value_text")
         entered = text if isinstance(text, str) and text else format(row["value"], "g")
@@ -223,15 +224,6 @@ class FuelProperties:
         if ncv is not None:
             return ncv.value * conversion_factor("GJ", "kgce"), ncv
         return None
-
-
-def _blank(value: object) -> bool:
-    return (
-        value is None
-        or (isinstance(value, float) and pd.isna(value))
-        or value is pd.NA
-        or value == ""
-    )
 
 
 def measured_id(used: list[Measured]) -> str:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -55,6 +54,7 @@ from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import write_transaction
 from esgledger.units import UnitError
+from esgledger.usecases.csv_files import positive_number, read_rows
 from esgledger.usecases.reference import Change, _apply, _Plan, require_group_editor
 
 COLUMNS = USER_FACTOR_COLUMNS
@@ -76,14 +76,6 @@ class PackImport:
 
     count: int
     changes: tuple[Change, ...]
-
-
-def _number(text: str) -> float | None:
-    try:
-        number = float(text.strip().replace(",", ""))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) and number > 0 else None
 
 
 def _date(text: str) -> date | None:
@@ -138,7 +130,7 @@ def _cell_problems(text: Mapping[str, str], library: FactorLibrary) -> list[tupl
     gases = sorted(set(library.gwp["gas"]))
     if text["gas"] and text["gas"] not in gases:
         problems.append(("gas", f"unknown gas {text['gas']!r}: one of {', '.join(gases)}"))
-    if text["value"] and _number(text["value"]) is None:
+    if text["value"] and positive_number(text["value"]) is None:
         problems.append(("value", f"value {text['value']!r} is not a positive number"))
     return problems
 
@@ -152,7 +144,7 @@ def check_row(
     problems = _cell_problems(text, library)
     if problems:
         return {}, problems
-    value = _number(text["value"])
+    value = positive_number(text["value"])
     assert value is not None  # checked above
     for name in reachable_keys(library)[text["key"]]:
         basis = str(library.type_rows[name]["basis_unit"])
@@ -210,30 +202,10 @@ def _write(
     return _apply(conn, who, plan, lambda: stored.write_user_factor(conn, **fields))
 
 
-def _read(text: str, name: str) -> tuple[list[tuple[int, dict[str, str]]], list[Diagnostic]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or []]
-    problems = [
-        Diagnostic("factor-pack", f"missing column {c!r}", file=name, row=1, column=c)
-        for c in REQUIRED
-        if c not in header
-    ]
-    problems += [
-        Diagnostic("factor-pack", f"unknown column {c!r}", file=name, row=1, column=c)
-        for c in header
-        if c not in COLUMNS
-    ]
-    rows = [
-        (number, {k.strip(): v for k, v in cells.items() if k})
-        for number, cells in enumerate(reader, start=2)
-    ]
-    return rows, problems
-
-
 def import_factor_pack(engine: Engine, who: Principal, text: str, name: str) -> PackImport:
     """Set every factor of a pack CSV, all or nothing; every problem located
     ``file:row:column`` (:class:`FactorPackRejected`)."""
-    rows, problems = _read(text, name)
+    rows, problems = read_rows(text, name, COLUMNS, REQUIRED, "factor-pack")
     if problems:
         raise FactorPackRejected(problems)
     with write_transaction(engine) as conn:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +46,9 @@ from esgledger.store import reference as stored
 from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import entity_ids, write_transaction
+from esgledger.tables import blank
 from esgledger.units import UnitError
+from esgledger.usecases.csv_files import positive_number, read_rows
 from esgledger.usecases.reference import (
     EVERY_YEAR,
     ITS_YEAR,
@@ -75,15 +76,6 @@ class FuelImport:
 
     count: int
     changes: tuple[Change, ...]
-
-
-def _number(text: str) -> float | None:
-    cleaned = text.strip().replace(",", "")
-    try:
-        number = float(cleaned)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _plausible(library: FactorLibrary, name: str, prop: str, value: float, unit: str) -> str | None:
@@ -127,8 +119,8 @@ def check_row(
         problems.append(("activity_type", found))
     if prop and prop not in PROPERTIES:
         problems.append(("property", f"unknown property {prop!r}: one of {', '.join(PROPERTIES)}"))
-    value = _number(text["value"]) if text["value"] else None
-    if text["value"] and (value is None or value <= 0):
+    value = positive_number(text["value"]) if text["value"] else None
+    if text["value"] and value is None:
         problems.append(("value", f"value {text['value']!r} is not a positive number"))
     entity = text["entity_id"] or None
     if entity is not None and entity not in set(entities):
@@ -199,24 +191,7 @@ def import_fuel_properties(engine: Engine, who: Principal, text: str, name: str)
     """Set every row of a fuel-properties CSV, all or nothing; every problem located
     ``file:row:column`` (:class:`FuelPropertiesRejected`)."""
     library = load_library()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or []]
-    problems = [
-        Diagnostic("fuel-property", f"missing column {c!r}", file=name, row=1, column=c)
-        for c in REQUIRED
-        if c not in header
-    ]
-    problems += [
-        Diagnostic(
-            "fuel-property",
-            f"unknown column {c!r}: {', '.join(COLUMNS)}",
-            file=name,
-            row=1,
-            column=c,
-        )
-        for c in header
-        if c not in COLUMNS
-    ]
+    lines, problems = read_rows(text, name, COLUMNS, REQUIRED, "fuel-property")
     if problems:
         raise FuelPropertiesRejected(problems)
     with write_transaction(engine) as conn:
@@ -224,8 +199,8 @@ def import_fuel_properties(engine: Engine, who: Principal, text: str, name: str)
         entities = entity_ids(conn)
         rows: list[dict[str, Any]] = []
         seen: dict[tuple[Any, ...], int] = {}
-        for number, cells in enumerate(reader, start=2):
-            row, found = check_row({k.strip(): v for k, v in cells.items() if k}, library, entities)
+        for number, cells in lines:
+            row, found = check_row(cells, library, entities)
             problems += [
                 Diagnostic("fuel-property", m, file=name, row=number, column=c) for c, m in found
             ]
@@ -286,17 +261,9 @@ def fuel_properties_csv(rows: Iterable[Mapping[str, Any]]) -> str:
                 row["property"],
                 row["value_text"],
                 row["unit"],
-                "" if _blank(row["entity_id"]) else row["entity_id"],
-                "" if _blank(row["year"]) else int(row["year"]),
+                "" if blank(row["entity_id"]) else row["entity_id"],
+                "" if blank(row["year"]) else int(row["year"]),
                 row["source"],
             ]
         )
     return out.getvalue()
-
-
-def _blank(value: object) -> bool:
-    return (
-        value is None
-        or (isinstance(value, float) and math.isnan(value))
-        or str(value) in ("", "<NA>", "nan")
-    )
