@@ -22,7 +22,7 @@ from esgledger.calc.workforce import METRICS as WORKFORCE
 from esgledger.calc.workforce import aggregate_totals, compute_workforce
 from esgledger.checks import Finding, TargetStatus, load_targets, run_checks, target_status
 from esgledger.checks.consistency import published_number
-from esgledger.checks.plausibility import history_findings
+from esgledger.checks.plausibility import activity_sums, history_findings
 from esgledger.checks.targets import NO_TARGETS
 from esgledger.domain.diagnostics import Diagnostic, Severity, has_errors
 from esgledger.factors import CalcSettings, load_library
@@ -245,7 +245,7 @@ def _check(book: Book, years: list[int] | None) -> list[Finding]:
     """The consistency rules on the figures, then the plausibility of the stored activity
     against each entity's own history (:mod:`esgledger.checks.plausibility`)."""
     found = run_checks(reported_figures(book, years))
-    stored = book.memo(("activity_sums",), book.ledger.activity_sums)
+    stored = book.memo(("activity_sums",), lambda: activity_sums(book.inventory_input().records))
     return [*found, *history_findings(stored, load_library(), years)]
 
 
@@ -313,9 +313,9 @@ def inventory_figures(
     totals = result.scope_totals(year)
     present = result.scope_present(year)
     out: dict[str, float | None] = {k: (v if present[k] else None) for k, v in totals.items()}
-    energy = result.energy[result.energy["year"] == year]
-    out["energy_tce"] = None if energy.empty else float(energy["tce"].sum())
-    out["energy_mwh"] = None if energy.empty else float(energy["mwh"].sum())
+    energy = result.energy_totals(year) if result.energy_present(year) else None
+    out["energy_tce"] = None if energy is None else energy["tce"]
+    out["energy_mwh"] = None if energy is None else energy["mwh"]
     out["removals"] = result.removal_total(year)
     out["intensity_per_wan_yuan"] = (
         totals["total"] / revenue if revenue and present["total"] else None

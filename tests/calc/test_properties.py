@@ -236,3 +236,62 @@ def test_equity_share_totals_scale_linearly(rows, share) -> None:
     part = _all_totals(_run(records, org(share), calc), year)
     for key, value in full.items():
         assert part[key] == pytest.approx(share * value, **TOL), key
+
+
+LINE = st.tuples(
+    st.sampled_from([2023, 2024]),
+    st.sampled_from(["A", "B"]),
+    st.sampled_from([1, 2, 3]),
+    st.sampled_from(["both", "location", "market"]),
+    st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+)
+ENERGY = st.tuples(
+    st.sampled_from([2023, 2024]),
+    st.sampled_from(["A", "B"]),
+    *(st.floats(min_value=0, max_value=1e6, allow_nan=False) for _ in range(3)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(LINE, max_size=25), energy=st.lists(ENERGY, max_size=10))
+def test_the_totals_read_from_the_summaries_are_the_lines_filtered(lines, energy) -> None:
+    """Scope and energy totals come from per-(year, entity) summaries made once per inventory
+    (a report asks for a hundred): each equals the lines filtered directly, for the group and
+    every entity, in a year with lines and in one without (2025)."""
+    from esgledger.calc import InventoryResult  # noqa: PLC0415
+
+    frame = pd.DataFrame(lines, columns=["year", "entity_id", "scope", "basis", "tco2e"])
+    energy_frame = pd.DataFrame(energy, columns=["year", "entity_id", "tce", "mwh", "tce_primary"])
+    result = InventoryResult(
+        SETTINGS, "test", frame, energy_frame, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), ()
+    )
+    for year in (2023, 2024, 2025):
+        for entity in (None, "A", "B"):
+            mine = frame[frame["year"] == year]
+            own = energy_frame[energy_frame["year"] == year]
+            if entity is not None:
+                mine, own = mine[mine["entity_id"] == entity], own[own["entity_id"] == entity]
+
+            def direct(scope: int, bases: tuple[str, ...], part: pd.DataFrame = mine) -> float:
+                return float(
+                    part[(part["scope"] == scope) & part["basis"].isin(bases)]["tco2e"].sum()
+                )
+
+            s2l, s2m = direct(2, ("both", "location")), direct(2, ("both", "market"))
+            s1, s3 = (
+                direct(1, ("both", "location", "market")),
+                direct(3, ("both", "location", "market")),
+            )
+            expected = {"scope1": s1, "scope2_location": s2l, "scope2_market": s2m, "scope3": s3}
+            expected["total"] = s1 + s2l + s3  # the default total basis is location
+            got = result.scope_totals(year, entity_id=entity)
+            assert got == pytest.approx(expected, rel=1e-12, abs=1e-6)
+            sums = {k: float(own[k].sum()) for k in ("tce", "mwh", "tce_primary")}
+            assert result.energy_totals(year, entity) == pytest.approx(sums, rel=1e-12, abs=1e-6)
+            if entity is None:
+                assert result.energy_present(year) == (not own.empty)
+                present = result.scope_present(year)
+                assert present["total"] == (not mine.empty)
+                assert present["scope2_market"] == (
+                    not mine[(mine["scope"] == 2) & mine["basis"].isin(("both", "market"))].empty
+                )

@@ -139,3 +139,20 @@ def test_the_rule_is_the_largest_other_year_times_ten(
             expected.add((entity, int(year), top, top_year))
     found = {(j.entity_id, j.year, j.top, j.top_year) for j in jumps(now, past, load_library())}
     assert found == expected
+
+
+def test_the_history_summed_in_memory_is_the_ledgers_own(demo_ledger: Ledger) -> None:
+    """``check`` sums the records the Book holds (the server holds them already); the import,
+    which holds none, asks the database: both give the same table (276 demo records)."""
+    from esgledger.book import Book  # noqa: PLC0415
+    from esgledger.checks.plausibility import SUM_KEYS, activity_sums  # noqa: PLC0415
+
+    records = Book(demo_ledger).inventory_input().records
+    in_memory = activity_sums(records).sort_values(SUM_KEYS).reset_index(drop=True)
+    stored = demo_ledger.activity_sums().sort_values(SUM_KEYS).reset_index(drop=True)
+    assert len(records) == 276 and len(in_memory) == len(stored) > 0
+    pd.testing.assert_frame_equal(
+        in_memory[SUM_KEYS].astype(str), stored[SUM_KEYS].astype(str), check_dtype=False
+    )
+    assert in_memory["quantity"].tolist() == pytest.approx(stored["quantity"].tolist(), rel=1e-12)
+    assert activity_sums(records.iloc[:0]).columns.tolist() == [*SUM_KEYS, "quantity"]

@@ -151,34 +151,68 @@ class InventoryResult:
         grouped = self.lines.groupby(keys, sort=False, observed=True, dropna=False)["tco2e"]
         return grouped.agg(tco2e="sum", n="size").reset_index()
 
-    def _sums_of(self, year: int, entity_id: str | None) -> pd.DataFrame:
+    @cached_property
+    def _parts(self) -> dict[tuple[int, str | None], dict[str, float | bool]]:
+        """Scope sums and presence per (year, entity or None), made when first asked for (a
+        report asks for a hundred totals of a few keys)."""
+        return {}
+
+    def _parts_of(self, year: int, entity_id: str | None) -> dict[str, float | bool]:
+        key = (int(year), entity_id)
+        found = self._parts.get(key)
+        if found is not None:
+            return found
         sums = self._scope_sums
-        sums = sums[sums["year"] == year]
-        return sums if entity_id is None else sums[sums["entity_id"] == entity_id]
+        lines = sums[sums["year"] == year]
+        if entity_id is not None:
+            lines = lines[lines["entity_id"] == entity_id]
+        scope = lines["scope"].astype(int)
+        location = lines["basis"].isin(("both", "location"))
+        market = lines["basis"].isin(("both", "market"))
+        parts: dict[str, float | bool] = {
+            "scope1": float(lines.loc[scope == 1, "tco2e"].sum()),
+            "scope2_location": float(lines.loc[(scope == 2) & location, "tco2e"].sum()),
+            "scope2_market": float(lines.loc[(scope == 2) & market, "tco2e"].sum()),
+            "scope3": float(lines.loc[scope == 3, "tco2e"].sum()),
+            "has_scope1": bool((scope == 1).any()),
+            "has_scope2_location": bool(((scope == 2) & location).any()),
+            "has_scope2_market": bool(((scope == 2) & market).any()),
+            "has_scope3": bool((scope == 3).any()),
+            "has_total": not lines.empty,
+        }
+        self._parts[key] = parts
+        return parts
+
+    @cached_property
+    def _energy_sums(self) -> pd.DataFrame:
+        """tce, MWh, primary tce and number of energy lines per year and entity (one pass over
+        the energy lines, however many totals are asked for)."""
+        keys, values = ["year", "entity_id"], ["tce", "mwh", "tce_primary"]
+        if self.energy.empty:
+            return pd.DataFrame(columns=[*keys, *values, "n"])
+        grouped = self.energy.groupby(keys, sort=False, observed=True, dropna=False)
+        sums = grouped[values].sum()
+        return sums.assign(n=grouped.size()).reset_index()
+
+    def energy_present(self, year: int) -> bool:
+        """Whether a year has any energy line."""
+        sums = self._energy_sums
+        return bool((sums["year"] == year).any())
 
     def scope_present(self, year: int) -> dict[str, bool]:
         """Whether a year has any line of scope 1, scope 2 (location, market), scope 3, any."""
-        lines = self._sums_of(year, None)
-        scope2 = lines[lines["scope"] == 2]
-        return {
-            "scope1": bool((lines["scope"] == 1).any()),
-            "scope2_location": bool(scope2["basis"].isin(("both", "location")).any()),
-            "scope2_market": bool(scope2["basis"].isin(("both", "market")).any()),
-            "scope3": bool((lines["scope"] == 3).any()),
-            "total": not lines.empty,
-        }
+        parts = self._parts_of(year, None)
+        names = ("scope1", "scope2_location", "scope2_market", "scope3", "total")
+        return {name: bool(parts[f"has_{name}"]) for name in names}
 
     def scope_totals(
         self, year: int, basis: str | None = None, entity_id: str | None = None
     ) -> dict[str, float]:
         """Scope 1, 2 (location and market), 3 and total of a year, consolidated."""
-        lines = self._sums_of(year, entity_id)
+        parts = self._parts_of(year, entity_id)
         total_basis = basis or self.settings.scope2_total_basis
-        s1 = float(lines.loc[lines["scope"] == 1, "tco2e"].sum())
-        s3 = float(lines.loc[lines["scope"] == 3, "tco2e"].sum())
-        scope2 = lines[lines["scope"] == 2]
-        s2l = float(scope2.loc[scope2["basis"].isin(("both", "location")), "tco2e"].sum())
-        s2m = float(scope2.loc[scope2["basis"].isin(("both", "market")), "tco2e"].sum())
+        s1, s3 = float(parts["scope1"]), float(parts["scope3"])
+        s2l, s2m = float(parts["scope2_location"]), float(parts["scope2_market"])
         s2 = s2l if total_basis == "location" else s2m
         return {
             "scope1": s1,
@@ -197,7 +231,8 @@ class InventoryResult:
         return None if r.empty else float(r["tco2"].sum())
 
     def energy_totals(self, year: int, entity_id: str | None = None) -> dict[str, float]:
-        energy = self.energy[self.energy["year"] == year]
+        energy = self._energy_sums
+        energy = energy[energy["year"] == year]
         if entity_id is not None:
             energy = energy[energy["entity_id"] == entity_id]
         return {

@@ -49,6 +49,20 @@ def load_plausibility() -> Mapping[str, float]:
     return {r["activity_type"].strip(): float(r["max_ratio"]) for _, r in rows}
 
 
+SUM_KEYS = ["entity_id", "year", "activity_type", "unit"]
+
+
+def activity_sums(records: pd.DataFrame) -> pd.DataFrame:
+    """``entity_id, year, activity_type, unit, quantity``: activity records summed per key and
+    unit, the history the rule reads (:meth:`esgledger.store.ledger.Ledger.activity_sums`
+    answers the same from the database, for an import that holds no records in memory)."""
+    if records.empty:
+        return pd.DataFrame({k: pd.Series(dtype=object) for k in [*SUM_KEYS, "quantity"]})
+    grouped = records.groupby(SUM_KEYS, as_index=False, sort=False, observed=True)
+    summed: pd.DataFrame = grouped[["quantity"]].sum()
+    return summed
+
+
 def in_basis_units(frame: pd.DataFrame, library: FactorLibrary) -> pd.DataFrame:
     """``entity_id, year, activity_type, quantity`` summed per key in each type's basis unit
     (rows of ``quantity`` and ``unit``; units that need a density are left out)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -86,14 +87,43 @@ def _first(source: str) -> str:
     return source.strip()
 
 
-def _factor_facts(
-    library: FactorLibrary, resolved: pd.DataFrame, factor_id: str
-) -> dict[str, str] | None:
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _FactorRows:
+    """The first row of each factor id in the library's emission factors and fuel parameters
+    and in an inventory's resolved factors, and the region names of a language: looked up
+    once per appendix, not filtered per paragraph."""
+
+    emission: Mapping[str, Row]
+    fuel: Mapping[str, Row]
+    resolved: Mapping[str, Row]
+    regions: Mapping[str, str]
+
+    @classmethod
+    def of(cls, library: FactorLibrary, resolved: pd.DataFrame, lang: str) -> _FactorRows:
+        column = "name_zh" if lang == "zh" else "name_en"
+        names = library.regions[column]
+        return cls(
+            emission=_first_rows(library.emission_factors, "factor_id"),
+            fuel=_first_rows(library.fuel, "param_id"),
+            resolved=_first_rows(resolved, "factor_id"),
+            regions={str(c): str(n) for c, n in zip(names.index, names, strict=True)},
+        )
+
+
+def _first_rows(frame: pd.DataFrame, key: str) -> dict[str, Row]:
+    if frame.empty or key not in frame.columns:
+        return {}
+    rows: list[Row] = frame.drop_duplicates(key).to_dict("records")  # type: ignore[assignment]
+    return {str(row[key]): row for row in rows}
+
+
+def _factor_facts(rows: _FactorRows, factor_id: str) -> dict[str, str] | None:
     """Pack, edition, document, data year, region, value and verification of a factor id."""
-    ef = library.emission_factors
-    rows = ef[ef["factor_id"] == factor_id]
-    if not rows.empty:
-        row = rows.iloc[0]
+    row = rows.emission.get(factor_id)
+    if row is not None:
         document = _first(str(row["source"]))
         table = str(row["table"])
         return {
@@ -105,21 +135,18 @@ def _factor_facts(
             "value": f"{_num(row['value'])} {row['unit']}",
             "verification": str(row["verification"]),
         }
-    fuel = library.fuel[library.fuel["param_id"] == factor_id]
-    found = resolved[resolved["factor_id"] == factor_id]
-    if not fuel.empty and not found.empty:
-        row, use = fuel.iloc[0], found.iloc[0]
+    fuel, use = rows.fuel.get(factor_id), rows.resolved.get(factor_id)
+    if fuel is not None and use is not None:
         return {
             "pack": "fuel_parameters",
-            "edition": str(row["edition"]),
-            "document": f"{row['framework']}; {row['table']}",
+            "edition": str(fuel["edition"]),
+            "document": f"{fuel['framework']}; {fuel['table']}",
             "factor_year": _text(use["factor_year"]) or "—",
             "region": str(use["factor_geography"]),
             "value": str(use["formula"]),
-            "verification": str(row["verification"]),
+            "verification": str(fuel["verification"]),
         }
-    if not found.empty:  # a user override, or a row the library no longer holds
-        use = found.iloc[0]
+    if use is not None:  # a user override, or a row the library no longer holds
         return {
             "pack": factor_id.partition(":")[0],
             "edition": _text(use["edition"]),
@@ -139,25 +166,18 @@ def _activity_name(library: FactorLibrary, activity_type: str, lang: str) -> str
     return str(row["name_zh"] if lang == "zh" else row["name_en"])
 
 
-def _regions(library: FactorLibrary, codes: Iterable[str], lang: str) -> list[str]:
-    column = "name_zh" if lang == "zh" else "name_en"
-    regions = library.regions
-    return [str(regions.at[c, column]) if c in regions.index else c for c in codes]
-
-
 def _factor_paragraphs(
-    library: FactorLibrary, result: InventoryResult, lines: pd.DataFrame, year: int, lang: str
+    rows: _FactorRows, result: InventoryResult, lines: pd.DataFrame, year: int, lang: str
 ) -> list[str]:
     out = []
     as_of = result.settings.factor_as_of
     order = {"location": 0, "both": 1, "market": 2}
-    keys = lines[["factor_id", "basis"]].drop_duplicates()
-    for factor_id, basis in sorted(
-        zip(keys["factor_id"], keys["basis"], strict=True),
-        key=lambda k: (order.get(str(k[1]), 3), str(k[0])),
-    ):
-        group = lines[(lines["factor_id"] == factor_id) & (lines["basis"] == basis)]
-        facts = _factor_facts(library, result.resolved, str(factor_id))
+    # one row per factor, basis, gas and region (in order of first appearance), not per line
+    kinds = lines[["factor_id", "basis", "gas", "region"]].drop_duplicates()
+    groups = dict(iter(kinds.groupby(["factor_id", "basis"], sort=False, dropna=False)))
+    for factor_id, basis in sorted(groups, key=lambda k: (order.get(str(k[1]), 3), str(k[0]))):
+        group = groups[(factor_id, basis)]
+        facts = _factor_facts(rows, str(factor_id))
         if facts is None:
             continue
         gas = _join((str(g) for g in group["gas"]), lang)
@@ -170,7 +190,7 @@ def _factor_paragraphs(
             text += " " + _t(key, lang, year=year, factor_year=factor_year, as_of=as_of or "—")
         codes = sorted({str(r) for r in group["region"] if _text(r)})
         if codes and codes != [facts["region"]]:
-            regions = _join(_regions(library, codes, lang), lang)
+            regions = _join((rows.regions.get(c, c) for c in codes), lang)
             text += " " + _t("factor_regions", lang, regions=regions)
         out.append(text)
     return out
@@ -188,10 +208,24 @@ def _conversions(result: InventoryResult, activity_type: str, year: int, lang: s
     ]
 
 
+USE_KEYS = ["activity_type", "factor_id", "basis", "gas", "region", "scope", "method"]
+
+
+def _factor_uses(lines: pd.DataFrame) -> pd.DataFrame:
+    """The lines summed per activity type, factor, basis, gas, region, scope and method (in
+    order of first appearance): all the items say of them, a row per use rather than per
+    line (a ledger of a million records has hundreds of thousands of lines)."""
+    summed = lines.groupby(USE_KEYS, dropna=False, sort=False, observed=True)[
+        ["n_records", "quantity_basis", "tco2e"]
+    ].sum()
+    return summed.reset_index()
+
+
 def _factor_items(
     library: FactorLibrary, result: InventoryResult, year: int, lang: str
 ) -> list[MethodologyItem]:
-    lines = result.lines[result.lines["year"] == year]
+    lines = _factor_uses(result.lines[result.lines["year"] == year])
+    rows = _FactorRows.of(library, result.resolved, lang)
     scope_doc = {1: "scope1", 2: "scope2", 3: "scope3"}
     items = []
     for activity_type, group in lines.groupby("activity_type", sort=True):
@@ -222,7 +256,7 @@ def _factor_items(
             )
             paragraphs = [
                 head,
-                *_factor_paragraphs(library, result, group, year, lang),
+                *_factor_paragraphs(rows, result, group, year, lang),
                 *_conversions(result, str(activity_type), year, lang),
             ]
         docs = [*(scope_doc[s] for s in scopes if s in scope_doc), "resolution", "factor_library"]

@@ -518,15 +518,9 @@ def history_from_inventory(
     computed, e.g. market-based scope 2 before instruments were recorded) are dropped.
     (:func:`esgledger.usecases.strategy.history_from_ledger` reads the ledger's.)"""
     total_basis = result.settings.scope2_total_basis
-    lines = result.lines.copy()
-    energy = result.energy.copy()
     keys = ["year"] + (["month"] if monthly else []) + (["entity_id"] if by_entity else [])
-    if monthly:
-        lines = lines[lines["month"].notna()]
-        energy = energy[energy["month"].notna()]
-    else:
-        lines = lines.assign(month=math.nan)
-        energy = energy.assign(month=math.nan)
+    lines = _summed(result.lines, [*keys, "scope", "basis"], ["tco2e"], monthly)
+    energy = _summed(result.energy, keys, ["tce", "mwh"], monthly)
     scope = lines["scope"].astype(int)
     basis = lines["basis"].astype(str)
     masks = {
@@ -554,3 +548,16 @@ def history_from_inventory(
     )
     out = out[started.astype(bool)]
     return out[["series", "entity_id", "year", "month", "value", "unit"]].reset_index(drop=True)
+
+
+def _summed(frame: pd.DataFrame, keys: list[str], values: list[str], monthly: bool) -> pd.DataFrame:
+    """``values`` of an inventory's lines (or energy lines) summed per ``keys``, one pass over
+    the lines (the series are then cut from this small table): with ``monthly`` only the lines
+    that carry a month; otherwise ``month`` is NaN, as a yearly series has none."""
+    if monthly:
+        frame = frame[frame["month"].notna()]
+    summed = frame.groupby(keys, dropna=False, observed=True, sort=False)[values].sum()
+    out = summed.reset_index()
+    if not monthly:
+        out["month"] = math.nan
+    return out

@@ -343,8 +343,9 @@ def _year_quantities(
     two years, the group's activity and the energy (tce) per year; ValueError when the group
     has no activity or a year no emissions."""
     result = source.result
-    lines = result.basis_lines(result.settings.scope2_total_basis)
+    lines = result.lines  # the two years first: the basis is a text column of every line
     lines = lines[lines["year"].isin((year0, year1)) & lines["scope"].isin(list(scopes))]
+    lines = lines[lines["basis"].isin(("both", result.settings.scope2_total_basis))]
     energy = result.energy[result.energy["year"].isin((year0, year1))]
     q = {y: _group_activity(source, activity, y) for y in (year0, year1)}
     e_total = energy.groupby("year")["tce"].sum().reindex([year0, year1], fill_value=0.0)
