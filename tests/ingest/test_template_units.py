@@ -35,3 +35,30 @@ def test_every_choice_is_a_unit_and_the_chinese_ones_are_the_right_size() -> Non
     assert conversion_factor("万千瓦时", "MWh") == 10
     assert conversion_factor("万立方米", "10^4 Nm3") == 1
     assert set(UNITS_BY_BASIS) >= set(load_library().activity_types["basis_unit"])
+
+
+def test_the_importer_takes_every_unit_the_instructions_name_for_a_basis() -> None:
+    """The instructions promise fuels in GJ, TJ, MWh, kWh and heat in tonnes of steam; the
+    importer once refused them though the calculation converted them. Both now follow one
+    rule (``calc.normalise.route_kind``): every unit named for a basis is accepted for every
+    activity type of that basis whose method the condition names."""
+    from esgledger.calc.normalise import route_kind  # noqa: PLC0415
+
+    library = load_library()
+    conditional = {"(with a density)": "density_fuel", "(at the fuel's NCV)": "combustion"}
+    for basis, text in UNITS_BY_BASIS.items():
+        types = [(n, r) for n, r in library.type_rows.items() if r["basis_unit"] == basis]
+        for part in re.split(r"(?<=\)),", text):
+            condition = next((c for c in conditional if c in part), None)
+            units = [u.strip() for u in re.sub(r"\([^)]*\)", "", part).split(",") if u.strip()]
+            for unit in (u for u in units if not u.startswith("t of")):
+                for name, row in types:
+                    if condition == "(with a density)" and not row["density_fuel"]:
+                        continue
+                    if condition == "(at the fuel's NCV)" and row["method"] != "combustion":
+                        continue
+                    assert route_kind(row, unit) is not None, (name, unit)
+    steam = next(r for r in library.type_rows.values() if r["method"] == "heat")
+    assert route_kind(steam, "t") == "steam"
+    electricity = library.type_rows["electricity"]
+    assert route_kind(electricity, "t") is None  # refused, with a located error

@@ -132,6 +132,27 @@ def _steam_route(unit: str, basis: str, year: int, parameters: Parameters) -> tu
     return factor, route
 
 
+def route_kind(at: Mapping[str, Any], unit: str) -> str | None:
+    """How records of an activity type (its library row) in ``unit`` reach its basis unit:
+    ``same`` (the unit registry), ``density`` (litres of a liquid fuel), ``fx`` (money in
+    CNY), ``energy`` (a fuel in GJ, MWh, kWh through its NCV), ``steam`` (heat in tonnes of
+    steam through its enthalpy), or None: no route. The import checks units by this rule and
+    the calculation converts by it. UnitError for a unit the registry does not know."""
+    basis = str(at["basis_unit"])
+    source = parse_unit(unit).dimensionality
+    if source == parse_unit(basis).dimensionality:
+        return "same"
+    if source == parse_unit("L").dimensionality and at["density_fuel"]:
+        return "density"
+    if basis == "USD" and source == parse_unit("CNY").dimensionality:
+        return "fx"
+    if at["method"] == "combustion" and source == parse_unit("GJ").dimensionality:
+        return "energy"
+    if at["method"] == "heat" and source == parse_unit("t").dimensionality:
+        return "steam"
+    return None
+
+
 def _route(
     library: FactorLibrary,
     key: Mapping[Any, Any],
@@ -142,21 +163,20 @@ def _route(
     name, unit, year = str(key["activity_type"]), str(key["unit"]), int(key["year"])
     at = library.type_rows[name]
     basis = str(at["basis_unit"])
-    source = parse_unit(unit).dimensionality
-    target = parse_unit(basis).dimensionality
-    if source == target:
-        return conversion_factor(unit, basis), f"{unit} -> {basis}"
-    if source == parse_unit("L").dimensionality and at["density_fuel"]:
+    kind = route_kind(at, unit)
+    if kind == "density":
         return _density_route(library, name, at, unit, year, table)
-    if basis == "USD" and source == parse_unit("CNY").dimensionality:
+    if kind == "fx":
         return _fx_route(unit, year, table)
-    if at["method"] == "combustion" and source == parse_unit("GJ").dimensionality:
+    if kind == "energy":
         entity = key.get("prop_entity")
         return _energy_route(
             library, name, unit, year, None if blank(entity) else str(entity), props
         )
-    if at["method"] == "heat" and source == parse_unit("t").dimensionality:
+    if kind == "steam":
         return _steam_route(unit, basis, year, table)
+    if kind == "same":
+        return conversion_factor(unit, basis), f"{unit} -> {basis}"
     return conversion_factor(unit, basis), ""  # raises, naming both dimensions
 
 

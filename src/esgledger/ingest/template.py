@@ -14,8 +14,8 @@ from esgledger.ingest.schema import DATA_QUALITY, TEMPLATES
 
 UNITS_BY_BASIS = {
     "MWh": "MWh, kWh, 万千瓦时, GJ",
-    "GJ": "GJ, MJ, tce, t of steam (with parameter enthalpy.steam)",
-    "t": "t, 吨, 万吨, kg, L, 升, 万升 (with a density), GJ, MWh, kWh (at the fuel's NCV)",
+    "GJ": "GJ, MJ, 百万千焦, tce, t of steam (with parameter enthalpy.steam)",
+    "t": "t, 吨, 万吨, kg, L, 升, 万升 (with a density), GJ, TJ, MWh, kWh (at the fuel's NCV)",
     "10^4 Nm3": "m3, Nm3, 10^4 Nm3, 万立方米, GJ, MWh (at the fuel's NCV)",
     "kg": "kg, t",
     "tonne_km": "tonne_km",
@@ -31,6 +31,8 @@ UNIT_CHOICES = (
     "万千瓦时",
     "GJ",
     "MJ",
+    "百万千焦",
+    "TJ",
     "tce",
     "m3",
     "Nm3",

@@ -12,12 +12,13 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from esgledger.calc.normalise import route_kind
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.factors.library import FactorLibrary, unknown_region
 from esgledger.ingest.limits import IMPORT
 from esgledger.ingest.reader import Table
 from esgledger.ingest.schema import DATA_QUALITY, INSTRUMENT_TYPES, TEMPLATES
-from esgledger.units import UnitError, parse_unit
+from esgledger.units import UnitError
 
 # ASCII digits only: full-width digits (１２３) are refused rather than guessed.
 _NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
@@ -219,13 +220,12 @@ def check_units(frame: pd.DataFrame, library: FactorLibrary, problems: Collector
     """Each (activity type, unit) pair must be convertible to the type's basis unit."""
     known = frame["activity_type"].isin(library.known_activity_types())
     pairs = frame.loc[known, ["activity_type", "unit"]].drop_duplicates()
-    volume = parse_unit("L").dimensionality
-    money = parse_unit("CNY").dimensionality
     bad: dict[tuple[str, str], str] = {}
     for name, unit in pairs.itertuples(index=False):
-        at = library.activity_types.loc[name]
+        at = library.type_rows[name]
         try:
-            source, target = parse_unit(unit), parse_unit(at["basis_unit"])
+            if route_kind(at, unit) is not None:
+                continue  # the calculation converts it (with a density, fx, NCV, enthalpy)
         except UnitError:
             bad[(name, unit)] = (
                 f"unit {unit!r} is not a known unit; {name} is measured in "
@@ -234,12 +234,6 @@ def check_units(frame: pd.DataFrame, library: FactorLibrary, problems: Collector
                 else f"unit is empty; {name} is measured in {at['basis_unit']}"
             )
             continue
-        if source.dimensionality == target.dimensionality:
-            continue
-        if source.dimensionality == volume and at["density_fuel"]:
-            continue  # converted with the density parameter at calculation time
-        if at["basis_unit"] == "USD" and source.dimensionality == money:
-            continue  # converted with the fx.CNY_per_USD parameter at calculation time
         bad[(name, unit)] = f"unit {unit!r} does not fit {name} (measured in {at['basis_unit']})"
     if not bad:
         return
