@@ -30,49 +30,51 @@ factors, so a change in either side is seen.
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from typer.testing import CliRunner
 
-from esgledger.cli import app
+Run = Callable[..., str]
 
-DATA = Path(__file__).parent / "data"
-runner = CliRunner()
 PUBLISHED = {2020: 174_199.0, 2019: 174_542.0}
 COAL_T = {2020: 100_750.0, 2019: 112_444.0}
 COAL_CO2_PER_T = 20.908 * 0.02637 * 0.94 * 44 / 12  # GJ/t x tC/GJ x oxidation x 44/12 = 1.9003
 
 
-def run(*args: str) -> str:
-    result = runner.invoke(app, list(args), terminal_width=200)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
-def ledger(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("hopfung") / "hopfung.db")
-    run("init", "--ledger", path, "--entities", str(DATA / "hopfung_2020_entities.csv"))
-    for name, value, standard in (
+def ledger(company_ledger: Callable[..., str]) -> str:
+    densities = (
         ("density.diesel", "0.83", "GB 19147-2013 (0.810-0.850 kg/L at 20 C)"),
         ("density.gasoline", "0.7475", "GB 17930-2013 (0.720-0.775 kg/L at 20 C)"),
-    ):
-        source = f"mid-point of {standard}: the report gives litres and no density"
-        run("parameter", "set", name, value, "kg/L", "--source", source, "--ledger", path)
-    run("import", str(DATA / "hopfung_2020_activity.csv"), "--kind", "activity", "--ledger", path)
-    return path
+    )
+    return company_ledger(
+        "hopfung_2020",
+        *(
+            (
+                "parameter",
+                "set",
+                name,
+                value,
+                "kg/L",
+                "--source",
+                f"mid-point of {standard}: the report gives litres and no density",
+            )
+            for name, value, standard in densities
+        ),
+    )
 
 
-def _by_activity(ledger: str, year: int) -> dict[str, float]:
+def _by_activity(ledger: str, year: int, esgledger: Run) -> dict[str, float]:
     out = json.loads(
-        run("inventory", "--ledger", ledger, "--year", str(year), "--by", "activity", "--json")
+        esgledger(
+            "inventory", "--ledger", ledger, "--year", str(year), "--by", "activity", "--json"
+        )
     )
     return {row["activity_type"]: row["tco2e"] for row in out["rows"]}
 
 
-def test_the_coal_is_the_guideline_default_arithmetic(ledger: str) -> None:
-    found = _by_activity(ledger, 2020)
+def test_the_coal_is_the_guideline_default_arithmetic(ledger: str, esgledger: Run) -> None:
+    found = _by_activity(ledger, 2020, esgledger)
     assert round(COAL_CO2_PER_T, 4) == 1.9003  # the guideline table prints 1.9003 tCO2/t
     coal_co2 = COAL_T[2020] * COAL_CO2_PER_T  # 191,455.1
     # CH4 10 kg/TJ and N2O 1.5 kg/TJ (IPCC 2006 stationary combustion in manufacturing),
@@ -88,16 +90,16 @@ def test_the_coal_is_the_guideline_default_arithmetic(ledger: str) -> None:
     # purchased electricity: 54.813 MWh x 0.5568 (2021 national, the nearest year: a
     # factor-fallback warning says so)
     assert found["electricity"] == pytest.approx(54.813 * 0.5568, rel=1e-9)
-    out = json.loads(run("inventory", "--ledger", ledger, "--year", "2020", "--json"))
+    out = json.loads(esgledger("inventory", "--ledger", ledger, "--year", "2020", "--json"))
     fallbacks = [d["message"] for d in out["diagnostics"] if d["code"] == "factor-fallback"]
     assert any(m.startswith("electricity 2020") and "cn_2021_national" in m for m in fallbacks)
 
 
 @pytest.mark.parametrize(("year", "implied"), [(2020, 1.7242), (2019, 1.5470)])
 def test_the_difference_is_the_undisclosed_coal_factor(
-    ledger: str, year: int, implied: float
+    ledger: str, year: int, implied: float, esgledger: Run
 ) -> None:
-    found = _by_activity(ledger, year)
+    found = _by_activity(ledger, year, esgledger)
     total = sum(found.values())
     others = total - found["raw_coal"]
     # what the published total leaves for the coal, per tonne

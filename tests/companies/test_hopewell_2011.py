@@ -33,16 +33,14 @@ quantities in the report's units (MWh, TJ) through the activity template
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from typer.testing import CliRunner
 
-from esgledger.cli import app
 from esgledger.units import conversion_factor
 
-DATA = Path(__file__).parent / "data"
-runner = CliRunner()
+Run = Callable[..., str]
+
 ELECTRICITY_MWH = {2011: 55_901.0, 2010: 56_383.0}
 PRINTED_GJ = {2011: 201_243.6, 2010: 202_978.8}
 PRINTED_SCOPE2 = {2011: 34_732.0, 2010: 35_818.0}
@@ -51,23 +49,16 @@ OIL_TJ = {2011: 15.0, 2010: 10.0}
 PRINTED_DIRECT_KT = {2011: 6_145.0, 2010: 4_419.0}
 
 
-def run(*args: str) -> str:
-    result = runner.invoke(app, list(args), terminal_width=200)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
-def ledger(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("hopewell") / "hopewell.db")
-    run("init", "--ledger", path, "--entities", str(DATA / "hopewell_2011_entities.csv"))
-    run("import", str(DATA / "hopewell_2011_activity.csv"), "--kind", "activity", "--ledger", path)
-    return path
+def ledger(company_ledger: Callable[..., str]) -> str:
+    return company_ledger("hopewell_2011")
 
 
-def _inventory(ledger: str, year: int) -> tuple[dict[tuple[str, str], float], list[str]]:
+def _inventory(
+    ledger: str, year: int, esgledger: Run
+) -> tuple[dict[tuple[str, str], float], list[str]]:
     out = json.loads(
-        run(
+        esgledger(
             "inventory",
             "--ledger",
             ledger,
@@ -83,9 +74,9 @@ def _inventory(ledger: str, year: int) -> tuple[dict[tuple[str, str], float], li
 
 
 @pytest.mark.parametrize("year", [2011, 2010])
-def test_the_printed_energy_is_reproduced(ledger: str, year: int) -> None:
+def test_the_printed_energy_is_reproduced(ledger: str, year: int, esgledger: Run) -> None:
     out = json.loads(
-        run("energy", "--ledger", ledger, "--year", str(year), "--by", "activity", "--json")
+        esgledger("energy", "--ledger", ledger, "--year", str(year), "--by", "activity", "--json")
     )
     mwh = next(r["mwh"] for r in out["rows"] if r["activity_type"] == "electricity")
     assert mwh == ELECTRICITY_MWH[year]
@@ -93,8 +84,10 @@ def test_the_printed_energy_is_reproduced(ledger: str, year: int) -> None:
 
 
 @pytest.mark.parametrize("year", [2011, 2010])
-def test_hong_kong_electricity_says_it_has_no_factor_of_its_own(ledger: str, year: int) -> None:
-    rows, diagnostics = _inventory(ledger, year)
+def test_hong_kong_electricity_says_it_has_no_factor_of_its_own(
+    ledger: str, year: int, esgledger: Run
+) -> None:
+    rows, diagnostics = _inventory(ledger, year, esgledger)
     computed = rows[("HHL-PH", "electricity")]
     assert computed == pytest.approx(ELECTRICITY_MWH[year] * 0.5568, rel=1e-12)
     assert any(
@@ -112,8 +105,10 @@ def test_hong_kong_electricity_says_it_has_no_factor_of_its_own(ledger: str, yea
 
 
 @pytest.mark.parametrize("year", [2011, 2010])
-def test_the_power_plant_differs_by_its_undisclosed_coal_factor(ledger: str, year: int) -> None:
-    rows, _ = _inventory(ledger, year)
+def test_the_power_plant_differs_by_its_undisclosed_coal_factor(
+    ledger: str, year: int, esgledger: Run
+) -> None:
+    rows, _ = _inventory(ledger, year, esgledger)
     # coal: TJ x 26.37 tC/TJ x 0.94 x 44/12 (CO2) + TJ x (10 kg CH4 x 27 + 1.5 kg N2O x 273) / 1000
     coal_co2_per_tj = 26.37 * 0.94 * 44 / 12  # 90.889
     coal_other_per_tj = (10 * 27 + 1.5 * 273) / 1000  # 0.6795 (the library's IPCC stationary row)

@@ -39,15 +39,12 @@ What the report states and what it does not:
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from typer.testing import CliRunner
 
-from esgledger.cli import app
+Run = Callable[..., str]
 
-DATA = Path(__file__).parent / "data"
-runner = CliRunner()
 
 PUBLISHED_TCE_WAN = 6.63
 PUBLISHED_CO2_T = 264_634.9
@@ -57,31 +54,20 @@ GASOLINE_T, DIESEL_T = 52.0, 4.1
 HEAT_GJ = 339_753.67  # 百万千焦 = 10^6 kJ = 1 GJ
 
 
-def run(*args: str) -> str:
-    result = runner.invoke(app, list(args), terminal_width=200)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
-def ledger(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("shennan") / "shennan.db")
-    run("init", "--ledger", path, "--entities", str(DATA / "shennan_2021_entities.csv"))
-    run("setting", "set", "ghg_basis", "cn_guideline", "--ledger", path)
-    activity = str(DATA / "shennan_2021_activity.csv")
-    run("import", activity, "--kind", "activity", "--ledger", path)
-    return path
+def ledger(company_ledger: Callable[..., str]) -> str:
+    return company_ledger("shennan_2021", ("setting", "set", "ghg_basis", "cn_guideline"))
 
 
-def _energy(ledger: str) -> dict[str, dict[str, float]]:
+def _energy(ledger: str, esgledger: Run) -> dict[str, dict[str, float]]:
     out = json.loads(
-        run("energy", "--ledger", ledger, "--year", "2021", "--by", "activity", "--json")
+        esgledger("energy", "--ledger", ledger, "--year", "2021", "--by", "activity", "--json")
     )
     return {row["activity_type"]: row for row in out["rows"]}
 
 
-def test_the_published_energy_total_is_reproduced(ledger: str) -> None:
-    rows = _energy(ledger)
+def test_the_published_energy_total_is_reproduced(ledger: str, esgledger: Run) -> None:
+    rows = _energy(ledger, esgledger)
     # GB/T 2589: kgce per unit x quantity / 1000 = tce
     expected = {
         "electricity": ELECTRICITY_KWH * 0.1229 / 1000,  # 51,006.65
@@ -99,8 +85,8 @@ def test_the_published_energy_total_is_reproduced(ledger: str) -> None:
     assert round((total - GAS_M3 * (1.33 - 1.2143) / 1000) / 1e4, 2) == 6.60
 
 
-def test_the_co2_differs_by_the_undisclosed_electricity_factor(ledger: str) -> None:
-    out = json.loads(run("inventory", "--ledger", ledger, "--year", "2021", "--json"))
+def test_the_co2_differs_by_the_undisclosed_electricity_factor(ledger: str, esgledger: Run) -> None:
+    out = json.loads(esgledger("inventory", "--ledger", ledger, "--year", "2021", "--json"))
     scopes = {row["scope"]: row["tco2e"] for row in out["rows"]}
     assert [d["code"] for d in out["diagnostics"]] == ["ghg-basis"]  # no fallback, no gap
     # scope 1, CO2 only (cn_guideline): quantity x NCV x carbon per GJ x oxidation x 44/12
