@@ -108,6 +108,30 @@ def _residual(
     return cache[key]
 
 
+def _location_factors(
+    elec: pd.DataFrame, per_key: pd.DataFrame
+) -> dict[tuple[str, int, str | None], tuple[float, str]]:
+    """Per (entity, year, region): the location-based tCO2e per MWh of its lines (all gases)
+    and the factor id of its first line, from one group-by (not a scan per key)."""
+    keys = ["entity_id", "year", "region"]
+    sums = elec.groupby(keys, dropna=False, sort=False).agg(
+        t=("tco2e_gross", "sum"), factor_id=("factor_id", "first")
+    )
+    both = sums.reset_index().merge(per_key[[*keys, "mwh"]], on=keys, how="left")
+    return {
+        (str(e), int(y), _region_key(r)): (float(t) / float(m) if m else 0.0, str(f))
+        for e, y, r, t, f, m in zip(
+            both["entity_id"],
+            both["year"],
+            both["region"],
+            both["t"],
+            both["factor_id"],
+            both["mwh"].fillna(0.0),
+            strict=True,
+        )
+    }
+
+
 def market_based_scope2(
     lines: pd.DataFrame, instruments: pd.DataFrame, library: FactorLibrary, settings: CalcSettings
 ) -> tuple[pd.DataFrame, list[Diagnostic]]:
@@ -130,17 +154,7 @@ def market_based_scope2(
     # overrode it (no MEE/NBS series, e.g. Hong Kong), where the grid series has no residual
     # mix, or where none is found (GHG Protocol Scope 2 Guidance: grid-average factors are the
     # last step of the market-based hierarchy).
-    location_ef: dict[tuple[str, int, str | None], tuple[float, str]] = {}
-    for (key_entity, key_year, key_region), group in elec.groupby(
-        ["entity_id", "year", "region"], dropna=False
-    ):
-        entity_year = (str(key_entity), int(str(key_year)))
-        region_key = _region_key(key_region)
-        key_mwh = sum(m for r, m, _ in consumption[entity_year] if _region_key(r) == region_key)
-        location_ef[(*entity_year, region_key)] = (
-            float(group["tco2e_gross"].sum()) / key_mwh if key_mwh else 0.0,
-            str(group["factor_id"].iloc[0]),
-        )
+    location_ef = _location_factors(elec, per_key)
     residual_key = str(library.grid_series.loc[settings.grid_series, "residual_key"])
     totals = _instrument_totals(instruments)
     claimed = {
