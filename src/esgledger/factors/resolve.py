@@ -152,6 +152,13 @@ def _best(
     )
 
 
+@lru_cache(maxsize=4096)  # bounded: every Book with factor packs makes new key sets
+def _has_prefix(geographies: frozenset[str], prefix: str) -> bool:
+    """Whether a key's geographies hold one starting with ``prefix`` (asked for every key of
+    an inventory: a frozenset keeps its hash, so the answer is looked up, not recounted)."""
+    return any(g.startswith(prefix) for g in geographies)
+
+
 def pick_factor(
     library: FactorLibrary, key: str, region: str | None, year: int, settings: CalcSettings
 ) -> Pick | None:
@@ -168,7 +175,7 @@ def pick_factor(
     if best is None or (best.year > year and not settings.allow_later_year):
         return None
     notes = []
-    geography_specific = any(g.startswith("CN") for g in geographies)
+    geography_specific = _has_prefix(geographies, "CN")
     if (
         region
         and best.geography != chain[0]
@@ -177,7 +184,7 @@ def pick_factor(
     ):
         where = "fallback" if best.geography in chain else "proxy geography"
         notes.append(f"{where} {region} -> {best.geography}")
-    if region is None and any(g.startswith("CN-") for g in geographies):
+    if region is None and _has_prefix(geographies, "CN-"):
         notes.append(f"no region (neither the record nor its entity names one) -> {best.geography}")
     outside = region not in (None, "CN", "GLOBAL") and library.region_parent.get(region) == ""
     if outside and geography_specific and best.geography != region and not notes:
