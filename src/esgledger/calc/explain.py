@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from esgledger.calc.engine import InventoryResult
+from esgledger.calc.result import InventoryResult
 from esgledger.domain.figure_id import FigureId
 from esgledger.tables import rows
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from esgledger.calc.engine import InventoryResult
 from esgledger.calc.explain import (
     FactorDetails,
     Node,
@@ -37,6 +36,7 @@ from esgledger.calc.explain import (
     parse_figure,
     select_ghg,
 )
+from esgledger.calc.result import InventoryResult
 from esgledger.domain.figure_id import FigureId
 from esgledger.tables import rows
 
