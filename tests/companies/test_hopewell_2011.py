@@ -115,6 +115,9 @@ def test_the_power_plant_differs_by_its_undisclosed_coal_factor(
     coal = rows[("HHL-EN", "raw_coal")]
     assert coal == pytest.approx(COAL_TJ[year] * (coal_co2_per_tj + coal_other_per_tj), rel=1e-9)
     oil = rows[("HHL-EN", "fuel_oil")]
+    # fuel oil: TJ x 21.1 tC/TJ x 0.98 x 44/12 + TJ x (3 kg CH4 x 27 + 0.6 kg N2O x 273) / 1000
+    oil_per_tj = 21.1 * 0.98 * 44 / 12 + (3 * 27 + 0.6 * 273) / 1000
+    assert oil == pytest.approx(OIL_TJ[year] * oil_per_tj, rel=1e-9)
     direct = coal + oil
     printed = PRINTED_DIRECT_KT[year] * 1000
     implied = (printed - oil) / COAL_TJ[year]
