@@ -23,17 +23,14 @@ from sqlalchemy import (
     update,
 )
 
-from esgledger.store.engine import TABLES, new_id
+from esgledger.store.engine import TABLES, new_id, reading
 
 USER, GRANT, TOKEN = TABLES["app_user"], TABLES["user_entity"], TABLES["api_token"]
 SESSION, ATTEMPT, ENTITY = TABLES["web_session"], TABLES["login_attempt"], TABLES["entity"]
 
 
 def _scalars(bind: Engine | Connection, stmt: Select[Any]) -> list[Any]:
-    if isinstance(bind, Connection):
-        return list(bind.scalars(stmt))
-    with bind.connect() as conn:
-        return list(conn.scalars(stmt))
+    return reading(bind, lambda conn: list(conn.scalars(stmt)))
 
 
 # -- users and grants -----------------------------------------------------------------------

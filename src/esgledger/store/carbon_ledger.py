@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from esgledger.store.engine import TABLES
+from esgledger.store.engine import TABLES, reading
 
 __all__ = [
     "COLUMNS",
@@ -38,19 +38,13 @@ def posting_rows(bind: Engine | Connection, entity_id: str | None = None) -> lis
     stmt = select(POSTING).order_by(POSTING.c.seq)
     if entity_id is not None:
         stmt = stmt.where(POSTING.c.entity_id == entity_id)
-    if isinstance(bind, Connection):
-        return [dict(r) for r in bind.execute(stmt).mappings()]
-    with bind.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+    return reading(bind, lambda conn: [dict(r) for r in conn.execute(stmt).mappings()])
 
 
 def has_entity(bind: Engine | Connection, entity_id: str) -> bool:
     """Whether the ledger has the entity ``entity_id``."""
     stmt = select(ENTITY.c.entity_id).where(ENTITY.c.entity_id == entity_id)
-    if isinstance(bind, Connection):
-        return bind.scalar(stmt) is not None
-    with bind.connect() as conn:
-        return conn.scalar(stmt) is not None
+    return reading(bind, lambda conn: conn.scalar(stmt) is not None)
 
 
 def audit_entries(engine: Engine, object_type: str) -> list[dict[str, Any]]:

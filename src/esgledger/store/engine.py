@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic.config import Config
 from sqlalchemy import (
@@ -55,13 +55,22 @@ CHANGE, SETTING = _T["structural_change"], _T["setting"]
 METRIC, ROSTER = _T["metric_value"], _T["roster_employee"]
 
 
+T = TypeVar("T")
+
+
+def reading(bind: Engine | Connection, read: Callable[[Connection], T]) -> T:
+    """``read`` on ``bind``: the caller's connection (what it reads is inside the caller's
+    transaction), or a new connection of the engine, closed after."""
+    if isinstance(bind, Connection):
+        return read(bind)
+    with bind.connect() as conn:
+        return read(conn)
+
+
 def entity_ids(bind: Engine | Connection) -> frozenset[str]:
     """Every entity id of the ledger (what "the whole group" is for an access check)."""
     stmt = select(ENTITY.c.entity_id)
-    if isinstance(bind, Connection):
-        return frozenset(bind.scalars(stmt))
-    with bind.connect() as conn:
-        return frozenset(conn.scalars(stmt))
+    return reading(bind, lambda conn: frozenset(conn.scalars(stmt)))
 
 
 def entity_names(
@@ -72,10 +81,7 @@ def entity_names(
     stmt = select(ENTITY.c.entity_id, ENTITY.c.name, ENTITY.c.name_zh).order_by(ENTITY.c.entity_id)
     if scope is not None:
         stmt = stmt.where(ENTITY.c.entity_id.in_(sorted(scope)))
-    if isinstance(bind, Connection):
-        return [dict(r) for r in bind.execute(stmt).mappings()]
-    with bind.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+    return reading(bind, lambda conn: [dict(r) for r in conn.execute(stmt).mappings()])
 
 
 def shown_url(url: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from esgledger.store.engine import TABLES
+from esgledger.store.engine import TABLES, reading
 
 METRIC_DEFINITION = TABLES["metric_definition"]
 METRIC_VALUE = TABLES["metric_value"]
@@ -23,10 +23,7 @@ def _read(conn: Connection) -> list[dict[str, str]]:
 
 def metric_rows(bind: Engine | Connection) -> list[dict[str, str]]:
     """The ledger's own metrics as the cells entered, in file order."""
-    if isinstance(bind, Connection):
-        return _read(bind)
-    with bind.connect() as conn:
-        return _read(conn)
+    return reading(bind, _read)
 
 
 def replace_metric_rows(conn: Connection, rows: Sequence[Mapping[str, str]]) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, and_, bindparam, select, update
 
 from esgledger.store import frames
-from esgledger.store.engine import TABLES
+from esgledger.store.engine import TABLES, reading
 
 ACTIVITY, METRIC = TABLES["activity_record"], TABLES["metric_value"]
 BATCH = TABLES["import_batch"]
@@ -40,11 +40,7 @@ def quantities(
             METRIC.c.metric_id == metric_id,
             METRIC.c.superseded_by.is_(None),
         )
-    if isinstance(bind, Connection):
-        rows = bind.execute(stmt).all()
-    else:
-        with bind.connect() as conn:
-            rows = conn.execute(stmt).all()
+    rows = reading(bind, lambda conn: conn.execute(stmt).all())
     return [(float(q), str(u)) for q, u in rows]
 
 

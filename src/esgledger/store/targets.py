@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
-from esgledger.store.engine import TABLES
+from esgledger.store.engine import TABLES, reading
 from esgledger.store.target_models import TARGET_TEXT_COLUMNS
 
 TARGET = TABLES["target"]
@@ -23,10 +23,7 @@ def _read(conn: Connection) -> list[dict[str, str]]:
 
 def target_rows(bind: Engine | Connection) -> list[dict[str, str]]:
     """Every stored target as the cells entered (blank cells as ``''``), in file order."""
-    if isinstance(bind, Connection):
-        return _read(bind)
-    with bind.connect() as conn:
-        return _read(conn)
+    return reading(bind, _read)
 
 
 def replace_targets(conn: Connection, rows: Sequence[Mapping[str, str]]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, insert, select
 
-from esgledger.store.engine import TABLES, now
+from esgledger.store.engine import TABLES, now, reading
 
 USER_FACTOR = TABLES["user_factor"]
 SHOWN = (
@@ -52,9 +52,5 @@ def delete_user_factor(conn: Connection, factor_id: str) -> None:
 def user_factors(bind: Engine | Connection) -> pd.DataFrame:
     """Every factor of the ledger's packs (:data:`COLUMNS`), by id."""
     stmt = select(*(USER_FACTOR.c[c] for c in COLUMNS)).order_by(USER_FACTOR.c.factor_id)
-    if isinstance(bind, Connection):
-        found = list(bind.execute(stmt).mappings())
-    else:
-        with bind.connect() as conn:
-            found = list(conn.execute(stmt).mappings())
+    found = reading(bind, lambda conn: list(conn.execute(stmt).mappings()))
     return pd.DataFrame([dict(r) for r in found], columns=list(COLUMNS))
