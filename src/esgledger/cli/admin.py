@@ -77,6 +77,36 @@ def read_upload(file: Path) -> str:
         raise typer.Exit(2) from exc
 
 
+def import_upload(
+    command: str,
+    file: Path,
+    ledger: str,
+    actor: str,
+    use_case: Callable[[Any, Principal, str, str], T],
+) -> T:
+    """``esgledger COMMAND FILE``: the file read (:func:`read_upload`) and the import use case
+    run on the ledger as the operator ``actor`` with its text and name (:func:`_change`)."""
+    text = read_upload(file)
+    engine = _open(ledger).engine
+    return _change(
+        f"{command} {file.name}", lambda who: use_case(engine, who, text, file.name), actor
+    )
+
+
+def print_replaced(done: Any, noun: str, described: str) -> None:
+    """What an import that replaces a table of rows did (``done``: ``count``, ``seq`` and the
+    ids ``added``, ``changed``, ``removed``): "N <noun>: the same ..." when nothing was
+    written, else "N <described> (a new, c changed, r removed)"."""
+    if done.seq is None:
+        console.print(f"{done.count} {noun}: the same as the ledger's, nothing changed")
+        return
+    console.print(
+        f"{done.count} {described} ({len(done.added)} new, {len(done.changed)} changed, "
+        f"{len(done.removed)} removed)",
+        markup=False,
+    )
+
+
 def write_export(
     engine: Any, actor: str, object_type: str, text: str, out: Path, what: str
 ) -> None:

@@ -47,6 +47,10 @@ LedgerOption = Annotated[
         help="ledger: an SQLite file, or a database URL (postgresql+psycopg://user@host/db)",
     ),
 ]
+PacksOption = Annotated[
+    str | None, typer.Option("--ledger", "-l", help="also the factor packs of this ledger")
+]
+"""``factors list|show --ledger``: the packaged library with a ledger's factor packs."""
 
 
 class Approach(StrEnum):
@@ -589,10 +593,7 @@ def factors_list(
     ] = "ef",
     key: Annotated[str | None, typer.Option(help="filter by key prefix")] = None,
     as_csv: Annotated[bool, typer.Option("--csv")] = False,
-    ledger: Annotated[
-        str | None,
-        typer.Option("--ledger", "-l", help="also the factor packs of this ledger"),
-    ] = None,
+    ledger: PacksOption = None,
 ) -> None:
     """List factors of the packaged library (enabled rows), and a ledger's factor packs."""
     library = load_library() if ledger is None else _ledger_library(ledger)
@@ -653,10 +654,7 @@ def factors_list(
 @factors_app.command("show")
 def factors_show(
     factor_id: str,
-    ledger: Annotated[
-        str | None,
-        typer.Option("--ledger", "-l", help="also the factor packs of this ledger"),
-    ] = None,
+    ledger: PacksOption = None,
 ) -> None:
     """Every column of one factor (id from `factors list`), with its source."""
     library = load_library() if ledger is None else _ledger_library(ledger)

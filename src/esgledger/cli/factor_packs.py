@@ -8,7 +8,12 @@ from typing import Annotated
 
 import typer
 
-from esgledger.cli.admin import ActorOption, _change, read_upload, write_export
+from esgledger.cli.admin import (
+    ActorOption,
+    _change,
+    import_upload,
+    write_export,
+)
 from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _open, console, factors_app
 
 
@@ -21,13 +26,7 @@ def factors_import(
     """Import a factor pack into the ledger: all or nothing, every problem located."""
     from esgledger.usecases.factor_packs import import_factor_pack
 
-    text = read_upload(file)
-    engine = _open(ledger).engine
-    done = _change(
-        f"factors import {file.name}",
-        lambda who: import_factor_pack(engine, who, text, file.name),
-        actor,
-    )
+    done = import_upload("factors import", file, ledger, actor, import_factor_pack)
     console.print(f"{done.count} factors read, {len(done.changes)} changed", markup=False)
 
 

@@ -9,7 +9,13 @@ from typing import Annotated
 
 import typer
 
-from esgledger.cli.admin import ActorOption, _change, _print, read_upload, write_export
+from esgledger.cli.admin import (
+    ActorOption,
+    _change,
+    _print,
+    import_upload,
+    write_export,
+)
 from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _open, console
 
 fuel_app = typer.Typer(
@@ -102,13 +108,7 @@ def fuel_import(
     """Set every row of a fuel-properties file: all or nothing, every problem located."""
     from esgledger.usecases.fuel_properties import import_fuel_properties
 
-    text = read_upload(file)
-    engine = _open(ledger).engine
-    done = _change(
-        f"fuel import {file.name}",
-        lambda who: import_fuel_properties(engine, who, text, file.name),
-        actor,
-    )
+    done = import_upload("fuel import", file, ledger, actor, import_fuel_properties)
     console.print(f"{done.count} fuel properties read, {len(done.changes)} changed", markup=False)
 
 

@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from esgledger.cli.admin import ActorOption, _change, _print, read_upload, write_export
+from esgledger.cli.admin import (
+    ActorOption,
+    _print,
+    import_upload,
+    print_replaced,
+    write_export,
+)
 from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _open, console, errors
 
 metrics_app = typer.Typer(
@@ -26,21 +32,8 @@ def metrics_import(
     """Replace the company's own metrics with a file's: all or nothing, every problem located."""
     from esgledger.usecases.metric_definitions import import_metrics
 
-    text = read_upload(file)
-    engine = _open(ledger).engine
-    done = _change(
-        f"metrics import {file.name}",
-        lambda who: import_metrics(engine, who, text, file.name),
-        actor,
-    )
-    if done.seq is None:
-        console.print(f"{done.count} metrics: the same as the ledger's, nothing changed")
-        return
-    console.print(
-        f"{done.count} metrics of the company's own ({len(done.added)} new, "
-        f"{len(done.changed)} changed, {len(done.removed)} removed)",
-        markup=False,
-    )
+    done = import_upload("metrics import", file, ledger, actor, import_metrics)
+    print_replaced(done, "metrics", "metrics of the company's own")
 
 
 @metrics_app.command("export")

@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from esgledger.cli.admin import ActorOption, _change, _print, read_upload, write_export
+from esgledger.cli.admin import (
+    ActorOption,
+    _print,
+    import_upload,
+    print_replaced,
+    write_export,
+)
 from esgledger.cli.app import (
     DEFAULT_LEDGER,
     LedgerOption,
@@ -75,22 +81,9 @@ def targets_import(
     """Replace the ledger's targets with a file's: all or nothing, every problem located."""
     from esgledger.usecases.targets import import_targets
 
-    text = read_upload(file)
-    engine = _open(ledger).engine
-    done = _change(
-        f"targets import {file.name}",
-        lambda who: import_targets(engine, who, text, file.name),
-        actor,
-    )
+    done = import_upload("targets import", file, ledger, actor, import_targets)
     _print_diagnostics([d for d in done.diagnostics if d.severity is not Severity.INFO])
-    if done.seq is None:
-        console.print(f"{done.count} targets: the same as the ledger's, nothing changed")
-        return
-    console.print(
-        f"{done.count} targets entered ({len(done.added)} new, {len(done.changed)} changed, "
-        f"{len(done.removed)} removed)",
-        markup=False,
-    )
+    print_replaced(done, "targets", "targets entered")
 
 
 @targets_app.command("export")

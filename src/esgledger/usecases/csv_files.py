@@ -1,13 +1,15 @@
-"""What the use cases that import a small CSV file (fuel properties, factor packs) read the
-same way: its rows numbered as a spreadsheet shows them, the problems of its header, and the
-positive numbers of its cells."""
+"""What the use cases that import a small CSV file (fuel properties, factor packs, targets,
+the company's own metrics) do the same way: its rows numbered as a spreadsheet shows them, the
+problems of its header, the positive numbers of its cells, and what a file that replaces a
+table of rows changes."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from esgledger.domain.diagnostics import Diagnostic
 
@@ -46,3 +48,28 @@ def positive_number(text: str) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) and number > 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class RowChanges:
+    """What replacing a table's rows with a file's does, by row id."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    same: bool
+    """Nothing added, changed or removed, and the rows in the same order: nothing to write."""
+
+
+def row_changes(
+    before: Sequence[Mapping[str, str]], after: Sequence[Mapping[str, str]], key: str
+) -> RowChanges:
+    """The rows of ``after`` against ``before`` by their id column ``key``: added, changed
+    (any cell), removed, and whether the file changes nothing at all."""
+    old = {r[key]: dict(r) for r in before}
+    new = {r[key]: dict(r) for r in after}
+    added = tuple(k for k in new if k not in old)
+    changed = tuple(k for k in new if k in old and new[k] != old[k])
+    removed = tuple(k for k in old if k not in new)
+    order = [r[key] for r in before] == [r[key] for r in after]
+    return RowChanges(added, changed, removed, not (added or changed or removed) and order)

@@ -33,6 +33,7 @@ from esgledger.store import metric_definitions as stored
 from esgledger.store import periods
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import write_transaction
+from esgledger.usecases.csv_files import row_changes
 from esgledger.usecases.reference import LockedPeriodChange, require_group_editor
 
 
@@ -68,17 +69,6 @@ def read_rows(text: str, name: str) -> tuple[list[dict[str, str]], list[Diagnost
     return rows, header_problems(header, name)
 
 
-def _diff(
-    before: Sequence[Mapping[str, str]], after: Sequence[Mapping[str, str]]
-) -> tuple[list[str], list[str], list[str]]:
-    old = {r["metric_id"]: dict(r) for r in before}
-    new = {r["metric_id"]: dict(r) for r in after}
-    added = [k for k in new if k not in old]
-    changed = [k for k in new if k in old and old[k] != new[k]]
-    removed = [k for k in old if k not in new]
-    return added, changed, removed
-
-
 def import_metrics(engine: Engine, who: Principal, text: str, name: str) -> MetricsImport:
     """The ledger's own metrics become those of the CSV ``text`` (the file ``name``)."""
     rows, problems = read_rows(text, name)
@@ -89,11 +79,10 @@ def import_metrics(engine: Engine, who: Principal, text: str, name: str) -> Metr
     with write_transaction(engine) as conn:
         require_group_editor(conn, who, "the company's own metrics")
         before = stored.metric_rows(conn)
-        added, changed, removed = _diff(before, rows)
-        if not (added or changed or removed) and [r["metric_id"] for r in before] == [
-            r["metric_id"] for r in rows
-        ]:
+        found = row_changes(before, rows, "metric_id")
+        if found.same:
             return MetricsImport(len(rows), (), (), (), None)
+        changed, removed = found.changed, found.removed
         years = stored.value_years(conn, [*changed, *removed])
         kept = [m for m in removed if m in years]
         if kept:
@@ -114,7 +103,7 @@ def import_metrics(engine: Engine, who: Principal, text: str, name: str) -> Metr
         seq = audit.append(
             conn, who.username, "import", "metric_definitions", name, before=before, after=rows
         )
-    return MetricsImport(len(rows), tuple(added), tuple(changed), tuple(removed), seq)
+    return MetricsImport(len(rows), found.added, changed, removed, seq)
 
 
 def metrics_csv(rows: Sequence[Mapping[str, str]]) -> str:

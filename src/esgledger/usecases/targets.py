@@ -36,6 +36,7 @@ from esgledger.store import targets as stored
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import write_transaction
 from esgledger.strategy.pathways import Milestones, milestones, unmarked
+from esgledger.usecases.csv_files import row_changes
 from esgledger.usecases.reference import LockedPeriodChange, require_group_editor
 
 __all__ = [
@@ -115,17 +116,6 @@ def _cells(lines: Sequence[tuple[int, Mapping[str, str]]]) -> list[dict[str, str
     return [{c: (cells.get(c) or "").strip() for c in stored.COLUMNS} for _, cells in lines]
 
 
-def _diff(
-    before: Sequence[Mapping[str, str]], after: Sequence[Mapping[str, str]]
-) -> tuple[list[str], list[str], list[str]]:
-    old = {r["target_id"]: dict(r) for r in before}
-    new = {r["target_id"]: dict(r) for r in after}
-    added = [k for k in new if k not in old]
-    changed = [k for k in new if k in old and new[k] != old[k]]
-    removed = [k for k in old if k not in new]
-    return added, changed, removed
-
-
 def _start(row: Mapping[str, str]) -> int | None:
     try:
         return int(row.get("start_year", ""))
@@ -144,11 +134,10 @@ def import_targets(engine: Engine, who: Principal, text: str, name: str) -> Targ
     with write_transaction(engine) as conn:
         require_group_editor(conn, who, "the targets")
         before = stored.target_rows(conn)
-        added, changed, removed = _diff(before, rows)
-        if not (added or changed or removed) and [r["target_id"] for r in before] == [
-            r["target_id"] for r in rows
-        ]:
+        found = row_changes(before, rows, "target_id")
+        if found.same:
             return TargetImport(len(rows), (), (), (), None, tuple(problems))
+        added, changed, removed = found.added, found.changed, found.removed
         touched = {**{r["target_id"]: r for r in before}, **{r["target_id"]: r for r in rows}}
         starts = [_start(touched[k]) for k in (*added, *changed, *removed)]
         first = min((y for y in starts if y is not None), default=None)
@@ -161,9 +150,7 @@ def import_targets(engine: Engine, who: Principal, text: str, name: str) -> Targ
             )
         stored.replace_targets(conn, rows)
         seq = audit.append(conn, who.username, "import", "targets", name, before=before, after=rows)
-    return TargetImport(
-        len(rows), tuple(added), tuple(changed), tuple(removed), seq, tuple(problems)
-    )
+    return TargetImport(len(rows), added, changed, removed, seq, tuple(problems))
 
 
 def targets_csv(source: Source) -> str:
