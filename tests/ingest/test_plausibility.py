@@ -19,6 +19,7 @@ from esgledger.domain.model import Entity, EntityKind
 from esgledger.ingest.importer import import_file
 from esgledger.store.ledger import Ledger
 
+KEYS = ["entity_id", "year", "activity_type"]
 HEADER = "record_id,entity_id,period,activity_type,quantity,unit,note\n"
 
 
@@ -64,10 +65,49 @@ def test_the_same_quantity_in_kwh_is_plausible(ledger: Ledger, tmp_path: Path) -
 def test_the_year_is_judged_whole_with_what_the_ledger_holds(
     ledger: Ledger, tmp_path: Path
 ) -> None:
-    # 2025 so far: 900 MWh (9x 2024, plausible); another 200 MWh makes 1,100 (11x)
-    assert _import(ledger, tmp_path, "d.csv", "d1,S,2025-01,electricity,900,MWh,\n") == []
-    found = _import(ledger, tmp_path, "e.csv", "e1,S,2025-02,electricity,200,MWh,\n")
+    # 2025 so far: 900 MWh (9x 2024, plausible); another 200 MWh makes 1,100 (11x). Yearly
+    # records: no month to compare with 2024's months
+    assert _import(ledger, tmp_path, "d.csv", "d1,S,2025,electricity,900,MWh,\n") == []
+    found = _import(ledger, tmp_path, "e.csv", "e1,S,2025,electricity,200,MWh,\n")
     assert len(found) == 1 and "1,100 MWh is 11 times its largest other year" in found[0]
+
+
+def test_a_month_far_above_the_same_month_of_other_years_is_a_warning(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """One monthly record with an extra zero, which the year's total hides: 2025 is 100 + 600
+    = 700 MWh, 7 times 2024's 100 (plausible), but February is 600 / 40 = 15 times February
+    2024. January 2025 (100 / 60 = 1.7 times) is not flagged."""
+    rows = "m1,S,2025-01,electricity,100,MWh,\nm2,S,2025-02,electricity,600,MWh,\n"
+    assert _import(ledger, tmp_path, "m.csv", rows) == [
+        "m.csv:3:quantity: warning: S electricity 2025-02: 600 MWh is 15 times its largest "
+        "other year's same month (40 MWh in 2024-02; over 10 times is implausible): a unit "
+        "typed wrongly? If the growth is real, say why in the records' note [plausibility]"
+    ]
+    from esgledger import service  # noqa: PLC0415
+
+    [found] = [f for f in service.check(ledger) if f.rule == "plausibility"]
+    assert found.figures == (
+        ("activity.electricity:2025-02", 600.0),
+        ("activity.electricity:2024-02", 40.0),
+    )
+
+
+def test_a_month_of_a_year_that_jumps_is_not_flagged_again(ledger: Ledger, tmp_path: Path) -> None:
+    # 2025-01 and 2025-02 in MWh for kWh: the year (130,000 / 100 = 1,300x) is one warning,
+    # not three
+    rows = "n1,S,2025-01,electricity,60000,MWh,\nn2,S,2025-02,electricity,70000,MWh,\n"
+    [found] = _import(ledger, tmp_path, "n.csv", rows)
+    assert "S electricity 2025: 130,000 MWh is 1,300 times its largest other year" in found
+
+
+def test_a_new_month_is_judged_with_the_stored_records_of_that_month(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    # February 2025 so far 300 MWh (7.5x 40); a second record of 200 MWh makes 500 (12.5x)
+    assert _import(ledger, tmp_path, "p.csv", "p1,S,2025-02,electricity,300,MWh,\n") == []
+    [found] = _import(ledger, tmp_path, "q.csv", "q1,S,2025-02,electricity,200,MWh,\n")
+    assert "S electricity 2025-02: 500 MWh is 12 times" in found  # 12.5 printed as 12
 
 
 def test_a_first_year_has_nothing_to_compare_with(ledger: Ledger, tmp_path: Path) -> None:
@@ -92,53 +132,60 @@ def test_check_finds_the_same_jump_in_what_the_ledger_holds(ledger: Ledger, tmp_
     assert [f for f in service.check(ledger, [2031]) if f.rule == "plausibility"] == []
 
 
+PERIOD = st.tuples(st.sampled_from(["A", "B"]), st.integers(2020, 2025), st.integers(1, 2))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     history=st.lists(
-        st.tuples(
-            st.sampled_from(["A", "B"]),
-            st.integers(2020, 2025),
-            st.floats(min_value=0, max_value=1e6, allow_nan=False),
-        ),
-        max_size=12,
+        st.tuples(PERIOD, st.floats(min_value=0, max_value=1e6, allow_nan=False)), max_size=12
     ),
     totals=st.lists(
-        st.tuples(
-            st.sampled_from(["A", "B", "C"]),
-            st.integers(2020, 2026),
-            st.floats(min_value=0, max_value=1e9, allow_nan=False),
-        ),
+        st.tuples(PERIOD, st.floats(min_value=0, max_value=1e9, allow_nan=False)),
         max_size=6,
-        unique_by=lambda t: (t[0], t[1]),
+        unique_by=lambda t: t[0],
     ),
+    by_month=st.booleans(),
 )
 def test_the_rule_is_the_largest_other_year_times_ten(
-    history: list[tuple[str, int, float]], totals: list[tuple[str, int, float]]
+    history: list[tuple[tuple[str, int, int], float]],
+    totals: list[tuple[tuple[str, int, int], float]],
+    by_month: bool,
 ) -> None:
     """The vectorised rule equals its definition: a key is flagged when its total is over 10
-    times the largest total of its entity and type in any other year (ties: the earlier)."""
-    from esgledger.checks.plausibility import jumps  # noqa: PLC0415
+    times the largest total of its entity and type (and calendar month, for months) in any
+    other year (ties: the earlier)."""
+    from esgledger.checks.plausibility import MONTHS_OF, YEARS_OF, jumps  # noqa: PLC0415
     from esgledger.factors import load_library  # noqa: PLC0415
 
-    def frame(rows: list[tuple[str, int, float]]) -> pd.DataFrame:
-        data = pd.DataFrame(rows, columns=["entity_id", "year", "quantity"])
+    keys = ["entity_id", "year", "month", "activity_type"] if by_month else KEYS
+
+    def frame(rows: list[tuple[tuple[str, int, int], float]]) -> pd.DataFrame:
+        data = pd.DataFrame(
+            [(*p, q) for p, q in rows], columns=["entity_id", "year", "month", "quantity"]
+        )
         data["activity_type"] = "electricity"
-        summed = data.groupby(["entity_id", "year", "activity_type"], as_index=False).sum()
+        summed = data[[*keys, "quantity"]].groupby(keys, as_index=False).sum()
         # text as the stored frames hold it (Arrow-backed): no operation may keep it as text
         return summed.astype({"entity_id": "string[pyarrow]", "activity_type": "string[pyarrow]"})
 
     past, now = frame(history), frame(totals)
     expected = set()
-    for entity, year, total in zip(now["entity_id"], now["year"], now["quantity"], strict=True):
-        others = past[(past["entity_id"] == entity) & (past["year"] != year)]
+    for row in now.itertuples():
+        same = past["entity_id"] == row.entity_id
+        if by_month:
+            same &= past["month"] == row.month
+        others = past[same & (past["year"] != row.year)]
         if others.empty:
             continue
         top = float(others["quantity"].max())
         top_year = int(others.loc[others["quantity"] == top, "year"].min())
-        if top > 0 and total / top > 10:
-            expected.add((entity, int(year), top, top_year))
-    found = {(j.entity_id, j.year, j.top, j.top_year) for j in jumps(now, past, load_library())}
-    assert found == expected
+        if top > 0 and row.quantity / top > 10:
+            expected.add((row.entity_id, int(row.year), top, top_year))
+    within = MONTHS_OF if by_month else YEARS_OF
+    found = jumps(now, past, load_library(), within)
+    assert {(j.entity_id, j.year, j.top, j.top_year) for j in found} == expected
+    assert all((j.month is not None) == by_month for j in found)
 
 
 def test_the_history_summed_in_memory_is_the_ledgers_own(demo_ledger: Ledger) -> None:

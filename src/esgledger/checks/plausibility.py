@@ -1,6 +1,9 @@
 """Plausibility of activity data against the entity's own history: a warning where a year's
-total of an activity type is far above every earlier year of the same entity (a unit typed
-wrongly, MWh for kWh, is 1,000x), never a refusal.
+total of an activity type is far above every other year of the same entity (a unit typed
+wrongly, MWh for kWh, is 1,000x), or a month's total far above the same month of every other
+year (one monthly record with an extra zero, which a year's total hides: 11 months of 100 and
+one of 1,000 is only 1.8x the year before); never a refusal. A month of a year already flagged
+is not flagged again.
 
 Rules are data (``data/plausibility.csv``: ``activity_type`` or ``*``, ``max_ratio``, ``source``).
 Quantities are compared in the activity type's basis unit (the factor library's), so 120,000
@@ -10,7 +13,7 @@ kWh and 120 MWh are the same year; rows whose unit does not convert to it withou
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -34,12 +37,17 @@ __all__ = [
 
 RULES_FILE = "plausibility.csv"
 KEYS = ["entity_id", "year", "activity_type"]
+MONTH_KEYS = ["entity_id", "year", "month", "activity_type"]
+#: What a period is compared within: the same entity and type (years), and the same calendar
+#: month too (months: January with January, so a heating season is no jump).
+YEARS_OF = ("entity_id", "activity_type")
+MONTHS_OF = ("entity_id", "activity_type", "month")
 
 
 @cache
 def load_plausibility() -> Mapping[str, float]:
-    """activity_type (or ``*``, the default) -> the largest plausible ratio of a year's total
-    to the entity's largest earlier year."""
+    """activity_type (or ``*``, the default) -> the largest plausible ratio of a period's total
+    (a year; a month) to the entity's largest other year (of the same month)."""
     text = resources.files("esgledger.checks").joinpath("data", RULES_FILE).read_text("utf-8")
     rows, problems = read_rows(
         text, RULES_FILE, ("activity_type", "max_ratio", "source"), "rules", "rules"
@@ -49,23 +57,30 @@ def load_plausibility() -> Mapping[str, float]:
     return {r["activity_type"].strip(): float(r["max_ratio"]) for _, r in rows}
 
 
-SUM_KEYS = ["entity_id", "year", "activity_type", "unit"]
+SUM_KEYS = ["entity_id", "year", "month", "activity_type", "unit"]
 
 
 def activity_sums(records: pd.DataFrame) -> pd.DataFrame:
-    """``entity_id, year, activity_type, unit, quantity``: activity records summed per key and
-    unit, the history the rule reads (:meth:`esgledger.store.ledger.Ledger.activity_sums`
-    answers the same from the database, for an import that holds no records in memory)."""
+    """``entity_id, year, month, activity_type, unit, quantity``: activity records summed per
+    key and unit (``month`` empty for yearly records), the history the rule reads
+    (:meth:`esgledger.store.ledger.Ledger.activity_sums` answers the same from the database,
+    for an import that holds no records in memory)."""
     if records.empty:
         return pd.DataFrame({k: pd.Series(dtype=object) for k in [*SUM_KEYS, "quantity"]})
-    grouped = records.groupby(SUM_KEYS, as_index=False, sort=False, observed=True)
+    grouped = records.groupby(SUM_KEYS, as_index=False, sort=False, observed=True, dropna=False)
     summed: pd.DataFrame = grouped[["quantity"]].sum()
     return summed
 
 
-def in_basis_units(frame: pd.DataFrame, library: FactorLibrary) -> pd.DataFrame:
-    """``entity_id, year, activity_type, quantity`` summed per key in each type's basis unit
-    (rows of ``quantity`` and ``unit``; units that need a density are left out)."""
+def in_basis_units(
+    frame: pd.DataFrame, library: FactorLibrary, keys: Sequence[str] = KEYS
+) -> pd.DataFrame:
+    """``keys`` and ``quantity`` summed per key in each type's basis unit (rows of
+    ``quantity`` and ``unit``; units that need a density are left out). With ``month`` among
+    the keys, only the rows of a month (yearly records have none)."""
+    if "month" in keys:
+        frame = frame[frame["month"].notna()]
+        frame = frame.assign(month=frame["month"].astype("int64"))
     factors: dict[tuple[str, str], float | None] = {}
     scale = []
     for kind, unit in zip(frame["activity_type"], frame["unit"], strict=True):
@@ -81,13 +96,14 @@ def in_basis_units(frame: pd.DataFrame, library: FactorLibrary) -> pd.DataFrame:
         quantity=frame["quantity"].astype(float) * pd.Series(scale, index=frame.index, dtype=float)
     )
     converted = converted.dropna(subset=["quantity"])
-    summed: pd.DataFrame = converted.groupby(KEYS, as_index=False)[["quantity"]].sum()
+    summed: pd.DataFrame = converted.groupby(list(keys), as_index=False)[["quantity"]].sum()
     return summed
 
 
 @dataclass(frozen=True, slots=True)
 class Jump:
-    """An entity's year of an activity type far above its largest other year."""
+    """An entity's year (or month) of an activity type far above its largest other year (the
+    same month of its largest other year)."""
 
     entity_id: str
     year: int
@@ -98,24 +114,40 @@ class Jump:
     ratio: float
     limit: float
     unit: str
+    month: int | None = None
+
+    @property
+    def period(self) -> str:
+        return str(self.year) if self.month is None else f"{self.year}-{self.month:02d}"
+
+    @property
+    def top_period(self) -> str:
+        return str(self.top_year) if self.month is None else f"{self.top_year}-{self.month:02d}"
 
     def message(self) -> str:
+        other = "year" if self.month is None else "year's same month"
         return (
-            f"{self.entity_id} {self.activity_type} {self.year}: {self.total:,.6g} {self.unit} "
-            f"is {self.ratio:,.0f} times its largest other year ({self.top:,.6g} {self.unit} in "
-            f"{self.top_year}; over {self.limit:g} times is implausible): a unit typed wrongly? "
-            "If the growth is real, say why in the records' note"
+            f"{self.entity_id} {self.activity_type} {self.period}: {self.total:,.6g} "
+            f"{self.unit} is {self.ratio:,.0f} times its largest other {other} ({self.top:,.6g} "
+            f"{self.unit} in {self.top_period}; over {self.limit:g} times is implausible): a "
+            "unit typed wrongly? If the growth is real, say why in the records' note"
         )
 
 
-def jumps(totals: pd.DataFrame, history: pd.DataFrame, library: FactorLibrary) -> list[Jump]:
-    """The keys of ``totals`` (``entity_id, year, activity_type, quantity`` in basis units)
-    above their rule's ratio times the largest other year of ``history`` (same columns).
+def jumps(
+    totals: pd.DataFrame,
+    history: pd.DataFrame,
+    library: FactorLibrary,
+    within: Sequence[str] = YEARS_OF,
+) -> list[Jump]:
+    """The keys of ``totals`` (``entity_id, year, activity_type, quantity`` in basis units,
+    and ``month`` when ``within`` names it) above their rule's ratio times the largest other
+    year of ``history`` (same columns) with the same ``within`` values.
 
-    Vectorised: per entity and type, the two largest years of the history; a key's largest
+    Vectorised: per ``within`` group, the two largest years of the history; a key's largest
     other year is the first of them unless that is its own year, then the second."""
     rules = load_plausibility()
-    pair = ["entity_id", "activity_type"]
+    pair = list(within)
     ranked = history.sort_values(["quantity", "year"], ascending=[False, True], kind="stable")
     ranked = ranked.assign(rank=ranked.groupby(pair).cumcount())
     tops = [
@@ -133,6 +165,7 @@ def jumps(totals: pd.DataFrame, history: pd.DataFrame, library: FactorLibrary) -
     valid = merged["top"].notna() & (merged["top"] > 0)
     merged = merged[valid]
     merged = merged[merged["quantity"] / merged["top"] > merged["limit"]]
+    months = merged["month"] if "month" in pair else [None] * len(merged)
     return [
         Jump(
             str(entity),
@@ -144,8 +177,9 @@ def jumps(totals: pd.DataFrame, history: pd.DataFrame, library: FactorLibrary) -
             float(total) / float(top),
             float(limit),
             str(library.type_rows[str(kind)]["basis_unit"]),
+            None if month is None else int(month),
         )
-        for entity, year, kind, total, top, top_year, limit in zip(
+        for entity, year, kind, total, top, top_year, limit, month in zip(
             merged["entity_id"],
             merged["year"],
             merged["activity_type"],
@@ -153,9 +187,35 @@ def jumps(totals: pd.DataFrame, history: pd.DataFrame, library: FactorLibrary) -
             merged["top"],
             merged["top_year"],
             merged["limit"],
+            months,
             strict=True,
         )
     ]
+
+
+def _with_stored(
+    new: pd.DataFrame, stored: pd.DataFrame, library: FactorLibrary, keys: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the totals of the keys ``new`` touches, with what ``stored`` holds of them; the stored
+    totals), in basis units."""
+    added = in_basis_units(new, library, keys)
+    before = in_basis_units(stored, library, keys) if len(stored) else added.iloc[0:0]
+    both = pd.concat([added, before], ignore_index=True)
+    both = both.groupby(list(keys), as_index=False).sum()
+    return added[list(keys)].merge(both, on=list(keys)), before
+
+
+def _all_jumps(
+    totals: tuple[pd.DataFrame, pd.DataFrame],
+    months: tuple[pd.DataFrame, pd.DataFrame],
+    library: FactorLibrary,
+) -> list[Jump]:
+    """The jumps of years, then of the months of the years that do not jump themselves
+    (``totals`` and ``months``: the totals judged and the history, each)."""
+    years = jumps(*totals, library)
+    flagged = {(j.entity_id, j.year, j.activity_type) for j in years}
+    in_months = jumps(*months, library, MONTHS_OF)
+    return years + [j for j in in_months if (j.entity_id, j.year, j.activity_type) not in flagged]
 
 
 def plausibility(
@@ -165,43 +225,49 @@ def plausibility(
     type whose total with ``new`` records (``entity_id, year, activity_type, quantity, unit``,
     and ``source_row`` when known) jumps above the entity's other years in ``stored`` (same
     columns): :func:`jumps`."""
-    added = in_basis_units(new, library)
-    before = in_basis_units(stored, library) if len(stored) else added.iloc[0:0]
-    both = pd.concat([added, before], ignore_index=True).groupby(KEYS, as_index=False).sum()
-    totals = added[KEYS].merge(both, on=KEYS)
-    first_row: dict[tuple[str, int, str], int] = {}
-    if "source_row" in new.columns:
-        rows = new.dropna(subset=["source_row"]).groupby(KEYS, as_index=False)["source_row"].min()
-        first_row = {
-            (str(e), int(y), str(k)): int(r)
-            for e, y, k, r in zip(
-                rows["entity_id"],
-                rows["year"],
-                rows["activity_type"],
-                rows["source_row"],
-                strict=True,
-            )
-        }
+    found = _all_jumps(
+        _with_stored(new, stored, library, KEYS),
+        _with_stored(new, stored, library, MONTH_KEYS),
+        library,
+    )
+    rows = new["source_row"] if "source_row" in new.columns else pd.Series(pd.NA, new.index)
     return [
         Diagnostic(
             "plausibility",
             jump.message(),
             Severity.WARNING,
             file=file,
-            row=first_row.get((jump.entity_id, jump.year, jump.activity_type)),
+            row=_first_row(new, rows, jump),
             column="quantity",
         )
-        for jump in jumps(totals, before, library)
+        for jump in found
     ]
+
+
+def _first_row(new: pd.DataFrame, rows: pd.Series, jump: Jump) -> int | None:
+    """The first row of ``new`` (its ``source_row``) in the jump's period, entity and type."""
+    mask = (
+        (new["entity_id"] == jump.entity_id)
+        & (new["year"] == jump.year)
+        & (new["activity_type"] == jump.activity_type)
+    )
+    if jump.month is not None:
+        mask &= new["month"].astype("Float64") == jump.month
+    first = rows[mask.fillna(False).astype(bool)].dropna()
+    return int(first.min()) if len(first) else None
 
 
 def history_findings(
     stored: pd.DataFrame, library: FactorLibrary, years: Collection[int] | None = None
 ) -> list[Finding]:
     """The same rule over what a ledger holds (``esgledger check``): each year of ``years``
-    (all when None) against the entity's other years, as findings (rule ``plausibility``)."""
-    totals = in_basis_units(stored, library)
-    wanted = totals if years is None else totals[totals["year"].isin(list(years))]
+    (all when None), and each of its months, against the entity's other years, as findings
+    (rule ``plausibility``)."""
+
+    def judged(keys: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        totals = in_basis_units(stored, library, keys)
+        return (totals if years is None else totals[totals["year"].isin(list(years))]), totals
+
     return [
         Finding(
             rule="plausibility",
@@ -211,11 +277,11 @@ def history_findings(
             year=jump.year,
             message=jump.message(),
             figures=(
-                (f"activity.{jump.activity_type}:{jump.year}", jump.total),
-                (f"activity.{jump.activity_type}:{jump.top_year}", jump.top),
+                (f"activity.{jump.activity_type}:{jump.period}", jump.total),
+                (f"activity.{jump.activity_type}:{jump.top_period}", jump.top),
             ),
             difference=jump.total - jump.top,
             tolerance=jump.limit,
         )
-        for jump in jumps(wanted, totals, library)
+        for jump in _all_jumps(judged(KEYS), judged(MONTH_KEYS), library)
     ]

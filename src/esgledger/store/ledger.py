@@ -416,9 +416,11 @@ class Ledger(ReferenceData):
     def activity_sums(
         self, entity_ids: Sequence[str] | None = None, activity_types: Sequence[str] | None = None
     ) -> pd.DataFrame:
-        """``entity_id, year, activity_type, unit, quantity``: the stored activity summed per
-        key and unit, of the entities and activity types given (None: all)."""
-        columns = [ACTIVITY.c[c] for c in ("entity_id", "year", "activity_type", "unit")]
+        """``entity_id, year, month, activity_type, unit, quantity``: the stored activity summed
+        per key and unit (``month`` empty for yearly records), of the entities and activity
+        types given (None: all)."""
+        names = ("entity_id", "year", "month", "activity_type", "unit")
+        columns = [ACTIVITY.c[c] for c in names]
         stmt = select(*columns, func.sum(ACTIVITY.c.quantity).label("quantity"))
         if entity_ids is not None:
             stmt = stmt.where(ACTIVITY.c.entity_id.in_(list(entity_ids)))
@@ -427,9 +429,8 @@ class Ledger(ReferenceData):
         stmt = stmt.group_by(*columns)
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
-        return pd.DataFrame(
-            rows, columns=["entity_id", "year", "activity_type", "unit", "quantity"]
-        )
+        frame = pd.DataFrame(rows, columns=[*names, "quantity"])
+        return frame.astype({"month": "Int64"})
 
     def activity_upto(self, rid: int) -> tuple[int, int]:
         """(how many, the sum of their batch ids) of the activity records whose ``rid`` is at
