@@ -457,6 +457,18 @@ GROUP_WIDE_ROUTES = frozenset(
         "GET /targets.csv",
         "POST /targets",
         "POST /api/targets",
+        # the company's own reference data (routes/company_data.py)
+        *(
+            route
+            for slug in ("metrics", "fuel-properties", "factor-packs")
+            for route in (
+                f"GET /company/{slug}",
+                f"GET /api/company/{slug}",
+                f"GET /company/{slug}.csv",
+                f"POST /company/{slug}",
+                f"POST /api/company/{slug}",
+            )
+        ),
         # the carbon strategy: group aggregates (routes/strategy.py)
         *(
             f"GET {api}/strategy{page}"

@@ -10,6 +10,7 @@ from esgledger.web.routes import (
     assess,
     auth,
     campaigns,
+    company_data,
     dashboard,
     periods,
     report,
@@ -42,4 +43,5 @@ ROUTERS: list[APIRouter] = [
     assess.router,
     strategy.router,
     targets.router,
+    company_data.router,
 ]
