@@ -155,3 +155,32 @@ def test_the_strategy_charts_draw_in_the_browser(served: str, browser: Browser) 
     expect(page.locator("svg.chart").first).to_be_visible()
     expect(page.get_by_text("recomputed without the solver", exact=False).first).to_be_visible()
     assert not errors, errors
+
+
+def test_an_editor_enters_measured_fuel_properties_in_the_browser(
+    served: str, browser: Browser, tmp_path: Path
+) -> None:
+    """/company/fuel-properties in Chromium, in Chinese: a file with a value outside the fuel's
+    physical range shows the located problem and enters nothing; the corrected file is listed."""
+    page = browser.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{served}/login?next=/company/fuel-properties")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", password("admin"))
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{served}/company/fuel-properties")
+    page.goto(f"{served}/company/fuel-properties?lang=zh")
+    expect(page.locator("#company-data-none")).to_contain_text("适用内置默认值")
+    header = "activity_type,property,value,unit,entity_id,year,source\n"
+    bad, good = tmp_path / "fuel_bad.csv", tmp_path / "fuel.csv"
+    bad.write_text(header + "raw_coal,ncv,2.345,GJ/t,,2026,plant lab\n", encoding="utf-8")
+    good.write_text(header + "raw_coal,ncv,23.45,GJ/t,,2026,plant lab\n", encoding="utf-8")
+    page.set_input_files("#company-data-upload input[type=file]", str(bad))
+    page.click("#company-data-upload button[type=submit]")
+    expect(page.locator("#company-data-problems")).to_contain_text("fuel_bad.csv:2:value")
+    expect(page.locator("#company-data-none")).to_be_visible()  # nothing entered
+    page.set_input_files("#company-data-upload input[type=file]", str(good))
+    page.click("#company-data-upload button[type=submit]")
+    expect(page.locator("#company-data tbody tr")).to_have_count(1)
+    expect(page.locator("#company-data")).to_contain_text("23.45")
+    page.close()
