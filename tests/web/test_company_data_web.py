@@ -123,7 +123,11 @@ def test_own_metrics_enter_the_catalogue_from_the_web(
     done = _upload(admin, "metrics", METRICS)
     assert done.json() == {"count": 1, "changed": 1}  # type: ignore[attr-defined]
     [row] = admin.get("/api/company/metrics").json()["rows"]
-    assert (row["metric_id"], row["unit"], row["gri"]) == ("materials.packaging_paper", "t", "301-1")
+    assert (row["metric_id"], row["unit"], row["gri"]) == (
+        "materials.packaging_paper",
+        "t",
+        "301-1",
+    )
     [entry] = audit.entries(web_ledger.engine, object_type="metric_definitions", limit=5)
     assert (entry["actor"], entry["action"]) == ("admin", "import")
     # a unit pint does not know: the catalogue's rule, located at its cell
