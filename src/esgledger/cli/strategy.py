@@ -180,15 +180,21 @@ def strategy_forecast(
     show_table(result.backtests, "back-tests (mean absolute error)")
 
 
-def _catalogue(path: str | None, grid_factor: float) -> pd.DataFrame:
-    from esgledger.strategy.abatement import CatalogueError, load_catalogue
+def _catalogue(store: Ledger, path: str | None, base: Baseline, basis: Basis) -> pd.DataFrame:
+    """The plan's measure catalogue (:func:`esgledger.usecases.strategy.measure_catalogue`):
+    its warnings printed, or exit 1 with every located problem."""
+    from esgledger.strategy.abatement import CatalogueError
+    from esgledger.usecases.strategy import measure_catalogue
 
     try:
-        return load_catalogue(path, grid_factor=grid_factor)
+        catalogue, notes = measure_catalogue(store, base, basis, path)
     except CatalogueError as exc:
         for problem in exc.diagnostics:
             errors.print(str(problem), style="red", markup=False, highlight=False)
-        raise _fail(f"{path}: {len(exc.diagnostics)} problem(s)") from exc
+        raise _fail(f"{path or 'catalogue'}: {len(exc.diagnostics)} problem(s)") from exc
+    for note in notes:
+        errors.print(str(note), style="yellow", markup=False, highlight=False)
+    return catalogue
 
 
 CatalogueOption = Annotated[
@@ -238,9 +244,10 @@ def strategy_macc(
     from esgledger.strategy.abatement import macc
     from esgledger.usecases.strategy import grid_factor
 
-    base = _baseline(_open(ledger), year, "macc")
+    store = _open(ledger)
+    base = _baseline(store, year, "macc")
     factor = grid_factor(base, basis)
-    curve = macc(_catalogue(catalogue, factor), rate)
+    curve = macc(_catalogue(store, catalogue, base, basis), rate)
     columns = [
         "measure_id",
         "name_en",
@@ -309,7 +316,7 @@ def strategy_optimise(
         plan_pathway,
         verify_plan,
     )
-    from esgledger.usecases.strategy import grid_factor, plan_cap
+    from esgledger.usecases.strategy import plan_cap
 
     if sum(x is not None for x in (reduction, cap, pathway)) != 1:
         raise _fail("strategy optimise: give one of --reduction, --cap and --pathway")
@@ -317,8 +324,7 @@ def strategy_optimise(
     base = _baseline(store, base_year, "optimise")
     base_year = base.year
     total = base.total(basis=basis.value)
-    factor = grid_factor(base, basis)
-    measures = _catalogue(catalogue, factor)
+    measures = _catalogue(store, catalogue, base, basis)
     try:
         if pathway is not None:
             own = base.total()
@@ -392,14 +398,21 @@ def strategy_energy_plan(
 
     if (quota is None) == (reduction is None):
         raise _fail("strategy energy-plan: give one of --quota and --reduction")
-    base = _baseline(_open(ledger), base_year, "energy-plan")
+    store = _open(ledger)
+    base = _baseline(store, base_year, "energy-plan")
     total = base.total(basis="market")
     factor = base.market_grid_factor
     other = total - base.electricity_mwh * factor
     _, limit = plan_cap(total, reduction, quota)
     try:
         found = energy_plan(
-            _catalogue(catalogue, factor), base.electricity_mwh, other, limit, factor, year, rate
+            _catalogue(store, catalogue, base, Basis.market),
+            base.electricity_mwh,
+            other,
+            limit,
+            factor,
+            year,
+            rate,
         )
     except InfeasiblePlanError as exc:
         raise _fail(f"strategy energy-plan: {exc}") from exc

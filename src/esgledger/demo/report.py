@@ -167,7 +167,7 @@ def strategy_line(ledger: Ledger) -> str:
     base = usecase.baseline_from_ledger(ledger, YEAR)
     total = base.total(basis="market")
     _, cap = usecase.plan_cap(total)  # the default cut, 30 %
-    catalogue = abatement.load_catalogue(None, grid_factor=base.market_grid_factor)
+    catalogue, _ = usecase.measure_catalogue(ledger, base, "market")
     plan = abatement.plan_for_cap(
         catalogue, total, cap, target, None, electricity_mwh=base.electricity_mwh
     )

@@ -13,7 +13,7 @@ electric buses) priced at the grid factor (:func:`apply_grid_factor`). Packaged 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from io import StringIO
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from esgledger.domain.diagnostics import Diagnostic
+from esgledger.domain.diagnostics import Diagnostic, Severity
 from esgledger.domain.rows import missing_columns
 from esgledger.ingest.files import read_csv_strings
 
@@ -36,6 +36,7 @@ __all__ = [
     "apply_grid_factor",
     "default_grid_factor",
     "default_rate",
+    "for_basis",
     "load_catalogue",
     "load_parameters",
     "read_catalogue",
@@ -70,9 +71,13 @@ CATALOGUE_COLUMNS = (
     "excludes",
     "source",
 )
-OPTIONAL_COLUMNS = ("grid_mwh_per_year",)
+OPTIONAL_COLUMNS = ("grid_mwh_per_year", "counts_on")
 """``grid_mwh_per_year``: grid electricity avoided per unit and year (MWh; negative adds);
-empty or absent is 0."""
+empty or absent is 0. ``counts_on``: the scope 2 bases its grid electricity counts on,
+``both`` (empty or absent: a physical change, efficiency or on-site generation) or
+``market`` (a contractual instrument: energy attribute certificates, green electricity
+contracts, PPAs), see :func:`for_basis`."""
+COUNTS_ON = ("both", "market")
 
 
 class CatalogueError(ValueError):
@@ -144,16 +149,59 @@ def _numbers(
     return values
 
 
+def _unknown_entities(
+    frame: pd.DataFrame, name: str, entities: Collection[str]
+) -> list[Diagnostic]:
+    """A problem per id of ``applicable_entities`` that is neither ``*`` nor an entity."""
+    known = {*entities, "*"}
+    return [
+        Diagnostic(
+            "applicable_entities",
+            f"expected * or ids of the ledger's entities, got {unknown!r}",
+            file=name,
+            row=index + 2,
+            column="applicable_entities",
+        )
+        for index, ids in enumerate(_split(frame["applicable_entities"]))
+        for unknown in ids
+        if unknown not in known
+    ]
+
+
+def _unknown_links(
+    frame: pd.DataFrame, name: str, links: Mapping[str, pd.Series[Any]]
+) -> list[Diagnostic]:
+    """A problem per id of ``requires``/``excludes`` that is not another measure's."""
+    known = set(frame["measure_id"])
+    return [
+        Diagnostic(
+            column,
+            f"expected ids of other measures of the catalogue, got {other!r}",
+            file=name,
+            row=index + 2,
+            column=column,
+        )
+        for column, found in links.items()
+        for index, (own, ids) in enumerate(zip(frame["measure_id"], found, strict=True))
+        for other in ids
+        if other not in known or other == own
+    ]
+
+
 def read_catalogue(
-    path: Path | str | None = None, grid_factor: float | None = None
+    path: Path | str | None = None,
+    grid_factor: float | None = None,
+    entities: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
     """The measures of a catalogue CSV (default: the packaged demo catalogue), or located
     diagnostics (``file:row:column``, the header is row 1) and no frame.
 
     The frame has the catalogue's columns typed (tuples for ``applicable_entities``,
     ``requires``, ``excludes``; a bool ``divisible``), ``grid_mwh_per_year`` (0 when absent),
-    ``file`` and ``row``, and the abatement per unit at ``grid_factor`` (default: the
-    packaged one) in ``unit_abatement_t`` (:func:`apply_grid_factor`).
+    ``counts_on`` (``both`` when absent), ``file`` and ``row``, and the abatement per unit at
+    ``grid_factor`` (default: the packaged one) in ``unit_abatement_t``
+    (:func:`apply_grid_factor`). With ``entities`` (the ledger's), every id of
+    ``applicable_entities`` other than ``*`` must be one of them.
     """
     if path is None:
         name = DEMO_CATALOGUE
@@ -167,8 +215,10 @@ def read_catalogue(
     if missing:
         return None, missing
     frame = frame.apply(lambda column: column.str.strip())
-    if "grid_mwh_per_year" not in frame.columns:
-        frame["grid_mwh_per_year"] = ""
+    for optional in OPTIONAL_COLUMNS:
+        if optional not in frame.columns:
+            frame[optional] = ""
+    frame["counts_on"] = frame["counts_on"].replace("", "both")
     problems = []
     rows = pd.Series(np.arange(len(frame)) + 2, index=frame.index)
 
@@ -199,6 +249,13 @@ def read_catalogue(
         "lever",
         lambda r: f"expected a lever ({', '.join(LEVERS)}), got {r['lever']!r}",
     )
+    located(
+        ~frame["counts_on"].isin(COUNTS_ON),
+        "counts_on",
+        lambda r: f"expected both, market or an empty cell, got {r['counts_on']!r}",
+    )
+    if entities is not None:
+        problems += _unknown_entities(frame, name, entities)
     located(
         ~frame["divisible"].isin(("yes", "no")),
         "divisible",
@@ -258,20 +315,7 @@ def read_catalogue(
         ),
     )
     requires, excludes = _split(frame["requires"]), _split(frame["excludes"])
-    known = set(frame["measure_id"])
-    for column, links in (("requires", requires), ("excludes", excludes)):
-        for index, (own, ids) in enumerate(zip(frame["measure_id"], links, strict=True)):
-            for other in ids:
-                if other not in known or other == own:
-                    problems.append(
-                        Diagnostic(
-                            column,
-                            f"expected ids of other measures of the catalogue, got {other!r}",
-                            file=name,
-                            row=index + 2,
-                            column=column,
-                        )
-                    )
+    problems += _unknown_links(frame, name, {"requires": requires, "excludes": excludes})
     both = [bool(set(r) & set(e)) for r, e in zip(requires, excludes, strict=True)]
     located(
         pd.Series(both, index=frame.index),
@@ -297,6 +341,7 @@ def read_catalogue(
             "scope": scope.astype(int),
             "abatement_t_per_year": abatement,
             "grid_mwh_per_year": grid,
+            "counts_on": frame["counts_on"],
             "capex_cny": capex,
             "opex_cny_per_year": opex,
             "lifetime_years": lifetime.astype(int),
@@ -316,10 +361,12 @@ def read_catalogue(
 
 
 def load_catalogue(
-    path: Path | str | None = None, grid_factor: float | None = None
+    path: Path | str | None = None,
+    grid_factor: float | None = None,
+    entities: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """:func:`read_catalogue`, raising :class:`CatalogueError` (all located problems)."""
-    catalogue, problems = read_catalogue(path, grid_factor)
+    catalogue, problems = read_catalogue(path, grid_factor, entities)
     if catalogue is None:
         raise CatalogueError(problems)
     return catalogue
@@ -332,6 +379,36 @@ def apply_grid_factor(catalogue: pd.DataFrame, grid_factor: float) -> pd.DataFra
     out["grid_factor"] = float(grid_factor)
     out["unit_abatement_t"] = out["abatement_t_per_year"] + out["grid_mwh_per_year"] * grid_factor
     return out
+
+
+def for_basis(catalogue: pd.DataFrame, basis: str) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """The catalogue for a plan on the scope 2 ``basis``, with a warning per measure left out.
+
+    On the ``market`` basis, unchanged. On the ``location`` basis the grid electricity of a
+    contractual instrument (``counts_on`` ``market``: certificates, green electricity
+    contracts, PPAs) abates nothing: the location-based method reflects the grid's average
+    intensity whatever the company buys (GHG Protocol Scope 2 Guidance, 2015, ch. 4 and 6).
+    Its abatement per unit is what it avoids other than grid electricity, and a measure left
+    with none is dropped, named in a warning."""
+    if basis == "market":
+        return catalogue, []
+    instrument = catalogue["counts_on"] == "market"
+    out = catalogue.copy()
+    out.loc[instrument, "unit_abatement_t"] = out.loc[instrument, "abatement_t_per_year"]
+    dropped = instrument & (out["unit_abatement_t"] <= 0)
+    notes = [
+        Diagnostic(
+            "scope2-instrument",
+            f"{row['measure_id']}: a contractual instrument (counts_on market) lowers "
+            "market-based scope 2 only; left out of a plan on the location basis",
+            Severity.WARNING,
+            file=str(row["file"]),
+            row=int(row["row"]),
+            column="counts_on",
+        )
+        for _, row in out[dropped].iterrows()
+    ]
+    return out[~dropped].reset_index(drop=True), notes
 
 
 def applicable(catalogue: pd.DataFrame, entities: Sequence[str]) -> pd.DataFrame:

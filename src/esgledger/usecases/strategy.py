@@ -25,6 +25,7 @@ from esgledger.strategy.choices import Basis
 if TYPE_CHECKING:
     from esgledger.book import Book, Source
     from esgledger.calc import InventoryResult
+    from esgledger.domain.diagnostics import Diagnostic
     from esgledger.strategy.abatement import Baseline
     from esgledger.strategy.forecast import ForecastResult, ForecastSettings
     from esgledger.strategy.lmdi import Decomposition, LmdiParameters
@@ -47,6 +48,7 @@ __all__ = [
     "kaya_decomposition",
     "kaya_source",
     "ledger_pathway",
+    "measure_catalogue",
     "plan_cap",
     "uncertainty_from_ledger",
 ]
@@ -295,6 +297,21 @@ def baseline_from_ledger(source: Source, year: int | None = None) -> Baseline:
         lambda: baseline_from_inventory(book.inventory(), chosen),
     )
     return found
+
+
+def measure_catalogue(
+    source: Source, baseline: Baseline, basis: Basis | str, path: str | None = None
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """The measure catalogue of a plan on ``basis`` (``path``; None: the packaged demo's),
+    checked against the ledger's entities and priced at the baseline's grid factor on that
+    basis, with a warning per measure a location-based plan cannot count
+    (:func:`esgledger.strategy.measures.for_basis`). CatalogueError: every located problem."""
+    from esgledger.strategy.measures import for_basis, load_catalogue  # noqa: PLC0415
+
+    entities = [e.entity_id for e in _book(source).organisation()]
+    factor = grid_factor(baseline, basis)
+    catalogue = load_catalogue(path, grid_factor=factor, entities=entities)
+    return for_basis(catalogue, Basis(basis).value)
 
 
 def grid_factor(baseline: Baseline, basis: Basis | str) -> float:

@@ -272,7 +272,7 @@ def abatement_data(
             "power measures is unknown"
         )
     try:
-        catalogue = abatement.load_catalogue(None, grid_factor=factor)
+        catalogue, notes = usecase.measure_catalogue(store, base, basis)
         curve = abatement.macc(catalogue, rate)
     except (ValueError, ArithmeticError) as exc:
         raise _refused(exc) from exc
@@ -284,6 +284,7 @@ def abatement_data(
         "grid_factor": factor,
         "rate": abatement.default_rate() if rate is None else rate,
         "baseline_tco2e": total,
+        "notes": [str(n) for n in notes],
         "macc": _records(curve[MACC_COLUMNS]),
         "target": {"year": target_year, "reduction": share, "cap_tco2e": limit},
         "plan": None,
