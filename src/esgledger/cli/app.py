@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from functools import partial
@@ -308,16 +308,20 @@ def _emit(
     as_csv: bool,
     title: str,
     diagnostics: Sequence[Diagnostic],
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
     """Print a result, or, when a diagnostic is an error, no row of it (a partial total read
-    by a script would be a wrong number): the diagnostics, and JSON ``rows`` null."""
+    by a script would be a wrong number): the diagnostics, and JSON ``rows`` null. ``extra``:
+    more JSON members (what the table view prints beside the table), null on an error."""
     failed = exit_code(diagnostics) != 0
     if as_json:
         rows = table.astype(object).where(table.notna(), None).to_dict("records")
+        more = {k: None if failed else v for k, v in (extra or {}).items()}
         print(
             json.dumps(
                 {
                     "rows": None if failed else rows,
+                    **more,
                     "diagnostics": [d.to_dict() for d in diagnostics],
                 },
                 ensure_ascii=False,

@@ -4,8 +4,10 @@ forecast)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -24,8 +26,9 @@ from esgledger.strategy.choices import Activity, Basis, By
 from esgledger.usecases.strategy import DEFAULT_HORIZON, DEFAULT_ITERATIONS, DEFAULT_PLAN_BASIS
 
 if TYPE_CHECKING:
+    from esgledger.domain.diagnostics import Diagnostic
     from esgledger.store.ledger import Ledger
-    from esgledger.strategy.abatement import Baseline
+    from esgledger.strategy.abatement import Baseline, Plan
 
 strategy_app = typer.Typer(
     help="Carbon strategy: decomposition, pathways, forecasts, abatement, uncertainty.",
@@ -180,21 +183,23 @@ def strategy_forecast(
     show_table(result.backtests, "back-tests (mean absolute error)")
 
 
-def _catalogue(store: Ledger, path: str | None, base: Baseline, basis: Basis) -> pd.DataFrame:
-    """The plan's measure catalogue (:func:`esgledger.usecases.strategy.measure_catalogue`):
-    its warnings printed, or exit 1 with every located problem."""
+def _catalogue(
+    store: Ledger, path: str | None, base: Baseline, basis: Basis
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """The plan's measure catalogue and its warnings
+    (:func:`esgledger.usecases.strategy.measure_catalogue`), or exit 1 with every located
+    problem."""
     from esgledger.strategy.abatement import CatalogueError
     from esgledger.usecases.strategy import measure_catalogue
 
     try:
-        catalogue, notes = measure_catalogue(store, base, basis, path)
+        return measure_catalogue(store, base, basis, path)
     except CatalogueError as exc:
         for problem in exc.diagnostics:
             errors.print(str(problem), style="red", markup=False, highlight=False)
         raise _fail(f"{path or 'catalogue'}: {len(exc.diagnostics)} problem(s)") from exc
-    for note in notes:
-        errors.print(str(note), style="yellow", markup=False, highlight=False)
-    return catalogue
+    except ValueError as exc:
+        raise _fail(f"strategy: {exc}") from exc
 
 
 CatalogueOption = Annotated[
@@ -247,7 +252,8 @@ def strategy_macc(
     store = _open(ledger)
     base = _baseline(store, year, "macc")
     factor = grid_factor(base, basis)
-    curve = macc(_catalogue(store, catalogue, base, basis), rate)
+    measures, notes = _catalogue(store, catalogue, base, basis)
+    curve = macc(measures, rate)
     columns = [
         "measure_id",
         "name_en",
@@ -257,7 +263,10 @@ def strategy_macc(
         "cost_cny_per_t",
         "cumulative_t",
     ]
-    _emit(curve[columns], as_json, as_csv, f"MACC (grid factor {factor:.4f} tCO2/MWh)", [])
+    known = math.isfinite(factor)
+    priced = f"grid factor {factor:.4f} tCO2/MWh" if known else "no grid factor"
+    extra = {"year": base.year, "basis": basis.value, "grid_factor": factor if known else None}
+    _emit(curve[columns], as_json, as_csv, f"MACC ({priced})", notes, extra)
 
 
 class Target(StrEnum):
@@ -310,66 +319,104 @@ def strategy_optimise(
     emissions under a cap in the target year, or business as usual under a pathway every
     year; the plan is re-checked without the solver and the shadow price of carbon is
     printed."""
-    from esgledger.strategy.abatement import (
-        InfeasiblePlanError,
-        plan_for_cap,
-        plan_pathway,
-        verify_plan,
-    )
-    from esgledger.usecases.strategy import plan_cap
+    from esgledger.strategy.abatement import InfeasiblePlanError
 
     if sum(x is not None for x in (reduction, cap, pathway)) != 1:
         raise _fail("strategy optimise: give one of --reduction, --cap and --pathway")
     store = _open(ledger)
     base = _baseline(store, base_year, "optimise")
-    base_year = base.year
-    total = base.total(basis=basis.value)
-    measures = _catalogue(store, catalogue, base, basis)
+    measures, notes = _catalogue(store, catalogue, base, basis)
     try:
-        if pathway is not None:
-            own = base.total()
-            scale = total / own if own else 1.0
-            baseline, caps = _pathway_caps(store, base_year, year, pathway, scale)
-            plan = plan_pathway(
-                measures, baseline, caps, rate, electricity_mwh=base.electricity_mwh
-            )
-            limit = caps[year]
-        else:
-            _, limit = plan_cap(total, reduction, cap)
-            plan = plan_for_cap(
-                measures, total, limit, year, rate, electricity_mwh=base.electricity_mwh
-            )
+        plan, summary = _optimise(store, base, measures, year, basis, pathway, reduction, cap, rate)
     except (InfeasiblePlanError, ValueError) as exc:
         raise _fail(f"strategy optimise: {exc}") from exc
+    years = plan.years if pathway is not None else None
+    if as_json or as_csv:
+        extra = {"plan": summary, "years": None if years is None else _records(years)}
+        _emit(plan.adoptions, as_json, as_csv, f"least-cost plan for {year}", notes, extra)
+    _print_diagnostics(notes)
+    show_table(plan.adoptions, f"least-cost plan for {year}")
+    if years is not None:
+        show_table(years, "years: business as usual, cap, abatement, duals")
+    console.print(_plan_sentence(summary, pathway), markup=False, soft_wrap=True)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    return [
+        {str(k): v for k, v in row.items()}
+        for row in frame.astype(object).where(frame.notna(), None).to_dict("records")
+    ]
+
+
+def _optimise(
+    store: Ledger,
+    base: Baseline,
+    measures: pd.DataFrame,
+    year: int,
+    basis: Basis,
+    pathway: Target | None,
+    reduction: float | None,
+    cap: float | None,
+    rate: float | None,
+) -> tuple[Plan, dict[str, object]]:
+    """The least-cost plan and what the command prints of it (the JSON ``plan``)."""
+    from esgledger.strategy.abatement import plan_for_cap, plan_pathway, verify_plan
+    from esgledger.usecases.strategy import plan_cap
+
+    total = base.total(basis=basis.value)
+    scale = 1.0
+    if pathway is not None:
+        own = base.total()
+        scale = total / own if own else 1.0
+        baseline, caps = _pathway_caps(store, base.year, year, pathway, scale)
+        plan = plan_pathway(measures, baseline, caps, rate, electricity_mwh=base.electricity_mwh)
+        limit = caps[year]
+    else:
+        _, limit = plan_cap(total, reduction, cap)
+        plan = plan_for_cap(
+            measures, total, limit, year, rate, electricity_mwh=base.electricity_mwh
+        )
     check = verify_plan(plan)
     if not check.ok:  # pragma: no cover - the optimiser's plans pass (tests)
-        raise _fail(
-            "strategy optimise: the plan fails its recomputation: " + "; ".join(check.problems)
-        )
-    if as_json or as_csv:
-        _emit(plan.adoptions, as_json, as_csv, f"least-cost plan for {year}", [])
-    show_table(plan.adoptions, f"least-cost plan for {year}")
+        raise ValueError("the plan fails its recomputation: " + "; ".join(check.problems))
+    summary: dict[str, object] = {
+        "base_year": base.year,
+        "year": year,
+        "basis": basis.value,
+        "pathway": None if pathway is None else pathway.value,
+        "scale": scale,
+        "baseline_tco2e": total,
+        "cap_tco2e": limit,
+        "abatement_t_per_year": plan.abatement_t,
+        "total_cost_cny": plan.total_cost_cny,
+        "shadow_price_cny_per_t": plan.shadow_price,
+        "binding": list(plan.binding),
+        "verified": check.ok,
+    }
+    return plan, summary
+
+
+def _plan_sentence(summary: Mapping[str, Any], pathway: Target | None) -> str:
+    """The line under the plan: baseline, cap, cost, shadow price, binding constraints."""
+    basis, year, base_year = summary["basis"], summary["year"], summary["base_year"]
     if pathway is not None:
-        show_table(plan.years, "years: business as usual, cap, abatement, duals")
         what = (
             f"business as usual under the {pathway.value} pathway {base_year + 1}-{year} "
-            f"({basis.value}-based scope 2: the pathway's values times {scale:.4f}, the "
-            f"{base_year} ratio of the {basis.value}-based to the ledger's total), "
-            f"cap {limit:,.2f} in {year}; total cost discounted to {base_year + 1} "
-            f"{plan.total_cost_cny:,.0f} CNY"
+            f"({basis}-based scope 2: the pathway's values times {summary['scale']:.4f}, the "
+            f"{base_year} ratio of the {basis}-based to the ledger's total), "
+            f"cap {summary['cap_tco2e']:,.2f} in {year}; total cost discounted to "
+            f"{base_year + 1} {summary['total_cost_cny']:,.0f} CNY"
         )
     else:
         what = (
-            f"baseline {total:,.2f} tCO2e ({basis.value}-based scope 2), cap {limit:,.2f}, "
-            f"abatement {plan.abatement_t:,.2f} tCO2e/year, annual cost "
-            f"{plan.total_cost_cny:,.0f} CNY"
+            f"baseline {summary['baseline_tco2e']:,.2f} tCO2e ({basis}-based scope 2), cap "
+            f"{summary['cap_tco2e']:,.2f}, abatement {summary['abatement_t_per_year']:,.2f} "
+            f"tCO2e/year, annual cost {summary['total_cost_cny']:,.0f} CNY"
         )
-    console.print(
-        f"{what}; shadow price of carbon {plan.shadow_price:,.2f} CNY/tCO2e; binding: "
-        f"{', '.join(plan.binding) or 'none'}; recomputed without the solver: "
-        f"{'ok' if check.ok else 'FAILED'}",
-        markup=False,
-        soft_wrap=True,
+    return (
+        f"{what}; shadow price of carbon {summary['shadow_price_cny_per_t']:,.2f} CNY/tCO2e; "
+        f"binding: {', '.join(summary['binding']) or 'none'}; recomputed without the solver: "
+        f"{'ok' if summary['verified'] else 'FAILED'}"
     )
 
 
@@ -404,9 +451,10 @@ def strategy_energy_plan(
     factor = base.market_grid_factor
     other = total - base.electricity_mwh * factor
     _, limit = plan_cap(total, reduction, quota)
+    measures, notes = _catalogue(store, catalogue, base, Basis.market)
     try:
         found = energy_plan(
-            _catalogue(store, catalogue, base, Basis.market),
+            measures,
             base.electricity_mwh,
             other,
             limit,
@@ -427,7 +475,19 @@ def strategy_energy_plan(
     )
     title = f"energy plan {year} (quota {limit:,.2f} tCO2e)"
     if as_json or as_csv:
-        _emit(summary, as_json, as_csv, title, [])
+        extra = {
+            "measures": _records(found.plan.adoptions),
+            "plan": {
+                "emissions_tco2e": total,
+                "quota_tco2e": limit,
+                "grid_factor": factor,
+                "total_cost_cny": found.plan.total_cost_cny,
+                "shadow_price_cny_per_t": found.plan.shadow_price,
+                "verified": check.ok,
+            },
+        }
+        _emit(summary, as_json, as_csv, title, notes, extra)
+    _print_diagnostics(notes)
     show_table(summary, title)
     show_table(found.plan.adoptions, "measures")
     console.print(

@@ -40,6 +40,7 @@ __all__ = [
     "load_catalogue",
     "load_parameters",
     "read_catalogue",
+    "without_grid",
 ]
 
 DEMO_CATALOGUE = "measures_demo.csv"
@@ -408,7 +409,57 @@ def for_basis(catalogue: pd.DataFrame, basis: str) -> tuple[pd.DataFrame, list[D
         )
         for _, row in out[dropped].iterrows()
     ]
-    return out[~dropped].reset_index(drop=True), notes
+    return _without(out, dropped, notes)
+
+
+def _without(
+    catalogue: pd.DataFrame, dropped: pd.Series[bool], notes: list[Diagnostic]
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """The catalogue without the ``dropped`` measures and those that require one of them
+    (each named in a warning, after ``notes``), with the dropped ids taken out of the others'
+    exclusions (excluding a measure that is not on offer excludes nothing)."""
+    gone = set(catalogue.loc[dropped, "measure_id"])
+    notes = list(notes)
+    while True:
+        needs = [bool(gone & set(ids)) for ids in catalogue["requires"]]
+        blocked = pd.Series(needs, index=catalogue.index) & ~catalogue["measure_id"].isin(gone)
+        if not blocked.any():
+            break
+        for _, row in catalogue[blocked].iterrows():
+            missing = ", ".join(sorted(gone & set(row["requires"])))
+            notes.append(
+                Diagnostic(
+                    "requires-left-out",
+                    f"{row['measure_id']}: requires {missing}, left out; left out too",
+                    Severity.WARNING,
+                    file=str(row["file"]),
+                    row=int(row["row"]),
+                    column="requires",
+                )
+            )
+        gone |= set(catalogue.loc[blocked, "measure_id"])
+    kept = catalogue[~catalogue["measure_id"].isin(gone)].copy()
+    kept["excludes"] = kept["excludes"].map(lambda ids: tuple(i for i in ids if i not in gone))
+    return kept.reset_index(drop=True), notes
+
+
+def without_grid(catalogue: pd.DataFrame, why: str) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """The catalogue without the measures that change grid electricity (``grid_mwh_per_year``
+    not 0), each named in a warning saying ``why`` they cannot be priced (a baseline with no
+    purchased electricity has no implied grid factor), and without those requiring them."""
+    grid = catalogue["grid_mwh_per_year"] != 0
+    notes = [
+        Diagnostic(
+            "no-grid-factor",
+            f"{row['measure_id']}: changes grid electricity, {why}; left out of the plan",
+            Severity.WARNING,
+            file=str(row["file"]),
+            row=int(row["row"]),
+            column="grid_mwh_per_year",
+        )
+        for _, row in catalogue[grid].iterrows()
+    ]
+    return _without(catalogue, grid, notes)
 
 
 def applicable(catalogue: pd.DataFrame, entities: Sequence[str]) -> pd.DataFrame:

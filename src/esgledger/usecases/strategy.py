@@ -13,6 +13,7 @@ imported when a use case runs, not with this module).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -306,12 +307,19 @@ def measure_catalogue(
     checked against the ledger's entities and priced at the baseline's grid factor on that
     basis, with a warning per measure a location-based plan cannot count
     (:func:`esgledger.strategy.measures.for_basis`). CatalogueError: every located problem."""
-    from esgledger.strategy.measures import for_basis, load_catalogue  # noqa: PLC0415
+    from esgledger.strategy import measures  # noqa: PLC0415
 
     entities = [e.entity_id for e in _book(source).organisation()]
     factor = grid_factor(baseline, basis)
-    catalogue = load_catalogue(path, grid_factor=factor, entities=entities)
-    return for_basis(catalogue, Basis(basis).value)
+    if not math.isfinite(factor):  # no purchased electricity: power measures avoid nothing
+        why = f"and {baseline.year} has no purchased electricity to price it by"
+        found = measures.load_catalogue(path, entities=entities)
+        kept, notes = measures.without_grid(found, why)
+        if kept.empty:
+            raise ValueError(f"no measure of the catalogue applies: {len(notes)} {why}")
+        return measures.apply_grid_factor(kept, 0.0), notes
+    catalogue = measures.load_catalogue(path, grid_factor=factor, entities=entities)
+    return measures.for_basis(catalogue, Basis(basis).value)
 
 
 def grid_factor(baseline: Baseline, basis: Basis | str) -> float:

@@ -266,11 +266,6 @@ def abatement_data(
         raise Invalid("give one of reduction and cap")
     base = usecase.baseline_from_ledger(store, year)
     factor = usecase.grid_factor(base, basis)
-    if not math.isfinite(factor):
-        raise Invalid(
-            f"no purchased electricity in {year}: the {basis}-based grid factor that prices "
-            "power measures is unknown"
-        )
     try:
         catalogue, notes = usecase.measure_catalogue(store, base, basis)
         curve = abatement.macc(catalogue, rate)
@@ -281,7 +276,7 @@ def abatement_data(
     data: dict[str, Any] = {
         "year": year,
         "basis": basis,
-        "grid_factor": factor,
+        "grid_factor": factor if math.isfinite(factor) else None,
         "rate": abatement.default_rate() if rate is None else rate,
         "baseline_tco2e": total,
         "notes": [str(n) for n in notes],
