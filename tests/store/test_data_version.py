@@ -19,12 +19,14 @@ TARGETS = importlib.import_module("esgledger.store.migrations.versions.0014_targ
 FUEL = importlib.import_module("esgledger.store.migrations.versions.0015_fuel_property")
 PACKS = importlib.import_module("esgledger.store.migrations.versions.0016_user_factor")
 METRICS = importlib.import_module("esgledger.store.migrations.versions.0017_metric_definition")
+MEASURES = importlib.import_module("esgledger.store.migrations.versions.0018_measure")
 VERSIONED = (
     (set(MIGRATION.VERSIONED) - set(LATER.UNVERSIONED))
     | set(TARGETS.VERSIONED)
     | set(FUEL.VERSIONED)
     | set(PACKS.VERSIONED)
     | set(METRICS.VERSIONED)
+    | set(MEASURES.VERSIONED)
 )
 
 UNVERSIONED = {

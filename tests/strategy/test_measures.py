@@ -214,3 +214,66 @@ def test_optimise_json_carries_the_cost_shadow_price_and_binding(demo_ledger_pat
     assert code == 0, err
     years = json.loads(out)["years"]
     assert [r["year"] for r in years] == list(range(2025, 2031))
+
+
+def test_a_ledger_without_its_own_catalogue_gets_no_demo_measures(
+    no_electricity: str, tmp_path: Path
+) -> None:
+    """The demo group's measures (sized to a 30,000 t group: 300 t of travel policy, say)
+    reached any ledger as the default catalogue; a 32 t company got a 330 t plan. Now a ledger
+    without its own catalogue says so, and enters one from a file, all or nothing."""
+    from esgledger.store.ledger import Ledger as Store  # noqa: PLC0415
+    from esgledger.usecases.measures import NO_MEASURES  # noqa: PLC0415
+
+    code, out, err = _run("strategy", "macc", "--ledger", no_electricity)
+    assert code == 1 and out == "" and NO_MEASURES in " ".join(err.split())
+    code, _, err = _run("strategy", "optimise", "--year", "2030", "--reduction", "0.05",
+                        "--ledger", no_electricity)  # fmt: skip
+    assert code == 1 and "no measure catalogue in this ledger" in err
+    # a file naming an entity the ledger does not have: refused whole, located, nothing kept
+    mine = tmp_path / "mine.csv"
+    rows = [
+        measure("boiler_tuning", 3, 600, applicable_entities="G"),
+        measure("burner_swap", 5, 2_000, applicable_entities="G;X9"),
+    ]
+    mine.write_text(csv_text(rows), encoding="utf-8")
+    code, _, err = _run("strategy", "measures", "import", str(mine), "--ledger", no_electricity)
+    assert code == 2 and "mine.csv:3:applicable_entities" in err and "'X9'" in err
+    store = Store.open(no_electricity)
+    try:
+        assert store.measure_rows() == []
+        rows[1]["applicable_entities"] = "G"
+        mine.write_text(csv_text(rows), encoding="utf-8")
+        code, out, err = _run("strategy", "measures", "import", str(mine), "--ledger",
+                              no_electricity)  # fmt: skip
+        assert code == 0, err
+        assert "2 measures in the catalogue (2 new, 0 changed, 0 removed)" in out
+        assert [r["measure_id"] for r in store.measure_rows()] == ["boiler_tuning", "burner_swap"]
+        code, out, _ = _run("strategy", "measures", "import", str(mine), "--ledger",
+                            no_electricity)  # fmt: skip
+        assert "the same as the ledger's, nothing changed" in out
+    finally:
+        store.close()
+    # the plan reads the ledger's catalogue: 10 t diesel ~ 32.2 t; a 20 % cut is 6.4 t:
+    # both measures (3 + 5 = 8 t >= 6.4 t) for 600 + 2,000 = 2,600 CNY/year
+    code, out, err = _run("strategy", "optimise", "--year", "2030", "--reduction", "0.2",
+                          "--json", "--ledger", no_electricity)  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert sorted(r["measure_id"] for r in data["rows"]) == ["boiler_tuning", "burner_swap"]
+    assert data["plan"]["total_cost_cny"] == pytest.approx(2_600)
+    # the export gives the cells back; the template is the demo's example, to copy
+    exported, example = tmp_path / "out.csv", tmp_path / "example.csv"
+    assert _run("strategy", "measures", "export", str(exported), "--ledger", no_electricity)[0] == 0
+    back = exported.read_text(encoding="utf-8").splitlines()
+    assert back[1].startswith("boiler_tuning,boiler_tuning,boiler_tuning,energy_management,2,3,")
+    assert _run("strategy", "measures", "template", str(example))[0] == 0
+    assert "illustrative assumption for the demo" in example.read_text(encoding="utf-8")
+
+
+def test_the_catalogue_import_is_audited(demo_ledger: Ledger) -> None:
+    from esgledger import audit  # noqa: PLC0415
+
+    [entry] = audit.entries(demo_ledger.engine, object_type="measure_catalogue", limit=5)
+    assert (entry["action"], entry["object_id"]) == ("import", "measures_demo.csv")
+    assert len(demo_ledger.measure_rows()) == 16

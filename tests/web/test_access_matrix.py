@@ -460,7 +460,7 @@ GROUP_WIDE_ROUTES = frozenset(
         # the company's own reference data (routes/company_data.py)
         *(
             route
-            for slug in ("metrics", "fuel-properties", "factor-packs")
+            for slug in ("metrics", "measures", "fuel-properties", "factor-packs")
             for route in (
                 f"GET /company/{slug}",
                 f"GET /api/company/{slug}",

@@ -17,7 +17,7 @@ from esgledger.usecases.fuel_properties import fuel_properties_csv
 
 Clients = Callable[[str], TestClient]
 HTML = {"accept": "text/html"}
-SLUGS = ("metrics", "fuel-properties", "factor-packs")
+SLUGS = ("metrics", "measures", "fuel-properties", "factor-packs")
 FUEL = (
     "activity_type,property,value,unit,entity_id,year,source\n"
     'raw_coal,ncv,23.45,GJ/t,,2026,"plant lab, GB/T 213 bomb calorimeter"\n'
@@ -47,9 +47,13 @@ def test_group_wide_callers_see_each_table_and_scoped_ones_are_refused(
 ) -> None:
     verifier = client_for("verifier")
     data = verifier.get(f"/api/company/{slug}").json()
-    assert data["rows"] == [] and data["columns"]  # the demo enters none: the header alone
     page = verifier.get(f"/company/{slug}", headers=HTML).text
-    assert 'id="company-data-none"' in page and f'href="/company/{slug}.csv"' in page
+    assert f'href="/company/{slug}.csv"' in page and data["columns"]
+    if slug == "measures":  # the demo enters its 16 measures (illustrative costs)
+        assert len(data["rows"]) == 16 and data["rows"][0]["measure_id"] == "led_retrofit"
+        assert 'id="company-data"' in page
+    else:  # the demo enters none: the header alone
+        assert data["rows"] == [] and 'id="company-data-none"' in page
     assert 'id="company-data-upload"' not in page  # a verifier does not edit
     refused = client_for("viewer").get(f"/api/company/{slug}")  # a viewer of S02 only
     assert refused.status_code == 403 and "whole group" in refused.json()["detail"]

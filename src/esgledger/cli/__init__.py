@@ -7,10 +7,12 @@ from esgledger.cli.backup import register as _register_backup
 from esgledger.cli.carbon import register as _register_carbon
 from esgledger.cli.factor_packs import register as _register_factor_packs
 from esgledger.cli.fuel import register as _register_fuel
+from esgledger.cli.measures import register as _register_measures
 from esgledger.cli.metrics import register as _register_metrics
 from esgledger.cli.platform import register as _register_platform
 from esgledger.cli.report import register as _register_report
 from esgledger.cli.strategy import register as _register_strategy
+from esgledger.cli.strategy import strategy_app as _strategy_app
 from esgledger.cli.targets import register as _register_targets
 
 _register_admin(app)
@@ -24,6 +26,7 @@ _register_targets(app)
 _register_fuel(app)
 _register_factor_packs(app)
 _register_metrics(app)
+_register_measures(_strategy_app)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from esgledger.assess.topics import read_data_csv
 from esgledger.auth.accounts import operator
 from esgledger.store.ledger import Ledger
 from esgledger.usecases import registers, survey, survey_results
+from esgledger.usecases.measures import example_catalogue, import_measures
 from esgledger.usecases.targets import import_targets
 
 __all__ = ["DEMO_ACTOR", "load_demo_assessments"]
@@ -96,6 +97,8 @@ def load_demo_assessments(ledger: Ledger) -> None:
     """Load the demo's assessments into ``ledger`` (module doc)."""
     _materiality(ledger)
     _climate(ledger)
+    # the demo group's measure catalogue (illustrative costs), the one its plans choose from
+    import_measures(ledger.engine, DEMO_ACTOR, example_catalogue(), "measures_demo.csv")
     listed = suppliers.demo_suppliers(seed=YEAR)
     _import(ledger, "suppliers", listed, "suppliers_2024_synthetic.csv")
     evaluations = suppliers.demo_evaluations(seed=YEAR, suppliers=listed)

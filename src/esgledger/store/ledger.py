@@ -19,7 +19,15 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.domain.organisation import Organisation
 from esgledger.store import audit_log as audit
-from esgledger.store import batches, frames, metric_definitions, records, targets, user_factors
+from esgledger.store import (
+    batches,
+    frames,
+    measures,
+    metric_definitions,
+    records,
+    targets,
+    user_factors,
+)
 from esgledger.store.engine import (
     ACTIVITY,
     BATCH,
@@ -225,6 +233,10 @@ class Ledger(ReferenceData):
     def metric_definition_rows(self) -> list[dict[str, str]]:
         """The company's own metrics as entered (:mod:`esgledger.store.metric_definitions`)."""
         return metric_definitions.metric_rows(self.engine)
+
+    def measure_rows(self) -> list[dict[str, str]]:
+        """The company's measure catalogue as entered (:mod:`esgledger.store.measures`)."""
+        return measures.measure_rows(self.engine)
 
     def user_factors(self) -> pd.DataFrame:
         """The factors of the ledger's factor packs (:mod:`esgledger.store.user_factors`)."""

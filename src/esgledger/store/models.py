@@ -303,6 +303,19 @@ class MetricDefinitionRow(Base):
     cells: Mapped[str] = mapped_column(Text)
 
 
+class MeasureRow(Base):
+    """A measure of the company's catalogue (``esgledger strategy measures import``): the
+    cells of its catalogue row as entered (JSON), read by
+    :func:`esgledger.strategy.measures.catalogue_of_rows`; ``position`` keeps the order of
+    the file it came from."""
+
+    __tablename__ = "measure"
+
+    measure_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[str] = mapped_column(Text)
+
+
 class StructuralChangeRow(Base):
     """An event that may trigger base-year recalculation."""
 

@@ -34,6 +34,8 @@ __all__ = [
     "CatalogueError",
     "applicable",
     "apply_grid_factor",
+    "catalogue_of_rows",
+    "check_catalogue",
     "default_grid_factor",
     "default_rate",
     "for_basis",
@@ -194,16 +196,8 @@ def read_catalogue(
     grid_factor: float | None = None,
     entities: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
-    """The measures of a catalogue CSV (default: the packaged demo catalogue), or located
-    diagnostics (``file:row:column``, the header is row 1) and no frame.
-
-    The frame has the catalogue's columns typed (tuples for ``applicable_entities``,
-    ``requires``, ``excludes``; a bool ``divisible``), ``grid_mwh_per_year`` (0 when absent),
-    ``counts_on`` (``both`` when absent), ``file`` and ``row``, and the abatement per unit at
-    ``grid_factor`` (default: the packaged one) in ``unit_abatement_t``
-    (:func:`apply_grid_factor`). With ``entities`` (the ledger's), every id of
-    ``applicable_entities`` other than ``*`` must be one of them.
-    """
+    """The measures of a catalogue CSV (default: the packaged demo catalogue) checked by
+    :func:`check_catalogue`, or located diagnostics and no frame."""
     if path is None:
         name = DEMO_CATALOGUE
         frame = pd.read_csv(StringIO(_data_text(DEMO_CATALOGUE)), dtype=str, keep_default_na=False)
@@ -212,6 +206,36 @@ def read_catalogue(
         if read is None:
             return None, problems
         frame = read
+    return check_catalogue(frame, name, grid_factor, entities)
+
+
+def catalogue_of_rows(
+    rows: Sequence[Mapping[str, str]],
+    name: str,
+    grid_factor: float | None = None,
+    entities: Collection[str] | None = None,
+) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+    """:func:`check_catalogue` of rows of cells (a catalogue stored in a ledger)."""
+    frame = pd.DataFrame([dict(r) for r in rows], dtype=str).fillna("")
+    return check_catalogue(frame, name, grid_factor, entities)
+
+
+def check_catalogue(
+    frame: pd.DataFrame,
+    name: str,
+    grid_factor: float | None = None,
+    entities: Collection[str] | None = None,
+) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+    """The measures of a catalogue's cells (strings, the header is row 1 of ``name``), or
+    located diagnostics (``file:row:column``) and no frame.
+
+    The frame has the catalogue's columns typed (tuples for ``applicable_entities``,
+    ``requires``, ``excludes``; a bool ``divisible``), ``grid_mwh_per_year`` (0 when absent),
+    ``counts_on`` (``both`` when absent), ``file`` and ``row``, and the abatement per unit at
+    ``grid_factor`` (default: the packaged one) in ``unit_abatement_t``
+    (:func:`apply_grid_factor`). With ``entities`` (the ledger's), every id of
+    ``applicable_entities`` other than ``*`` must be one of them.
+    """
     missing = missing_columns(frame, name, CATALOGUE_COLUMNS)
     if missing:
         return None, missing
@@ -243,7 +267,7 @@ def read_catalogue(
     located(
         (frame["measure_id"] != "") & (first != rows),
         "measure_id",
-        lambda r: f"expected a unique measure id, {r['measure_id']!r} is on row {first[r.name]}",
+        lambda r: f"expected a unique measure id, {r['measure_id']!r} is on row {first.at[r.name]}",
     )
     located(
         ~frame["lever"].isin(LEVERS),

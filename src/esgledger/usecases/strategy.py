@@ -303,23 +303,40 @@ def baseline_from_ledger(source: Source, year: int | None = None) -> Baseline:
 def measure_catalogue(
     source: Source, baseline: Baseline, basis: Basis | str, path: str | None = None
 ) -> tuple[pd.DataFrame, list[Diagnostic]]:
-    """The measure catalogue of a plan on ``basis`` (``path``; None: the packaged demo's),
+    """The measure catalogue of a plan on ``basis`` (the file ``path``; None: the ledger's),
     checked against the ledger's entities and priced at the baseline's grid factor on that
     basis, with a warning per measure a location-based plan cannot count
     (:func:`esgledger.strategy.measures.for_basis`). CatalogueError: every located problem."""
     from esgledger.strategy import measures  # noqa: PLC0415
 
-    entities = [e.entity_id for e in _book(source).organisation()]
     factor = grid_factor(baseline, basis)
-    if not math.isfinite(factor):  # no purchased electricity: power measures avoid nothing
+    known = math.isfinite(factor)
+    found = _catalogue(_book(source), path, factor if known else None)
+    if not known:  # no purchased electricity: no implied factor to price power measures by
         why = f"and {baseline.year} has no purchased electricity to price it by"
-        found = measures.load_catalogue(path, entities=entities)
         kept, notes = measures.without_grid(found, why)
         if kept.empty:
             raise ValueError(f"no measure of the catalogue applies: {len(notes)} {why}")
         return measures.apply_grid_factor(kept, 0.0), notes
-    catalogue = measures.load_catalogue(path, grid_factor=factor, entities=entities)
-    return measures.for_basis(catalogue, Basis(basis).value)
+    return measures.for_basis(found, Basis(basis).value)
+
+
+def _catalogue(book: Book, path: str | None, factor: float | None) -> pd.DataFrame:
+    """The catalogue of the file ``path``, or the ledger's (:class:`MeasuresMissingError`
+    when it has none), checked against the ledger's entities (CatalogueError)."""
+    from esgledger.strategy import measures  # noqa: PLC0415
+    from esgledger.usecases.measures import MeasuresMissingError  # noqa: PLC0415
+
+    entities = [e.entity_id for e in book.organisation()]
+    if path is not None:
+        return measures.load_catalogue(path, grid_factor=factor, entities=entities)
+    rows = book.memo(("measures",), lambda: tuple(book.ledger.measure_rows()))
+    if not rows:
+        raise MeasuresMissingError
+    found, problems = measures.catalogue_of_rows(rows, "measure catalogue", factor, entities)
+    if found is None:  # entered valid; an entity removed since, say
+        raise measures.CatalogueError(problems)
+    return found
 
 
 def grid_factor(baseline: Baseline, basis: Basis | str) -> float:

@@ -1,12 +1,13 @@
-"""The company's own reference data on the web: its own metrics, its measured fuel properties
-and its factor packs. Each is listed as entered, downloaded as the file the CLI exports and
-entered from such a file (all or nothing, every problem located ``file:row:column``): the same
-use cases as ``esgledger metrics|fuel|factors import`` (:mod:`esgledger.usecases`), which
-check that the caller edits the whole group, refuse a change that would alter a locked
-year's figures and write the audit log. The data are the group's, so a caller who does not
-see every entity is refused here (403) before any read.
+"""The company's own reference data on the web: its own metrics, its measure catalogue, its
+measured fuel properties and its factor packs. Each is listed as entered, downloaded as the
+file the CLI exports and entered from such a file (all or nothing, every problem located
+``file:row:column``): the same use cases as ``esgledger metrics|strategy measures|fuel|factors
+import`` (:mod:`esgledger.usecases`), which check that the caller edits the whole group,
+refuse a change that would alter a locked year's figures and write the audit log. The data
+are the group's, so a caller who does not see every entity is refused here (403) before any
+read.
 
-One table (:data:`TABLES`) declares the three; :func:`_add_routes` gives each the same five
+One table (:data:`TABLES`) declares the four; :func:`_add_routes` gives each the same five
 routes: ``GET /company/<slug>`` (page), ``GET /company/<slug>.csv``, ``POST /company/<slug>``
 (form), ``GET|POST /api/company/<slug>``.
 """
@@ -30,7 +31,7 @@ from esgledger.auth.roles import Permission
 from esgledger.domain.errors import Rejected
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.ledger import Ledger
-from esgledger.usecases import factor_packs, fuel_properties, metric_definitions
+from esgledger.usecases import factor_packs, fuel_properties, measures, metric_definitions
 from esgledger.usecases.exports import record_export
 from esgledger.web.routes.common import Viewer, attachment, engine_of, page, see_other
 from esgledger.web.security import Caller, ledger, need
@@ -67,7 +68,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _metrics_changed(done: metric_definitions.MetricsImport) -> int:
+def _replaced(done: metric_definitions.MetricsImport | measures.MeasuresImport) -> int:
     return len(done.added) + len(done.changed) + len(done.removed)
 
 
@@ -85,7 +86,16 @@ TABLES: Mapping[str, Table] = {
             "metric_definitions",
             lambda led: metric_definitions.metrics_csv(led.metric_definition_rows()),
             metric_definitions.import_metrics,
-            _metrics_changed,
+            _replaced,
+        ),
+        Table(
+            "measures",
+            "company_measures",
+            "company_measures_hint",
+            "measure_catalogue",
+            lambda led: measures.measures_csv(led.measure_rows()),
+            measures.import_measures,
+            _replaced,
         ),
         Table(
             "fuel-properties",
