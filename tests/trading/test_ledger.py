@@ -106,6 +106,50 @@ def test_offsets_are_limited_to_their_share_and_need_the_emissions(ledger: Ledge
     assert (status["surrendered_ccer"], status["gap"]) == (50, 950)
 
 
+def test_offsets_over_the_limit_after_a_downward_adjustment_do_not_count(
+    ledger: Ledger,
+) -> None:
+    """Issue 17: after a downward adjustment 584.71 CCER surrendered stayed above the new cap
+    of 484.71 unflagged, and counted in full against the gap."""
+    allocate(ledger, 9_000)
+    carbon.post(ledger.engine, ADMIN, "S01", "purchase", 600, unit_type="CCER", vintage=2022)
+    carbon.post(ledger.engine, ADMIN, "S01", "emissions", 11_694.2, compliance_year=2024)
+    # the cap: 5 % of 11,694.20 = 584.71 t, all of it surrendered, with 9,000 CEA
+    ccer = {"unit_type": "CCER", "vintage": 2022, "compliance_year": 2024}
+    carbon.post(ledger.engine, ADMIN, "S01", "surrender", 584.71, **ccer)
+    cea = {"unit_type": "CEA", "vintage": 2024, "compliance_year": 2024}
+    carbon.post(ledger.engine, ADMIN, "S01", "surrender", 9_000, **cea)
+    before = carbon.compliance(ledger.engine, ADMIN, "S01", 2024)
+    assert before["ccer_over_limit"] == 0
+    assert before["gap"] == pytest.approx(11_694.2 - 9_000 - 584.71)  # 2,109.49
+    # verification corrects the year by -2,000 t: 9,694.20 t, cap 5 % = 484.71 t
+    carbon.post(
+        ledger.engine, ADMIN, "S01", "adjustment", -2_000, unit_type="tCO2e",
+        compliance_year=2024, note="verifier's correction of the boiler's meter",
+    )  # fmt: skip
+    after = carbon.compliance(ledger.engine, ADMIN, "S01", 2024)
+    assert after["offset_limit"] == pytest.approx(0.05 * 9_694.2)  # 484.71
+    assert after["ccer_over_limit"] == pytest.approx(584.71 - 484.71)  # 100 t do not count
+    # gap = 9,694.20 - (9,000 + 484.71) = 209.49 t (not 9,694.20 - 9,584.71 = 109.49)
+    assert after["gap"] == pytest.approx(209.49)
+    [flag] = carbon.positions(ledger.engine, ADMIN, ["S01"], 2024)["flag"]
+    assert flag == (
+        "CCER surrendered for 2024 (584.71 t) exceed the limit 484.71 t (5% of 9,694.20 t "
+        "verified): 100.00 t do not count and are part of the gap (surrender CEA)"
+    )
+
+
+def test_no_surrender_before_the_years_emissions_are_posted(ledger: Ledger) -> None:
+    """Issue 17: a CEA surrender for a year with no verified emissions was accepted."""
+    allocate(ledger, 500)
+    with pytest.raises(Conflict, match="no verified emissions of 2024 posted for S01"):
+        carbon.post(
+            ledger.engine, ADMIN, "S01", "surrender", 100,
+            unit_type="CEA", vintage=2024, compliance_year=2024,
+        )  # fmt: skip
+    assert float(carbon.holdings(ledger.engine, ADMIN, "S01")["held"].sum()) == 500
+
+
 def test_no_borrowing_of_later_allowances(ledger: Ledger) -> None:
     allocate(ledger, 500, vintage=2025)
     carbon.post(ledger.engine, ADMIN, "S01", "emissions", 400, compliance_year=2024)
@@ -237,7 +281,9 @@ def test_the_gap_is_emissions_minus_surrendered(ledger: Ledger, ops: list[tuple[
         try:
             carbon.post(ledger.engine, ADMIN, "S01", kind, quantity, **units, **extra)  # type: ignore[arg-type]
         except Conflict:
-            assert kind in ("sale", "surrender") and quantity > held
+            # more than is held, or a surrender for a year with no verified emissions posted
+            assert kind in ("sale", "surrender")
+            assert quantity > held or (kind == "surrender" and emitted == 0)
             continue
         emitted += quantity if kind == "emissions" else 0
         surrendered += quantity if kind == "surrender" else 0

@@ -18,9 +18,11 @@ Postings (``carbon_posting``) are of these kinds:
 Rules (``data/rules.csv``, with sources): a sale, surrender or retirement larger than the
 holding of that unit and vintage is refused; allowances of a later vintage cannot be
 surrendered for an earlier year (no borrowing); offsets may cover at most a share of the
-year's verified emissions (5 % in the national ETS) and only once these are posted. The
-compliance gap of a year is its verified emissions minus the units surrendered for it
-(positive: units still to surrender).
+year's verified emissions (5 % in the national ETS); no unit is surrendered for a year whose
+verified emissions are not posted. The compliance gap of a year is its verified emissions
+minus the units surrendered for it that count (positive: units still to surrender): offsets
+beyond the limit, e.g. after a downward adjustment of the emissions, do not count and are
+flagged (:func:`compliance_flags`).
 
 Every posting is chained: its hash is the SHA-256 of its fields and the previous posting's
 hash, so :func:`chain_problems` finds an edited, deleted or reordered posting; each posting
@@ -63,6 +65,7 @@ __all__ = [
     "chain_problems",
     "check_posting",
     "check_scopes",
+    "compliance_flags",
     "compliance_of",
     "finite_number",
     "holdings_of",
@@ -196,22 +199,40 @@ def holdings_of(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def compliance_of(frame: pd.DataFrame, year: int) -> dict[str, float]:
-    """Verified emissions of ``year`` in a postings frame, units surrendered for it (CEA and
-    CCER), the gap (emissions − surrendered) and the most offsets may cover."""
+    """Verified emissions of ``year`` in a postings frame (adjustments included), units
+    surrendered for it (CEA and CCER), the most offsets may cover (``offset_limit``), the
+    offsets surrendered beyond it (``ccer_over_limit``: after a downward adjustment, say; they
+    do not count) and the gap: emissions − (CEA + the offsets that count)."""
     of_year = frame[frame["compliance_year"] == year]
     emissions = float(of_year.loc[of_year["kind"].isin(EMISSION_KINDS), "signed"].sum())
     surrendered = of_year[of_year["kind"] == "surrender"]
     cea = float(surrendered.loc[surrendered["unit_type"] == "CEA", "quantity"].sum())
     ccer = float(surrendered.loc[surrendered["unit_type"] == "CCER", "quantity"].sum())
+    limit = load_rules().offset_max_share * max(emissions, 0.0)
+    counted = min(ccer, limit)
     return {
         "year": year,
         "verified_emissions": emissions,
         "surrendered_cea": cea,
         "surrendered_ccer": ccer,
         "surrendered": cea + ccer,
-        "gap": emissions - (cea + ccer),
-        "offset_limit": load_rules().offset_max_share * emissions,
+        "gap": emissions - (cea + counted),
+        "offset_limit": limit,
+        "ccer_over_limit": ccer - counted,
     }
+
+
+def compliance_flags(status: Mapping[str, float]) -> list[str]:
+    """What needs attention in a year's status (:func:`compliance_of`), as sentences."""
+    over = float(status["ccer_over_limit"])
+    if over <= 1e-9:
+        return []
+    return [
+        f"CCER surrendered for {int(status['year'])} ({status['surrendered_ccer']:,.2f} t) "
+        f"exceed the limit {status['offset_limit']:,.2f} t "
+        f"({load_rules().offset_max_share:.0%} of {status['verified_emissions']:,.2f} t "
+        f"verified): {over:,.2f} t do not count and are part of the gap (surrender CEA)"
+    ]
 
 
 # -- a new posting -----------------------------------------------------------------------------
@@ -250,6 +271,11 @@ def check_posting(
             )
     if kind != "surrender" or year is None:
         return
+    if compliance_of(mine, year)["verified_emissions"] <= 0:
+        raise Conflict(
+            f"no verified emissions of {year} posted for {entity_id}: a surrender covers "
+            "them, so post them first (esgledger carbon post-emissions)"
+        )
     if unit_type == "CEA" and vintage is not None and vintage > year and not rules.borrowing:
         raise Conflict(
             f"CEA of vintage {vintage} cannot be surrendered for {year}: no borrowing of "
@@ -257,11 +283,6 @@ def check_posting(
         )
     if unit_type == "CCER":
         status = compliance_of(mine, year)
-        if status["verified_emissions"] <= 0:
-            raise Conflict(
-                f"no verified emissions of {year} posted for {entity_id}: offsets are limited "
-                "to a share of them, so post them first"
-            )
         if status["surrendered_ccer"] + quantity > status["offset_limit"] + 1e-9:
             raise Conflict(
                 f"CCER for {year} would reach {status['surrendered_ccer'] + quantity:,.2f} t, "

@@ -32,6 +32,7 @@ from esgledger.trading.ledger import (
     chain_problems,
     check_posting,
     check_scopes,
+    compliance_flags,
     compliance_of,
     finite_number,
     holdings_of,
@@ -120,6 +121,7 @@ def positions(engine: Engine, who: Principal, entities: Iterable[str], year: int
                 **status,
                 "cea_held": float(held.loc[held["unit_type"] == "CEA", "held"].sum()),
                 "ccer_held": float(held.loc[held["unit_type"] == "CCER", "held"].sum()),
+                "flag": "; ".join(compliance_flags(status)),
             }
         )
     return pd.DataFrame(rows)
