@@ -71,11 +71,11 @@ class ForecastSettings:
         )
 
     def points(self, model: str, drivers: int = 0) -> int:
-        """Points ``model`` needs; ``arimax`` needs ``drivers`` + 1 coefficients on the n - 1
-        differences to leave ``min_residual_df``."""
+        """Points ``model`` needs; ``arimax`` fits one coefficient per driver on the n - 1
+        differences, so it needs ``drivers`` + 1 + ``min_residual_df`` points at least."""
         need = int(self.min_points.get(model, 3))
         if model == "arimax":
-            need = max(need, 1 + drivers + 1 + self.min_residual_df)
+            need = max(need, 1 + drivers + self.min_residual_df)
         return need
 
     def parameter_count(self, model: str, drivers: int = 0) -> int:
