@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import random
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,24 @@ def test_settings_file() -> None:
     assert settings.level == 0.95
     assert settings.backtest_horizon >= 1
     assert {"linear", "holt", "arima", "arimax"} <= set(settings.candidates)
+    # every candidate has its points and parameters; no model below 2 residual d.o.f.:
+    # mean and naive n - 1 >= 2, drift and linear n - 2 >= 2
+    assert set(settings.candidates) == set(settings.min_points) == set(settings.parameters)
+    assert settings.min_residual_df == 2
+    assert {m: settings.points(m) for m in ("mean", "naive", "drift", "linear")} == {
+        "mean": 3,
+        "naive": 3,
+        "drift": 4,
+        "linear": 4,
+    }
+    assert settings.points("arimax", drivers=2) == 5  # 2 coefficients on n - 1 changes, + 2
+    assert settings.points("arimax", drivers=4) == 7
+    assert settings.fixed == ("drift", "naive")
+    assert settings.backtest_points("drift") == 4 + 1 + 3 - 1
+    assert hash(settings) == hash(load_forecast_settings())  # a key of the Book's memo
+    path = resources.files("esgledger.strategy") / "data" / "forecast_settings.csv"
+    table = pd.read_csv(io.StringIO(path.read_text(encoding="utf-8")), dtype=str, na_filter=False)
+    assert table["source"].str.strip().ne("").all()
 
 
 def test_linear_trend_forecast_within_tolerance_and_covered() -> None:
