@@ -122,9 +122,8 @@ def forecast_series(
     short = [m for m in names if cfg.points(m, drivers) > y.size]
     if short:
         listed = ", ".join(f"{m} (needs {cfg.points(m, drivers)})" for m in short)
-        diagnostics.append(
-            note("forecast-series-short", f"{label}: {y.size} point(s); too few for {listed}")
-        )
+        text = f"{label}: {y.size} point(s); too few for {listed}"
+        diagnostics.append(note("forecast-series-short", text))
     fittable = [m for m in names if m not in short]
     selection = select(y, fittable, cfg, exog, future_exog, label)
     diagnostics += selection.diagnostics
@@ -139,20 +138,12 @@ def forecast_series(
         if fit is None:
             continue
         if selection.order and name != selection.order[0]:
-            diagnostics.append(
-                note(
-                    "forecast-fallback",
-                    f"{label}: {selection.order[0]} could not be fitted on the full history; "
-                    f"{name} is used",
-                    Severity.WARNING,
-                )
-            )
+            text = f"{label}: {selection.order[0]} could not be fitted on the full history; "
+            diagnostics.append(note("forecast-fallback", f"{text}{name} is used", Severity.WARNING))
         return SeriesForecast(
             name, fit, _chosen(selection.scores, name, cfg, drivers), tuple(diagnostics)
         )
     # too few points for any model (or nothing fits): the last value, without an interval
-    point = np.full(horizon, float(y[-1]))
-    nan = np.full(horizon, math.nan)
     diagnostics.append(
         note(
             "forecast-flat",
@@ -161,8 +152,10 @@ def forecast_series(
             Severity.WARNING,
         )
     )
+    nan = np.full(horizon, math.nan)
+    flat = Fit(np.full(horizon, float(y[-1])), nan, nan)
     table = _chosen(selection.scores, LAST_VALUE, cfg, drivers)
-    return SeriesForecast(LAST_VALUE, Fit(point, nan, nan), table, tuple(diagnostics))
+    return SeriesForecast(LAST_VALUE, flat, table, tuple(diagnostics))
 
 
 def _chosen(scores: pd.DataFrame, name: str, cfg: ForecastSettings, drivers: int) -> pd.DataFrame:
@@ -228,15 +221,11 @@ def forecast(
     for (name, entity), unsorted in frame.groupby(["series", "entity_id"], sort=True):
         label = f"{name}" + (f"@{entity}" if entity else "")
         group = _after_break(unsorted, since, label, diagnostics)
-        if group.empty:
-            continue
         y = group["value"].astype(float).to_numpy()
         if not np.isfinite(y).all():
-            diagnostics.append(
-                note(
-                    "forecast-bad-history", f"{label}: missing values; not forecast", Severity.ERROR
-                )
-            )
+            text = f"{label}: missing values; not forecast"
+            diagnostics.append(note("forecast-bad-history", text, Severity.ERROR))
+        if y.size == 0 or not np.isfinite(y).all():
             continue
         monthly = bool(group["month"].notna().all())
         last_month = int(group["month"].iloc[-1]) if monthly else None
@@ -252,14 +241,7 @@ def forecast(
         rows += _rows(str(name), str(entity), periods, result, bool((y >= 0).all()), cfg.level)
     forecasts = pd.DataFrame(rows, columns=FORECAST_COLUMNS)
     if forecasts.empty or forecasts["model"].eq(LAST_VALUE).all():
-        diagnostics.append(
-            note(
-                "forecast-no-model",
-                f"no series has the points of a model ({_held(frame, since)}); a series "
-                f"needs {cfg.needed()}: nothing to forecast from",
-                Severity.ERROR,
-            )
-        )
+        diagnostics.append(_no_model(frame, since, cfg))
     backtests = (
         pd.concat(tables, ignore_index=True)[BACKTEST_COLUMNS]
         if tables
@@ -289,12 +271,23 @@ def _after_break(
     return kept
 
 
-def _held(frame: pd.DataFrame, since: int | None) -> str:
+def _no_model(frame: pd.DataFrame, since: int | None, cfg: ForecastSettings) -> Diagnostic:
+    """The error of a history where no series has the points of a model: what it holds and
+    what a series needs."""
     years = sorted({int(y) for y in frame["year"]}) if not frame.empty else []
     if not years:
-        return "the history is empty"
-    held = f"years held: {years[0]}-{years[-1]}" if len(years) > 1 else f"year held: {years[0]}"
-    return held + (f", fitted from {since}" if since is not None else "")
+        held = "the history is empty"
+    elif len(years) > 1:
+        held = f"years held: {years[0]}-{years[-1]}"
+    else:
+        held = f"year held: {years[0]}"
+    held += f", fitted from {since}" if since is not None else ""
+    return note(
+        "forecast-no-model",
+        f"no series has the points of a model ({held}); a series needs {cfg.needed()}: "
+        "nothing to forecast from",
+        Severity.ERROR,
+    )
 
 
 def _rows(

@@ -327,17 +327,8 @@ def backtest(
     rows: list[dict[str, object]] = []
     diagnostics: list[Diagnostic] = []
     for name in eligible:
-        errors: list[float] = []
-        shares: list[float] = []
         notes: list[str] = []
-        for k in origins:
-            fit = run(fits[name], y[:k], h, cfg.level, notes)
-            if fit is None:
-                errors = []
-                break
-            truth = float(y[k + h - 1])
-            errors.append(abs(float(fit.point[h - 1]) - truth))
-            shares.append(errors[-1] / abs(truth) if truth != 0 else math.nan)
+        errors, shares = _errors(fits[name], y, origins, h, cfg.level, notes)
         if notes:
             text = "; ".join(sorted(set(notes)))
             diagnostics.append(
@@ -355,6 +346,23 @@ def backtest(
                 }
             )
     return pd.DataFrame(rows, columns=SCORE_COLUMNS), diagnostics
+
+
+def _errors(
+    fit: Model, y: np.ndarray, origins: range, h: int, level: float, notes: list[str]
+) -> tuple[list[float], list[float]]:
+    """Absolute errors h ahead from each origin, and their shares of the actual values (NaN
+    where it is 0); no errors when the model fails at an origin."""
+    errors: list[float] = []
+    shares: list[float] = []
+    for k in origins:
+        found = run(fit, y[:k], h, level, notes)
+        if found is None:
+            return [], []
+        truth = float(y[k + h - 1])
+        errors.append(abs(float(found.point[h - 1]) - truth))
+        shares.append(errors[-1] / abs(truth) if truth != 0 else math.nan)
+    return errors, shares
 
 
 # -- the choice of a series' model ----------------------------------------------------------
