@@ -159,3 +159,92 @@ def test_monthly_forecast_continues_the_months(demo_ledger_path: Path) -> None:
     rows = [r for r in json.loads(out)["rows"] if r["series"] == "scope2_location"]
     assert [(r["year"], r["month"]) for r in rows] == [(2025, 1), (2025, 2), (2025, 3)]
     assert all(0 <= r["lower"] <= r["forecast"] <= r["upper"] for r in rows)
+
+
+def test_forecast_json_carries_the_back_tests_and_the_choice(demo_ledger_path: Path) -> None:
+    """Everything the table output shows: the forecast (`rows`), the back-test table
+    (`backtests`, one chosen row per series) and the diagnostics. The demo's series have 5
+    yearly points: drift fixed in advance (no back-test origin counted) for the scopes and the
+    total. By hand, the total: 31,925.01 + 3 x (31,925.01 - 18,282.45) / 4 = 42,156.93."""
+    db = str(demo_ledger_path)
+    code, out, err = run("strategy", "forecast", "--horizon", "3", "--json", "--ledger", db)
+    assert code == 0, err
+    payload = json.loads(out)
+    assert set(payload) == {"rows", "backtests", "diagnostics"}
+    tests = payload["backtests"]
+    chosen = {r["series"]: r for r in tests if r["chosen"]}
+    assert set(chosen) == {r["series"] for r in payload["rows"]}
+    assert sum(r["chosen"] for r in tests) == len(chosen)  # one per series
+    for name in ("scope1", "scope2_location", "scope3", "total"):
+        assert (chosen[name]["model"], chosen[name]["origins"]) == ("drift", 0)
+        assert chosen[name]["mae"] is None
+    assert {"parameters", "mape", "tied"} <= set(tests[0])
+    total = [r for r in payload["rows"] if r["series"] == "total"]
+    assert total[-1]["forecast"] == pytest.approx(
+        31925.01 + 3 * (31925.01 - 18282.45) / 4, abs=0.01
+    )
+    codes = {d["code"] for d in payload["diagnostics"]}
+    assert "forecast-fixed-model" in codes
+
+
+def test_forecast_from_a_declared_structural_break(demo_ledger_path: Path) -> None:
+    """--since 2022 keeps 2022-2024 (3 points): naive fixed in advance, the 2024 total
+    carried forward (31,925.01), each series saying which years it left out."""
+    code, out, err = run(
+        "strategy", "forecast", "--since", "2022", "--horizon", "2", "--json",
+        "--ledger", str(demo_ledger_path),
+    )  # fmt: skip
+    assert code == 0, err
+    payload = json.loads(out)
+    total = [r for r in payload["rows"] if r["series"] == "total"]
+    assert [r["forecast"] for r in total] == pytest.approx([31925.01, 31925.01], abs=0.01)
+    assert {r["model"] for r in total} == {"naive"}
+    breaks = [d["message"] for d in payload["diagnostics"] if d["code"] == "forecast-break"]
+    expected = "total: structural break declared at 2022: 2020-2021 left out, 3 point(s) from 2022"
+    assert f"{expected} fitted" in breaks
+
+
+@pytest.fixture
+def new_ledger(tmp_path: Path) -> Path:
+    """`esgledger init` of a ledger with no entities."""
+    path = tmp_path / "new.db"
+    code, _, err = run("init", "--ledger", str(path))
+    assert code == 0, err
+    return path
+
+
+def test_forecast_on_an_empty_or_partial_ledger_says_what_is_missing(
+    new_ledger: Path, tmp_path: Path
+) -> None:
+    db = str(new_ledger)
+    code, out, err = run("strategy", "forecast", "--ledger", db)
+    assert code == 1 and out == ""
+    assert "no entities" in err and "esgledger init --entities" in err
+    entities = tmp_path / "entities.csv"
+    entities.write_text(
+        "entity_id,name,parent_id,kind,equity_share,operational_control,financial_control,region\n"
+        "A,Acme,,group,1,true,true,CN-GD\n",
+        encoding="utf-8",
+    )
+    assert run("init", "--entities", str(entities), "--ledger", db)[0] == 0
+    code, out, err = run("strategy", "forecast", "--json", "--ledger", db)
+    assert code == 1 and out == ""
+    assert "no activity data" in err and "esgledger import" in err
+    # one year of records: every series has 1 point, no model can be fitted
+    records = tmp_path / "a.csv"
+    records.write_text(
+        "record_id,entity_id,period,activity_type,quantity,unit\nr1,A,2024,electricity,1000,MWh\n",
+        encoding="utf-8",
+    )
+    assert run("import", str(records), "--kind", "activity", "--ledger", db)[0] == 0
+    code, out, err = run("strategy", "forecast", "--ledger", db)
+    assert code == 1
+    assert "year held: 2024" in err and "4 for drift" in err and "esgledger import" in err
+    assert "business-as-usual forecast" not in out  # no table of carried-forward values
+    code, out, err = run("strategy", "forecast", "--json", "--ledger", db)
+    assert code == 1
+    payload = json.loads(out)
+    assert payload["rows"] is None and payload["backtests"] is None
+    assert [d["code"] for d in payload["diagnostics"] if d["severity"] == "error"] == [
+        "forecast-no-model"
+    ]

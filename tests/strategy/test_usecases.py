@@ -23,7 +23,16 @@ from esgledger.usecases import strategy as usecase
 from esgledger.usecases.targets import ledger_milestones
 from esgledger.web.routes import strategy as web
 
-STRATEGY = ("abatement", "choices", "forecast", "kaya", "lmdi", "pathways", "uncertainty")
+STRATEGY = (
+    "abatement",
+    "choices",
+    "forecast",
+    "forecast_models",
+    "kaya",
+    "lmdi",
+    "pathways",
+    "uncertainty",
+)
 NOT_PURE = (
     "sqlalchemy",
     "esgledger.book",

@@ -163,24 +163,71 @@ def strategy_forecast(
     monthly: Annotated[
         bool, typer.Option(help="the months of the records that carry one, not the years")
     ] = False,
+    since: Annotated[
+        int | None,
+        typer.Option(
+            help="a structural break (an acquisition, a disposal, a change of method): fit "
+            "only the years from this one on",
+            min=1901,
+            max=2199,
+        ),
+    ] = None,
     ledger: LedgerOption = DEFAULT_LEDGER,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """Business-as-usual forecast of emissions and energy by scope with 95 % prediction
-    intervals; each series' model chosen by back-test (the back-test table follows)."""
+    intervals; each series' model fixed in advance for short series, else chosen by a
+    rolling-origin back-test (the back-test table follows; --json carries both)."""
+    import sys
+
+    from esgledger.cli.app import _has_inventory_data
+    from esgledger.domain.diagnostics import exit_code
     from esgledger.usecases.strategy import forecast_from_ledger
 
+    store = _open(ledger)
+    _has_inventory_data(store, "strategy forecast")
     try:
-        result = forecast_from_ledger(_open(ledger), horizon, by_entity=by_entity, monthly=monthly)
+        result = forecast_from_ledger(
+            store, horizon, by_entity=by_entity, monthly=monthly, since=since
+        )
     except ValueError as exc:
         raise _fail(f"strategy forecast: {exc}") from exc
-    title = "business-as-usual forecast"
-    if as_json or as_csv:
-        _emit(result.forecasts, as_json, as_csv, title, list(result.diagnostics))
-    _print_diagnostics(list(result.diagnostics))
-    show_table(result.forecasts, title)
-    show_table(result.backtests, "back-tests (mean absolute error)")
+    diagnostics = list(result.diagnostics)
+    code = exit_code(diagnostics)
+    if as_json:
+        tables = {"rows": result.forecasts, "backtests": result.backtests}
+        _print_json(tables, [d.to_dict() for d in diagnostics], failed=code != 0)
+    elif as_csv and not code:
+        result.forecasts.to_csv(sys.stdout, index=False)
+    if not as_json:
+        _print_diagnostics(diagnostics)
+    if any(d.code == "forecast-no-model" for d in diagnostics):
+        later = "" if since is None else f" (from {since} on: --since)"
+        raise _fail(
+            "strategy forecast: too little history: enter the activity data or direct "
+            f"emissions of more years{later} (esgledger import FILE)"
+        )
+    if code:
+        raise _fail("strategy forecast: nothing printed, the errors above leave it incomplete")
+    if not (as_json or as_csv):
+        show_table(result.forecasts, "business-as-usual forecast")
+        show_table(result.backtests, "back-tests and model choice (mean absolute error)")
+
+
+def _print_json(
+    tables: dict[str, pd.DataFrame], diagnostics: list[dict[str, object]], *, failed: bool
+) -> None:
+    """Each table as JSON records (missing figures null; every table null when an error
+    leaves the figures incomplete, as ``_emit``), and the diagnostics."""
+    import json
+
+    payload: dict[str, object] = {}
+    for name, table in tables.items():
+        rows = table.astype(object).where(table.notna(), None).to_dict("records")
+        payload[name] = None if failed else [{str(k): v for k, v in r.items()} for r in rows]
+    payload["diagnostics"] = diagnostics
+    print(json.dumps(payload, ensure_ascii=False, indent=2, default=str, allow_nan=False))
 
 
 def _catalogue(

@@ -1,40 +1,71 @@
-"""Business-as-usual projection of emissions and energy per series, with back-tested choice.
+"""Business-as-usual projection of emissions and energy per series, with a model chosen in
+advance for short series and by a rolling-origin back-test on longer ones.
 
 Each series (a scope, the total or an energy figure; of the group or of one entity) is
-projected by the candidate that forecast its own history best: a rolling-origin back-test
-(fit on the first k points, forecast h ahead, k = min_train ... n - h) gives MAE and MAPE per
-model on the origins every compared model can be fitted on, and the lowest MAE wins (ties go
-to the simpler model, the order of ``candidates``). Candidates:
+projected as follows (settings: ``data/forecast_settings.csv``, each with its source; the
+models: :mod:`esgledger.strategy.forecast_models`):
 
-* ``mean``, ``naive``, ``drift``, ``linear``: closed forms with their textbook prediction
-  intervals (t quantiles: short series have few degrees of freedom);
-* ``holt`` / ``holt_damped``: ETS(A,A,N) / ETS(A,Ad,N), ``statsmodels`` ``ETSModel``;
-* ``arima``: ARIMA(0,1,0) with drift (AR(1) added on longer series), ``statsmodels`` ARIMA;
-* ``arimax``: regression of the series on drivers (revenue, headcount) with ARIMA(0,1,0)
-  errors; needs the drivers' future values, taken from an assumptions frame.
+1. A model is fitted only on a series with ``min_points.<model>`` points (at least
+   ``min_residual_df`` residual degrees of freedom: no linear trend on 3 points); the others
+   are skipped with a diagnostic.
+2. A model takes part in the back-test only when the series gives it ``backtest.min_origins``
+   forecast origins (fit on the first k points, forecast ``backtest.horizon`` ahead, k from
+   ``backtest.min_train`` and the model's points to n - h; the compared models share the
+   origins all of them can be fitted on). The model with the lowest mean absolute error is
+   taken, except that errors within ``selection.tolerance`` of the lowest are a tie, which
+   goes to the model with the fewest parameters (then the earlier in ``candidates``).
+3. A series too short for the first of ``fixed.models`` (drift, else naive) to be back-tested
+   on that many origins is forecast by that model, fixed in advance (Hyndman and
+   Athanasopoulos, FPP3 13.7: with short series even time series cross-validation is
+   difficult, and simple models forecast better); shorter still, the last value is carried
+   forward without an interval.
 
-A model needs ``min_points.<model>`` points (``forecast_settings.csv``): a series too short
-for a model skips it with a diagnostic; a fit that fails or does not give finite numbers
-falls back to the next simpler model with a diagnostic; warnings of ``statsmodels``
-(convergence, few observations) are captured and reported as diagnostics, never raised.
+A fit that fails or does not give finite numbers falls back to the next model with a
+diagnostic; warnings of ``statsmodels`` are captured as diagnostics, never raised. Every
+choice, skip and fallback is a diagnostic, and the back-test table has one chosen row per
+series (``origins`` 0: no back-test).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from importlib import resources
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.tsa.arima.model import ARIMA
-from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from esgledger.calc import InventoryResult
 from esgledger.domain.diagnostics import Diagnostic, Severity
+from esgledger.strategy.forecast_models import (
+    CLOSED_FORMS,
+    LAST_VALUE,
+    SCORE_COLUMNS,
+    Fit,
+    ForecastSettings,
+    backtest,
+    load_forecast_settings,
+    model_table,
+    note,
+    run,
+    scores_of,
+    select,
+    unique,
+)
+
+__all__ = [
+    "BACKTEST_COLUMNS",
+    "FORECAST_COLUMNS",
+    "Fit",
+    "ForecastResult",
+    "ForecastSettings",
+    "SeriesForecast",
+    "backtest",
+    "forecast",
+    "forecast_series",
+    "history_from_inventory",
+    "load_forecast_settings",
+]
 
 FORECAST_COLUMNS = [
     "series",
@@ -48,185 +79,9 @@ FORECAST_COLUMNS = [
     "model",
     "level",
 ]
-BACKTEST_COLUMNS = ["series", "model", "mae", "mape", "origins", "chosen"]
+BACKTEST_COLUMNS = ["series", *SCORE_COLUMNS, "tied", "chosen"]
 SCOPE_SERIES = ("scope1", "scope2_location", "scope2_market", "scope3", "total")
 ENERGY_SERIES = ("energy_tce", "energy_mwh")
-SIMPLE_FALLBACK = ("linear", "drift", "naive", "mean")
-
-
-@dataclass(frozen=True)
-class ForecastSettings:
-    level: float = 0.95
-    backtest_horizon: int = 1
-    min_train: int = 3
-    candidates: tuple[str, ...] = SIMPLE_FALLBACK
-    min_points: dict[str, int] = field(default_factory=dict)
-    arima_ar_points: int = 10
-
-
-def load_forecast_settings() -> ForecastSettings:
-    """Interval level, back-test horizon and candidates from ``forecast_settings.csv``."""
-    path = resources.files("esgledger.strategy") / "data" / "forecast_settings.csv"
-    with resources.as_file(path) as file:
-        table = pd.read_csv(file, dtype=str, keep_default_na=False)
-    values = dict(zip(table["parameter"], table["value"], strict=True))
-    min_points = {
-        key.removeprefix("min_points."): int(value)
-        for key, value in values.items()
-        if key.startswith("min_points.")
-    }
-    return ForecastSettings(
-        level=float(values["interval.level"]),
-        backtest_horizon=int(values["backtest.horizon"]),
-        min_train=int(values["backtest.min_train"]),
-        candidates=tuple(c.strip() for c in values["candidates"].split(";") if c.strip()),
-        min_points=min_points,
-        arima_ar_points=int(values["arima.ar_points"]),
-    )
-
-
-@dataclass(frozen=True)
-class Fit:
-    """Point forecasts and prediction bounds for horizons 1..h."""
-
-    point: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-
-
-# -- closed-form models ---------------------------------------------------------------------
-
-
-def _t(level: float, df: int) -> float:
-    return float(stats.t.ppf(0.5 + level / 2.0, max(df, 1)))
-
-
-def _mean(y: np.ndarray, h: int, level: float) -> Fit:
-    n = y.size
-    s = float(np.std(y, ddof=1))
-    point = np.full(h, float(y.mean()))
-    half = np.full(h, _t(level, n - 1) * s * math.sqrt(1.0 + 1.0 / n))
-    return Fit(point, point - half, point + half)
-
-
-def _naive(y: np.ndarray, h: int, level: float) -> Fit:
-    d = np.diff(y)
-    s = float(np.sqrt(np.mean(d**2)))
-    steps = np.arange(1, h + 1)
-    point = np.full(h, float(y[-1]))
-    half = _t(level, d.size) * s * np.sqrt(steps)
-    return Fit(point, point - half, point + half)
-
-
-def _drift(y: np.ndarray, h: int, level: float) -> Fit:
-    d = np.diff(y)
-    t_len = y.size
-    slope = float(d.mean())
-    s = float(np.std(d, ddof=1))
-    steps = np.arange(1, h + 1)
-    point = y[-1] + slope * steps
-    half = _t(level, d.size - 1) * s * np.sqrt(steps * (1.0 + steps / (t_len - 1)))
-    return Fit(point, point - half, point + half)
-
-
-def _linear(y: np.ndarray, h: int, level: float) -> Fit:
-    n = y.size
-    x = np.arange(n, dtype=float)
-    slope, intercept = np.polyfit(x, y, 1)
-    residual = y - (intercept + slope * x)
-    s = math.sqrt(float(residual @ residual) / (n - 2))
-    x0 = np.arange(n, n + h, dtype=float)
-    sxx = float(((x - x.mean()) ** 2).sum())
-    point = intercept + slope * x0
-    half = _t(level, n - 2) * s * np.sqrt(1.0 + 1.0 / n + (x0 - x.mean()) ** 2 / sxx)
-    return Fit(point, point - half, point + half)
-
-
-# -- statsmodels models ---------------------------------------------------------------------
-
-
-def _ets(y: np.ndarray, h: int, level: float, damped: bool) -> Fit:
-    # a Series: ETSModel.get_prediction needs an index (statsmodels 0.15 fails on arrays)
-    model = ETSModel(pd.Series(y), error="add", trend="add", damped_trend=damped)
-    result = model.fit(disp=False, maxiter=2000)
-    frame = result.get_prediction(start=y.size, end=y.size + h - 1).summary_frame(alpha=1.0 - level)
-    return Fit(
-        frame["mean"].to_numpy(dtype=float),
-        frame["pi_lower"].to_numpy(dtype=float),
-        frame["pi_upper"].to_numpy(dtype=float),
-    )
-
-
-def _arima(
-    y: np.ndarray,
-    h: int,
-    level: float,
-    order: tuple[int, int, int],
-    trend: str,
-    exog: np.ndarray | None = None,
-    future_exog: np.ndarray | None = None,
-) -> Fit:
-    result = ARIMA(y, exog=exog, order=order, trend=trend).fit()
-    prediction = result.get_forecast(steps=h, exog=future_exog)
-    bounds = np.asarray(prediction.conf_int(alpha=1.0 - level), dtype=float)
-    return Fit(np.asarray(prediction.predicted_mean, dtype=float), bounds[:, 0], bounds[:, 1])
-
-
-Model = Callable[[np.ndarray, int, float], Fit]
-
-
-def _models(
-    settings: ForecastSettings,
-    exog: np.ndarray | None,
-    future_exog: np.ndarray | None,
-) -> dict[str, Model]:
-    """Model name -> fit(y, h, level); the training window is always a prefix of the history,
-    so its length aligns the drivers of ``arimax``."""
-
-    def arima(y: np.ndarray, h: int, level: float) -> Fit:
-        p = 1 if y.size >= settings.arima_ar_points else 0
-        return _arima(y, h, level, (p, 1, 0), "t")
-
-    def arimax(y: np.ndarray, h: int, level: float) -> Fit:
-        if exog is None or future_exog is None:
-            raise ValueError("arimax needs drivers and their assumed future values")
-        full = np.vstack([exog, future_exog])
-        return _arima(y, h, level, (0, 1, 0), "n", full[: y.size], full[y.size : y.size + h])
-
-    return {
-        "mean": _mean,
-        "naive": _naive,
-        "drift": _drift,
-        "linear": _linear,
-        "holt": lambda y, h, level: _ets(y, h, level, damped=False),
-        "holt_damped": lambda y, h, level: _ets(y, h, level, damped=True),
-        "arima": arima,
-        "arimax": arimax,
-    }
-
-
-def _run(
-    fit: Model,
-    y: np.ndarray,
-    h: int,
-    level: float,
-    notes: list[str],
-) -> Fit | None:
-    """One fit with warnings captured as notes; None on failure or non-finite output."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            result = fit(y, h, level)
-        except Exception as error:  # any library failure becomes a note and a fallback
-            notes.append(f"fit failed: {error}")
-            return None
-    for w in caught:
-        notes.append(f"{w.category.__name__}: {str(w.message).splitlines()[0]}")
-    arrays = (result.point, result.lower, result.upper)
-    if not all(a.shape == (h,) and np.isfinite(a).all() for a in arrays):
-        notes.append("non-finite forecast or interval")
-        return None
-    return result
 
 
 # -- one series -----------------------------------------------------------------------------
@@ -236,65 +91,8 @@ def _run(
 class SeriesForecast:
     model: str
     fit: Fit
-    backtest: pd.DataFrame  # model, mae, mape, origins, chosen
+    backtest: pd.DataFrame  # BACKTEST_COLUMNS without series
     diagnostics: tuple[Diagnostic, ...]
-
-
-def backtest(
-    values: Sequence[float] | np.ndarray,
-    models: Sequence[str] | None = None,
-    *,
-    settings: ForecastSettings | None = None,
-    exog: np.ndarray | None = None,
-    future_exog: np.ndarray | None = None,
-    series: str = "",
-) -> tuple[pd.DataFrame, list[Diagnostic]]:
-    """Rolling-origin MAE and MAPE of each model on the origins all of them can be fitted on."""
-    cfg = settings or load_forecast_settings()
-    y = np.asarray(values, dtype=float)
-    h = cfg.backtest_horizon
-    names = list(models or cfg.candidates)
-    fits = _models(cfg, exog, future_exog)
-    diagnostics: list[Diagnostic] = []
-    eligible = [m for m in names if cfg.min_points.get(m, 3) <= y.size - h]
-    if "arimax" in eligible and exog is None:
-        eligible.remove("arimax")
-    rows: list[dict[str, object]] = []
-    if not eligible:
-        return pd.DataFrame(columns=BACKTEST_COLUMNS[:-1]), diagnostics
-    first = max(cfg.min_train, *(cfg.min_points.get(m, 3) for m in eligible))
-    origins = list(range(first, y.size - h + 1))
-    for name in eligible:
-        errors: list[float] = []
-        shares: list[float] = []
-        notes: list[str] = []
-        for k in origins:
-            fit = _run(fits[name], y[:k], h, cfg.level, notes)
-            if fit is None:
-                errors = []
-                break
-            error = abs(float(fit.point[h - 1]) - float(y[k + h - 1]))
-            errors.append(error)
-            truth = abs(float(y[k + h - 1]))
-            shares.append(error / truth if truth > 0 else math.nan)
-        if notes:
-            diagnostics.append(
-                Diagnostic(
-                    "forecast-backtest-note",
-                    f"{series or 'series'}: back-test of {name}: {'; '.join(sorted(set(notes)))}",
-                    Severity.INFO,
-                )
-            )
-        if errors:
-            rows.append(
-                {
-                    "model": name,
-                    "mae": float(np.mean(errors)),
-                    "mape": float(np.nanmean(shares)) if np.isfinite(shares).any() else math.nan,
-                    "origins": len(errors),
-                }
-            )
-    return pd.DataFrame(rows, columns=BACKTEST_COLUMNS[:-1]), diagnostics
 
 
 def forecast_series(
@@ -307,85 +105,71 @@ def forecast_series(
     future_exog: np.ndarray | None = None,
     series: str = "",
 ) -> SeriesForecast:
-    """Back-test the candidates on ``values`` and forecast ``horizon`` periods with the best.
+    """Choose a model for ``values`` (see the module text) and forecast ``horizon`` periods.
 
     ``exog`` (n x k) and ``future_exog`` (horizon x k) are the drivers of ``arimax``.
     """
     cfg = settings or load_forecast_settings()
     y = np.asarray(values, dtype=float)
     label = series or "series"
-    names = list(models or cfg.candidates)
-    diagnostics: list[Diagnostic] = []
     if y.size == 0 or not np.isfinite(y).all():
         raise ValueError(f"{label}: the history must be a non-empty series of finite numbers")
-    short = [m for m in names if cfg.min_points.get(m, 3) > y.size]
-    if short:
-        diagnostics.append(
-            Diagnostic(
-                "forecast-series-short",
-                f"{label}: {y.size} points; not identifiable, skipped: "
-                + ", ".join(f"{m} (needs {cfg.min_points.get(m, 3)})" for m in short),
-                Severity.INFO,
-            )
-        )
+    names = unique(models or cfg.candidates)
     if "arimax" in names and (exog is None or future_exog is None):
         names.remove("arimax")
-    scores, found = backtest(
-        y, names, settings=cfg, exog=exog, future_exog=future_exog, series=label
-    )
-    diagnostics += found
-    fits = _models(cfg, exog, future_exog)
-    order = [m for m in names if m in set(scores["model"])]
-    mae = {str(m): float(v) for m, v in zip(scores["model"], scores["mae"], strict=True)}
-    ranked = sorted(order, key=lambda m: (mae[m], order.index(m)))
-    if not ranked:
-        diagnostics.append(
-            Diagnostic(
-                "forecast-no-backtest",
-                f"{label}: {y.size} points leave no back-test origin; the simplest identifiable"
-                " model is used",
-                Severity.WARNING,
-            )
-        )
-    usable = [m for m in names if cfg.min_points.get(m, 3) <= y.size]
-    fallback = [m for m in SIMPLE_FALLBACK if m in usable or cfg.min_points.get(m, 3) <= y.size]
-    for name in [*ranked, *(m for m in fallback if m not in ranked)]:
+    drivers = 0 if exog is None else int(exog.shape[1])
+    diagnostics: list[Diagnostic] = []
+    short = [m for m in names if cfg.points(m, drivers) > y.size]
+    if short:
+        listed = ", ".join(f"{m} (needs {cfg.points(m, drivers)})" for m in short)
+        text = f"{label}: {y.size} point(s); too few for {listed}"
+        diagnostics.append(note("forecast-series-short", text))
+    fittable = [m for m in names if m not in short]
+    selection = select(y, fittable, cfg, exog, future_exog, label)
+    diagnostics += selection.diagnostics
+    fallback = [m for m in (*cfg.fixed, *CLOSED_FORMS) if cfg.points(m) <= y.size]
+    fits = model_table(exog, future_exog)
+    for name in unique([*selection.order, *fallback]):
         notes: list[str] = []
-        fit = _run(fits[name], y, horizon, cfg.level, notes)
+        fit = run(fits[name], y, horizon, cfg.level, notes)
         if notes:
-            diagnostics.append(
-                Diagnostic(
-                    "forecast-fit-note",
-                    f"{label}: {name}: {'; '.join(sorted(set(notes)))}",
-                    Severity.INFO,
-                )
-            )
-        if fit is not None:
-            if ranked and name != ranked[0]:
-                diagnostics.append(
-                    Diagnostic(
-                        "forecast-fallback",
-                        f"{label}: {ranked[0]} (best back-test) could not be fitted on the full "
-                        f"history; {name} is used",
-                        Severity.WARNING,
-                    )
-                )
-            table = scores.assign(chosen=scores["model"].eq(name))
-            return SeriesForecast(name, fit, table, tuple(diagnostics))
-    # one point (or nothing fits): the last value, without an interval
-    point = np.full(horizon, float(y[-1]))
-    nan = np.full(horizon, math.nan)
+            text = "; ".join(sorted(set(notes)))
+            diagnostics.append(note("forecast-fit-note", f"{label}: {name}: {text}"))
+        if fit is None:
+            continue
+        if selection.order and name != selection.order[0]:
+            text = f"{label}: {selection.order[0]} could not be fitted on the full history; "
+            diagnostics.append(note("forecast-fallback", f"{text}{name} is used", Severity.WARNING))
+        return SeriesForecast(
+            name, fit, _chosen(selection.scores, name, cfg, drivers), tuple(diagnostics)
+        )
+    # too few points for any model (or nothing fits): the last value, without an interval
     diagnostics.append(
-        Diagnostic(
+        note(
             "forecast-flat",
-            f"{label}: {y.size} point(s), no model identifiable; the last value is carried "
-            "forward without an interval",
+            f"{label}: {y.size} point(s), no model can be fitted (a series needs "
+            f"{cfg.needed()}); the last value is carried forward without an interval",
             Severity.WARNING,
         )
     )
-    return SeriesForecast(
-        "last_value", Fit(point, nan, nan), scores.assign(chosen=False), tuple(diagnostics)
-    )
+    nan = np.full(horizon, math.nan)
+    flat = Fit(np.full(horizon, float(y[-1])), nan, nan)
+    table = _chosen(selection.scores, LAST_VALUE, cfg, drivers)
+    return SeriesForecast(LAST_VALUE, flat, table, tuple(diagnostics))
+
+
+def _chosen(scores: pd.DataFrame, name: str, cfg: ForecastSettings, drivers: int) -> pd.DataFrame:
+    """``scores`` with ``chosen`` marking ``name`` (added as a row of no back-test when it
+    was not back-tested: a fallback, or the last value)."""
+    if name not in set(scores["model"]):
+        scores = (
+            scores_of(name, cfg, drivers)
+            if scores.empty
+            else pd.concat([scores, scores_of(name, cfg, drivers)], ignore_index=True)
+        )
+    table = scores.assign(chosen=scores["model"].eq(name))
+    table["tied"] = table["tied"].astype(bool)
+    return table[BACKTEST_COLUMNS[1:]].reset_index(drop=True)
 
 
 # -- frames ---------------------------------------------------------------------------------
@@ -394,7 +178,7 @@ def forecast_series(
 @dataclass(frozen=True)
 class ForecastResult:
     forecasts: pd.DataFrame  # FORECAST_COLUMNS
-    backtests: pd.DataFrame  # BACKTEST_COLUMNS
+    backtests: pd.DataFrame  # BACKTEST_COLUMNS: one chosen row per series
     diagnostics: tuple[Diagnostic, ...]
 
 
@@ -413,12 +197,16 @@ def forecast(
     assumptions: pd.DataFrame | None = None,
     settings: ForecastSettings | None = None,
     models: Sequence[str] | None = None,
+    since: int | None = None,
 ) -> ForecastResult:
     """Forecast every series of a long history frame (series, entity_id, year, month, value).
 
     ``drivers`` (year, driver, value) are the drivers' history and ``assumptions`` (same
     columns) their future values; with both covering a series' years, ``arimax`` competes.
-    Yearly series have ``month`` NaN; monthly ones carry it.
+    Yearly series have ``month`` NaN; monthly ones carry it. ``since``: a structural break
+    (an acquisition, a disposal, a change of method): only the years from ``since`` on are
+    fitted, with a diagnostic per series that loses years. When no series has the points of
+    a model, an error diagnostic says how many are needed.
     """
     cfg = settings or load_forecast_settings()
     frame = history.copy()
@@ -431,65 +219,128 @@ def forecast(
     diagnostics: list[Diagnostic] = []
     driver_table = _driver_table(drivers, assumptions)
     for (name, entity), unsorted in frame.groupby(["series", "entity_id"], sort=True):
-        group = unsorted.sort_values(["year", "month"], na_position="first")
         label = f"{name}" + (f"@{entity}" if entity else "")
+        group = _after_break(unsorted, since, label, diagnostics)
         y = group["value"].astype(float).to_numpy()
+        if not np.isfinite(y).all():
+            text = f"{label}: missing values; not forecast"
+            diagnostics.append(note("forecast-bad-history", text, Severity.ERROR))
+        if y.size == 0 or not np.isfinite(y).all():
+            continue
         monthly = bool(group["month"].notna().all())
-        last_year = int(group["year"].iloc[-1])
         last_month = int(group["month"].iloc[-1]) if monthly else None
-        periods = _next_periods(last_year, last_month, horizon)
+        periods = _next_periods(int(group["year"].iloc[-1]), last_month, horizon)
         exog = future = None
         if driver_table is not None and not monthly:
-            years = [int(v) for v in group["year"]]
-            future_years = [p[0] for p in periods]
-            if set(years + future_years) <= set(driver_table.index):
-                exog = driver_table.loc[years].to_numpy(dtype=float)
-                future = driver_table.loc[future_years].to_numpy(dtype=float)
-            else:
-                diagnostics.append(
-                    Diagnostic(
-                        "forecast-drivers-missing",
-                        f"{label}: drivers or assumptions do not cover every year; no arimax",
-                        Severity.INFO,
-                    )
-                )
-        if y.size == 0 or not np.isfinite(y).all():
-            diagnostics.append(
-                Diagnostic("forecast-bad-history", f"{label}: missing values; not forecast")
-            )
-            continue
+            exog, future = _drivers_of(driver_table, group, periods, label, diagnostics)
         result = forecast_series(
             y, horizon, settings=cfg, models=models, exog=exog, future_exog=future, series=label
         )
         diagnostics += result.diagnostics
-        nonnegative = bool((y >= 0).all())
         tables.append(result.backtest.assign(series=label))
-        for step, (year, month) in enumerate(periods):
-            rows.append(
-                {
-                    "series": name,
-                    "entity_id": entity,
-                    "year": year,
-                    "month": month,
-                    "horizon": step + 1,
-                    "forecast": float(result.fit.point[step]),
-                    # emissions and energy are not negative: the bound stops at 0
-                    "lower": max(float(result.fit.lower[step]), 0.0)
-                    if nonnegative
-                    else float(result.fit.lower[step]),
-                    "upper": float(result.fit.upper[step]),
-                    "model": result.model,
-                    "level": cfg.level,
-                }
-            )
+        rows += _rows(str(name), str(entity), periods, result, bool((y >= 0).all()), cfg.level)
+    forecasts = pd.DataFrame(rows, columns=FORECAST_COLUMNS)
+    if forecasts.empty or forecasts["model"].eq(LAST_VALUE).all():
+        diagnostics.append(_no_model(frame, since, cfg))
     backtests = (
         pd.concat(tables, ignore_index=True)[BACKTEST_COLUMNS]
         if tables
         else pd.DataFrame(columns=BACKTEST_COLUMNS)
     )
-    return ForecastResult(
-        pd.DataFrame(rows, columns=FORECAST_COLUMNS), backtests, tuple(diagnostics)
+    return ForecastResult(forecasts, backtests, tuple(diagnostics))
+
+
+def _after_break(
+    group: pd.DataFrame, since: int | None, label: str, diagnostics: list[Diagnostic]
+) -> pd.DataFrame:
+    """The series in time order, from ``since`` on (a declared structural break)."""
+    ordered = group.sort_values(["year", "month"], na_position="first")
+    if since is None:
+        return ordered
+    kept = ordered[ordered["year"] >= since]
+    dropped = sorted({int(y) for y in ordered.loc[ordered["year"] < since, "year"]})
+    if dropped:
+        span = f"{dropped[0]}-{dropped[-1]}" if len(dropped) > 1 else str(dropped[0])
+        diagnostics.append(
+            note(
+                "forecast-break",
+                f"{label}: structural break declared at {since}: {span} left out, "
+                f"{len(kept)} point(s) from {since} fitted",
+            )
+        )
+    return kept
+
+
+def _no_model(frame: pd.DataFrame, since: int | None, cfg: ForecastSettings) -> Diagnostic:
+    """The error of a history where no series has the points of a model: what it holds and
+    what a series needs."""
+    years = sorted({int(y) for y in frame["year"]}) if not frame.empty else []
+    if not years:
+        held = "the history is empty"
+    elif len(years) > 1:
+        held = f"years held: {years[0]}-{years[-1]}"
+    else:
+        held = f"year held: {years[0]}"
+    held += f", fitted from {since}" if since is not None else ""
+    return note(
+        "forecast-no-model",
+        f"no series has the points of a model ({held}); a series needs {cfg.needed()}: "
+        "nothing to forecast from",
+        Severity.ERROR,
     )
+
+
+def _rows(
+    name: str,
+    entity: str,
+    periods: list[tuple[int, int | None]],
+    result: SeriesForecast,
+    nonnegative: bool,
+    level: float,
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for step, (year, month) in enumerate(periods):
+        lower = float(result.fit.lower[step])
+        rows.append(
+            {
+                "series": name,
+                "entity_id": entity,
+                "year": year,
+                "month": month,
+                "horizon": step + 1,
+                "forecast": float(result.fit.point[step]),
+                # emissions and energy are not negative: the bound stops at 0
+                "lower": max(lower, 0.0) if nonnegative else lower,
+                "upper": float(result.fit.upper[step]),
+                "model": result.model,
+                "level": level,
+            }
+        )
+    return rows
+
+
+def _drivers_of(
+    table: pd.DataFrame,
+    group: pd.DataFrame,
+    periods: list[tuple[int, int | None]],
+    label: str,
+    diagnostics: list[Diagnostic],
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The drivers of the series' years and of the forecast years, when both are known."""
+    years = [int(v) for v in group["year"]]
+    future_years = [p[0] for p in periods]
+    if set(years + future_years) <= set(table.index):
+        return (
+            table.loc[years].to_numpy(dtype=float),
+            table.loc[future_years].to_numpy(dtype=float),
+        )
+    diagnostics.append(
+        note(
+            "forecast-drivers-missing",
+            f"{label}: drivers or assumptions do not cover every year; no arimax",
+        )
+    )
+    return None, None
 
 
 def _driver_table(

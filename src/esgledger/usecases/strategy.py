@@ -204,26 +204,38 @@ def forecast_from_ledger(
     through: int | None = None,
     monthly: bool = False,
     result: InventoryResult | None = None,
+    since: int | None = None,
 ) -> ForecastResult:
     """Business-as-usual forecast of the ledger's yearly series; drivers from the ledger and
     ``assumptions`` (year, driver, value) for the future years enable ``arimax``.
     ``through``: forecast from the history up to this year only (as it was seen then, e.g.
-    the base year of a pathway), the later years of the ledger left out. ``monthly``: the
+    the base year of a pathway), the later years of the ledger left out. ``since``: a
+    structural break, only the years from this one on are fitted. ``monthly``: the
     series of the months of the records that carry one, ``horizon`` in months (no drivers:
     revenue and headcount are yearly). ``result``: the ledger's inventory, when computed.
     Without ``assumptions`` and ``result``, the forecast is the Book's (computed once)."""
+    if since is not None and through is not None and since > through:
+        raise ValueError(f"structural break {since} after the last year fitted {through}")
     if assumptions is None and result is None:
         book = _book(source)
-        key = ("strategy.forecast", horizon, by_entity, settings, through, monthly)
+        key = ("strategy.forecast", horizon, by_entity, settings, through, monthly, since)
         found: ForecastResult = book.memo(
             key,
             lambda: _forecast(
-                book, horizon, by_entity, None, settings, through, monthly=monthly, result=None
+                book, horizon, by_entity, None, settings, through, monthly=monthly, since=since
             ),
         )
         return found
     return _forecast(
-        source, horizon, by_entity, assumptions, settings, through, monthly=monthly, result=result
+        source,
+        horizon,
+        by_entity,
+        assumptions,
+        settings,
+        through,
+        monthly=monthly,
+        result=result,
+        since=since,
     )
 
 
@@ -236,7 +248,8 @@ def _forecast(
     through: int | None,
     *,
     monthly: bool,
-    result: InventoryResult | None,
+    result: InventoryResult | None = None,
+    since: int | None = None,
 ) -> ForecastResult:
     from esgledger.strategy.forecast import forecast  # noqa: PLC0415 (statsmodels)
 
@@ -248,9 +261,11 @@ def _forecast(
         if history.empty:
             raise ValueError(f"no inventory up to {through}: expected history to forecast from")
     if monthly:
-        return forecast(history, horizon, settings=settings)
+        return forecast(history, horizon, settings=settings, since=since)
     drivers = drivers_from_ledger(source, sorted({int(y) for y in history["year"]}))
-    return forecast(history, horizon, drivers=drivers, assumptions=assumptions, settings=settings)
+    return forecast(
+        history, horizon, drivers=drivers, assumptions=assumptions, settings=settings, since=since
+    )
 
 
 # -- pathway ---------------------------------------------------------------------------------

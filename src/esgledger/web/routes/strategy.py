@@ -134,14 +134,15 @@ def _refused(exc: Exception) -> Invalid:
 # -- computations (sync: FastAPI runs ``def`` routes in its threadpool) ----------------------
 
 
-def forecast_data(store: Ledger, horizon: int) -> dict[str, Any]:
+def forecast_data(store: Ledger, horizon: int, since: int | None = None) -> dict[str, Any]:
     try:
-        result = usecase.forecast_from_ledger(store, horizon)
+        result = usecase.forecast_from_ledger(store, horizon, since=since)
     except (ValueError, ArithmeticError) as exc:
         raise _refused(exc) from exc
     columns = ["series", "year", "forecast", "lower", "upper", "model", "level"]
     return {
         "horizon": horizon,
+        "since": since,
         "forecasts": _records(result.forecasts[columns]),
         "backtests": _records(result.backtests),
         "diagnostics": _notes(result.diagnostics),
@@ -349,23 +350,36 @@ def api_strategy(request: Request, caller: Strategist) -> Response:
     return _json(overview_data(ledger(request), _years(request)))
 
 
+#: A declared structural break of the forecast: only the years from it on are fitted.
+Since = Annotated[
+    int | None, Query(ge=1901, le=2199, description="structural break: fit the years from it")
+]
+
+
 @router.get("/strategy/forecast", include_in_schema=False)
 def forecast_page(
-    request: Request, caller: Strategist, horizon: Horizon = usecase.DEFAULT_HORIZON
+    request: Request,
+    caller: Strategist,
+    horizon: Horizon = usecase.DEFAULT_HORIZON,
+    since: Since = None,
 ) -> Response:
-    data = forecast_data(ledger(request), horizon)
+    data = forecast_data(ledger(request), horizon, since)
     return _page(request, caller, "strategy_forecast.html", data=data, chart=_forecast_chart(data))
 
 
 @router.get("/api/strategy/forecast", tags=["strategy"])
 def api_forecast(
-    request: Request, caller: Strategist, horizon: Horizon = usecase.DEFAULT_HORIZON
+    request: Request,
+    caller: Strategist,
+    horizon: Horizon = usecase.DEFAULT_HORIZON,
+    since: Since = None,
 ) -> Response:
     """Business-as-usual forecast of emissions and energy by series with 95 % prediction
-    intervals and each series' model (chosen by back-test), the back-tests and the
-    diagnostics (as ``esgledger strategy forecast``)."""
+    intervals and each series' model (fixed in advance for short series, else chosen by
+    back-test), the back-tests and the diagnostics (as ``esgledger strategy forecast``);
+    ``since``: a structural break, only the years from it on are fitted."""
     del caller
-    return _json(forecast_data(ledger(request), horizon))
+    return _json(forecast_data(ledger(request), horizon, since))
 
 
 def _decomposition_years(
