@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ from esgledger.assess.topics import read_data_csv
 from esgledger.report.climate_tables import register_table
 from esgledger.report.html import render_html
 from esgledger.report.model import Figure, Report, Section
+
+DEMO_REGISTER = Path(str(resources.files("esgledger.demo") / "data" / "climate_register_seed.csv"))
 
 
 def _write(path: Path, rows: list[dict[str, str]]) -> Path:
@@ -69,7 +72,7 @@ def _entry(
 
 
 def test_seed_register_loads_with_every_kind() -> None:
-    entries, problems = read_register()
+    entries, problems = read_register(DEMO_REGISTER)
     assert problems == []
     assert len(entries) == 9
     kinds = {(e.type, e.class_, e.category) for e in entries}
@@ -183,7 +186,7 @@ def test_heat_map_counts_by_hand() -> None:
 
 
 def test_heat_map_of_the_seed_has_every_entry_apart() -> None:
-    entries, _ = read_register()
+    entries, _ = read_register(DEMO_REGISTER)
     frame = heat_map(entries)
     assert int(frame.to_numpy().sum()) == 0
     assert len(frame.attrs["unscored"]) == 9
@@ -223,7 +226,7 @@ def test_labels_have_no_digits_and_both_languages() -> None:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_register_table_renders(lang: str) -> None:
-    entries, _ = read_register()
+    entries, _ = read_register(DEMO_REGISTER)
     table = register_table(entries, lang)
     assert len(table.rows) == 9
     assert all(len(row) == len(table.columns) for row in table.rows)

@@ -19,7 +19,6 @@ from esgledger.assess.materiality import (
     Scales,
     assessments,
     load_scales,
-    load_topics,
     response_scores,
     responses_frame,
     score_responses,
@@ -27,6 +26,7 @@ from esgledger.assess.materiality import (
     topic_changes,
 )
 from esgledger.assess.topics import read_data_csv
+from esgledger.demo.assess import demo_topics
 from esgledger.report import charts
 from esgledger.report.materiality_chart import matrix_chart
 
@@ -154,7 +154,7 @@ def test_invalid_responses_are_reported_together() -> None:
 
 def _seed_tiers() -> dict[str, str]:
     seed = pd.read_csv(SEED / "materiality.csv", dtype=str)
-    by_name = {t.name_en: t.topic_id for t in load_topics()}
+    by_name = {t.name_en: t.topic_id for t in demo_topics()}
     tier = seed["tier"].str.replace(" (inferred from layout)", "", regex=False)
     return dict(zip(seed["topic_en"].map(by_name), tier, strict=True))
 
@@ -162,7 +162,7 @@ def _seed_tiers() -> dict[str, str]:
 @needs_seed
 def test_topic_list_is_the_seed() -> None:
     seed = pd.read_csv(SEED / "materiality.csv", dtype=str, keep_default_na=False)
-    topics = load_topics()
+    topics = demo_topics()
     assert [t.name_en for t in topics] == seed["topic_en"].tolist()
     assert [t.name_zh for t in topics] == seed["topic_zh"].tolist()
     assert [t.dimension for t in topics] == seed["dimension"].tolist()
@@ -172,18 +172,18 @@ def test_topic_list_is_the_seed() -> None:
 
 @needs_seed
 def test_demo_responses_reproduce_the_seed_tiers() -> None:
-    responses = demo_responses(seed=2024)
+    responses = demo_responses(demo_topics(), seed=2024)
     assert (responses["note"] == "synthetic").all()
     assert responses["respondent"].str.startswith("syn-").all()
     result = tiers(score_responses(responses, DEMO_WEIGHTS))
     expected = _seed_tiers()
     assert set(result.index) == set(expected)
     assert result["tier"].to_dict() == expected
-    assert demo_responses(seed=2024).equals(responses)
+    assert demo_responses(demo_topics(), seed=2024).equals(responses)
 
 
 def test_topic_changes_2023_to_2024() -> None:
-    changes = topic_changes(load_topics(2023), load_topics(2024))
+    changes = topic_changes(demo_topics(2023), demo_topics(2024))
     assert {(c.kind, c.previous_id, c.topic_id, c.detail) for c in changes} == {
         ("merged", "green_operations", "climate_change", ""),
         ("renamed", "clean_tech_opportunities", "clean_tech_green_products", ""),
@@ -193,14 +193,14 @@ def test_topic_changes_2023_to_2024() -> None:
     }
     # the published change column agrees with the computed changes
     changed = {c.topic_id: c.kind for c in changes}
-    for topic in load_topics(2024):
+    for topic in demo_topics(2024):
         published = {"new": "added"}.get(topic.change, topic.change)
         assert changed.get(topic.topic_id, "unchanged") == published, topic.topic_id
 
 
 def test_a_removed_topic_is_reported() -> None:
-    previous = load_topics(2023)
-    current = tuple(t for t in load_topics(2024) if t.topic_id != "compliance")
+    previous = demo_topics(2023)
+    current = tuple(t for t in demo_topics(2024) if t.topic_id != "compliance")
     removed = [c for c in topic_changes(previous, current) if c.kind == "removed"]
     assert [c.topic_id for c in removed] == ["compliance"]
 
@@ -268,7 +268,7 @@ def test_ten_thousand_responses_aggregate() -> None:
         {
             "respondent": np.arange(n).astype(str),
             "group": rng.choice(list(groups), size=n),
-            "topic_id": rng.choice([t.topic_id for t in load_topics()], size=n),
+            "topic_id": rng.choice([t.topic_id for t in demo_topics()], size=n),
             "axis": axis,
             "scale": np.where(is_fin, np.nan, scores[:, 0]),
             "scope": np.where(is_fin, np.nan, scores[:, 1]),
@@ -288,9 +288,9 @@ def test_ten_thousand_responses_aggregate() -> None:
 def test_matrix_chart(lang: str) -> None:
     if lang == "zh" and charts.cjk_font() is None:
         pytest.skip("no CJK font installed")
-    scored = tiers(score_responses(demo_responses(), DEMO_WEIGHTS))
-    chart = matrix_chart(scored, lang)
-    topics = load_topics()
+    scored = tiers(score_responses(demo_responses(demo_topics()), DEMO_WEIGHTS))
+    chart = matrix_chart(scored, lang, year=2024, topics=demo_topics())
+    topics = demo_topics()
     assert chart.kind == "matrix"
     assert len(chart.categories) == len(topics) == 19
     assert [len(s.figures) for s in chart.series] == [19, 19]

@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,11 @@ from sqlalchemy import func, select
 
 from esgledger import audit, figures, service
 from esgledger.assess import results, risks, suppliers
-from esgledger.assess.topics import load_topics
 from esgledger.auth import accounts
 from esgledger.auth.accounts import Principal, operator
 from esgledger.book import current_book
 from esgledger.cli.assess import register_results
-from esgledger.demo.assess import load_demo_assessments
+from esgledger.demo.assess import demo_topics, load_demo_assessments
 from esgledger.demo.build import DEMO_DATA
 from esgledger.figures import value as figure_value
 from esgledger.ingest.entities import read_entities
@@ -36,6 +36,8 @@ from esgledger.usecases import registers, survey_results
 from esgledger.usecases.registers import RegisterRejected
 from esgledger.usecases.targets import import_targets
 from esgledger.workflow.errors import Conflict, Forbidden
+
+DEMO_REGISTER = Path(str(resources.files("esgledger.demo") / "data" / "climate_register_seed.csv"))
 
 USERS = {
     "own1": ("owner", ["S01"]),
@@ -353,7 +355,7 @@ def test_the_report_shows_the_assessments(demo_ledger: Ledger) -> None:
     tiers = [str(row[4]) for row in topics.rows]
     order = ["very high", "high", "relatively high"]
     assert tiers == sorted(tiers, key=order.index)  # highest tier first
-    published = {t.name_en: t.published_tier for t in load_topics(2024)}
+    published = {t.name_en: t.published_tier for t in demo_topics(2024)}
     assert {str(row[0]): str(row[4]) for row in topics.rows} == published
     bcm = _block(report, "bcm_grades")
     assert isinstance(bcm, Table)
@@ -405,14 +407,14 @@ def test_read_table_file_keeps_text_as_text() -> None:
 def test_climate_entries_link_to_known_targets(tmp_path: Path) -> None:
     from esgledger.assess import climate  # noqa: PLC0415
 
-    entries, _ = climate.read_register()
+    entries, _ = climate.read_register(DEMO_REGISTER)
     linked = {e.entry_id: e.targets for e in entries if e.targets}
     assert linked["transition_policy_legal"] == (
         "climate.carbon_peak",
         "climate.carbon_neutrality",
         "climate.net_zero",
     )
-    frame = climate.read_data_csv(climate.SEED_REGISTER)
+    frame = pd.read_csv(DEMO_REGISTER, dtype=str, keep_default_na=False)
     frame.loc[0, "targets"] = "climate.carbon_peak;no.such.target"
     known = frozenset({"climate.carbon_peak", "climate.carbon_neutrality", "climate.net_zero"})
     _, problems = climate.read_register_frame(frame, "c.csv", known)
@@ -427,11 +429,10 @@ def test_climate_entries_link_to_known_targets(tmp_path: Path) -> None:
 def test_a_climate_register_links_only_the_ledgers_targets(tmp_path: Path) -> None:
     """Importing the demo register into a ledger without targets is refused, located; with
     the demo's targets entered it is accepted."""
-    from esgledger.assess import climate  # noqa: PLC0415
 
     ledger = Ledger.open(tmp_path / "new.db")
     ledger.init()
-    frame = climate.read_data_csv(climate.SEED_REGISTER)
+    frame = pd.read_csv(DEMO_REGISTER, dtype=str, keep_default_na=False)
     with pytest.raises(registers.RegisterRejected) as refused:
         registers.import_frame(ledger.engine, operator("t"), "climate", 2024, frame, "r.csv", "s")
     assert (

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from esgledger import audit
 from esgledger.assess.demo import DEMO_WEIGHTS, RESPONDENTS, demo_responses
 from esgledger.assess.materiality import score_responses, tiers
-from esgledger.assess.topics import load_topics
 from esgledger.auth import accounts
 from esgledger.auth.accounts import Principal
+from esgledger.demo.assess import demo_topics
 from esgledger.store.engine import TABLES
 from esgledger.store.ledger import Ledger
 from esgledger.usecases import survey, survey_results
@@ -203,7 +203,7 @@ def _answers(rows: pd.DataFrame) -> list[Answer]:
 
 def test_demo_responses_through_tokens_score_like_the_library(ledger: Ledger) -> None:
     cid = campaign(ledger, survey.demo_groups())
-    demo = demo_responses()
+    demo = demo_responses(demo_topics())
     pool = {g: tokens(ledger, cid, g, n) for g, n in RESPONDENTS.items()}
     for _respondent, rows in demo.groupby("respondent", sort=True):
         group = str(rows["group"].iloc[0])
@@ -336,16 +336,16 @@ def test_topics_come_from_a_library_or_the_latest_list(ledger: Ledger) -> None:
     assert topics[0].topic_id == "esrs.e1.adaptation" and topics[-1].dimension == "G"
     carried = survey.create_campaign(ledger.engine, who(ledger, "rev"), 2026, "c", closes(), GROUPS)
     assert [t.topic_id for t in survey_results.campaign_topics(ledger.engine, carried)] == [
-        t.topic_id for t in load_topics(2024)
+        t.topic_id for t in demo_topics(2024)
     ]
     with pytest.raises(Invalid, match="no topic library 'gri'"):
         survey.create_campaign(
             ledger.engine, who(ledger, "rev"), 2024, "x", closes(), GROUPS, library="gri"
         )
-    with pytest.raises(Invalid, match="no topic list for 2020 or before"):
+    with pytest.raises(Invalid, match="no topic list in this ledger for 2020 or before"):
         survey.create_campaign(ledger.engine, who(ledger, "rev"), 2020, "x", closes(), GROUPS)
     created = [e for e in audit.entries(ledger.engine) if e["action"] == "create"]
-    assert '"library":"seed-2024"' in created[0]["after"]
+    assert '"library":"ledger:2024"' in created[0]["after"]
 
 
 def test_a_campaign_keeps_its_own_tier_rule(ledger: Ledger) -> None:

@@ -110,14 +110,16 @@ def test_a_survey_from_the_command_line(db: str, tmp_path: Path) -> None:
     assert listed[2]["status"] == "closed" and listed[2]["signed_off_by"] == "committee"
 
 
-def test_topic_changes() -> None:
-    code, out, _ = run("materiality", "changes", "--year", "2024", "--csv")
+def test_topic_changes(demo_ledger_path: Path) -> None:
+    """The demo ledger's 2023 and 2024 lists (the seed's); a year without a list exits 1."""
+    db = str(demo_ledger_path)
+    code, out, _ = run("materiality", "changes", "--year", "2024", "--csv", "--ledger", db)
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0
     assert ("merged", "climate_change", "green_operations") in {
         (r["change"], r["topic_id"], r["previous"]) for r in rows
     }
-    assert run("materiality", "changes", "--year", "2020")[0] == 1
+    assert run("materiality", "changes", "--year", "2020", "--ledger", db)[0] == 1
 
 
 def test_register_import_show_history(db: str, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
+from esgledger.demo.assess import demo_topics
 from esgledger.report import charts
 from esgledger.report.model import Chart, Figure, Lang, Report, Series
 
@@ -203,7 +204,8 @@ def test_the_matrix_keys_points_by_letters_and_draws_the_thresholds() -> None:
     from esgledger.assess.materiality import score_responses, tiers  # noqa: PLC0415
     from esgledger.report.materiality_chart import matrix_chart  # noqa: PLC0415
 
-    chart = matrix_chart(tiers(score_responses(demo_responses(), DEMO_WEIGHTS)), "en")
+    scored = tiers(score_responses(demo_responses(demo_topics()), DEMO_WEIGHTS))
+    chart = matrix_chart(scored, "en", year=2024, topics=demo_topics())
     assert chart.guides == (3.0, 3.0)  # materiality_scales.csv: both thresholds 3.0
     assert [charts._key(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
     texts = _texts(charts.svg(chart, "en"))

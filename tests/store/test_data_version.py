@@ -20,6 +20,7 @@ FUEL = importlib.import_module("esgledger.store.migrations.versions.0015_fuel_pr
 PACKS = importlib.import_module("esgledger.store.migrations.versions.0016_user_factor")
 METRICS = importlib.import_module("esgledger.store.migrations.versions.0017_metric_definition")
 MEASURES = importlib.import_module("esgledger.store.migrations.versions.0018_measure")
+TOPICS = importlib.import_module("esgledger.store.migrations.versions.0019_topic_list")
 VERSIONED = (
     (set(MIGRATION.VERSIONED) - set(LATER.UNVERSIONED))
     | set(TARGETS.VERSIONED)
@@ -27,6 +28,7 @@ VERSIONED = (
     | set(PACKS.VERSIONED)
     | set(METRICS.VERSIONED)
     | set(MEASURES.VERSIONED)
+    | set(TOPICS.VERSIONED)
 )
 
 UNVERSIONED = {

@@ -1,7 +1,8 @@
 """The climate risk and opportunity register: entries, validation, heat map, changes, table.
 
-A register is a CSV (``data/climate_register_seed.csv`` is the seed's 2024 register), one row
-per risk or opportunity, validated as a whole against two packaged tables:
+A register is a CSV (the demo's is the seed's 2024 register,
+``demo/data/climate_register_seed.csv``), one row per risk or opportunity, validated as a
+whole against two packaged tables:
 
 - ``data/climate_taxonomy.csv``: the (type, class, category) triples of TCFD / SZSE17
   Art 59 (physical acute / chronic; transition policy and legal / technology / market /
@@ -34,7 +35,6 @@ from esgledger.domain.figure_id import FigureId
 
 __all__ = [
     "REGISTER_COLUMNS",
-    "SEED_REGISTER",
     "Change",
     "RegisterEntry",
     "heat_map",
@@ -48,7 +48,6 @@ __all__ = [
     "unscored",
 ]
 
-SEED_REGISTER = "climate_register_seed.csv"
 REGISTER_COLUMNS = (
     "entry_id",
     "year",
@@ -279,23 +278,16 @@ def _check_row(
     )
 
 
-def read_register(
-    path: Path | str | None = None,
-) -> tuple[tuple[RegisterEntry, ...], list[Diagnostic]]:
-    """The entries of a register CSV (default: the packaged seed register), or diagnostics.
+def read_register(path: Path | str) -> tuple[tuple[RegisterEntry, ...], list[Diagnostic]]:
+    """The entries of a register CSV, or diagnostics.
 
     Every row is checked against the packaged taxonomy and horizons; all problems are
     returned, located ``file:row:column`` (the header is row 1), and then no entry is.
     """
-    if path is None:
-        name = SEED_REGISTER
-        frame = read_data_csv(SEED_REGISTER)
-    else:
-        read, name, problems = read_csv_strings(path, "register")
-        if read is None:
-            return (), problems
-        frame = read
-    return read_register_frame(frame, name)
+    read, name, problems = read_csv_strings(path, "register")
+    if read is None:
+        return (), problems
+    return read_register_frame(read, name)
 
 
 def read_register_frame(

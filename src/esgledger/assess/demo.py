@@ -5,7 +5,8 @@ responses made here are invented, deterministic (one ``numpy`` generator seeded 
 ``seed``) and labelled ``synthetic`` in their ``note`` column and their respondent ids
 (``syn-...``); they are drawn so that :func:`~esgledger.assess.materiality.score_responses`
 and :func:`~esgledger.assess.materiality.tiers` give every topic the tier of the seed
-(``tier_2024`` of ``data/topics_seed.csv``). No real respondent is behind any row.
+(``published_tier`` of the demo's ``demo/data/topics_2024.csv``). No real respondent is
+behind any row.
 
 Each axis of a topic is drawn at a "high" level (scores 3/4/5 with probabilities
 0.1/0.3/0.6: expected score about 4.0) or a "low" one (2/3/4 with 0.2/0.5/0.3: about 1.9,
@@ -15,11 +16,13 @@ impact, except for the topics of :data:`FINANCIAL_HIGH` (a synthetic choice).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 from esgledger.assess.materiality import RESPONSE_COLUMNS, StakeholderGroup, group_weights
-from esgledger.assess.topics import Topic, load_topics
+from esgledger.assess.topics import Topic
 
 IMPACT_GROUPS = (
     StakeholderGroup("employees", 0.25, "employees", "员工", internal=True),
@@ -86,11 +89,11 @@ def _levels(topic: Topic) -> tuple[bool, bool]:
     return False, False
 
 
-def demo_responses(seed: int = 2024, topics: tuple[Topic, ...] | None = None) -> pd.DataFrame:
-    """The synthetic responses: one row per respondent, topic and axis (``note`` =
-    ``synthetic``)."""
+def demo_responses(topics: Sequence[Topic], seed: int = 2024) -> pd.DataFrame:
+    """The synthetic responses to ``topics`` (the demo's 2024 list): one row per respondent,
+    topic and axis (``note`` = ``synthetic``)."""
     rng = np.random.default_rng(seed)
-    listed = topics if topics is not None else load_topics(2024)
+    listed = tuple(topics)
     frames = []
     for topic in listed:
         impact_high, financial_high = _levels(topic)

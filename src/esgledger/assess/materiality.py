@@ -27,7 +27,6 @@ import pandas as pd
 from esgledger.assess.topics import (
     Change,
     Topic,
-    load_topics,
     read_data_csv,
     topic_changes,
 )
@@ -43,7 +42,6 @@ __all__ = [
     "Topic",
     "assessments",
     "load_scales",
-    "load_topics",
     "responses_frame",
     "score_responses",
     "tiers",

@@ -1,14 +1,18 @@
 """Material topics as data, and what changed between two years' topic lists.
 
-A topic list is a packaged CSV (``data/topics_seed.csv`` for 2024, ``data/topics_2023.csv``
-for the 2023 list reconstructed from the 2024 report's change notes). Each current topic
-names the previous year's topic ids it came from (``previous``, ``|``-separated); an empty
-``previous`` means "the topic of the same id, if the previous list has one".
+A company's topic list of a year is a CSV it enters into its ledger (:func:`check_topics`
+reads and checks one, every problem located ``file:row:column``;
+:mod:`esgledger.usecases.topic_lists` keeps it); the only packaged list is a neutral library,
+the ESRS topical list (``data/topics_esrs.csv``, ESRS 1 AR 16). Each topic names the previous
+year's topic ids it came from (``previous``, ``|``-separated); an empty ``previous`` means
+"the topic of the same id, if the previous list has one". A framework column (the id of a
+framework whose table has topics, e.g. ``szse17``) maps a topic to that framework's topics
+(``;``-separated), for the check of financially material topics (:func:`framework_groups`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from io import StringIO
@@ -16,20 +20,18 @@ from typing import Literal
 
 import pandas as pd
 
+from esgledger.domain.diagnostics import Diagnostic
 from esgledger.metrics.frameworks import load_frameworks
 
 Dimension = Literal["E", "S", "G"]
 ChangeKind = Literal["added", "removed", "merged", "renamed", "moved"]
 
-TOPIC_FILES = {2024: "topics_seed.csv", 2023: "topics_2023.csv"}
-LIBRARIES = {
-    "seed-2024": "topics_seed.csv",
-    "seed-2023": "topics_2023.csv",
-    "esrs": "topics_esrs.csv",
-}
-"""Packaged topic libraries: the seed's lists and the ESRS topical list (ESRS 1 AR 16, its
-sub-topics as topics)."""
-LIBRARIES_BY_FILE = {file: name for name, file in LIBRARIES.items()}
+LIBRARIES = {"esrs": "topics_esrs.csv"}
+"""Packaged topic libraries: the ESRS topical list (ESRS 1 AR 16, its sub-topics as topics),
+a neutral starting point; a company's own lists are in its ledger."""
+TOPIC_COLUMNS = ("topic_id", "name_zh", "name_en", "dimension")
+"""The columns a topic list must have (each cell filled)."""
+OPTIONAL_TOPIC_COLUMNS = ("time_horizon", "previous", "change", "published_tier", "source")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,55 +83,116 @@ def read_data_csv(name: str) -> pd.DataFrame:
     return pd.read_csv(StringIO(_data_text(name)), dtype=str, keep_default_na=False)
 
 
-def load_topics(year: int = 2024) -> tuple[Topic, ...]:
-    """The packaged topic list of ``year`` (2024: the seed report; 2023: reconstructed)."""
-    return _load(TOPIC_FILES[year])
-
-
 def load_library(name: str) -> tuple[Topic, ...]:
     """A packaged topic library by name (:data:`LIBRARIES`)."""
     if name not in LIBRARIES:
         raise ValueError(f"no topic library {name!r}: expected one of {', '.join(LIBRARIES)}")
-    return _load(LIBRARIES[name])
+    frame = read_data_csv(LIBRARIES[name])
+    return topics_of_rows(
+        [{str(k): str(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    )
 
 
-def topics_for(year: int, library: str | None = None) -> tuple[tuple[Topic, ...], str]:
-    """The topics a campaign of ``year`` starts from, and where they come from: the named
-    library, else the year's packaged list, else the latest packaged list before the year
-    (the previous assessment's topics carried forward). ValueError when there is none."""
-    if library is not None:
-        return load_library(library), library
-    earlier = [y for y in TOPIC_FILES if y <= year]
-    if not earlier:
-        raise ValueError(
-            f"no topic list for {year} or before (packaged: {sorted(TOPIC_FILES)}); "
-            f"name a library ({', '.join(LIBRARIES)})"
-        )
-    chosen = max(earlier)
-    return load_topics(chosen), LIBRARIES_BY_FILE[TOPIC_FILES[chosen]]
+def _topic(row: Mapping[str, str]) -> Topic:
+    return Topic(
+        topic_id=str(row["topic_id"]).strip(),
+        name_zh=str(row["name_zh"]).strip(),
+        name_en=str(row["name_en"]).strip(),
+        dimension=str(row["dimension"]).strip(),  # type: ignore[arg-type]
+        time_horizon=str(row.get("time_horizon", "") or "").strip(),
+        previous=tuple(
+            p.strip() for p in str(row.get("previous", "") or "").split("|") if p.strip()
+        ),
+        change=str(row.get("change", "") or "").strip(),
+        published_tier=str(row.get("published_tier", "") or "").strip(),
+        source=str(row.get("source", "") or "").strip(),
+    )
 
 
-def _load(name: str) -> tuple[Topic, ...]:
-    frame = read_data_csv(name)
-    topics = []
-    for row in frame.to_dict("records"):
-        dimension = row["dimension"]
-        if dimension not in ("E", "S", "G"):
-            raise ValueError(f"{name}: topic {row['topic_id']}: dimension {dimension}")
-        topics.append(
-            Topic(
-                topic_id=row["topic_id"],
-                name_zh=row["name_zh"],
-                name_en=row["name_en"],
-                dimension=dimension,
-                time_horizon=row.get("time_horizon", ""),
-                previous=tuple(p for p in row.get("previous", "").split("|") if p),
-                change=row.get("change", ""),
-                published_tier=row.get("tier_2024", ""),
-                source=row["source"],
+def topics_of_rows(rows: Sequence[Mapping[str, str]]) -> tuple[Topic, ...]:
+    """The topics of rows of cells already checked (:func:`check_topics`)."""
+    return tuple(_topic(row) for row in rows)
+
+
+def _framework_columns() -> dict[str, frozenset[str]]:
+    """Framework id -> its topics, for the frameworks whose table has a topic column."""
+    out = {}
+    for framework in load_frameworks():
+        if framework.group_column:
+            out[framework.framework_id] = frozenset(
+                framework.value(c, framework.group_column) for c in framework.rows
             )
-        )
-    return tuple(topics)
+    return out
+
+
+def check_topics(
+    rows: Sequence[Mapping[str, str]], name: str
+) -> tuple[tuple[Topic, ...] | None, list[Diagnostic]]:
+    """The topics of a topic-list file's rows (cells by column; the header is row 1), or
+    every problem located ``file:row:column`` and no topics: a missing or empty required
+    cell, a dimension other than E, S or G, a repeated topic id, an unknown column, a
+    framework topic the framework does not have."""
+    problems: list[Diagnostic] = []
+    frameworks = _framework_columns()
+    known = {*TOPIC_COLUMNS, *OPTIONAL_TOPIC_COLUMNS, *frameworks}
+    columns = list(rows[0]) if rows else []
+    for column in columns:
+        if column not in known:
+            what = f"unknown column {column!r}: expected {', '.join(sorted(known))}"
+            problems.append(Diagnostic("topics", what, file=name, row=1, column=column))
+    for column in TOPIC_COLUMNS:
+        if rows and column not in columns:
+            problems.append(
+                Diagnostic("topics", "expected this column", file=name, row=1, column=column)
+            )
+    if problems:
+        return None, problems
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows, start=2):
+        problems += _row_problems(row, number, name, seen, frameworks)
+    if not rows:
+        problems.append(Diagnostic("topics", "expected at least one topic", file=name, row=2))
+    return (None, problems) if problems else (topics_of_rows(rows), [])
+
+
+def _row_problems(
+    row: Mapping[str, str],
+    number: int,
+    name: str,
+    seen: dict[str, int],
+    frameworks: Mapping[str, frozenset[str]],
+) -> list[Diagnostic]:
+    def at(column: str, message: str) -> Diagnostic:
+        return Diagnostic("topics", message, file=name, row=number, column=column)
+
+    found = [at(c, "expected a value, got an empty cell") for c in TOPIC_COLUMNS if not row[c]]
+    topic_id = str(row["topic_id"]).strip()
+    if topic_id in seen:
+        found.append(at("topic_id", f"topic {topic_id!r} is also on row {seen[topic_id]}"))
+    seen.setdefault(topic_id, number)
+    if row["dimension"] and row["dimension"] not in ("E", "S", "G"):
+        found.append(at("dimension", f"expected E, S or G, got {row['dimension']!r}"))
+    for fid, groups in frameworks.items():
+        for group in _groups(row.get(fid, "")):
+            if group not in groups:
+                found.append(at(fid, f"{fid} has no topic {group!r}"))
+    return found
+
+
+def _groups(cell: str | None) -> tuple[str, ...]:
+    return tuple(g.strip() for g in str(cell or "").split(";") if g.strip())
+
+
+def framework_groups(rows: Sequence[Mapping[str, str]]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Framework id -> topic id -> the framework's topics a topic list's rows map each topic
+    to (its framework columns, ``;``-separated)."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for fid in _framework_columns():
+        for row in rows:
+            groups = _groups(row.get(fid, ""))
+            if groups:
+                out.setdefault(fid, {})[str(row["topic_id"]).strip()] = groups
+    return out
 
 
 def topic_changes(previous: Sequence[Topic], current: Sequence[Topic]) -> list[Change]:
@@ -162,25 +225,3 @@ def topic_changes(previous: Sequence[Topic], current: Sequence[Topic]) -> list[C
             changes.append(Change("moved", topic.topic_id, ancestors[0], detail))
     changes.extend(Change("removed", t.topic_id) for t in previous if t.topic_id not in used)
     return changes
-
-
-def framework_groups() -> dict[str, dict[str, tuple[str, ...]]]:
-    """Framework id -> topic id -> the framework's topics (its table's group column: SZSE
-    guideline No. 17 topics 1-21) the topic maps to (``data/topic_frameworks.csv``: topic_id,
-    framework_id, groups ``;``-separated, source; an analyst mapping: its ``source`` column
-    says so). A framework the registry does not declare, or a group its table does not
-    have, is a :class:`ValueError`."""
-    declared = load_frameworks()
-    frame = read_data_csv("topic_frameworks.csv")
-    out: dict[str, dict[str, tuple[str, ...]]] = {}
-    for number, row in enumerate(frame.to_dict("records"), start=2):
-        fid = str(row["framework_id"])
-        if fid not in declared or not declared[fid].group_column:
-            raise ValueError(f"topic_frameworks.csv:{number}: {fid!r} is no framework with topics")
-        framework = declared[fid]
-        known = {framework.value(c, framework.group_column) for c in framework.rows}
-        groups = tuple(g.strip() for g in str(row["groups"]).split(";") if g.strip())
-        if any(g not in known for g in groups):
-            raise ValueError(f"topic_frameworks.csv:{number}: topic {row['topic_id']}: {groups}")
-        out.setdefault(fid, {})[str(row["topic_id"])] = groups
-    return out

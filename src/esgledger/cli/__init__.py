@@ -2,6 +2,7 @@
 
 from esgledger.cli.admin import register as _register_admin
 from esgledger.cli.app import app
+from esgledger.cli.assess import materiality_app as _materiality_app
 from esgledger.cli.assess import register as _register_assess
 from esgledger.cli.backup import register as _register_backup
 from esgledger.cli.carbon import register as _register_carbon
@@ -14,6 +15,7 @@ from esgledger.cli.report import register as _register_report
 from esgledger.cli.strategy import register as _register_strategy
 from esgledger.cli.strategy import strategy_app as _strategy_app
 from esgledger.cli.targets import register as _register_targets
+from esgledger.cli.topics import register as _register_topics
 
 _register_admin(app)
 _register_platform(app)
@@ -27,6 +29,7 @@ _register_fuel(app)
 _register_factor_packs(app)
 _register_metrics(app)
 _register_measures(_strategy_app)
+_register_topics(_materiality_app)
 
 
 def main() -> None:

@@ -117,8 +117,8 @@ def materiality_create(
     library: Annotated[
         str | None,
         typer.Option(
-            help="topic library: seed-2024, seed-2023 or esrs (ESRS 1 AR 16); default: the "
-            "year's list, else the latest list before it"
+            help="packaged topic library: esrs (ESRS 1 AR 16); default: the ledger's topic "
+            "list of the year, else its latest list before it (materiality topics import)"
         ),
     ] = None,
     impact_threshold: Annotated[
@@ -289,15 +289,28 @@ def materiality_sign_off(
 
 @materiality_app.command("changes")
 def materiality_changes(
-    year: YearOption, as_json: JsonOption = False, as_csv: CsvOption = False
+    year: YearOption,
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ) -> None:
-    """Changes of the packaged topic list against the previous year's (merged, renamed,
-    added, moved, removed)."""
-    from esgledger.assess.topics import TOPIC_FILES, load_topics, topic_changes
+    """Changes of the ledger's topic list of a year against the previous year's (merged,
+    renamed, added, moved, removed)."""
+    from esgledger.assess.topics import topic_changes
+    from esgledger.usecases.topic_lists import ledger_topics
 
-    if year not in TOPIC_FILES or year - 1 not in TOPIC_FILES:
-        raise _fail(f"materiality changes: topic lists of {sorted(TOPIC_FILES)} only")
-    changes = topic_changes(load_topics(year - 1), load_topics(year))
+    store = _open(ledger)
+    before, now = ledger_topics(store, year - 1), ledger_topics(store, year)
+    missing = [str(y) for y, t in ((year - 1, before), (year, now)) if not t]
+    if missing:
+        raise _fail(
+            f"materiality changes: no topic list of {' and '.join(missing)} in the ledger "
+            "(esgledger materiality topics import YEAR FILE)"
+        )
+    try:
+        changes = topic_changes(before, now)
+    except ValueError as exc:
+        raise _fail(f"materiality changes: {exc}") from exc
     frame = pd.DataFrame(
         [(c.kind, c.topic_id, c.previous_id, c.detail) for c in changes],
         columns=["change", "topic_id", "previous", "detail"],

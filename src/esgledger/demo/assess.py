@@ -1,5 +1,6 @@
-"""The demo group's assessments: the 2024 double-materiality survey (SYNTHETIC responses, see
-:mod:`esgledger.assess.demo`) taken through one-time tokens and signed off, the seed's
+"""The demo group's assessments: its topic lists (2023, 2024), the 2024 double-materiality
+survey (SYNTHETIC responses, see :mod:`esgledger.assess.demo`) taken through one-time tokens
+and signed off, the seed's
 climate risk and opportunity register (with the seed group's targets it links), and SYNTHETIC
 registers of suppliers (reproducing the seed's counts: 2,605 suppliers, 2,405 mainland, 200
 elsewhere, 652 newly certified), their 2024 evaluations, business-continuity risks
@@ -13,7 +14,9 @@ principal ``demo`` (the audit log names it).
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 
@@ -21,14 +24,15 @@ import pandas as pd
 
 from esgledger.assess import risks, suppliers
 from esgledger.assess.demo import demo_responses
-from esgledger.assess.topics import read_data_csv
+from esgledger.assess.topics import Topic, check_topics
 from esgledger.auth.accounts import operator
 from esgledger.store.ledger import Ledger
 from esgledger.usecases import registers, survey, survey_results
 from esgledger.usecases.measures import example_catalogue, import_measures
 from esgledger.usecases.targets import import_targets
+from esgledger.usecases.topic_lists import import_topic_list
 
-__all__ = ["DEMO_ACTOR", "load_demo_assessments"]
+__all__ = ["DEMO_ACTOR", "demo_topics", "load_demo_assessments"]
 
 YEAR = 2024
 DEMO_ACTOR = operator("demo")
@@ -36,7 +40,30 @@ DEMO_ACTOR = operator("demo")
 can sign in as it)."""
 
 
+TOPIC_YEARS = (2023, 2024)
+"""The years of the demo group's topic lists (``data/topics_<year>.csv``: 2024 the seed
+report's, 2023 reconstructed from its change notes)."""
+
+
+def _topic_text(year: int) -> str:
+    return (
+        resources.files("esgledger.demo").joinpath("data", f"topics_{year}.csv").read_text("utf-8")
+    )
+
+
+def demo_topics(year: int = YEAR) -> tuple[Topic, ...]:
+    """The demo group's topic list of ``year`` (2023 or 2024), as the ledger holds it."""
+    rows = list(csv.DictReader(io.StringIO(_topic_text(year))))
+    topics, problems = check_topics(rows, f"topics_{year}.csv")
+    if topics is None:  # pragma: no cover - the packaged demo lists pass (tests)
+        raise ValueError("; ".join(str(p) for p in problems))
+    return topics
+
+
 def _materiality(ledger: Ledger) -> None:
+    for year in TOPIC_YEARS:  # the same lists again change nothing
+        name = f"topics_{year}.csv"
+        import_topic_list(ledger.engine, DEMO_ACTOR, year, _topic_text(year), name)
     if survey_results.signed_off(ledger.engine, YEAR) is not None:
         return
     engine = ledger.engine
@@ -48,7 +75,7 @@ def _materiality(ledger: Ledger) -> None:
         datetime.now(UTC) + timedelta(days=30),
         survey.demo_groups(),
     )
-    responses = demo_responses(seed=YEAR)
+    responses = demo_responses(demo_topics(YEAR), seed=YEAR)
     by_respondent = list(responses.groupby("respondent", sort=True))
     counts = responses.groupby("group")["respondent"].nunique()
     pool = {
@@ -69,13 +96,13 @@ def _climate(ledger: Ledger) -> None:
     if YEAR in registers.years(ledger.engine, "climate"):
         return
     name = "climate_register_seed.csv"
-    content = resources.files("esgledger.assess").joinpath("data", name).read_bytes()
+    content = resources.files("esgledger.demo").joinpath("data", name).read_bytes()
     registers.import_frame(
         ledger.engine,
         DEMO_ACTOR,
         "climate",
         YEAR,
-        read_data_csv(name),
+        registers.read_table_file(content, name),
         name,
         hashlib.sha256(content).hexdigest(),
     )

@@ -23,17 +23,13 @@ import pandas as pd
 
 from esgledger.assess import results, risks, suppliers
 from esgledger.assess.materiality import TIERS, lineage
-from esgledger.assess.topics import (
-    TOPIC_FILES,
-    framework_groups,
-    load_topics,
-    topic_changes,
-)
+from esgledger.assess.topics import topic_changes
 from esgledger.domain.figure_id import FigureId
 from esgledger.report import climate_tables
 from esgledger.report.materiality_chart import matrix_chart
 from esgledger.report.model import Block, Cell, Chart, Figure, Lang, Table
 from esgledger.usecases.assessment_results import graded, materiality
+from esgledger.usecases.topic_lists import ledger_framework_groups, ledger_topics
 
 if TYPE_CHECKING:
     from esgledger.book import Book
@@ -126,7 +122,7 @@ def material_topics(
 
 
 def materiality_changes(
-    book: Book,  # noqa: ARG001 - the packaged lists, not the ledger, hold the topics
+    book: Book,
     year: int,
     lang: Lang,
     block_id: str,
@@ -134,10 +130,10 @@ def materiality_changes(
     sheet: str,
     word: Label,
 ) -> Block:
-    """The changes of the topic list against the previous year's list."""
-    if year not in TOPIC_FILES or year - 1 not in TOPIC_FILES:
+    """The changes of the ledger's topic list of ``year`` against the previous year's."""
+    before, now = ledger_topics(book, year - 1), ledger_topics(book, year)
+    if not before or not now:
         return Table.note_only(block_id, title, word("mat_changes_none", lang), sheet)
-    before, now = load_topics(year - 1), load_topics(year)
     names = {t.topic_id: t.name(lang) for t in (*before, *now)}
     rows: list[tuple[Cell, ...]] = [
         (
@@ -180,7 +176,7 @@ def climate_changes(
 def financially_material(book: Book, year: int) -> Mapping[str, frozenset[str]]:
     """Framework id -> its topics (SZSE guideline No. 17: 1-21) of the topics assessed
     financially material (financial score at or over its threshold) in the signed-off
-    campaign of ``year`` (``assess/data/topic_frameworks.csv``)."""
+    campaign of ``year``, by the framework columns of the ledger's topic list of the year."""
     found = materiality(book, year)
     if found is None:
         return {}
@@ -188,7 +184,7 @@ def financially_material(book: Book, year: int) -> Mapping[str, frozenset[str]]:
     high = results.index[results["financial_high"].astype(bool)]
     return {
         fid: frozenset(g for topic in high for g in mapping.get(str(topic), ()))
-        for fid, mapping in framework_groups().items()
+        for fid, mapping in ledger_framework_groups(book, year).items()
     }
 
 

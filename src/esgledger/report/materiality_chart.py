@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from esgledger.assess.materiality import AXIS_LABEL, Axis, Scales, lineage, load_scales
-from esgledger.assess.topics import Topic, load_topics
+from esgledger.assess.topics import Topic
 from esgledger.report.model import Chart, Figure, Series
 
 __all__ = ["matrix_chart"]
@@ -18,16 +18,16 @@ def matrix_chart(
     scored: pd.DataFrame,
     lang: str,
     *,
-    year: int = 2024,
-    topics: Iterable[Topic] | None = None,
+    year: int,
+    topics: Iterable[Topic],
     block_id: str = "materiality.matrix",
     scales: Scales | None = None,
 ) -> Chart:
     """The matrix: series 0 the financial scores (x), series 1 the impact scores (y), one
-    category per topic of ``topics`` (default: the packaged 2024 list) in its order."""
+    category per topic of ``topics`` (the campaign's, as it copied them) in its order."""
     labels = AXIS_LABEL["zh" if lang == "zh" else "en"]
     scales = scales or load_scales()
-    listed = tuple(topics) if topics is not None else load_topics(year)
+    listed = tuple(topics)
     names = tuple(t.name(lang) for t in listed)
 
     def series(axis: Axis) -> Series:

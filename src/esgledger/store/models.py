@@ -316,6 +316,19 @@ class MeasureRow(Base):
     cells: Mapped[str] = mapped_column(Text)
 
 
+class TopicListRow(Base):
+    """A topic of the company's material-topic list of a year (``esgledger materiality
+    topics import``): the cells of its row as entered (JSON); ``position`` keeps the order of
+    the file it came from."""
+
+    __tablename__ = "topic_list"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[str] = mapped_column(Text)
+
+
 class StructuralChangeRow(Base):
     """An event that may trigger base-year recalculation."""
 

@@ -45,7 +45,7 @@ import pandas as pd
 from esgledger import audit
 from esgledger.assess.demo import FINANCIAL_GROUPS, IMPACT_GROUPS
 from esgledger.assess.materiality import Scales, StakeholderGroup, load_scales
-from esgledger.assess.topics import Topic, topics_for
+from esgledger.assess.topics import Topic
 from esgledger.auth import access
 from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
@@ -57,6 +57,7 @@ from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import now as utc_now
 from esgledger.store.engine import write_transaction
 from esgledger.store.surveys import campaign_groups
+from esgledger.usecases.topic_lists import campaign_topics_for
 
 __all__ = [
     "Answer",
@@ -277,16 +278,13 @@ def create_campaign(
     """A new open campaign with its topics and ``groups``; returns its id.
 
     The topics are copied from ``library`` (:data:`~esgledger.assess.topics.LIBRARIES`: the
-    seed's lists or the ESRS topical list), by default from the year's packaged list or the
-    latest one before it (:func:`~esgledger.assess.topics.topics_for`). ``closes_at`` must be
-    timezone-aware and in the future (stored as naive UTC)."""
+    ESRS topical list), by default from the ledger's topic list of the year or the latest one
+    before it (:func:`esgledger.usecases.topic_lists.campaign_topics_for`). ``closes_at`` must
+    be timezone-aware and in the future (stored as naive UTC)."""
     require(who, Permission.MANAGE_CAMPAIGNS)
     if not title.strip():
         raise Invalid("a materiality campaign needs a title")
-    try:
-        topics, source = topics_for(year, library)
-    except ValueError as exc:
-        raise Invalid(str(exc)) from exc
+    topics, source = campaign_topics_for(engine, year, library)
     rule = scales or load_scales()
     wrong = rule.problems()
     if wrong:

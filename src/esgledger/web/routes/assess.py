@@ -198,8 +198,10 @@ class MaterialityBody(BaseModel):
     groups: list[GroupBody] | None = Field(
         default=None, max_length=50, description="default: the demo's stakeholder groups"
     )
-    library: Literal["seed-2024", "seed-2023", "esrs"] | None = Field(
-        default=None, description="topic library (default: the year's packaged list)"
+    library: Literal["esrs"] | None = Field(
+        default=None,
+        description="packaged topic library (default: the ledger's topic list of the year, "
+        "else its latest list before it)",
     )
 
 
