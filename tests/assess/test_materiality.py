@@ -303,3 +303,36 @@ def test_matrix_chart(lang: str) -> None:
     assert chart.categories[0] == topics[0].name(lang)
     svg = charts.svg(chart, lang)
     assert svg.lstrip().startswith("<svg")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    answered=st.sets(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["t1", "t2", "t3"])),
+        max_size=9,
+    )
+)
+def test_coverage_names_every_unanswered_topic_axis_and_only_those(
+    answered: set[tuple[str, str]],
+) -> None:
+    """A topic is named as unanswered on an axis exactly when no group of that axis answered
+    it (groups a and b score impact, c financial); a group is silent exactly when it gave no
+    answer at all (issue 17: unanswered axes were read as 0)."""
+    from esgledger.assess.materiality import coverage  # noqa: PLC0415
+
+    axes = {"a": "impact", "b": "impact", "c": "financial"}
+    rows = [
+        {"respondent": f"{g}{i}", "group": g, "topic_id": t, "axis": axes[g]}
+        for g, t in sorted(answered)
+        for i in range(3)
+    ]
+    frame = pd.DataFrame(rows, columns=["respondent", "group", "topic_id", "axis"])
+    found = coverage(frame, axes, ["t1", "t2", "t3"])
+    for topic in ("t1", "t2", "t3"):
+        for axis in ("impact", "financial"):
+            unanswered = not any(axes[g] == axis and t == topic for g, t in answered)
+            named = f"topic {topic} has no {axis} answer" in " | ".join(found)
+            assert named == unanswered
+    for group, axis in axes.items():
+        silent = not any(g == group for g, _ in answered)
+        assert any(m.startswith(f"group {group} ({axis}) gave no answer") for m in found) == silent

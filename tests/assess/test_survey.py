@@ -302,12 +302,25 @@ def test_response_rate_arithmetic(ledger: Ledger) -> None:
     assert rate["external_share"] == pytest.approx(1 / 5)
 
 
+def _every_topic(ledger: Ledger, cid: int, answer: Answer) -> list[Answer]:
+    from dataclasses import replace  # noqa: PLC0415
+
+    topics = survey_results.campaign_topics(ledger.engine, cid)
+    return [replace(answer, topic_id=t.topic_id) for t in topics]
+
+
 def test_sign_off_needs_lock_and_closes_the_survey(ledger: Ledger) -> None:
     cid = campaign(ledger)
     first, second = tokens(ledger, cid, "employees", 2)
+    (board,) = tokens(ledger, cid, "board")
     with pytest.raises(Conflict, match="no responses"):
         survey_results.sign_off(ledger.engine, who(ledger, "com"), cid)
-    survey.submit_response(ledger.engine, first, [IMPACT])
+    survey.submit_response(ledger.engine, first, _every_topic(ledger, cid, IMPACT))
+    # issue 17: a topic with no answer on an axis scored 0 there and was tiered; now its
+    # score is unknown and the campaign cannot be signed off until it is answered
+    with pytest.raises(Conflict, match="topic climate_change has no financial answer"):
+        survey_results.sign_off(ledger.engine, who(ledger, "com"), cid)
+    survey.submit_response(ledger.engine, board, _every_topic(ledger, cid, FINANCIAL))
     for name in ("rev", "own"):
         with pytest.raises(Forbidden, match="may not lock"):
             survey_results.sign_off(ledger.engine, who(ledger, name), cid)
@@ -384,3 +397,28 @@ def test_a_campaign_keeps_its_own_tier_rule(ledger: Ledger) -> None:
             GROUPS,
             scales=replace(load_scales(), impact_high=9.0),
         )
+
+
+def test_silent_thin_and_missing_answers_are_warnings(ledger: Ledger) -> None:
+    """Issue 17: a group with no responses was re-weighted silently. The arithmetic: the
+    customers (0.4) gave no answer, so climate change's impact score is the employees' mean
+    alone, (4 + 3 + 5) / 3 x 4 / 5 = 3.2, with weight 0.6 / 0.6 = 1."""
+    cid = campaign(ledger)
+    (employee,) = tokens(ledger, cid, "employees")
+    (board,) = tokens(ledger, cid, "board")
+    survey.submit_response(ledger.engine, employee, _every_topic(ledger, cid, IMPACT))
+    answers = _every_topic(ledger, cid, FINANCIAL)
+    survey.submit_response(ledger.engine, board, answers[1:])  # climate change left out
+    scored = survey_results.score_campaign(ledger.engine, who(ledger, "com"), cid)
+    assert scored.loc["climate_change", "impact"] == pytest.approx((4 + 3 + 5) / 3 * 4 / 5)
+    warnings = survey_results.campaign_warnings(ledger.engine, who(ledger, "com"), cid)
+    assert warnings == [
+        "group customers (impact) gave no answer: its weight is spread over the other impact "
+        "groups on every topic",
+        "group board: 1 respondent, under 3: its mean is fragile",
+        "group employees: 1 respondent, under 3: its mean is fragile",
+        "topic climate_change has no financial answer: its financial score is unknown, not 0, "
+        "and it cannot be tiered until it is answered",
+    ]
+    with pytest.raises(Conflict, match="topic climate_change has no financial answer"):
+        survey_results.sign_off(ledger.engine, who(ledger, "com"), cid)

@@ -99,15 +99,20 @@ def test_a_survey_from_the_command_line(db: str, tmp_path: Path) -> None:
     assert frame[0]["tier"] == "high"
     assert "impact = 1.000×3.333 (staff n=1) = 3.333" in frame[0]["arithmetic"]
 
-    code, out, _ = run(
+    # the warnings say what the scores rest on (issue 17: a silent group was re-weighted
+    # without a word, an unanswered axis read as 0)
+    code, out, _ = run("materiality", "results", "--campaign", "2", "--json", "--ledger", db)
+    said = [d["message"] for d in json.loads(out)["diagnostics"]]
+    assert "group board (financial) gave no answer: its weight is spread over the other " \
+        "financial groups on every topic" in said  # fmt: skip
+    assert any(m.startswith("topic climate_change has no financial answer") for m in said)
+    code, out, err = run(
         "materiality", "sign-off", "--campaign", "2", "--ledger", db, "--actor", "committee"
     )
-    assert code == 0 and "signed off by committee" in out
-    code, _, err = run("materiality", "sign-off", "--campaign", "2", "--ledger", db)
-    assert code == 1 and "already signed off" in err
+    assert code == 1 and "cannot be signed off" in err
     code, out, _ = run("materiality", "list", "--json", "--ledger", db)
     listed = {r["campaign_id"]: r for r in json.loads(out)["rows"]}
-    assert listed[2]["status"] == "closed" and listed[2]["signed_off_by"] == "committee"
+    assert listed[2]["status"] == "open"
 
 
 def test_topic_changes(demo_ledger_path: Path) -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "StakeholderGroup",
     "Topic",
     "assessments",
+    "coverage",
     "load_scales",
     "responses_frame",
     "score_responses",
@@ -80,6 +81,8 @@ class Scales:
     financial_high: float = 3.0
     floor: float = 1.5
     tolerance: float = 1e-9
+    min_respondents: int = 3
+    """A group with fewer respondents on an axis is flagged as thin (:func:`coverage`)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -118,6 +121,7 @@ def load_scales(table: pd.DataFrame | None = None) -> Scales:
         impact_high=float(value["threshold.impact.high"]),
         financial_high=float(value["threshold.financial.high"]),
         floor=float(value["threshold.material.floor"]),
+        min_respondents=int(value.get("warning.min_respondents", "3")),
         tolerance=float(value["tolerance"]),
     )
 
@@ -274,6 +278,52 @@ def score_responses(
     texts = [wide[("text", a)] for a in ("impact", "financial") if ("text", a) in wide.columns]
     arithmetic = pd.concat(texts, axis=1).apply(lambda r: "; ".join(r.dropna()), axis=1)
     out["arithmetic"] = arithmetic.reindex(out.index).fillna("")
+    return out
+
+
+def coverage(
+    responses: pd.DataFrame,
+    group_axes: Mapping[str, str],
+    topic_ids: Iterable[str],
+    scales: Scales | None = None,
+) -> list[str]:
+    """What the scores rest on that a reader must know, as sentences: a group of an axis that
+    gave no answer at all (its weight is spread over the groups that answered), a topic and
+    axis some groups did not answer (the same, for that topic), a topic with no answer on an
+    axis (its score on it is unknown, not 0: it cannot be tiered), and a group with fewer
+    respondents than ``min_respondents`` (its mean is fragile). ``group_axes``: each group's
+    axis (``impact`` or ``financial``)."""
+    scales = scales or load_scales()
+    answered = responses.groupby(["topic_id", "axis"])["group"].agg(set).to_dict()
+    respondents = responses.groupby("group")["respondent"].nunique().to_dict()
+    silent = sorted(g for g in group_axes if g not in respondents)
+    out = [
+        f"group {g} ({group_axes[g]}) gave no answer: its weight is spread over the other "
+        f"{group_axes[g]} groups on every topic"
+        for g in silent
+    ]
+    out += [
+        f"group {g}: {n} respondent{'s' if n != 1 else ''}, under {scales.min_respondents}: "
+        "its mean is fragile"
+        for g, n in sorted(respondents.items())
+        if n < scales.min_respondents
+    ]
+    for topic in topic_ids:
+        for axis in ("impact", "financial"):
+            of_axis = {g for g, a in group_axes.items() if a == axis}
+            expected = of_axis - set(silent)
+            got = answered.get((topic, axis), set())
+            if of_axis and not got:
+                out.append(
+                    f"topic {topic} has no {axis} answer: its {axis} score is unknown, not 0, "
+                    "and it cannot be tiered until it is answered"
+                )
+            elif expected - got:
+                missing = ", ".join(sorted(expected - got))
+                out.append(
+                    f"topic {topic}, {axis}: no answer from {missing}; the weights of the "
+                    "groups that answered are rescaled to 1"
+                )
     return out
 
 

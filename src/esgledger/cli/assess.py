@@ -255,11 +255,14 @@ def materiality_results(
     as_csv: CsvOption = False,
 ) -> None:
     """Scores per topic (impact and financial) with their arithmetic and tier."""
+    from esgledger.domain.diagnostics import Diagnostic, Severity
     from esgledger.usecases import survey_results
     from esgledger.workflow.errors import WorkflowError
 
+    engine = _open(ledger).engine
     try:
-        tiered = survey_results.score_campaign(_open(ledger).engine, _operator("cli"), campaign)
+        tiered = survey_results.score_campaign(engine, _operator("cli"), campaign)
+        warnings = survey_results.campaign_warnings(engine, _operator("cli"), campaign)
     except WorkflowError as exc:
         raise _fail(f"materiality results: {exc}") from exc
     frame = tiered.reset_index()[
@@ -267,7 +270,8 @@ def materiality_results(
     ]
     if not (as_json or as_csv):
         frame = frame.drop(columns=["arithmetic"])
-    _emit(frame, as_json, as_csv, f"campaign {campaign}: double materiality", [])
+    found = [Diagnostic("materiality-coverage", w, Severity.WARNING) for w in warnings]
+    _emit(frame, as_json, as_csv, f"campaign {campaign}: double materiality", found)
 
 
 @materiality_app.command("sign-off")

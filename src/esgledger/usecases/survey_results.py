@@ -18,6 +18,7 @@ from esgledger import audit
 from esgledger.assess.materiality import (
     RESPONSE_COLUMNS,
     Scales,
+    coverage,
     load_scales,
     score_responses,
     tiers,
@@ -46,6 +47,7 @@ __all__ = [
     "campaign_results",
     "campaign_scales",
     "campaign_topics",
+    "campaign_warnings",
     "campaigns",
     "response_rate",
     "score_campaign",
@@ -189,9 +191,28 @@ def score_campaign(engine: Engine, who: Principal, campaign_id: int) -> pd.DataF
         return _score(conn, campaign_id)[0]
 
 
+def _coverage(conn: Connection, campaign_id: int) -> list[str]:
+    rule = _scales(campaign_row(conn, campaign_id))
+    axes = {g["group_id"]: str(g["axis"]) for g in campaign_groups(conn, campaign_id)}
+    topics = [str(t["topic_id"]) for t in store.campaign_topics(conn, campaign_id)]
+    return coverage(_responses(conn, campaign_id), axes, topics, rule)
+
+
+def campaign_warnings(engine: Engine, who: Principal, campaign_id: int) -> list[str]:
+    """What the campaign's scores rest on that a reader must know
+    (:func:`esgledger.assess.materiality.coverage`): silent or thin groups, topics some
+    groups or every group left unanswered on an axis."""
+    require(who, Permission.VIEW)
+    with engine.connect() as conn:
+        campaign_row(conn, campaign_id)
+        return _coverage(conn, campaign_id)
+
+
 def sign_off(engine: Engine, who: Principal, campaign_id: int) -> None:
     """The committee's sign-off: closes the campaign (no response is accepted after it) and
-    records who signed; the audit entry holds the number of topics per tier."""
+    records who signed; the audit entry holds the number of topics per tier and the
+    campaign's warnings. Refused while a topic has no answer on an axis (its score there is
+    unknown, and a tier would read it as 0)."""
     require(who, Permission.LOCK)
     with write_transaction(engine) as conn:
         require_group_wide(conn, who, Permission.LOCK)
@@ -202,6 +223,12 @@ def sign_off(engine: Engine, who: Principal, campaign_id: int) -> None:
                 f"by {campaign['signed_off_by']}"
             )
         tiered, answers = _score(conn, campaign_id)
+        warnings = _coverage(conn, campaign_id)
+        unanswered = [w for w in warnings if w.startswith("topic ") and "has no " in w]
+        if unanswered:
+            raise Conflict(
+                f"materiality campaign {campaign_id} cannot be signed off: " + "; ".join(unanswered)
+            )
         respondents = store.used_count(conn, campaign_id)
         stamp = utc_now()
         store.close_campaign(conn, campaign_id, who.username, stamp)
@@ -218,5 +245,6 @@ def sign_off(engine: Engine, who: Principal, campaign_id: int) -> None:
                 "respondents": respondents,
                 "answers": answers,
                 "tiers": {str(k): int(v) for k, v in counts.items()},
+                "warnings": warnings,
             },
         )
