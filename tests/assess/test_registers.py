@@ -131,6 +131,13 @@ def test_an_unknown_entity_is_located_and_a_foreign_one_forbidden(
     path = write(tmp_path, "bcm.csv", bcm_row("R1", "S01"), bcm_row("R2", "NOPE"))
     with pytest.raises(RegisterRejected, match=r"bcm.csv:3:entity_id: expected an entity"):
         registers.import_register(ledger.engine, who(ledger, "own1"), "bcm", 2025, path)
+    # issue 17: with another problem in the file, the unknown entity is said in the same
+    # pass, not only once the rest is fixed
+    path = write(tmp_path, "bcm.csv", bcm_row("R1", "S01", likelihood="9"), bcm_row("R2", "NOPE"))
+    with pytest.raises(RegisterRejected) as rejected:
+        registers.import_register(ledger.engine, who(ledger, "own1"), "bcm", 2025, path)
+    located = sorted(f"{p.row}:{p.column}" for p in rejected.value.diagnostics)
+    assert located == ["2:likelihood", "3:entity_id"]
     path = write(tmp_path, "bcm2.csv", bcm_row("R1", "S01"), bcm_row("R2", "S02"))
     with pytest.raises(Forbidden, match="rows of S02"):
         registers.import_register(ledger.engine, who(ledger, "own1"), "bcm", 2025, path)

@@ -272,6 +272,27 @@ def _check_year(spec: RegisterKind, frame: pd.DataFrame, year: int, name: str) -
     ]
 
 
+def _unknown_entities(
+    known: set[str], spec: RegisterKind, frame: pd.DataFrame, name: str
+) -> list[Diagnostic]:
+    """A located problem per row whose entity is not one of ``known`` (the ledger's)."""
+    if spec.entity_column is None:
+        return []
+    column = frame[spec.entity_column].str.strip()
+    or_group = " or empty (the group)" if spec.kind == "suppliers" else ""
+    return [
+        Diagnostic(
+            "entity",
+            f"expected an entity of the ledger{or_group}, found {value!r}",
+            file=name,
+            row=i + 2,
+            column=spec.entity_column,
+        )
+        for i, value in enumerate(column)
+        if value not in known and not (value == "" and spec.kind == "suppliers")
+    ]
+
+
 def _check_entities(
     conn: Connection, who: Principal, spec: RegisterKind, frame: pd.DataFrame, name: str
 ) -> list[str] | None:
@@ -284,23 +305,10 @@ def _check_entities(
                 "user may import it"
             )
         return None
-    known = set(entity_ids(conn))
-    column = frame[spec.entity_column].str.strip()
-    or_group = " or empty (the group)" if spec.kind == "suppliers" else ""
-    problems = [
-        Diagnostic(
-            "entity",
-            f"expected an entity of the ledger{or_group}, found {value!r}",
-            file=name,
-            row=i + 2,
-            column=spec.entity_column,
-        )
-        for i, value in enumerate(column)
-        if value not in known and not (value == "" and spec.kind == "suppliers")
-    ]
-    if problems:
+    problems = _unknown_entities(set(entity_ids(conn)), spec, frame, name)
+    if problems:  # an entity removed since the first pass
         raise RegisterRejected(problems)
-    held = sorted(set(column))
+    held = sorted(set(frame[spec.entity_column].str.strip()))
     group_wide = access.is_group_wide(conn, who)
     outside = [e if e else "the group" for e in held if not (who.sees(e) if e else group_wide)]
     if outside:
@@ -389,6 +397,8 @@ def import_frame(
     spec = register_kind(kind)
     frame = frame.astype(str)
     problems = spec.validate(frame, name, engine, year) + _check_year(spec, frame, year, name)
+    # every problem in one pass: an unknown entity too, not only once the rest is fixed
+    problems += _unknown_entities(set(entity_ids(engine)), spec, frame, name)
     if frame.empty:
         problems.append(Diagnostic("empty", "expected at least one row", file=name, row=2))
     if problems:
