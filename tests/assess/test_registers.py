@@ -369,6 +369,9 @@ def test_the_report_shows_the_assessments(demo_ledger: Ledger) -> None:
     shown = {row[0]: row[1] for row in bcm.rows}
     assert isinstance(shown["major"], Figure)
     assert shown["major"].value == 14 and shown["major"].lineage == "register:bcm:2024:major"
+    # the 3 demo risks with a missed drill, named at the year's end (methodology §16)
+    [note] = bcm.notes
+    assert note.startswith("Drills overdue on 2024-12-31: 3 of the risks")
     register = _block(report, "climate_register")
     assert isinstance(register, Table) and len(register.rows) == 9
     changes = _block(report, "materiality_changes")

@@ -7,9 +7,11 @@ import io
 import json
 import shutil
 import stat
+from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -206,3 +208,16 @@ def test_a_groups_file_saved_by_a_chinese_excel_is_read(db: str, tmp_path: Path)
     assert code == 1 and "groups.csv:2:internal: expected yes or no, got '是'" in err
     code, out, _ = create("yes")
     assert code == 0, out
+
+
+def test_overdue_drills_are_said(demo_ledger_path: Path) -> None:
+    """Issue 17: the BCM drill rule of methodology §16 (a drill in the 12 months before, the
+    planned drill not passed) appeared nowhere. The demo has 3 risks with a missed drill."""
+    db = str(demo_ledger_path)
+    code, out, err = run("register", "show", "bcm", "--year", "2024", "--json", "--ledger", db)
+    assert code == 0, err
+    late = [d for d in json.loads(out)["diagnostics"] if d["code"] == "drill-overdue"]
+    assert len(late) == 3 and all(d["severity"] == "warning" for d in late)
+    rows = pd.DataFrame(json.loads(out)["rows"])
+    expected = risks.overdue_drills(rows, date(2024, 12, 31))
+    assert [d["message"].split(" (")[0] for d in late] == expected["risk_id"].tolist()

@@ -18,6 +18,7 @@ import pandas as pd
 import typer
 
 from esgledger.cli.app import DEFAULT_LEDGER, LedgerOption, _emit, _open, console, errors
+from esgledger.domain.diagnostics import Diagnostic, Severity
 
 materiality_app = typer.Typer(
     help="The double-materiality survey: campaigns, one-time links, scores, sign-off.",
@@ -255,7 +256,6 @@ def materiality_results(
     as_csv: CsvOption = False,
 ) -> None:
     """Scores per topic (impact and financial) with their arithmetic and tier."""
-    from esgledger.domain.diagnostics import Diagnostic, Severity
     from esgledger.usecases import survey_results
     from esgledger.workflow.errors import WorkflowError
 
@@ -392,7 +392,25 @@ def register_show(
         raise _fail(f"register show: {exc}") from exc
     if frame.empty:
         raise _fail(f"register show: no {kind.value} register of {year} in the ledger")
-    _emit(frame, as_json, as_csv, f"{kind.value} {year}", [])
+    _emit(frame, as_json, as_csv, f"{kind.value} {year}", _drills(frame, year, kind))
+
+
+def _drills(frame: pd.DataFrame, year: int, kind: Kind) -> list[Diagnostic]:
+    """A warning per business-continuity risk whose drill is overdue at the end of ``year``
+    (:func:`esgledger.assess.risks.overdue_drills`)."""
+    from datetime import date
+
+    from esgledger.assess.risks import overdue_drills
+
+    if kind is not Kind.bcm:
+        return []
+    late = overdue_drills(frame, date(year, 12, 31))
+    return [
+        Diagnostic("drill-overdue", f"{r} ({e}): {why}", Severity.WARNING)
+        for r, e, why in zip(
+            late["risk_id"], late["entity_id"], late["overdue_reason"], strict=True
+        )
+    ]
 
 
 @register_app.command("history")

@@ -17,6 +17,7 @@ never invented figures.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -255,4 +256,17 @@ def register_counts(
         f"{word('register_count', lang)} ({unit})",
         word(f"register_treatment_{kind}", lang),
     )
-    return Table(block_id, title, columns, rows, sheet=sheet)
+    notes = _overdue_drills(frame, year, lang, word) if kind == "bcm" else ()
+    return Table(block_id, title, columns, rows, notes, sheet=sheet)
+
+
+def _overdue_drills(frame: pd.DataFrame, year: int, lang: Lang, word: Label) -> tuple[str, ...]:
+    """A note naming the business-continuity risks whose drill is overdue at the end of the
+    year (:func:`esgledger.assess.risks.overdue_drills`; none: no note)."""
+    end = date(year, 12, 31)
+    late = risks.overdue_drills(frame, end)
+    if late.empty:
+        return ()
+    ids = ", ".join(f"{r} ({e})" for r, e in zip(late["risk_id"], late["entity_id"], strict=True))
+    text = word("bcm_drills_overdue", lang)
+    return (text.format(date=end.isoformat(), count=len(late), ids=ids),)
