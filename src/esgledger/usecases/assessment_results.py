@@ -29,12 +29,21 @@ from esgledger.assess.materiality import Scales
 from esgledger.assess.topics import Topic
 from esgledger.auth.accounts import Principal
 from esgledger.book import Book, Source, book_of
+from esgledger.domain.diagnostics import Diagnostic
 from esgledger.store.engine import LedgerEngine
 from esgledger.usecases import registers, survey_results
 from esgledger.usecases import rules as register_rules
 from esgledger.usecases.rules import YearRules
 
-__all__ = ["RATED", "SignedOff", "graded", "materiality", "rules_of", "visible_results"]
+__all__ = [
+    "RATED",
+    "SignedOff",
+    "graded",
+    "materiality",
+    "rules_notes",
+    "rules_of",
+    "visible_results",
+]
 
 RATED = ("supplier_evaluations", "bcm", "infosec")
 """The registers whose rows get results; the others are shown as imported."""
@@ -95,6 +104,15 @@ def rules_of(source: Source, kind: str, year: int) -> YearRules:
         lambda: register_rules.year_rules(book.ledger.engine, kind, year),
     )
     return found
+
+
+def rules_notes(source: Source, kind: str, year: int) -> list[Diagnostic]:
+    """What a reader of register ``kind`` of ``year`` is told of its rules: a warning when the
+    year has none frozen (graded with the rules in force); none for an unrated register."""
+    if kind not in RATED:
+        return []
+    note = rules_of(source, kind, year).note()
+    return [] if note is None else [note]
 
 
 def graded(source: Source, kind: str, year: int) -> pd.DataFrame:

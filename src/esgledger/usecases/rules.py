@@ -76,6 +76,7 @@ __all__ = [
     "table_list",
     "year_list",
     "year_rules",
+    "year_table",
 ]
 
 AUDIT_TYPE = "rule_table"
@@ -174,6 +175,13 @@ def year_rules(bind: Engine | Connection, kind: str, year: int) -> YearRules:
         return YearRules(kind, year, in_force(bind, kind), None)
     rules = RegisterRules.from_json(kind, str(found.pop("rules")))
     return YearRules(kind, year, rules, found)
+
+
+def year_table(bind: Engine | Connection, name: str, year: int) -> RuleRows:
+    """The table ``name`` that its register's ``year`` is graded with (frozen, else in
+    force)."""
+    table = rule_table(_table_name(name))
+    return year_rules(bind, table.kind, year).rules.table(table.name)
 
 
 def rules_for_import(conn: Connection, kind: str, year: int) -> tuple[RegisterRules, bool]:
