@@ -30,7 +30,7 @@ from esgledger.assess import rule_tables, suppliers
 from esgledger.assess.rule_tables import RuleRows
 from esgledger.auth import accounts
 from esgledger.auth.accounts import Principal
-from esgledger.book import Book
+from esgledger.book import Book, current_book
 from esgledger.domain.errors import Conflict, Forbidden, NotFound
 from esgledger.domain.model import Entity, EntityKind
 from esgledger.figures.assessment_lineage import explain_assessment
@@ -212,9 +212,13 @@ def test_regrade_applies_the_rules_in_force_with_one_audit_entry(ledger: Ledger)
     before = found.rules_of(Book(ledger), "supplier_evaluations", 2024).rules.sha256s()
     entered(ledger, "supplier_dimensions", TILTED)
     entered(ledger, "supplier_levels", B_FROM_75)
-    start = entries(ledger)
+    start, book = entries(ledger), current_book(ledger)
+    assert list(found.graded(book, "supplier_evaluations", 2024)["level"]) == ["B", "A"]
     done = regrade(ledger.engine, ADMIN, "supplier_evaluations", 2024)
     assert entries(ledger) == start + 1
+    # the new rules moved the data version: the ledger's Book reads the re-graded results
+    assert current_book(ledger) is not book
+    assert list(found.graded(ledger, "supplier_evaluations", 2024)["level"]) == ["C", "A"]
     assert done.before == before and done.after != before
     assert done.class_changes == (("S1", "B", "C"),)
     assert (done.rows, done.value_changes, done.was_frozen) == (2, 2, True)
@@ -300,8 +304,9 @@ def test_a_bad_rules_file_is_located_and_nothing_written(ledger: Ledger) -> None
 
 def test_import_list_export_and_remove(ledger: Ledger) -> None:
     packaged = rule_tables.packaged("bcm_grades")
+    version = ledger.data_version()
     same = entered(ledger, "supplier_dimensions", HALF)
-    assert same.seq is None  # the same table again: nothing
+    assert same.seq is None and ledger.data_version() == version  # the same table: nothing
     listed = {t["name"]: t for t in rules.table_list(ledger.engine)}
     assert listed["supplier_dimensions"]["origin"] == "ledger"
     assert listed["bcm_grades"]["sha256"] == packaged.sha256
@@ -311,6 +316,7 @@ def test_import_list_export_and_remove(ledger: Ledger) -> None:
     # the packaged table exported and entered unchanged has the packaged digest
     done = entered(ledger, "bcm_grades", packaged.csv())
     assert done.origin_after == "ledger" and done.sha256_after == packaged.sha256
+    assert ledger.data_version() > version  # a rule table moves the data version
     removed = rules.remove_rules(ledger.engine, ADMIN, "supplier_dimensions")
     assert removed.origin_after == "packaged" and removed.seq is not None
     assert rules.remove_rules(ledger.engine, ADMIN, "supplier_dimensions").seq is None
@@ -392,3 +398,23 @@ def test_no_rules_entered_after_the_freeze_change_the_frozen_years_grades(
         check()
     finally:
         ledger.close()
+
+
+_cell = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=12
+)
+"""Cells as an import keeps them: line ends ``\n``."""
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(_cell, _cell, _cell, _cell, _cell), min_size=1, max_size=6))
+def test_a_table_kept_in_the_ledger_is_the_table_entered(
+    rows: list[tuple[str, str, str, str, str]],
+) -> None:
+    """What a year keeps (JSON) reads back as the same cells with the same SHA-256."""
+    table = RuleRows("supplier_dimensions", tuple(rows), rule_tables.LEDGER)
+    back = RuleRows.from_dict("supplier_dimensions", json.loads(json.dumps(table.to_dict())))
+    assert back == table and back.sha256 == table.sha256
+    parsed = list(csv.reader(io.StringIO(table.csv(), newline="")))
+    assert parsed[0] == list(rule_tables.TABLES["supplier_dimensions"].columns)
+    assert [tuple(r) for r in parsed[1:]] == rows

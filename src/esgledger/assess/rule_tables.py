@@ -209,7 +209,13 @@ class RuleRows:
 
 
 def _cells(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    picked = frame[list(columns)].astype(str).apply(lambda column: column.str.strip())
+    """The cells of ``columns``, stripped, line ends ``\n`` (so that :meth:`RuleRows.csv`
+    reads back as the same cells)."""
+    picked = (
+        frame[list(columns)]
+        .astype(str)
+        .apply(lambda column: column.str.replace("\r\n", "\n").str.replace("\r", "\n").str.strip())
+    )
     return tuple(tuple(str(v) for v in row) for row in picked.itertuples(index=False))
 
 
