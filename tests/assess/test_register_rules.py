@@ -162,14 +162,16 @@ def test_a_graded_year_keeps_its_results_when_the_company_changes_its_rules(
     assert scores(ledger, 2025) == [("S1", 68.0, "C"), ("S2", 88.4, "A")]
 
 
-def test_a_new_packaged_rule_leaves_a_frozen_year_unchanged(
+def test_a_new_packaged_rule_leaves_a_graded_year_unchanged_until_regraded(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """BCM R1: 3 × 4 = 12, significant under the packaged grades (10 ≤ 12 < 16); a packaged
-    upgrade moving major to 12 leaves 2024 (frozen) significant, grades a new year major, and
-    an unfrozen year follows it, saying so."""
-    put(ledger, "bcm", 2024, BCM)
-    put(ledger, "bcm", 2025, BCM)
+    """BCM R1: 3 × 4 = 12, significant under the packaged grades (10 ≤ 12 < 16). A packaged
+    upgrade moving major down to 12 leaves 2023 (locked) and 2024 significant; the re-grade
+    makes 2024 major with one audit entry and is refused for 2023; a new year is graded major;
+    an unfrozen year follows the upgrade, saying so."""
+    for year in (2023, 2024, 2025):
+        put(ledger, "bcm", year, BCM)
+    lock(ledger, 2023)
     unfreeze(ledger, "bcm", 2025)
     assert list(graded(ledger, "bcm", 2024)["grade"]) == ["significant"]
     packaged = rule_tables.packaged("bcm_grades")
@@ -181,13 +183,26 @@ def test_a_new_packaged_rule_leaves_a_frozen_year_unchanged(
     monkeypatch.setattr(
         rule_tables, "packaged", lambda name: upgraded if name == "bcm_grades" else real(name)
     )
-    assert list(graded(ledger, "bcm", 2024)["grade"]) == ["significant"]
+    for year in (2023, 2024):
+        assert list(graded(ledger, "bcm", year)["grade"]) == ["significant"]
+        assert list(graded(ledger, "bcm", year)["score"]) == [12]
+        assert found.rules_notes(Book(ledger), "bcm", year) == []
     assert list(graded(ledger, "bcm", 2025)["grade"]) == ["major"]
     (note,) = found.rules_notes(Book(ledger), "bcm", 2025)
     assert "has no rules of its own" in note.message and "regrade bcm 2025" in note.message
-    assert found.rules_notes(Book(ledger), "bcm", 2024) == []
     put(ledger, "bcm", 2026, BCM)
     assert list(graded(ledger, "bcm", 2026)["grade"]) == ["major"]
+
+    start = entries(ledger)
+    done = regrade(ledger.engine, ADMIN, "bcm", 2024)
+    assert done.class_changes == (("R1", "significant", "major"),) and done.value_changes == 0
+    assert done.after == {"bcm_grades": upgraded.sha256} != done.before
+    assert entries(ledger) == start + 1
+    assert list(graded(ledger, "bcm", 2024)["grade"]) == ["major"]
+    with pytest.raises(Conflict, match="period 2023 is locked"):
+        regrade(ledger.engine, ADMIN, "bcm", 2023)
+    assert list(graded(ledger, "bcm", 2023)["grade"]) == ["significant"]
+    assert entries(ledger) == start + 1
 
 
 def test_a_change_of_the_companys_rules_freezes_an_unfrozen_year_first(ledger: Ledger) -> None:
