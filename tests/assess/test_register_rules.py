@@ -280,6 +280,17 @@ def test_only_a_group_wide_editor_changes_the_rules(ledger: Ledger) -> None:
         regrade(ledger.engine, owner, "supplier_evaluations", 2024)
 
 
+def test_a_register_file_without_its_entity_column_is_a_located_problem(ledger: Ledger) -> None:
+    """(Found rebasing on main: the entity check read the missing column, a KeyError.)"""
+    without = "\n".join(
+        ",".join(line.split(",")[:1] + line.split(",")[2:]) for line in BCM.split("\n")
+    )
+    with pytest.raises(registers.RegisterRejected) as rejected:
+        put(ledger, "bcm", 2024, without, "bcm.csv")
+    texts = [str(d) for d in rejected.value.diagnostics]
+    assert texts == ["bcm.csv:1:entity_id: expected a column 'entity_id' [column-missing]"]
+
+
 # -- the company's tables ---------------------------------------------------------------------
 
 

@@ -281,8 +281,9 @@ def _check_year(spec: RegisterKind, frame: pd.DataFrame, year: int, name: str) -
 def _unknown_entities(
     known: set[str], spec: RegisterKind, frame: pd.DataFrame, name: str
 ) -> list[Diagnostic]:
-    """A located problem per row whose entity is not one of ``known`` (the ledger's)."""
-    if spec.entity_column is None:
+    """A located problem per row whose entity is not one of ``known`` (the ledger's); none
+    when the file has no entity column (the library's check says it is missing)."""
+    if spec.entity_column is None or spec.entity_column not in frame.columns:
         return []
     column = frame[spec.entity_column].str.strip()
     or_group = " or empty (the group)" if spec.kind == "suppliers" else ""
