@@ -21,6 +21,7 @@ PACKS = importlib.import_module("esgledger.store.migrations.versions.0016_user_f
 METRICS = importlib.import_module("esgledger.store.migrations.versions.0017_metric_definition")
 MEASURES = importlib.import_module("esgledger.store.migrations.versions.0018_measure")
 TOPICS = importlib.import_module("esgledger.store.migrations.versions.0019_topic_list")
+RULES = importlib.import_module("esgledger.store.migrations.versions.0020_register_rules")
 VERSIONED = (
     (set(MIGRATION.VERSIONED) - set(LATER.UNVERSIONED))
     | set(TARGETS.VERSIONED)
@@ -29,6 +30,7 @@ VERSIONED = (
     | set(METRICS.VERSIONED)
     | set(MEASURES.VERSIONED)
     | set(TOPICS.VERSIONED)
+    | set(RULES.VERSIONED)
 )
 
 UNVERSIONED = {

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from esgledger.auth.accounts import operator
 from esgledger.store.engine import TABLES
@@ -84,6 +84,29 @@ def test_a_scoped_owner_sees_only_their_entitys_rows(
     assert len({r["entity_id"] for r in rows}) > 1
     suppliers = reviewer.get("/registers/suppliers", params={"year": YEAR}, headers=HTML)
     assert 'id="register-cap"' in suppliers.text  # 2,650 rows: the first 200 shown
+
+
+def test_a_register_page_names_the_rules_of_its_year(
+    client_for: Callable[[str], TestClient], web_ledger: Ledger
+) -> None:
+    """The demo's 2024 BCM register was imported with the rules then in force, kept for the
+    year; a year without rules of its own says that it follows the rules in force."""
+    admin = client_for("admin")
+    answer = admin.get("/api/registers/bcm", params={"year": YEAR}).json()
+    assert answer["rules"]["frozen"] is True
+    assert (
+        answer["rules"]["rules"].startswith("frozen ")
+        and "bcm_grades packaged" in answer["rules"]["rules"]
+    )
+    page = admin.get("/registers/bcm", params={"year": YEAR}, headers=HTML).text
+    assert '<p class="muted" id="register-rules">' in page
+    table = TABLES["register_rules"]
+    with web_ledger.engine.begin() as conn:
+        conn.execute(delete(table).where(table.c.kind == "bcm"))
+    assert admin.get("/api/registers/bcm", params={"year": YEAR}).json()["rules"]["frozen"] is False
+    page = admin.get("/registers/bcm", params={"year": YEAR}, headers=HTML).text
+    assert '<p class="warning" id="register-rules">本年度未保存评级规则' in page
+    assert admin.get("/api/registers/climate", params={"year": YEAR}).json()["rules"] is None
 
 
 def test_lineage_of_a_row_within_the_scope_only(client_for: Callable[[str], TestClient]) -> None:

@@ -3,8 +3,9 @@
 Each function takes the rows of a register as stored (a frame of strings, as
 :func:`esgledger.usecases.registers.stored_frame` reads them for the whole group, or
 :func:`~esgledger.usecases.registers.current_frame` for what a user may see), checks them again
-with the register's library (the rows were valid when imported; the packaged rules could have
-changed since) and applies the library's computation, vectorised:
+with the register's library (the rows were valid when imported; the library could have
+changed since) and applies the library's computation with the rules given (the year's
+:class:`~esgledger.assess.rule_tables.RegisterRules`; None: the packaged defaults), vectorised:
 
 - :func:`supplier_ratings`: evaluations rated (weighted score, level, follow-up, arithmetic)
   joined with the supplier's name, entity, region and status;
@@ -24,11 +25,13 @@ from collections.abc import Sequence
 import pandas as pd
 
 from esgledger.assess import climate, risks, suppliers
+from esgledger.assess.rule_tables import RegisterRules
 
 __all__ = [
     "bcm_graded",
     "climate_entries",
     "count_by",
+    "graded",
     "infosec_assessed",
     "supplier_ratings",
 ]
@@ -47,7 +50,9 @@ def _checked(result: tuple[pd.DataFrame, Sequence[object]], what: str) -> pd.Dat
     return frame
 
 
-def supplier_ratings(evaluations: pd.DataFrame, listed: pd.DataFrame) -> pd.DataFrame:
+def supplier_ratings(
+    evaluations: pd.DataFrame, listed: pd.DataFrame, rules: RegisterRules | None = None
+) -> pd.DataFrame:
     """Rated evaluations (one row per supplier and year) with the supplier's columns."""
     if evaluations.empty:
         return pd.DataFrame(
@@ -57,7 +62,10 @@ def supplier_ratings(evaluations: pd.DataFrame, listed: pd.DataFrame) -> pd.Data
         suppliers.check_evaluations(_rows(evaluations), "supplier evaluations"),
         "supplier evaluations",
     )
-    rated = suppliers.rate(typed)
+    if rules is None:
+        rated = suppliers.rate(typed)
+    else:
+        rated = suppliers.rate(typed, rules.dimensions(), rules.levels())
     if listed.empty:
         return rated
     info = _rows(listed)[["supplier_id", "name", "entity_id", "region", "status"]]
@@ -65,14 +73,14 @@ def supplier_ratings(evaluations: pd.DataFrame, listed: pd.DataFrame) -> pd.Data
     return rated.merge(info, on="supplier_id", how="left", validate="many_to_one")
 
 
-def bcm_graded(frame: pd.DataFrame) -> pd.DataFrame:
+def bcm_graded(frame: pd.DataFrame, rules: RegisterRules | None = None) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=[*risks.BCM_COLUMNS, "score", "grade", "treatment"])
     typed = _checked(risks.check_bcm_frame(_rows(frame), "bcm register"), "BCM risks")
-    return risks.grade_bcm(typed)
+    return risks.grade_bcm(typed, None if rules is None else rules.bcm_grades())
 
 
-def infosec_assessed(frame: pd.DataFrame) -> pd.DataFrame:
+def infosec_assessed(frame: pd.DataFrame, rules: RegisterRules | None = None) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(
             columns=[*risks.INFOSEC_COLUMNS, "risk_value", "risk_level", "arithmetic"]
@@ -80,7 +88,25 @@ def infosec_assessed(frame: pd.DataFrame) -> pd.DataFrame:
     typed = _checked(
         risks.check_infosec_frame(_rows(frame), "infosec register"), "information-security risks"
     )
-    return risks.assess_infosec(typed)
+    if rules is None:
+        return risks.assess_infosec(typed)
+    return risks.assess_infosec(typed, rules.infosec_method(), rules.infosec_levels())
+
+
+def graded(
+    kind: str, rows: pd.DataFrame, rules: RegisterRules, listed: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The results of the rows of a rated register ``kind`` (``supplier_evaluations``,
+    ``bcm``, ``infosec``) with ``rules``, one row each in the rows' order (``listed``: the
+    year's suppliers, joined to the evaluations)."""
+    if kind == "supplier_evaluations":
+        empty = pd.DataFrame(columns=["supplier_id"])
+        return supplier_ratings(rows, empty if listed is None else listed, rules)
+    if kind == "bcm":
+        return bcm_graded(rows, rules)
+    if kind == "infosec":
+        return infosec_assessed(rows, rules)
+    raise ValueError(f"register {kind!r} is not graded")
 
 
 def climate_entries(frame: pd.DataFrame, year: int) -> tuple[climate.RegisterEntry, ...]:

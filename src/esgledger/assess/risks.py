@@ -2,7 +2,9 @@
 
 Both registers are CSVs read all or nothing: every cell is checked (vectorised, column by
 column) and all problems are returned located ``file:row:column: expected ...`` (the header is
-row 1); then no frame is. The rules are packaged data, every row with its source:
+row 1); then no frame is. The rules are tables (:mod:`esgledger.assess.risk_rules` parses
+them: a company's own, or the packaged defaults below, every row with its source); the
+functions here take the parsed rules and default to the packaged ones:
 
 - ``data/bcm_categories.csv``: the BCM risk categories (esgledger defaults);
 - ``data/bcm_grades.csv``: score = likelihood x impact (1-25) and the four grades of the seed
@@ -24,18 +26,27 @@ with ``syn-`` and every row's ``source`` is ``synthetic (demo)``.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from esgledger.assess.risk_rules import (
+    CONTROL_EFFECTIVENESS,
+    SCORES,
+    BcmCategory,
+    BcmGrade,
+    InfosecLevel,
+    InfosecMethod,
+    load_bcm_categories,
+    load_bcm_grades,
+    load_infosec_levels,
+    load_infosec_method,
+)
 from esgledger.assess.rows import missing_columns, read_csv_strings
-from esgledger.assess.topics import read_data_csv
 from esgledger.domain.diagnostics import Diagnostic
 
 __all__ = [
@@ -65,9 +76,6 @@ __all__ = [
     "read_bcm_register",
     "read_infosec_register",
 ]
-
-SCORES = (1, 2, 3, 4, 5)
-"""The 1-5 scale of likelihood, impact, asset value, threat and vulnerability."""
 
 BCM_COLUMNS = (
     "risk_id",
@@ -105,138 +113,10 @@ INFOSEC_ASSET_TYPES = ("business", "system", "component")
 """The three asset layers of GB/T 20984-2022: business assets (业务资产), system assets
 (系统资产: information systems, data resources, networks) and system components and units
 (系统组件和单元资产)."""
-CONTROL_EFFECTIVENESS = ("none", "partial", "effective")
 
 DEMO_SOURCE = "synthetic (demo)"
 DRILL_INTERVAL_MONTHS = 12
 """A risk with no drill within this many months before ``as_of`` is overdue (drills yearly)."""
-
-
-# --------------------------------------------------------------------------- packaged rules
-
-
-@dataclass(frozen=True, slots=True)
-class BcmCategory:
-    category: str
-    name_en: str
-    name_zh: str
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class BcmGrade:
-    """A BCM grade: scores ``>= min_score`` (and below the next grade's) have it."""
-
-    grade: str
-    name_en: str
-    name_zh: str
-    min_score: int
-    treatment_en: str
-    treatment_zh: str
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class InfosecLevel:
-    """An information-security risk level: risk values ``>= min_risk`` (and below the next)."""
-
-    level: int
-    name_en: str
-    name_zh: str
-    min_risk: float
-    treatment_en: str
-    treatment_zh: str
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class InfosecMethod:
-    """The multiplication method of ``infosec_method.csv``."""
-
-    scale_min: int = 1
-    scale_max: int = 5
-    rounding: Literal["none", "half_up"] = "none"
-    """Rounding of L and F before R: ``none`` keeps full precision."""
-    reductions: tuple[tuple[str, int], ...] = (("none", 0), ("partial", 1), ("effective", 2))
-    """Levels the vulnerability is lowered by, per ``control_effectiveness``."""
-    vulnerability_floor: int = 1
-    decimals: int = 2
-    tolerance: float = 1e-9
-
-
-@cache
-def load_bcm_categories() -> tuple[BcmCategory, ...]:
-    """The categories of the packaged ``bcm_categories.csv``."""
-    frame = read_data_csv("bcm_categories.csv")
-    return tuple(
-        BcmCategory(r["category"], r["name_en"], r["name_zh"], r["source"])
-        for r in frame.to_dict("records")
-    )
-
-
-def _ascending(values: Sequence[float], what: str) -> None:
-    if not values or any(b <= a for a, b in itertools.pairwise(values)):
-        raise ValueError(f"{what}: expected strictly ascending thresholds, got {list(values)}")
-
-
-@cache
-def load_bcm_grades() -> tuple[BcmGrade, ...]:
-    """The grades of the packaged ``bcm_grades.csv``, lowest first."""
-    frame = read_data_csv("bcm_grades.csv")
-    grades = tuple(
-        BcmGrade(
-            r["grade"],
-            r["name_en"],
-            r["name_zh"],
-            int(r["min_score"]),
-            r["treatment_en"],
-            r["treatment_zh"],
-            r["source"],
-        )
-        for r in frame.to_dict("records")
-    )
-    _ascending([g.min_score for g in grades], "bcm_grades.csv")
-    return grades
-
-
-@cache
-def load_infosec_levels() -> tuple[InfosecLevel, ...]:
-    """The levels of the packaged ``infosec_levels.csv``, lowest first."""
-    frame = read_data_csv("infosec_levels.csv")
-    levels = tuple(
-        InfosecLevel(
-            int(r["level"]),
-            r["name_en"],
-            r["name_zh"],
-            float(r["min_risk"]),
-            r["treatment_en"],
-            r["treatment_zh"],
-            r["source"],
-        )
-        for r in frame.to_dict("records")
-    )
-    _ascending([v.min_risk for v in levels], "infosec_levels.csv")
-    return levels
-
-
-@cache
-def load_infosec_method() -> InfosecMethod:
-    """The method of the packaged ``infosec_method.csv``."""
-    frame = read_data_csv("infosec_method.csv")
-    value = dict(zip(frame["parameter"], frame["value"], strict=True))
-    if value["method"] != "multiplication":
-        raise ValueError(f"infosec_method.csv: method {value['method']!r} is not implemented")
-    rounding = value["intermediate.rounding"]
-    if rounding not in ("none", "half_up"):
-        raise ValueError(f"infosec_method.csv: intermediate.rounding {rounding!r}")
-    return InfosecMethod(
-        scale_min=int(value["scale.min"]),
-        scale_max=int(value["scale.max"]),
-        rounding="none" if rounding == "none" else "half_up",
-        reductions=tuple((c, int(value[f"control.reduction.{c}"])) for c in CONTROL_EFFECTIVENESS),
-        vulnerability_floor=int(value["vulnerability.floor"]),
-        decimals=int(value["arithmetic.decimals"]),
-    )
 
 
 # --------------------------------------------------------------------------- reading

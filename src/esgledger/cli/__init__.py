@@ -12,6 +12,7 @@ from esgledger.cli.measures import register as _register_measures
 from esgledger.cli.metrics import register as _register_metrics
 from esgledger.cli.platform import register as _register_platform
 from esgledger.cli.report import register as _register_report
+from esgledger.cli.rules import register as _register_rules
 from esgledger.cli.strategy import register as _register_strategy
 from esgledger.cli.strategy import strategy_app as _strategy_app
 from esgledger.cli.targets import register as _register_targets
@@ -28,6 +29,7 @@ _register_targets(app)
 _register_fuel(app)
 _register_factor_packs(app)
 _register_metrics(app)
+_register_rules(app)
 _register_measures(_strategy_app)
 _register_topics(_materiality_app)
 

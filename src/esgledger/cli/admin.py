@@ -108,7 +108,13 @@ def print_replaced(done: Any, noun: str, described: str) -> None:
 
 
 def write_export(
-    engine: Any, actor: str, object_type: str, text: str, out: Path, what: str
+    engine: Any,
+    actor: str,
+    object_type: str,
+    text: str,
+    out: Path,
+    what: str,
+    object_id: str = "all",
 ) -> None:
     """Write a CSV export to ``out`` with its audit entry (rows and SHA-256) as ``actor``."""
     from esgledger.auth.accounts import operator
@@ -116,7 +122,7 @@ def write_export(
 
     content = text.encode("utf-8")
     rows = text.count("\n") - 1
-    record_export(engine, operator(actor), object_type, "all", content, fmt="csv", rows=rows)
+    record_export(engine, operator(actor), object_type, object_id, content, fmt="csv", rows=rows)
     out.write_bytes(content)
     console.print(f"{rows} {what} written to {out}", markup=False)
 

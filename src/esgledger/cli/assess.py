@@ -1,6 +1,6 @@
 """Commands of the assessments: ``materiality ...`` (the double-materiality survey: campaigns,
 one-time links, response rates, scores and tiers, sign-off, topic changes) and ``register ...``
-(the climate, supplier and risk registers: import, show, history).
+(the climate, supplier and risk registers: import, show, history, regrade).
 
 The command line acts as the ledger's operator (a group-wide administrator named by
 ``--actor`` in the audit log); the web app applies each user's role and entities.
@@ -384,15 +384,18 @@ def register_show(
 ) -> None:
     """The year's register with its results: supplier levels, BCM grades, GB/T 20984 risk
     values and levels."""
+    from esgledger.usecases.assessment_results import rules_notes
     from esgledger.workflow.errors import WorkflowError
 
+    store = _open(ledger)
     try:
-        frame = register_results(_open(ledger), _operator("cli"), kind.value, year)
+        frame = register_results(store, _operator("cli"), kind.value, year)
     except (WorkflowError, ValueError) as exc:
         raise _fail(f"register show: {exc}") from exc
     if frame.empty:
         raise _fail(f"register show: no {kind.value} register of {year} in the ledger")
-    _emit(frame, as_json, as_csv, f"{kind.value} {year}", _drills(frame, year, kind))
+    notes = rules_notes(store, kind.value, year) + _drills(frame, year, kind)
+    _emit(frame, as_json, as_csv, f"{kind.value} {year}", notes)
 
 
 def _drills(frame: pd.DataFrame, year: int, kind: Kind) -> list[Diagnostic]:
@@ -411,6 +414,56 @@ def _drills(frame: pd.DataFrame, year: int, kind: Kind) -> list[Diagnostic]:
             late["risk_id"], late["entity_id"], late["overdue_reason"], strict=True
         )
     ]
+
+
+class Rated(StrEnum):
+    supplier_evaluations = "supplier_evaluations"
+    bcm = "bcm"
+    infosec = "infosec"
+
+
+@register_app.command("regrade")
+def register_regrade(
+    kind: Annotated[Rated, typer.Argument(help="which rated register")],
+    year: Annotated[int, typer.Argument(help="the register's year", min=1901, max=2199)],
+    ledger: LedgerOption = DEFAULT_LEDGER,
+    actor: ActorOption = "cli",
+) -> None:
+    """Grade a register year with the rules in force now and keep them for the year (audited
+    with the rules' SHA-256 before and after and the rows whose grade changes); refused for a
+    locked year."""
+    from esgledger.cli.admin import _change
+    from esgledger.usecases.regrade import regrade
+
+    engine = _open(ledger).engine
+    done = _change(
+        f"register regrade {kind.value} {year}",
+        lambda who: regrade(engine, who, kind.value, year),
+        actor,
+    )
+    rules = "; ".join(f"{n} {d[:12]}" for n, d in done.after.items())
+    if done.same:
+        console.print(
+            f"{kind.value} {year}: graded with the rules in force already ({rules}); "
+            "nothing changed",
+            markup=False,
+            soft_wrap=True,
+        )
+        return
+    was = "" if done.was_frozen else " (it had no rules of its own: they are now kept)"
+    console.print(
+        f"{kind.value} {year} re-graded with {rules}{was}: {done.rows} rows, "
+        f"{len(done.class_changes)} change class, {done.value_changes} change value "
+        f"(audit entry {done.seq})",
+        markup=False,
+        soft_wrap=True,
+    )
+    for key, before, after in done.class_changes[:20]:
+        console.print(f"  {key}: {before} -> {after}", markup=False, soft_wrap=True)
+    if len(done.class_changes) > 20:
+        console.print(
+            f"  ... and {len(done.class_changes) - 20} more", markup=False, soft_wrap=True
+        )
 
 
 @register_app.command("history")

@@ -14,6 +14,10 @@ shows for
 - ``register:<suppliers|bcm|infosec>:<year>:<class>``: the number of rated suppliers of a
   level, of risks of a grade or of a level, with the rows counted.
 
+A register figure names the rules its year is graded with (each table's origin and SHA-256,
+frozen when and by whom), or says that the year has none frozen and is graded with the rules
+in force.
+
 The values are the Book's assessment results (:mod:`esgledger.usecases.assessment_results`),
 the frames the report and the pages print, so a report's figure and its explanation agree. This is
 the implementation of the figure registry's assessment provider
@@ -32,7 +36,7 @@ from esgledger.calc.explain import Node
 from esgledger.domain.figure_id import FigureId
 from esgledger.store import registers as stored
 from esgledger.store.engine import LedgerEngine as Engine
-from esgledger.usecases.assessment_results import graded, materiality
+from esgledger.usecases.assessment_results import graded, materiality, rules_of
 
 __all__ = ["FORMS", "KINDS", "assessment_value", "explain_assessment"]
 
@@ -158,6 +162,14 @@ def _origin(engine: Engine, import_id: int, line: int) -> dict[str, object]:
     }
 
 
+def _rules(book: Book, register: str, year: int) -> dict[str, object]:
+    """The rules the year's register is graded with (frozen, or the rules in force: then the
+    note saying so)."""
+    found = rules_of(book, register, year)
+    note = found.note()
+    return {"rules": found.describe(), **({} if note is None else {"note": note.message})}
+
+
 def _row(book: Book, kind: str, year: int, key: str) -> Node:
     engine = book.ledger.engine
     frame = graded(book, _REGISTER[kind], year)
@@ -167,13 +179,14 @@ def _row(book: Book, kind: str, year: int, key: str) -> Node:
         raise ValueError(f"the {kind} register of {year} has no row {key!r}")
     row = picked.iloc[0]
     origin = _origin(engine, int(row["_import_id"]), int(row["_line"]))
+    origin |= _rules(book, _REGISTER[kind], year)
     if kind == "supplier":
         return Node(
             f"supplier {key}, evaluation {year}",
             float(row["score"]),
             "points",
             {
-                "formula": "Σ weight × dimension score / Σ weight (supplier_dimensions.csv)",
+                "formula": "Σ weight × dimension score / Σ weight (the year's supplier_dimensions)",
                 "arithmetic": row["arithmetic"],
                 "level": row["level"],
                 "follow-up": row["follow_up"],
@@ -186,7 +199,7 @@ def _row(book: Book, kind: str, year: int, key: str) -> Node:
             float(row["score"]),
             "",
             {
-                "formula": "likelihood × impact (1-5 each); grade by bcm_grades.csv",
+                "formula": "likelihood × impact (1-5 each); grade by the year's bcm_grades",
                 "arithmetic": f"{int(row['likelihood'])}×{int(row['impact'])}={int(row['score'])}",
                 "grade": row["grade"],
                 "treatment": row["treatment"],
@@ -199,7 +212,7 @@ def _row(book: Book, kind: str, year: int, key: str) -> Node:
         "",
         {
             "formula": "GB/T 20984 multiplication method: L=√(T×V), F=√(A×V), R=L×F "
-            "(infosec_method.csv)",
+            "(the year's infosec_method and infosec_levels)",
             "arithmetic": row["arithmetic"],
             "level": f"{int(row['risk_level'])} {row['risk_level_name']}",
             **origin,
@@ -219,7 +232,11 @@ def _count(book: Book, kind: str, year: int, cls: str) -> Node:
         f"{kind} {year}: rows of {column} {cls}",
         float(len(picked)),
         "rows",
-        {"of rows": len(frame), "counted": ", ".join(ids[:50]) + (" ..." if len(ids) > 50 else "")},
+        {
+            "of rows": len(frame),
+            "counted": ", ".join(ids[:50]) + (" ..." if len(ids) > 50 else ""),
+            **_rules(book, _REGISTER[kind], year),
+        },
     )
 
 

@@ -22,14 +22,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from esgledger.assess import results, risks, suppliers
+from esgledger.assess import results, risks
 from esgledger.assess.materiality import TIERS, lineage
+from esgledger.assess.rule_tables import RegisterRules
 from esgledger.assess.topics import topic_changes
 from esgledger.domain.figure_id import FigureId
 from esgledger.report import climate_tables
 from esgledger.report.materiality_chart import matrix_chart
 from esgledger.report.model import Block, Cell, Chart, Figure, Lang, Table
-from esgledger.usecases.assessment_results import graded, materiality
+from esgledger.usecases.assessment_results import graded, materiality, rules_of
 from esgledger.usecases.topic_lists import ledger_framework_groups, ledger_topics
 
 if TYPE_CHECKING:
@@ -189,8 +190,13 @@ def financially_material(book: Book, year: int) -> Mapping[str, frozenset[str]]:
     }
 
 
-def _classes(kind: str, lang: Lang) -> list[tuple[str, str, str]]:
-    """(class id, name, treatment or follow-up) of a counted register, in the packaged order."""
+_COUNTED = {"suppliers": "supplier_evaluations", "bcm": "bcm", "infosec": "infosec"}
+"""The register each count table reads."""
+
+
+def _classes(rules: RegisterRules, kind: str, lang: Lang) -> list[tuple[str, str, str]]:
+    """(class id, name, treatment or follow-up) of a counted register, in the order of the
+    year's rules (highest first)."""
     zh = lang == "zh"
     if kind == "suppliers":
         return [
@@ -199,16 +205,16 @@ def _classes(kind: str, lang: Lang) -> list[tuple[str, str, str]]:
                 f"{lv.level} {lv.name_zh if zh else lv.name_en}",
                 lv.follow_up_zh if zh else lv.follow_up_en,
             )
-            for lv in suppliers.load_levels()
+            for lv in rules.levels()
         ]
     if kind == "bcm":
         return [
             (g.grade, g.name_zh if zh else g.name_en, g.treatment_zh if zh else g.treatment_en)
-            for g in reversed(risks.load_bcm_grades())
+            for g in reversed(rules.bcm_grades())
         ]
     return [
         (str(v.level), v.name_zh if zh else v.name_en, v.treatment_zh if zh else v.treatment_en)
-        for v in reversed(risks.load_infosec_levels())
+        for v in reversed(rules.infosec_levels())
     ]
 
 
@@ -225,15 +231,12 @@ def register_counts(
     """Rows of a register per class: suppliers rated per level (A-D), business-continuity
     risks per grade, information-security risks per level; each count a figure with the
     lineage ``register:<kind>:<year>:<class>``, with the treatment the class triggers."""
-    if kind == "suppliers":
-        frame, column = graded(book, "supplier_evaluations", year), "level"
-    elif kind == "bcm":
-        frame, column = graded(book, "bcm", year), "grade"
-    else:
-        frame, column = graded(book, "infosec", year), "risk_level"
+    column = {"suppliers": "level", "bcm": "grade"}.get(kind, "risk_level")
+    frame = graded(book, _COUNTED[kind], year)
     if frame.empty:
         return Table.note_only(block_id, title, word(f"register_none_{kind}", lang), sheet)
-    classes = _classes(kind, lang)
+    year_rules = rules_of(book, _COUNTED[kind], year)
+    classes = _classes(year_rules.rules, kind, lang)
     counts = results.count_by(frame, column, [c for c, _, _ in classes])
     unit = word(f"register_unit_{kind}", lang)
     rows: tuple[tuple[Cell, ...], ...] = tuple(
@@ -256,7 +259,11 @@ def register_counts(
         f"{word('register_count', lang)} ({unit})",
         word(f"register_treatment_{kind}", lang),
     )
-    notes = _overdue_drills(frame, year, lang, word) if kind == "bcm" else ()
+    notes: tuple[str, ...] = ()
+    if year_rules.frozen is None:
+        notes = (word("register_rules_not_frozen", lang),)
+    if kind == "bcm":
+        notes += _overdue_drills(frame, year, lang, word)
     return Table(block_id, title, columns, rows, notes, sheet=sheet)
 
 

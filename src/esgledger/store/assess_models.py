@@ -1,5 +1,6 @@
 """Tables of the double-materiality survey (migration 0006): campaigns, their topic lists and
-stakeholder groups, one-time survey tokens and the anonymous responses.
+stakeholder groups, one-time survey tokens and the anonymous responses; of the assessment
+registers (migration 0007) and of the rules that grade them (migration 0020).
 
 A response row names its campaign, group, topic and axis, never its token: the token row only
 records that it was used (``used_at``), so scores cannot be traced back to a token. Scores are
@@ -177,3 +178,36 @@ class RegisterEntryRow(Base):
     line: Mapped[int] = mapped_column(Integer)
     data: Mapped[str] = mapped_column(Text)
     superseded_by: Mapped[int | None] = mapped_column(ForeignKey("register_import.import_id"))
+
+
+class RuleTableRow(Base):
+    """A rule table of the company's own (``esgledger rules import``): supplier dimensions or
+    levels, BCM grades, information-security levels or method, replacing the packaged default
+    for new gradings. ``cells``: the rows as entered (JSON list of lists, in the table's
+    columns, :class:`esgledger.assess.rule_tables.RuleRows`), ``sha256`` the table's."""
+
+    __tablename__ = "rule_table"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    cells: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(Text)
+    entered_by: Mapped[str] = mapped_column(Text)
+    entered_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RegisterRulesRow(Base):
+    """The rules a rated register year (supplier evaluations, BCM, information security) is
+    graded with, frozen when the year is first imported (``import_id``) or re-graded
+    (``esgledger register regrade``; ``import_id`` NULL): every table of the kind as its
+    cells (JSON, :meth:`esgledger.assess.rule_tables.RegisterRules.to_json`), so that its
+    results change neither with the company's rules nor with the packaged ones."""
+
+    __tablename__ = "register_rules"
+
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rules: Mapped[str] = mapped_column(Text)
+    frozen_by: Mapped[str] = mapped_column(Text)
+    frozen_at: Mapped[datetime] = mapped_column(DateTime)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("register_import.import_id"))

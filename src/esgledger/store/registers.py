@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from esgledger.store.engine import ID_CHUNK, TABLES, now
+from esgledger.store.engine import ID_CHUNK, TABLES, now, reading
 
 __all__ = [
     "current_keys",
@@ -50,12 +50,13 @@ def _select(kind: str, year: int, as_of_import: int | None) -> Any:
 
 
 def entries(
-    engine: Engine, kind: str, year: int, *, as_of_import: int | None = None
+    engine: Engine | Connection, kind: str, year: int, *, as_of_import: int | None = None
 ) -> list[tuple[Any, ...]]:
     """The current rows of a register and year as ``(import_id, line, entity_id, data)``, in
-    import then file order; with ``as_of_import``, the rows current just after that import."""
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(_select(kind, year, as_of_import))]
+    import then file order; with ``as_of_import``, the rows current just after that import
+    (``engine`` may be the caller's connection: read inside its transaction)."""
+    stmt = _select(kind, year, as_of_import)
+    return reading(engine, lambda conn: [tuple(r) for r in conn.execute(stmt)])
 
 
 def entry_frame(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
@@ -71,7 +72,7 @@ def entry_frame(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
 
 
 def stored_frame(
-    engine: Engine, kind: str, year: int, *, as_of_import: int | None = None
+    engine: Engine | Connection, kind: str, year: int, *, as_of_import: int | None = None
 ) -> pd.DataFrame:
     """:func:`entry_frame` of :func:`entries`: every current row, whatever the entity."""
     return entry_frame(entries(engine, kind, year, as_of_import=as_of_import))
@@ -110,7 +111,7 @@ def imports_newest_first(
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def register_years(engine: Engine, kind: str) -> list[int]:
+def register_years(engine: Engine | Connection, kind: str) -> list[int]:
     """The years with a current row of the register ``kind``, in order."""
     stmt = (
         select(ENTRY.c.year, func.count())
@@ -118,8 +119,7 @@ def register_years(engine: Engine, kind: str) -> list[int]:
         .group_by(ENTRY.c.year)
         .order_by(ENTRY.c.year)
     )
-    with engine.connect() as conn:
-        return [int(y) for y, _ in conn.execute(stmt)]
+    return reading(engine, lambda conn: [int(y) for y, _ in conn.execute(stmt)])
 
 
 # -- writing (inside the caller's transaction) --------------------------------------------

@@ -7,9 +7,11 @@ table, the financially material topics and the lineage of a score read it.
 
 The results of a register (a supplier's weighted score and level, a business-continuity risk's
 grade and treatment, an information-security risk's GB/T 20984 value and level) are computed by
-:mod:`esgledger.assess.results` over the **whole group's** current rows of the year and
-memoised in the ledger's :class:`~esgledger.book.Book`: ``register show``, the web register
-pages, the report's count tables and the lineage of a register figure all read that one frame.
+:mod:`esgledger.assess.results` over the **whole group's** current rows of the year, with the
+rules of the year (:func:`rules_of`: those frozen for it, else the rules in force, which it
+then says, :mod:`esgledger.usecases.rules`), and memoised in the ledger's
+:class:`~esgledger.book.Book`: ``register show``, the web register pages, the report's count
+tables and the lineage of a register figure all read that one frame and those rules.
 A caller who sees only some entities gets the rows of their entities from it
 (:func:`visible_results`), with the results the group computed, never results recomputed on the
 part they see.
@@ -26,11 +28,22 @@ from esgledger.assess import results
 from esgledger.assess.materiality import Scales
 from esgledger.assess.topics import Topic
 from esgledger.auth.accounts import Principal
-from esgledger.book import Source, book_of
+from esgledger.book import Book, Source, book_of
+from esgledger.domain.diagnostics import Diagnostic
 from esgledger.store.engine import LedgerEngine
 from esgledger.usecases import registers, survey_results
+from esgledger.usecases import rules as register_rules
+from esgledger.usecases.rules import YearRules
 
-__all__ = ["RATED", "SignedOff", "graded", "materiality", "visible_results"]
+__all__ = [
+    "RATED",
+    "SignedOff",
+    "graded",
+    "materiality",
+    "rules_notes",
+    "rules_of",
+    "visible_results",
+]
 
 RATED = ("supplier_evaluations", "bcm", "infosec")
 """The registers whose rows get results; the others are shown as imported."""
@@ -82,28 +95,46 @@ def _signed_off(engine: LedgerEngine, year: int) -> SignedOff | None:
     )
 
 
+def rules_of(source: Source, kind: str, year: int) -> YearRules:
+    """The rules register ``kind`` (one of :data:`RATED`) of ``year`` is graded with: frozen
+    for the year, else the rules in force (:meth:`YearRules.note` says so); the Book's."""
+    book = book_of(source)
+    found: YearRules = book.memo(
+        ("assessment.rules", kind, year),
+        lambda: register_rules.year_rules(book.ledger.engine, kind, year),
+    )
+    return found
+
+
+def rules_notes(source: Source, kind: str, year: int) -> list[Diagnostic]:
+    """What a reader of register ``kind`` of ``year`` is told of its rules: a warning when the
+    year has none frozen (graded with the rules in force); none for an unrated register."""
+    if kind not in RATED:
+        return []
+    note = rules_of(source, kind, year).note()
+    return [] if note is None else [note]
+
+
 def graded(source: Source, kind: str, year: int) -> pd.DataFrame:
     """Every current row of register ``kind`` in ``year`` with its results, whatever the
     entity, and the row's origin (``_import_id``, ``_line``): the Book's frame, shared (never
-    mutate it). Supplier evaluations are rated against the year's supplier register."""
+    mutate it). A rated register is graded with the year's rules (:func:`rules_of`);
+    supplier evaluations are rated against the year's supplier register."""
     registers.register_kind(kind)
     book = book_of(source)
     frame: pd.DataFrame = book.memo(
-        ("assessment.register", kind, year), lambda: _graded(book.ledger.engine, kind, year)
+        ("assessment.register", kind, year), lambda: _graded(book, kind, year)
     )
     return frame
 
 
-def _graded(engine: LedgerEngine, kind: str, year: int) -> pd.DataFrame:
+def _graded(book: Book, kind: str, year: int) -> pd.DataFrame:
+    engine = book.ledger.engine
     rows = registers.stored_frame(engine, kind, year)
-    if kind == "supplier_evaluations":
-        done = results.supplier_ratings(rows, registers.stored_frame(engine, "suppliers", year))
-    elif kind == "bcm":
-        done = results.bcm_graded(rows)
-    elif kind == "infosec":
-        done = results.infosec_assessed(rows)
-    else:
+    if kind not in RATED:
         return rows
+    listed = registers.stored_frame(engine, "suppliers", year) if kind == RATED[0] else None
+    done = results.graded(kind, rows, rules_of(book, kind, year).rules, listed)
     if rows.empty:
         return done.assign(_import_id=pd.Series(dtype="int64"), _line=pd.Series(dtype="int64"))
     # each result row is its register row (the libraries keep the order and one row each)

@@ -20,7 +20,11 @@ Rules:
 - replaced rows are kept (``superseded_by`` the import that replaced them): the history of a
   register is every import with its file name, SHA-256, author and time;
 - a year locked by the ESG committee takes no import; every import is one transaction with
-  its audit entry (kind, year, file, SHA-256, rows, entities replaced).
+  its audit entry (kind, year, file, SHA-256, rows, entities replaced, the rules' digests);
+- a rated register (supplier evaluations, BCM, information security) is checked and graded
+  with the rules of its year: the first import of a year freezes the rules then in force for
+  it, in the import's transaction, and later imports use those
+  (:mod:`esgledger.usecases.rules`).
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ from typing import Any
 import pandas as pd
 
 from esgledger import audit
-from esgledger.assess import climate, risks, supplier_rows
+from esgledger.assess import climate, results, risks, supplier_rows
+from esgledger.assess.rule_tables import KIND_TABLES, RegisterRules
 from esgledger.auth import access
 from esgledger.auth.access import require
 from esgledger.auth.accounts import Principal
@@ -52,6 +57,7 @@ from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import entity_ids, write_transaction
 from esgledger.store.periods import year_locked
+from esgledger.usecases import rules as register_rules
 
 __all__ = [
     "KINDS",
@@ -275,8 +281,9 @@ def _check_year(spec: RegisterKind, frame: pd.DataFrame, year: int, name: str) -
 def _unknown_entities(
     known: set[str], spec: RegisterKind, frame: pd.DataFrame, name: str
 ) -> list[Diagnostic]:
-    """A located problem per row whose entity is not one of ``known`` (the ledger's)."""
-    if spec.entity_column is None:
+    """A located problem per row whose entity is not one of ``known`` (the ledger's); none
+    when the file has no entity column (the library's check says it is missing)."""
+    if spec.entity_column is None or spec.entity_column not in frame.columns:
         return []
     column = frame[spec.entity_column].str.strip()
     or_group = " or empty (the group)" if spec.kind == "suppliers" else ""
@@ -382,6 +389,27 @@ def _replace_rows(
     return replaced
 
 
+def _grading_rules(
+    conn: Connection, spec: RegisterKind, year: int, frame: pd.DataFrame, name: str
+) -> tuple[RegisterRules | None, bool]:
+    """For a rated register: the rules of the year (frozen, else those in force, new to the
+    year: the import freezes them) and whether they are new, once the file's rows are graded
+    with them (a located problem otherwise); (None, False) for a register without results."""
+    if spec.kind not in KIND_TABLES:
+        return None, False
+    rules, new = register_rules.rules_for_import(conn, spec.kind, year)
+    try:
+        results.graded(spec.kind, frame, rules)
+    except ValueError as exc:
+        found = Diagnostic(
+            "rules",
+            f"expected rows the rules of {year} grade ({rules.describe()}): {exc}",
+            file=name,
+        )
+        raise RegisterRejected([found]) from exc
+    return rules, new
+
+
 def import_frame(
     engine: Engine,
     who: Principal,
@@ -409,6 +437,7 @@ def import_frame(
                 f"period {year} is locked by the ESG committee: its registers take no import"
             )
         entities = _check_entities(conn, who, spec, frame, name)
+        rules, new_rules = _grading_rules(conn, spec, year, frame, name)
         import_id = stored.insert_import(
             conn,
             kind,
@@ -420,6 +449,8 @@ def import_frame(
             imported_by=who.username,
         )
         replaced = _replace_rows(conn, spec, year, frame, entities, import_id, name)
+        if rules is not None and new_rules:
+            register_rules.freeze(conn, kind, year, rules, who.username, import_id)
         audit.append(
             conn,
             who.username,
@@ -434,6 +465,8 @@ def import_frame(
                 "rows": len(frame),
                 "replaced_rows": replaced,
                 "entities": entities,
+                "rules": None if rules is None else rules.sha256s(),
+                "rules_frozen": new_rules,
             },
         )
     return import_id

@@ -47,7 +47,7 @@ from esgledger.report.materiality_chart import matrix_chart
 from esgledger.store.engine import TABLES
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.usecases import registers, survey, survey_results
-from esgledger.usecases.assessment_results import visible_results
+from esgledger.usecases.assessment_results import RATED, rules_of, visible_results
 from esgledger.usecases.exports import record_export
 from esgledger.web.i18n import translate
 from esgledger.web.pages import render
@@ -657,6 +657,14 @@ def _heat(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _rules_of(book: Book, kind: str, year: int) -> dict[str, Any] | None:
+    """The rules a rated register's year is graded with: frozen or not, and their tables."""
+    if kind not in RATED:
+        return None
+    found = rules_of(book, kind, year)
+    return {"frozen": found.frozen is not None, "rules": found.describe()}
+
+
 def _register(book: Book, who: Principal, kind: str, year: int) -> dict[str, Any]:
     """The rows ``who`` may see with their results (the group's results,
     :func:`~esgledger.usecases.assessment_results.visible_results`), the heat map (bcm,
@@ -678,6 +686,7 @@ def _register(book: Book, who: Principal, kind: str, year: int) -> dict[str, Any
         record["lineage"] = _lineage_of(kind, year, record)
     spec = registers.register_kind(kind)
     return {
+        "rules": _rules_of(book, kind, year) if records else None,
         "kind": kind,
         "title_en": spec.title_en,
         "title_zh": spec.title_zh,
