@@ -421,19 +421,26 @@ def for_basis(catalogue: pd.DataFrame, basis: str) -> tuple[pd.DataFrame, list[D
     out = catalogue.copy()
     out.loc[instrument, "unit_abatement_t"] = out.loc[instrument, "abatement_t_per_year"]
     dropped = instrument & (out["unit_abatement_t"] <= 0)
-    notes = [
+    why = (
+        "a contractual instrument (counts_on market) lowers market-based scope 2 only; left "
+        "out of a plan on the location basis"
+    )
+    return _without(out, dropped, _left_out(out[dropped], "scope2-instrument", "counts_on", why))
+
+
+def _left_out(rows: pd.DataFrame, code: str, column: str, why: str) -> list[Diagnostic]:
+    """A warning per measure of ``rows`` left out of a plan, at its catalogue cell."""
+    return [
         Diagnostic(
-            "scope2-instrument",
-            f"{row['measure_id']}: a contractual instrument (counts_on market) lowers "
-            "market-based scope 2 only; left out of a plan on the location basis",
+            code,
+            f"{row['measure_id']}: {why}",
             Severity.WARNING,
             file=str(row["file"]),
             row=int(row["row"]),
-            column="counts_on",
+            column=column,
         )
-        for _, row in out[dropped].iterrows()
+        for _, row in rows.iterrows()
     ]
-    return _without(out, dropped, notes)
 
 
 def _without(
@@ -449,18 +456,10 @@ def _without(
         blocked = pd.Series(needs, index=catalogue.index) & ~catalogue["measure_id"].isin(gone)
         if not blocked.any():
             break
-        for _, row in catalogue[blocked].iterrows():
+        for index, row in catalogue[blocked].iterrows():
             missing = ", ".join(sorted(gone & set(row["requires"])))
-            notes.append(
-                Diagnostic(
-                    "requires-left-out",
-                    f"{row['measure_id']}: requires {missing}, left out; left out too",
-                    Severity.WARNING,
-                    file=str(row["file"]),
-                    row=int(row["row"]),
-                    column="requires",
-                )
-            )
+            why = f"requires {missing}, left out; left out too"
+            notes += _left_out(catalogue.loc[[index]], "requires-left-out", "requires", why)
         gone |= set(catalogue.loc[blocked, "measure_id"])
     kept = catalogue[~catalogue["measure_id"].isin(gone)].copy()
     kept["excludes"] = kept["excludes"].map(lambda ids: tuple(i for i in ids if i not in gone))
@@ -472,17 +471,8 @@ def without_grid(catalogue: pd.DataFrame, why: str) -> tuple[pd.DataFrame, list[
     not 0), each named in a warning saying ``why`` they cannot be priced (a baseline with no
     purchased electricity has no implied grid factor), and without those requiring them."""
     grid = catalogue["grid_mwh_per_year"] != 0
-    notes = [
-        Diagnostic(
-            "no-grid-factor",
-            f"{row['measure_id']}: changes grid electricity, {why}; left out of the plan",
-            Severity.WARNING,
-            file=str(row["file"]),
-            row=int(row["row"]),
-            column="grid_mwh_per_year",
-        )
-        for _, row in catalogue[grid].iterrows()
-    ]
+    text = f"changes grid electricity, {why}; left out of the plan"
+    notes = _left_out(catalogue[grid], "no-grid-factor", "grid_mwh_per_year", text)
     return _without(catalogue, grid, notes)
 
 

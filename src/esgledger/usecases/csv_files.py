@@ -12,6 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from esgledger.domain.diagnostics import Diagnostic
+from esgledger.ingest.limits import UPLOAD
+from esgledger.ingest.reader import ReadError, string_frame
+from esgledger.ingest.reader import read_rows as read_upload_rows
 
 Rows = list[tuple[int, dict[str, str]]]
 """(row number, the header row being 1; cells by stripped column name)."""
@@ -39,6 +42,18 @@ def read_rows(
         for number, cells in enumerate(reader, start=2)
     ]
     return rows, problems
+
+
+def cell_rows(text: str, name: str) -> tuple[list[dict[str, str]], Diagnostic | None]:
+    """The rows of the CSV ``text`` (file ``name``) as cells by column, read by the shared
+    upload reader (its limits, cells stripped, trailing blank rows dropped), or no rows and
+    the located diagnostic of a file it cannot read."""
+    try:
+        where, lines = read_upload_rows(text.encode("utf-8"), name, UPLOAD, strip=True)
+        frame = string_frame(lines, where)
+    except ReadError as exc:
+        return [], exc.diagnostic
+    return [{str(k): str(v) for k, v in r.items()} for r in frame.to_dict("records")], None
 
 
 def positive_number(text: str) -> float | None:

@@ -28,8 +28,6 @@ from esgledger import audit
 from esgledger.auth.accounts import Principal
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.errors import Rejected
-from esgledger.ingest.limits import UPLOAD
-from esgledger.ingest.reader import ReadError, read_rows, string_frame
 from esgledger.store import measures as stored
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import entity_ids, write_transaction
@@ -39,7 +37,7 @@ from esgledger.strategy.measures import (
     OPTIONAL_COLUMNS,
     check_catalogue,
 )
-from esgledger.usecases.csv_files import row_changes
+from esgledger.usecases.csv_files import cell_rows, row_changes
 from esgledger.usecases.reference import require_group_editor
 
 __all__ = [
@@ -86,13 +84,10 @@ class MeasuresImport:
 
 
 def _rows(text: str, name: str) -> list[dict[str, str]]:
-    """The file's rows as cells by column (the shared reader, with the upload limits)."""
-    try:
-        where, lines = read_rows(text.encode("utf-8"), name, UPLOAD, strip=True)
-        frame = string_frame(lines, where)
-    except ReadError as exc:
-        raise MeasuresRejected([exc.diagnostic]) from exc
-    return [{str(k): str(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    rows, unreadable = cell_rows(text, name)
+    if unreadable is not None:
+        raise MeasuresRejected([unreadable])
+    return rows
 
 
 def import_measures(engine: Engine, who: Principal, text: str, name: str) -> MeasuresImport:

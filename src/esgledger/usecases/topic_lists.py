@@ -34,13 +34,11 @@ from esgledger.auth.accounts import Principal
 from esgledger.book import Source, book_of
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.domain.errors import Conflict, Invalid, Rejected
-from esgledger.ingest.limits import UPLOAD
-from esgledger.ingest.reader import ReadError, read_rows, string_frame
 from esgledger.store import periods
 from esgledger.store import topic_lists as stored
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import write_transaction
-from esgledger.usecases.csv_files import row_changes
+from esgledger.usecases.csv_files import cell_rows, row_changes
 from esgledger.usecases.reference import require_group_editor
 
 __all__ = [
@@ -74,12 +72,10 @@ class TopicListImport:
 
 
 def _rows(text: str, name: str) -> list[dict[str, str]]:
-    try:
-        where, lines = read_rows(text.encode("utf-8"), name, UPLOAD, strip=True)
-        frame = string_frame(lines, where)
-    except ReadError as exc:
-        raise TopicsRejected([exc.diagnostic]) from exc
-    return [{str(k): str(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    rows, unreadable = cell_rows(text, name)
+    if unreadable is not None:
+        raise TopicsRejected([unreadable])
+    return rows
 
 
 def import_topic_list(
