@@ -77,7 +77,10 @@ def load_error_sources(path: str | Path) -> pd.DataFrame:
     """An error-source declaration file (CSV, :data:`ERROR_SOURCE_COLUMNS`), checked.
 
     ValueError naming every problem with its line in the file."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the error sources ({exc.strerror})") from exc
     return check_error_sources(frame, where=str(path))
 
 
@@ -116,7 +119,8 @@ def check_error_sources(frame: pd.DataFrame, where: str = "error sources") -> pd
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame.columns:
         return pd.Series("", index=frame.index, dtype=object)
-    return frame[column].fillna("").astype(str).str.strip().astype(object)
+    values = frame[column].astype(object)
+    return values.where(values.notna(), "").astype(str).str.strip().astype(object)
 
 
 def _month(values: pd.Series) -> pd.Series:
