@@ -149,7 +149,8 @@ def _normalise(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Diagnostic]]:
     f["factor_id"] = f["factor_id"].astype(object).where(~own, "row|" + f.index.astype(str))
     f["factor_id"] = f["factor_id"].astype(str)
     f["record_id"] = f["record_id"].astype(str)
-    f["error_source"] = f["error_source"].fillna("").astype(str).str.strip()
+    source = f["error_source"].astype(object)
+    f["error_source"] = source.where(source.notna(), "").astype(str).str.strip()
     for column in ("quantity", "factor", "activity_uncertainty", "factor_uncertainty"):
         f[column] = pd.to_numeric(f[column], errors="coerce").astype(float)
     bad = f[["quantity", "factor"]].isna().any(axis=1)
@@ -161,6 +162,13 @@ def _normalise(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Diagnostic]]:
             )
         )
         f = f[~bad].reset_index(drop=True)
+    return _checked_inputs(f, diagnostics)
+
+
+def _checked_inputs(
+    f: pd.DataFrame, diagnostics: list[Diagnostic]
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """Half-widths >= 0 and known distributions (each fallback a diagnostic)."""
     for column in ("activity_uncertainty", "factor_uncertainty"):
         negative = f[column].isna() | (f[column] < 0)
         if negative.any():
@@ -235,6 +243,32 @@ def _units(f: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     declared = f["error_source"].ne("").to_numpy()
     unit = np.where(declared, record.max(initial=-1) + 1 + source, record)
     return unit, pd.factorize(f["factor_id"])[0].astype(np.int64)
+
+
+def _unit_tables(
+    f: pd.DataFrame, diagnostics: list[Diagnostic]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row -> activity unit (error source) and factor unit, with each unit's half-width and
+    lognormal flag."""
+    unit_key, fac_key = _units(f)
+    declared = f["error_source"].ne("")
+    unit, unit_half, unit_log, notes = _per_unit(
+        unit_key,
+        f["activity_uncertainty"].to_numpy(dtype=float),
+        f["activity_distribution"].eq("lognormal").to_numpy(),
+        "activity",
+        f["error_source"].where(declared, f["record_id"]).to_numpy(),
+    )
+    diagnostics += notes
+    fac, fac_half, fac_log, notes = _per_unit(
+        fac_key,
+        f["factor_uncertainty"].to_numpy(dtype=float),
+        f["factor_distribution"].eq("lognormal").to_numpy(),
+        "factor",
+        f["factor_id"].to_numpy(),
+    )
+    diagnostics += notes
+    return unit, unit_half, unit_log, fac, fac_half, fac_log
 
 
 def _sum_by(codes: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
@@ -339,24 +373,7 @@ def propagate(
     c = (f["quantity"] * f["factor"]).to_numpy(dtype=float)
     ua = f["activity_uncertainty"].to_numpy(dtype=float)
     uf = f["factor_uncertainty"].to_numpy(dtype=float)
-    unit_key, fac_key = _units(f)
-    declared = f["error_source"].ne("")
-    unit, unit_half, unit_log, notes = _per_unit(
-        unit_key,
-        ua,
-        f["activity_distribution"].eq("lognormal").to_numpy(),
-        "activity",
-        f["error_source"].where(declared, f["record_id"]).to_numpy(),
-    )
-    diagnostics += notes
-    fac, fac_half, fac_log, notes = _per_unit(
-        fac_key,
-        uf,
-        f["factor_distribution"].eq("lognormal").to_numpy(),
-        "factor",
-        f["factor_id"].to_numpy(),
-    )
-    diagnostics += notes
+    unit, unit_half, unit_log, fac, fac_half, fac_log = _unit_tables(f, diagnostics)
     approach1, correlated = _analytical(c, ua**2 + uf**2, member, unit, unit_half, fac, fac_half)
     bits = 1 << np.arange(member.shape[1], dtype=np.int64)
     pattern = (member.astype(np.int64) * bits).sum(axis=1)  # integers: exact in any order

@@ -428,6 +428,33 @@ def _declared(
     )
 
 
+def _line_columns(
+    lines: pd.DataFrame, table: pd.DataFrame
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """Per line: scope, basis, the whole line's quantity and its tCO2e per unit (a line
+    without quantity, a direct figure: its tCO2e at factor 1), the factor key and the factor's
+    default half-width and distribution."""
+    is_direct = lines["factor_id"].astype(str).eq("direct")
+    f_half, f_dist, notes = _factor_defaults(lines, is_direct, table)
+    quantity = lines["quantity_basis"].astype(float)  # consolidated (x share) by the engine
+    tco2e = lines["tco2e"].astype(float)
+    direct_key = "direct|" + _line_keys(lines) + "|" + lines["scope"].astype(str)
+    category = lines["category"].astype(str)
+    gas = lines["gas"].astype(str).where(~is_direct, direct_key + "|" + category)
+    columns = pd.DataFrame(
+        {
+            "scope": lines["scope"].astype(int),
+            "basis": lines["basis"].astype(str),
+            "quantity": quantity.where(quantity != 0, tco2e),
+            "factor": (tco2e / quantity).where(quantity != 0, 1.0),
+            "factor_id": lines["factor_id"].astype(str) + "|" + gas,
+            "factor_uncertainty": f_half,
+            "factor_distribution": f_dist,
+        }
+    )
+    return columns, notes
+
+
 def uncertainty_frame(
     result: InventoryResult,
     records: pd.DataFrame | None = None,
@@ -462,36 +489,17 @@ def uncertainty_frame(
     pairs, named = _record_rows(lines, result, records, direct)
     given = records is not None or direct is not None
     pairs, named, diagnostics = _unmatched(lines, pairs, named, given)
-    line = pairs["line"].to_numpy()
     rec = named.iloc[pairs["record"].to_numpy()].reset_index(drop=True)
     a_half, a_dist, notes = _activity_defaults(rec["quality"], rec["record_id"], table)
     diagnostics += notes
     source, half, dist, notes = _declared(rec["raw_id"], sources)
     diagnostics += notes
-    is_direct = lines["factor_id"].astype(str).eq("direct")
-    f_half, f_dist, notes = _factor_defaults(lines, is_direct, table)
+    per_line, notes = _line_columns(lines, table)
     diagnostics += notes
-    quantity = lines["quantity_basis"].astype(float)  # consolidated (x share) by the engine
-    tco2e = lines["tco2e"].astype(float)
-    per_unit = (tco2e / quantity).where(quantity != 0, 1.0)
-    direct_key = "direct|" + _line_keys(lines) + "|" + lines["scope"].astype(str)
-    gas = (
-        lines["gas"].astype(str).where(~is_direct, direct_key + "|" + lines["category"].astype(str))
-    )
-    frame = pd.DataFrame(
-        {
-            "record_id": rec["record_id"],
-            "error_source": source,
-            "scope": lines["scope"].astype(int).to_numpy()[line],
-            "basis": lines["basis"].astype(str).to_numpy()[line],
-            "quantity": quantity.where(quantity != 0, tco2e).to_numpy()[line]
-            * pairs["share"].to_numpy(dtype=float),
-            "factor": per_unit.to_numpy()[line],
-            "factor_id": (lines["factor_id"].astype(str) + "|" + gas).to_numpy()[line],
-            "activity_uncertainty": half.fillna(a_half),
-            "factor_uncertainty": f_half.to_numpy()[line],
-            "activity_distribution": dist.where(dist.ne(""), a_dist),
-            "factor_distribution": f_dist.to_numpy()[line],
-        }
-    )
+    frame = per_line.iloc[pairs["line"].to_numpy()].reset_index(drop=True)
+    frame["quantity"] *= pairs["share"].to_numpy(dtype=float)
+    frame["record_id"] = rec["record_id"]
+    frame["error_source"] = source
+    frame["activity_uncertainty"] = half.fillna(a_half)
+    frame["activity_distribution"] = dist.where(dist.ne(""), a_dist)
     return frame[FRAME_COLUMNS], diagnostics
