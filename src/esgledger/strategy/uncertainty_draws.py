@@ -25,6 +25,7 @@ are bit-identical whatever the chunk size.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,6 +119,20 @@ def _cells(
     return row_cell.reshape(-1), keys % n_fac, pattern_starts, output_patterns
 
 
+def _unique_rows(rows: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows (sorted) of an integer array with values in [-1, base - 1), and each
+    row's index among them: through one int64 per row where they fit, else row-wise."""
+    k = rows.shape[1]
+    if k * math.log2(base) < 62:
+        packed = np.zeros(rows.shape[0], dtype=np.int64)
+        for j in range(k):  # over the (at most K_MAX) columns
+            packed = packed * base + (rows[:, j] + 1)
+        _, first, group = np.unique(packed, return_index=True, return_inverse=True)
+        return rows[first], group.reshape(-1)
+    sets, group = np.unique(rows, axis=0, return_inverse=True)
+    return sets, group.reshape(-1)
+
+
 def _pooled_sets(
     e_unit: np.ndarray,
     e_cell: np.ndarray,
@@ -140,8 +155,7 @@ def _pooled_sets(
     signature[local, pos[take]] = e_cell[take]
     contribution = np.zeros((units.size, k))
     contribution[local, pos[take]] = e_c[take]
-    sets, group = np.unique(signature, axis=0, return_inverse=True)
-    group = group.reshape(-1)
+    sets, group = _unique_rows(signature, e_cell.max(initial=0) + 2)
     variance = sd[units] ** 2
     outer = variance[:, None, None] * contribution[:, :, None] * contribution[:, None, :]
     order = np.argsort(group, kind="stable")

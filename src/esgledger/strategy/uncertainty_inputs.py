@@ -26,6 +26,8 @@ record or group.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -94,8 +96,8 @@ def check_error_sources(frame: pd.DataFrame, where: str = "error sources") -> pd
             + (f"; unknown columns {', '.join(unknown)}" if unknown else "")
             + f" (columns: {', '.join(ERROR_SOURCE_COLUMNS)}, note)"
         )
-    text = {c: _text(frame, c) for c in ("record_id", "error_source", "distribution")}
-    text["distribution"] = text["distribution"].str.lower()
+    text = {c: _text(frame, c) for c in ("record_id", "error_source")}
+    text["distribution"] = _text(frame, "distribution", lower=True)
     raw = _text(frame, "half_width")
     half = pd.to_numeric(raw.where(raw != ""), errors="coerce")
     ident, dist = text["record_id"], text["distribution"]
@@ -116,11 +118,26 @@ def check_error_sources(frame: pd.DataFrame, where: str = "error sources") -> pd
     return pd.DataFrame({**text, "half_width": half.astype(float)})[ERROR_SOURCE_COLUMNS]
 
 
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+def each_distinct(values: pd.Series, func: Callable[[object], object]) -> pd.Series:
+    """``func`` of every value (an object Series), called once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    found = np.empty(len(uniques), dtype=object)
+    found[:] = [func(u) for u in uniques]  # a handful of flags, or one per record id
+    return pd.Series(found[codes], index=values.index, dtype=object)
+
+
+def clean(value: object) -> str:
+    """A cell as stripped text, "" for a missing one."""
+    if isinstance(value, str):
+        return value.strip()
+    missing = value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+    return "" if missing else str(value).strip()
+
+
+def _text(frame: pd.DataFrame, column: str, lower: bool = False) -> pd.Series:
     if column not in frame.columns:
         return pd.Series("", index=frame.index, dtype=object)
-    values = frame[column].astype(object)
-    return values.where(values.notna(), "").astype(str).str.strip().astype(object)
+    return each_distinct(frame[column], (lambda v: clean(v).lower()) if lower else clean)
 
 
 def _month(values: pd.Series) -> pd.Series:
@@ -128,18 +145,29 @@ def _month(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").fillna(-1).astype(np.int64)
 
 
-def _keyed(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The key columns as comparable values: months as integers, text with missing marked."""
-    out = {}
+def _keyed(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A key column as comparable values: months, years and scopes as integers (-1: none),
+    text as text (missing values stay missing and match each other)."""
+    values = frame[column]
+    if column == "month":
+        return _month(values)
+    if column in ("year", "scope"):
+        return pd.to_numeric(values, errors="coerce").fillna(-1).astype(np.int64)
+    return values.astype("str")
+
+
+def _joint_codes(
+    left: pd.DataFrame, right: pd.DataFrame, columns: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row of either frame, equal where every key column is (missing equals
+    missing): each column factorised over both frames, then combined pairwise."""
+    n = len(left)
+    code = np.zeros(n + len(right), dtype=np.int64)
     for column in columns:
-        values = frame[column]
-        if column == "month":
-            out[column] = _month(values)
-        elif column in ("year", "scope"):
-            out[column] = pd.to_numeric(values, errors="coerce").fillna(-1).astype(np.int64)
-        else:
-            out[column] = values.astype(object).where(values.notna(), _MISSING).astype(str)
-    return pd.DataFrame(out)
+        both = pd.concat([_keyed(left, column), _keyed(right, column)], ignore_index=True)
+        codes, uniques = pd.factorize(both, use_na_sentinel=False)
+        code = pd.factorize(code * (len(uniques) + 1) + codes)[0].astype(np.int64)
+    return code[:n], code[n:]
 
 
 def _match(
@@ -151,10 +179,9 @@ def _match(
         return pd.DataFrame(
             {"line": np.empty(0, np.int64), "record": np.empty(0, np.int64), "share": []}
         )
-    both = pd.concat([_keyed(lines, columns), _keyed(records, columns)], ignore_index=True)
-    codes = both.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
-    left = pd.DataFrame({"line": lines.index.to_numpy(), "key": codes[: len(lines)]})
-    right = pd.DataFrame({"record": np.arange(len(records)), "key": codes[len(lines) :]})
+    line_key, record_key = _joint_codes(lines, records, columns)
+    left = pd.DataFrame({"line": lines.index.to_numpy(), "key": line_key})
+    right = pd.DataFrame({"record": np.arange(len(records)), "key": record_key})
     pairs = left.merge(right, on="key", sort=False)
     weight = records["weight"].to_numpy(dtype=float)[pairs["record"].to_numpy()]
     counted = ~np.isnan(weight)  # a unit the inventory could not convert: not in its lines
@@ -180,7 +207,7 @@ def _activity_records(records: pd.DataFrame, result: InventoryResult) -> pd.Data
     )
     own = r["region"] if "region" in r.columns else pd.Series(None, index=r.index, dtype=object)
     fallback = r["entity_id"].map(region) if region is not None else None
-    effective = own.astype(object).where(own.notna(), fallback)
+    effective = own.astype("str").where(own.notna(), fallback)
     month = r["month"] if "month" in r.columns else pd.Series(None, index=r.index, dtype=object)
     base = pd.DataFrame(
         {
@@ -196,7 +223,7 @@ def _activity_records(records: pd.DataFrame, result: InventoryResult) -> pd.Data
         weight=r["quantity"].astype(float).to_numpy() * _conversion(base, result),
         record_id=_ids(r),
         raw_id=_ids(r),
-        quality=_text(r, "data_quality").str.lower(),
+        quality=_text(r, "data_quality", lower=True),
     )
 
 
@@ -255,7 +282,7 @@ def _direct_records(direct: pd.DataFrame) -> pd.DataFrame:
             "weight": d["tco2e"].astype(float),
             "record_id": "direct:" + _ids(d),
             "raw_id": _ids(d),
-            "quality": _text(d, "data_quality").str.lower(),
+            "quality": _text(d, "data_quality", lower=True),
         }
     )
 
@@ -327,47 +354,63 @@ def _unmatched(
     )
 
 
+def _lookup(values: pd.Series, mapping: dict[str, object], default: object) -> np.ndarray:
+    """``mapping[value]`` (``default`` where absent) for every value, looked up once per
+    distinct value."""
+    codes, uniques = pd.factorize(values)
+    found = np.array([mapping.get(str(u), default) for u in uniques] + [default], dtype=object)
+    return found[codes]  # code -1 (missing) takes the last: the default
+
+
 def _activity_defaults(
-    quality: pd.Series, record_id: pd.Series, table: pd.DataFrame
-) -> tuple[pd.Series, pd.Series, list[Diagnostic]]:
+    quality: pd.Series, counted: np.ndarray, table: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, list[Diagnostic]]:
+    """Per record: the half-width and distribution of its data-quality flag ('default' for
+    none or one the table does not list; the ``counted`` records are reported)."""
     rows = table[table["kind"] == "activity"]
     half = dict(zip(rows["key"].astype(str), rows["half_width"].astype(float), strict=True))
     dist = dict(zip(rows["key"].astype(str), rows["distribution"].astype(str), strict=True))
-    listed = quality.isin(list(half))
-    key = quality.where(listed, "default")
+    listed = quality.isin(list(half)).to_numpy()
+    empty = quality.eq("").to_numpy()
     notes = []
-    empty = quality.eq("")
-    if empty.any():
+    if (empty & counted).any():
         notes.append(
             Diagnostic(
                 "uncertainty-quality-unknown",
-                f"{record_id[empty].nunique()} records have no data-quality flag; the "
+                f"{int((empty & counted).sum())} records have no data-quality flag; the "
                 "'default' activity uncertainty applies",
                 Severity.INFO,
             )
         )
-    other = ~listed & ~empty
+    other = ~listed & ~empty & counted
     if other.any():
         names = ", ".join(sorted(set(quality[other])))
         notes.append(
             Diagnostic(
                 "uncertainty-quality-unlisted",
-                f"{record_id[other].nunique()} records name a data quality the defaults do "
-                f"not list ({names}); the 'default' activity uncertainty applies",
+                f"{int(other.sum())} records name a data quality the defaults do not list "
+                f"({names}); the 'default' activity uncertainty applies",
                 Severity.WARNING,
             )
         )
-    return key.map(half).fillna(0.0), key.map(dist).fillna("normal"), notes
+    key = quality.where(listed, "default")
+    return (
+        _lookup(key, dict(half), 0.0).astype(float),
+        _lookup(key, dict(dist), "normal"),
+        notes,
+    )
 
 
-def _gas_base(gas: pd.Series) -> pd.Series:
-    """CO2, CH4 or N2O for their variants (e.g. CO2_fossil), per distinct gas."""
-    distinct = pd.unique(gas)
-    base = {}
-    for g in distinct:  # a handful of distinct gases, not one call per line
-        found = [b for b in ("CO2", "CH4", "N2O") if str(g).upper().startswith(b)]
-        base[g] = found[0] if found else str(g)
-    return gas.map(base)
+def _split_gas(text: str) -> tuple[str, str]:
+    """``method.gas`` -> (method, CO2/CH4/N2O for a variant of one, else the gas)."""
+    method, gas = text.split(".", 1)
+    return method, _gas_base(gas)
+
+
+def _gas_base(gas: str) -> str:
+    """CO2, CH4 or N2O for their variants (e.g. CO2_fossil)."""
+    found = [b for b in ("CO2", "CH4", "N2O") if gas.upper().startswith(b)]
+    return found[0] if found else gas
 
 
 def _factor_defaults(
@@ -377,9 +420,15 @@ def _factor_defaults(
     rows = table[table["kind"] == "factor"]
     half = dict(zip(rows["key"].astype(str), rows["half_width"].astype(float), strict=True))
     dist = dict(zip(rows["key"].astype(str), rows["distribution"].astype(str), strict=True))
-    method = lines["method"].astype(str).where(~is_direct, "direct").astype(object)
-    by_gas = method + "." + _gas_base(lines["gas"].astype(str))
-    key = by_gas.where(by_gas.isin(list(half)), method.where(method.isin(list(half)), "default"))
+    method = lines["method"].astype(object).where(~is_direct, "direct")
+    pair = method + "." + lines["gas"].astype(object)  # per line; looked up per distinct pair
+
+    def type_key(text: object) -> str:
+        m, gas = _split_gas(str(text))
+        return f"{m}.{gas}" if f"{m}.{gas}" in half else m if m in half else "default"
+
+    key = each_distinct(pair, type_key)
+    by_gas = each_distinct(pair, lambda t: ".".join(_split_gas(str(t))))
     notes = []
     other = key.eq("default") & method.ne("default")
     if other.any():
@@ -392,7 +441,11 @@ def _factor_defaults(
                 Severity.WARNING,
             )
         )
-    return key.map(half).fillna(0.0), key.map(dist).fillna("normal"), notes
+    return (
+        pd.Series(_lookup(key, dict(half), 0.0).astype(float), index=lines.index),
+        pd.Series(_lookup(key, dict(dist), "normal"), index=lines.index),
+        notes,
+    )
 
 
 def _declared(
@@ -438,16 +491,18 @@ def _line_columns(
     f_half, f_dist, notes = _factor_defaults(lines, is_direct, table)
     quantity = lines["quantity_basis"].astype(float)  # consolidated (x share) by the engine
     tco2e = lines["tco2e"].astype(float)
-    direct_key = "direct|" + _line_keys(lines) + "|" + lines["scope"].astype(str)
-    category = lines["category"].astype(str)
-    gas = lines["gas"].astype(str).where(~is_direct, direct_key + "|" + category)
+    gas = lines["gas"].astype(object)
+    if is_direct.any():  # a direct figure has a factor of its own (0 by default)
+        d = lines[is_direct]
+        key = _line_keys(d) + "|" + d["scope"].astype(str) + "|" + d["category"].astype(str)
+        gas = gas.where(~is_direct, "direct|" + key)
     columns = pd.DataFrame(
         {
             "scope": lines["scope"].astype(int),
             "basis": lines["basis"].astype(str),
             "quantity": quantity.where(quantity != 0, tco2e),
             "factor": (tco2e / quantity).where(quantity != 0, 1.0),
-            "factor_id": lines["factor_id"].astype(str) + "|" + gas,
+            "factor_id": lines["factor_id"].astype(object) + "|" + gas.astype(str),
             "factor_uncertainty": f_half,
             "factor_distribution": f_dist,
         }
@@ -489,17 +544,24 @@ def uncertainty_frame(
     pairs, named = _record_rows(lines, result, records, direct)
     given = records is not None or direct is not None
     pairs, named, diagnostics = _unmatched(lines, pairs, named, given)
-    rec = named.iloc[pairs["record"].to_numpy()].reset_index(drop=True)
-    a_half, a_dist, notes = _activity_defaults(rec["quality"], rec["record_id"], table)
+    take = pairs["record"].to_numpy()
+    counted = np.zeros(len(named), dtype=bool)
+    counted[take] = True  # records behind a line (a line without any is reported above)
+    counted &= named["raw_id"].ne("").to_numpy()
+    a_half, a_dist, notes = _activity_defaults(named["quality"], counted, table)
     diagnostics += notes
-    source, half, dist, notes = _declared(rec["raw_id"], sources)
+    source, half, dist, notes = _declared(named["raw_id"].where(counted, ""), sources)
     diagnostics += notes
     per_line, notes = _line_columns(lines, table)
     diagnostics += notes
     frame = per_line.iloc[pairs["line"].to_numpy()].reset_index(drop=True)
     frame["quantity"] *= pairs["share"].to_numpy(dtype=float)
-    frame["record_id"] = rec["record_id"]
-    frame["error_source"] = source
-    frame["activity_uncertainty"] = half.fillna(a_half)
-    frame["activity_distribution"] = dist.where(dist.ne(""), a_dist)
+    frame["record_id"] = named["record_id"].to_numpy()[take]
+    frame["error_source"] = source.to_numpy()[take]
+    frame["activity_uncertainty"] = half.fillna(pd.Series(a_half, index=half.index)).to_numpy()[
+        take
+    ]
+    frame["activity_distribution"] = dist.where(
+        dist.ne(""), pd.Series(a_dist, index=dist.index)
+    ).to_numpy()[take]
     return frame[FRAME_COLUMNS], diagnostics
