@@ -192,12 +192,15 @@ def plan(
     pool = pooled & ~unit_log & (scale <= TRUNCATE_SD) & (per_unit <= K_MAX)
     at_one = pool[e_unit]
     base = np.bincount(e_cell[at_one], weights=e_c[at_one], minlength=n_cells).astype(float)
-    one_by_one = np.flatnonzero(~pool & (per_unit > 0))
-    number = np.full(unit_half.size, -1, dtype=np.intp)
-    number[one_by_one] = np.arange(one_by_one.size)
     drawn = np.flatnonzero(~at_one)
     by_cell = drawn[np.argsort(e_cell[drawn], kind="stable")]
     entry_starts = _starts(e_cell[by_cell])
+    # units drawn one by one, numbered in the order of their first entry: where each has one
+    # entry, the entries are the units in order and need no gather
+    seen, first = np.unique(e_unit[by_cell], return_index=True)
+    one_by_one = seen[np.argsort(first, kind="stable")]
+    number = np.full(unit_half.size, -1, dtype=np.intp)
+    number[one_by_one] = np.arange(one_by_one.size)
     factor_l, slot_order, slot_starts, slot_cells = _pooled_sets(
         e_unit, e_cell, e_c, pool, np.where(pool, scale, 0.0)
     )
@@ -283,7 +286,8 @@ def cell_values(layout: Plan, m: int, streams: Streams) -> np.ndarray:
         units = transform(
             z, layout.unit_loc, layout.unit_scale, layout.unit_log, streams.unit_redraw
         )
-        rows = units[:, layout.entry_unit]
+        gather = layout.entry_unit.size != layout.unit_loc.size  # else entries are the units
+        rows = units[:, layout.entry_unit] if gather else units
         rows *= layout.entry_c
         cells[:, layout.entry_cells] += np.add.reduceat(rows, layout.entry_starts, axis=1)
     return cells
