@@ -23,9 +23,10 @@ The draws (:mod:`esgledger.strategy.uncertainty_draws`) are numpy arrays of iter
 (one cell per factor and output pattern), generated chunk by chunk (bounded memory); sources
 with an untruncated normal multiplier are pooled exactly per set of cells (a sum of independent
 normals is normal), the others drawn one by one. The set-up is column-wise: no Python function
-runs per row, record, source or factor. Beside the Monte Carlo interval, two analytical
-figures: IPCC Approach 1 (rows independent) and the exact second moment with shared sources
-and factors (the sum in quadrature by error source, by factor and by their pairs).
+runs per row or group (text is cleaned once per distinct value). Beside the Monte Carlo
+interval, two analytical figures: IPCC Approach 1 (rows independent) and the exact second
+moment with shared sources and factors (the sum in quadrature by error source, by factor and by
+their pairs).
 
 Reproducibility: ``numpy.random.default_rng`` on ``SeedSequence(seed)``, separate child streams
 for factors, sources, pooled sets and truncation re-draw rounds. A fixed seed gives identical

@@ -20,8 +20,8 @@ Records that declare one **error source** (a meter, an estimation method: the fi
 ``distribution`` replaces the data-quality default of a record. Defaults come from
 ``data/uncertainty_defaults.csv``; every fallback (a line without records, a record without a
 data-quality flag, a flag or factor type the table does not list, a declared record that is not
-in the inventory) is a diagnostic. Everything is column-wise: no Python function runs per line,
-record or group.
+in the inventory) is a diagnostic. Everything is column-wise: no Python function runs per line
+or group; text is cleaned and flags looked up once per distinct value.
 """
 
 from __future__ import annotations
