@@ -73,7 +73,7 @@ def test_zero_uncertainty_gives_zero_width() -> None:
 def test_seed_reproducible_and_chunk_independent() -> None:
     frame = synthetic()
     a = propagate(frame, 1_000, seed=11)
-    b = propagate(frame, 1_000, seed=11, max_chunk_bytes=8 * 200 * 37)  # 37 iterations a chunk
+    b = propagate(frame, 1_000, seed=11, chunk=37)
     c = propagate(frame, 1_000, seed=12)
     np.testing.assert_array_equal(a.draws, b.draws)
     pd.testing.assert_frame_equal(a.summary, b.summary)
@@ -96,11 +96,9 @@ def test_draws_are_bit_identical_for_every_chunk_size(case: int) -> None:
     # exact by construction: every stream is consumed in iteration order and each iteration is
     # summed in an order fixed by the rows alone (reduceat, no BLAS matrix product)
     frame = _chunk_cases()[case]
-    units = frame["record_id"].nunique()
-    per_iteration = 8 * (units if units == len(frame) else units + len(frame))
     whole = propagate(frame, 1_000, seed=3)
     for chunk in (1, 7, 100, 333):
-        chunked = propagate(frame, 1_000, seed=3, max_chunk_bytes=per_iteration * chunk)
+        chunked = propagate(frame, 1_000, seed=3, chunk=chunk)
         np.testing.assert_array_equal(whole.draws, chunked.draws)
         pd.testing.assert_frame_equal(whole.summary, chunked.summary, check_exact=True)
 

@@ -554,16 +554,26 @@ def strategy_uncertainty(
         int, typer.Option(help="Monte Carlo iterations", min=100)
     ] = DEFAULT_ITERATIONS,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same result)")] = 0,
+    sources: Annotated[
+        str | None,
+        typer.Option(
+            help="error-source CSV: record_id, error_source (records sharing one activity "
+            "error, e.g. a meter), half_width, distribution (default: one source per record)"
+        ),
+    ] = None,
     ledger: LedgerOption = DEFAULT_LEDGER,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
     """Monte Carlo 95 % intervals of each scope and the total from activity-data and factor
-    uncertainty (defaults by data quality and factor type), beside IPCC Approach 1."""
+    uncertainty (defaults by data quality and factor type; one activity draw per record or
+    declared error source), beside IPCC Approach 1."""
     from esgledger.usecases.strategy import uncertainty_from_ledger
 
     try:
-        result = uncertainty_from_ledger(_open(ledger), year, iterations=iterations, seed=seed)
+        result = uncertainty_from_ledger(
+            _open(ledger), year, iterations=iterations, seed=seed, sources=sources
+        )
     except ValueError as exc:
         raise _fail(f"strategy uncertainty: {exc}") from exc
     _emit(

@@ -366,12 +366,22 @@ def grid_factor(baseline: Baseline, basis: Basis | str) -> float:
 
 
 def uncertainty_from_ledger(
-    source: Source, year: int, iterations: int = DEFAULT_ITERATIONS, seed: int = 0
+    source: Source,
+    year: int,
+    iterations: int = DEFAULT_ITERATIONS,
+    seed: int = 0,
+    sources: str | Path | None = None,
 ) -> uncertainty.UncertaintyResult:
     """The Monte Carlo interval of a year's inventory of the ledger (stored settings), with
     the default uncertainties (:func:`esgledger.strategy.uncertainty.uncertainty_from_inventory`
-    on the year's records), computed once per Book for each year, iterations and seed."""
+    on the year's records), computed once per Book for each year, iterations and seed.
+    ``sources``: an error-source declaration file
+    (:func:`esgledger.strategy.uncertainty.load_error_sources`; ValueError naming its problems),
+    read and run on each call."""
     book = _book(source)
+    if sources is not None:
+        declared = uncertainty.load_error_sources(sources)
+        return _uncertainty(book, year, iterations, seed, declared)
     found: uncertainty.UncertaintyResult = book.memo(
         ("strategy.uncertainty", year, iterations, seed),
         lambda: _uncertainty(book, year, iterations, seed),
@@ -380,7 +390,7 @@ def uncertainty_from_ledger(
 
 
 def _uncertainty(
-    book: Book, year: int, iterations: int, seed: int
+    book: Book, year: int, iterations: int, seed: int, declared: pd.DataFrame | None = None
 ) -> uncertainty.UncertaintyResult:
     result = book.inventory()
     data = book.inventory_input((year,)) if year in result.years() else None
@@ -391,4 +401,5 @@ def _uncertainty(
         None if data is None else data.direct,
         iterations=iterations,
         seed=seed,
+        sources=declared,
     )
