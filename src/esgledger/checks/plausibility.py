@@ -29,10 +29,11 @@ from esgledger.units import UnitError, conversion_factor
 __all__ = [
     "Jump",
     "history_findings",
-    "in_basis_units",
+    "in_basis",
     "jumps",
     "load_plausibility",
     "plausibility",
+    "summed",
 ]
 
 RULES_FILE = "plausibility.csv"
@@ -72,32 +73,39 @@ def activity_sums(records: pd.DataFrame) -> pd.DataFrame:
     return summed
 
 
-def in_basis_units(
-    frame: pd.DataFrame, library: FactorLibrary, keys: Sequence[str] = KEYS
-) -> pd.DataFrame:
-    """``keys`` and ``quantity`` summed per key in each type's basis unit (rows of
-    ``quantity`` and ``unit``; units that need a density are left out). With ``month`` among
-    the keys, only the rows of a month (yearly records have none)."""
-    if "month" in keys:
-        frame = frame[frame["month"].notna()]
-        frame = frame.assign(month=frame["month"].astype("int64"))
-    factors: dict[tuple[str, str], float | None] = {}
-    scale = []
-    for kind, unit in zip(frame["activity_type"], frame["unit"], strict=True):
-        key = (str(kind), str(unit))
-        if key not in factors:
-            basis = library.type_rows.get(key[0], {}).get("basis_unit")
-            try:
-                factors[key] = None if basis is None else conversion_factor(key[1], str(basis))
-            except (UnitError, ValueError):
-                factors[key] = None
-        scale.append(factors[key])
+def in_basis(frame: pd.DataFrame, library: FactorLibrary) -> pd.DataFrame:
+    """The rows of ``frame`` (``quantity`` and ``unit``) with ``quantity`` in each activity
+    type's basis unit; rows whose unit does not convert to it without a density (litres of a
+    fuel accounted by mass) are left out. One conversion factor per distinct type and unit."""
+    kinds, units = frame["activity_type"].astype(str), frame["unit"].astype(str)
+    pairs = pd.DataFrame({"activity_type": kinds, "unit": units}).drop_duplicates()
+    factors = {
+        (kind, unit): _factor(library, kind, unit)
+        for kind, unit in zip(pairs["activity_type"], pairs["unit"], strict=True)
+    }
+    scale = [factors[key] for key in zip(kinds, units, strict=True)]
     converted = frame.assign(
         quantity=frame["quantity"].astype(float) * pd.Series(scale, index=frame.index, dtype=float)
     )
-    converted = converted.dropna(subset=["quantity"])
-    summed: pd.DataFrame = converted.groupby(list(keys), as_index=False)[["quantity"]].sum()
-    return summed
+    return converted.dropna(subset=["quantity"])
+
+
+def _factor(library: FactorLibrary, kind: str, unit: str) -> float | None:
+    basis = library.type_rows.get(kind, {}).get("basis_unit")
+    try:
+        return None if basis is None else conversion_factor(unit, str(basis))
+    except (UnitError, ValueError):
+        return None
+
+
+def summed(converted: pd.DataFrame, keys: Sequence[str] = KEYS) -> pd.DataFrame:
+    """``keys`` and ``quantity`` summed per key (rows already :func:`in_basis`). With
+    ``month`` among the keys, only the rows of a month (yearly records have none)."""
+    if "month" in keys:
+        converted = converted[converted["month"].notna()]
+        converted = converted.assign(month=converted["month"].astype("int64"))
+    out: pd.DataFrame = converted.groupby(list(keys), as_index=False)[["quantity"]].sum()
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,12 +202,12 @@ def jumps(
 
 
 def _with_stored(
-    new: pd.DataFrame, stored: pd.DataFrame, library: FactorLibrary, keys: Sequence[str]
+    new: pd.DataFrame, stored: pd.DataFrame, keys: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the totals of the keys ``new`` touches, with what ``stored`` holds of them; the stored
-    totals), in basis units."""
-    added = in_basis_units(new, library, keys)
-    before = in_basis_units(stored, library, keys) if len(stored) else added.iloc[0:0]
+    totals), both frames already in basis units (:func:`in_basis`)."""
+    added = summed(new, keys)
+    before = summed(stored, keys) if len(stored) else added.iloc[0:0]
     both = pd.concat([added, before], ignore_index=True)
     both = both.groupby(list(keys), as_index=False).sum()
     return added[list(keys)].merge(both, on=list(keys)), before
@@ -225,9 +233,11 @@ def plausibility(
     type whose total with ``new`` records (``entity_id, year, activity_type, quantity, unit``,
     and ``source_row`` when known) jumps above the entity's other years in ``stored`` (same
     columns): :func:`jumps`."""
+    converted = in_basis(new, library)
+    before = in_basis(stored, library) if len(stored) else stored
     found = _all_jumps(
-        _with_stored(new, stored, library, KEYS),
-        _with_stored(new, stored, library, MONTH_KEYS),
+        _with_stored(converted, before, KEYS),
+        _with_stored(converted, before, MONTH_KEYS),
         library,
     )
     rows = new["source_row"] if "source_row" in new.columns else pd.Series(pd.NA, new.index)
@@ -264,8 +274,10 @@ def history_findings(
     (all when None), and each of its months, against the entity's other years, as findings
     (rule ``plausibility``)."""
 
+    converted = in_basis(stored, library)
+
     def judged(keys: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        totals = in_basis_units(stored, library, keys)
+        totals = summed(converted, keys)
         return (totals if years is None else totals[totals["year"].isin(list(years))]), totals
 
     return [
