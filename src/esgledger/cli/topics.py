@@ -29,10 +29,13 @@ def topics_import(
     located."""
     from esgledger.usecases.topic_lists import import_topic_list
 
-    def enter(engine: object, who: object, text: str, name: str) -> object:
-        return import_topic_list(engine, who, year, text, name)  # type: ignore[arg-type]
-
-    done = import_upload("materiality topics import", file, ledger, actor, enter)
+    done = import_upload(
+        "materiality topics import",
+        file,
+        ledger,
+        actor,
+        lambda engine, who, text, name: import_topic_list(engine, who, year, text, name),
+    )
     print_replaced(done, "topics", f"topics in the {year} list")
 
 

@@ -76,6 +76,18 @@ class RowChanges:
     """Nothing added, changed or removed, and the rows in the same order: nothing to write."""
 
 
+@dataclass(frozen=True, slots=True)
+class TableImport:
+    """What an import that replaces a table of rows did: the rows of the file, the ids added,
+    changed and removed, and its audit entry (None: the same rows again, nothing written)."""
+
+    count: int
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    seq: int | None = None
+
+
 def row_changes(
     before: Sequence[Mapping[str, str]], after: Sequence[Mapping[str, str]], key: str
 ) -> RowChanges:

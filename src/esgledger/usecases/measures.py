@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from importlib import resources
 
 import pandas as pd
@@ -37,7 +36,7 @@ from esgledger.strategy.measures import (
     OPTIONAL_COLUMNS,
     check_catalogue,
 )
-from esgledger.usecases.csv_files import cell_rows, row_changes
+from esgledger.usecases.csv_files import TableImport, cell_rows, row_changes
 from esgledger.usecases.reference import require_group_editor
 
 __all__ = [
@@ -72,15 +71,8 @@ class MeasuresRejected(Rejected):
         super().__init__("measure catalogue", problems)
 
 
-@dataclass(frozen=True, slots=True)
-class MeasuresImport:
-    """What an import did: the measures of the file, those added, changed and removed."""
-
-    count: int
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    seq: int | None
+MeasuresImport = TableImport
+"""What an import did (:class:`esgledger.usecases.csv_files.TableImport`)."""
 
 
 def _rows(text: str, name: str) -> list[dict[str, str]]:
@@ -105,7 +97,7 @@ def import_measures(engine: Engine, who: Principal, text: str, name: str) -> Mea
         before = stored.measure_rows(conn)
         found = row_changes(before, rows, "measure_id")
         if found.same:
-            return MeasuresImport(len(rows), (), (), (), None)
+            return MeasuresImport(len(rows))
         stored.replace_measure_rows(conn, rows)
         seq = audit.append(
             conn, who.username, "import", "measure_catalogue", name, before=before, after=rows

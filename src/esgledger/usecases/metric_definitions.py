@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from esgledger import audit
 from esgledger.auth.accounts import Principal
@@ -33,7 +32,7 @@ from esgledger.store import metric_definitions as stored
 from esgledger.store import periods
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import write_transaction
-from esgledger.usecases.csv_files import row_changes
+from esgledger.usecases.csv_files import TableImport, row_changes
 from esgledger.usecases.reference import LockedPeriodChange, require_group_editor
 
 
@@ -44,15 +43,8 @@ class MetricsRejected(Rejected):
         super().__init__("metrics", problems)
 
 
-@dataclass(frozen=True, slots=True)
-class MetricsImport:
-    """What an import did: the metrics of the file, those added, changed and removed."""
-
-    count: int
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    seq: int | None
+MetricsImport = TableImport
+"""What an import did (:class:`esgledger.usecases.csv_files.TableImport`)."""
 
 
 def read_rows(text: str, name: str) -> tuple[list[dict[str, str]], list[Diagnostic]]:
@@ -81,7 +73,7 @@ def import_metrics(engine: Engine, who: Principal, text: str, name: str) -> Metr
         before = stored.metric_rows(conn)
         found = row_changes(before, rows, "metric_id")
         if found.same:
-            return MetricsImport(len(rows), (), (), (), None)
+            return MetricsImport(len(rows))
         changed, removed = found.changed, found.removed
         years = stored.value_years(conn, [*changed, *removed])
         kept = [m for m in removed if m in years]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from esgledger import audit
 from esgledger.assess.topics import (
@@ -38,7 +37,7 @@ from esgledger.store import periods
 from esgledger.store import topic_lists as stored
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import write_transaction
-from esgledger.usecases.csv_files import cell_rows, row_changes
+from esgledger.usecases.csv_files import TableImport, cell_rows, row_changes
 from esgledger.usecases.reference import require_group_editor
 
 __all__ = [
@@ -59,16 +58,8 @@ class TopicsRejected(Rejected):
         super().__init__("topic list", problems)
 
 
-@dataclass(frozen=True, slots=True)
-class TopicListImport:
-    """What an import did: the topics of the file, those added, changed and removed."""
-
-    year: int
-    count: int
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    seq: int | None
+TopicListImport = TableImport
+"""What an import did (:class:`esgledger.usecases.csv_files.TableImport`)."""
 
 
 def _rows(text: str, name: str) -> list[dict[str, str]]:
@@ -96,12 +87,12 @@ def import_topic_list(
         before = stored.topic_rows(conn, year)
         found = row_changes(before, rows, "topic_id")
         if found.same:
-            return TopicListImport(year, len(rows), (), (), (), None)
+            return TopicListImport(len(rows))
         stored.replace_topic_rows(conn, year, rows)
         seq = audit.append(
             conn, who.username, "import", "topic_list", year, before=before, after=rows
         )
-    return TopicListImport(year, len(rows), found.added, found.changed, found.removed, seq)
+    return TopicListImport(len(rows), found.added, found.changed, found.removed, seq)
 
 
 def ledger_topic_rows(source: Source, year: int) -> tuple[dict[str, str], ...]:

@@ -32,6 +32,7 @@ from esgledger.domain.errors import Rejected
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.ledger import Ledger
 from esgledger.usecases import factor_packs, fuel_properties, measures, metric_definitions
+from esgledger.usecases.csv_files import TableImport
 from esgledger.usecases.exports import record_export
 from esgledger.web.routes.common import Viewer, attachment, engine_of, page, see_other
 from esgledger.web.security import Caller, ledger, need
@@ -68,7 +69,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _replaced(done: metric_definitions.MetricsImport | measures.MeasuresImport) -> int:
+def _replaced(done: TableImport) -> int:
     return len(done.added) + len(done.changed) + len(done.removed)
 
 
