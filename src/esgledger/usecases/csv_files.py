@@ -11,6 +11,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+
 from esgledger.domain.diagnostics import Diagnostic
 from esgledger.ingest.limits import UPLOAD
 from esgledger.ingest.reader import ReadError, string_frame
@@ -44,15 +46,22 @@ def read_rows(
     return rows, problems
 
 
-def cell_rows(text: str, name: str) -> tuple[list[dict[str, str]], Diagnostic | None]:
-    """The rows of the CSV ``text`` (file ``name``) as cells by column, read by the shared
-    upload reader (its limits, cells stripped, trailing blank rows dropped), or no rows and
-    the located diagnostic of a file it cannot read."""
+def cell_frame(text: str, name: str) -> tuple[pd.DataFrame | None, Diagnostic | None]:
+    """The CSV ``text`` (file ``name``) as a frame of strings, read by the shared upload
+    reader (its limits, cells stripped, trailing blank rows dropped), or no frame and the
+    located diagnostic of a file it cannot read."""
     try:
         where, lines = read_upload_rows(text.encode("utf-8"), name, UPLOAD, strip=True)
-        frame = string_frame(lines, where)
+        return string_frame(lines, where), None
     except ReadError as exc:
-        return [], exc.diagnostic
+        return None, exc.diagnostic
+
+
+def cell_rows(text: str, name: str) -> tuple[list[dict[str, str]], Diagnostic | None]:
+    """:func:`cell_frame` as rows of cells by column (no rows: the file's diagnostic)."""
+    frame, unreadable = cell_frame(text, name)
+    if frame is None:
+        return [], unreadable
     return [{str(k): str(v) for k, v in r.items()} for r in frame.to_dict("records")], None
 
 

@@ -53,13 +53,12 @@ from esgledger.assess.rule_tables import (
 from esgledger.auth.accounts import Principal
 from esgledger.domain.diagnostics import Diagnostic, Severity
 from esgledger.domain.errors import Invalid, Rejected
-from esgledger.ingest.limits import UPLOAD
-from esgledger.ingest.reader import ReadError, read_rows, string_frame
 from esgledger.store import registers as stored_registers
 from esgledger.store import rules as stored
 from esgledger.store.engine import LedgerConnection as Connection
 from esgledger.store.engine import LedgerEngine as Engine
 from esgledger.store.engine import write_transaction
+from esgledger.usecases.csv_files import cell_frame
 from esgledger.usecases.reference import require_group_editor
 
 __all__ = [
@@ -291,11 +290,10 @@ class RulesChange:
 
 
 def _frame(text: str, name: str) -> pd.DataFrame:
-    try:
-        where, lines = read_rows(text.encode("utf-8"), name, UPLOAD, strip=True)
-        return string_frame(lines, where)
-    except ReadError as exc:
-        raise RulesRejected([exc.diagnostic]) from exc
+    frame, unreadable = cell_frame(text, name)
+    if frame is None:
+        raise RulesRejected([] if unreadable is None else [unreadable])
+    return frame
 
 
 def _replace(
